@@ -1,0 +1,22 @@
+/**
+ * The IO an actor shell may use, injected by the driver: a real file system on threads and tcp, a simulated
+ * disk (with lost unsynced writes and torn tails) in the simulator. Synchronous on purpose: the storage actor
+ * owns its thread, and group commit amortises each fsync over a batch.
+ */
+export interface Disk {
+  /** Names of the files in a directory (relative to the node's data root), sorted. */
+  list(dir: string): string[];
+  read(path: string): Uint8Array | null;
+  /** Append bytes; not durable until `fsync`. */
+  append(path: string, data: Uint8Array): void;
+  /** Replace a file's contents (write to a temporary name, fsync, rename). Durable when it returns. */
+  writeAtomic(path: string, data: Uint8Array): void;
+  fsync(path: string): void;
+  truncate(path: string, size: number): void;
+  remove(path: string): void;
+  size(path: string): number;
+}
+
+export interface NodeIo {
+  readonly disk?: Disk;
+}

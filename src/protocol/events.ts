@@ -1,0 +1,41 @@
+import type { Address } from './envelope.js';
+import type { Fault } from './faults.js';
+
+/**
+ * Every event any part of the cluster can emit, by type. Add new kinds here (past tense, PascalCase); the
+ * payload is plain data. `events$` carries them stamped with `time` (ms, the driver's clock), `seq` (one
+ * sequence per cluster) and the emitting `node`.
+ */
+export interface EventMap {
+  ActorStarted: { readonly actor: Address; readonly kind: string };
+  /** One per supervision decision: `directive` says what the supervisor chose. */
+  ActorRestarted: {
+    readonly actor: Address;
+    readonly directive: 'Restart' | 'Stop' | 'Escalate';
+    readonly attempt: number;
+    readonly backoffMs: number;
+    readonly error: string;
+  };
+  ActorStopped: { readonly actor: Address; readonly reason: string };
+  DeadLetter: { readonly to: Address; readonly from: Address | null; readonly msgType: string; readonly reason: string };
+  MessageDropped: { readonly from: Address | null; readonly to: Address; readonly msgType: string; readonly reason: string };
+  FaultInjected: { readonly fault: Fault };
+  NodeCrashed: { readonly reason: string };
+  NodeStarted: Record<string, never>;
+  /** Free-form event of the demo actors used by the runtime tests. */
+  DemoCounted: { readonly actor: Address; readonly count: number };
+}
+
+export type EventType = keyof EventMap;
+
+/** What an actor emits: the type tag plus its payload. */
+export type EventPayload<K extends EventType = EventType> = {
+  [P in K]: { readonly type: P } & EventMap[P];
+}[K];
+
+/** What `events$` carries. */
+export type ClusterEvent<K extends EventType = EventType> = EventPayload<K> & {
+  readonly time: number;
+  readonly seq: number;
+  readonly node: string;
+};

@@ -1,0 +1,3 @@
+export * from './envelope.js';
+export * from './events.js';
+export * from './faults.js';
