@@ -1,0 +1,44 @@
+import type { Observable } from 'rxjs';
+import type { ActorSpec } from '../kernel/actor.js';
+import type { Address, Message } from '../protocol/envelope.js';
+import type { ClusterEvent } from '../protocol/events.js';
+import type { FaultApi } from '../protocol/faults.js';
+
+/** What runs on one node. */
+export interface NodeSpec {
+  readonly node: string;
+  readonly actors: readonly ActorSpec[];
+}
+
+export interface RuntimeOptions {
+  readonly nodes: readonly NodeSpec[];
+  /**
+   * URL (file:) of a compiled module that exports `kinds: ActorKinds`. Workers and node processes load the
+   * actor kinds from it by URL, so no driver imports actors by path.
+   */
+  readonly kindsModule: string;
+  /** Seed for every random draw (per actor, derived); the simulator also schedules from it. */
+  readonly seed?: number;
+  /** Where nodes keep their files (threads, tcp): `<dataDir>/<node>/...`. */
+  readonly dataDir?: string;
+}
+
+/**
+ * A running set of nodes, whatever the driver. Everything a test, a benchmark or `createCluster` needs:
+ * talk to actors from outside, watch events, inject faults, stop.
+ */
+export interface Runtime extends FaultApi {
+  readonly kind: 'sim' | 'threads' | 'tcp';
+  readonly nodes: readonly string[];
+  readonly events$: Observable<ClusterEvent>;
+  /** Fire-and-forget from outside the actor system. */
+  send(to: Address, msg: Message): void;
+  /** Request/reply from outside the actor system, always bounded by a timeout. */
+  ask<R extends Message = Message>(to: Address, msg: Message, timeoutMs: number): Promise<R>;
+  isUp(node: string): boolean;
+  /** Milliseconds on the driver's clock (virtual in the simulator). */
+  now(): number;
+  /** Wait for `ms` of the driver's time (the simulator advances its virtual clock). */
+  sleep(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
