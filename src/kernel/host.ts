@@ -153,12 +153,12 @@ export class Host {
   }
 
   /** Send from outside the actor system (front ends, tests). */
-  send(to: Address, msg: Message): void {
+  send<T extends Message>(to: Address, msg: T): void {
     this.route({ to, from: null, msg });
   }
 
   /** Ask from outside the actor system. */
-  ask<R extends Message = Message>(to: Address, msg: Message, timeoutMs: number): Promise<R> {
+  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R> {
     return this.askFrom(this.askAddr, to, msg, timeoutMs);
   }
 

@@ -32,9 +32,9 @@ export interface Runtime extends FaultApi {
   readonly nodes: readonly string[];
   readonly events$: Observable<ClusterEvent>;
   /** Fire-and-forget from outside the actor system. */
-  send(to: Address, msg: Message): void;
+  send<T extends Message>(to: Address, msg: T): void;
   /** Request/reply from outside the actor system, always bounded by a timeout. */
-  ask<R extends Message = Message>(to: Address, msg: Message, timeoutMs: number): Promise<R>;
+  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R>;
   isUp(node: string): boolean;
   /** Milliseconds on the driver's clock (virtual in the simulator). */
   now(): number;
