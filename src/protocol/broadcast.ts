@@ -91,6 +91,7 @@ export type ZabPeerMsg<T = unknown> =
 //    Storage answers the client whose txn it applies; that is when a write is acknowledged.
 //  - TakeSnapshot: a consistent snapshot at the current apply point: SnapshotTaken{token, snapshot}.
 //  - `gen` (log generation) grows at each TruncateLog/InstallSnapshot: a Logged of an older generation is stale.
+//    Logged.gen echoes the gen of the last log command storage processed; it restarts at 0 with the machine.
 //
 // On start the storage recovers (newest snapshot + log replay, applying only up to its recorded commit point,
 // which it may write lazily: replaying a commit twice is skipped by the apply point) and hands the machine Boot.

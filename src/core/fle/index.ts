@@ -142,13 +142,19 @@ function seen(v: Vote, state: PeerState, electionEpoch: number): SeenVote {
   return { leader: v.leader, zxid: v.zxid, peerEpoch: v.peerEpoch, state, electionEpoch };
 }
 
-/** How many voters in `votes` agree with `v` (leader and round for established leaders, full vote otherwise). */
-function agreeing(votes: Readonly<Record<number, SeenVote>>, v: Vote, voters: readonly number[], electionEpoch?: number): number {
+/**
+ * How many voters in `votes` agree with `v`: the full vote while looking; for an established leader
+ * (`established`) only the leader id, whatever round each follower decided in. A follower may have rejoined the
+ * same leader after a reconnect without a new election (or the leader re-won a later round), so rounds differ; as
+ * in ZooKeeper (ZOOKEEPER-1732) FOLLOWING/LEADING votes compare leaders only. checkLeader still demands the leader
+ * itself says LEADING, and ZAB discovery decides whether it really leads a quorum.
+ */
+function agreeing(votes: Readonly<Record<number, SeenVote>>, v: Vote, voters: readonly number[], established = false): number {
   let n = 0;
   for (const id of voters) {
     const w = votes[id];
     if (!w) continue;
-    if (electionEpoch === undefined ? sameVote(w, v) : w.leader === v.leader && w.electionEpoch === electionEpoch) n++;
+    if (established ? w.leader === v.leader && w.state !== 'LOOKING' : sameVote(w, v)) n++;
   }
   return n;
 }
@@ -254,7 +260,7 @@ function receiveLooking(s: FleState, n: Notification, out: FleOutput[]): FleStat
     t = { ...t, recvset: { ...t.recvset, [n.from]: sv } };
     if (
       isVoter(t.cfg) &&
-      agreeing(t.recvset, nv, voters, n.electionEpoch) >= quorumSize(voters) &&
+      agreeing(t.recvset, nv, voters) >= quorumSize(voters) &&
       checkLeader(t, t.recvset, n.leader, n.electionEpoch)
     ) {
       return decide(t, nv, n.electionEpoch, out);
@@ -263,7 +269,7 @@ function receiveLooking(s: FleState, n: Notification, out: FleOutput[]): FleStat
   if (!fromVoter) return t;
   t = { ...t, outofelection: { ...t.outofelection, [n.from]: sv } };
   if (
-    agreeing(t.outofelection, nv, voters, n.electionEpoch) >= quorumSize(voters) &&
+    agreeing(t.outofelection, nv, voters, true) >= quorumSize(voters) &&
     checkLeader(t, t.outofelection, n.leader, n.electionEpoch)
   ) {
     return decide(t, nv, n.electionEpoch, out);

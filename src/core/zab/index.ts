@@ -698,6 +698,11 @@ function leaderTick<T>(s: S<T>, out: Out<T>): void {
   for (const [id, f] of Object.entries(r.followers)) {
     if (f.phase !== 'info') send(out, Number(id), { type: 'Ping', from: s.cfg.myId, conn: f.conn, epoch: r.epoch, commitTo: s.committed });
   }
+  if (r.phase === 'discovery' || r.phase === 'epochpersist' || r.phase === 'ackepoch') {
+    // Gathering a quorum moves no data: a leader nobody follows gives up after syncLimitTicks, not initLimitTicks.
+    if (r.tick - r.startTick > s.cfg.syncLimitTicks) lookForLeader(s, out, `no quorum for discovery within ${s.cfg.syncLimitTicks} ticks`);
+    return;
+  }
   if (r.phase !== 'broadcast') {
     if (r.tick - r.startTick > s.cfg.initLimitTicks) lookForLeader(s, out, `not established within ${s.cfg.initLimitTicks} ticks`);
     return;
