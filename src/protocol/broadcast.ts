@@ -32,7 +32,18 @@ export type ZabPeerMsg<T = unknown> =
   /** Follower → leader: discovery; `attempt` numbers the follower's connection attempts. */
   | { readonly type: 'FollowerInfo'; readonly from: number; readonly acceptedEpoch: number; readonly attempt: number }
   /** Leader → follower: the proposed new epoch (ZooKeeper's LEADERINFO). */
-  | { readonly type: 'NewEpoch'; readonly from: number; readonly epoch: number; readonly attempt: number; readonly conn: number }
+  | {
+      readonly type: 'NewEpoch';
+      readonly from: number;
+      readonly epoch: number;
+      readonly attempt: number;
+      readonly conn: number;
+      /**
+       * The leader already has its quorum of AckEpochs: this follower's ack cannot help establish the epoch, so it
+       * may join even if it accepted the same epoch number from another (failed) leader attempt.
+       */
+      readonly established: boolean;
+    }
   /** Follower → leader, after persisting acceptedEpoch. */
   | {
       readonly type: 'AckEpoch';
@@ -71,7 +82,15 @@ export type ZabPeerMsg<T = unknown> =
   | { readonly type: 'SyncMarker'; readonly from: number; readonly conn: number; readonly reqId: number }
   | { readonly type: 'SyncMarkerDone'; readonly from: number; readonly conn: number; readonly reqId: number; readonly zxid: Zxid }
   /** Leader → follower every tick; carries the commit point so a lost Commit heals. */
-  | { readonly type: 'Ping'; readonly from: number; readonly conn: number; readonly epoch: number; readonly commitTo: Zxid }
+  | {
+      readonly type: 'Ping';
+      readonly from: number;
+      readonly conn: number;
+      readonly epoch: number;
+      readonly commitTo: Zxid;
+      /** The leader's last proposal: a follower behind it after FIFO delivery lost a proposal and resyncs. */
+      readonly lastZxid: Zxid;
+    }
   | { readonly type: 'PingAck'; readonly from: number; readonly conn: number; readonly epoch: number; readonly lastZxid: Zxid }
   /** Answer to FollowerInfo from a node that is not leading: go back to election at once. */
   | { readonly type: 'NotLeader'; readonly from: number; readonly attempt: number };

@@ -362,7 +362,8 @@ function maybeChooseEpoch<T>(s: S<T>, out: Out<T>): void {
 function sendNewEpoch<T>(s: S<T>, out: Out<T>, id: number, f: FollowerRec): void {
   const r = s.role as Leading<T>;
   f.phase = 'epoch';
-  send(out, id, { type: 'NewEpoch', from: s.cfg.myId, epoch: r.epoch, attempt: f.attempt, conn: f.conn });
+  const established = r.phase === 'newleader' || r.phase === 'broadcast';
+  send(out, id, { type: 'NewEpoch', from: s.cfg.myId, epoch: r.epoch, attempt: f.attempt, conn: f.conn, established });
 }
 
 function selfAheadCheck<T>(s: S<T>, f: FollowerRec): boolean {
@@ -696,7 +697,9 @@ function leaderTick<T>(s: S<T>, out: Out<T>): void {
   const r = s.role as Leading<T>;
   r.tick += 1;
   for (const [id, f] of Object.entries(r.followers)) {
-    if (f.phase !== 'info') send(out, Number(id), { type: 'Ping', from: s.cfg.myId, conn: f.conn, epoch: r.epoch, commitTo: s.committed });
+    if (f.phase !== 'info') {
+      send(out, Number(id), { type: 'Ping', from: s.cfg.myId, conn: f.conn, epoch: r.epoch, commitTo: s.committed, lastZxid: s.lastAppended });
+    }
   }
   if (r.phase === 'discovery' || r.phase === 'epochpersist' || r.phase === 'ackepoch') {
     // Gathering a quorum moves no data: a leader nobody follows gives up after syncLimitTicks, not initLimitTicks.
@@ -810,6 +813,11 @@ function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
         r.phase = 'epochpersist';
         r.ticksInPhase = 0;
         r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
+      } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader !== r.leader && m.established) {
+        // Same epoch number accepted from another leader attempt, but this leader is established without us.
+        r.phase = 'epochpersist';
+        r.ticksInPhase = 0;
+        r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
       } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader === r.leader) {
         r.phase = 'ackepoch';
         r.ticksInPhase = 0;
@@ -888,7 +896,13 @@ function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       followerCommit(s, out, m.zxid);
       return;
     case 'Ping':
-      if (r.phase === 'synced' || r.phase === 'broadcast') followerCommit(s, out, m.commitTo);
+      if (r.phase === 'synced' || r.phase === 'broadcast') {
+        if (m.lastZxid > s.lastAppended) {
+          reconnect(s, out, 'proposals lost (ping ahead of our log)');
+          return;
+        }
+        followerCommit(s, out, m.commitTo);
+      }
       send(out, r.leader, {
         type: 'PingAck',
         from: me,
