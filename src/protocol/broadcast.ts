@@ -6,6 +6,7 @@
  *
  * Zxids: see ./zxid.ts (one number, epoch * 2^32 + counter).
  */
+import type { ElectionDecided } from './election.js';
 import type { Zxid } from './zxid.js';
 
 export interface LogEntry<T = unknown> {
@@ -148,3 +149,37 @@ export interface BootInfo<T = unknown> {
   /** The zxid just before logTail[0] (lastZxid if the tail is empty): the leader can DIFF from here on. */
   readonly logTailBase: Zxid;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The `<node>/broadcast` actor's mailbox, and what it tells clients (front ends).
+// On start it sends StorageRecover to `<node>/storage`, which answers StorageRecovered once it has recovered.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface StorageRecover {
+  readonly type: 'StorageRecover';
+  /** How many log entries to hand back in logTail. */
+  readonly logTailMax: number;
+}
+export interface StorageRecovered<T = unknown> {
+  readonly type: 'StorageRecovered';
+  readonly boot: BootInfo<T>;
+}
+
+/** Client requests to `<node>/broadcast` (from front ends). A write succeeds when storage applies its txn. */
+export type BroadcastClientMsg<T = unknown> =
+  | { readonly type: 'ClientWrite'; readonly reqId: number; readonly txn: T }
+  | { readonly type: 'ClientSync'; readonly reqId: number };
+
+/** Answers to the sender of a ClientWrite / ClientSync. */
+export type BroadcastClientReply =
+  | { readonly type: 'ClientWriteFailed'; readonly reqId: number; readonly reason: string }
+  | { readonly type: 'ClientSyncDone'; readonly reqId: number; readonly zxid: Zxid }
+  | { readonly type: 'ClientSyncFailed'; readonly reqId: number; readonly reason: string };
+
+export type BroadcastMsg<T = unknown> =
+  | ZabPeerMsg<T>
+  | StorageReply
+  | StorageRecovered<T>
+  | ElectionDecided
+  | BroadcastClientMsg<T>
+  | { readonly type: 'BroadcastTick' };

@@ -22,6 +22,19 @@ export interface EventMap {
   FaultInjected: { readonly fault: Fault };
   NodeCrashed: { readonly reason: string };
   NodeStarted: { readonly incarnation: number };
+  // Consensus (src/core/fle, src/core/zab; actors/election.ts, actors/broadcast.ts). Zxids are numbers (zxid.ts).
+  ElectionStarted: { readonly electionEpoch: number; readonly zxid: number; readonly reason: string };
+  /** FLE decided (ZAB discovery and sync follow). */
+  ElectionDecided: { readonly role: 'LEADING' | 'FOLLOWING' | 'OBSERVING'; readonly leader: number; readonly electionEpoch: number };
+  /** A leader established its epoch (a quorum synced): `electionMs` from entering election to here. */
+  LeaderElected: { readonly leader: number; readonly epoch: number; readonly zxid: number; readonly electionMs: number };
+  FollowingLeader: { readonly leader: number; readonly epoch: number; readonly electionMs: number };
+  LeaderSteppedDown: { readonly epoch: number; readonly reason: string };
+  /** A follower gave up its leader (or a handshake) and re-entered election. */
+  LeaderLost: { readonly leader: number; readonly reason: string };
+  SyncStarted: { readonly peer: number; readonly mode: 'DIFF' | 'TRUNC' | 'SNAP'; readonly fromZxid: number; readonly toZxid: number };
+  Proposed: { readonly zxid: number };
+  Committed: { readonly zxid: number };
   /** Free-form event of the demo actors used by the runtime tests. */
   DemoCounted: { readonly actor: Address; readonly count: number };
 }

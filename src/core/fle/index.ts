@@ -17,7 +17,7 @@
  *  - Re-sends back off exponentially from `notifyIntervalMinMs` (50) to `notifyIntervalMaxMs` (1600), not
  *    ZooKeeper's 60 s, so a healed partition rejoins quickly (ZooKeeper complaint #83: 400→6400 ms).
  */
-import type { Notification, PeerState, Vote } from '../../protocol/election.js';
+import type { ElectionTimerKey, Notification, PeerState, Vote } from '../../protocol/election.js';
 import type { Zxid } from '../../protocol/zxid.js';
 
 export interface FleConfig {
@@ -33,7 +33,7 @@ export interface FleConfig {
 
 export const fleDefaults = { finalizeWaitMs: 20, notifyIntervalMinMs: 50, notifyIntervalMaxMs: 1_600 } as const;
 
-export type FleTimerKey = 'notify' | 'finalize';
+export type FleTimerKey = ElectionTimerKey;
 
 /** A vote we received, with the state and round of its sender. */
 export interface SeenVote extends Vote {

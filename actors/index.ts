@@ -1,0 +1,9 @@
+/** Every actor kind, loaded by URL in workers and node processes (RuntimeOptions.kindsModule). */
+import type { ActorKinds } from '../src/kernel/actor.js';
+import { broadcast } from './broadcast.js';
+import { election } from './election.js';
+
+export const kinds: ActorKinds = {
+  election,
+  broadcast,
+};
