@@ -14,13 +14,14 @@ const baseSeed = Number(process.env.SWARM_BASE ?? 0x2a000);
 test(one !== null ? `swarm replays seed 0x${one.toString(16)}` : `swarm: ${seedsN} seeds keep every invariant and converge`, () => {
   const seeds = one !== null ? [one] : Array.from({ length: seedsN }, (_, i) => baseSeed + i);
   const t0 = Date.now();
-  const total: SwarmStats = { events: 0, writes: 0, acked: 0, committed: 0, elections: 0, leaders: 0, syncModes: {}, crashes: 0, partitions: 0, virtualMs: 0 };
+  const total: SwarmStats = { events: 0, writes: 0, syncs: 0, acked: 0, committed: 0, elections: 0, leaders: 0, syncModes: {}, crashes: 0, partitions: 0, virtualMs: 0 };
   const failures: string[] = [];
   for (const seed of seeds) {
     try {
       const s = runSwarm(swarmDefaults(seed));
       total.events += s.events;
       total.writes += s.writes;
+      total.syncs += s.syncs;
       total.acked += s.acked;
       total.committed += s.committed;
       total.elections += s.elections;
@@ -37,7 +38,7 @@ test(one !== null ? `swarm replays seed 0x${one.toString(16)}` : `swarm: ${seeds
   const ms = Date.now() - t0;
   console.log(
     `swarm: ${seeds.length} seeds in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s); ` +
-      `${total.writes} writes, ${total.acked} acknowledged, ${total.committed} committed, ${total.leaders} leaders, ` +
+      `${total.writes} writes, ${total.acked} acknowledged, ${total.syncs} syncs done, ${total.committed} committed, ${total.leaders} leaders, ` +
       `${total.crashes} crashes, ${total.partitions} partitions, sync ${JSON.stringify(total.syncModes)}`,
   );
   for (const f of failures) console.log(`FAILED ${f}`);
@@ -45,6 +46,7 @@ test(one !== null ? `swarm replays seed 0x${one.toString(16)}` : `swarm: ${seeds
   // The run must have exercised what it claims to.
   assert.ok(total.acked > 0, 'some writes acknowledged');
   assert.ok(total.crashes > 0, 'crashes happened');
+  assert.ok(total.syncs > 0, 'sync markers completed');
   if (one === null) {
     for (const m of ['DIFF', 'TRUNC', 'SNAP']) assert.ok((total.syncModes[m] ?? 0) > 0, `sync mode ${m} exercised`);
   }

@@ -291,6 +291,7 @@ export interface SimNode {
 export interface SwarmStats {
   events: number;
   writes: number;
+  syncs: number;
   acked: number;
   committed: number;
   elections: number;
@@ -321,6 +322,7 @@ export class Swarm {
   readonly stats: SwarmStats = {
     events: 0,
     writes: 0,
+    syncs: 0,
     acked: 0,
     committed: 0,
     elections: 0,
@@ -485,8 +487,12 @@ export class Swarm {
         case 'SyncStarted':
           this.stats.syncModes[o.mode] = (this.stats.syncModes[o.mode] ?? 0) + 1;
           break;
-        case 'WriteFailed':
         case 'SyncDone':
+          // A sync marker completes only once this node applied everything the leader had proposed before it.
+          if (n.storage.appliedZxid() < o.zxid) this.fail(`n${n.id} sync ${o.reqId} done at ${zxidHex(o.zxid)} but applied only ${zxidHex(n.storage.appliedZxid())}`);
+          this.stats.syncs++;
+          break;
+        case 'WriteFailed':
         case 'SyncFailed':
         case 'FollowingLeader':
         case 'Proposed':
@@ -581,8 +587,11 @@ export class Swarm {
       n.reqSeq += 1;
       // reqIds are unique per node across incarnations: incarnation in the high part
       const reqId = n.inc * 1_000_000 + n.reqSeq;
-      this.stats.writes++;
-      this.zabInput(n, { type: 'Write', reqId, txn: { origin: n.id, reqId } });
+      if (this.rng.chance(0.1)) this.zabInput(n, { type: 'Sync', reqId });
+      else {
+        this.stats.writes++;
+        this.zabInput(n, { type: 'Write', reqId, txn: { origin: n.id, reqId } });
+      }
     }
     this.at(this.rng.next() * 2 * this.o.writeEveryMs, { kind: 'write' });
   }
