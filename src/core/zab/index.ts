@@ -256,8 +256,36 @@ function cloneRole<T>(r: Role<T>): Role<T> {
       return { ...r, pendingSyncs: [...r.pendingSyncs], localSyncs: [...r.localSyncs] };
     case 'leading': {
       const followers: Record<number, FollowerRec> = {};
-      for (const [k, v] of Object.entries(r.followers)) followers[Number(k)] = { ...v };
-      return { ...r, infos: { ...r.infos }, followers, queued: [...r.queued], pendingSyncs: [...r.pendingSyncs] };
+      for (const k in r.followers) {
+        const v = r.followers[k]!;
+        followers[k] = {
+          conn: v.conn,
+          attempt: v.attempt,
+          phase: v.phase,
+          acceptedEpoch: v.acceptedEpoch,
+          ackCurrentEpoch: v.ackCurrentEpoch,
+          ackLastZxid: v.ackLastZxid,
+          syncedTo: v.syncedTo,
+          acked: v.acked,
+          lastHeardTick: v.lastHeardTick,
+          snapToken: v.snapToken,
+        };
+      }
+      return {
+        kind: 'leading',
+        phase: r.phase,
+        epoch: r.epoch,
+        infos: r.phase === 'discovery' ? { ...r.infos } : r.infos,
+        followers,
+        connSeq: r.connSeq,
+        tick: r.tick,
+        startTick: r.startTick,
+        persistToken: r.persistToken,
+        currentEpochPersisted: r.currentEpochPersisted,
+        initialZxid: r.initialZxid,
+        queued: r.queued.length === 0 ? [] : r.queued.slice(),
+        pendingSyncs: r.pendingSyncs.length === 0 ? [] : r.pendingSyncs.slice(),
+      };
     }
     default:
       return assertNever(r);
@@ -277,8 +305,15 @@ function persistEpochs<T>(s: S<T>, out: Out<T>, acceptedEpoch: number, acceptedL
   return s.token;
 }
 
-/** Drop committed entries beyond the window bound. */
+/**
+ * Drop committed entries beyond the window bound. Trimming copies the window, so it happens in batches: the
+ * window holds at most logWindowMax + windowTrimBatch(logWindowMax) entries and is cut back to logWindowMax.
+ */
+export function windowTrimBatch(logWindowMax: number): number {
+  return Math.max(1, Math.floor(logWindowMax / 4));
+}
 function trimWindow<T>(s: S<T>): void {
+  if (s.window.length <= s.cfg.logWindowMax + windowTrimBatch(s.cfg.logWindowMax) - 1) return;
   const over = s.window.length - s.cfg.logWindowMax;
   if (over <= 0) return;
   let n = 0;
@@ -975,7 +1010,22 @@ function followerTick<T>(s: S<T>, out: Out<T>): void {
 // ---------------------------------------------------------------------------------------------------------------
 
 function clone<T>(st: S<T>): S<T> {
-  return { ...st, role: cloneRole(st.role) };
+  return {
+    cfg: st.cfg,
+    booted: st.booted,
+    acceptedEpoch: st.acceptedEpoch,
+    acceptedLeader: st.acceptedLeader,
+    currentEpoch: st.currentEpoch,
+    token: st.token,
+    attemptSeq: st.attemptSeq,
+    logGen: st.logGen,
+    lastAppended: st.lastAppended,
+    lastLogged: st.lastLogged,
+    committed: st.committed,
+    window: st.window,
+    windowBase: st.windowBase,
+    role: cloneRole(st.role),
+  };
 }
 
 export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
