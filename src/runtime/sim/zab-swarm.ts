@@ -11,7 +11,7 @@
  * then, in the liveness phase (faults off, all nodes up, FIFO links), all nodes must converge to the same
  * history, with everything the leader logged committed, and new writes must commit, within a bound.
  *
- * The faults are data (`SwarmFaults`); the node logic (`SimNode`) is separate from the scheduler so the runtime
+ * The faults are data (`SwarmFaults`); the node logic (`SwarmNode`) is separate from the scheduler so the runtime
  * sim driver can reuse it. One seed reproduces a run exactly.
  */
 import { Rng } from '../../kernel/rng.js';
@@ -277,7 +277,7 @@ function less(a: QItem, b: QItem): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }
 
-export interface SimNode {
+export interface SwarmNode {
   id: number;
   up: boolean;
   inc: number;
@@ -307,7 +307,7 @@ export class Swarm {
   readonly q = new Queue();
   now = 0;
   seq = 0;
-  readonly nodes: SimNode[] = [];
+  readonly nodes: SwarmNode[] = [];
   readonly ids: number[];
   readonly zabCfg: (id: number) => ZabConfig;
   /** The one common history every node's applied history must be a prefix of. */
@@ -382,7 +382,7 @@ export class Swarm {
     this.q.push({ t: this.now + delayMs, seq: this.seq++, ev });
   }
 
-  node(id: number): SimNode {
+  node(id: number): SwarmNode {
     return this.nodes[id - 1]!;
   }
 
@@ -435,7 +435,7 @@ export class Swarm {
 
   // --- machine plumbing ----------------------------------------------------------------------------------------
 
-  fleInput(n: SimNode, input: FleInput): void {
+  fleInput(n: SwarmNode, input: FleInput): void {
     const { state, out } = fleStep(n.fle, input);
     n.fle = state;
     for (const o of out) {
@@ -463,7 +463,7 @@ export class Swarm {
     }
   }
 
-  zabInput(n: SimNode, input: ZabInput<SwarmTxn>): void {
+  zabInput(n: SwarmNode, input: ZabInput<SwarmTxn>): void {
     const { state, out } = zabStep(n.zab, input);
     n.zab = state;
     for (const o of out) {
@@ -502,7 +502,7 @@ export class Swarm {
     }
   }
 
-  storageCmd(n: SimNode, cmd: StorageCommand<SwarmTxn>): void {
+  storageCmd(n: SwarmNode, cmd: StorageCommand<SwarmTxn>): void {
     let r: ReturnType<MemStorage['exec']>;
     try {
       r = n.storage.exec(cmd);
@@ -521,7 +521,7 @@ export class Swarm {
 
   // --- invariants ----------------------------------------------------------------------------------------------
 
-  onApplied(n: SimNode, e: LogEntry<SwarmTxn>, i: number): void {
+  onApplied(n: SwarmNode, e: LogEntry<SwarmTxn>, i: number): void {
     const h = this.history[i];
     if (h === undefined) {
       if (i !== this.history.length) this.fail(`n${n.id} applied beyond the common history`);
@@ -540,7 +540,7 @@ export class Swarm {
     }
   }
 
-  checkPrefix(n: SimNode, when: string): void {
+  checkPrefix(n: SwarmNode, when: string): void {
     const a = n.storage.applied;
     for (let i = 0; i < a.length; i++) {
       const h = this.history[i];
