@@ -52,4 +52,12 @@ test(one !== null ? `swarm replays seed 0x${one.toString(16)}` : `swarm: ${seeds
   }
 });
 
+test('swarm: one seed replays exactly (same stats and history twice)', () => {
+  const seed = one ?? 0x2a003;
+  const a = runSwarm(swarmDefaults(seed));
+  const b = runSwarm(swarmDefaults(seed));
+  assert.equal(a, b);
+  assert.ok(a.committed > 0);
+});
+
 test.run();
