@@ -613,6 +613,12 @@ function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
   const me = s.cfg.myId;
   if (m.type === 'FollowerInfo') {
     if (!isVoter(s, m.from) || m.from === me) return;
+    if (r.phase !== 'discovery' && m.acceptedEpoch > r.epoch) {
+      // The follower promised a newer epoch (to a leader attempt that failed) and must not join ours: it would
+      // refuse NewEpoch forever. Step down; the next discovery picks an epoch above its acceptedEpoch.
+      lookForLeader(s, out, `follower ${m.from} accepted epoch ${m.acceptedEpoch} > ${r.epoch}`);
+      return;
+    }
     const old = r.followers[m.from];
     if (old && old.attempt === m.attempt) {
       if (old.phase === 'epoch') sendNewEpoch(s, out, m.from, old); // a lost NewEpoch: send it again

@@ -78,6 +78,27 @@ export function swarmDefaults(seed: number): SwarmOptions {
   };
 }
 
+/** A harsher mix: up to 7 nodes, 30 % loss, heavy reordering, crashes every 60 ms, tiny log windows, slow disks. */
+export function swarmHarsh(seed: number): SwarmOptions {
+  const r = new Rng(seed ^ 0xabc);
+  const d = swarmDefaults(seed);
+  return {
+    ...d,
+    nodes: r.pick([3, 5, 7]),
+    logWindowMax: r.int(4, 40),
+    fsyncDelayMaxMs: r.pick([1, 3, 10]),
+    netDelayMaxMs: r.pick([1, 3, 10]),
+    faults: {
+      lossP: r.pick([0.05, 0.15, 0.3]),
+      dupP: r.pick([0, 0.1]),
+      reorderP: r.pick([0, 0.05, 0.2]),
+      crashEveryMs: r.pick([60, 150, 400]),
+      partitionEveryMs: r.pick([100, 300]),
+    },
+    livenessMs: 6_000,
+  };
+}
+
 export class SwarmViolation extends Error {
   constructor(readonly seed: number, msg: string) {
     super(`seed=0x${seed.toString(16)} ${msg} (replay: SEED=0x${seed.toString(16)})`);
