@@ -131,7 +131,18 @@ export interface Following {
   localSyncs: number[];
 }
 
-export type Role<T> = { kind: 'looking' } | Following | Leading<T>;
+export type FollowerInfoMsg = Extract<ZabPeerMsg, { type: 'FollowerInfo' }>;
+
+/**
+ * Looking: FollowerInfo that arrives before our own election decided is kept (one per peer, so at most the
+ * ensemble size) and handled when we lead; answered NotLeader if we follow. Peers often decide a few ms earlier.
+ */
+export interface Looking {
+  kind: 'looking';
+  infos: Record<number, FollowerInfoMsg>;
+}
+
+export type Role<T> = Looking | Following | Leading<T>;
 
 export interface ZabState<T = unknown> {
   readonly cfg: ZabConfig;
@@ -208,7 +219,7 @@ export function zabInit<T>(cfg: ZabConfig): ZabState<T> {
     committed: 0,
     window: [],
     windowBase: 0,
-    role: { kind: 'looking' },
+    role: { kind: 'looking', infos: {} },
   };
 }
 
@@ -251,7 +262,7 @@ type Out<T> = ZabOutput<T>[];
 function cloneRole<T>(r: Role<T>): Role<T> {
   switch (r.kind) {
     case 'looking':
-      return r;
+      return { kind: 'looking', infos: { ...r.infos } };
     case 'following':
       return { ...r, pendingSyncs: [...r.pendingSyncs], localSyncs: [...r.localSyncs] };
     case 'leading': {
@@ -354,7 +365,7 @@ function lookForLeader<T>(s: S<T>, out: Out<T>, reason: string): void {
       if (q.origin === s.cfg.myId) out.push({ type: 'WriteFailed', reqId: q.reqId, reason });
     }
   }
-  s.role = { kind: 'looking' };
+  s.role = { kind: 'looking', infos: {} };
   out.push({ type: 'LookForLeader', reason, was: r.kind, lastZxid: s.lastAppended, currentEpoch: s.currentEpoch });
 }
 
@@ -1048,22 +1059,29 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
     s.committed = b.committedZxid;
     s.window = b.logTail.slice(-s.cfg.logWindowMax);
     s.windowBase = s.window.length < b.logTail.length ? b.logTail[b.logTail.length - s.window.length - 1]!.zxid : b.logTailBase;
-    s.role = { kind: 'looking' };
+    s.role = { kind: 'looking', infos: {} };
     out.push({ type: 'LookForLeader', reason: 'boot', was: 'looking', lastZxid: s.lastAppended, currentEpoch: s.currentEpoch });
     return { state: s, out };
   }
   if (!s.booted) return { state, out };
   const r = s.role;
   switch (input.type) {
-    case 'Elected':
+    case 'Elected': {
       if (r.kind !== 'looking') return { state, out };
-      if (input.role === 'LEADING') startLeading(s, out);
-      else startFollowing(s, out, input.leader);
+      const early = Object.values(r.infos);
+      if (input.role === 'LEADING') {
+        startLeading(s, out);
+        for (const m of early) if (s.role.kind === 'leading') leaderReceive(s, out, m as ZabPeerMsg<T>);
+      } else {
+        for (const m of early) send(out, m.from, { type: 'NotLeader', from: s.cfg.myId, attempt: m.attempt });
+        startFollowing(s, out, input.leader);
+      }
       break;
+    }
     case 'Receive':
       if (r.kind === 'leading') leaderReceive(s, out, input.msg);
       else if (r.kind === 'following') followerReceive(s, out, input.msg);
-      else if (input.msg.type === 'FollowerInfo') send(out, input.msg.from, { type: 'NotLeader', from: s.cfg.myId, attempt: input.msg.attempt });
+      else if (input.msg.type === 'FollowerInfo' && s.cfg.voters.includes(input.msg.from)) r.infos[input.msg.from] = input.msg;
       break;
     case 'Storage':
       if (input.reply.type === 'Logged' && input.reply.gen === s.logGen) {
