@@ -19,7 +19,7 @@ import type { BootInfo, DurableEpochs, LogEntry, SnapshotData, StorageCommand, S
 import type { Notification } from '../../protocol/election.js';
 import { zxidHex, type Zxid } from '../../protocol/zxid.js';
 import { fleDefaults, fleInit, fleStep, type FleInput, type FleState, type FleTimerKey } from '../../core/fle/index.js';
-import { zabDefaults, zabInit, zabStep, zabPhase, type ZabConfig, type ZabInput, type ZabState } from '../../core/zab/index.js';
+import { isNextZxid, zabDefaults, zabInit, zabStep, zabPhase, type ZabConfig, type ZabInput, type ZabState } from '../../core/zab/index.js';
 
 /** The client txn the swarm writes: who issued it, so the origin can acknowledge it when it applies it. */
 export interface SwarmTxn {
@@ -196,7 +196,7 @@ export class MemStorage {
       case 'AppendLog': {
         this.gen = cmd.gen;
         for (const e of cmd.entries) {
-          if (e.zxid <= this.lastZxid()) throw new Error(`append out of order: ${zxidHex(e.zxid)} after ${zxidHex(this.lastZxid())}`);
+          if (!isNextZxid(this.lastZxid(), e.zxid)) throw new Error(`append not contiguous: ${zxidHex(e.zxid)} after ${zxidHex(this.lastZxid())}`);
           this.log.push(e);
         }
         return { applied: [], needsFlush: true, snapshotReply: null, installed: false };
