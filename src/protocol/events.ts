@@ -21,7 +21,7 @@ export interface EventMap {
   MessageDropped: { readonly from: Address | null; readonly to: Address; readonly msgType: string; readonly reason: string };
   FaultInjected: { readonly fault: Fault };
   NodeCrashed: { readonly reason: string };
-  NodeStarted: Record<string, never>;
+  NodeStarted: { readonly incarnation: number };
   /** Free-form event of the demo actors used by the runtime tests. */
   DemoCounted: { readonly actor: Address; readonly count: number };
 }
