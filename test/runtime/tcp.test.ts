@@ -201,7 +201,7 @@ test('partition stops traffic both ways; heal restores it', async () => {
     // nothing crossed; each node is still reachable from the controller
     assert.is(await count(rt, 'n1/counter'), 0);
     assert.is(await count(rt, 'n2/counter'), 0);
-    const dropped = rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'link cut').length;
+    const dropped = rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'partition').length;
     assert.ok(dropped >= 10, `dropped ${dropped}`);
     await rt.heal();
     rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 2 });
@@ -243,10 +243,18 @@ test('slow(n2, 200) delays every message into n2 by at least 200 ms', async () =
     await rt.slow('n2', 200);
     const slowed = await rtt('n1', 'n2/counter');
     const otherWay = await rtt('n2', 'n1/counter'); // only the reply goes into n2
+    const t0 = performance.now();
+    await count(rt, 'n2/counter'); // the controller's ask goes into n2 too
+    const direct = performance.now() - t0;
+    const t1 = performance.now();
+    await count(rt, 'n1/counter'); // n1 is not slowed
+    const unslowed = performance.now() - t1;
     await rt.slow('n2', 0);
     const after = await rtt('n1', 'n2/counter');
     assert.ok(slowed >= 200, `slowed ${slowed.toFixed(1)} ms`);
     assert.ok(otherWay >= 200, `n2 -> n1 -> n2 ${otherWay.toFixed(1)} ms`);
+    assert.ok(direct >= 200, `controller -> n2 ${direct.toFixed(1)} ms`);
+    assert.ok(unslowed < 200, `controller -> n1 ${unslowed.toFixed(1)} ms`);
     assert.ok(before < 200 && after < 200, `before ${before.toFixed(1)} ms, after ${after.toFixed(1)} ms`);
     assert.equal(faultsSeen(rt), ['slow', 'slow']);
     console.log(`    round trip n1->n2->n1: ${before.toFixed(1)} ms, slowed ${slowed.toFixed(1)} ms, after ${after.toFixed(1)} ms`);

@@ -229,7 +229,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
           clearTimeout(timer);
           proc.off('exit', onExit);
           c.up = true;
-          publish(node, { type: 'NodeStarted', incarnation } as unknown as EventPayload);
+          publish(node, { type: 'NodeStarted', incarnation });
           resolve();
         } else if (m.t === 'fatal') {
           clearTimeout(timer);

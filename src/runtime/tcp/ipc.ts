@@ -16,6 +16,8 @@ export interface NodeStatus {
   readonly rejectedConnections: number;
   readonly framesReceived: number;
   readonly framesSent: number;
+  /** Events dropped because the forwarding buffer was full. */
+  readonly eventsLost: number;
 }
 
 /** Node to controller. */

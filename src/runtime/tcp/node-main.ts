@@ -95,6 +95,12 @@ if (node !== null) {
     process.on('disconnect', () => void exit(0)); // the controller is gone: no orphans
     process.on('message', (raw) => {
       const m = raw as ToNode;
+      // like peer traffic, what the controller sends into a slowed node arrives late (as in the simulator)
+      const slowMs = m.t === 'send' || m.t === 'ask' ? n.transport.linkFaults.slowMs[n.host.node] ?? 0 : 0;
+      if (slowMs > 0) setTimeout(() => handle(m), slowMs);
+      else handle(m);
+    });
+    const handle = (m: ToNode): void => {
       switch (m.t) {
         case 'send':
           n.host.send(m.env.to, m.env.msg);
@@ -125,14 +131,14 @@ if (node !== null) {
               rejectedConnections: n.transport.stats.rejectedConnections,
               framesReceived: n.transport.stats.framesReceived,
               framesSent: n.transport.stats.framesSent,
+              eventsLost,
             },
           });
           return;
       }
-    });
+    };
     toController({ t: 'ready', port: n.transport.port });
   } else {
     process.stderr.write(`node ${config.node} listening on ${config.listen.host}:${n.transport.port}\n`);
   }
 }
-void eventsLost;

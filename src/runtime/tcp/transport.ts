@@ -153,7 +153,7 @@ export class TcpTransport {
     }
     const link = this.links.get(dest);
     if (link === undefined) return this.drop(env, 'unknown node');
-    if (linkCut(this.faults, this.node, dest)) return this.drop(env, 'link cut');
+    if (linkCut(this.faults, this.node, dest)) return this.drop(env, 'partition');
     if (this.faults.dropRatio > 0 && this.rng.chance(this.faults.dropRatio)) return this.drop(env, 'drop');
     const slowMs = this.faults.slowMs[dest] ?? 0;
     if (slowMs > 0) {
