@@ -2,7 +2,9 @@
  * The tcp driver: node processes talking over loopback TCP, driven by the controller, with every fault of the
  * fault API. Each test starts its own runtime and closes it (and so kills its node processes) in a finally.
  */
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,6 +14,7 @@ import type { NodeSpec } from '../../src/runtime/driver.js';
 import type { TcpRuntime } from '../../src/runtime/tcp/controller.js';
 import { createTcpRuntime } from '../../src/runtime/tcp/controller.js';
 import { encodeBody, encodeFrame, frameBodyBytesMax, protocolTag } from '../../src/runtime/tcp/frame.js';
+import { peerBufferMessagesMax } from '../../src/runtime/tcp/transport.js';
 
 const kindsModule = new URL('../fixtures/demo-actors.js', import.meta.url).href;
 const askMs = 2_000;
@@ -19,6 +22,11 @@ const askMs = 2_000;
 interface Count {
   readonly type: 'Count';
   readonly count: number;
+}
+interface EchoStats {
+  readonly type: 'EchoStats';
+  readonly seen: number;
+  readonly inversions: number;
 }
 interface PingStatus {
   readonly type: 'PingStatus';
@@ -81,6 +89,15 @@ function faultsSeen(rt: TcpRuntime): string[] {
     .recent()
     .filter((e): e is ClusterEvent<'FaultInjected'> => e.type === 'FaultInjected')
     .map((e) => e.fault.kind);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function rawSocket(port: number): Promise<net.Socket> {
@@ -343,6 +360,89 @@ test('events from every node arrive on one stream with central sequence numbers'
     const started = all.filter((e) => e.type === 'ActorStarted').map((e) => e.node).sort();
     assert.equal(started, ['n1', 'n2']);
   });
+});
+
+test('a burst to one peer is batched into few writes and stays in order', async () => {
+  const echoOn = (node: string): NodeSpec => ({ node, actors: [{ name: 'echo', kind: 'echo' }] });
+  await withRuntime([echoOn('n1'), echoOn('n2')], async (rt) => {
+    await connected(rt);
+    const burst = 20_000;
+    const s0 = await rt.status('n1');
+    const t0 = performance.now();
+    rt.send('n1/echo', { type: 'Batch', to: 'n2/echo', count: burst });
+    const stats = async () => rt.ask<EchoStats>('n2/echo', { type: 'Stats' }, askMs);
+    await until('burst delivered', async () => (await stats()).seen === burst, 20_000, 10);
+    const ms = performance.now() - t0;
+    const s1 = await rt.status('n1');
+    const frames = s1.framesSent - s0.framesSent;
+    const writes = s1.writes - s0.writes;
+    assert.is(frames, burst);
+    assert.ok(writes * 10 <= frames, `${writes} writes for ${frames} frames`);
+    assert.is((await stats()).inversions, 0);
+    console.log(`    ${burst} envelopes n1 -> n2 in ${ms.toFixed(0)} ms (${Math.round((burst / ms) * 1000)} msg/s), ${writes} writes`);
+  });
+});
+
+test('a peer that is down: envelopes wait in a bounded buffer, the overflow is MessageDropped, the rest arrive after restart', async () => {
+  const echoOn = (node: string): NodeSpec => ({ node, actors: [{ name: 'echo', kind: 'echo' }] });
+  await withRuntime([echoOn('n1'), echoOn('n2')], async (rt) => {
+    await connected(rt);
+    await rt.kill('n2');
+    await until('n1 notices', async () => (await rt.status('n1')).connectedPeers.length === 0, 5_000);
+    const extra = 50;
+    rt.send('n1/echo', { type: 'Batch', to: 'n2/echo', count: peerBufferMessagesMax + extra });
+    const full = () => rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'peer buffer full').length;
+    await until('overflow dropped', () => full() === extra, 5_000);
+    await rt.restart('n2');
+    const stats = async () => rt.ask<EchoStats>('n2/echo', { type: 'Stats' }, askMs);
+    await until('buffer delivered', async () => (await stats()).seen === peerBufferMessagesMax, 10_000);
+    const st = await stats();
+    assert.is(st.inversions, 0);
+    assert.is(full(), extra);
+  });
+});
+
+test('a node process that exits on its own is noticed: NodeCrashed, asks time out, restart brings it back', async () => {
+  await withRuntime([withCounter('n1'), withCounter('n2')], async (rt) => {
+    await connected(rt);
+    const crashed = nextEvent(rt, (e) => e.type === 'NodeCrashed' && e.node === 'n2', 5_000);
+    rt.send('n2/counter', { type: 'Exit' });
+    const ev = await crashed;
+    assert.ok(ev.type === 'NodeCrashed' && ev.reason.includes('code 3'), JSON.stringify(ev));
+    assert.is(rt.isUp('n2'), false);
+    await rejectsWithTimeout(rt.askVia('n1', 'n2/counter', { type: 'Get' }, 200));
+    await rt.restart('n2');
+    rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 4 });
+    assert.is(await count(rt, 'n2/counter', 'n1'), 4);
+  });
+});
+
+test('close leaves no node process behind, and a killed controller takes its nodes with it', async () => {
+  const rt = await createTcpRuntime({ nodes: [withCounter('n1'), withCounter('n2')], kindsModule });
+  const pids = rt.nodes.map((n) => rt.pid(n)!);
+  try {
+    assert.ok(pids.every((p) => typeof p === 'number' && alive(p)));
+  } finally {
+    await rt.close();
+  }
+  assert.ok(pids.every((p) => !alive(p)), 'a node outlived close');
+
+  const fixture = fileURLToPath(new URL('../fixtures/tcp-controller.js', import.meta.url));
+  const ctl = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let orphans: number[] = [];
+  try {
+    let out = '';
+    ctl.stdout.on('data', (d) => (out += d));
+    await until('controller started', () => out.includes('\n'), 15_000);
+    orphans = (JSON.parse(out.split('\n')[0]!) as { pids: number[] }).pids;
+    assert.is(orphans.length, 2);
+    assert.ok(orphans.every(alive));
+    ctl.kill('SIGKILL');
+    await until('nodes exit after their controller died', () => orphans.every((p) => !alive(p)), 5_000);
+  } finally {
+    ctl.kill('SIGKILL');
+    for (const p of orphans) if (alive(p)) process.kill(p, 'SIGKILL');
+  }
 });
 
 test.run();

@@ -48,6 +48,8 @@ export interface TcpRuntime extends Runtime {
   status(node: string): Promise<NodeStatus>;
   /** Events so far (at most the bus's history bound). */
   recent(): readonly ClusterEvent[];
+  /** The process id of a node that is up (tests check that nothing outlives `close`). */
+  pid(node: string): number | null;
   /** Send from inside node `via` (through its host, so the message crosses the peer network to `to`). */
   sendVia<T extends Message>(via: string, to: Address, msg: T): void;
   /** Ask from inside node `via`: request and reply cross the peer network; bounded by `timeoutMs`. */
@@ -325,6 +327,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     ask: (to, msg, timeoutMs) => askVia(nodeOf(to), to, msg, timeoutMs),
     askVia,
     isUp: (node) => child(node).up,
+    pid: (node) => (child(node).up ? (child(node).proc?.pid ?? null) : null),
     now: () => clock.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     close,

@@ -16,6 +16,9 @@ export interface NodeStatus {
   readonly rejectedConnections: number;
   readonly framesReceived: number;
   readonly framesSent: number;
+  /** Socket writes (each carries one batch of frames). */
+  readonly writes: number;
+  readonly dropped: number;
   /** Events dropped because the forwarding buffer was full. */
   readonly eventsLost: number;
 }

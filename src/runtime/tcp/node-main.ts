@@ -131,6 +131,8 @@ if (node !== null) {
               rejectedConnections: n.transport.stats.rejectedConnections,
               framesReceived: n.transport.stats.framesReceived,
               framesSent: n.transport.stats.framesSent,
+              writes: n.transport.stats.writes,
+              dropped: n.transport.stats.dropped,
               eventsLost,
             },
           });

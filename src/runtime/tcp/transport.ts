@@ -77,8 +77,9 @@ class PeerLink {
   reconnectTimer: NodeJS.Timeout | null = null;
   /** Frames waiting for a connection. */
   pending: Buffer[] = [];
-  /** Frames collected this turn. */
+  /** Frames collected this turn, and their envelopes (for MessageDropped if the connection goes first). */
   batch: Buffer[] = [];
+  batchEnvs: Envelope[] = [];
   flushScheduled = false;
   constructor(
     readonly name: string,
@@ -182,6 +183,7 @@ export class TcpTransport {
       link.ready = false;
       link.pending = [];
       link.batch = [];
+      link.batchEnvs = [];
     }
     for (const s of this.inbound) s.destroy();
     this.inbound.clear();
@@ -209,6 +211,7 @@ export class TcpTransport {
     }
     if (link.socket.writableLength > socketBacklogBytesMax) return this.drop(env, 'peer backlog full');
     link.batch.push(frame);
+    link.batchEnvs.push(env);
     if (link.batch.length >= batchMessagesMax) this.flush(link);
     else if (!link.flushScheduled) {
       link.flushScheduled = true;
@@ -222,12 +225,14 @@ export class TcpTransport {
   private flush(link: PeerLink): void {
     if (link.batch.length === 0) return;
     const frames = link.batch;
+    const envs = link.batchEnvs;
     link.batch = [];
+    link.batchEnvs = [];
     if (!link.ready || link.socket === null) {
       // the connection went away in between: the frames wait for the next one, within the bound
       const room = Math.max(0, peerBufferMessagesMax - link.pending.length);
       link.pending.push(...frames.slice(0, room));
-      this.stats.dropped += Math.max(0, frames.length - room);
+      for (const env of envs.slice(room)) this.drop(env, 'peer buffer full');
       return;
     }
     link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
