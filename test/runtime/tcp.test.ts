@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, filter, timeout } from 'rxjs';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AskTimeoutError } from '../../src/kernel/actor.js';
 import type { ClusterEvent } from '../../src/protocol/events.js';
@@ -15,6 +15,16 @@ import type { TcpRuntime } from '../../src/runtime/tcp/controller.js';
 import { createTcpRuntime } from '../../src/runtime/tcp/controller.js';
 import { encodeBody, encodeFrame, frameBodyBytesMax, protocolTag } from '../../src/runtime/tcp/frame.js';
 import { peerBufferMessagesMax } from '../../src/runtime/tcp/transport.js';
+
+/** uvu's test, printing how long each one took. */
+function test(name: string, fn: () => Promise<void>): void {
+  uvuTest(name, async () => {
+    const t0 = performance.now();
+    await fn();
+    console.log(`    [${((performance.now() - t0) / 1000).toFixed(2)} s] ${name}`);
+  });
+}
+test.run = () => uvuTest.run();
 
 const kindsModule = new URL('../fixtures/demo-actors.js', import.meta.url).href;
 const askMs = 2_000;
@@ -220,12 +230,15 @@ test('partition stops traffic both ways; heal restores it', async () => {
     assert.is(await count(rt, 'n2/counter'), 0);
     const dropped = rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'partition').length;
     assert.ok(dropped >= 10, `dropped ${dropped}`);
+    // a restarted node rejoins the network as it is: still partitioned
+    await rt.restart('n2');
+    await rejectsWithTimeout(rt.askVia('n2', 'n1/counter', { type: 'Get' }, 300));
     await rt.heal();
     rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 2 });
     rt.sendVia('n2', 'n1/counter', { type: 'Inc', by: 3 });
     assert.is(await count(rt, 'n2/counter', 'n1'), 2);
     assert.is(await count(rt, 'n1/counter', 'n2'), 3);
-    assert.equal(faultsSeen(rt), ['partition', 'heal']);
+    assert.equal(faultsSeen(rt), ['partition', 'restart', 'heal']);
   });
 });
 

@@ -69,6 +69,8 @@ interface Child {
   up: boolean;
   incarnation: number;
   exited: Promise<void> | null;
+  /** kill and restart of one node run one after the other. */
+  lifecycle: Promise<void>;
 }
 
 interface OutsideAsk {
@@ -113,7 +115,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     const port = opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName);
     const addr = { host: hostName, port };
     addresses[spec.node] = addr;
-    children.set(spec.node, { spec, addr, proc: null, up: false, incarnation: 0, exited: null });
+    children.set(spec.node, { spec, addr, proc: null, up: false, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
   }
 
   const publish = (node: string, ev: EventPayload, time = clock.now()) => bus.publish(node, time, ev);
@@ -266,8 +268,19 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     await Promise.all(acks);
   }
 
-  async function close(): Promise<void> {
-    if (closing) return;
+  function serially(c: Child, fn: () => Promise<void>): Promise<void> {
+    const p = c.lifecycle.then(fn);
+    c.lifecycle = p.catch(() => undefined);
+    return p;
+  }
+
+  let closed: Promise<void> | null = null;
+  function close(): Promise<void> {
+    closed ??= closeNow();
+    return closed;
+  }
+
+  async function closeNow(): Promise<void> {
     closing = true;
     for (const [id, a] of asks) {
       clearTimeout(a.timer);
@@ -336,17 +349,20 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
       if (s === undefined) throw new Error(`node ${node} sent no status`);
       return s;
     },
-    async kill(node) {
+    kill(node) {
       const c = child(node);
-      publish(controllerNodeName, { type: 'FaultInjected', fault: { kind: 'kill', node } });
-      await killNode(c);
+      return serially(c, async () => {
+        publish(controllerNodeName, { type: 'FaultInjected', fault: { kind: 'kill', node } });
+        await killNode(c);
+      });
     },
-    async restart(node) {
+    restart(node) {
       const c = child(node);
-      publish(controllerNodeName, { type: 'FaultInjected', fault: { kind: 'restart', node } });
-      await killNode(c);
-      if (closing) return;
-      await startNode(c);
+      return serially(c, async () => {
+        publish(controllerNodeName, { type: 'FaultInjected', fault: { kind: 'restart', node } });
+        await killNode(c);
+        if (!closing) await startNode(c);
+      });
     },
     partition: (groups) => networkFault({ kind: 'partition', groups: groups.map((g) => [...g]) }),
     cut: (from, to) => networkFault({ kind: 'cut', from, to }),

@@ -3,6 +3,7 @@
  * its peers. Usable without a controller (a real ensemble member started from a config), and by node-main.ts
  * under the tcp runtime's controller.
  */
+import { mkdirSync } from 'node:fs';
 import type { ActorKinds, ActorSpec } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import type { Clock } from '../../kernel/clock.js';
@@ -59,6 +60,7 @@ export async function loadKinds(url: string): Promise<ActorKinds> {
 }
 
 export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
+  if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
   const kinds = await loadKinds(config.kindsModule);
   const clock = realClock();
   const seed = config.seed ?? 1;
