@@ -315,6 +315,27 @@ test('drop(1) loses everything between nodes; drop(0) restores', async () => {
   });
 });
 
+test('drop(0.5) loses about half, drawn from the seed: the same seed loses the same messages', async () => {
+  const run = async (): Promise<number[]> => {
+    let got: number[] = [];
+    await withRuntime([{ node: 'n1', actors: [] }, withCounter('n2')], async (rt) => {
+      await connected(rt);
+      await rt.drop(0.5);
+      const sent = 400;
+      for (let i = 0; i < sent; i++) rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1 });
+      const dropped = () => rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'drop' && e.node === 'n1').length;
+      await until('all sent or dropped', async () => (await count(rt, 'n2/counter')) + dropped() === sent, 5_000);
+      const n = await count(rt, 'n2/counter');
+      assert.ok(n > sent * 0.3 && n < sent * 0.7, `${n} of ${sent} arrived`);
+      got = [n, dropped()];
+    });
+    return got;
+  };
+  const a = await run();
+  const b = await run();
+  assert.equal(a, b);
+});
+
 test('garbage bytes and an oversize frame close that connection; the node keeps serving', async () => {
   await withRuntime([withCounter('n1'), withCounter('n2'), withCounter('n3')], async (rt) => {
     await connected(rt);
