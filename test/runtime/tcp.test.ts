@@ -281,12 +281,17 @@ test('slow(n2, 200) delays every message into n2 by at least 200 ms', async () =
     const unslowed = performance.now() - t1;
     await rt.slow('n2', 0);
     const after = await rtt('n1', 'n2/counter');
+    // the link stays FIFO when slow is lifted: what was sent after a held-back envelope arrives after it
+    await rt.slow('n2', 300);
+    rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1_000 });
+    await rt.slow('n2', 0);
+    assert.is(await count(rt, 'n2/counter', 'n1'), 1_000);
     assert.ok(slowed >= 200, `slowed ${slowed.toFixed(1)} ms`);
     assert.ok(otherWay >= 200, `n2 -> n1 -> n2 ${otherWay.toFixed(1)} ms`);
     assert.ok(direct >= 200, `controller -> n2 ${direct.toFixed(1)} ms`);
     assert.ok(unslowed < 200, `controller -> n1 ${unslowed.toFixed(1)} ms`);
     assert.ok(before < 200 && after < 200, `before ${before.toFixed(1)} ms, after ${after.toFixed(1)} ms`);
-    assert.equal(faultsSeen(rt), ['slow', 'slow']);
+    assert.equal(faultsSeen(rt), ['slow', 'slow', 'slow', 'slow']);
     console.log(`    round trip n1->n2->n1: ${before.toFixed(1)} ms, slowed ${slowed.toFixed(1)} ms, after ${after.toFixed(1)} ms`);
   });
 });

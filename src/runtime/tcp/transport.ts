@@ -32,8 +32,10 @@ export const peerBufferMessagesMax = 10_000;
 export const batchMessagesMax = 1_024;
 /** Bytes queued in a socket's user-space buffer before further envelopes to that peer are dropped. */
 export const socketBacklogBytesMax = 32 * 1024 * 1024;
-/** Envelopes held back by a `slow` fault at once; more are dropped. */
+/** Envelopes held back by a `slow` fault at once (all peers); more are dropped. */
 export const slowedMessagesMax = 100_000;
+/** TCP keep-alive probes start after this much idle time, so a peer host that vanished is noticed. */
+export const keepAliveInitialDelayMs = 5_000;
 /** Inbound peer connections open at once; more are closed on arrival. */
 export const inboundConnectionsMax = 64;
 /** An inbound connection must introduce itself within this time. */
@@ -81,6 +83,10 @@ class PeerLink {
   batch: Buffer[] = [];
   batchEnvs: Envelope[] = [];
   flushScheduled = false;
+  /** Envelopes held back by `slow`, in send order, each with the time it may go. */
+  delayed: { readonly atMs: number; readonly env: Envelope }[] = [];
+  delayedHead = 0;
+  delayTimer: NodeJS.Timeout | null = null;
   constructor(
     readonly name: string,
     readonly addr: PeerAddress,
@@ -94,7 +100,9 @@ export class TcpTransport {
   private readonly rng: Rng;
   private readonly server: net.Server;
   private readonly inbound = new Set<net.Socket>();
-  private readonly slowTimers = new Set<NodeJS.Timeout>();
+  private slowedCount = 0;
+  /** The inbound connection of each peer that said hello: a newer one replaces it. */
+  private readonly inboundByPeer = new Map<string, net.Socket>();
   private closed = false;
   private readonly bodyBytesMax: number;
   readonly stats: TransportStats = { framesSent: 0, framesReceived: 0, writes: 0, dropped: 0, rejectedConnections: 0, connects: 0 };
@@ -157,25 +165,19 @@ export class TcpTransport {
     if (linkCut(this.faults, this.node, dest)) return this.drop(env, 'partition');
     if (this.faults.dropRatio > 0 && this.rng.chance(this.faults.dropRatio)) return this.drop(env, 'drop');
     const slowMs = this.faults.slowMs[dest] ?? 0;
-    if (slowMs > 0) {
-      if (this.slowTimers.size >= slowedMessagesMax) return this.drop(env, 'slow queue full');
-      const t = setTimeout(() => {
-        this.slowTimers.delete(t);
-        if (!this.closed) this.enqueue(link, env);
-      }, slowMs);
-      this.slowTimers.add(t);
-      return;
-    }
+    // once anything is held back on this link, later envelopes queue behind it: the link stays FIFO
+    if (slowMs > 0 || link.delayed.length > link.delayedHead) return this.delay(link, env, slowMs);
     this.enqueue(link, env);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.slowTimers) clearTimeout(t);
-    this.slowTimers.clear();
     for (const link of this.links.values()) {
       if (link.reconnectTimer) clearTimeout(link.reconnectTimer);
+      if (link.delayTimer) clearTimeout(link.delayTimer);
+      link.delayed = [];
+      link.delayedHead = 0;
       if (link.socket !== null && link.ready && link.batch.length > 0) this.flush(link);
       link.socket?.end();
       link.socket?.destroy();
@@ -187,6 +189,7 @@ export class TcpTransport {
     }
     for (const s of this.inbound) s.destroy();
     this.inbound.clear();
+    this.inboundByPeer.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -195,6 +198,41 @@ export class TcpTransport {
   private drop(env: Envelope, reason: string): void {
     this.stats.dropped++;
     this.opts.emit({ type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason });
+  }
+
+  private delay(link: PeerLink, env: Envelope, slowMs: number): void {
+    if (this.slowedCount >= slowedMessagesMax) return this.drop(env, 'slow queue full');
+    const last = link.delayed[link.delayed.length - 1];
+    const atMs = Math.max(performance.now() + slowMs, last?.atMs ?? 0);
+    link.delayed.push({ atMs, env });
+    this.slowedCount++;
+    if (link.delayTimer === null) this.armDelay(link);
+  }
+
+  private armDelay(link: PeerLink): void {
+    const head = link.delayed[link.delayedHead];
+    if (head === undefined) {
+      link.delayed = [];
+      link.delayedHead = 0;
+      link.delayTimer = null;
+      return;
+    }
+    if (link.delayedHead > 1_024 && link.delayedHead * 2 > link.delayed.length) {
+      link.delayed = link.delayed.slice(link.delayedHead);
+      link.delayedHead = 0;
+    }
+    link.delayTimer = setTimeout(() => {
+      link.delayTimer = null;
+      if (this.closed) return;
+      const now = performance.now();
+      while (link.delayedHead < link.delayed.length && link.delayed[link.delayedHead]!.atMs <= now) {
+        const { env } = link.delayed[link.delayedHead]!;
+        link.delayed[link.delayedHead++] = undefined as never;
+        this.slowedCount--;
+        this.enqueue(link, env);
+      }
+      this.armDelay(link);
+    }, Math.max(0, head.atMs - performance.now()));
   }
 
   private enqueue(link: PeerLink, env: Envelope): void {
@@ -246,6 +284,7 @@ export class TcpTransport {
     const sock = net.connect({ host: link.addr.host, port: link.addr.port });
     link.socket = sock;
     sock.setNoDelay(true);
+    sock.setKeepAlive(true, keepAliveInitialDelayMs);
     sock.setTimeout(connectTimeoutMs);
     sock.on('timeout', () => {
       if (!link.ready) sock.destroy();
@@ -296,6 +335,7 @@ export class TcpTransport {
     }
     this.inbound.add(sock);
     sock.setNoDelay(true);
+    sock.setKeepAlive(true, keepAliveInitialDelayMs);
     const decoder = new FrameDecoder(this.bodyBytesMax);
     let peer: string | null = null;
     const helloTimer = setTimeout(() => reject(), helloTimeoutMs);
@@ -322,6 +362,11 @@ export class TcpTransport {
           if (h === null) return reject();
           peer = h.node;
           clearTimeout(helloTimer);
+          // a peer keeps one connection to us: an older one from the same name is stale (its host may have
+          // vanished without closing it)
+          const older = this.inboundByPeer.get(peer);
+          if (older !== undefined && older !== sock) older.destroy();
+          this.inboundByPeer.set(peer, sock);
           continue;
         }
         const env = asEnvelope(v);
@@ -337,6 +382,7 @@ export class TcpTransport {
     sock.on('close', () => {
       clearTimeout(helloTimer);
       this.inbound.delete(sock);
+      if (peer !== null && this.inboundByPeer.get(peer) === sock) this.inboundByPeer.delete(peer);
     });
   }
 }
