@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EventPayload } from '../../src/protocol/events.js';
 import type { TcpNode, TcpNodeConfig } from '../../src/runtime/tcp/node.js';
-import { startTcpNode } from '../../src/runtime/tcp/node.js';
+import { nodeIo, startTcpNode } from '../../src/runtime/tcp/node.js';
 
 const kindsModule = new URL('../fixtures/demo-actors.js', import.meta.url).href;
 const nodeMain = fileURLToPath(new URL('../../src/runtime/tcp/node-main.js', import.meta.url));
@@ -99,6 +99,20 @@ test('node-main.js runs alone from a config file and talks to an in-process node
   } finally {
     proc.kill('SIGKILL');
     await a?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a node's io is a real disk under its data dir", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-tcp-io-'));
+  try {
+    assert.is(nodeIo(undefined).disk, undefined);
+    const disk = nodeIo(join(dir, 'n1')).disk!;
+    disk.append('wal/0001', new Uint8Array([1, 2, 3]));
+    disk.fsync('wal/0001');
+    assert.equal([...(disk.read('wal/0001') ?? [])], [1, 2, 3]);
+    assert.equal(disk.list('wal'), ['0001']);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

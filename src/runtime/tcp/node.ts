@@ -12,6 +12,7 @@ import type { NodeIo } from '../../kernel/io.js';
 import type { Address } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
+import { FsDisk } from '../fsdisk.js';
 import type { PeerAddress } from './transport.js';
 import { TcpTransport } from './transport.js';
 
@@ -45,12 +46,9 @@ export interface TcpNode {
   close(): Promise<void>;
 }
 
-/**
- * The IO the node's actors get, built from its data directory. Empty for now: the fs-backed Disk lands here
- * (`{ disk: fsDisk(dataDir) }`) once the kernel has one.
- */
-export function nodeIo(_dataDir: string | undefined): NodeIo {
-  return {};
+/** The IO the node's actors get, built from its data directory: its real disk (none without a data dir). */
+export function nodeIo(dataDir: string | undefined): NodeIo {
+  return dataDir === undefined ? {} : { disk: new FsDisk(dataDir) };
 }
 
 export async function loadKinds(url: string): Promise<ActorKinds> {
