@@ -9,6 +9,10 @@ import {
   encodeBody,
   encodeEnvelopeFrame,
   encodeFrame,
+  encodeValueFrame,
+  bodyTagJson,
+  bodyTagV8,
+  jsonSafe,
   frameBodyBytesMax,
   frameHeaderBytes,
   protocolTag,
@@ -109,6 +113,38 @@ test('bodies that are not envelopes or hellos are refused', () => {
   assert.is(asHello({ hello: 'other/9', node: 'n1' }), null);
   assert.equal(asHello(decodeBody(encodeBody({ hello: protocolTag, node: 'n1' }))), { hello: protocolTag, node: 'n1' });
   assert.throws(() => decodeBody(Buffer.from([0xde, 0xad, 0xbe, 0xef])));
+});
+
+test('plain data goes as JSON; what JSON would change goes as v8 and comes back unchanged', () => {
+  assert.ok(jsonSafe({ a: [1, 'x', null, true, { b: -2.5 }] }));
+  for (const v of [new Uint8Array([1]), new Map(), new Set(), new Date(0), 1n, undefined, NaN, Infinity, [undefined], { a: undefined }]) {
+    assert.not.ok(jsonSafe(v), String(v));
+  }
+  let deep: unknown = 1;
+  for (let i = 0; i < 100; i++) deep = [deep];
+  assert.not.ok(jsonSafe(deep), 'too deep to check: v8');
+  const plain = encodeValueFrame(envs[0]);
+  assert.is(plain[frameHeaderBytes], bodyTagJson);
+  const odd: Envelope = {
+    to: 'n2/store',
+    from: 'n1/broadcast',
+    msg: msg({ type: 'Append', data: new Uint8Array([0, 255, 7]), index: new Map([['k', 1n]]), when: new Date(5), gone: undefined }),
+  };
+  const f = encodeValueFrame(odd);
+  assert.is(f[frameHeaderBytes], bodyTagV8);
+  const [body] = new FrameDecoder().push(f);
+  const back = decodeBody(body!) as Envelope & { msg: { data: Uint8Array; index: Map<string, bigint>; when: Date; gone?: unknown } };
+  assert.instance(back.msg.data, Uint8Array);
+  assert.equal([...back.msg.data], [0, 255, 7]);
+  assert.is(back.msg.index.get('k'), 1n);
+  assert.is(back.msg.when.getTime(), 5);
+  assert.ok('gone' in back.msg);
+  assert.ok(asEnvelope(back));
+});
+
+test('a body with an unknown tag does not decode', () => {
+  assert.throws(() => decodeBody(Buffer.from('{"to":"a/b"}')), (e: unknown) => e instanceof FrameError);
+  assert.throws(() => decodeBody(Buffer.alloc(0)), (e: unknown) => e instanceof FrameError);
 });
 
 test.run();

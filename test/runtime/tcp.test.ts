@@ -140,4 +140,18 @@ test('a burst to one peer is batched into few writes and stays in order', async 
   });
 });
 
+test('binary and other non-JSON payloads cross processes unchanged', async () => {
+  const echoOn = (node: string): NodeSpec => ({ node, actors: [{ name: 'echo', kind: 'echo' }] });
+  await withRuntime([echoOn('n1'), echoOn('n2')], async (rt) => {
+    const payload = { bytes: new Uint8Array([9, 8, 7]), ids: new Set([1, 2]), big: 2n ** 70n, none: undefined };
+    const echo = { type: 'Echo', payload } as const;
+    const r = await rt.askVia<{ type: 'Echoed'; payload: typeof payload }, typeof echo>('n1', 'n2/echo', echo, askMs);
+    assert.instance(r.payload.bytes, Uint8Array);
+    assert.equal([...r.payload.bytes], [9, 8, 7]);
+    assert.equal([...r.payload.ids], [1, 2]);
+    assert.is(r.payload.big, 2n ** 70n);
+    assert.ok('none' in r.payload);
+  });
+});
+
 test.run();

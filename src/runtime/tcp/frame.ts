@@ -1,10 +1,13 @@
 /**
  * Length-prefixed frames for peer traffic: a 4-byte big-endian body length, then the body. The body of an
  * envelope frame is JSON (UTF-8): measured against v8.serialize on small envelopes (bench/tcp-codec.ts, best of
- * 5 rounds on the shared 2-core box: JSON 1.8 µs encode / 1.5 µs decode, v8 6.0 µs / 4.4 µs, bodies 94 vs 87
- * bytes), JSON is about 3x faster both ways. Envelopes are plain data (src/protocol/envelope.ts), so JSON
- * carries them unchanged; typed arrays, Maps and `undefined` do not survive it.
+ * 5 rounds on the shared, loaded 2-core box: JSON 1.1-1.8 µs encode / 1.1-1.5 µs decode, v8 6.0-7.4 µs / 3.6-4.4 µs,
+ * bodies 94 vs 87 bytes; the driver's whole path with the JSON-safety check, tag byte and header 1.7 µs / 1.2 µs),
+JSON is about 3x faster both ways. So a body is a tag byte and JSON, unless the value holds something
+ * JSON would change (typed arrays, Maps, Sets, Dates, bigints, `undefined`, NaN): then a tag byte and v8, so the
+ * tcp driver carries exactly what structured clone carries on the threads driver.
  */
+import v8 from 'node:v8';
 import type { Envelope } from '../../protocol/envelope.js';
 
 /** Bytes of the length prefix. */
@@ -83,16 +86,81 @@ export interface Hello {
 }
 export const protocolTag = 'conclave-tcp/1';
 
-export function encodeBody(v: unknown): Buffer {
-  return Buffer.from(JSON.stringify(v), 'utf8');
+/** The first byte of every body says how the rest is encoded. */
+export const bodyTagJson = 0x4a; // 'J'
+export const bodyTagV8 = 0x56; // 'V'
+/** How deep `jsonSafe` looks before it gives up and the value goes as v8. */
+export const jsonCheckDepthMax = 32;
+
+/**
+ * Does JSON carry this value unchanged? Plain objects and arrays of strings, finite numbers, booleans and null
+ * do; typed arrays, Maps, Sets, Dates, bigints, `undefined` and non-finite numbers do not (they go as v8).
+ */
+export function jsonSafe(v: unknown, depth = 0): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object': {
+      if (v === null) return true;
+      if (depth >= jsonCheckDepthMax) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!jsonSafe(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in v) if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false; // undefined, bigint, function, symbol
+  }
 }
 
+/** A whole frame (header, tag, body) for one value, in one allocation on the JSON path. */
+export function encodeValueFrame(v: unknown, bodyBytesMax: number = frameBodyBytesMax): Buffer {
+  if (jsonSafe(v)) {
+    const text = JSON.stringify(v);
+    const len = 1 + Buffer.byteLength(text, 'utf8');
+    if (len > bodyBytesMax) throw new FrameError(`frame body of ${len} bytes exceeds ${bodyBytesMax}`);
+    const out = Buffer.allocUnsafe(frameHeaderBytes + len);
+    out.writeUInt32BE(len, 0);
+    out[frameHeaderBytes] = bodyTagJson;
+    out.write(text, frameHeaderBytes + 1, 'utf8');
+    return out;
+  }
+  const ser = v8.serialize(v);
+  const len = 1 + ser.length;
+  if (len > bodyBytesMax) throw new FrameError(`frame body of ${len} bytes exceeds ${bodyBytesMax}`);
+  const out = Buffer.allocUnsafe(frameHeaderBytes + len);
+  out.writeUInt32BE(len, 0);
+  out[frameHeaderBytes] = bodyTagV8;
+  out.set(ser, frameHeaderBytes + 1);
+  return out;
+}
+
+/** A body (tag + encoding) for one value. */
+export function encodeBody(v: unknown): Buffer {
+  return encodeValueFrame(v, Number.MAX_SAFE_INTEGER).subarray(frameHeaderBytes);
+}
+
+/** The value in a body; throws on an unknown tag or a body that does not decode. */
 export function decodeBody(b: Buffer): unknown {
-  return JSON.parse(b.toString('utf8'));
+  switch (b[0]) {
+    case bodyTagJson:
+      return JSON.parse(b.toString('utf8', 1));
+    case bodyTagV8:
+      return v8.deserialize(b.subarray(1));
+    default:
+      throw new FrameError(`unknown body tag ${b[0]}`);
+  }
 }
 
 export function encodeEnvelopeFrame(env: Envelope, bodyBytesMax: number = frameBodyBytesMax): Buffer {
-  return encodeFrame(encodeBody(env), bodyBytesMax);
+  return encodeValueFrame(env, bodyBytesMax);
 }
 
 /** A decoded body as an envelope, or null when it is not one (the caller closes the connection). */

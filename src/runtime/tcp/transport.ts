@@ -17,8 +17,7 @@ import {
   asEnvelope,
   asHello,
   decodeBody,
-  encodeBody,
-  encodeFrame,
+  encodeValueFrame,
   frameBodyBytesMax,
   protocolTag,
 } from './frame.js';
@@ -238,7 +237,7 @@ export class TcpTransport {
   private enqueue(link: PeerLink, env: Envelope): void {
     let frame: Buffer;
     try {
-      frame = encodeFrame(encodeBody(env), this.bodyBytesMax);
+      frame = encodeValueFrame(env, this.bodyBytesMax);
     } catch (e) {
       return this.drop(env, e instanceof FrameError ? 'frame too large' : `not serializable: ${String(e)}`);
     }
@@ -295,7 +294,7 @@ export class TcpTransport {
       link.ready = true;
       link.attempt = 0;
       this.stats.connects++;
-      const hello = encodeFrame(encodeBody({ hello: protocolTag, node: this.node }));
+      const hello = encodeValueFrame({ hello: protocolTag, node: this.node });
       // the buffered frames go out in bounded batches, in order
       const pending = link.pending;
       link.pending = [];
