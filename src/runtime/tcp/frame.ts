@@ -3,7 +3,7 @@
  * envelope frame is JSON (UTF-8): measured against v8.serialize on small envelopes (bench/tcp-codec.ts, best of
  * 5 rounds on the shared, loaded 2-core box: JSON 1.1-1.8 µs encode / 1.1-1.5 µs decode, v8 6.0-7.4 µs / 3.6-4.4 µs,
  * bodies 94 vs 87 bytes; the driver's whole path with the JSON-safety check, tag byte and header 1.7 µs / 1.2 µs),
-JSON is about 3x faster both ways. So a body is a tag byte and JSON, unless the value holds something
+ * JSON is 3-6x faster both ways. So a body is a tag byte and JSON, unless the value holds something
  * JSON would change (typed arrays, Maps, Sets, Dates, bigints, `undefined`, NaN): then a tag byte and v8, so the
  * tcp driver carries exactly what structured clone carries on the threads driver.
  */
