@@ -309,6 +309,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
 
   function askVia<R extends Message = Message, T extends Message = Message>(via: string, to: Address, msg: T, timeoutMs: number): Promise<R> {
     if (closing) return Promise.reject(new ActorGoneError(to, 'runtime closed'));
+    if (!children.has(via)) return Promise.reject(new Error(`unknown node '${via}'`));
     if (asks.size >= runtimeAsksMax) return Promise.reject(new Error(`too many pending asks (${runtimeAsksMax})`));
     const id = nextId++;
     return new Promise<R>((resolve, reject) => {
