@@ -13,6 +13,8 @@ import { startTcpNode } from './node.js';
 
 /** Events waiting to be forwarded; beyond this the oldest are dropped (and counted). */
 const eventsBufferedMax = 100_000;
+/** How long a node waits for its last IPC messages (events, the fatal error) to leave before it exits. */
+const ipcDrainMs = 50;
 /** Exit code of a node whose actor escalated past its supervisor. */
 const escalatedExitCode = 70;
 
@@ -66,7 +68,7 @@ async function exit(code: number): Promise<void> {
   } finally {
     flushEvents();
     // let the IPC channel drain the last events before the process goes
-    setTimeout(() => process.exit(code), controlled ? 50 : 0);
+    setTimeout(() => process.exit(code), controlled ? ipcDrainMs : 0);
   }
 }
 
@@ -83,7 +85,7 @@ try {
 } catch (e) {
   toController({ t: 'fatal', message: e instanceof Error ? e.message : String(e) });
   process.stderr.write(`node ${config.node}: ${e instanceof Error ? e.stack : String(e)}\n`);
-  setTimeout(() => process.exit(1), 50);
+  setTimeout(() => process.exit(1), ipcDrainMs);
 }
 
 process.on('SIGTERM', () => void exit(0));
