@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BootInfo, LogEntry, ZabPeerMsg } from '../../src/protocol/broadcast.js';
 import { zxidOf, type Zxid } from '../../src/protocol/zxid.js';
-import { chooseSync, isNextZxid, zabInit, zabPhase, zabStep, type ZabConfig, type ZabInput, type ZabOutput, type ZabState } from '../../src/core/zab/index.js';
+import { chooseSync, isNextZxid, windowOf, zabInit, zabPhase, zabStep, type ZabConfig, type ZabInput, type ZabOutput, type ZabState } from '../../src/core/zab/index.js';
 
 type T = string;
 const z = zxidOf;
@@ -170,7 +170,7 @@ test('leader: sync per follower is DIFF, TRUNC or SNAP from its lastZxid', () =>
   const tail = entries(z(1, 1), z(1, 2), z(1, 3), z(1, 4), z(1, 5), z(1, 6), z(1, 7), z(1, 8), z(1, 9), z(1, 10), z(1, 11), z(1, 12));
   const voters = [1, 2, 3, 4, 5];
   const L = new M(1, voters, { epochs: { acceptedEpoch: 1, acceptedLeader: 1, currentEpoch: 1 }, logTail: tail, committedZxid: z(1, 10) });
-  assert.is(L.s.window.length, 10, 'window bounded by logWindowMax');
+  assert.is(L.s.windowLen, 10, 'window bounded by logWindowMax');
   L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
   let o: ZabOutput<T>[] = [];
   for (const f of [2, 3, 4, 5]) o.push(...L.recv({ type: 'FollowerInfo', from: f, acceptedEpoch: 1, attempt: 1 }));
@@ -239,6 +239,19 @@ test('broadcast: no commit without a quorum; commits strictly in zxid order; the
   note(L.recv({ type: 'Ack', from: 3, conn: conns.get(3)!, epoch, zxid: z(epoch, 3) }));
   assert.equal(commits, [z(epoch, 1), z(epoch, 2), z(epoch, 3)]);
   for (let i = 1; i < commits.length; i++) assert.ok(commits[i]! > commits[i - 1]!, 'strictly increasing');
+});
+
+test('purity: stepping an older state again gives the same result (the shared window is never clobbered)', () => {
+  const { L } = establishedLeader(3, [2]);
+  const s0 = L.s;
+  const a = zabStep(s0, { type: 'Write', reqId: 1, txn: 'A' });
+  const b = zabStep(s0, { type: 'Write', reqId: 2, txn: 'B' });
+  assert.equal(windowOf(s0).map((e) => e.txn), []);
+  assert.equal(windowOf(a.state).map((e) => e.txn), ['A']);
+  assert.equal(windowOf(b.state).map((e) => e.txn), ['B']);
+  const a2 = zabStep(a.state, { type: 'Write', reqId: 3, txn: 'C' });
+  assert.equal(windowOf(a2.state).map((e) => e.txn), ['A', 'C']);
+  assert.equal(windowOf(b.state).map((e) => e.txn), ['B']);
 });
 
 test('sync marker: answered after everything proposed before it commits', () => {

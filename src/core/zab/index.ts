@@ -60,7 +60,7 @@ export const zabDefaults = {
   initLimitTicks: 40,
   handshakeRetryTicks: 4,
   reconnectsMax: 3,
-  logWindowMax: 1_000,
+  logWindowMax: 10_000,
   pipelineMax: 500,
   pendingRequestsMax: 10_000,
   pendingSyncsMax: 1_000,
@@ -157,8 +157,14 @@ export interface ZabState<T = unknown> {
   lastAppended: Zxid;
   lastLogged: Zxid;
   committed: Zxid;
-  /** The last up to logWindowMax entries of the log (appended; not all durable), ascending. */
+  /**
+   * The last up to logWindowMax (+ trim batch) entries of the log (appended; not all durable), ascending: the
+   * first `windowLen` elements of `window`. Appends push in place (O(1)); the array may be shared with older
+   * states, which only look at their own shorter prefix, and a step from an older state copies before pushing.
+   * Read it with `windowOf(state)`.
+   */
   window: readonly LogEntry<T>[];
+  windowLen: number;
   /** The zxid just before window[0] (lastAppended if the window is empty). */
   windowBase: Zxid;
   role: Role<T>;
@@ -218,6 +224,7 @@ export function zabInit<T>(cfg: ZabConfig): ZabState<T> {
     lastLogged: 0,
     committed: 0,
     window: [],
+    windowLen: 0,
     windowBase: 0,
     role: { kind: 'looking', infos: {} },
   };
@@ -323,20 +330,32 @@ function persistEpochs<T>(s: S<T>, out: Out<T>, acceptedEpoch: number, acceptedL
 export function windowTrimBatch(logWindowMax: number): number {
   return Math.max(1, Math.floor(logWindowMax / 4));
 }
+export function windowOf<T>(s: ZabState<T>): readonly LogEntry<T>[] {
+  return s.window.length === s.windowLen ? s.window : s.window.slice(0, s.windowLen);
+}
+
+function setWindow<T>(s: S<T>, w: readonly LogEntry<T>[]): void {
+  s.window = w;
+  s.windowLen = w.length;
+}
+
 function trimWindow<T>(s: S<T>): void {
-  if (s.window.length <= s.cfg.logWindowMax + windowTrimBatch(s.cfg.logWindowMax) - 1) return;
-  const over = s.window.length - s.cfg.logWindowMax;
+  if (s.windowLen <= s.cfg.logWindowMax + windowTrimBatch(s.cfg.logWindowMax) - 1) return;
+  const over = s.windowLen - s.cfg.logWindowMax;
   if (over <= 0) return;
   let n = 0;
   while (n < over && s.window[n]!.zxid <= s.committed) n++;
   if (n === 0) return;
   s.windowBase = s.window[n - 1]!.zxid;
-  s.window = s.window.slice(n);
+  setWindow(s, s.window.slice(n, s.windowLen));
 }
 
 function appendEntries<T>(s: S<T>, out: Out<T>, entries: readonly LogEntry<T>[]): void {
   if (entries.length === 0) return;
-  s.window = s.window.concat(entries);
+  let w = s.window as LogEntry<T>[];
+  if (w.length !== s.windowLen) w = w.slice(0, s.windowLen); // a step from an older state: copy, then push
+  for (const e of entries) w.push(e);
+  setWindow(s, w);
   s.lastAppended = entries[entries.length - 1]!.zxid;
   storage(out, { type: 'AppendLog', gen: s.logGen, entries });
   trimWindow(s);
@@ -441,7 +460,7 @@ function syncFollower<T>(s: S<T>, out: Out<T>, id: number, f: FollowerRec): void
   if (f.ackCurrentEpoch > s.currentEpoch && r.phase === 'broadcast') {
     // cannot happen for a quorum member; a late joiner from a newer epoch that never established is truncated
   }
-  const c = chooseSync(s.window as readonly LogEntry[], s.windowBase, s.lastAppended, f.ackLastZxid);
+  const c = chooseSync(windowOf(s) as readonly LogEntry[], s.windowBase, s.lastAppended, f.ackLastZxid);
   if (c.mode === 'SNAP') {
     s.token += 1;
     f.phase = 'snap';
@@ -450,7 +469,7 @@ function syncFollower<T>(s: S<T>, out: Out<T>, id: number, f: FollowerRec): void
     out.push({ type: 'SyncStarted', peer: id, mode: 'SNAP', fromZxid: f.ackLastZxid, toZxid: s.lastAppended });
     return;
   }
-  const entries = s.window.filter((e) => e.zxid > c.from);
+  const entries = windowOf(s).filter((e) => e.zxid > c.from);
   sendNewLeader(s, out, id, f, c.mode, c.mode === 'TRUNC' ? c.from : null, null, entries);
 }
 
@@ -516,7 +535,7 @@ function inStream(f: FollowerRec): boolean {
 
 function outstanding<T>(s: S<T>): number {
   let n = 0;
-  for (let i = s.window.length - 1; i >= 0 && s.window[i]!.zxid > s.committed; i--) n++;
+  for (let i = s.windowLen - 1; i >= 0 && s.window[i]!.zxid > s.committed; i--) n++;
   return n;
 }
 
@@ -735,7 +754,7 @@ function leaderStorage<T>(s: S<T>, out: Out<T>, rep: StorageReply): void {
           syncFollower(s, out, Number(id), f); // the window moved past the snapshot: take another
           continue;
         }
-        const entries = s.window.filter((e) => e.zxid > rep.snapshot.zxid);
+        const entries = windowOf(s).filter((e) => e.zxid > rep.snapshot.zxid);
         sendNewLeader(s, out, Number(id), f, 'SNAP', null, rep.snapshot, entries);
       }
       return;
@@ -898,14 +917,14 @@ function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
         if (m.truncTo < s.committed) throw new Error(`TRUNC below the commit point: ${m.truncTo} < ${s.committed}`);
         s.logGen += 1;
         storage(out, { type: 'TruncateLog', gen: s.logGen, toZxid: m.truncTo });
-        s.window = s.window.filter((e) => e.zxid <= m.truncTo!);
+        setWindow(s, windowOf(s).filter((e) => e.zxid <= m.truncTo!));
         if (m.truncTo < s.windowBase) s.windowBase = m.truncTo;
         s.lastAppended = m.truncTo;
         s.lastLogged = Math.min(s.lastLogged, m.truncTo);
       } else if (m.mode === 'SNAP' && m.snapshot !== null) {
         s.logGen += 1;
         storage(out, { type: 'InstallSnapshot', gen: s.logGen, snapshot: m.snapshot });
-        s.window = [];
+        setWindow(s, []);
         s.windowBase = m.snapshot.zxid;
         s.lastAppended = m.snapshot.zxid;
         s.lastLogged = 0;
@@ -1040,6 +1059,7 @@ function clone<T>(st: S<T>): S<T> {
     lastLogged: st.lastLogged,
     committed: st.committed,
     window: st.window,
+    windowLen: st.windowLen,
     windowBase: st.windowBase,
     role: cloneRole(st.role),
   };
@@ -1057,8 +1077,8 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
     s.lastAppended = b.lastZxid;
     s.lastLogged = b.lastZxid;
     s.committed = b.committedZxid;
-    s.window = b.logTail.slice(-s.cfg.logWindowMax);
-    s.windowBase = s.window.length < b.logTail.length ? b.logTail[b.logTail.length - s.window.length - 1]!.zxid : b.logTailBase;
+    setWindow(s, b.logTail.slice(-s.cfg.logWindowMax));
+    s.windowBase = s.windowLen < b.logTail.length ? b.logTail[b.logTail.length - s.windowLen - 1]!.zxid : b.logTailBase;
     s.role = { kind: 'looking', infos: {} };
     out.push({ type: 'LookForLeader', reason: 'boot', was: 'looking', lastZxid: s.lastAppended, currentEpoch: s.currentEpoch });
     return { state: s, out };
