@@ -105,7 +105,7 @@ export class DataTree {
   /** A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config` (spec §7). */
   static fresh(): DataTree {
     const t = new DataTree();
-    t.insertRaw('/', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0);
+    t.rehash('/', t.insertRaw('/', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0));
     t.createNode('/zookeeper', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
     t.createNode('/zookeeper/quota', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
     t.createNode('/zookeeper/config', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 2);
