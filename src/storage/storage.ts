@@ -59,6 +59,8 @@ export interface RecoveryReport {
   readonly pending: number;
   /** Bytes cut from a torn tail (0 if none). */
   readonly truncatedBytes: number;
+  /** Time to read + CRC-check + restore the snapshot. */
+  readonly snapshotMs: number;
   readonly ms: number;
 }
 
@@ -153,6 +155,7 @@ export class Storage {
       }
     }
     this.tree = tree ?? DataTree.fresh();
+    const snapshotMs = performance.now() - t0;
     this.preparer = new Preparer(this.tree, { extendedTypesEnabled: this.extendedTypesEnabled });
     const snapZxid = this.tree.lastZxid;
     const cb = this.disk.read(commitFile);
@@ -173,7 +176,7 @@ export class Storage {
       const name = names[k]!;
       const path = `${logDir}/${name}`;
       const bytes = this.disk.read(path) ?? new Uint8Array(0);
-      const scan = scanSegment(name, bytes, true);
+      const scan = scanSegment(name, bytes, true, snapZxid);
       const isLast = k === names.length - 1;
       if (scan.tornTail) {
         if (!isLast) throw new CorruptLogError(`${name}: damaged tail in a segment that is not the last`);
@@ -190,7 +193,6 @@ export class Storage {
       }
       this.segs.push({ name, path, base: scan.base, bytes: scan.validBytes });
       for (const t of scan.txns!) {
-        if (t.zxid <= lastZxid && t.zxid <= snapZxid) continue;
         if (t.zxid <= lastZxid) throw new CorruptLogError(`${name}: zxid ${t.zxid} out of order`);
         replay.push(t);
         lastZxid = t.zxid;
@@ -209,6 +211,7 @@ export class Storage {
       replayed: applied.length,
       pending: this.pendingCount,
       truncatedBytes,
+      snapshotMs,
       ms: performance.now() - t0,
     };
   }
@@ -324,7 +327,7 @@ export class Storage {
       const next = this.segs[k + 1];
       if (next !== undefined && next.base <= fromZxid) continue;
       const s = this.segs[k]!;
-      const scan = scanSegment(s.name, this.disk.read(s.path) ?? new Uint8Array(0), true);
+      const scan = scanSegment(s.name, this.disk.read(s.path) ?? new Uint8Array(0), true, fromZxid);
       for (const t of scan.txns!) {
         if (t.zxid > fromZxid) {
           out.push(t);

@@ -85,10 +85,11 @@ function allZero(b: Uint8Array, from: number): boolean {
 }
 
 /**
- * Parse one segment. `decode` false only walks the records (offsets, zxids) without building txns.
+ * Parse one segment. `decode` false only walks the records (offsets, zxids) without building txns; with
+ * `decodeAfter` only records above that zxid are decoded (all are CRC-checked).
  * Throws CorruptLogError on a bad header or corruption in the middle.
  */
-export function scanSegment(name: string, bytes: Uint8Array, decode: boolean): SegmentScan {
+export function scanSegment(name: string, bytes: Uint8Array, decode: boolean, decodeAfter: Zxid = -Infinity): SegmentScan {
   if (bytes.length < segmentHeaderBytes) {
     return { base: -1, records: [], txns: decode ? [] : null, validBytes: 0, tornTail: bytes.length > 0 || true };
   }
@@ -121,7 +122,7 @@ export function scanSegment(name: string, bytes: Uint8Array, decode: boolean): S
     const zxid = buf.readDoubleLE(o + recordHeaderBytes);
     if (!(zxid > last)) throw new CorruptLogError(`${name}: zxid ${zxid} at ${o} not after ${last}`);
     last = zxid;
-    if (txns !== null) {
+    if (txns !== null && zxid > decodeAfter) {
       try {
         txns.push(decodeTxn(payload));
       } catch (e) {

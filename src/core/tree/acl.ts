@@ -17,8 +17,17 @@ export class AclCache {
     return k;
   }
 
+  private lastList: readonly Acl[] | null = null;
+  private lastId = -1;
+
   /** Take one reference to this list's id (interning it). */
   ref(acl: readonly Acl[]): number {
+    // Fast path: the same list as last time (by identity or, for one entry, by value).
+    const last = this.lastList;
+    if (last !== null && this.lists[this.lastId] === last && (acl === last || sameAcl(acl, last))) {
+      this.refs[this.lastId]!++;
+      return this.lastId;
+    }
     const key = AclCache.keyOf(acl);
     let id = this.byKey.get(key);
     if (id === undefined) {
@@ -29,6 +38,8 @@ export class AclCache {
       this.byKey.set(key, id);
     }
     this.refs[id]!++;
+    this.lastList = this.lists[id]!;
+    this.lastId = id;
     return id;
   }
 
@@ -75,6 +86,16 @@ export class AclCache {
   get size(): number {
     return this.byKey.size;
   }
+}
+
+function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 /** 32-bit string hash (murmur-like mixing over UTF-16 code units). */

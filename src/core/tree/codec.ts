@@ -46,9 +46,11 @@ export class DecodeError extends Error {
 
 export class Writer {
   buf: Buffer;
+  private dv: DataView;
   pos = 0;
   constructor(initial = 256) {
     this.buf = Buffer.allocUnsafe(initial);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -57,6 +59,7 @@ export class Writer {
     const nb = Buffer.allocUnsafe(size);
     this.buf.copy(nb, 0, 0, this.pos);
     this.buf = nb;
+    this.dv = new DataView(nb.buffer, nb.byteOffset, nb.byteLength);
   }
   u8(v: number): void {
     this.room(1);
@@ -64,17 +67,17 @@ export class Writer {
   }
   u32(v: number): void {
     this.room(4);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.dv.setUint32(this.pos, v >>> 0, true);
     this.pos += 4;
   }
   i32(v: number): void {
     this.room(4);
-    this.buf.writeInt32LE(v | 0, this.pos);
+    this.dv.setInt32(this.pos, v | 0, true);
     this.pos += 4;
   }
   f64(v: number): void {
     this.room(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.dv.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
   str(s: string): void {
@@ -107,10 +110,12 @@ export class Writer {
 
 export class Reader {
   readonly buf: Buffer;
+  private readonly dv: DataView;
   pos: number;
   readonly end: number;
   constructor(b: Uint8Array, start = 0, end = b.length) {
     this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.pos = start;
     this.end = end;
   }
@@ -123,19 +128,19 @@ export class Reader {
   }
   u32(): number {
     this.need(4);
-    const v = this.buf.readUInt32LE(this.pos);
+    const v = this.dv.getUint32(this.pos, true);
     this.pos += 4;
     return v;
   }
   i32(): number {
     this.need(4);
-    const v = this.buf.readInt32LE(this.pos);
+    const v = this.dv.getInt32(this.pos, true);
     this.pos += 4;
     return v;
   }
   f64(): number {
     this.need(8);
-    const v = this.buf.readDoubleLE(this.pos);
+    const v = this.dv.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
   }
@@ -414,6 +419,15 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /** Rebuild a tree from snapshot bytes. `verifyDigest` recomputes the digest (O(N) hashing) and compares. */
 export function restoreSnapshot(bytes: Uint8Array, opts: { verifyDigest?: boolean } = {}): DataTree {
+  try {
+    return restoreUnchecked(bytes, opts);
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    throw new DecodeError(`snapshot does not restore: ${(e as Error).message}`);
+  }
+}
+
+function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): DataTree {
   const r = new Reader(bytes);
   if (r.u32() !== snapshotMagic) throw new DecodeError('not a snapshot (magic)');
   const v = r.u32();
@@ -447,7 +461,7 @@ export function restoreSnapshot(bytes: Uint8Array, opts: { verifyDigest?: boolea
     const aclId = r.i32();
     const kind = r.u8();
     if (kind > 3) throw new DecodeError(`bad node kind ${kind}`);
-    if (path !== '/' && !tree.has(path.slice(0, Math.max(1, path.lastIndexOf('/'))))) throw new DecodeError(`orphan ${path}`);
+    if (k === 0 ? path !== '/' : path === '/') throw new DecodeError(`snapshot node ${k} is ${path}`);
     tree.restoreNode(path, data, aclId, kind, owner, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion);
   }
   if (r.u32() !== snapshotEndMagic) throw new DecodeError('snapshot end marker missing');

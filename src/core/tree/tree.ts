@@ -54,6 +54,9 @@ class Chunk {
   readonly aversion = new Int32Array(chunkSlotsMax);
   readonly acl = new Int32Array(chunkSlotsMax);
   readonly kind = new Uint8Array(chunkSlotsMax);
+  /** Cached 32-bit hashes of the path and of the data (digest upkeep without rehashing bytes per write). */
+  readonly pathHash = new Int32Array(chunkSlotsMax);
+  readonly dataHash = new Int32Array(chunkSlotsMax);
   readonly data: string[] = [];
   readonly children: (Set<string> | undefined)[] = [];
 }
@@ -274,6 +277,7 @@ export class DataTree {
         const i = s & chunkMask;
         this.unhash(op.path, s);
         c.data[i] = bytesToLatin1(op.data);
+        c.dataHash[i] = strHash(c.data[i]!, 0x2468ace);
         c.version[i] = op.version;
         c.mzxid[i] = txn.zxid;
         c.mtime[i] = txn.timeMs;
@@ -332,6 +336,8 @@ export class DataTree {
     c.aversion[i] = 0;
     c.acl[i] = this.acls.ref(acl);
     c.kind[i] = kindCode[kind];
+    c.pathHash[i] = strHash(path, 0x1234567);
+    c.dataHash[i] = strHash(data, 0x2468ace);
     c.children[i] = undefined;
     this.index.set(path, s);
     this.track(path, kind, owner);
@@ -426,8 +432,8 @@ export class DataTree {
   nodeHash(path: string, s: number): number {
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
-    let h1 = strHash(path, 0x1234567);
-    let h2 = strHash(c.data[i]!, h1);
+    let h1 = c.pathHash[i]!;
+    let h2 = c.dataHash[i]!;
     h1 = mixNum(h1, c.czxid[i]!);
     h1 = mixNum(h1, c.mzxid[i]!);
     h1 = mixNum(h1, c.pzxid[i]!);
@@ -465,7 +471,8 @@ export class DataTree {
 
   /** Restore helper: add a child name to its parent without stat changes. */
   linkChild(path: string): void {
-    const ps = this.mustSlot(parentOf(path));
+    const ps = this.index.get(parentOf(path));
+    if (ps === undefined) throw new Error(`restore: orphan ${path}`);
     const pc = this.chunks[ps >>> chunkBits]!;
     const pi = ps & chunkMask;
     let set = pc.children[pi];
@@ -505,6 +512,8 @@ export class DataTree {
     c.acl[i] = aclId;
     this.acls.addRef(aclId);
     c.kind[i] = kind;
+    c.pathHash[i] = strHash(path, 0x1234567);
+    c.dataHash[i] = strHash(data, 0x2468ace);
     c.children[i] = undefined;
     this.index.set(path, s);
     if (path !== '/') this.linkChild(path);
