@@ -5,7 +5,7 @@ import type { DurableEpochs } from '../protocol/storage.js';
 import { DecodeError, Writer, restoreSnapshot, snapshotChunks } from '../core/tree/codec.js';
 import { Preparer, type PrepareCtx } from '../core/tree/prepare.js';
 import { DataTree } from '../core/tree/tree.js';
-import { CorruptLogError, encodeRecords, scanSegment, segmentHeader, segmentHeaderBytes, segmentName } from './wal.js';
+import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeaderBytes, segmentName } from './wal.js';
 
 /**
  * Durable storage of one node: the write-ahead log (segments under `log/`), snapshots (`snap/`), the ZAB epochs
@@ -219,32 +219,54 @@ export class Storage {
   // -------------------------------------------------------------------------------------------------------------
   // Log
   // -------------------------------------------------------------------------------------------------------------
-  /** Append txns (zxid strictly increasing, after lastZxid). Not durable until `sync()`. */
+  /**
+   * Append txns (zxid strictly increasing, after lastZxid). Not durable until `sync()`. The records of one call
+   * go to disk in one append per segment touched (one write syscall for a batch).
+   */
   append(txns: readonly Txn[]): void {
-    let i = 0;
-    while (i < txns.length) {
-      const t = txns[i]!;
-      if (!(t.zxid > this.lastZxid)) throw new Error(`append: zxid ${t.zxid} not after ${this.lastZxid}`);
-      let cur = this.segs[this.segs.length - 1];
-      const rec = encodeRecords([t], this.writer);
-      if (cur === undefined || (cur.bytes + rec.length > this.segmentBytesMax && cur.bytes > segmentHeaderBytes)) {
-        // Roll: make the old segment durable first, so only the last segment can ever be torn.
+    let prev = this.lastZxid;
+    for (const t of txns) {
+      if (!(t.zxid > prev)) throw new Error(`append: zxid ${t.zxid} not after ${prev}`);
+      prev = t.zxid;
+    }
+    const w = this.writer;
+    w.reset();
+    let cur = this.segs[this.segs.length - 1];
+    let last = this.lastZxid;
+    const flushTo = (seg: Segment | undefined): void => {
+      if (seg === undefined || w.pos === 0) return;
+      this.disk.append(seg.path, w.view().slice());
+      this.unsynced.add(seg.path);
+      w.reset();
+    };
+    for (const t of txns) {
+      const at = w.pos;
+      const n = writeRecord(w, t);
+      if (cur === undefined || (cur.bytes + n > this.segmentBytesMax && cur.bytes > segmentHeaderBytes)) {
+        // Roll: the records before this one go to the old segment, which is made durable first, so only the
+        // last segment can ever be torn.
+        const rec = w.buf.subarray(at, w.pos);
+        const pendingRec = Buffer.from(rec);
+        w.pos = at;
+        flushTo(cur);
         if (cur !== undefined && this.unsynced.has(cur.path)) {
           this.disk.fsync(cur.path);
           this.unsynced.delete(cur.path);
         }
         const name = segmentName(t.zxid);
-        cur = { name, path: `${logDir}/${name}`, base: this.lastZxid, bytes: segmentHeaderBytes };
-        this.disk.append(cur.path, segmentHeader(this.lastZxid));
+        cur = { name, path: `${logDir}/${name}`, base: last, bytes: segmentHeaderBytes };
+        this.disk.append(cur.path, segmentHeader(last));
+        this.unsynced.add(cur.path);
         this.segs.push(cur);
+        w.reset();
+        w.bytesRaw(pendingRec);
       }
-      this.disk.append(cur.path, rec);
-      cur.bytes += rec.length;
-      this.unsynced.add(cur.path);
+      cur.bytes += n;
       this.pending.push(t);
-      this.lastZxid = t.zxid;
-      i++;
+      last = t.zxid;
     }
+    flushTo(cur);
+    this.lastZxid = last;
   }
 
   /** One fsync for everything appended since the last sync; returns the durable zxid. */

@@ -45,20 +45,27 @@ export function segmentHeader(base: Zxid): Uint8Array {
   return w.view().slice();
 }
 
+/** Append one txn as a record to the writer; returns the record's size in bytes. */
+export function writeRecord(w: Writer, t: Txn): number {
+  const start = w.pos;
+  w.u32(0);
+  w.u32(0);
+  writeTxn(w, t);
+  const len = w.pos - start - recordHeaderBytes;
+  if (len > recordBytesMax) {
+    w.pos = start;
+    throw new RangeError(`txn ${t.zxid} of ${len} bytes exceeds recordBytesMax`);
+  }
+  const payload = w.buf.subarray(start + recordHeaderBytes, w.pos);
+  w.buf.writeUInt32LE(len, start);
+  w.buf.writeUInt32LE(crc32(payload), start + 4);
+  return w.pos - start;
+}
+
 /** Encode txns as records into one buffer (one append per batch). */
 export function encodeRecords(txns: readonly Txn[], w: Writer = new Writer(256 * Math.max(1, txns.length))): Uint8Array {
   w.reset();
-  for (const t of txns) {
-    const start = w.pos;
-    w.u32(0);
-    w.u32(0);
-    writeTxn(w, t);
-    const len = w.pos - start - recordHeaderBytes;
-    if (len > recordBytesMax) throw new RangeError(`txn ${t.zxid} of ${len} bytes exceeds recordBytesMax`);
-    const payload = w.buf.subarray(start + recordHeaderBytes, w.pos);
-    w.buf.writeUInt32LE(len, start);
-    w.buf.writeUInt32LE(crc32(payload), start + 4);
-  }
+  for (const t of txns) writeRecord(w, t);
   return w.view().slice();
 }
 

@@ -24,8 +24,9 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode } from './
  *   header   u32 magic "CVSN" | u32 version 1 | f64 lastZxid | f64 nodeCount | f64 digest
  *   sessions u32 n | n × (f64 id | f64 timeoutMs)
  *   acls     u32 n | n × (u32 id | acl)
- *   nodes    nodeCount × (str path | bytes data | f64 czxid mzxid pzxid ctime mtime owner | i32 version cversion
- *            aversion aclId | u8 kind), parents before children (the index's insertion order guarantees it)
+ *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | bytes data | f64 czxid mzxid pzxid ctime mtime
+ *            owner | i32 version cversion aversion aclId | u8 kind), parents before children (the index's insertion
+ *            order guarantees it); slots let a restore link children without path lookups
  *   end      u32 "CVEN"
  * Integrity (CRC) is the storage layer's job (it wraps the file).
  */
@@ -34,6 +35,8 @@ export const snapshotChunkBytesMax = 1 << 20;
 export const snapshotMagic = 0x4e535643; // "CVSN" little-endian
 export const snapshotEndMagic = 0x4e455643; // "CVEN"
 export const snapshotVersion = 1;
+/** A snapshot naming a slot beyond this is corrupt (the tree would need more memory than any node has). */
+export const snapshotSlotsMax = 1 << 28;
 /** A single string/bytes field in a txn or snapshot may not exceed this (ZooKeeper's jute.maxbuffer is ~1 MiB). */
 export const fieldBytesMax = 64 << 20;
 
@@ -99,6 +102,12 @@ export class Writer {
     this.buf.set(b, this.pos + 4);
     this.pos += 4 + b.length;
   }
+  /** Raw bytes, no length prefix. */
+  bytesRaw(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
   /** The bytes written so far (a view; copy before reusing the writer). */
   view(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
@@ -106,6 +115,12 @@ export class Writer {
   reset(): void {
     this.pos = 0;
   }
+}
+
+/** Node's Buffer slice methods (what toString calls after argument checks). */
+interface FastSlice {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
 }
 
 export class Reader {
@@ -152,13 +167,13 @@ export class Reader {
   }
   str(): string {
     const n = this.len();
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const s = (this.buf as unknown as FastSlice).utf8Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
   latin1(): string {
     const n = this.len();
-    const s = n === 0 ? '' : this.buf.toString('latin1', this.pos, this.pos + n);
+    const s = n === 0 ? '' : (this.buf as unknown as FastSlice).latin1Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
@@ -378,6 +393,8 @@ export function* snapshotChunks(tree: DataTree): Generator<Uint8Array> {
   for (const [path, s] of tree.index) {
     const c = tree.chunkOf(s);
     const i = s & (chunkSlotsMax - 1);
+    w.u32(s);
+    w.i32(c.parent[i]!);
     w.str(path);
     w.latin1(c.data[i]!);
     w.f64(c.czxid[i]!);
@@ -446,7 +463,26 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     const id = r.u32();
     tree.acls.install(id, readAcl(r));
   }
+  /** Slots in use so far (parents must come first). */
+  let used = new Uint8Array(1024);
+  let slotEnd = 0;
   for (let k = 0; k < count; k++) {
+    const slot = r.u32();
+    const parentSlot = r.i32();
+    if (slot >= used.length) {
+      if (slot > snapshotSlotsMax) throw new DecodeError(`slot ${slot} beyond snapshotSlotsMax`);
+      let n = used.length;
+      while (n <= slot) n *= 2;
+      const nu = new Uint8Array(n);
+      nu.set(used);
+      used = nu;
+    }
+    if (used[slot] === 1) throw new DecodeError(`slot ${slot} twice`);
+    if (k === 0 ? parentSlot !== -1 : parentSlot < 0 || parentSlot >= used.length || used[parentSlot] !== 1) {
+      throw new DecodeError(`node ${k}: parent slot ${parentSlot} not restored before it`);
+    }
+    used[slot] = 1;
+    if (slot + 1 > slotEnd) slotEnd = slot + 1;
     const path = r.str();
     const data = r.latin1();
     const czxid = r.f64();
@@ -462,8 +498,9 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     const kind = r.u8();
     if (kind > 3) throw new DecodeError(`bad node kind ${kind}`);
     if (k === 0 ? path !== '/' : path === '/') throw new DecodeError(`snapshot node ${k} is ${path}`);
-    tree.restoreNode(path, data, aclId, kind, owner, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion);
+    tree.restoreNode(slot, parentSlot, path, data, aclId, kind, owner, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion);
   }
+  tree.finishRestore(slotEnd, used);
   if (r.u32() !== snapshotEndMagic) throw new DecodeError('snapshot end marker missing');
   tree.lastZxid = lastZxid;
   tree.setDigest(digest);

@@ -54,7 +54,12 @@ class Chunk {
   readonly aversion = new Int32Array(chunkSlotsMax);
   readonly acl = new Int32Array(chunkSlotsMax);
   readonly kind = new Uint8Array(chunkSlotsMax);
-  /** Cached 32-bit hashes of the path and of the data (digest upkeep without rehashing bytes per write). */
+  /** Slot of the parent (-1 for the root): snapshots record it so a restore needs no path lookups. */
+  readonly parent = new Int32Array(chunkSlotsMax);
+  /**
+   * Cached 32-bit hashes of the path and of the data (digest upkeep without rehashing bytes per write); 0 = not
+   * computed yet (restored nodes hash lazily, on their first change).
+   */
   readonly pathHash = new Int32Array(chunkSlotsMax);
   readonly dataHash = new Int32Array(chunkSlotsMax);
   readonly data: string[] = [];
@@ -108,7 +113,7 @@ export class DataTree {
   /** A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config` (spec §7). */
   static fresh(): DataTree {
     const t = new DataTree();
-    t.rehash('/', t.insertRaw('/', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0));
+    t.rehash('/', t.insertRaw('/', -1, '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0));
     t.createNode('/zookeeper', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
     t.createNode('/zookeeper/quota', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
     t.createNode('/zookeeper/config', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 2);
@@ -277,7 +282,7 @@ export class DataTree {
         const i = s & chunkMask;
         this.unhash(op.path, s);
         c.data[i] = bytesToLatin1(op.data);
-        c.dataHash[i] = strHash(c.data[i]!, 0x2468ace);
+        c.dataHash[i] = 0;
         c.version[i] = op.version;
         c.mzxid[i] = txn.zxid;
         c.mtime[i] = txn.timeMs;
@@ -320,7 +325,7 @@ export class DataTree {
   }
 
   /** Insert a node with no parent bookkeeping (root, snapshot restore). */
-  insertRaw(path: string, data: string, acl: readonly Acl[], kind: NodeKind, owner: number, zxid: Zxid, timeMs: number): number {
+  insertRaw(path: string, parentSlot: number, data: string, acl: readonly Acl[], kind: NodeKind, owner: number, zxid: Zxid, timeMs: number): number {
     const s = this.allocSlot();
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
@@ -336,8 +341,9 @@ export class DataTree {
     c.aversion[i] = 0;
     c.acl[i] = this.acls.ref(acl);
     c.kind[i] = kindCode[kind];
-    c.pathHash[i] = strHash(path, 0x1234567);
-    c.dataHash[i] = strHash(data, 0x2468ace);
+    c.parent[i] = parentSlot;
+    c.pathHash[i] = 0;
+    c.dataHash[i] = 0;
     c.children[i] = undefined;
     this.index.set(path, s);
     this.track(path, kind, owner);
@@ -375,7 +381,7 @@ export class DataTree {
     pc.cversion[pi] = parentCversion;
     pc.pzxid[pi] = zxid;
     this.rehash(parent, ps);
-    const s = this.insertRaw(path, data, acl, kind, owner, zxid, timeMs);
+    const s = this.insertRaw(path, ps, data, acl, kind, owner, zxid, timeMs);
     this.rehash(path, s);
     return s;
   }
@@ -433,7 +439,9 @@ export class DataTree {
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
     let h1 = c.pathHash[i]!;
+    if (h1 === 0) c.pathHash[i] = h1 = strHash(path, 0x1234567) || 1;
     let h2 = c.dataHash[i]!;
+    if (h2 === 0) c.dataHash[i] = h2 = strHash(c.data[i]!, 0x2468ace) || 1;
     h1 = mixNum(h1, c.czxid[i]!);
     h1 = mixNum(h1, c.mzxid[i]!);
     h1 = mixNum(h1, c.pzxid[i]!);
@@ -469,19 +477,13 @@ export class DataTree {
     this.digestSum = d;
   }
 
-  /** Restore helper: add a child name to its parent without stat changes. */
-  linkChild(path: string): void {
-    const ps = this.index.get(parentOf(path));
-    if (ps === undefined) throw new Error(`restore: orphan ${path}`);
-    const pc = this.chunks[ps >>> chunkBits]!;
-    const pi = ps & chunkMask;
-    let set = pc.children[pi];
-    if (set === undefined) pc.children[pi] = set = new Set();
-    set.add(nameOf(path));
-  }
-
-  /** Restore helper: insert a node with all its columns (parent must exist; ACL id installed in `acls`). */
+  /**
+   * Restore helper: put a node at a given slot (as recorded in the snapshot) under its parent's slot, with all its
+   * columns. The caller guarantees parents come first and slots are unique; call `finishRestore` at the end.
+   */
   restoreNode(
+    slot: number,
+    parentSlot: number,
     path: string,
     data: string,
     aclId: number,
@@ -496,9 +498,9 @@ export class DataTree {
     cversion: number,
     aversion: number,
   ): void {
-    const s = this.allocSlot();
-    const c = this.chunks[s >>> chunkBits]!;
-    const i = s & chunkMask;
+    while ((slot >>> chunkBits) >= this.chunks.length) this.chunks.push(new Chunk());
+    const c = this.chunks[slot >>> chunkBits]!;
+    const i = slot & chunkMask;
     c.data[i] = data;
     c.czxid[i] = czxid;
     c.mzxid[i] = mzxid;
@@ -512,12 +514,31 @@ export class DataTree {
     c.acl[i] = aclId;
     this.acls.addRef(aclId);
     c.kind[i] = kind;
-    c.pathHash[i] = strHash(path, 0x1234567);
-    c.dataHash[i] = strHash(data, 0x2468ace);
+    c.parent[i] = parentSlot;
+    c.pathHash[i] = 0;
+    c.dataHash[i] = 0;
     c.children[i] = undefined;
-    this.index.set(path, s);
-    if (path !== '/') this.linkChild(path);
-    this.track(path, kindOfCode[kind]!, owner);
+    this.index.set(path, slot);
+    if (parentSlot >= 0) {
+      const pc = this.chunks[parentSlot >>> chunkBits]!;
+      const pi = parentSlot & chunkMask;
+      let set = pc.children[pi];
+      if (set === undefined) pc.children[pi] = set = new Set();
+      set.add(path.slice(path.lastIndexOf('/') + 1));
+    }
+    if (kind !== 0) this.track(path, kindOfCode[kind]!, owner);
+  }
+
+  /** After restoring: slots below `slotEnd` that are not in use become free. */
+  finishRestore(slotEnd: number, used: Uint8Array): void {
+    this.nextSlot = slotEnd;
+    this.freeSlots.length = 0;
+    for (let s = slotEnd - 1; s >= 0; s--) if (used[s] === 0) this.freeSlots.push(s);
+  }
+
+  /** Slot → parent slot (-1 for the root). */
+  parentSlot(s: number): number {
+    return this.chunks[s >>> chunkBits]!.parent[s & chunkMask]!;
   }
 }
 
