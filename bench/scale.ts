@@ -56,7 +56,7 @@ class BenchDisk implements Disk {
   }
   read(p: string): Uint8Array | null {
     try {
-      return new Uint8Array(readFileSync(this.abs(p)));
+      return readFileSync(this.abs(p));
     } catch {
       return null;
     }
@@ -153,7 +153,7 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   const payload = new Uint8Array(dataBytes).fill(0x61);
 
   const base = mem(gc);
-  const st = new Storage(disk);
+  let st = new Storage(disk);
   st.recover();
   let zxid = 0x1_0000_0000;
   let cxid = 0;
@@ -255,6 +255,9 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   const digest = st.tree.digest();
   const size = st.tree.size;
   disk.closeAll();
+  // A restart: the old state is gone before recovery starts (one tree in memory, as in a real process).
+  st = null as unknown as Storage;
+  mem(gc);
   const r = new Storage(new BenchDisk(root));
   const rep = r.recover();
   if (r.tree.digest() !== digest || r.tree.size !== size) throw new Error('recovered state differs');

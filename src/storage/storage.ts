@@ -404,6 +404,8 @@ export class Storage {
   /** Write a snapshot of the applied state (durable), apply retention; returns its zxid, file and size. */
   snapshot(): { zxid: Zxid; file: string; bytes: number; ms: number } {
     const t0 = performance.now();
+    // The log must hold everything the snapshot does (a DIFF from the log may start before the snapshot).
+    this.sync();
     const zxid = this.tree.lastZxid;
     const file = `${snapDir}/${segmentName(zxid)}`;
     const existing = this.disk.size(file);
