@@ -204,7 +204,8 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
     st.sync();
     st.commitTo(t.zxid);
   }
-  const small = { znodes: st.tree.size, ...measure('small') };
+  const smallM = measure('small');
+  const small = { znodes: st.tree.size, ...smallM };
   log(`small tree (${st.tree.size} znodes): apply p50 ${small.applyUs.p50.toFixed(1)} µs, durable p50 ${small.durableMs.p50.toFixed(2)} ms`);
 
   // -- grow to the target through group commit
@@ -236,7 +237,8 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   const bytesPerZnode = heap / st.tree.size;
   log(`grown to ${st.tree.size.toLocaleString()} znodes in ${growSeconds.toFixed(1)} s; ${bytesPerZnode.toFixed(0)} B/znode`);
 
-  const big = { znodes: st.tree.size, ...measure('big') };
+  const bigM = measure('big');
+  const big = { znodes: st.tree.size, ...bigM };
   log(`big tree (${st.tree.size} znodes): apply p50 ${big.applyUs.p50.toFixed(1)} µs, durable p50 ${big.durableMs.p50.toFixed(2)} ms`);
 
   // -- snapshot
