@@ -51,8 +51,8 @@ function answer(ctx: Ctx<Msg>, msg: StorageReply): void {
   else if (ctx.sender !== null) ctx.send(ctx.sender, msg);
 }
 
-export function bootInfo(s: Storage): BootInfo {
-  const tail = s.tail();
+export function bootInfo(s: Storage, logTailMax?: number): BootInfo {
+  const tail = s.tail(logTailMax);
   return {
     epochs: s.readEpochs(),
     lastZxid: s.lastZxid,
@@ -162,6 +162,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       }
       case 'GetBoot':
         answer(ctx, { type: 'Boot', boot: bootInfo(s) });
+        return st;
+      case 'StorageRecover':
+        answer(ctx, { type: 'StorageRecovered', boot: bootInfo(s, m.logTailMax) });
         return st;
       case 'Read':
         answer(ctx, { type: 'ReadDone', zxid: s.appliedZxid, result: read(s.tree, m.request, m.auth) });

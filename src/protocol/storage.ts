@@ -54,6 +54,8 @@ export type StorageMsg =
   | { readonly type: 'ReadLog'; readonly fromZxid: Zxid }
   /** Ask for what recovery found (answer `Boot`). */
   | { readonly type: 'GetBoot' }
+  /** The broadcast actor's start-up request (ZAB's name): answered with `StorageRecovered{boot}`. */
+  | { readonly type: 'StorageRecover'; readonly logTailMax: number }
   // --- from front ends ---
   | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
   /** Where `Applied` batches go (one subscriber: the node's front end / client API). */
@@ -68,6 +70,7 @@ export type StorageReply =
   | { readonly type: 'Prepared'; readonly txns: readonly Txn[] }
   | { readonly type: 'LogRead'; readonly fromZxid: Zxid; readonly entries: readonly LogEntry[] | null }
   | { readonly type: 'Boot'; readonly boot: BootInfo }
+  | { readonly type: 'StorageRecovered'; readonly boot: BootInfo }
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   /** Published to the subscriber after each CommitTo that applied something. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };

@@ -66,6 +66,9 @@ test('storage actor: prepare, group-committed AppendLog (one fsync), CommitTo, R
   assert.is(r2.result.type === 'Children' ? r2.result.children.length : -1, 40);
   const diff = await rt.ask<Reply<'LogRead'>>('n1/storage', { type: 'ReadLog', fromZxid: txns[35]!.zxid }, 1000);
   assert.equal(diff.entries!.map((e) => e.zxid), txns.slice(36).map((t) => t.zxid));
+  const rec = await rt.ask<Reply<'StorageRecovered'>>('n1/storage', { type: 'StorageRecover', logTailMax: 3 }, 1000);
+  assert.equal(rec.boot.logTail.map((e) => e.zxid), txns.slice(-3).map((t) => t.zxid));
+  assert.is(rec.boot.logTailBase, txns[txns.length - 4]!.zxid);
   const ep = await rt.ask<Reply<'EpochsPersisted'>>('n1/storage', { type: 'PersistEpochs', token: 9, acceptedEpoch: 2, acceptedLeader: 1, currentEpoch: 1 }, 1000);
   assert.is(ep.token, 9);
   await rt.close();
@@ -93,6 +96,38 @@ test('storage actor: TakeSnapshot → InstallSnapshot on another node', async ()
   assert.is(l.zxid, txns[19]!.zxid);
   const r = await rt.ask<Reply<'ReadDone'>>('n2/storage', { type: 'Read', request: { type: 'Exists', path: '/s19' } }, 1000);
   assert.is(r.result.type, 'Stat');
+  await rt.close();
+});
+
+test('storage actor: TruncateLog drops the uncommitted tail; an AppendLog of an older gen is ignored', async () => {
+  const rt = await world(5);
+  const h = new Harness();
+  const txns = [];
+  for (let i = 0; i < 10; i++) {
+    const t = h.prepare(create(`/t${i}`));
+    h.apply(t);
+    txns.push(t);
+  }
+  const entries = txns.map((txn) => ({ zxid: txn.zxid, txn }));
+  await rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(0, 8) }, 1000);
+  rt.send('n1/storage', { type: 'CommitTo', zxid: txns[3]!.zxid });
+  rt.send('n1/storage', { type: 'TruncateLog', gen: 2, toZxid: txns[5]!.zxid });
+  await rt.runFor(5);
+  let boot = await rt.ask<Reply<'Boot'>>('n1/storage', { type: 'GetBoot' }, 1000);
+  assert.is(boot.boot.lastZxid, txns[5]!.zxid);
+  assert.is(boot.boot.committedZxid, txns[3]!.zxid);
+  // a late AppendLog of gen 1 must not resurrect anything
+  rt.send('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(6) });
+  await rt.runFor(5);
+  boot = await rt.ask<Reply<'Boot'>>('n1/storage', { type: 'GetBoot' }, 1000);
+  assert.is(boot.boot.lastZxid, txns[5]!.zxid);
+  const l = await rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 2, entries: entries.slice(6) }, 1000);
+  assert.equal([l.gen, l.zxid], [2, txns[9]!.zxid]);
+  await rt.kill('n1');
+  await rt.restart('n1');
+  await rt.runFor(5);
+  boot = await rt.ask<Reply<'Boot'>>('n1/storage', { type: 'GetBoot' }, 1000);
+  assert.is(boot.boot.lastZxid, txns[9]!.zxid);
   await rt.close();
 });
 
