@@ -6,7 +6,9 @@
  * (one pending at a time), so all AppendLogs that arrive before it share ONE fsync; then one cumulative
  * `Logged{gen, zxid}` goes to the last AppendLog sender (and answers any AppendLog asks).
  *
- * Snapshots: after `snapshotEveryTxns` applied txns a `SnapshotTick` to self writes one (synchronous, consistent).
+ * Snapshots: after `snapshotEveryTxns` applied txns a `SnapshotTick` to self starts an incremental snapshot,
+ * consistent at that apply point (copy-on-write per node), written `snapshotStepNodes` nodes per `SnapshotStep` turn
+ * so commits keep applying in between.
  * Recovery runs in init; a corrupt log (CorruptLogError) is a crash: the supervisor decides (an operator must
  * look at it; nothing is skipped silently).
  */
@@ -15,11 +17,14 @@ import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
 import { read } from '../src/core/tree/read.js';
+import { captureStepNodesMax } from '../src/core/tree/codec.js';
 import { Storage, type StorageOptions } from '../src/storage/storage.js';
 
 export interface StorageArgs extends StorageOptions {
   /** Take a snapshot after this many applied txns (default 100,000). */
   readonly snapshotEveryTxns?: number;
+  /** Nodes written per SnapshotStep turn (default captureStepNodesMax: ~10–20 ms). */
+  readonly snapshotStepNodes?: number;
   /** Where `Applied` batches go (may also be set later with Subscribe). */
   readonly subscriber?: Address;
 }
@@ -44,6 +49,7 @@ interface State {
   subscriber: Address | null;
   sinceSnapshot: number;
   readonly snapshotEveryTxns: number;
+  readonly snapshotStepNodes: number;
 }
 
 function answer(ctx: Ctx<Msg>, msg: StorageReply): void {
@@ -86,6 +92,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       subscriber: args?.subscriber ?? null,
       sinceSnapshot: 0,
       snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
+      snapshotStepNodes: args?.snapshotStepNodes ?? captureStepNodesMax,
     };
   },
   receive(st, m, ctx) {
@@ -137,7 +144,10 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         deliver(st, ctx, s.commitTo(m.zxid));
         return st;
       case 'SnapshotTick':
-        s.snapshot();
+        if (s.snapshotBegin()) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
+        return st;
+      case 'SnapshotStep':
+        if (s.snapshotStep(st.snapshotStepNodes) === null && s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
         return st;
       case 'TakeSnapshot': {
         const snap = s.snapshotBytes();

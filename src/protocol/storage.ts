@@ -61,7 +61,10 @@ export type StorageMsg =
   /** Where `Applied` batches go (one subscriber: the node's front end / client API). */
   | { readonly type: 'Subscribe'; readonly to: string }
   // --- self ---
-  | { readonly type: 'SnapshotTick' };
+  /** Start an incremental snapshot (if none is running). */
+  | { readonly type: 'SnapshotTick' }
+  /** Write the next slice of the running snapshot (between other messages: applies continue meanwhile). */
+  | { readonly type: 'SnapshotStep' };
 
 export type StorageReply =
   | { readonly type: 'EpochsPersisted'; readonly token: number }

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { Disk } from '../kernel/io.js';
 import type { Applied, Txn, WriteRequest, Zxid } from '../protocol/txn.js';
 import type { DurableEpochs } from '../protocol/storage.js';
-import { DecodeError, Writer, restoreSnapshot, snapshotChunks } from '../core/tree/codec.js';
+import { DecodeError, SnapshotCapture, Writer, captureStepNodesMax, restoreSnapshot, snapshotChunks } from '../core/tree/codec.js';
 import { Preparer, type PrepareCtx } from '../core/tree/prepare.js';
 import { DataTree } from '../core/tree/tree.js';
 import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeaderBytes, segmentName } from './wal.js';
@@ -64,6 +64,16 @@ export interface RecoveryReport {
   readonly ms: number;
 }
 
+export interface SnapshotResult {
+  readonly zxid: Zxid;
+  readonly file: string;
+  readonly bytes: number;
+  /** Start to durable, wall time. */
+  readonly ms: number;
+  /** Time spent inside snapshot calls (what the actor was blocked for, summed over steps). */
+  readonly busyMs: number;
+}
+
 interface Segment {
   readonly name: string;
   readonly path: string;
@@ -88,6 +98,7 @@ export class Storage {
   private readonly unsynced = new Set<string>();
   private readonly writer = new Writer(1 << 16);
   private sinceCommitPersist = 0;
+  private capture: { cap: SnapshotCapture; file: string; crc: number; bytes: number; t0: number; busyMs: number } | null = null;
   private persistedCommit: Zxid = 0;
   private readonly segmentBytesMax: number;
   private readonly snapshotsRetainMax: number;
@@ -138,6 +149,7 @@ export class Storage {
   // Recovery
   // -------------------------------------------------------------------------------------------------------------
   recover(): RecoveryReport {
+    this.abortSnapshot();
     const t0 = performance.now();
     const invalid: string[] = [];
     let snapFile: string | null = null;
@@ -152,6 +164,8 @@ export class Storage {
       } catch (e) {
         if (!(e instanceof DecodeError || e instanceof CorruptLogError)) throw e;
         invalid.push(name);
+        // an incomplete or damaged snapshot newer than the one we use: remove it so retention counts only good ones
+        this.disk.remove(`${snapDir}/${name}`);
       }
     }
     this.tree = tree ?? DataTree.fresh();
@@ -401,31 +415,69 @@ export class Storage {
   // -------------------------------------------------------------------------------------------------------------
   // Snapshots
   // -------------------------------------------------------------------------------------------------------------
-  /** Write a snapshot of the applied state (durable), apply retention; returns its zxid, file and size. */
-  snapshot(): { zxid: Zxid; file: string; bytes: number; ms: number } {
-    const t0 = performance.now();
+  /** Write a snapshot of the applied state at once (durable), apply retention; returns its zxid, file and size. */
+  snapshot(): SnapshotResult {
+    if (this.capture !== null) {
+      // finish the running one first
+      let r: SnapshotResult | null = null;
+      while (r === null) r = this.snapshotStep(Number.MAX_SAFE_INTEGER);
+    }
+    this.snapshotBegin();
+    let r: SnapshotResult | null = null;
+    while (r === null) r = this.snapshotStep(Number.MAX_SAFE_INTEGER);
+    return r;
+  }
+
+  get snapshotRunning(): boolean {
+    return this.capture !== null;
+  }
+
+  /**
+   * Start an incremental snapshot of the applied state (consistent at the current apply point while txns keep
+   * applying: copy-on-write per node). Returns false if one is already running.
+   */
+  snapshotBegin(): boolean {
+    if (this.capture !== null) return false;
     // The log must hold everything the snapshot does (a DIFF from the log may start before the snapshot).
     this.sync();
-    const zxid = this.tree.lastZxid;
-    const file = `${snapDir}/${segmentName(zxid)}`;
-    const existing = this.disk.size(file);
-    if (existing > 0) this.disk.remove(file);
-    let crc = 0;
-    let bytes = 0;
-    for (const chunk of snapshotChunks(this.tree)) {
-      crc = crc32(chunk, crc);
-      bytes += chunk.length;
-      this.disk.append(file, chunk);
+    const cap = new SnapshotCapture(this.tree);
+    const file = `${snapDir}/${segmentName(cap.zxid)}`;
+    if (this.disk.size(file) > 0) this.disk.remove(file);
+    this.capture = { cap, file, crc: 0, bytes: 0, t0: performance.now(), busyMs: 0 };
+    return true;
+  }
+
+  /** Write up to `maxNodes` more nodes of the running snapshot; returns its result when it is complete and durable. */
+  snapshotStep(maxNodes = captureStepNodesMax): SnapshotResult | null {
+    const c = this.capture;
+    if (c === null) return null;
+    const t0 = performance.now();
+    for (const chunk of c.cap.step(maxNodes)) {
+      c.crc = crc32(chunk, c.crc);
+      c.bytes += chunk.length;
+      this.disk.append(c.file, chunk);
+    }
+    if (!c.cap.done) {
+      c.busyMs += performance.now() - t0;
+      return null;
     }
     const w = new Writer(snapTrailerBytes);
-    w.u32(crc);
+    w.u32(c.crc);
     w.u32(snapTrailerMagic);
-    this.disk.append(file, w.view().slice());
-    this.disk.fsync(file);
-    bytes += snapTrailerBytes;
+    this.disk.append(c.file, w.view().slice());
+    this.disk.fsync(c.file);
+    this.capture = null;
     this.persistCommit();
     this.retain();
-    return { zxid, file, bytes, ms: performance.now() - t0 };
+    c.busyMs += performance.now() - t0;
+    return { zxid: c.cap.zxid, file: c.file, bytes: c.bytes + snapTrailerBytes, ms: performance.now() - c.t0, busyMs: c.busyMs };
+  }
+
+  private abortSnapshot(): void {
+    if (this.capture === null) return;
+    this.capture.cap.abort();
+    this.disk.remove(this.capture.file);
+    this.capture = null;
   }
 
   /** The applied state as one transferable buffer (file format, CRC trailer included) for a SNAP sync. */
@@ -452,6 +504,7 @@ export class Storage {
 
   /** SNAP: replace the state machine and the log with a snapshot (durable when it returns). Returns its zxid. */
   loadSnapshot(bytes: Uint8Array): Zxid {
+    this.abortSnapshot();
     const tree = restoreSnapshot(checkSnapshotTrailer(bytes));
     const zxid = tree.lastZxid;
     for (const s of this.segs) this.disk.remove(s.path);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { DataTree } from '../../src/core/tree/tree.js';
-import { decodeTxn, encodeTxn, restoreSnapshot, snapshotBytes } from '../../src/core/tree/codec.js';
+import { SnapshotCapture, concatBytes, decodeTxn, encodeTxn, restoreSnapshot, snapshotBytes } from '../../src/core/tree/codec.js';
 import type { WriteOpRequest, WriteRequest } from '../../src/protocol/txn.js';
 import { Harness, create, enc } from './helpers.js';
 
@@ -105,6 +105,47 @@ test('snapshot → restore gives the same digest, stats, data, children, session
       assert.is(restored.recomputeDigest(), h.tree.digest());
     }),
     { numRuns: 200, seed: 7 },
+  );
+});
+
+test('incremental snapshot (copy-on-write) taken while txns keep applying restores the state at its start', () => {
+  fc.assert(
+    fc.property(
+      fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }),
+      fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'max' }),
+      fc.integer({ min: 1, max: 5 }),
+      (a, b, stepNodes) => {
+        const h = runSteps([...a, ...b]);
+        const cut = Math.min(h.log.length, a.length);
+        const live = DataTree.fresh();
+        for (const t of h.log.slice(0, cut)) live.apply(t);
+        const atStart = restoreSnapshot(snapshotBytes(live));
+        const cap = new SnapshotCapture(live);
+        const chunks: Uint8Array[] = [];
+        // interleave: a slice of the snapshot, then a txn, until both are done
+        let k = cut;
+        while (!cap.done || k < h.log.length) {
+          if (!cap.done) chunks.push(...cap.step(stepNodes));
+          if (k < h.log.length) live.apply(h.log[k++]!);
+        }
+        assert.is(live.hook, null);
+        assert.is(live.digest(), h.tree.digest());
+        const restored = restoreSnapshot(concatBytes(chunks), { verifyDigest: true });
+        assert.is(restored.digest(), atStart.digest());
+        assert.is(restored.size, atStart.size);
+        for (const p of atStart.index.keys()) {
+          assert.equal(restored.stat(p), atStart.stat(p), p);
+          assert.equal(restored.getData(p), atStart.getData(p));
+          assert.equal(restored.getAcl(p), atStart.getAcl(p));
+          assert.equal(restored.children(p)!.sort(), atStart.children(p)!.sort());
+        }
+        assert.equal([...restored.sessions].sort(), [...atStart.sessions].sort());
+        // and it continues like the original
+        for (const t of h.log.slice(cut)) restored.apply(t);
+        assert.is(restored.digest(), h.tree.digest());
+      },
+    ),
+    { numRuns: 200, seed: 11 },
   );
 });
 

@@ -1,6 +1,6 @@
 import type { Acl, ErrCode, Txn, TxnBody, TxnOp } from '../../protocol/txn.js';
 import { assertNever } from '../never.js';
-import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode } from './tree.js';
+import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
 
 /**
  * Binary codecs (little-endian, no JSON):
@@ -25,8 +25,8 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode } from './
  *   sessions u32 n | n × (f64 id | f64 timeoutMs)
  *   acls     u32 n | n × (u32 id | acl)
  *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | bytes data | f64 czxid mzxid pzxid ctime mtime
- *            owner | i32 version cversion aversion aclId | u8 kind), parents before children (the index's insertion
- *            order guarantees it); slots let a restore link children without path lookups
+ *            owner | i32 version cversion aversion aclId | u8 kind), in any order (an incremental capture writes
+ *            pre-images out of order); restore links children through the parent slots after reading them all
  *   end      u32 "CVEN"
  * Integrity (CRC) is the storage layer's job (it wraps the file).
  */
@@ -367,13 +367,112 @@ export function decodeTxn(b: Uint8Array): Txn {
 // Snapshot
 // -------------------------------------------------------------------------------------------------------------
 
+function writeNodeRecord(w: Writer, tree: DataTree, path: string, s: number): void {
+  const c = tree.chunkOf(s);
+  const i = s & (chunkSlotsMax - 1);
+  w.u32(s);
+  w.i32(c.parent[i]!);
+  w.str(path);
+  w.latin1(c.data[i]!);
+  w.f64(c.czxid[i]!);
+  w.f64(c.mzxid[i]!);
+  w.f64(c.pzxid[i]!);
+  w.f64(c.ctime[i]!);
+  w.f64(c.mtime[i]!);
+  w.f64(c.owner[i]!);
+  w.i32(c.version[i]!);
+  w.i32(c.cversion[i]!);
+  w.i32(c.aversion[i]!);
+  w.i32(c.acl[i]!);
+  w.u8(c.kind[i]!);
+}
+
+/** Nodes written per `step` call by default (about 10–20 ms of work). */
+export const captureStepNodesMax = 20_000;
+
 /**
- * The whole tree as binary chunks (each ≤ snapshotChunkBytesMax, except one node larger than that). Consistent
- * as long as no txn applies between the first and the last chunk: run it to completion in one turn, or apply
- * nothing meanwhile.
+ * An incremental, consistent snapshot: the state at the zxid applied when it began, written a slice at a time
+ * while txns keep applying (copy-on-write per node). It walks the path index; before the tree changes or deletes
+ * a node it has not written yet (and that existed at the start), the tree's hook hands it the node and the
+ * capture writes its pre-image first. Nodes created after the start (czxid > zxid) are skipped. Records are thus
+ * not in parent-first order; restore links children after reading all nodes.
  */
-export function* snapshotChunks(tree: DataTree): Generator<Uint8Array> {
-  const w = new Writer(snapshotChunkBytesMax + 4096);
+export class SnapshotCapture implements ChangeHook {
+  readonly zxid: number;
+  private readonly visited: Uint8Array;
+  private readonly iter: IterableIterator<[string, number]>;
+  private readonly w = new Writer(snapshotChunkBytesMax + 4096);
+  private chunks: Uint8Array[] = [];
+  private written = 0;
+  private readonly count: number;
+  done = false;
+
+  constructor(private readonly tree: DataTree) {
+    if (tree.hook !== null) throw new Error('a snapshot capture is already running');
+    this.zxid = tree.lastZxid;
+    this.count = tree.size;
+    this.visited = new Uint8Array(tree.slotEnd);
+    this.iter = tree.index.entries();
+    writeHeader(this.w, tree);
+    tree.hook = this;
+  }
+
+  before(path: string, s: number): void {
+    if (s >= this.visited.length || this.visited[s] === 1) return;
+    if (this.tree.chunkOf(s).czxid[s & (chunkSlotsMax - 1)]! > this.zxid) return;
+    this.visited[s] = 1;
+    this.emit(path, s);
+  }
+
+  private emit(path: string, s: number): void {
+    writeNodeRecord(this.w, this.tree, path, s);
+    this.written++;
+    if (this.w.pos >= snapshotChunkBytesMax) {
+      this.chunks.push(this.w.view().slice());
+      this.w.reset();
+    }
+  }
+
+  /** Write up to `maxNodes` more nodes; returns the finished chunks (the last call also ends the snapshot). */
+  step(maxNodes = captureStepNodesMax): Uint8Array[] {
+    if (this.done) return [];
+    let n = 0;
+    while (n < maxNodes) {
+      const e = this.iter.next();
+      if (e.done === true) {
+        this.finish();
+        break;
+      }
+      const [path, s] = e.value;
+      if (s >= this.visited.length || this.visited[s] === 1) continue;
+      if (this.tree.chunkOf(s).czxid[s & (chunkSlotsMax - 1)]! > this.zxid) continue;
+      this.visited[s] = 1;
+      this.emit(path, s);
+      n++;
+    }
+    const out = this.chunks;
+    this.chunks = [];
+    return out;
+  }
+
+  private finish(): void {
+    this.tree.hook = null;
+    this.done = true;
+    if (this.written !== this.count) throw new Error(`snapshot capture wrote ${this.written} of ${this.count} nodes`);
+    this.w.u32(snapshotEndMagic);
+    this.chunks.push(this.w.view().slice());
+    this.w.reset();
+  }
+
+  /** Stop early (the tree was replaced); the output so far is useless. */
+  abort(): void {
+    if (this.tree.hook === this) this.tree.hook = null;
+    this.done = true;
+    this.chunks = [];
+  }
+}
+
+function writeHeader(w: Writer, tree: DataTree): void {
   w.u32(snapshotMagic);
   w.u32(snapshotVersion);
   w.f64(tree.lastZxid);
@@ -390,24 +489,17 @@ export function* snapshotChunks(tree: DataTree): Generator<Uint8Array> {
     w.u32(id);
     writeAcl(w, acl);
   }
+}
+
+/**
+ * The whole tree as binary chunks (each ≤ snapshotChunkBytesMax, except one node larger than that), in one go:
+ * consistent as long as no txn applies until the generator is exhausted.
+ */
+export function* snapshotChunks(tree: DataTree): Generator<Uint8Array> {
+  const w = new Writer(snapshotChunkBytesMax + 4096);
+  writeHeader(w, tree);
   for (const [path, s] of tree.index) {
-    const c = tree.chunkOf(s);
-    const i = s & (chunkSlotsMax - 1);
-    w.u32(s);
-    w.i32(c.parent[i]!);
-    w.str(path);
-    w.latin1(c.data[i]!);
-    w.f64(c.czxid[i]!);
-    w.f64(c.mzxid[i]!);
-    w.f64(c.pzxid[i]!);
-    w.f64(c.ctime[i]!);
-    w.f64(c.mtime[i]!);
-    w.f64(c.owner[i]!);
-    w.i32(c.version[i]!);
-    w.i32(c.cversion[i]!);
-    w.i32(c.aversion[i]!);
-    w.i32(c.acl[i]!);
-    w.u8(c.kind[i]!);
+    writeNodeRecord(w, tree, path, s);
     if (w.pos >= snapshotChunkBytesMax) {
       yield w.view().slice();
       w.reset();
@@ -463,7 +555,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     const id = r.u32();
     tree.acls.install(id, readAcl(r));
   }
-  /** Slots in use so far (parents must come first). */
+  /** Slots in use (parents are checked after all nodes are read: an incremental snapshot is not parent-first). */
   let used = new Uint8Array(1024);
   let slotEnd = 0;
   for (let k = 0; k < count; k++) {
@@ -478,9 +570,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
       used = nu;
     }
     if (used[slot] === 1) throw new DecodeError(`slot ${slot} twice`);
-    if (k === 0 ? parentSlot !== -1 : parentSlot < 0 || parentSlot >= used.length || used[parentSlot] !== 1) {
-      throw new DecodeError(`node ${k}: parent slot ${parentSlot} not restored before it`);
-    }
+    if (parentSlot < -1 || parentSlot > snapshotSlotsMax) throw new DecodeError(`node ${k}: parent slot ${parentSlot}`);
     used[slot] = 1;
     if (slot + 1 > slotEnd) slotEnd = slot + 1;
     const path = r.str();
@@ -497,11 +587,11 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     const aclId = r.i32();
     const kind = r.u8();
     if (kind > 3) throw new DecodeError(`bad node kind ${kind}`);
-    if (k === 0 ? path !== '/' : path === '/') throw new DecodeError(`snapshot node ${k} is ${path}`);
     tree.restoreNode(slot, parentSlot, path, data, aclId, kind, owner, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion);
   }
-  tree.finishRestore(slotEnd, used);
   if (r.u32() !== snapshotEndMagic) throw new DecodeError('snapshot end marker missing');
+  if (used.length < slotEnd) throw new DecodeError('slot table');
+  tree.finishRestore(slotEnd, used);
   tree.lastZxid = lastZxid;
   tree.setDigest(digest);
   if (opts.verifyDigest === true) {

@@ -94,7 +94,14 @@ export interface NodeFields {
   readonly numChildren: number;
 }
 
+/** Told before a node's columns change or it is deleted (an incremental snapshot saves the pre-image). */
+export interface ChangeHook {
+  before(path: string, slot: number): void;
+}
+
 export class DataTree {
+  /** Set while an incremental snapshot is being written (src/core/tree/codec.ts SnapshotCapture). */
+  hook: ChangeHook | null = null;
   readonly index = new Map<string, number>();
   private readonly chunks: Chunk[] = [];
   private readonly freeSlots: number[] = [];
@@ -280,6 +287,7 @@ export class DataTree {
         const s = this.mustSlot(op.path);
         const c = this.chunks[s >>> chunkBits]!;
         const i = s & chunkMask;
+        this.hook?.before(op.path, s);
         this.unhash(op.path, s);
         c.data[i] = bytesToLatin1(op.data);
         c.dataHash[i] = 0;
@@ -294,6 +302,7 @@ export class DataTree {
         const s = this.mustSlot(op.path);
         const c = this.chunks[s >>> chunkBits]!;
         const i = s & chunkMask;
+        this.hook?.before(op.path, s);
         this.unhash(op.path, s);
         const old = c.acl[i]!;
         c.acl[i] = this.acls.ref(op.acl);
@@ -374,6 +383,7 @@ export class DataTree {
     if (this.index.has(path)) throw new Error(`apply: ${path} exists (prepare bug)`);
     const pc = this.chunks[ps >>> chunkBits]!;
     const pi = ps & chunkMask;
+    this.hook?.before(parent, ps);
     this.unhash(parent, ps);
     let set = pc.children[pi];
     if (set === undefined) pc.children[pi] = set = new Set();
@@ -391,6 +401,7 @@ export class DataTree {
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
     if ((c.children[i]?.size ?? 0) > 0) throw new Error(`apply: delete of non-empty ${path} (prepare bug)`);
+    this.hook?.before(path, s);
     this.unhash(path, s);
     const kind = c.kind[i]!;
     if (kind === 1) {
@@ -411,6 +422,7 @@ export class DataTree {
     const ps = this.mustSlot(parent);
     const pc = this.chunks[ps >>> chunkBits]!;
     const pi = ps & chunkMask;
+    this.hook?.before(parent, ps);
     this.unhash(parent, ps);
     const set = pc.children[pi];
     if (set !== undefined) {
@@ -519,21 +531,36 @@ export class DataTree {
     c.dataHash[i] = 0;
     c.children[i] = undefined;
     this.index.set(path, slot);
-    if (parentSlot >= 0) {
-      const pc = this.chunks[parentSlot >>> chunkBits]!;
-      const pi = parentSlot & chunkMask;
-      let set = pc.children[pi];
-      if (set === undefined) pc.children[pi] = set = new Set();
-      set.add(path.slice(path.lastIndexOf('/') + 1));
-    }
     if (kind !== 0) this.track(path, kindOfCode[kind]!, owner);
   }
 
-  /** After restoring: slots below `slotEnd` that are not in use become free. */
+  /**
+   * After restoring every node (in any order): link each node into its parent's child set (parent slots must be
+   * in use; exactly the root has none) and free the unused slots below `slotEnd`. Throws on an inconsistency.
+   */
   finishRestore(slotEnd: number, used: Uint8Array): void {
     this.nextSlot = slotEnd;
     this.freeSlots.length = 0;
     for (let s = slotEnd - 1; s >= 0; s--) if (used[s] === 0) this.freeSlots.push(s);
+    for (const [path, s] of this.index) {
+      const p = this.chunks[s >>> chunkBits]!.parent[s & chunkMask]!;
+      if (p < 0) {
+        if (path !== '/') throw new Error(`restore: ${path} has no parent`);
+        continue;
+      }
+      if (path === '/' || p >= slotEnd || used[p] !== 1) throw new Error(`restore: ${path} has parent slot ${p} not in the snapshot`);
+      const pc = this.chunks[p >>> chunkBits]!;
+      const pi = p & chunkMask;
+      let set = pc.children[pi];
+      if (set === undefined) pc.children[pi] = set = new Set();
+      set.add(path.slice(path.lastIndexOf('/') + 1));
+    }
+    if (!this.index.has('/')) throw new Error('restore: no root');
+  }
+
+  /** Slots allocated so far (capture bound). */
+  get slotEnd(): number {
+    return this.nextSlot;
   }
 
   /** Slot → parent slot (-1 for the root). */
