@@ -4,6 +4,9 @@ export async function runBench(name: string, _opts: Record<string, unknown>): Pr
     case 'runtime':
       await (await import('./runtime.js')).runRuntimeBench();
       return;
+    case 'scale':
+      await (await import('./scale.js')).runScale(_opts);
+      return;
     default:
       process.stderr.write(`unknown benchmark '${name}'\n`);
       process.exitCode = 2;
