@@ -8,8 +8,9 @@
  * commits it → every replica runs `apply(tree, txn)` in zxid order with identical results.
  *
  * Numbers: zxids are one JS number `epoch * 2^32 + counter` (see ZAB's zxid.ts); session ids are JS numbers too
- * (< 2^53; the id of a session is the zxid of its CreateSession txn, unique across leaders). Wire codecs widen
- * them to int64. Data is a Uint8Array (survives structured clone; the tcp codec must carry bytes).
+ * (< 2^53), chosen by the server that receives the connect (src/core/sessions `SessionIds`: server id in the high
+ * bits, as ZooKeeper), so that server can recognise its own CreateSession when it applies. Wire codecs widen them
+ * to int64. Data is a Uint8Array (survives structured clone; the tcp codec must carry bytes).
  *
  * Open for later kinds: a later issue adds Redis keyspace txns; add members to `TxnOp` / `Txn`, a tag in the
  * binary codec (src/core/tree/codec.ts, `TxnTag`), and a case in apply's exhaustive switch.
@@ -125,7 +126,8 @@ export type WriteOpRequest =
 export type WriteRequest =
   | WriteOpRequest
   | { readonly type: 'Multi'; readonly ops: readonly WriteOpRequest[] }
-  | { readonly type: 'CreateSession'; readonly timeoutMs: number }
+  /** `sessionId`: new, from the receiving server's SessionIds generator; `timeoutMs` already negotiated. */
+  | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
   | { readonly type: 'CloseSession' }
   /** Internal (opcode 20), submitted by the leader's container/TTL reaper; fails quietly if no longer reapable. */
   | { readonly type: 'DeleteContainer'; readonly path: string };

@@ -452,11 +452,15 @@ export class Storage {
     const c = this.capture;
     if (c === null) return null;
     const t0 = performance.now();
+    let wrote = false;
     for (const chunk of c.cap.step(maxNodes)) {
       c.crc = crc32(chunk, c.crc);
       c.bytes += chunk.length;
       this.disk.append(c.file, chunk);
+      wrote = true;
     }
+    // fsync as we go, so the last step does not flush the whole file at once
+    if (wrote && !c.cap.done) this.disk.fsync(c.file);
     if (!c.cap.done) {
       c.busyMs += performance.now() - t0;
       return null;

@@ -1,5 +1,6 @@
 import { DataTree } from '../../src/core/tree/tree.js';
 import { Preparer } from '../../src/core/tree/prepare.js';
+import { SessionIds } from '../../src/core/sessions/index.js';
 import type { AuthInfo } from '../../src/core/tree/acl.js';
 import { OPEN_ACL_UNSAFE, type Acl, type Applied, type Txn, type WriteOpRequest, type WriteRequest } from '../../src/protocol/txn.js';
 
@@ -12,6 +13,7 @@ export class Harness {
   zxid = 0x1_0000_0000;
   timeMs = 1_000_000;
   log: Txn[] = [];
+  ids = new SessionIds(1, 123_456);
 
   prepare(req: WriteRequest, sessionId = 0, auth?: AuthInfo): Txn {
     this.zxid++;
@@ -32,7 +34,7 @@ export class Harness {
   }
 
   session(timeoutMs = 30_000): number {
-    const a = this.run({ type: 'CreateSession', timeoutMs });
+    const a = this.run({ type: 'CreateSession', sessionId: this.ids.take(), timeoutMs });
     if (a.result.type !== 'CreateSession') throw new Error('no session');
     return a.result.sessionId;
   }

@@ -32,7 +32,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
   req: fc.oneof(
     { weight: 6, arbitrary: opArb },
     { weight: 2, arbitrary: fc.array(opArb, { minLength: 1, maxLength: 4 }).map((ops) => ({ type: 'Multi' as const, ops })) },
-    { weight: 1, arbitrary: fc.constant({ type: 'CreateSession' as const, timeoutMs: 5000 }) },
+    { weight: 1, arbitrary: fc.nat(2).map((k) => ({ type: 'CreateSession' as const, sessionId: 0x1000 + k, timeoutMs: 5000 })) },
     { weight: 1, arbitrary: fc.constant({ type: 'CloseSession' as const }) },
     { weight: 1, arbitrary: pathArb.map((p) => ({ type: 'DeleteContainer' as const, path: p })) },
   ),
@@ -80,7 +80,7 @@ test('replicas applying the same txns (through the binary codec) reach identical
   );
   // the generator must exercise real changes, not only errors
   assert.ok(grown > 500, `only ${grown} creating txns over all runs`);
-  assert.ok(okTxns > 2000, `only ${okTxns} successful txns`);
+  assert.ok(okTxns > 1500, `only ${okTxns} successful txns`);
 });
 
 test('snapshot → restore gives the same digest, stats, data, children, sessions; replay continues identically', () => {

@@ -322,7 +322,8 @@ test('bad client input gives error results, never a throw', () => {
     { type: 'Nope' },
     { type: 'Multi', ops: [{ type: 'Multi', ops: [] }] },
     { type: 'Multi', ops: 'x' },
-    { type: 'CreateSession', timeoutMs: -1 },
+    { type: 'CreateSession', sessionId: 77, timeoutMs: -1 },
+    { type: 'CreateSession', timeoutMs: 1000 },
     null,
   ];
   for (const j of junk) {

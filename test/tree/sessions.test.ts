@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SessionTracker, expiredPerCallMax, roundToNextInterval } from '../../src/core/sessions/index.js';
+import { SessionIds, SessionTracker, expiredPerCallMax, roundToNextInterval } from '../../src/core/sessions/index.js';
 import { Harness, create } from './helpers.js';
 
 test('deadlines round up to the next tick: expiry within [timeout, timeout + tick)', () => {
@@ -44,6 +44,23 @@ test('large virtual time jumps walk bucket keys, not every tick; per-call bound 
   const rest = tr.expired(1e12);
   assert.is(rest.length, 5);
   assert.is(new Set([...first, ...rest]).size, n);
+});
+
+test('session ids: server id in the high bits, unique per server, a live id cannot be created twice', () => {
+  const a = new SessionIds(1, 1_700_000_000_000);
+  const b = new SessionIds(2, 1_700_000_000_000);
+  const ia = [a.take(), a.take()];
+  const ib = b.take();
+  assert.is(Math.floor(ia[0]! / 2 ** 44), 1);
+  assert.is(Math.floor(ib / 2 ** 44), 2);
+  assert.is(ia[1]! - ia[0]!, 1);
+  assert.ok(Number.isSafeInteger(new SessionIds(255, Date.now()).take()));
+  const h = new Harness();
+  const r1 = h.run({ type: 'CreateSession', sessionId: ia[0]!, timeoutMs: 5000 });
+  assert.equal(r1.result, { type: 'CreateSession', sessionId: ia[0]!, timeoutMs: 5000 });
+  assert.is(r1.sessionId, ia[0]!);
+  const r2 = h.run({ type: 'CreateSession', sessionId: ia[0]!, timeoutMs: 5000 });
+  assert.is(r2.result.type, 'Error');
 });
 
 test('leader flow: reload table, expire, CloseSession txn removes the ephemerals', () => {

@@ -5,8 +5,9 @@
  * the next multiple of `tickMs`, so a session expires within [timeout, timeout + tick) of its last touch and a
  * tick expires whole buckets at once. Time enters as `nowMs` in every call (no clock).
  *
- * Session ids: the id of a session is the zxid of its CreateSession txn (Preparer sets header.sessionId = zxid):
- * deterministic, unique across leaders and epochs, a JS number (< 2^53). Wire codecs send it as int64.
+ * Session ids: chosen by the server that receives the connect (`SessionIds`): server id in the high bits and a
+ * counter seeded from the clock at start (ZooKeeper's scheme, fitted into a JS number < 2^53), so that server can
+ * match the CreateSession it sees applied to its own connect. Wire codecs send it as int64.
  *
  * Leader flow: on becoming leader `reload(tree.sessions, nowMs)` (every known session gets a full timeout);
  * touch on every client request or learner ping report; each tick `expired(nowMs)` → for each id prepare a
@@ -17,6 +18,29 @@ import type { SessionId } from '../../protocol/txn.js';
 
 /** Sessions expired per `expired` call; the rest wait for the next tick. */
 export const expiredPerCallMax = 10_000;
+
+/** Server ids must fit this many bits; the counter below them has `sessionCounterBits`. */
+export const sessionServerIdBits = 8;
+export const sessionCounterBits = 44;
+
+/**
+ * Session ids of one server: `serverId * 2^44 + counter`, the counter starting at `(startMs mod 2^20) * 2^24` (so a
+ * restarted server does not reuse the ids of its last run unless its clock went back, as in ZooKeeper).
+ */
+export class SessionIds {
+  private next: number;
+  private readonly base: number;
+  constructor(serverId: number, startMs: number) {
+    if (!Number.isInteger(serverId) || serverId < 0 || serverId >= 2 ** sessionServerIdBits) throw new RangeError(`server id ${serverId}`);
+    this.base = serverId * 2 ** sessionCounterBits;
+    this.next = (Math.floor(startMs) % 2 ** 20) * 2 ** 24 + 1;
+  }
+  take(): number {
+    const id = this.base + this.next;
+    this.next = (this.next + 1) % 2 ** sessionCounterBits || 1;
+    return id;
+  }
+}
 
 export function roundToNextInterval(timeMs: number, tickMs: number): number {
   return (Math.floor(timeMs / tickMs) + 1) * tickMs;

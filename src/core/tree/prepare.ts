@@ -121,7 +121,8 @@ export class Preparer {
   prepare(req: WriteRequest, ctx: PrepareCtx): Txn {
     const w = new Work(this, ctx);
     const body = this.body(req, w);
-    const txn: Txn = { sessionId: body.type === 'CreateSession' ? ctx.zxid : ctx.sessionId, cxid: ctx.cxid, zxid: ctx.zxid, timeMs: ctx.timeMs, body };
+    const sessionId = req !== null && typeof req === 'object' && req.type === 'CreateSession' && body.type === 'CreateSession' ? req.sessionId : ctx.sessionId;
+    const txn: Txn = { sessionId, cxid: ctx.cxid, zxid: ctx.zxid, timeMs: ctx.timeMs, body };
     // Publish the scratch changes into the overlay (a failed request changed nothing).
     const paths: string[] = [];
     for (const [p, n] of w.scratch) {
@@ -190,7 +191,9 @@ export class Preparer {
       }
       case 'CreateSession': {
         if (!Number.isInteger(req.timeoutMs) || req.timeoutMs <= 0) return { type: 'Error', err: Err.BADARGUMENTS };
-        w.sessions.set(w.ctx.zxid, true);
+        const id = req.sessionId;
+        if (!Number.isSafeInteger(id) || id <= 0 || this.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
+        w.sessions.set(id, true);
         return { type: 'CreateSession', timeoutMs: req.timeoutMs };
       }
       case 'CloseSession': {
