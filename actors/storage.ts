@@ -109,7 +109,8 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         let last = s.lastZxid;
         for (const e of m.entries) {
           if (e.zxid <= last) continue; // retransmission of what we have
-          fresh.push(e.txn);
+          // ZAB assigns the zxid: the logged txn takes the entry's.
+          fresh.push(e.txn.zxid === e.zxid ? e.txn : { ...e.txn, zxid: e.zxid });
           last = e.zxid;
         }
         if (fresh.length > 0) s.append(fresh);

@@ -186,7 +186,13 @@ export type TxnBody =
   /** Deletes every ephemeral of header.sessionId (those present when it applies) and ends the session. */
   | { readonly type: 'CloseSession' }
   /** Internal: reaper deletion of a container/TTL node (same effect as Delete). */
-  | { readonly type: 'DeleteContainer'; readonly path: string };
+  | { readonly type: 'DeleteContainer'; readonly path: string }
+  /**
+   * A client's write as ZAB logs and commits it. Every replica validates it against its tree at apply time
+   * (storage runs `prepare` then `apply` in zxid order), so the result is the same everywhere and no leader-side
+   * overlay is needed; `auth` is the issuing session's identity for ACL checks.
+   */
+  | { readonly type: 'Request'; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } };
 
 export type Txn = TxnHeader & { readonly body: TxnBody };
 

@@ -301,9 +301,15 @@ export class Storage {
   applyCommitted(): Applied[] {
     const out: Applied[] = [];
     while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.zxid <= this.commitTarget) {
-      const t = this.pending[this.pendingHead]!;
+      const logged = this.pending[this.pendingHead]!;
       this.pending[this.pendingHead++] = undefined as unknown as Txn;
+      // A client's write is validated here, against this replica's tree at this zxid: the same on every replica.
+      const t =
+        logged.body.type === 'Request'
+          ? this.preparer.prepare(logged.body.request, { zxid: logged.zxid, timeMs: logged.timeMs, sessionId: logged.sessionId, cxid: logged.cxid, auth: logged.body.auth })
+          : logged;
       out.push(this.tree.apply(t));
+      if (t !== logged) this.preparer.committed(t.zxid);
       this.recent.push(t);
       if (this.recent.length > this.logWindowMax * 2) {
         const drop = this.recent.length - this.logWindowMax;

@@ -1,4 +1,4 @@
-import type { Acl, ErrCode, Txn, TxnBody, TxnOp } from '../../protocol/txn.js';
+import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
 import { assertNever } from '../never.js';
 import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
 
@@ -200,7 +200,122 @@ const enum Tag {
   CreateSession = 8,
   CloseSession = 9,
   DeleteContainer = 10,
+  Request = 11,
 }
+
+/** Request kinds inside a Request record (a client's write, prepared at apply time). */
+const enum ReqTag {
+  Create = 1,
+  Delete = 2,
+  SetData = 3,
+  SetACL = 4,
+  Check = 5,
+  Multi = 6,
+  CreateSession = 7,
+  CloseSession = 8,
+  DeleteContainer = 9,
+}
+
+function writeRequest(w: Writer, q: WriteRequest): void {
+  switch (q.type) {
+    case 'Create':
+      w.u8(ReqTag.Create);
+      w.str(q.path);
+      w.bytes(q.data);
+      writeAcl(w, q.acl);
+      w.u8(q.mode);
+      w.f64(q.ttlMs ?? -1);
+      return;
+    case 'Delete':
+      w.u8(ReqTag.Delete);
+      w.str(q.path);
+      w.i32(q.version);
+      return;
+    case 'SetData':
+      w.u8(ReqTag.SetData);
+      w.str(q.path);
+      w.bytes(q.data);
+      w.i32(q.version);
+      return;
+    case 'SetACL':
+      w.u8(ReqTag.SetACL);
+      w.str(q.path);
+      writeAcl(w, q.acl);
+      w.i32(q.version);
+      return;
+    case 'Check':
+      w.u8(ReqTag.Check);
+      w.str(q.path);
+      w.i32(q.version);
+      return;
+    case 'Multi':
+      w.u8(ReqTag.Multi);
+      w.u32(q.ops.length);
+      for (const op of q.ops) writeRequest(w, op);
+      return;
+    case 'CreateSession':
+      w.u8(ReqTag.CreateSession);
+      w.f64(q.sessionId);
+      w.u32(q.timeoutMs);
+      return;
+    case 'CloseSession':
+      w.u8(ReqTag.CloseSession);
+      return;
+    case 'DeleteContainer':
+      w.u8(ReqTag.DeleteContainer);
+      w.str(q.path);
+      return;
+    default:
+      assertNever(q);
+  }
+}
+
+function readRequest(r: Reader, nested: boolean): WriteRequest {
+  const tag = r.u8();
+  switch (tag) {
+    case ReqTag.Create: {
+      const path = r.str();
+      const data = r.bytes();
+      const acl = readAcl(r);
+      const mode = r.u8();
+      const ttl = r.f64();
+      return ttl >= 0 ? { type: 'Create', path, data, acl, mode, ttlMs: ttl } : { type: 'Create', path, data, acl, mode };
+    }
+    case ReqTag.Delete:
+      return { type: 'Delete', path: r.str(), version: r.i32() };
+    case ReqTag.SetData:
+      return { type: 'SetData', path: r.str(), data: r.bytes(), version: r.i32() };
+    case ReqTag.SetACL:
+      return { type: 'SetACL', path: r.str(), acl: readAcl(r), version: r.i32() };
+    case ReqTag.Check:
+      return { type: 'Check', path: r.str(), version: r.i32() };
+    case ReqTag.Multi: {
+      if (nested) throw new DecodeError('nested multi request');
+      const n = r.u32();
+      if (n > multiOpsMax) throw new DecodeError(`multi request of ${n} ops`);
+      const ops: WriteOpRequest[] = [];
+      for (let i = 0; i < n; i++) {
+        const op = readRequest(r, true);
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer') {
+          throw new DecodeError(`${op.type} inside a multi request`);
+        }
+        ops.push(op);
+      }
+      return { type: 'Multi', ops };
+    }
+    case ReqTag.CreateSession:
+      return { type: 'CreateSession', sessionId: r.f64(), timeoutMs: r.u32() };
+    case ReqTag.CloseSession:
+      return { type: 'CloseSession' };
+    case ReqTag.DeleteContainer:
+      return { type: 'DeleteContainer', path: r.str() };
+    default:
+      throw new DecodeError(`unknown request tag ${tag}`);
+  }
+}
+
+/** Ids in one request's auth beyond this are a decode error. */
+export const authIdsMax = 1024;
 
 function writeAcl(w: Writer, acl: readonly Acl[]): void {
   w.u32(acl.length);
@@ -279,6 +394,18 @@ function writeBody(w: Writer, b: TxnBody): void {
       w.u8(Tag.DeleteContainer);
       w.str(b.path);
       return;
+    case 'Request': {
+      w.u8(Tag.Request);
+      writeRequest(w, b.request);
+      const ids = b.auth?.ids ?? [];
+      w.u8(b.auth?.superUser === true ? 1 : 0);
+      w.u32(ids.length);
+      for (const id of ids) {
+        w.str(id.scheme);
+        w.str(id.id);
+      }
+      return;
+    }
     default:
       assertNever(b);
   }
@@ -316,7 +443,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const op = readBody(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request') {
           throw new DecodeError(`${op.type} inside multi`);
         }
         ops.push(op);
@@ -329,6 +456,16 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       return { type: 'CloseSession' };
     case Tag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
+    case Tag.Request: {
+      if (nested) throw new DecodeError('request inside multi');
+      const request = readRequest(r, false);
+      const superUser = r.u8() === 1;
+      const n = r.u32();
+      if (n > authIdsMax) throw new DecodeError(`auth of ${n} ids`);
+      const ids: Id[] = [];
+      for (let i = 0; i < n; i++) ids.push({ scheme: r.str(), id: r.str() });
+      return { type: 'Request', request, auth: superUser ? { ids, superUser } : { ids } };
+    }
     default:
       throw new DecodeError(`unknown txn tag ${tag}`);
   }

@@ -266,6 +266,9 @@ export class DataTree {
         this.deleteNode(b.path, txn.zxid, changes);
         result = { type: 'Delete' };
         break;
+      case 'Request':
+        // Storage prepares a Request into a final txn before applying it; reaching here is a bug.
+        throw new Error(`apply: unprepared request at zxid ${txn.zxid}`);
       default:
         assertNever(b);
     }
