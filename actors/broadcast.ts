@@ -12,6 +12,7 @@ import { defineActor, type Ctx } from '../src/kernel/actor.js';
 import { address, type Address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply, BroadcastMsg, StorageRecover } from '../src/protocol/broadcast.js';
 import type { EnsembleArgs } from '../src/protocol/election.js';
+import type { RoleChanged } from '../src/protocol/zookeeper.js';
 import { zabDefaults, zabInit, zabStep, type ZabConfig, type ZabInput, type ZabState } from '../src/core/zab/index.js';
 
 export interface BroadcastArgs extends EnsembleArgs {
@@ -51,6 +52,11 @@ function reply(s: BState, ctx: Ctx<BroadcastMsg>, reqId: number, msg: (clientReq
   ctx.send(p.to, msg(p.reqId));
 }
 
+/** The node's ZooKeeper service follows the role (session expiry runs on the leader). */
+function tellRole(ctx: Ctx<BroadcastMsg>, msg: RoleChanged): void {
+  ctx.send(address(ctx.node, 'zookeeper'), msg);
+}
+
 function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BState {
   const { state, out } = zabStep(s.zab, input);
   s.zab = state;
@@ -69,6 +75,7 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         if (o.was === 'leading') ctx.emit({ type: 'LeaderSteppedDown', epoch: s.epoch, reason: o.reason });
         else if (o.was === 'following') ctx.emit({ type: 'LeaderLost', leader: s.leader, reason: o.reason });
         s.lookingSinceMs = ctx.now();
+        tellRole(ctx, { type: 'RoleChanged', role: 'looking', epoch: s.epoch, leaderNode: null });
         ctx.send(address(ctx.node, 'election'), { type: 'LookForLeader', lastZxid: o.lastZxid, currentEpoch: o.currentEpoch, reason: o.reason });
         break;
       case 'WriteFailed':
@@ -84,11 +91,13 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         s.leader = s.args.myId;
         s.epoch = o.epoch;
         ctx.emit({ type: 'LeaderElected', leader: s.args.myId, epoch: o.epoch, zxid: o.zxid, electionMs: ctx.now() - s.lookingSinceMs });
+        tellRole(ctx, { type: 'RoleChanged', role: 'leading', epoch: o.epoch, leaderNode: ctx.node });
         break;
       case 'FollowingLeader':
         s.leader = o.leader;
         s.epoch = o.epoch;
         ctx.emit({ type: 'FollowingLeader', leader: o.leader, epoch: o.epoch, electionMs: ctx.now() - s.lookingSinceMs });
+        tellRole(ctx, { type: 'RoleChanged', role: 'following', epoch: o.epoch, leaderNode: s.args.members[o.leader] ?? null });
         break;
       case 'SyncStarted':
         ctx.emit({ type: 'SyncStarted', peer: o.peer, mode: o.mode, fromZxid: o.fromZxid, toZxid: o.toZxid });

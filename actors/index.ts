@@ -2,8 +2,12 @@
 import type { ActorKinds } from '../src/kernel/actor.js';
 import { broadcast } from './broadcast.js';
 import { election } from './election.js';
+import { storageActor } from './storage.js';
+import { zookeeper } from './zookeeper.js';
 
 export const kinds: ActorKinds = {
   election,
   broadcast,
+  storage: storageActor,
+  zookeeper,
 };

@@ -183,6 +183,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       case 'Subscribe':
         st.subscriber = m.to;
         return st;
+      case 'ListSessions':
+        answer(ctx, { type: 'SessionTable', sessions: [...s.tree.sessions] });
+        return st;
       default:
         return assertNever(m);
     }

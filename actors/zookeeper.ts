@@ -12,7 +12,7 @@
  *   every session (ZooKeeper's bucketed expiry, src/core/sessions) and closes expired ones.
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
-import { address, type Address } from '../src/protocol/envelope.js';
+import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
 import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
@@ -86,8 +86,15 @@ function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply): void {
   if (token !== null) ctx.respond(token, msg);
 }
 
-function submit(s: State, ctx: Ctx<Msg>, sessionId: SessionId, request: WriteRequest, kind: Pending['kind'], auth?: { readonly ids: readonly { scheme: string; id: string }[]; readonly superUser?: boolean }): void {
-  const token = ctx.replyToken();
+function submit(
+  s: State,
+  ctx: Ctx<Msg>,
+  token: ReplyToken | null,
+  sessionId: SessionId,
+  request: WriteRequest,
+  kind: Pending['kind'],
+  auth?: { readonly ids: readonly { scheme: string; id: string }[]; readonly superUser?: boolean },
+): void {
   if (s.writes.size >= s.pendingMax) {
     answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' });
     return;
@@ -190,7 +197,7 @@ function tick(s: State, ctx: Ctx<Msg>): void {
   if (s.role === 'leading') {
     for (const id of s.tracker.expired(now)) {
       ctx.emit({ type: 'SessionExpired', sessionId: id });
-      submit(s, { ...ctx, replyToken: () => null } as Ctx<Msg>, id, { type: 'CloseSession' }, 'close');
+      submit(s, ctx, null, id, { type: 'CloseSession' }, 'close');
     }
   } else if (s.leaderNode !== null && s.touched.size > 0) {
     ctx.send(address(s.leaderNode, 'zookeeper'), { type: 'SessionTouches', ids: [...s.touched] });
@@ -220,7 +227,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       appliedZxid: 0,
       nextReq: 0,
       role: 'looking',
-      tracker: new SessionTracker(tickMs),
+      tracker: new SessionTracker(tickMs, ctx.now()),
       touched: new Set(),
       leaderNode: null,
     };
@@ -229,15 +236,15 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
     switch (m.type) {
       case 'ZkConnect': {
         const sessionId = s.ids.take();
-        submit(s, ctx, sessionId, { type: 'CreateSession', sessionId, timeoutMs: m.timeoutMs }, 'connect');
+        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs: m.timeoutMs }, 'connect');
         return s;
       }
       case 'ZkWrite':
         touch(s, m.sessionId, ctx.now());
-        submit(s, ctx, m.sessionId, m.request, 'write', m.auth);
+        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth);
         return s;
       case 'ZkClose':
-        submit(s, ctx, m.sessionId, { type: 'CloseSession' }, 'close');
+        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close');
         return s;
       case 'ZkTouch':
         touch(s, m.sessionId, ctx.now());
@@ -303,6 +310,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       case 'RoleChanged': {
         const was = s.role;
         s.role = m.role;
+        s.leaderNode = m.leaderNode;
         if (m.role === 'leading' && was !== 'leading') {
           // A new leader gives every known session a full timeout.
           ctx
@@ -330,4 +338,3 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
   },
 });
 
-export type { Address };

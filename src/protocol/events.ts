@@ -35,6 +35,15 @@ export interface EventMap {
   SyncStarted: { readonly peer: number; readonly mode: 'DIFF' | 'TRUNC' | 'SNAP'; readonly fromZxid: number; readonly toZxid: number };
   Proposed: { readonly zxid: number };
   Committed: { readonly zxid: number };
+  /** A one-shot watch fired (ZooKeeper WatchedEvent) for a session connected to `node`. */
+  WatchTriggered: {
+    readonly sessionId: number;
+    readonly path: string;
+    readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged';
+    readonly zxid: number;
+  };
+  /** The leader closed a session that was not heard from within its timeout. */
+  SessionExpired: { readonly sessionId: number };
   /** Free-form event of the demo actors used by the runtime tests. */
   DemoCounted: { readonly actor: Address; readonly count: number };
 }

@@ -8,7 +8,7 @@
  * zxid (cumulative ack). CommitTo applies logged entries ≤ zxid exactly once, in zxid order, and publishes them as
  * `Applied` to the subscriber (the front end): that is when a write is answered and watches fire.
  */
-import type { Applied, ReadRequest, ReadResult, Txn, WriteRequest, Zxid } from './txn.js';
+import type { Applied, ReadRequest, ReadResult, SessionId, Txn, WriteRequest, Zxid } from './txn.js';
 import type { Id } from './txn.js';
 
 export interface DurableEpochs {
@@ -60,6 +60,8 @@ export type StorageMsg =
   | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
   /** Where `Applied` batches go (one subscriber: the node's front end / client API). */
   | { readonly type: 'Subscribe'; readonly to: string }
+  /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
+  | { readonly type: 'ListSessions' }
   // --- self ---
   /** Start an incremental snapshot (if none is running). */
   | { readonly type: 'SnapshotTick' }
@@ -75,6 +77,7 @@ export type StorageReply =
   | { readonly type: 'Boot'; readonly boot: BootInfo }
   | { readonly type: 'StorageRecovered'; readonly boot: BootInfo }
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
+  | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
   /** Published to the subscriber after each CommitTo that applied something. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
 

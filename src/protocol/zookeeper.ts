@@ -34,6 +34,8 @@ export interface RoleChanged {
   readonly type: 'RoleChanged';
   readonly role: 'leading' | 'following' | 'looking';
   readonly epoch: number;
+  /** The leader's node name (null while looking). */
+  readonly leaderNode: string | null;
 }
 
 /** Learner → leader: sessions touched on that node since the last report. */
