@@ -504,6 +504,11 @@ function renewInput(s: RegistryState, input: Extract<RegistryInput, { type: 'Ren
   if (l === undefined) {
     code = 404;
   } else {
+    // Better than Eureka (Netflix/eureka#908): a replicated heartbeat carrying an override we lack (its
+    // StatusUpdate was lost) stores it, instead of only after a 404.
+    if (input.replication && input.overriddenStatus !== undefined && input.overriddenStatus !== 'UNKNOWN' && l.info.status !== 'UNKNOWN') {
+      storeOverrideIfRequired(s, app, input.id, input.overriddenStatus, input.nowMs);
+    }
     const ov = getOverride(s, input.id, input.nowMs);
     const st = effectiveStatus(l.info.status, ov, l.info.status, input.replication);
     if (st === 'UNKNOWN') {
@@ -511,6 +516,9 @@ function renewInput(s: RegistryState, input: Extract<RegistryInput, { type: 'Ren
     } else {
       if (l.info.status !== st) {
         setStatus(s, l, st);
+        l.info.actionType = 'MODIFIED';
+        l.info.lastUpdatedTimestamp = input.nowMs;
+        pushDelta(s, l, input.nowMs);
         invalidate(s, l.info, out);
       }
       s.rateCurrent++;
