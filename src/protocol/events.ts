@@ -21,7 +21,7 @@ export interface EventMap {
   MessageDropped: { readonly from: Address | null; readonly to: Address; readonly msgType: string; readonly reason: string };
   FaultInjected: { readonly fault: Fault };
   NodeCrashed: { readonly reason: string };
-  NodeStarted: Record<string, never>;
+  NodeStarted: { readonly incarnation: number };
   /** Eureka registry (issue 5). `replication` = the change arrived from a peer. */
   InstanceRegistered: { readonly app: string; readonly id: string; readonly status: string; readonly replication: boolean };
   InstanceRenewed: { readonly app: string; readonly id: string; readonly replication: boolean };

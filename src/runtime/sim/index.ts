@@ -1,0 +1,2 @@
+export * from './disk.js';
+export * from './sim.js';

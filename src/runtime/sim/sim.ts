@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import type { ActorKinds } from '../../kernel/actor.js';
+import type { Clock, TimerHandle } from '../../kernel/clock.js';
+import { EventBus } from '../../kernel/events.js';
+import { Host } from '../../kernel/host.js';
+import { Rng } from '../../kernel/rng.js';
+import type { Address, Envelope, Message } from '../../protocol/envelope.js';
+import { nodeOf } from '../../protocol/envelope.js';
+import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
+import type { Fault, LinkFaults } from '../../protocol/faults.js';
+import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
+import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
+import { SimDisk } from './disk.js';
+import { Heap } from './heap.js';
+import type { Scheduled } from './heap.js';
+
+/** Network and disk behaviour of a simulation, as data. */
+export interface SimNetOptions {
+  /** One-way latency between nodes, drawn uniformly from [min, max] ms. */
+  readonly latencyMinMs: number;
+  readonly latencyMaxMs: number;
+  /** Probability that a message between nodes is lost. */
+  readonly lossRatio: number;
+  /** Probability that a message between nodes is delivered twice. */
+  readonly duplicateRatio: number;
+  /** When true, messages on one link may overtake each other; otherwise each link is FIFO. */
+  readonly reorder: boolean;
+  /** Probability that a crash leaves a random prefix of the unsynced writes on disk (a torn last record). */
+  readonly tornWriteRatio: number;
+}
+
+export const defaultSimNet: SimNetOptions = {
+  latencyMinMs: 0.2,
+  latencyMaxMs: 1,
+  lossRatio: 0,
+  duplicateRatio: 0,
+  reorder: false,
+  tornWriteRatio: 0,
+};
+
+export interface SimOptions extends RuntimeOptions {
+  readonly seed: number;
+  readonly net?: Partial<SimNetOptions>;
+  /** Actor kinds given directly (the simulator runs in this thread); otherwise loaded from `kindsModule`. */
+  readonly kinds?: ActorKinds;
+  /** Record every delivery in the trace, not only events (for determinism checks). */
+  readonly traceMessages?: boolean;
+}
+
+/** Steps one `run*` call may take before it gives up: a bound against livelock. */
+export const simStepsMax = 50_000_000;
+const externalNode = '$client';
+
+export function formatSeed(seed: number): string {
+  return `0x${(seed >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export function parseSeed(s: string): number {
+  return Number.parseInt(s.replace(/^0x/i, ''), 16) >>> 0;
+}
+
+interface SimNode {
+  readonly spec: NodeSpec;
+  host: Host | null;
+  readonly disk: SimDisk;
+  incarnation: number;
+}
+
+/**
+ * The deterministic simulator: one thread, a virtual clock, a scheduler ordered by (time, sequence), a
+ * simulated network and disk whose faults are data, all randomness drawn from one seed. The same seed and the
+ * same calls give the same trace, byte for byte.
+ */
+export class SimRuntime implements Runtime {
+  readonly kind = 'sim' as const;
+  readonly nodes: readonly string[];
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly bus = new EventBus();
+  readonly events$ = this.bus.events$;
+  readonly net: SimNetOptions;
+  private readonly heap = new Heap();
+  private seq = 0;
+  private nowMs = 0;
+  private readonly timers = new Map<number, Scheduled>();
+  private nextTimerId = 1;
+  private readonly simNodes = new Map<string, SimNode>();
+  private links: LinkFaults = noLinkFaults;
+  private readonly lastDelivery = new Map<string, number>();
+  private readonly clogUntil = new Map<string, number>();
+  private readonly external: Host;
+  private readonly traceLines: string[] = [];
+  private readonly traceMessages: boolean;
+  private needsFlush = false;
+  private pump: Promise<void> = Promise.resolve();
+  steps = 0;
+  delivered = 0;
+  dropped = 0;
+
+  private constructor(
+    private readonly opts: SimOptions,
+    private readonly kinds: ActorKinds,
+  ) {
+    this.seed = opts.seed >>> 0;
+    this.rng = new Rng(this.seed);
+    this.net = { ...defaultSimNet, ...opts.net };
+    this.traceMessages = opts.traceMessages ?? false;
+    this.nodes = opts.nodes.map((n) => n.node);
+    this.bus.events$.subscribe((e) => this.traceLines.push(JSON.stringify(e)));
+    this.external = this.makeHost(externalNode, 0);
+    for (const spec of opts.nodes) {
+      const n: SimNode = { spec, host: null, disk: new SimDisk(), incarnation: 0 };
+      this.simNodes.set(spec.node, n);
+    }
+    for (const spec of opts.nodes) this.startNode(spec.node);
+  }
+
+  static async create(opts: SimOptions): Promise<SimRuntime> {
+    const kinds = opts.kinds ?? ((await import(opts.kindsModule)) as { kinds: ActorKinds }).kinds;
+    return new SimRuntime(opts, kinds);
+  }
+
+  // ---- the virtual clock and scheduler ----
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  private at(time: number, kind: Scheduled['kind'], fn: () => void): Scheduled {
+    const s: Scheduled = { time: Math.max(time, this.nowMs), seq: ++this.seq, fn, kind, cancelled: false };
+    this.heap.push(s);
+    return s;
+  }
+
+  private clockFor(): Clock {
+    return {
+      now: () => this.nowMs,
+      setTimer: (delayMs, fn): TimerHandle => {
+        const id = this.nextTimerId++;
+        const s = this.at(this.nowMs + Math.max(0, delayMs), 'timer', () => {
+          this.timers.delete(id);
+          fn();
+        });
+        this.timers.set(id, s);
+        return { id };
+      },
+      clearTimer: (h) => {
+        const s = this.timers.get(h.id);
+        if (s !== undefined) {
+          s.cancelled = true;
+          this.timers.delete(h.id);
+        }
+      },
+      defer: (fn) => {
+        this.at(this.nowMs, 'defer', fn);
+      },
+    };
+  }
+
+  /** The next live item (cancelled timers are discarded on the way). */
+  private peekLive(): Scheduled | undefined {
+    let top = this.heap.peek();
+    while (top !== undefined && top.cancelled) {
+      this.heap.pop();
+      top = this.heap.peek();
+    }
+    return top;
+  }
+
+  /** Run one scheduled item; false when nothing is left. */
+  private stepOnce(): boolean {
+    const s = this.peekLive();
+    if (s === undefined) return false;
+    this.heap.pop();
+    this.nowMs = s.time;
+    this.steps++;
+    s.fn();
+    if (s.kind === 'timer') this.needsFlush = true;
+    return true;
+  }
+
+  /** Let promise continuations (ask replies, timeouts) run at this exact point of the schedule. */
+  private async flush(): Promise<void> {
+    this.needsFlush = false;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
+  private async runLocked(cond: () => boolean, untilMs: number): Promise<void> {
+    let n = 0;
+    while (cond()) {
+      const top = this.peekLive();
+      if (top === undefined || top.time > untilMs) {
+        this.nowMs = Math.max(this.nowMs, Math.min(untilMs, top?.time ?? untilMs));
+        if (this.needsFlush) await this.flush();
+        if (top === undefined || top.time > untilMs) {
+          if (Number.isFinite(untilMs)) this.nowMs = Math.max(this.nowMs, untilMs);
+          return;
+        }
+        continue;
+      }
+      this.stepOnce();
+      if (this.needsFlush) await this.flush();
+      if (++n > simStepsMax) throw new Error(`simulation ran ${simStepsMax} steps without finishing (seed=${formatSeed(this.seed)})`);
+    }
+  }
+
+  private serialize(fn: () => Promise<void>): Promise<void> {
+    const p = this.pump.then(fn);
+    this.pump = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Advance virtual time by `ms`, running everything due. */
+  runFor(ms: number): Promise<void> {
+    return this.serialize(() => this.runLocked(() => true, this.nowMs + ms));
+  }
+
+  /** Run until `pred()` holds or `maxMs` of virtual time passed; resolves with whether it held. */
+  async runUntil(pred: () => boolean, maxMs: number): Promise<boolean> {
+    let ok = pred();
+    await this.serialize(async () => {
+      const until = this.nowMs + maxMs;
+      await this.runLocked(() => !(ok = pred()) && this.nowMs < until, until);
+    });
+    return ok || pred();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.runFor(ms);
+  }
+
+  // ---- nodes ----
+
+  private makeHost(node: string, incarnation: number): Host {
+    return new Host({
+      node,
+      clock: this.clockFor(),
+      seed: (this.seed ^ Math.imul(incarnation + 1, 0x9e3779b1)) >>> 0,
+      kinds: this.kinds,
+      outbound: (env) => this.transmit(node, env),
+      emit: (n, time, ev) => this.emitEvent(n, time, ev),
+      io: node === externalNode ? {} : { disk: this.simNodes.get(node)!.disk },
+      onEscalate: (actor, err) => {
+        // An escalation takes the node down, as a crashed process would; `restart` brings it back.
+        void actor;
+        void err;
+        this.crashNode(node, 'escalated');
+      },
+    });
+  }
+
+  private startNode(node: string): void {
+    const n = this.simNodes.get(node)!;
+    n.incarnation++;
+    n.host = this.makeHost(node, n.incarnation);
+    this.emitEvent(node, this.nowMs, { type: 'NodeStarted', incarnation: n.incarnation });
+    for (const a of n.spec.actors) n.host.spawn(a.name, a.kind, a.args);
+  }
+
+  private crashNode(node: string, reason: string): void {
+    const n = this.simNodes.get(node)!;
+    if (n.host === null) return;
+    n.host.crash(reason);
+    n.host = null;
+    n.disk.crash(this.rng, this.net.tornWriteRatio);
+  }
+
+  isUp(node: string): boolean {
+    return this.simNodes.get(node)?.host != null;
+  }
+
+  host(node: string): Host | null {
+    return this.simNodes.get(node)?.host ?? null;
+  }
+
+  disk(node: string): SimDisk {
+    return this.simNodes.get(node)!.disk;
+  }
+
+  // ---- the network ----
+
+  private emitEvent(node: string, time: number, ev: EventPayload): void {
+    this.bus.publish(node, time, ev);
+  }
+
+  private transmit(fromNode: string, env: Envelope): void {
+    const toNode = nodeOf(env.to);
+    const ext = fromNode === externalNode || toNode === externalNode;
+    const drop = (reason: string) => {
+      this.dropped++;
+      this.emitEvent(fromNode, this.nowMs, { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason });
+    };
+    if (!ext && fromNode !== toNode) {
+      if (linkCut(this.links, fromNode, toNode)) return drop('partition');
+      if (this.rng.chance(this.links.dropRatio)) return drop('drop');
+      if (this.rng.chance(this.net.lossRatio)) return drop('loss');
+    }
+    const copies = !ext && fromNode !== toNode && this.rng.chance(this.net.duplicateRatio) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      let t = this.nowMs;
+      if (fromNode !== toNode) t += this.net.latencyMinMs + this.rng.next() * (this.net.latencyMaxMs - this.net.latencyMinMs);
+      t += this.links.slowMs[toNode] ?? 0;
+      t = Math.max(t, this.clogUntil.get(toNode) ?? 0, this.clogUntil.get(fromNode) ?? 0);
+      const link = `${fromNode}>${toNode}`;
+      if (!this.net.reorder) {
+        t = Math.max(t, this.lastDelivery.get(link) ?? 0);
+        this.lastDelivery.set(link, t);
+      }
+      this.at(t, 'deliver', () => this.arrive(env));
+    }
+  }
+
+  private arrive(env: Envelope): void {
+    const toNode = nodeOf(env.to);
+    const host = toNode === externalNode ? this.external : this.simNodes.get(toNode)?.host;
+    if (host == null) {
+      this.dropped++;
+      this.emitEvent(toNode, this.nowMs, { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason: 'node down' });
+      return;
+    }
+    this.delivered++;
+    if (this.traceMessages) this.traceLines.push(`${this.nowMs.toFixed(6)} ${env.from ?? '-'} > ${env.to} ${env.msg.type}`);
+    host.deliver(env);
+    if (env.replyTo !== undefined) this.needsFlush = true;
+  }
+
+  // ---- the Runtime interface ----
+
+  send<T extends Message>(to: Address, msg: T): void {
+    this.external.send(to, msg);
+  }
+
+  async ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R> {
+    let settled = false;
+    const p = this.external.ask<R>(to, msg, timeoutMs);
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await this.serialize(() => this.runLocked(() => !settled, Number.POSITIVE_INFINITY));
+    return p;
+  }
+
+  private fault(f: Fault): void {
+    this.emitEvent('$sim', this.nowMs, { type: 'FaultInjected', fault: f });
+    this.links = applyFault(this.links, f);
+  }
+
+  async kill(node: string): Promise<void> {
+    this.fault({ kind: 'kill', node });
+    this.crashNode(node, 'killed');
+  }
+  async restart(node: string): Promise<void> {
+    this.fault({ kind: 'restart', node });
+    if (this.isUp(node)) this.crashNode(node, 'restarted');
+    this.startNode(node);
+  }
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    this.fault({ kind: 'partition', groups });
+  }
+  async cut(from: string, to: string): Promise<void> {
+    this.fault({ kind: 'cut', from, to });
+  }
+  async heal(): Promise<void> {
+    this.fault({ kind: 'heal' });
+  }
+  async slow(node: string, delayMs: number): Promise<void> {
+    this.fault({ kind: 'slow', node, delayMs });
+  }
+  async drop(ratio: number): Promise<void> {
+    this.fault({ kind: 'drop', ratio });
+  }
+  /** Simulator only: hold every message into or out of `node` for `ms` (a clogged link), then release it. */
+  clog(node: string, ms: number): void {
+    this.clogUntil.set(node, this.nowMs + ms);
+  }
+  /** Simulator only: change network behaviour mid-run (for example faults off for the liveness phase). */
+  setNet(net: Partial<SimNetOptions>): void {
+    (this as { net: SimNetOptions }).net = { ...this.net, ...net };
+  }
+
+  async close(): Promise<void> {
+    for (const n of this.simNodes.values()) n.host?.stopAll('closed');
+    this.bus.complete();
+  }
+
+  // ---- determinism ----
+
+  trace(): readonly string[] {
+    return this.traceLines;
+  }
+
+  /** SHA-256 of the whole trace: equal for equal seeds and calls. */
+  traceHash(): string {
+    const h = createHash('sha256');
+    for (const l of this.traceLines) h.update(l).update('\n');
+    return h.digest('hex');
+  }
+
+  recentEvents(): readonly ClusterEvent[] {
+    return this.bus.recent();
+  }
+}
+
+export function createSimRuntime(opts: SimOptions): Promise<SimRuntime> {
+  return SimRuntime.create(opts);
+}
