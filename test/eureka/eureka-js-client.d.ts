@@ -15,6 +15,7 @@ declare module 'eureka-js-client' {
     getInstancesByAppId(appId: string): EurekaInstanceInfo[];
     getInstancesByVipAddress(vip: string): EurekaInstanceInfo[];
     on(ev: string, fn: (...a: unknown[]) => void): this;
+    startHeartbeats(): void;
     heartbeat?: NodeJS.Timeout;
     registryFetch?: NodeJS.Timeout;
   }
