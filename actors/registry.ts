@@ -12,7 +12,6 @@
 import type { Ctx } from '../src/kernel/actor.js';
 import { assertNever, defineActor } from '../src/kernel/actor.js';
 import type { Address } from '../src/protocol/envelope.js';
-import { nodeOf } from '../src/protocol/envelope.js';
 import type { ReadKey, RegistryReply, RegistryRequest } from '../src/core/registry/messages.js';
 import type { RegistryState } from '../src/core/registry/machine.js';
 import {
@@ -340,7 +339,7 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
   init(ctx, args) {
     const peers = new Map<Address, PeerQueue>();
     for (const p of (args?.peers ?? []).slice(0, registryPeersMax)) {
-      if (p === ctx.self || nodeOf(p) === ctx.node) continue;
+      if (p === ctx.self) continue;
       peers.set(p, { peer: p, pending: new Map(), inFlight: false, failures: 0, backoffUntilMs: 0, batchSeq: 0 });
     }
     const reg = initRegistry(args?.config ?? {}, ctx.now());

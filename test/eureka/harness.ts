@@ -21,6 +21,10 @@ export interface HarnessOptions {
   readonly replication?: Partial<ReplicationOptions>;
   readonly syncAskTimeoutMs?: number;
   readonly seed?: number;
+  /** Peers of a node's registry (default: the other nodes' registry actors). */
+  readonly peersOf?: (node: string) => string[];
+  /** More actors to spawn on each node before the registry (for example HTTP peer bridges). */
+  readonly extraActors?: (node: string) => { name: string; kind: string; args?: unknown }[];
 }
 
 export class EurekaHarness {
@@ -71,8 +75,9 @@ export class EurekaHarness {
   async startNode(node: string, port = 0): Promise<void> {
     const h = this.makeHost(node);
     this.hosts.set(node, h);
+    for (const a of this.o.extraActors?.(node) ?? []) h.spawn(a.name, a.kind, a.args);
     h.spawn('registry', 'registry', {
-      peers: this.names.filter((n) => n !== node).map((n) => `${n}/registry`),
+      peers: this.o.peersOf?.(node) ?? this.names.filter((n) => n !== node).map((n) => `${n}/registry`),
       config: this.o.config ?? {},
       replication: this.o.replication ?? {},
       syncAskTimeoutMs: this.o.syncAskTimeoutMs ?? 1_000,

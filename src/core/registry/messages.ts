@@ -46,4 +46,6 @@ export type RegistryReply =
       readonly instance?: InstanceInfo;
     }
   | { readonly type: 'EurekaStatsResult'; readonly stats: RegistryStats; readonly node: string; readonly peers: readonly string[]; readonly replicationPending: number }
+  /** An HTTP peer bridge could not reach its peer (the registry retries with back-off). */
+  | { readonly type: 'EurekaPeerUnavailable'; readonly reason: string }
   | { readonly type: 'EurekaSyncSnapshot'; readonly instances: readonly InstanceInfo[]; readonly overrides: readonly (readonly [string, InstanceStatus])[] };

@@ -438,3 +438,23 @@ export function encodeReplicationResponse(results: readonly ReplicationResult[])
     responseList: results.map((r) => (r.instanceInfo !== undefined ? { statusCode: r.statusCode, responseEntity: instanceJsonObject(r.instanceInfo) } : { statusCode: r.statusCode })),
   });
 }
+
+/** ReplicationListResponse as a Java peer answers it (what we read back when replicating to one). */
+export function decodeReplicationResponse(body: string, nowMs: number): Decoded<ReplicationResult[]> {
+  const p = parseBody(body);
+  if (!p.ok) return p;
+  const out: ReplicationResult[] = [];
+  for (const x of asArray(p.value.responseList)) {
+    if (!isObj(x)) return { ok: false, error: 'Malformed replication response item' };
+    const statusCode = num(x.statusCode);
+    if (statusCode === undefined) return { ok: false, error: 'Replication response item without statusCode' };
+    let instanceInfo: InstanceInfo | undefined;
+    if (isObj(x.responseEntity)) {
+      const inner = isObj(x.responseEntity.instance) ? x.responseEntity.instance : x.responseEntity;
+      const d = decodeInstanceObject(inner, nowMs);
+      if (d.ok) instanceInfo = d.value;
+    }
+    out.push({ statusCode, ...(instanceInfo !== undefined ? { instanceInfo } : {}) });
+  }
+  return { ok: true, value: out };
+}
