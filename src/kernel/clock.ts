@@ -15,9 +15,9 @@ export interface Clock {
 export function realClock(): Clock {
   let next = 1;
   const timers = new Map<number, NodeJS.Timeout>();
-  const t0 = Date.now() - performance.now();
   return {
-    now: () => t0 + performance.now(),
+    // Absolute milliseconds that agree across worker threads (each thread has its own timeOrigin).
+    now: () => performance.timeOrigin + performance.now(),
     setTimer(delayMs, fn) {
       const id = next++;
       const t = setTimeout(() => {

@@ -5,6 +5,9 @@ import { Rng } from '../../src/kernel/rng.js';
 import { SimDisk, createSimRuntime, formatSeed, parseSeed } from '../../src/runtime/sim/index.js';
 import type { SimNetOptions } from '../../src/runtime/sim/index.js';
 import { kinds } from '../fixtures/demo-actors.js';
+import { conformance, demoKindsUrl, demoNodes } from './conformance.js';
+
+conformance('sim', () => createSimRuntime({ seed: 0x5151, kindsModule: demoKindsUrl, nodes: demoNodes }));
 
 const three = ['n1', 'n2', 'n3'].map((node) => ({
   node,

@@ -1,0 +1,115 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Disk } from '../kernel/io.js';
+
+/** Open append handles kept per disk; the least recently opened is closed beyond this. */
+export const openFilesMax = 16;
+
+/** The real disk of one node, rooted at its data directory. */
+export class FsDisk implements Disk {
+  private readonly fds = new Map<string, number>();
+
+  constructor(readonly root: string) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  private abs(path: string): string {
+    if (path.includes('..')) throw new Error(`bad path ${path}`);
+    return join(this.root, path);
+  }
+
+  private fd(path: string): number {
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      const p = this.abs(path);
+      mkdirSync(dirname(p), { recursive: true });
+      fd = openSync(p, 'a');
+      this.fds.set(path, fd);
+      if (this.fds.size > openFilesMax) {
+        const [oldest, ofd] = this.fds.entries().next().value as [string, number];
+        closeSync(ofd);
+        this.fds.delete(oldest);
+      }
+    }
+    return fd;
+  }
+
+  private closeFd(path: string): void {
+    const fd = this.fds.get(path);
+    if (fd !== undefined) {
+      closeSync(fd);
+      this.fds.delete(path);
+    }
+  }
+
+  list(dir: string): string[] {
+    try {
+      return readdirSync(this.abs(dir), { withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+  read(path: string): Uint8Array | null {
+    try {
+      return new Uint8Array(readFileSync(this.abs(path)));
+    } catch {
+      return null;
+    }
+  }
+  append(path: string, data: Uint8Array): void {
+    const fd = this.fd(path);
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  }
+  writeAtomic(path: string, data: Uint8Array): void {
+    const p = this.abs(path);
+    mkdirSync(dirname(p), { recursive: true });
+    const tmp = `${p}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.closeFd(path);
+    renameSync(tmp, p);
+    const dfd = openSync(dirname(p), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  }
+  fsync(path: string): void {
+    const fd = this.fds.get(path);
+    if (fd !== undefined) fsyncSync(fd);
+  }
+  truncate(path: string, size: number): void {
+    this.closeFd(path);
+    try {
+      truncateSync(this.abs(path), size);
+    } catch {
+      // nothing to truncate
+    }
+  }
+  remove(path: string): void {
+    this.closeFd(path);
+    rmSync(this.abs(path), { force: true });
+  }
+  size(path: string): number {
+    try {
+      return statSync(this.abs(path)).size;
+    } catch {
+      return 0;
+    }
+  }
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './threads.js';
+export type { ActorControl } from './wire.js';
