@@ -44,7 +44,7 @@ async function converged(nodes = h.names): Promise<boolean> {
 }
 
 test.before(async () => {
-  h = await new EurekaHarness({ config, replication: { batchDelayMs: 50, askTimeoutMs: 500, taskExpiryMs: 5_000 }, syncAskTimeoutMs: 300 }).start();
+  h = await new EurekaHarness({ backend: 'threads', config, replication: { batchDelayMs: 50, askTimeoutMs: 500, taskExpiryMs: 5_000 }, syncAskTimeoutMs: 300 }).start();
   await waitFor(() => h.events.filter((e) => e.type === 'RegistrySynced').length === 3, 5_000);
 });
 
@@ -137,7 +137,7 @@ test('a killed node restarts and catches up from its peers', async () => {
 });
 
 test('a partition heals and views converge (renew 404 -> re-register, expiry of lost cancels)', async () => {
-  h.groups = [['n1'], ['n2', 'n3']];
+  await h.partition([['n1'], ['n2', 'n3']]);
   const f = makeClient({ app: 'fservice', host: 'f1-host', port: h.ports.get('n1')! });
   const g = makeClient({ app: 'gservice', host: 'g-host', port: h.ports.get('n2')! });
   clients.push(f, g);
@@ -151,7 +151,7 @@ test('a partition heals and views converge (renew 404 -> re-register, expiry of 
   const v2 = await view('n2');
   assert.ok(v1!.ids.includes('FSERVICE/f1-host') && !v1!.ids.includes('GSERVICE/g-host'), 'n1 only knows its side');
   assert.ok(v2!.ids.includes('GSERVICE/g-host') && !v2!.ids.includes('FSERVICE/f1-host') && v2!.ids.includes('ASERVICE/a-host'), 'n2 only knows its side');
-  h.groups = null;
+  await h.heal();
   assert.ok(await waitFor(() => converged(), 10_000), 'views converge after the heal');
   const v = await view('n2');
   assert.ok(v!.ids.includes('FSERVICE/f1-host') && v!.ids.includes('GSERVICE/g-host') && !v!.ids.includes('ASERVICE/a-host'), JSON.stringify(v));

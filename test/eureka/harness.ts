@@ -1,8 +1,12 @@
 /**
- * A real-time, in-process cluster for the Eureka tests and bench until the threads runtime lands: one kernel
- * Host per node on the real clock, envelopes between hosts delivered on the next tick unless the link is cut,
- * one Eureka HTTP server per node on 127.0.0.1.
+ * A 3-node (by default) Eureka cluster for tests and the bench, on one of two backends:
+ * - 'threads': the real worker-thread runtime (src/runtime/threads): each registry actor on its own thread,
+ *   the Eureka HTTP servers on the main thread talking to them through the runtime (the `conclave start` shape);
+ * - 'inproc': one kernel Host per node on the real clock in this thread, envelopes between hosts delivered on
+ *   the next tick unless the link is cut (fast to start; used by the single-node endpoint tests).
+ * Either way, one Eureka HTTP server per node on 127.0.0.1.
  */
+import type { Subscription } from 'rxjs';
 import type { Envelope, Message } from '../../src/protocol/envelope.js';
 import { nodeOf } from '../../src/protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../src/protocol/events.js';
@@ -10,13 +14,20 @@ import { Host } from '../../src/kernel/host.js';
 import { realClock } from '../../src/kernel/clock.js';
 import { EventBus } from '../../src/kernel/events.js';
 import type { RegistryConfig } from '../../src/core/registry/types.js';
-import type { ReplicationOptions } from '../../actors/registry.js';
+import type { RegistryArgs, ReplicationOptions } from '../../actors/registry.js';
 import { kinds } from '../../actors/index.js';
 import type { EurekaServer } from '../../src/servers/eureka/server.js';
 import { startEurekaServer } from '../../src/servers/eureka/server.js';
+import type { Gateway } from '../../src/servers/eureka/gateway.js';
+import type { ThreadsRuntime } from '../../src/runtime/threads/index.js';
+import { createThreadsRuntime } from '../../src/runtime/threads/index.js';
+
+/** Events kept by the harness for assertions (oldest dropped). */
+export const harnessEventsMax = 50_000;
 
 export interface HarnessOptions {
   readonly nodes?: number;
+  readonly backend?: 'threads' | 'inproc';
   readonly config?: Partial<RegistryConfig>;
   readonly replication?: Partial<ReplicationOptions>;
   readonly syncAskTimeoutMs?: number;
@@ -33,19 +44,38 @@ export class EurekaHarness {
   readonly servers = new Map<string, EurekaServer>();
   readonly ports = new Map<string, number>();
   readonly bus = new EventBus();
-  /** Groups of nodes that can talk; null = everyone. */
-  groups: string[][] | null = null;
+  private readonly eventLog: ClusterEvent[] = [];
+  private rt: ThreadsRuntime | null = null;
+  private sub: Subscription | null = null;
+  /** Groups of nodes that can talk (inproc backend); null = everyone. */
+  private groups: string[][] | null = null;
   private incarnation = 0;
+  readonly backend: 'threads' | 'inproc';
 
   constructor(readonly o: HarnessOptions = {}) {
     this.names = Array.from({ length: o.nodes ?? 3 }, (_, i) => `n${i + 1}`);
+    this.backend = o.backend ?? 'inproc';
   }
 
   get events(): readonly ClusterEvent[] {
-    return this.bus.recent();
+    return this.eventLog;
   }
 
-  linked(a: string, b: string): boolean {
+  private record(e: ClusterEvent): void {
+    this.eventLog.push(e);
+    if (this.eventLog.length > harnessEventsMax) this.eventLog.splice(0, this.eventLog.length - harnessEventsMax);
+  }
+
+  private registryArgs(node: string): RegistryArgs {
+    return {
+      peers: this.o.peersOf?.(node) ?? this.names.filter((n) => n !== node).map((n) => `${n}/registry`),
+      config: this.o.config ?? {},
+      replication: this.o.replication ?? {},
+      syncAskTimeoutMs: this.o.syncAskTimeoutMs ?? 1_000,
+    };
+  }
+
+  private linked(a: string, b: string): boolean {
     if (a === b || this.groups === null) return true;
     const g = this.groups.find((x) => x.includes(a));
     return g !== undefined && g.includes(b);
@@ -60,32 +90,30 @@ export class EurekaHarness {
     });
   }
 
-  private makeHost(node: string): Host {
+  private gateway(node: string): Gateway {
+    if (this.rt !== null) return this.rt;
+    return this.hosts.get(node)!;
+  }
+
+  private spawnInproc(node: string): void {
     const h = new Host({
       node,
       clock: realClock(),
       seed: (this.o.seed ?? 7) + this.incarnation++,
       kinds,
       outbound: (env) => this.outbound(node, env),
-      emit: (n: string, t: number, ev: EventPayload) => void this.bus.publish(n, t, ev),
+      emit: (n: string, t: number, ev: EventPayload) => this.record(this.bus.publish(n, t, ev)),
     });
-    return h;
-  }
-
-  async startNode(node: string, port = 0): Promise<void> {
-    const h = this.makeHost(node);
     this.hosts.set(node, h);
     for (const a of this.o.extraActors?.(node) ?? []) h.spawn(a.name, a.kind, a.args);
-    h.spawn('registry', 'registry', {
-      peers: this.o.peersOf?.(node) ?? this.names.filter((n) => n !== node).map((n) => `${n}/registry`),
-      config: this.o.config ?? {},
-      replication: this.o.replication ?? {},
-      syncAskTimeoutMs: this.o.syncAskTimeoutMs ?? 1_000,
-    });
+    h.spawn('registry', 'registry', this.registryArgs(node));
+  }
+
+  private async startServer(node: string, port: number): Promise<void> {
     const cfg = this.o.config ?? {};
     const srv = await startEurekaServer({
-      port: port || this.ports.get(node) || 0,
-      gateway: h,
+      port,
+      gateway: this.gateway(node),
       registryAddress: `${node}/registry`,
       ...(cfg.responseCacheUpdateIntervalMs !== undefined ? { responseCacheUpdateIntervalMs: cfg.responseCacheUpdateIntervalMs } : {}),
       ...(cfg.responseCacheAutoExpirationMs !== undefined ? { responseCacheAutoExpirationMs: cfg.responseCacheAutoExpirationMs } : {}),
@@ -95,20 +123,53 @@ export class EurekaHarness {
     this.ports.set(node, srv.port);
   }
 
+  /** Inproc backend: start (or restart) one node. */
+  async startNode(node: string, port = 0): Promise<void> {
+    this.spawnInproc(node);
+    await this.startServer(node, port || this.ports.get(node) || 0);
+  }
+
   async start(): Promise<this> {
-    for (const n of this.names) await this.startNode(n);
+    if (this.backend === 'threads') {
+      this.rt = await createThreadsRuntime({
+        nodes: this.names.map((n) => ({ node: n, actors: [...(this.o.extraActors?.(n) ?? []), { name: 'registry', kind: 'registry', args: this.registryArgs(n) }] })),
+        kindsModule: new URL('../../actors/index.js', import.meta.url).href,
+        threads: this.names.length,
+        seed: this.o.seed ?? 7,
+      });
+      this.sub = this.rt.events$.subscribe((e) => this.record(e));
+      for (const n of this.names) await this.startServer(n, 0);
+    } else {
+      for (const n of this.names) await this.startNode(n);
+    }
     return this;
   }
 
+  async partition(groups: string[][]): Promise<void> {
+    if (this.rt !== null) await this.rt.partition(groups);
+    else this.groups = groups;
+  }
+
+  async heal(): Promise<void> {
+    if (this.rt !== null) await this.rt.heal();
+    else this.groups = null;
+  }
+
+  /** The node dies: its registry (and its HTTP server) stop. */
   async kill(node: string): Promise<void> {
-    this.hosts.get(node)?.crash('killed by test');
+    if (this.rt !== null) await this.rt.kill(node);
+    else this.hosts.get(node)?.crash('killed by test');
     await this.servers.get(node)?.close();
     this.servers.delete(node);
   }
 
+  /** The node comes back empty, on the same HTTP port, and syncs from its peers. */
   async restart(node: string): Promise<void> {
-    await this.kill(node);
-    await this.startNode(node, this.ports.get(node));
+    if (this.servers.has(node)) await this.kill(node);
+    if (this.rt !== null) {
+      await this.rt.restart(node);
+      await this.startServer(node, this.ports.get(node)!);
+    } else await this.startNode(node, this.ports.get(node));
   }
 
   url(node: string, path = '/eureka/v2/apps/'): string {
@@ -116,11 +177,17 @@ export class EurekaHarness {
   }
 
   ask<R extends Message>(node: string, msg: Message, timeoutMs = 2_000): Promise<R> {
-    return this.hosts.get(node)!.ask<R>(`${node}/registry`, msg, timeoutMs);
+    return this.gateway(node).ask<R>(`${node}/registry`, msg, timeoutMs);
   }
 
   async close(): Promise<void> {
-    for (const n of this.names) await this.kill(n);
+    for (const n of this.names) {
+      await this.servers.get(n)?.close();
+      this.servers.delete(n);
+      this.hosts.get(n)?.crash('closed');
+    }
+    if (this.rt !== null) await this.rt.close();
+    this.sub?.unsubscribe();
     this.bus.complete();
   }
 }

@@ -36,7 +36,7 @@ async function status(node: string): Promise<{ isLeaseExpirationEnabled: boolean
 }
 
 test.before(async () => {
-  h = await new EurekaHarness({ config, replication: { batchDelayMs: 50 }, syncAskTimeoutMs: 300 }).start();
+  h = await new EurekaHarness({ backend: 'threads', config, replication: { batchDelayMs: 50 }, syncAskTimeoutMs: 300 }).start();
   await waitFor(() => h.events.filter((e) => e.type === 'RegistrySynced').length === 3, 5_000);
 });
 
