@@ -12,7 +12,9 @@
 import type { Ctx } from '../src/kernel/actor.js';
 import { assertNever, defineActor } from '../src/kernel/actor.js';
 import type { Address } from '../src/protocol/envelope.js';
+import { gzipSync } from 'node:zlib';
 import type { ReadKey, RegistryReply, RegistryRequest } from '../src/core/registry/messages.js';
+import { encodeAppJson, encodeAppXml, encodeAppsJson, encodeAppsXml } from '../src/wire/eureka/codec.js';
 import type { RegistryState } from '../src/core/registry/machine.js';
 import {
   accessAllowed,
@@ -276,6 +278,20 @@ function read(s: State, key: ReadKey, haveMutation: number | undefined, nowMs: n
   }
 }
 
+/** The read answer as bytes-to-be: the document encoded here (on the registry's thread) instead of the view. */
+function encoded(
+  r: Extract<RegistryReply, { type: 'EurekaReadResult' }>,
+  e: { readonly format: 'json' | 'xml'; readonly compact: boolean; readonly gzip: boolean },
+): RegistryReply {
+  const o = { compact: e.compact };
+  let body: string | undefined;
+  if (r.app !== undefined) body = e.format === 'json' ? encodeAppJson(r.app, o) : encodeAppXml(r.app, o);
+  else if (r.apps !== undefined) body = e.format === 'json' ? encodeAppsJson(r.apps, o) : encodeAppsXml(r.apps, o);
+  if (body === undefined) return r;
+  const { apps: _a, app: _b, ...rest } = r;
+  return { ...rest, body, ...(e.gzip ? { gz: gzipSync(body) } : {}) };
+}
+
 function replyOf(r: Extract<RegistryOutput, { type: 'Reply' }> | null): RegistryReply {
   if (r === null) return { type: 'EurekaReply', code: 500, error: 'no reply from registry machine' };
   return { type: 'EurekaReply', code: r.code, ...(r.instanceInfo !== undefined ? { instanceInfo: r.instanceInfo } : {}), ...(r.error !== undefined ? { error: r.error } : {}) };
@@ -429,9 +445,11 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
         ctx.reply({ type: 'EurekaReplicationBatchResult', results } satisfies RegistryReply);
         return s;
       }
-      case 'EurekaRead':
-        ctx.reply(read(s, m.key, m.haveMutation, nowMs));
+      case 'EurekaRead': {
+        const r = read(s, m.key, m.haveMutation, nowMs);
+        ctx.reply(m.encode !== undefined && r.type === 'EurekaReadResult' && r.code === 200 ? encoded(r, m.encode) : r);
         return s;
+      }
       case 'EurekaStats': {
         let pending = 0;
         for (const q of s.peers.values()) pending += q.pending.size;

@@ -103,7 +103,7 @@ async function measureDeadInstance(): Promise<{ measuredMs: number; model: { bes
     registrySyncRetryWaitMs: 300,
   };
   const clientPollMs = 250;
-  const h = await new EurekaHarness({ config, syncAskTimeoutMs: 300 }).start();
+  const h = await new EurekaHarness({ backend: 'threads', config, syncAskTimeoutMs: 300 }).start();
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   try {
     await waitFor(() => h.events.filter((e) => e.type === 'RegistrySynced').length === 3, 5_000);
@@ -143,8 +143,8 @@ async function measureDeadInstance(): Promise<{ measuredMs: number; model: { bes
 
 export async function runEurekaBench(): Promise<Record<string, unknown>> {
   const t0 = Date.now();
-  progress('starting a 3-node cluster (in-process hosts, real clock, HTTP on 127.0.0.1)');
-  const h = await new EurekaHarness({ config: {}, syncAskTimeoutMs: 500 }).start();
+  progress('starting a 3-node cluster (registry actors on worker threads, HTTP servers on the main thread, 127.0.0.1)');
+  const h = await new EurekaHarness({ backend: 'threads', config: {}, syncAskTimeoutMs: 500 }).start();
   const agent = new Agent({ keepAlive: true, maxSockets: concurrencyMax * 2 });
   const ports = h.names.map((n) => h.ports.get(n)!);
   const apps = 200;

@@ -28,7 +28,13 @@ export type RegistryRequest =
    * A registry read. `haveMutation`: the caller's cached copy was built at this mutation count; the answer is
    * `NotModified` when nothing changed since (how the front end's read-write cache learns of invalidations).
    */
-  | { readonly type: 'EurekaRead'; readonly key: ReadKey; readonly haveMutation?: number }
+  | {
+      readonly type: 'EurekaRead';
+      readonly key: ReadKey;
+      readonly haveMutation?: number;
+      /** Encode (and gzip) the answer on the registry's thread, so that the front end only writes bytes. */
+      readonly encode?: { readonly format: 'json' | 'xml'; readonly compact: boolean; readonly gzip: boolean };
+    }
   | { readonly type: 'EurekaStats' }
   /** A peer starting up asks for a full copy. */
   | { readonly type: 'EurekaSyncRequest' };
@@ -44,6 +50,9 @@ export type RegistryReply =
       readonly apps?: AppsView;
       readonly app?: AppView;
       readonly instance?: InstanceInfo;
+      /** With `encode`: the Eureka document (apps or app), and its gzip when asked. */
+      readonly body?: string;
+      readonly gz?: Uint8Array;
     }
   | { readonly type: 'EurekaStatsResult'; readonly stats: RegistryStats; readonly node: string; readonly peers: readonly string[]; readonly replicationPending: number }
   /** An HTTP peer bridge could not reach its peer (the registry retries with back-off). */

@@ -57,7 +57,7 @@ export function gzipOf(e: CacheEntry): Buffer {
 export class ResponseCache {
   private readonly readWrite = new Map<string, CacheEntry>();
   private readonly readOnly = new Map<string, CacheEntry>();
-  private readonly keys = new Map<string, { key: CacheableKey; fmt: Format; compact: boolean }>();
+  private readonly keys = new Map<string, { key: CacheableKey; fmt: Format; compact: boolean; gzip: boolean }>();
   private readonly loading = new Map<string, Promise<CacheResult>>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -72,13 +72,13 @@ export class ResponseCache {
     if (this.timer !== null) clearTimeout(this.timer);
   }
 
-  async get(key: CacheableKey, fmt: Format, compact: boolean): Promise<CacheResult> {
+  async get(key: CacheableKey, fmt: Format, compact: boolean, gzip = true): Promise<CacheResult> {
     const ks = keyString(key, fmt, compact);
     if (this.o.useReadOnly) {
       const ro = this.readOnly.get(ks);
       if (ro !== undefined) return ro;
     }
-    const r = await this.loadReadWrite(ks, key, fmt, compact);
+    const r = await this.loadReadWrite(ks, key, fmt, compact, gzip);
     if (this.o.useReadOnly && (r.code === 200 || r.code === 404)) this.put(this.readOnly, ks, r);
     return r;
   }
@@ -92,15 +92,15 @@ export class ResponseCache {
     }
   }
 
-  private loadReadWrite(ks: string, key: CacheableKey, fmt: Format, compact: boolean): Promise<CacheResult> {
+  private loadReadWrite(ks: string, key: CacheableKey, fmt: Format, compact: boolean, gzip: boolean): Promise<CacheResult> {
     const inflight = this.loading.get(ks);
     if (inflight !== undefined) return inflight;
-    const p = this.doLoad(ks, key, fmt, compact).finally(() => this.loading.delete(ks));
+    const p = this.doLoad(ks, key, fmt, compact, gzip).finally(() => this.loading.delete(ks));
     this.loading.set(ks, p);
     return p;
   }
 
-  private async doLoad(ks: string, key: CacheableKey, fmt: Format, compact: boolean): Promise<CacheResult> {
+  private async doLoad(ks: string, key: CacheableKey, fmt: Format, compact: boolean, gzip: boolean): Promise<CacheResult> {
     const now = Date.now();
     let e = this.readWrite.get(ks);
     if (e !== undefined && now - e.loadedMs >= this.o.autoExpirationMs) {
@@ -111,7 +111,7 @@ export class ResponseCache {
     try {
       r = await this.o.gateway.ask<RegistryReply, RegistryRequest>(
         this.o.registryAddress,
-        { type: 'EurekaRead', key, ...(e !== undefined ? { haveMutation: e.mutation } : {}) },
+        { type: 'EurekaRead', key, encode: { format: fmt, compact, gzip }, ...(e !== undefined ? { haveMutation: e.mutation } : {}) },
         this.o.askTimeoutMs,
       );
     } catch (err) {
@@ -121,8 +121,10 @@ export class ResponseCache {
     if (r.code === 403) return { code: 403, error: 'registry not yet open for traffic (startup sync)' };
     if (r.code === 304 && e !== undefined) return e;
     this.loads++;
-    this.keys.set(ks, { key, fmt, compact });
-    const entry: CacheEntry = { code: r.code === 404 ? 404 : 200, mutation: r.mutation, loadedMs: now, body: encode(r, fmt, compact), gz: null };
+    this.keys.set(ks, { key, fmt, compact, gzip });
+    const body = r.code === 404 ? Buffer.alloc(0) : r.body !== undefined ? Buffer.from(r.body) : encode(r, fmt, compact);
+    const gz = r.gz !== undefined ? Buffer.from(r.gz.buffer, r.gz.byteOffset, r.gz.byteLength) : null;
+    const entry: CacheEntry = { code: r.code === 404 ? 404 : 200, mutation: r.mutation, loadedMs: now, body, gz };
     this.put(this.readWrite, ks, entry);
     if (this.keys.size > responseCacheEntriesMax * 2) {
       for (const k of this.keys.keys()) if (!this.readWrite.has(k) && !this.readOnly.has(k)) this.keys.delete(k);
@@ -145,7 +147,7 @@ export class ResponseCache {
       if (this.closed) return;
       const k = this.keys.get(ks);
       if (k === undefined) continue;
-      const r = await this.loadReadWrite(ks, k.key, k.fmt, k.compact);
+      const r = await this.loadReadWrite(ks, k.key, k.fmt, k.compact, k.gzip);
       if (r.code === 200 || r.code === 404) this.put(this.readOnly, ks, r);
     }
   }

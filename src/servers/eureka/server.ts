@@ -157,10 +157,10 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
   async function cached(req: IncomingMessage, res: ServerResponse, key: CacheableKey): Promise<void> {
     const f = fmtOf(req);
     const compact = String(req.headers['x-eureka-accept'] ?? '').toLowerCase() === 'compact';
-    const r = await cache.get(key, f, compact);
+    const wantsGzip = String(req.headers['accept-encoding'] ?? '').includes('gzip');
+    const r = await cache.get(key, f, compact, wantsGzip);
     if (!('body' in r)) return text(req, res, r.code, r.error);
     if (r.code === 404) return text(req, res, 404, 'Not Found');
-    const wantsGzip = String(req.headers['accept-encoding'] ?? '').includes('gzip');
     send(req, res, 200, r.body, ctype(f), wantsGzip ? gzipOf(r) : undefined);
   }
 
