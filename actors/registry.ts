@@ -557,3 +557,21 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
   },
   mailboxCapacity: 100_000,
 });
+
+/** The registry actor of `node` in a cluster of `nodes`, peered with every other node's registry (full mesh). */
+export function registryActorSpec(
+  node: string,
+  nodes: readonly string[],
+  opts: { readonly config?: Partial<RegistryConfig>; readonly replication?: Partial<ReplicationOptions>; readonly syncAskTimeoutMs?: number; readonly extraPeers?: readonly Address[] } = {},
+): { readonly name: 'registry'; readonly kind: 'registry'; readonly args: RegistryArgs } {
+  return {
+    name: 'registry',
+    kind: 'registry',
+    args: {
+      peers: [...nodes.filter((n) => n !== node).map((n) => `${n}/registry`), ...(opts.extraPeers ?? [])],
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
+      ...(opts.replication !== undefined ? { replication: opts.replication } : {}),
+      ...(opts.syncAskTimeoutMs !== undefined ? { syncAskTimeoutMs: opts.syncAskTimeoutMs } : {}),
+    },
+  };
+}
