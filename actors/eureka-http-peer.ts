@@ -67,8 +67,19 @@ function call(url: string, method: string, body: string | null, timeoutMs: numbe
   });
 }
 
-function answer(ctx: Ctx<Msg>, token: ReplyToken | null, r: RegistryReply | { readonly type: 'EurekaPeerUnavailable'; readonly reason: string }): void {
+function answer(ctx: Ctx<Msg>, token: ReplyToken | null, r: RegistryReply): void {
   if (token !== null) ctx.respond(token, r);
+}
+
+/** ReplicationTaskProcessor's classes: 503 = congestion, other non-2xx = permanent. */
+function httpFailure(status: number): RegistryReply {
+  return { type: 'EurekaPeerUnavailable', reason: `HTTP ${status}`, failure: status === 503 ? 'congestion' : 'permanent' };
+}
+
+/** IOException classes: a read timeout is congestion, anything else (refused, reset) transient. */
+function ioFailure(e: unknown): RegistryReply {
+  const reason = e instanceof Error ? e.message : String(e);
+  return { type: 'EurekaPeerUnavailable', reason, failure: /read.*time.*out/i.test(reason) ? 'congestion' : 'transient' };
 }
 
 export const eurekaHttpPeer = defineActor<HttpPeerArgs, Msg, HttpPeerArgs>({
@@ -80,27 +91,27 @@ export const eurekaHttpPeer = defineActor<HttpPeerArgs, Msg, HttpPeerArgs>({
       case 'EurekaReplicationBatch':
         call(`${s.url}peerreplication/batch/`, 'POST', encodeReplicationList(m.items), timeoutMs).then(
           (r) => {
-            if (r.status !== 200) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: `HTTP ${r.status}` });
+            if (r.status !== 200) return answer(ctx, token, httpFailure(r.status));
             const d = decodeReplicationResponse(r.text, ctx.now());
-            if (!d.ok) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: d.error });
+            if (!d.ok) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: d.error, failure: 'permanent' });
             answer(ctx, token, { type: 'EurekaReplicationBatchResult', results: d.value });
           },
-          (e: unknown) => answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: e instanceof Error ? e.message : String(e) }),
+          (e: unknown) => answer(ctx, token, ioFailure(e)),
         );
         return s;
       case 'EurekaSyncRequest':
         call(`${s.url}apps/`, 'GET', null, timeoutMs).then(
           (r) => {
-            if (r.status !== 200) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: `HTTP ${r.status}` });
+            if (r.status !== 200) return answer(ctx, token, httpFailure(r.status));
             const d = decodeApps(r.text, ctx.now());
-            if (!d.ok) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: d.error });
+            if (!d.ok) return answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: d.error, failure: 'permanent' });
             answer(ctx, token, { type: 'EurekaSyncSnapshot', instances: d.value.applications.flatMap((a) => a.instances), overrides: [] });
           },
-          (e: unknown) => answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: e instanceof Error ? e.message : String(e) }),
+          (e: unknown) => answer(ctx, token, ioFailure(e)),
         );
         return s;
       default:
-        answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: `${m.type} is not forwarded to HTTP peers` });
+        answer(ctx, token, { type: 'EurekaPeerUnavailable', reason: `${m.type} is not forwarded to HTTP peers`, failure: 'permanent' });
         return s;
     }
   },

@@ -113,7 +113,9 @@ type Internal =
   | { readonly type: 'PeerSynced'; readonly peer: Address; readonly attempt: number; readonly instances: readonly InstanceInfo[]; readonly overrides: readonly (readonly [string, InstanceStatus])[] }
   | { readonly type: 'PeerSyncFailed'; readonly peer: Address; readonly attempt: number; readonly reason: string }
   | { readonly type: 'BatchDone'; readonly peer: Address; readonly items: readonly ReplicationItem[]; readonly results: readonly ReplicationResult[] }
-  | { readonly type: 'BatchFailed'; readonly peer: Address; readonly tasks: readonly Task[]; readonly reason: string; readonly timeout: boolean };
+  | { readonly type: 'BatchFailed'; readonly peer: Address; readonly tasks: readonly Task[]; readonly reason: string; readonly timeout: boolean }
+  /** A permanent failure (the peer rejected the batch): its items are discarded, as Eureka does. */
+  | { readonly type: 'BatchDropped'; readonly peer: Address; readonly items: number; readonly reason: string };
 
 export type RegistryActorMsg = RegistryRequest | Timer | Internal;
 
@@ -203,7 +205,8 @@ function sendBatch(s: State, q: PeerQueue, nowMs: number, ctx: RCtx): void {
     .then(
       (r) => {
         if (r.type === 'EurekaReplicationBatchResult') ctx.send(self, { type: 'BatchDone', peer, items, results: r.results } satisfies Internal);
-        else ctx.send(self, { type: 'BatchFailed', peer, tasks, reason: `unexpected reply ${r.type}`, timeout: false } satisfies Internal);
+        else if (r.type === 'EurekaPeerUnavailable' && r.failure === 'permanent') ctx.send(self, { type: 'BatchDropped', peer, items: items.length, reason: r.reason } satisfies Internal);
+        else ctx.send(self, { type: 'BatchFailed', peer, tasks, reason: r.type === 'EurekaPeerUnavailable' ? r.reason : `unexpected reply ${r.type}`, timeout: r.type === 'EurekaPeerUnavailable' && r.failure === 'congestion' } satisfies Internal);
       },
       (e: unknown) => ctx.send(self, { type: 'BatchFailed', peer, tasks, reason: errText(e), timeout: e instanceof Error && e.name === 'AskTimeoutError' } satisfies Internal),
     );
@@ -516,6 +519,14 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
             run(s, { type: 'AdoptPeerCopy', nowMs, info: r.instanceInfo }, ctx);
           }
         });
+        maybeFlush(s, q, nowMs, ctx);
+        return s;
+      }
+      case 'BatchDropped': {
+        const q = s.peers.get(m.peer);
+        if (q === undefined) return s;
+        q.inFlight = false;
+        ctx.emit({ type: 'ReplicationFailed', peer: m.peer, items: m.items, reason: m.reason, willRetry: false });
         maybeFlush(s, q, nowMs, ctx);
         return s;
       }

@@ -56,5 +56,10 @@ export type RegistryReply =
     }
   | { readonly type: 'EurekaStatsResult'; readonly stats: RegistryStats; readonly node: string; readonly peers: readonly string[]; readonly replicationPending: number }
   /** An HTTP peer bridge could not reach its peer (the registry retries with back-off). */
-  | { readonly type: 'EurekaPeerUnavailable'; readonly reason: string }
+  | {
+      readonly type: 'EurekaPeerUnavailable';
+      readonly reason: string;
+      /** Eureka's failure classes: congestion (503, read timeout: 1 s back-off), transient (retry), permanent (drop). */
+      readonly failure: 'congestion' | 'transient' | 'permanent';
+    }
   | { readonly type: 'EurekaSyncSnapshot'; readonly instances: readonly InstanceInfo[]; readonly overrides: readonly (readonly [string, InstanceStatus])[] };

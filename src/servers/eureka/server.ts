@@ -206,8 +206,10 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
     const method = (req.method ?? 'GET').toUpperCase();
     // find the resource after [ctx, version] or [version]
     let i = -1;
-    if (segs.length >= 2 && resources.has(segs[1]!) && (segs[0] !== undefined)) i = 1;
-    if (segs.length >= 3 && contexts.has(segs[0]!.toLowerCase()) && resources.has(segs[2]!)) i = 2;
+    // `/{version}/{resource}` (also `/eureka/apps/...`, version "eureka" as Spring Cloud serves it) first,
+    // then `/{ctx}/{version}/{resource}`
+    if (segs.length >= 2 && resources.has(segs[1]!)) i = 1;
+    else if (segs.length >= 3 && contexts.has(segs[0]!.toLowerCase()) && resources.has(segs[2]!)) i = 2;
     if (segs[0] === 'serverinfo' || (segs.length >= 2 && contexts.has(segs[0]!.toLowerCase()) && segs[1] === 'serverinfo')) {
       i = segs[0] === 'serverinfo' ? 0 : 1;
     }
