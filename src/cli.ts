@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 
+// Messages are deep-frozen on delivery in development (tests); the command runs the production build unless
+// told otherwise. Set before any kernel module loads (they are imported lazily below; workers inherit it).
+process.env.NODE_ENV ??= 'production';
+
 const program = new Command();
 program
   .name('conclave')

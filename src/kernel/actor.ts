@@ -1,4 +1,4 @@
-import type { Address, Message } from '../protocol/envelope.js';
+import type { Address, AnyMessage, Message } from '../protocol/envelope.js';
 import type { EventPayload } from '../protocol/events.js';
 import type { NodeIo } from './io.js';
 
@@ -14,14 +14,14 @@ export interface Ctx<M extends Message = Message> {
   readonly node: string;
   /** The sender of the message being handled (null outside a turn or from outside the actor system). */
   readonly sender: Address | null;
-  send<T extends Message>(to: Address, msg: T): void;
+  send(to: Address, msg: AnyMessage): void;
   /** Answer the ask being handled now; a no-op (counted as a dead letter) if it was a plain send. */
-  reply<T extends Message>(msg: T): void;
+  reply(msg: AnyMessage): void;
   /** A token to answer the current ask later, or null if the current message is not an ask. */
   replyToken(): ReplyToken | null;
-  respond<T extends Message>(token: ReplyToken, msg: T): void;
+  respond(token: ReplyToken, msg: AnyMessage): void;
   /** Ask and await one reply; rejects with AskTimeoutError after `timeoutMs`. */
-  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R>;
+  ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
   /** A timer as a message to self; a second schedule with the same key replaces the first. */
   schedule(key: string, delayMs: number, msg: M): void;
   cancel(key: string): void;

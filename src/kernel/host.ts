@@ -1,5 +1,5 @@
-import type { Address, Envelope, Message } from '../protocol/envelope.js';
-import { address, nodeOf } from '../protocol/envelope.js';
+import type { Address, AnyMessage, Envelope, Message } from '../protocol/envelope.js';
+import { address } from '../protocol/envelope.js';
 import type { EventPayload } from '../protocol/events.js';
 import type { ActorKinds, AnyActorDef, Ctx, Directive, ReplyToken, SupervisionPolicy } from './actor.js';
 import { ActorGoneError, AskTimeoutError, defaultSupervision } from './actor.js';
@@ -78,6 +78,8 @@ class Cell {
 export class Host {
   readonly node: string;
   private readonly cells = new Map<string, Cell>();
+  /** The same cells by full address: one lookup per routed envelope, no string slicing on the hot path. */
+  private readonly byAddr = new Map<Address, Cell>();
   private readonly pending = new Map<number, PendingAsk>();
   private nextAskId = 1;
   private readonly askAddr: Address;
@@ -117,6 +119,7 @@ export class Host {
     const cell = new Cell(name, addr, kind, def, args, this.opts.seed ^ hash32(addr));
     cell.ctx = this.makeCtx(cell);
     this.cells.set(name, cell);
+    this.byAddr.set(addr, cell);
     cell.mailbox.arrivals$.subscribe(() => this.scheduleDrain(cell));
     cell.mailbox.overflow$.subscribe((m) => {
       if ('msg' in m) this.dead(m, 'mailbox full');
@@ -140,25 +143,22 @@ export class Host {
       p.resolve(freezeOnDelivery ? deepFreeze(env.msg) : env.msg);
       return;
     }
-    const name = env.to.slice(env.to.indexOf('/') + 1);
-    const cell = this.cells.get(name);
+    const cell = this.byAddr.get(env.to);
     if (cell === undefined || cell.status === 'stopped') {
+      // An ask to nobody is not answered: the asker's timeout covers it.
       this.dead(env, cell === undefined ? 'no such actor' : 'actor stopped');
-      if (env.askId !== undefined && env.from !== null) {
-        // nothing answers; the asker's timeout covers it
-      }
       return;
     }
     cell.mailbox.enqueue(env);
   }
 
   /** Send from outside the actor system (front ends, tests). */
-  send<T extends Message>(to: Address, msg: T): void {
+  send(to: Address, msg: AnyMessage): void {
     this.route({ to, from: null, msg });
   }
 
   /** Ask from outside the actor system. */
-  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R> {
+  ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R> {
     return this.askFrom(this.askAddr, to, msg, timeoutMs);
   }
 
@@ -229,7 +229,7 @@ export class Host {
   }
 
   private route(env: Envelope): void {
-    if (nodeOf(env.to) === this.node && (this.cells.has(env.to.slice(env.to.indexOf('/') + 1)) || env.to === this.askAddr)) {
+    if (this.byAddr.has(env.to) || env.to === this.askAddr) {
       this.deliver(env);
     } else {
       this.opts.outbound(env);

@@ -11,6 +11,13 @@ export interface Message {
   readonly type: string;
 }
 
+/**
+ * What send/ask/reply accept: any message, with whatever payload fields (an object literal with extra fields
+ * is not an error, and interface-typed message unions are accepted).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyMessage = Message & { readonly [field: string]: any };
+
 export interface Envelope {
   readonly to: Address;
   /** null when sent from outside the actor system (a front end, a test, the driver). */

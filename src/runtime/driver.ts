@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ActorSpec } from '../kernel/actor.js';
-import type { Address, Message } from '../protocol/envelope.js';
+import type { Address, AnyMessage, Message } from '../protocol/envelope.js';
 import type { ClusterEvent } from '../protocol/events.js';
 import type { FaultApi } from '../protocol/faults.js';
 
@@ -32,9 +32,9 @@ export interface Runtime extends FaultApi {
   readonly nodes: readonly string[];
   readonly events$: Observable<ClusterEvent>;
   /** Fire-and-forget from outside the actor system. */
-  send<T extends Message>(to: Address, msg: T): void;
+  send(to: Address, msg: AnyMessage): void;
   /** Request/reply from outside the actor system, always bounded by a timeout. */
-  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R>;
+  ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
   isUp(node: string): boolean;
   /** Milliseconds on the driver's clock (virtual in the simulator). */
   now(): number;

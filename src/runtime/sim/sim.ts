@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import { Host } from '../../kernel/host.js';
 import { Rng } from '../../kernel/rng.js';
-import type { Address, Envelope, Message } from '../../protocol/envelope.js';
+import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
@@ -326,11 +326,11 @@ export class SimRuntime implements Runtime {
 
   // ---- the Runtime interface ----
 
-  send<T extends Message>(to: Address, msg: T): void {
+  send(to: Address, msg: AnyMessage): void {
     this.external.send(to, msg);
   }
 
-  async ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R> {
+  async ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R> {
     let settled = false;
     const p = this.external.ask<R>(to, msg, timeoutMs);
     p.then(

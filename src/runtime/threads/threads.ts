@@ -9,7 +9,7 @@ import { defaultSupervision } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import { Host } from '../../kernel/host.js';
-import type { Address, Envelope, Message } from '../../protocol/envelope.js';
+import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, noLinkFaults } from '../../protocol/faults.js';
@@ -235,11 +235,11 @@ export class ThreadsRuntime implements Runtime {
     return this.slots.get(addr);
   }
 
-  send<T extends Message>(to: Address, msg: T): void {
+  send(to: Address, msg: AnyMessage): void {
     this.gatewayHost.send(to, msg);
   }
 
-  ask<R extends Message = Message, T extends Message = Message>(to: Address, msg: T, timeoutMs: number): Promise<R> {
+  ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R> {
     return this.gatewayHost.ask<R>(to, msg, timeoutMs);
   }
 

@@ -43,5 +43,8 @@ export interface ActorControl {
   stats(): { delivered: number; posted: number; batches: number; deadLetters: number };
 }
 
+/** Envelopes in one postMessage at most (a turn's batch for one destination is split into posts of this size). */
+export const postBatchMax = 256;
+
 /** Envelopes buffered for one destination before a flush; more are dropped. */
 export const outboxMax = 100_000;

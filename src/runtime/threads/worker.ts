@@ -18,7 +18,10 @@ import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk } from '../fsdisk.js';
 import { join } from 'node:path';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
-import { outboxMax } from './wire.js';
+import { outboxMax, postBatchMax } from './wire.js';
+
+/** Destination addresses whose route is cached per actor task. */
+const routesCacheMax = 10_000;
 
 const kindsCache = new Map<string, Promise<ActorKinds>>();
 function loadKinds(url: string): Promise<ActorKinds> {
@@ -43,6 +46,10 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const outbox = new Map<MessagePort, Envelope[]>();
   const events: [string, number, EventPayload][] = [];
   let faults: LinkFaults = task.faults;
+  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || Object.keys(f.slowMs).length > 0;
+  let faultsActive = isActive(faults);
+  /** Where each destination address is served from, computed once per address. */
+  const routes = new Map<string, { readonly toNode: string; readonly key: string; readonly external: boolean }>();
   const rng = new Rng(task.seed ^ 0x5eed);
   let flushScheduled = false;
   let delivered = 0;
@@ -56,8 +63,12 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const flush = () => {
     flushScheduled = false;
     for (const [port, b] of outbox) {
-      port.postMessage({ t: 'env', b } satisfies PortFrame);
-      batches++;
+      // Bounded posts: small batches stay in the receiver's young generation and keep latency even.
+      for (let i = 0; i < b.length; i += postBatchMax) {
+        const part = b.length <= postBatchMax ? b : b.slice(i, i + postBatchMax);
+        port.postMessage({ t: 'env', b: part } satisfies PortFrame);
+        batches++;
+      }
       posted += b.length;
     }
     outbox.clear();
@@ -91,21 +102,26 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
       scheduleFlush();
     },
     outbound: (env) => {
-      const toNode = nodeOf(env.to);
-      const key = portKey(env.to);
-      const port = peers.get(key) ?? (toNode.startsWith('$') ? task.gateway : undefined);
+      let route = routes.get(env.to);
+      if (route === undefined) {
+        const toNode = nodeOf(env.to);
+        route = { toNode, key: portKey(env.to), external: toNode.startsWith('$') };
+        if (routes.size < routesCacheMax) routes.set(env.to, route);
+      }
+      const { toNode, key, external } = route;
+      const port = peers.get(key) ?? (external ? task.gateway : undefined);
       const drop = (reason: string): void => {
         events.push([task.node, Date.now(), { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason }]);
         scheduleFlush();
       };
       if (port === undefined) return drop('no route');
-      if (!toNode.startsWith('$') && toNode !== task.node) {
+      if (faultsActive && !external && toNode !== task.node) {
         if (linkCut(faults, task.node, toNode)) return drop('partition');
         if (rng.chance(faults.dropRatio)) return drop('drop');
+        const slowMs = faults.slowMs[toNode] ?? 0;
+        if (slowMs > 0) return void setTimeout(() => enqueue(port, env), slowMs);
       }
-      const slowMs = faults.slowMs[toNode] ?? 0;
-      if (slowMs > 0) setTimeout(() => enqueue(port, env), slowMs);
-      else enqueue(port, env);
+      enqueue(port, env);
     },
     onEscalate: (actor, err) => end({ reason: `escalated: ${actor}: ${String(err)}` }, true),
     onStopped: (_actor, reason) => end({ reason }, false),
@@ -143,6 +159,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const control: ActorControl = {
     setFaults: (f) => {
       faults = f;
+      faultsActive = isActive(f);
     },
     connect: (addr, port) => {
       peers.get(addr)?.close();

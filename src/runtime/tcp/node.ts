@@ -1,0 +1,103 @@
+/**
+ * One node in its own process: a kernel Host on the real clock, its actors loaded by URL, and a TcpTransport to
+ * its peers. Usable without a controller (a real ensemble member started from a config), and by node-main.ts
+ * under the tcp runtime's controller.
+ */
+import { mkdirSync } from 'node:fs';
+import type { ActorKinds, ActorSpec } from '../../kernel/actor.js';
+import { realClock } from '../../kernel/clock.js';
+import type { Clock } from '../../kernel/clock.js';
+import { Host } from '../../kernel/host.js';
+import type { NodeIo } from '../../kernel/io.js';
+import type { Address } from '../../protocol/envelope.js';
+import type { EventPayload } from '../../protocol/events.js';
+import type { LinkFaults } from '../../protocol/faults.js';
+import { FsDisk } from '../fsdisk.js';
+import type { PeerAddress } from './transport.js';
+import { TcpTransport } from './transport.js';
+
+export interface TcpNodeConfig {
+  /** This node's name, as in every address `<node>/<actor>`. */
+  readonly node: string;
+  /** Where this node listens for its peers. */
+  readonly listen: PeerAddress;
+  /** The other nodes by name (an entry for this node is ignored). */
+  readonly peers: Readonly<Record<string, PeerAddress>>;
+  /** URL (file:) of a compiled module exporting `kinds: ActorKinds`. */
+  readonly kindsModule: string;
+  /** The actors to start on this node. */
+  readonly actors?: readonly ActorSpec[];
+  /** This node's own data directory (already `<dataDir>/<node>`), for its disk. */
+  readonly dataDir?: string;
+  readonly seed?: number;
+  /** Network faults in force when the node starts (a restarted node rejoins the current network). */
+  readonly faults?: LinkFaults;
+  /** Where events go; default: one JSON line each on stdout. */
+  readonly onEvent?: (node: string, time: number, ev: EventPayload) => void;
+  /** An actor's supervisor escalated; default: the node crashes (its host stops; the process decides the rest). */
+  readonly onEscalate?: (actor: Address, error: unknown) => void;
+}
+
+export interface TcpNode {
+  readonly host: Host;
+  readonly transport: TcpTransport;
+  readonly clock: Clock;
+  readonly config: TcpNodeConfig;
+  close(): Promise<void>;
+}
+
+/** The IO the node's actors get, built from its data directory: its real disk (none without a data dir). */
+export function nodeIo(dataDir: string | undefined): NodeIo {
+  return dataDir === undefined ? {} : { disk: new FsDisk(dataDir) };
+}
+
+export async function loadKinds(url: string): Promise<ActorKinds> {
+  const mod = (await import(url)) as { kinds?: ActorKinds };
+  if (mod.kinds === undefined || typeof mod.kinds !== 'object') throw new Error(`${url} exports no 'kinds'`);
+  return mod.kinds;
+}
+
+export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
+  if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
+  const kinds = await loadKinds(config.kindsModule);
+  const clock = realClock();
+  const seed = config.seed ?? 1;
+  const onEvent =
+    config.onEvent ?? ((node: string, time: number, ev: EventPayload) => process.stdout.write(JSON.stringify({ ...ev, node, time }) + '\n'));
+  let transport: TcpTransport | null = null;
+  const host: Host = new Host({
+    node: config.node,
+    clock,
+    seed,
+    kinds,
+    outbound: (env) => transport?.send(env),
+    emit: onEvent,
+    io: nodeIo(config.dataDir),
+    onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
+  });
+  transport = new TcpTransport({
+    node: config.node,
+    listen: config.listen,
+    peers: config.peers,
+    deliver: (env) => host.deliver(env),
+    emit: (ev) => onEvent(config.node, clock.now(), ev),
+    seed,
+    ...(config.faults ? { faults: config.faults } : {}),
+  });
+  await transport.start();
+  for (const a of config.actors ?? []) host.spawn(a.name, a.kind, a.args);
+  const t = transport;
+  let closed = false;
+  return {
+    host,
+    transport: t,
+    clock,
+    config,
+    async close() {
+      if (closed) return;
+      closed = true;
+      host.stopAll('node closing');
+      await t.close();
+    },
+  };
+}
