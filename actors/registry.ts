@@ -201,7 +201,7 @@ function sendBatch(s: State, q: PeerQueue, nowMs: number, ctx: RCtx): void {
   const peer = q.peer;
   const self = ctx.self;
   ctx
-    .ask<RegistryReply, RegistryRequest>(peer, { type: 'EurekaReplicationBatch', items } satisfies RegistryRequest, s.repl.askTimeoutMs)
+    .ask<RegistryReply>(peer, { type: 'EurekaReplicationBatch', items } satisfies RegistryRequest, s.repl.askTimeoutMs)
     .then(
       (r) => {
         if (r.type === 'EurekaReplicationBatchResult') ctx.send(self, { type: 'BatchDone', peer, items, results: r.results } satisfies Internal);
@@ -219,7 +219,7 @@ function startSync(s: State, ctx: RCtx): void {
   const self = ctx.self;
   for (const peer of s.peers.keys()) {
     ctx
-      .ask<RegistryReply, RegistryRequest>(peer, { type: 'EurekaSyncRequest' } satisfies RegistryRequest, s.syncAskTimeoutMs)
+      .ask<RegistryReply>(peer, { type: 'EurekaSyncRequest' } satisfies RegistryRequest, s.syncAskTimeoutMs)
       .then(
         (r) => {
           if (r.type === 'EurekaSyncSnapshot') ctx.send(self, { type: 'PeerSynced', peer, attempt, instances: r.instances, overrides: r.overrides } satisfies Internal);

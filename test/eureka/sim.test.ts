@@ -49,7 +49,7 @@ interface Client {
 async function ask(sim: SimRuntime, node: string, msg: RegistryRequest): Promise<RegistryReply | null> {
   if (!sim.isUp(node)) return null;
   try {
-    return await sim.ask<RegistryReply, RegistryRequest>(`${node}/registry`, msg, 2_000);
+    return await sim.ask<RegistryReply>(`${node}/registry`, msg, 2_000);
   } catch {
     return null;
   }

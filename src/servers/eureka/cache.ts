@@ -109,9 +109,9 @@ export class ResponseCache {
     }
     let r: RegistryReply;
     try {
-      r = await this.o.gateway.ask<RegistryReply, RegistryRequest>(
+      r = await this.o.gateway.ask<RegistryReply>(
         this.o.registryAddress,
-        { type: 'EurekaRead', key, encode: { format: fmt, compact, gzip }, ...(e !== undefined ? { haveMutation: e.mutation } : {}) },
+        { type: 'EurekaRead', key, encode: { format: fmt, compact, gzip }, ...(e !== undefined ? { haveMutation: e.mutation } : {}) } satisfies RegistryRequest,
         this.o.askTimeoutMs,
       );
     } catch (err) {

@@ -123,7 +123,7 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
 
   async function ask(msg: RegistryRequest): Promise<RegistryReply> {
     try {
-      return await o.gateway.ask<RegistryReply, RegistryRequest>(o.registryAddress, msg, askTimeoutMs);
+      return await o.gateway.ask<RegistryReply>(o.registryAddress, msg, askTimeoutMs);
     } catch (e) {
       throw new HttpError(503, `registry unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
