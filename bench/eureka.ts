@@ -8,6 +8,7 @@
  * with the load generator, so every figure shares one CPU core with the load generator itself.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +144,7 @@ async function measureDeadInstance(): Promise<{ measuredMs: number; model: { bes
 
 export async function runEurekaBench(): Promise<Record<string, unknown>> {
   const t0 = Date.now();
+  const load1m = loadavg()[0] ?? 0;
   progress('starting a 3-node cluster (registry actors on worker threads, HTTP servers on the main thread, 127.0.0.1)');
   const h = await new EurekaHarness({ backend: 'threads', config: {}, syncAskTimeoutMs: 500 }).start();
   const agent = new Agent({ keepAlive: true, maxSockets: concurrencyMax * 2 });
@@ -234,7 +236,8 @@ export async function runEurekaBench(): Promise<Record<string, unknown>> {
       deadInstanceDefaultModelMs: defModel,
       concurrency: concurrencyMax,
       totalSec: +((Date.now() - t0) / 1000).toFixed(1),
-      note: 'cluster and load generator share one Node.js thread (in-process hosts); default-timing dead-instance time is derived from the timing model (2 x 90 s lease + 60 s eviction + 30 s readOnly cache + 30 s client poll)',
+      loadAverage1mAtStart: +load1m.toFixed(2),
+      note: 'registry actors on worker threads; the 3 HTTP servers and the load generator share the main thread; default-timing dead-instance time is derived from the timing model (2 x 90 s lease + 60 s eviction + 30 s readOnly cache + 30 s client poll)',
     };
     const rows: [string, string][] = [
       ['instances', `${benchInstancesMax} (${apps} apps, 3 nodes)`],
@@ -248,7 +251,7 @@ export async function runEurekaBench(): Promise<Record<string, unknown>> {
       ['dead instance gone (defaults)', `model ${defModel.bestMs / 1000}..${defModel.worstMs / 1000} s (180 s doubled lease + 60 s eviction + 30 s cache + 30 s client poll)`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
-    process.stdout.write('\nEureka registry benchmark\n');
+    process.stdout.write(`\nEureka registry benchmark (machine load average at start: ${load1m.toFixed(1)})\n`);
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     const here = dirname(fileURLToPath(import.meta.url));

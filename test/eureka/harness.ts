@@ -44,7 +44,7 @@ export class EurekaHarness {
   readonly servers = new Map<string, EurekaServer>();
   readonly ports = new Map<string, number>();
   readonly bus = new EventBus();
-  private readonly eventLog: ClusterEvent[] = [];
+  private eventLog: ClusterEvent[] = [];
   private rt: ThreadsRuntime | null = null;
   private sub: Subscription | null = null;
   /** Groups of nodes that can talk (inproc backend); null = everyone. */
@@ -63,7 +63,7 @@ export class EurekaHarness {
 
   private record(e: ClusterEvent): void {
     this.eventLog.push(e);
-    if (this.eventLog.length > harnessEventsMax) this.eventLog.splice(0, this.eventLog.length - harnessEventsMax);
+    if (this.eventLog.length >= 2 * harnessEventsMax) this.eventLog = this.eventLog.slice(-harnessEventsMax);
   }
 
   private registryArgs(node: string): RegistryArgs {
