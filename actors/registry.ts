@@ -87,7 +87,6 @@ interface PeerQueue {
   inFlight: boolean;
   failures: number;
   backoffUntilMs: number;
-  batchSeq: number;
 }
 
 interface State {
@@ -196,7 +195,6 @@ function sendBatch(s: State, q: PeerQueue, nowMs: number, ctx: RCtx): void {
     return;
   }
   q.inFlight = true;
-  q.batchSeq++;
   const items = tasks.map((t) => t.item);
   const peer = q.peer;
   const self = ctx.self;
@@ -359,7 +357,7 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
     const peers = new Map<Address, PeerQueue>();
     for (const p of (args?.peers ?? []).slice(0, registryPeersMax)) {
       if (p === ctx.self) continue;
-      peers.set(p, { peer: p, pending: new Map(), inFlight: false, failures: 0, backoffUntilMs: 0, batchSeq: 0 });
+      peers.set(p, { peer: p, pending: new Map(), inFlight: false, failures: 0, backoffUntilMs: 0 });
     }
     const reg = initRegistry(args?.config ?? {}, ctx.now());
     const s: State = {
@@ -493,7 +491,7 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
         return s;
       case 'PeerSynced':
         if (m.attempt === s.syncAttempt) s.syncOutstanding--;
-        if (!s.syncing) return s; // late answer: the copy is still useful (register as replication, newer wins)
+        if (!s.syncing) return s; // a late copy is stale by now (it could revive cancelled instances): ignored
         s.syncAnswered++;
         run(s, { type: 'SyncFromPeer', nowMs, instances: m.instances, overrides: m.overrides }, ctx);
         syncSettled(s, ctx);
