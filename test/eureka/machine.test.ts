@@ -142,6 +142,20 @@ test('status override flow: put OOS sticks across re-register; delete => renew 4
   assert.is(code(run(s, { type: 'StatusUpdate', nowMs: 8, app: 'a', id: 'nope', value: 'DOWN', replication: false })), 404);
 });
 
+test('a late replicated heartbeat carrying an old override does not resurrect a deleted override', () => {
+  const s = reg();
+  run(s, { type: 'Register', nowMs: 0, info: inst('a', 'i1'), replication: false });
+  run(s, { type: 'StatusUpdate', nowMs: 1, app: 'a', id: 'i1', value: 'OUT_OF_SERVICE', replication: false });
+  run(s, { type: 'DeleteStatusOverride', nowMs: 2, app: 'a', id: 'i1', value: 'UP', replication: false });
+  // the peer's heartbeat was sent before the delete reached it
+  assert.is(code(run(s, { type: 'Renew', nowMs: 3, app: 'a', id: 'i1', replication: true, overriddenStatus: 'OUT_OF_SERVICE' })), 200);
+  assert.is(leaseOf(s, 'A', 'i1')!.info.status, 'UP');
+  assert.is(s.overrides.has('i1'), false);
+  // ... but a replicated heartbeat answered 404 stores the override it carries (Eureka's rule)
+  assert.is(code(run(s, { type: 'Renew', nowMs: 4, app: 'a', id: 'zz', replication: true, overriddenStatus: 'OUT_OF_SERVICE' })), 404);
+  assert.is(s.overrides.get('zz')?.status, 'OUT_OF_SERVICE');
+});
+
 test('lastDirtyTimestamp: newer incoming => 404; older => 409 + copy for replication, 200 for clients', () => {
   const s = reg();
   run(s, { type: 'Register', nowMs: 0, info: inst('a', 'i1', { lastDirtyTimestamp: 1000 }), replication: false });

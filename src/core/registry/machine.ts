@@ -504,11 +504,9 @@ function renewInput(s: RegistryState, input: Extract<RegistryInput, { type: 'Ren
   if (l === undefined) {
     code = 404;
   } else {
-    // Better than Eureka (Netflix/eureka#908): a replicated heartbeat carrying an override we lack (its
-    // StatusUpdate was lost) stores it, instead of only after a 404.
-    if (input.replication && input.overriddenStatus !== undefined && input.overriddenStatus !== 'UNKNOWN' && l.info.status !== 'UNKNOWN') {
-      storeOverrideIfRequired(s, app, input.id, input.overriddenStatus, input.nowMs);
-    }
+    // Note: a replicated heartbeat's overriddenStatus is stored only on 404 (below), as Eureka does. Adopting it
+    // here as well is unsafe: a heartbeat sent before a DeleteStatusOverride can arrive after it and resurrect
+    // the override on one peer for good (there is no ordering between the two).
     const ov = getOverride(s, input.id, input.nowMs);
     const st = effectiveStatus(l.info.status, ov, l.info.status, input.replication);
     if (st === 'UNKNOWN') {
