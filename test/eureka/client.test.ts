@@ -58,8 +58,8 @@ test('register + heartbeat via /eureka/v2/apps/ and /eureka/apps/ (numeric port,
   const b = makeClient({ app: 'bservice', host: 'b-host', port: h.ports.get('n2')!, servicePath: '/eureka/apps/', instancePort: 8081, withClass: false });
   clients.push(a, b);
   await Promise.all([start(a), start(b)]);
-  assert.ok(await waitFor(() => hosts(a, 'BSERVICE').length === 1 && hosts(b, 'ASERVICE').length === 1, 5_000), 'each client sees the other');
-  assert.ok(await waitFor(() => h.events.filter((e) => e.type === 'InstanceRenewed' && e.node === 'n3' && e.replication).length >= 4, 5_000), 'n3 sees replicated heartbeats');
+  assert.ok(await waitFor(() => hosts(a, 'BSERVICE').length === 1 && hosts(b, 'ASERVICE').length === 1, 10_000), 'each client sees the other');
+  assert.ok(await waitFor(() => h.events.filter((e) => e.type === 'InstanceRenewed' && e.node === 'n3' && e.replication).length >= 4, 10_000), 'n3 sees replicated heartbeats');
   for (const n of h.names) {
     const r = await fetch(h.url(n, '/v2/apps/ASERVICE/a-host'), { headers: { accept: 'application/json' } });
     assert.is(r.status, 200, `instance on ${n}`);
@@ -107,20 +107,20 @@ test('delta polling client learns a later registration; full-polling client sees
   const d = makeClient({ app: 'dservice', host: 'd-host', port: h.ports.get('n1')! });
   clients.push(d);
   await start(d);
-  assert.ok(await waitFor(() => hosts(watcher, 'DSERVICE').length === 1, 5_000), 'delta client sees DSERVICE');
-  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 1, 5_000), 'full client sees DSERVICE');
+  assert.ok(await waitFor(() => hosts(watcher, 'DSERVICE').length === 1, 10_000), 'delta client sees DSERVICE');
+  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 1, 10_000), 'full client sees DSERVICE');
   // status override through n2, seen by the full-polling client (filterUpInstances) that reads n2
   assert.is((await fetch(h.url('n2') + 'DSERVICE/d-host/status?value=OUT_OF_SERVICE', { method: 'PUT' })).status, 200);
-  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 0, 5_000), 'OUT_OF_SERVICE filtered');
-  assert.ok(await waitFor(async () => (await view('n1'))?.status['d-host'] === 'OUT_OF_SERVICE', 5_000), 'override replicated to n1 (heartbeats keep it)');
+  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 0, 10_000), 'OUT_OF_SERVICE filtered');
+  assert.ok(await waitFor(async () => (await view('n1'))?.status['d-host'] === 'OUT_OF_SERVICE', 10_000), 'override replicated to n1 (heartbeats keep it)');
   await sleep(800); // heartbeats keep going: the override sticks
   assert.is((await view('n1'))?.status['d-host'], 'OUT_OF_SERVICE');
   assert.is((await fetch(h.url('n2') + 'DSERVICE/d-host/status?value=UP', { method: 'DELETE' })).status, 200);
-  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 1, 5_000), 'back UP after override removal');
+  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 1, 10_000), 'back UP after override removal');
   // cancel (stop() deregisters with DELETE -> 200)
   await stop(d);
   clients.splice(clients.indexOf(d), 1);
-  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 0 && hosts(watcher, 'DSERVICE').length === 0, 5_000), 'cancel seen by full and delta clients');
+  assert.ok(await waitFor(() => hosts(full, 'DSERVICE').length === 0 && hosts(watcher, 'DSERVICE').length === 0, 10_000), 'cancel seen by full and delta clients');
   assert.ok(h.events.some((e) => e.type === 'InstanceCancelled' && e.app === 'DSERVICE' && e.node === 'n3' && e.replication));
 });
 
@@ -131,9 +131,9 @@ test('a killed node restarts and catches up from its peers', async () => {
   await start(e);
   await sleep(300);
   await h.restart('n3');
-  assert.ok(await waitFor(async () => (await view('n3'))?.ids.includes('ESERVICE/e-host') === true, 5_000), 'n3 has the instance registered while it was down');
+  assert.ok(await waitFor(async () => (await view('n3'))?.ids.includes('ESERVICE/e-host') === true, 10_000), 'n3 has the instance registered while it was down');
   assert.ok(h.events.some((ev) => ev.type === 'RegistrySynced' && ev.node === 'n3' && ev.instances > 0 && ev.peersAnswered > 0));
-  assert.ok(await waitFor(() => converged(), 5_000), 'all three agree');
+  assert.ok(await waitFor(() => converged(), 10_000), 'all three agree');
 });
 
 test('a partition heals and views converge (renew 404 -> re-register, expiry of lost cancels)', async () => {
