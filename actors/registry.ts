@@ -457,6 +457,9 @@ export const registry = defineActor<State, RegistryActorMsg, RegistryArgs | unde
         ctx.reply({ type: 'EurekaStatsResult', stats: stats(s.reg), node: ctx.node, peers: [...s.peers.keys()], replicationPending: pending } satisfies RegistryReply);
         return s;
       }
+      case 'EurekaOverrides':
+        ctx.reply({ type: 'EurekaOverridesResult', overrides: overrideEntries(s.reg) } satisfies RegistryReply);
+        return s;
       case 'EurekaSyncRequest': {
         ctx.reply({ type: 'EurekaSyncSnapshot', instances: allInstances(s.reg), overrides: overrideEntries(s.reg) } satisfies RegistryReply);
         // A peer asking proves it is up: if we are still waiting to sync, try again now instead of after the wait.

@@ -108,7 +108,11 @@ test('metadata PUT merges query params; status override delete => renew 404 => r
   assert.equal(j.instance.metadata, { zone: 'z9', team: 'core' });
   assert.is((await fetch(h.url('n1') + 'ALPHA/nobody/metadata?x=1', { method: 'PUT' })).status, 404);
   assert.is((await fetch(h.url('n1') + 'ALPHA/a1/status?value=OUT_OF_SERVICE', { method: 'PUT' })).status, 200);
+  const ov = (await (await fetch(h.url('n1', '/serverinfo/statusoverrides'))).json()) as Record<string, string>;
+  assert.is(ov.a1, 'OUT_OF_SERVICE');
   assert.is((await fetch(h.url('n1') + 'ALPHA/a1/status', { method: 'DELETE' })).status, 200);
+  const ov2 = (await (await fetch(h.url('n1', '/eureka/serverinfo/statusoverrides'))).json()) as Record<string, string>;
+  assert.is(ov2.a1, undefined);
   assert.is((await fetch(h.url('n1') + 'ALPHA/a1', { method: 'PUT' })).status, 404, 'UNKNOWN after delete => 404');
   assert.is((await fetch(h.url('n1') + 'ALPHA', { method: 'POST', body: body('ALPHA', 'a1') })).status, 204);
   assert.is((await fetch(h.url('n1') + 'ALPHA/a1', { method: 'PUT' })).status, 200);

@@ -36,6 +36,8 @@ export type RegistryRequest =
       readonly encode?: { readonly format: 'json' | 'xml'; readonly compact: boolean; readonly gzip: boolean };
     }
   | { readonly type: 'EurekaStats' }
+  /** GET /serverinfo/statusoverrides: the status-override map. */
+  | { readonly type: 'EurekaOverrides' }
   /** A peer starting up asks for a full copy. */
   | { readonly type: 'EurekaSyncRequest' };
 
@@ -54,6 +56,7 @@ export type RegistryReply =
       readonly body?: string;
       readonly gz?: Uint8Array;
     }
+  | { readonly type: 'EurekaOverridesResult'; readonly overrides: readonly (readonly [string, InstanceStatus])[] }
   | { readonly type: 'EurekaStatsResult'; readonly stats: RegistryStats; readonly node: string; readonly peers: readonly string[]; readonly replicationPending: number }
   /** An HTTP peer bridge could not reach its peer (the registry retries with back-off). */
   | {

@@ -326,8 +326,12 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
         };
         return send(req, res, 200, JSON.stringify(body), 'application/json');
       }
-      case 'serverinfo':
-        throw new HttpError(404, 'Not Found');
+      case 'serverinfo': {
+        if (a1 !== 'statusoverrides' || rest.length !== 2) throw new HttpError(404, 'Not Found');
+        const r = await ask({ type: 'EurekaOverrides' });
+        if (r.type !== 'EurekaOverridesResult') throw new HttpError(500, 'overrides failed');
+        return send(req, res, 200, JSON.stringify(Object.fromEntries(r.overrides)), 'application/json');
+      }
       default:
         throw new HttpError(404, `No Eureka resource at ${url.pathname}`);
     }
