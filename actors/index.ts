@@ -1,7 +1,9 @@
-/** Every actor kind, loaded by URL in workers and node processes (RuntimeOptions.kindsModule). */
+/** Every actor kind of a conclave node, loaded by URL in workers and node processes (RuntimeOptions.kindsModule). */
 import type { ActorKinds } from '../src/kernel/actor.js';
 import { broadcast } from './broadcast.js';
 import { election } from './election.js';
+import { eurekaHttpPeer } from './eureka-http-peer.js';
+import { registry } from './registry.js';
 import { storageActor } from './storage.js';
 import { zookeeper } from './zookeeper.js';
 
@@ -10,4 +12,6 @@ export const kinds: ActorKinds = {
   broadcast,
   storage: storageActor,
   zookeeper,
+  registry,
+  eurekaHttpPeer,
 };

@@ -7,6 +7,9 @@ export async function runBench(name: string, _opts: Record<string, unknown>): Pr
     case 'scale':
       await (await import('./scale.js')).runScale(_opts);
       return;
+    case 'eureka':
+      await (await import('./eureka.js')).runEurekaBench();
+      return;
     default:
       process.stderr.write(`unknown benchmark '${name}'\n`);
       process.exitCode = 2;

@@ -44,6 +44,24 @@ export interface EventMap {
   };
   /** The leader closed a session that was not heard from within its timeout. */
   SessionExpired: { readonly sessionId: number };
+  /** Eureka registry (issue 5). `replication` = the change arrived from a peer. */
+  InstanceRegistered: { readonly app: string; readonly id: string; readonly status: string; readonly replication: boolean };
+  InstanceRenewed: { readonly app: string; readonly id: string; readonly replication: boolean };
+  InstanceCancelled: { readonly app: string; readonly id: string; readonly replication: boolean };
+  InstanceEvicted: { readonly app: string; readonly id: string; readonly expiredForMs: number };
+  InstanceStatusChanged: {
+    readonly app: string;
+    readonly id: string;
+    readonly status: string;
+    readonly overriddenStatus: string;
+    readonly replication: boolean;
+  };
+  SelfPreservationEntered: { readonly renewsLastWindow: number; readonly threshold: number; readonly expectedClients: number };
+  SelfPreservationLeft: { readonly renewsLastWindow: number; readonly threshold: number; readonly expectedClients: number };
+  /** A replication batch to a peer failed; `willRetry` false means its items were dropped. */
+  ReplicationFailed: { readonly peer: Address; readonly items: number; readonly reason: string; readonly willRetry: boolean };
+  /** Startup sync from peers finished: `instances` copied, `peersAnswered` of `peers`. */
+  RegistrySynced: { readonly instances: number; readonly peersAnswered: number; readonly peers: number };
   /** Free-form event of the demo actors used by the runtime tests. */
   DemoCounted: { readonly actor: Address; readonly count: number };
 }

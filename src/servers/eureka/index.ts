@@ -1,0 +1,3 @@
+export * from './server.js';
+export * from './cache.js';
+export * from './gateway.js';
