@@ -75,6 +75,7 @@ interface State {
   appliedZxid: Zxid;
   nextReq: number;
   role: RoleChanged['role'];
+  epoch: number;
   readonly tracker: SessionTracker;
   touched: Set<SessionId>;
   leaderNode: string | null;
@@ -180,6 +181,20 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   }
 }
 
+/**
+ * The leader changed: requests in flight may or may not commit, and the old leader will not answer them. Fail them
+ * now (ZooKeeper drops the connection: CONNECTIONLOSS, outcome unknown) instead of letting clients wait.
+ */
+function failAll(s: State, ctx: Ctx<Msg>, reason: string): void {
+  for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason });
+  s.writes.clear();
+  s.byReq.clear();
+  for (const t of s.syncs.values()) answer(ctx, t, { type: 'ZkFailed', reason });
+  s.syncs.clear();
+  for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason });
+  s.syncWaiters = [];
+}
+
 function touch(s: State, sessionId: SessionId, nowMs: number): void {
   if (s.role === 'leading') s.tracker.touch(sessionId, nowMs);
   else if (s.touched.size < touchReportMax) s.touched.add(sessionId);
@@ -227,6 +242,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       appliedZxid: 0,
       nextReq: 0,
       role: 'looking',
+      epoch: -1,
       tracker: new SessionTracker(tickMs, ctx.now()),
       touched: new Set(),
       leaderNode: null,
@@ -309,7 +325,9 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       case 'RoleChanged': {
         const was = s.role;
+        if (m.role === 'looking' || m.epoch !== s.epoch) failAll(s, ctx, m.role === 'looking' ? 'leader lost' : 'leader changed');
         s.role = m.role;
+        s.epoch = m.epoch;
         s.leaderNode = m.leaderNode;
         if (m.role === 'leading' && was !== 'leading') {
           // A new leader gives every known session a full timeout.
@@ -327,6 +345,18 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       case 'SessionTouches':
         if (s.role === 'leading') for (const id of m.ids) s.tracker.touch(id, ctx.now());
+        return s;
+      case 'ZkStatus':
+        ctx.reply({
+          type: 'ZkStatusReply',
+          role: s.role,
+          leaderNode: s.leaderNode,
+          epoch: s.epoch,
+          appliedZxid: s.appliedZxid,
+          pending: s.writes.size,
+          watches: s.watchCount,
+          sessionsTracked: s.tracker.size,
+        } satisfies ZkReply);
         return s;
       case 'ZkTick':
         ctx.schedule('tick', s.tickMs, { type: 'ZkTick' });

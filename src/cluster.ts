@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable, filter, take } from 'rxjs';
 import { ofType } from './kernel/events.js';
+import { registryActorSpec } from '../actors/registry.js';
 import type { ActorSpec } from './kernel/actor.js';
 import type { NodeSpec, Runtime } from './runtime/driver.js';
 import { createSimRuntime } from './runtime/sim/index.js';
@@ -32,6 +33,8 @@ export interface ClusterOptions {
   readonly net?: Partial<SimNetOptions>;
   /** Take a snapshot after this many applied txns (default 100,000). */
   readonly snapshotEveryTxns?: number;
+  /** The Eureka registry actors' configuration and replication options. */
+  readonly registry?: Parameters<typeof registryActorSpec>[2];
 }
 
 /** A ZooKeeper error code from the replicated state machine (e.g. NONODE, NODEEXISTS, BADVERSION). */
@@ -61,6 +64,8 @@ function errName(code: number): string {
 /** Extra time a client allows beyond the service's own request timeout. */
 const clientAskMarginMs = 2_000;
 const serviceRequestTimeoutMs = 10_000;
+/** Longest pause between connect attempts while the ensemble elects. */
+const connectRetryMaxMs = 200;
 
 export interface CreateOptions {
   /** CreateMode flag: 0 persistent, 1 ephemeral, 2 persistent sequential, 3 ephemeral sequential, 4 container, 5/6 TTL. */
@@ -230,26 +235,63 @@ export class Cluster {
     return this.leaderNode;
   }
 
-  /** Resolves with the leader once one is established and serving (bounded by `timeoutMs`). */
+  /** Every up node's ZooKeeper service status (nodes that do not answer are left out). */
+  async status(timeoutMs = 1_000): Promise<Record<string, Extract<ZkReply, { type: 'ZkStatusReply' }>>> {
+    const out: Record<string, Extract<ZkReply, { type: 'ZkStatusReply' }>> = {};
+    await Promise.all(
+      this.nodes
+        .filter((n) => this.runtime.isUp(n))
+        .map(async (n) => {
+          const r = await this.runtime.ask<ZkReply>(`${n}/zookeeper`, { type: 'ZkStatus' }, timeoutMs).catch(() => null);
+          if (r?.type === 'ZkStatusReply') out[n] = r;
+        }),
+    );
+    return out;
+  }
+
+  /**
+   * Resolves with the leader once it leads and a quorum of nodes serve (leading or following), bounded by
+   * `timeoutMs`. Asks the nodes, so it works whenever it is called.
+   */
   async waitForLeader(timeoutMs = 10_000): Promise<string> {
     const t0 = this.runtime.now();
+    const quorum = Math.floor(this.nodes.length / 2) + 1;
     while (this.runtime.now() - t0 < timeoutMs) {
-      const l = this.leaderNode;
-      if (l !== null && this.runtime.isUp(l)) return l;
-      await this.runtime.sleep(10);
+      const st = await this.status(Math.min(1_000, timeoutMs));
+      const leaders = Object.entries(st).filter(([, s]) => s.role === 'leading');
+      const serving = Object.values(st).filter((s) => s.role !== 'looking').length;
+      if (leaders.length > 0 && serving >= quorum) {
+        const [node, s] = leaders.reduce((a, b) => (b[1].epoch > a[1].epoch ? b : a));
+        if (s.epoch >= this.leaderEpoch) {
+          this.leaderNode = node;
+          this.leaderEpoch = s.epoch;
+        }
+        return node;
+      }
+      await this.runtime.sleep(20);
     }
     throw new ZkUnavailableError(`no leader within ${timeoutMs} ms`);
   }
 
-  /** Open a session on `node` (default: the first node that is up). */
-  async client(opts: { node?: string; sessionTimeoutMs?: number } = {}): Promise<ZkClient> {
+  /**
+   * Open a session on `node` (default: the first node that is up). Connecting is retried while the ensemble has
+   * no leader, up to `connectTimeoutMs`.
+   */
+  async client(opts: { node?: string; sessionTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<ZkClient> {
     const node = opts.node ?? this.nodes.find((n) => this.runtime.isUp(n)) ?? this.nodes[0]!;
-    const r = await this.runtime.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: opts.sessionTimeoutMs ?? 10_000 }, serviceRequestTimeoutMs + clientAskMarginMs).catch((e: Error) => {
-      throw new ZkUnavailableError(`${node}: ${e.message}`);
-    });
-    if (r.type === 'ZkFailed') throw new ZkUnavailableError(`${node}: ${r.reason}`);
-    if (r.type !== 'ZkConnected') throw new Error(`unexpected ${r.type}`);
-    return new ZkClient(this, node, r.sessionId, r.timeoutMs);
+    const deadline = this.runtime.now() + (opts.connectTimeoutMs ?? 15_000);
+    for (let attempt = 1; ; attempt++) {
+      let reason: string;
+      try {
+        const r = await this.runtime.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: opts.sessionTimeoutMs ?? 10_000 }, serviceRequestTimeoutMs + clientAskMarginMs);
+        if (r.type === 'ZkConnected') return new ZkClient(this, node, r.sessionId, r.timeoutMs);
+        reason = r.type === 'ZkFailed' ? r.reason : `unexpected ${r.type}`;
+      } catch (e) {
+        reason = (e as Error).message;
+      }
+      if (this.runtime.now() >= deadline) throw new ZkUnavailableError(`${node}: ${reason} (after ${attempt} attempts)`);
+      await this.runtime.sleep(Math.min(connectRetryMaxMs, 20 * attempt));
+    }
   }
 
   kill(node: string): Promise<void> {
@@ -281,7 +323,10 @@ export class Cluster {
 }
 
 /** The actors of one ensemble member. */
-export function ensembleNodes(count: number, opts: { tickMs?: number; snapshotEveryTxns?: number } = {}): NodeSpec[] {
+export function ensembleNodes(
+  count: number,
+  opts: { tickMs?: number; snapshotEveryTxns?: number; registry?: Parameters<typeof registryActorSpec>[2] } = {},
+): NodeSpec[] {
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
   const members: Record<number, string> = {};
   names.forEach((n, i) => (members[i + 1] = n));
@@ -293,6 +338,7 @@ export function ensembleNodes(count: number, opts: { tickMs?: number; snapshotEv
       { name: 'election', kind: 'election', args: ensemble },
       { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
       { name: 'zookeeper', kind: 'zookeeper', args: { myId: i + 1, members, tickMs: opts.tickMs, requestTimeoutMs: serviceRequestTimeoutMs } },
+      registryActorSpec(node, names, opts.registry ?? {}),
     ];
     return { node, actors };
   });
@@ -302,7 +348,7 @@ export const actorKindsUrl = new URL('../actors/index.js', import.meta.url).href
 
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const count = opts.nodes ?? 3;
-  const nodes = ensembleNodes(count, { tickMs: opts.tickMs, snapshotEveryTxns: opts.snapshotEveryTxns });
+  const nodes = ensembleNodes(count, { tickMs: opts.tickMs, snapshotEveryTxns: opts.snapshotEveryTxns, registry: opts.registry });
   const kind = opts.runtime ?? 'threads';
   const seed = opts.seed ?? 1;
   if (kind === 'sim') {

@@ -18,7 +18,9 @@ export type ZkRequestMsg =
   | { readonly type: 'ZkSync'; readonly sessionId: SessionId }
   | { readonly type: 'ZkTouch'; readonly sessionId: SessionId }
   /** Close the session: its ephemerals go in one txn. */
-  | { readonly type: 'ZkClose'; readonly sessionId: SessionId };
+  | { readonly type: 'ZkClose'; readonly sessionId: SessionId }
+  /** The node's role and counters (for `leader()`, four-letter words, admin). */
+  | { readonly type: 'ZkStatus' };
 
 export type ZkReply =
   | { readonly type: 'ZkConnected'; readonly sessionId: SessionId; readonly timeoutMs: number; readonly zxid: Zxid }
@@ -26,6 +28,16 @@ export type ZkReply =
   | { readonly type: 'ZkReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   | { readonly type: 'ZkSynced'; readonly zxid: Zxid }
   | { readonly type: 'ZkClosed'; readonly zxid: Zxid }
+  | {
+      readonly type: 'ZkStatusReply';
+      readonly role: 'leading' | 'following' | 'looking';
+      readonly leaderNode: string | null;
+      readonly epoch: number;
+      readonly appliedZxid: Zxid;
+      readonly pending: number;
+      readonly watches: number;
+      readonly sessionsTracked: number;
+    }
   /** The request could not be carried out (no leader, overload, timeout): the client may retry. */
   | { readonly type: 'ZkFailed'; readonly reason: string };
 
