@@ -105,6 +105,25 @@ test('Eureka on eurekaPort: an instance registered on one member shows on anothe
   console.log(`  eureka: n2 -> n3 in ${Date.now() - t0} ms`);
 });
 
+test('SIGTERM of one follower exits 0; restarted on its dataDir it catches up with what it missed', async () => {
+  const leader = await waitForLeader([...ports.values()], electionTimeoutMs);
+  const follower = ids.find((id) => id !== leader)!;
+  const { code } = await members.get(follower)!.stop();
+  assert.is(code, 0);
+  assert.match(members.get(follower)!.output, /stopping \(SIGTERM\)[\s\S]*stopped/);
+  const w = await connectZk(members.get(leader)!.gateway, `n${leader}`);
+  await w.create('/while-down', 'missed');
+  await w.close();
+  const t0 = Date.now();
+  await startMember(follower);
+  const r = await connectZk(members.get(follower)!.gateway, `n${follower}`);
+  await r.sync();
+  assert.is(dec.decode((await r.getData('/while-down')).data), 'missed');
+  assert.is(dec.decode((await r.getData('/conf')).data), 'v3');
+  console.log(`  n${follower} restarted and caught up in ${Date.now() - t0} ms`);
+  await r.close();
+});
+
 test('SIGTERM exits 0; all three restarted on the same dataDirs resume with their data', async () => {
   const t0 = Date.now();
   const exits = await Promise.all(ids.map((id) => members.get(id)!.stop()));
