@@ -70,7 +70,9 @@ export class JuteReader {
     if (len === -1) return null;
     if (len < 0) throw new JuteDecodeError(`negative buffer length ${len}`, at);
     this.need(len, 'buffer');
-    const out = this.bytes.slice(this.pos, this.pos + len);
+    // A plain Uint8Array copy (Buffer.prototype.slice would return a view sharing the frame's memory).
+    const out = new Uint8Array(len);
+    out.set(this.bytes.subarray(this.pos, this.pos + len));
     this.pos += len;
     return out;
   }
