@@ -6,8 +6,11 @@
  * - Every request gets a reply slot in arrival order; replies are written strictly in that order however the
  *   backend's promises settle (ZooKeeper clients drop the connection on "Xid out of order").
  * - Ping, unknown opcodes (UNIMPLEMENTED) and malformed bodies (MARSHALLINGERROR) are answered here, in order.
- * - Notifications from the backend are written at once (ahead of replies not yet written): the backend must call
- *   {@link ZkConnection.notify} for a txn before it resolves any reply carrying that txn's zxid or a later one.
+ * - Notifications are ordered against replies by zxid: a notification for txn Z is written after every reply
+ *   (earlier in request order) that carries a zxid < Z, and before any reply carrying Z or later. So a client sees
+ *   the reply that registered a watch before the event, and the event before the new data. The backend must call
+ *   {@link ZkConnection.notify} for Z before it resolves any reply carrying Z or a later zxid. A notification waits
+ *   while the next reply in order is still unresolved (at most `notificationsQueuedMax`, else the connection closes).
  * - Back-pressure: reading stops while unwritten replies exceed `pendingRepliesMax` or the transport holds more than
  *   `outboundBytesMax` unsent bytes, and resumes below half of each.
  * - A client's bad input (oversized/negative length, undecodable header or ConnectRequest) closes the connection;
@@ -87,11 +90,14 @@ export interface ZkConnectionOptions {
   /** Unsent transport bytes before reading stops. */
   readonly outboundBytesMax?: number;
   /** Answers a four-letter word (reply text, written in one write, then close). Absent: close at once. */
+  /** Notifications waiting for an unresolved earlier reply before the connection is closed as too slow. */
+  readonly notificationsQueuedMax?: number;
   readonly fourLetterWord?: (word: FourLetterWord | 'telnetclose', conn: ZkConnection) => string | undefined;
 }
 
 export const pendingRepliesMaxDefault = 1000;
 export const outboundBytesMaxDefault = 4 * 1024 * 1024;
+export const notificationsQueuedMaxDefault = 10_000;
 
 type State = 'handshake' | 'connecting' | 'established' | 'closing' | 'closed';
 
@@ -99,7 +105,13 @@ interface Slot {
   readonly xid: number;
   readonly opCode: number;
   frame?: Uint8Array;
+  zxid?: bigint;
   closeAfter?: boolean;
+}
+
+interface QueuedNotification {
+  readonly zxid: bigint;
+  readonly frame: Uint8Array;
 }
 
 export class ZkConnection {
@@ -107,6 +119,8 @@ export class ZkConnection {
   private readonly splitter: FrameSplitter;
   private inbox: FrameEvent[] = [];
   private readonly slots: Slot[] = [];
+  private notifications: QueuedNotification[] = [];
+  private readonly notificationsQueuedMax: number;
   private paused = false;
   private pumping = false;
   private readonly pendingRepliesMax: number;
@@ -126,6 +140,7 @@ export class ZkConnection {
     this.splitter = new FrameSplitter({ maxBufferBytes: opts.maxBufferBytes ?? juteMaxBufferBytesDefault, fourLetterWords: true });
     this.pendingRepliesMax = opts.pendingRepliesMax ?? pendingRepliesMaxDefault;
     this.outboundBytesMax = opts.outboundBytesMax ?? outboundBytesMaxDefault;
+    this.notificationsQueuedMax = opts.notificationsQueuedMax ?? notificationsQueuedMaxDefault;
   }
 
   get phase(): State {
@@ -159,14 +174,20 @@ export class ZkConnection {
     this.state = 'closed';
     this.inbox = [];
     this.slots.length = 0;
+    this.notifications = [];
     if (wasEstablished) this.backend.disconnected(this.sessionId, this);
   }
 
-  /** A watch notification for this connection's session (see the ordering rule above). */
-  notify(event: { type: number; path: string; state?: number } | WatcherEvent): void {
+  /** A watch notification fired by txn `zxid` for this connection's session (see the ordering rule above). */
+  notify(event: { type: number; path: string; state?: number } | WatcherEvent, zxid: bigint): void {
     if (this.state !== 'established') return;
     this.counters.notifications++;
-    this.write(encodeNotification(event));
+    if (this.notifications.length >= this.notificationsQueuedMax) {
+      this.close(`more than ${this.notificationsQueuedMax} notifications queued`);
+      return;
+    }
+    this.notifications.push({ zxid, frame: encodeNotification(event) });
+    this.flush();
   }
 
   /** Closes the connection (server side: session expired elsewhere, shutdown). */
@@ -276,16 +297,29 @@ export class ZkConnection {
   private fill(slot: Slot, reply: BackendReply): void {
     if (this.state === 'closed') return;
     slot.frame = encodeReply({ xid: slot.xid, zxid: reply.zxid, err: reply.err }, reply.response ?? { type: 'Empty' });
+    slot.zxid = reply.zxid;
     slot.closeAfter = reply.closeAfter === true;
     this.flush();
   }
 
   private flush(): void {
-    while (this.slots.length > 0 && this.slots[0]!.frame !== undefined && this.state !== 'closed' && this.state !== 'closing') {
-      const s = this.slots.shift()!;
-      this.write(s.frame!);
-      if (s.closeAfter) {
-        this.close(s.opCode === OpCode.closeSession ? 'closeSession' : 'closed after reply');
+    while (this.state === 'established' || this.state === 'connecting') {
+      const head = this.slots[0];
+      const note = this.notifications[0];
+      if (note !== undefined) {
+        // A notification waits for an unresolved reply ahead of it, and goes after a resolved one with an older zxid.
+        if (head !== undefined && head.frame === undefined) break;
+        if (head === undefined || head.zxid! >= note.zxid) {
+          this.notifications.shift();
+          this.write(note.frame);
+          continue;
+        }
+      }
+      if (head === undefined || head.frame === undefined) break;
+      this.slots.shift();
+      this.write(head.frame);
+      if (head.closeAfter) {
+        this.close(head.opCode === OpCode.closeSession ? 'closeSession' : 'closed after reply');
         return;
       }
     }
