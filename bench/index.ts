@@ -4,6 +4,9 @@ export async function runBench(name: string, _opts: Record<string, unknown>): Pr
     case 'runtime':
       await (await import('./runtime.js')).runRuntimeBench();
       return;
+    case 'scale':
+      await (await import('./scale.js')).runScale(_opts);
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

@@ -22,6 +22,28 @@ export interface EventMap {
   FaultInjected: { readonly fault: Fault };
   NodeCrashed: { readonly reason: string };
   NodeStarted: { readonly incarnation: number };
+  // Consensus (src/core/fle, src/core/zab; actors/election.ts, actors/broadcast.ts). Zxids are numbers (zxid.ts).
+  ElectionStarted: { readonly electionEpoch: number; readonly zxid: number; readonly reason: string };
+  /** FLE decided (ZAB discovery and sync follow). */
+  ElectionDecided: { readonly role: 'LEADING' | 'FOLLOWING' | 'OBSERVING'; readonly leader: number; readonly electionEpoch: number };
+  /** A leader established its epoch (a quorum synced): `electionMs` from entering election to here. */
+  LeaderElected: { readonly leader: number; readonly epoch: number; readonly zxid: number; readonly electionMs: number };
+  FollowingLeader: { readonly leader: number; readonly epoch: number; readonly electionMs: number };
+  LeaderSteppedDown: { readonly epoch: number; readonly reason: string };
+  /** A follower gave up its leader (or a handshake) and re-entered election. */
+  LeaderLost: { readonly leader: number; readonly reason: string };
+  SyncStarted: { readonly peer: number; readonly mode: 'DIFF' | 'TRUNC' | 'SNAP'; readonly fromZxid: number; readonly toZxid: number };
+  Proposed: { readonly zxid: number };
+  Committed: { readonly zxid: number };
+  /** A one-shot watch fired (ZooKeeper WatchedEvent) for a session connected to `node`. */
+  WatchTriggered: {
+    readonly sessionId: number;
+    readonly path: string;
+    readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged';
+    readonly zxid: number;
+  };
+  /** The leader closed a session that was not heard from within its timeout. */
+  SessionExpired: { readonly sessionId: number };
   /** Eureka registry (issue 5). `replication` = the change arrived from a peer. */
   InstanceRegistered: { readonly app: string; readonly id: string; readonly status: string; readonly replication: boolean };
   InstanceRenewed: { readonly app: string; readonly id: string; readonly replication: boolean };

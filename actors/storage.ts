@@ -1,0 +1,210 @@
+/**
+ * The storage actor (`<node>/storage`): the IO shell around `Storage` (WAL + snapshots + the replicated state
+ * machine). Messages: src/protocol/storage.ts.
+ *
+ * Group commit: every AppendLog is appended at once (no fsync) and a `Flush` to self is scheduled with delay 0
+ * (one pending at a time), so all AppendLogs that arrive before it share ONE fsync; then one cumulative
+ * `Logged{gen, zxid}` goes to the last AppendLog sender (and answers any AppendLog asks).
+ *
+ * Snapshots: after `snapshotEveryTxns` applied txns a `SnapshotTick` to self starts an incremental snapshot,
+ * consistent at that apply point (copy-on-write per node), written `snapshotStepNodes` nodes per `SnapshotStep` turn
+ * so commits keep applying in between.
+ * Recovery runs in init; a corrupt log (CorruptLogError) is a crash: the supervisor decides (an operator must
+ * look at it; nothing is skipped silently).
+ */
+import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import type { Address } from '../src/protocol/envelope.js';
+import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protocol/storage.js';
+import type { Applied, Txn } from '../src/protocol/txn.js';
+import { read } from '../src/core/tree/read.js';
+import { captureStepNodesMax } from '../src/core/tree/codec.js';
+import { Storage, type StorageOptions } from '../src/storage/storage.js';
+
+export interface StorageArgs extends StorageOptions {
+  /** Take a snapshot after this many applied txns (default 100,000). */
+  readonly snapshotEveryTxns?: number;
+  /** Nodes written per SnapshotStep turn (default captureStepNodesMax: ~10–20 ms). */
+  readonly snapshotStepNodes?: number;
+  /** Where `Applied` batches go (may also be set later with Subscribe). */
+  readonly subscriber?: Address;
+}
+
+/** Flush is scheduled under this timer key; its delay is 0 ms (after the messages already queued). */
+const flushKey = 'flush';
+const flushDelayMs = 0;
+/** AppendLog asks waiting for the next fsync; beyond this the oldest are answered at once after a sync. */
+export const flushWaitersMax = 10_000;
+
+interface Flush {
+  readonly type: 'Flush';
+}
+type Msg = StorageMsg | Flush;
+
+interface State {
+  readonly storage: Storage;
+  gen: number;
+  logTo: Address | null;
+  waiters: ReplyToken[];
+  flushScheduled: boolean;
+  subscriber: Address | null;
+  sinceSnapshot: number;
+  readonly snapshotEveryTxns: number;
+  readonly snapshotStepNodes: number;
+}
+
+function answer(ctx: Ctx<Msg>, msg: StorageReply): void {
+  if (ctx.replyToken() !== null) ctx.reply(msg);
+  else if (ctx.sender !== null) ctx.send(ctx.sender, msg);
+}
+
+export function bootInfo(s: Storage, logTailMax?: number): BootInfo {
+  const tail = s.tail(logTailMax);
+  return {
+    epochs: s.readEpochs(),
+    lastZxid: s.lastZxid,
+    committedZxid: s.appliedZxid,
+    logTail: tail.txns.map((txn) => ({ zxid: txn.zxid, txn })),
+    logTailBase: tail.txns.length === 0 ? s.lastZxid : tail.base,
+  };
+}
+
+function flush(st: State, ctx: Ctx<Msg>): void {
+  st.flushScheduled = false;
+  const zxid = st.storage.sync();
+  const msg: StorageReply = { type: 'Logged', gen: st.gen, zxid };
+  for (const w of st.waiters) ctx.respond(w, msg);
+  st.waiters = [];
+  if (st.logTo !== null) ctx.send(st.logTo, msg);
+}
+
+export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
+  init(ctx, args) {
+    const disk = ctx.io.disk;
+    if (disk === undefined) throw new Error('storage actor needs ctx.io.disk');
+    const storage = new Storage(disk, args ?? {});
+    storage.recover();
+    return {
+      storage,
+      gen: 0,
+      logTo: null,
+      waiters: [],
+      flushScheduled: false,
+      subscriber: args?.subscriber ?? null,
+      sinceSnapshot: 0,
+      snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
+      snapshotStepNodes: args?.snapshotStepNodes ?? captureStepNodesMax,
+    };
+  },
+  receive(st, m, ctx) {
+    const s = st.storage;
+    switch (m.type) {
+      case 'PersistEpochs':
+        s.persistEpochs({ acceptedEpoch: m.acceptedEpoch, acceptedLeader: m.acceptedLeader, currentEpoch: m.currentEpoch });
+        answer(ctx, { type: 'EpochsPersisted', token: m.token });
+        return st;
+      case 'AppendLog': {
+        if (m.gen < st.gen) return st; // stale: a TRUNC/SNAP happened since
+        st.gen = m.gen;
+        const fresh: Txn[] = [];
+        let last = s.lastZxid;
+        for (const e of m.entries) {
+          if (e.zxid <= last) continue; // retransmission of what we have
+          // ZAB assigns the zxid: the logged txn takes the entry's.
+          fresh.push(e.txn.zxid === e.zxid ? e.txn : { ...e.txn, zxid: e.zxid });
+          last = e.zxid;
+        }
+        if (fresh.length > 0) s.append(fresh);
+        const tok = ctx.replyToken();
+        if (tok !== null) st.waiters.push(tok);
+        else if (ctx.sender !== null) st.logTo = ctx.sender;
+        if (st.waiters.length >= flushWaitersMax) flush(st, ctx);
+        else if (!st.flushScheduled) {
+          st.flushScheduled = true;
+          ctx.schedule(flushKey, flushDelayMs, { type: 'Flush' });
+        }
+        // Commits that arrived before their entries apply now.
+        deliver(st, ctx, s.applyCommitted());
+        return st;
+      }
+      case 'Flush':
+        flush(st, ctx);
+        return st;
+      case 'TruncateLog':
+        st.gen = Math.max(st.gen, m.gen);
+        s.sync();
+        s.truncate(m.toZxid);
+        return st;
+      case 'InstallSnapshot': {
+        st.gen = Math.max(st.gen, m.gen);
+        const zxid = s.loadSnapshot(m.snapshot.data);
+        st.sinceSnapshot = 0;
+        answer(ctx, { type: 'Logged', gen: st.gen, zxid });
+        return st;
+      }
+      case 'CommitTo':
+        deliver(st, ctx, s.commitTo(m.zxid));
+        return st;
+      case 'SnapshotTick':
+        if (s.snapshotBegin()) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
+        return st;
+      case 'SnapshotStep':
+        if (s.snapshotStep(st.snapshotStepNodes) === null && s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
+        return st;
+      case 'TakeSnapshot': {
+        const snap = s.snapshotBytes();
+        answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes } });
+        return st;
+      }
+      case 'Prepare': {
+        const txns = m.items.map((it) =>
+          s.prepare(it.request, { zxid: it.zxid, timeMs: it.timeMs, sessionId: it.sessionId, cxid: it.cxid, auth: it.auth }),
+        );
+        answer(ctx, { type: 'Prepared', txns });
+        return st;
+      }
+      case 'ResetPrepare':
+        s.preparer.reset();
+        return st;
+      case 'ReadLog': {
+        const txns = s.readLog(m.fromZxid);
+        const entries: LogEntry[] | null = txns === null ? null : txns.map((txn) => ({ zxid: txn.zxid, txn }));
+        answer(ctx, { type: 'LogRead', fromZxid: m.fromZxid, entries });
+        return st;
+      }
+      case 'GetBoot':
+        answer(ctx, { type: 'Boot', boot: bootInfo(s) });
+        return st;
+      case 'StorageRecover':
+        answer(ctx, { type: 'StorageRecovered', boot: bootInfo(s, m.logTailMax) });
+        return st;
+      case 'Read':
+        answer(ctx, { type: 'ReadDone', zxid: s.appliedZxid, result: read(s.tree, m.request, m.auth) });
+        return st;
+      case 'Subscribe':
+        st.subscriber = m.to;
+        return st;
+      case 'ListSessions':
+        answer(ctx, { type: 'SessionTable', sessions: [...s.tree.sessions] });
+        return st;
+      default:
+        return assertNever(m);
+    }
+  },
+  stopped(st) {
+    st.storage.sync();
+    st.storage.persistCommit();
+  },
+});
+
+/** Hand applied txns to the subscriber (front end: answers clients, fires watches); count toward a snapshot. */
+function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
+  if (applied.length === 0) return;
+  if (st.subscriber !== null) ctx.send(st.subscriber, { type: 'Applied', applied } satisfies StorageReply);
+  st.sinceSnapshot += applied.length;
+  if (st.sinceSnapshot >= st.snapshotEveryTxns) {
+    st.sinceSnapshot = 0;
+    ctx.schedule('snapshot', 0, { type: 'SnapshotTick' });
+  }
+}
+
+export const storageKinds = { storage: storageActor };

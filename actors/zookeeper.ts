@@ -1,0 +1,370 @@
+/**
+ * The `<node>/zookeeper` actor: the node's ZooKeeper service (messages: src/protocol/zookeeper.ts).
+ *
+ * - Writes: `ZkWrite` → `ClientWrite{txn: Request}` to `<node>/broadcast` (forwarded to the leader, proposed,
+ *   logged, committed); answered when `<node>/storage` publishes the applied txn (matched by session id and
+ *   cxid). Every replica validates the request at apply time, so the answer is the committed result.
+ * - Reads: served by the local storage (sequential consistency); `ZkSync` first waits until this node has applied
+ *   everything the leader had committed when the sync passed through it.
+ * - Watches: one-shot data/exists/children watches per session, fired from the applied changes as
+ *   `WatchTriggered` events (the ZooKeeper trigger matrix).
+ * - Sessions: requests touch their session; learners report touches to the leader every tick; the leader tracks
+ *   every session (ZooKeeper's bucketed expiry, src/core/sessions) and closes expired ones.
+ */
+import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { address } from '../src/protocol/envelope.js';
+import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
+import type { StorageReply } from '../src/protocol/storage.js';
+import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
+import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg } from '../src/protocol/zookeeper.js';
+import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
+
+export interface ZookeeperArgs {
+  readonly myId: number;
+  /** Server id → node name. */
+  readonly members: Readonly<Record<number, string>>;
+  readonly tickMs?: number;
+  /** A request not answered within this is failed (the client may retry). */
+  readonly requestTimeoutMs?: number;
+  readonly pendingMax?: number;
+  readonly watchesMax?: number;
+}
+
+/** Requests waiting for their txn to apply (or their read/sync), at most. */
+export const pendingRequestsMaxDefault = 100_000;
+/** Watches registered on one node, at most. */
+export const watchesMaxDefault = 1_000_000;
+const tickMsDefault = 50;
+const requestTimeoutMsDefault = 10_000;
+/** Session ids per touch report to the leader. */
+export const touchReportMax = 10_000;
+
+type Msg =
+  | ZkRequestMsg
+  | RoleChanged
+  | SessionTouches
+  | BroadcastClientReply
+  | Extract<StorageReply, { type: 'Applied' | 'ReadDone' }>
+  | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
+  | { readonly type: 'ZkTick' };
+
+interface Pending {
+  readonly token: ReplyToken | null;
+  readonly kind: 'write' | 'connect' | 'close';
+  readonly deadlineMs: number;
+}
+
+interface State {
+  readonly args: ZookeeperArgs;
+  readonly tickMs: number;
+  readonly requestTimeoutMs: number;
+  readonly pendingMax: number;
+  readonly watchesMax: number;
+  readonly ids: SessionIds;
+  /** `${sessionId}:${cxid}` → waiting write. */
+  readonly writes: Map<string, Pending>;
+  /** Broadcast request id → session:cxid, to fail a write the broadcast refuses. */
+  readonly byReq: Map<number, string>;
+  /** Syncs: request id → reply token; then waiting for the apply point. */
+  readonly syncs: Map<number, ReplyToken | null>;
+  syncWaiters: { zxid: Zxid; token: ReplyToken | null }[];
+  readonly cxids: Map<SessionId, number>;
+  /** path → session → kinds. */
+  readonly watches: Map<string, Map<SessionId, Set<WatchKind>>>;
+  watchCount: number;
+  appliedZxid: Zxid;
+  nextReq: number;
+  role: RoleChanged['role'];
+  epoch: number;
+  readonly tracker: SessionTracker;
+  touched: Set<SessionId>;
+  leaderNode: string | null;
+}
+
+const key = (sessionId: SessionId, cxid: number) => `${sessionId}:${cxid}`;
+
+function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply): void {
+  if (token !== null) ctx.respond(token, msg);
+}
+
+function submit(
+  s: State,
+  ctx: Ctx<Msg>,
+  token: ReplyToken | null,
+  sessionId: SessionId,
+  request: WriteRequest,
+  kind: Pending['kind'],
+  auth?: { readonly ids: readonly { scheme: string; id: string }[]; readonly superUser?: boolean },
+): void {
+  if (s.writes.size >= s.pendingMax) {
+    answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' });
+    return;
+  }
+  const cxid = (s.cxids.get(sessionId) ?? 0) + 1;
+  s.cxids.set(sessionId, cxid);
+  const k = key(sessionId, cxid);
+  s.writes.set(k, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs });
+  const reqId = ++s.nextReq;
+  s.byReq.set(reqId, k);
+  const txn: Txn = { sessionId, cxid, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}) } };
+  ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn });
+}
+
+function addWatch(s: State, path: string, sessionId: SessionId, kind: WatchKind): void {
+  if (s.watchCount >= s.watchesMax) return;
+  let bySession = s.watches.get(path);
+  if (bySession === undefined) s.watches.set(path, (bySession = new Map()));
+  let kinds = bySession.get(sessionId);
+  if (kinds === undefined) bySession.set(sessionId, (kinds = new Set()));
+  if (!kinds.has(kind)) {
+    kinds.add(kind);
+    s.watchCount++;
+  }
+}
+
+/** Fire and remove the one-shot watches a change triggers (ZooKeeper's trigger matrix). */
+function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged'): void {
+  const bySession = s.watches.get(path);
+  if (bySession === undefined) return;
+  const triggers: readonly WatchKind[] =
+    event === 'NodeChildrenChanged' ? ['children'] : event === 'NodeDeleted' ? ['data', 'exists', 'children'] : ['data', 'exists'];
+  for (const [sessionId, kinds] of bySession) {
+    let hit = false;
+    for (const k of triggers) {
+      if (kinds.delete(k)) {
+        s.watchCount--;
+        hit = true;
+      }
+    }
+    if (hit) ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
+    if (kinds.size === 0) bySession.delete(sessionId);
+  }
+  if (bySession.size === 0) s.watches.delete(path);
+}
+
+function dropSessionWatches(s: State, sessionId: SessionId): void {
+  for (const [path, bySession] of s.watches) {
+    const kinds = bySession.get(sessionId);
+    if (kinds !== undefined) {
+      s.watchCount -= kinds.size;
+      bySession.delete(sessionId);
+      if (bySession.size === 0) s.watches.delete(path);
+    }
+  }
+}
+
+function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
+  for (const a of applied) {
+    s.appliedZxid = a.zxid;
+    for (const c of a.changes) fire(s, ctx, a.zxid, c.path, c.kind);
+    const r = a.result;
+    if (r.type === 'CreateSession') s.tracker.add(r.sessionId, r.timeoutMs, ctx.now());
+    else if (r.type === 'CloseSession') {
+      s.tracker.remove(a.sessionId);
+      dropSessionWatches(s, a.sessionId);
+    }
+    const k = key(a.sessionId, a.cxid);
+    const p = s.writes.get(k);
+    if (p === undefined) continue;
+    s.writes.delete(k);
+    if (p.kind === 'connect' && r.type === 'CreateSession') answer(ctx, p.token, { type: 'ZkConnected', sessionId: r.sessionId, timeoutMs: r.timeoutMs, zxid: a.zxid });
+    else if (p.kind === 'close') answer(ctx, p.token, { type: 'ZkClosed', zxid: a.zxid });
+    else answer(ctx, p.token, { type: 'ZkWriteDone', zxid: a.zxid, result: r });
+  }
+  if (s.syncWaiters.length > 0) {
+    const still: State['syncWaiters'] = [];
+    for (const w of s.syncWaiters) {
+      if (w.zxid <= s.appliedZxid) answer(ctx, w.token, { type: 'ZkSynced', zxid: s.appliedZxid });
+      else still.push(w);
+    }
+    s.syncWaiters = still;
+  }
+}
+
+/**
+ * The leader changed: requests in flight may or may not commit, and the old leader will not answer them. Fail them
+ * now (ZooKeeper drops the connection: CONNECTIONLOSS, outcome unknown) instead of letting clients wait.
+ */
+function failAll(s: State, ctx: Ctx<Msg>, reason: string): void {
+  for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason });
+  s.writes.clear();
+  s.byReq.clear();
+  for (const t of s.syncs.values()) answer(ctx, t, { type: 'ZkFailed', reason });
+  s.syncs.clear();
+  for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason });
+  s.syncWaiters = [];
+}
+
+function touch(s: State, sessionId: SessionId, nowMs: number): void {
+  if (s.role === 'leading') s.tracker.touch(sessionId, nowMs);
+  else if (s.touched.size < touchReportMax) s.touched.add(sessionId);
+}
+
+function tick(s: State, ctx: Ctx<Msg>): void {
+  const now = ctx.now();
+  // Fail what waited too long (a lost leader, a write that was never proposed).
+  for (const [k, p] of s.writes) {
+    if (p.deadlineMs <= now) {
+      s.writes.delete(k);
+      answer(ctx, p.token, { type: 'ZkFailed', reason: 'request timed out' });
+    }
+  }
+  if (s.role === 'leading') {
+    for (const id of s.tracker.expired(now)) {
+      ctx.emit({ type: 'SessionExpired', sessionId: id });
+      submit(s, ctx, null, id, { type: 'CloseSession' }, 'close');
+    }
+  } else if (s.leaderNode !== null && s.touched.size > 0) {
+    ctx.send(address(s.leaderNode, 'zookeeper'), { type: 'SessionTouches', ids: [...s.touched] });
+    s.touched = new Set();
+  }
+}
+
+export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
+  init(ctx, args) {
+    const tickMs = args.tickMs ?? tickMsDefault;
+    ctx.send(address(ctx.node, 'storage'), { type: 'Subscribe', to: ctx.self });
+    ctx.schedule('tick', tickMs, { type: 'ZkTick' });
+    return {
+      args,
+      tickMs,
+      requestTimeoutMs: args.requestTimeoutMs ?? requestTimeoutMsDefault,
+      pendingMax: args.pendingMax ?? pendingRequestsMaxDefault,
+      watchesMax: args.watchesMax ?? watchesMaxDefault,
+      ids: new SessionIds(args.myId, ctx.now()),
+      writes: new Map(),
+      byReq: new Map(),
+      syncs: new Map(),
+      syncWaiters: [],
+      cxids: new Map(),
+      watches: new Map(),
+      watchCount: 0,
+      appliedZxid: 0,
+      nextReq: 0,
+      role: 'looking',
+      epoch: -1,
+      tracker: new SessionTracker(tickMs, ctx.now()),
+      touched: new Set(),
+      leaderNode: null,
+    };
+  },
+  receive(s, m, ctx) {
+    switch (m.type) {
+      case 'ZkConnect': {
+        const sessionId = s.ids.take();
+        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs: m.timeoutMs }, 'connect');
+        return s;
+      }
+      case 'ZkWrite':
+        touch(s, m.sessionId, ctx.now());
+        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth);
+        return s;
+      case 'ZkClose':
+        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close');
+        return s;
+      case 'ZkTouch':
+        touch(s, m.sessionId, ctx.now());
+        return s;
+      case 'ZkRead': {
+        touch(s, m.sessionId, ctx.now());
+        const token = ctx.replyToken();
+        const watch = m.watch;
+        const path = 'path' in m.request ? m.request.path : null;
+        const sessionId = m.sessionId;
+        ctx
+          .ask<Extract<StorageReply, { type: 'ReadDone' }>>(address(ctx.node, 'storage'), { type: 'Read', request: m.request, auth: m.auth }, s.requestTimeoutMs)
+          .then(
+            (r) => ctx.send(ctx.self, { type: 'ReadDone', zxid: r.zxid, result: r.result, token, watch, path, sessionId } as never),
+            () => token && ctx.respond(token, { type: 'ZkFailed', reason: 'storage did not answer' } satisfies ZkReply),
+          );
+        return s;
+      }
+      case 'ReadDone': {
+        const x = m as unknown as { zxid: Zxid; result: ReadResult; token: ReplyToken | null; watch?: WatchKind; path: string | null; sessionId: SessionId };
+        // A watch is set when the read succeeded, or for exists when the node does not exist (spec).
+        if (x.watch !== undefined && x.path !== null) {
+          const ok = x.result.type !== 'Error' || (x.watch === 'exists' && x.result.err === -101);
+          if (ok) addWatch(s, x.path, x.sessionId, x.watch);
+        }
+        answer(ctx, x.token, { type: 'ZkReadDone', zxid: x.zxid, result: x.result });
+        return s;
+      }
+      case 'ZkSync': {
+        const reqId = ++s.nextReq;
+        s.syncs.set(reqId, ctx.replyToken());
+        ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
+        return s;
+      }
+      case 'ClientSyncDone': {
+        const token = s.syncs.get(m.reqId) ?? null;
+        s.syncs.delete(m.reqId);
+        if (m.zxid <= s.appliedZxid) answer(ctx, token, { type: 'ZkSynced', zxid: s.appliedZxid });
+        else s.syncWaiters.push({ zxid: m.zxid, token });
+        return s;
+      }
+      case 'ClientSyncFailed': {
+        const token = s.syncs.get(m.reqId) ?? null;
+        s.syncs.delete(m.reqId);
+        answer(ctx, token, { type: 'ZkFailed', reason: m.reason });
+        return s;
+      }
+      case 'ClientWriteFailed': {
+        const k = s.byReq.get(m.reqId);
+        s.byReq.delete(m.reqId);
+        const p = k === undefined ? undefined : s.writes.get(k);
+        if (k !== undefined && p !== undefined) {
+          s.writes.delete(k);
+          answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason });
+        }
+        return s;
+      }
+      case 'Applied':
+        onApplied(s, ctx, m.applied);
+        // Request ids of applied writes are no longer needed.
+        if (s.byReq.size > s.pendingMax) s.byReq.clear();
+        return s;
+      case 'RoleChanged': {
+        const was = s.role;
+        if (m.role === 'looking' || m.epoch !== s.epoch) failAll(s, ctx, m.role === 'looking' ? 'leader lost' : 'leader changed');
+        s.role = m.role;
+        s.epoch = m.epoch;
+        s.leaderNode = m.leaderNode;
+        if (m.role === 'leading' && was !== 'leading') {
+          // A new leader gives every known session a full timeout.
+          ctx
+            .ask<{ type: 'SessionTable'; sessions: [SessionId, number][] }>(address(ctx.node, 'storage'), { type: 'ListSessions' }, s.requestTimeoutMs)
+            .then(
+              (r) => ctx.send(ctx.self, { type: 'SessionTable', sessions: r.sessions }),
+              () => undefined,
+            );
+        }
+        return s;
+      }
+      case 'SessionTable':
+        if (s.role === 'leading') s.tracker.reload(new Map(m.sessions), ctx.now());
+        return s;
+      case 'SessionTouches':
+        if (s.role === 'leading') for (const id of m.ids) s.tracker.touch(id, ctx.now());
+        return s;
+      case 'ZkStatus':
+        ctx.reply({
+          type: 'ZkStatusReply',
+          role: s.role,
+          leaderNode: s.leaderNode,
+          epoch: s.epoch,
+          appliedZxid: s.appliedZxid,
+          pending: s.writes.size,
+          watches: s.watchCount,
+          sessionsTracked: s.tracker.size,
+        } satisfies ZkReply);
+        return s;
+      case 'ZkTick':
+        ctx.schedule('tick', s.tickMs, { type: 'ZkTick' });
+        tick(s, ctx);
+        return s;
+      default:
+        return assertNever(m);
+    }
+  },
+});
+

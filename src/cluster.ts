@@ -1,0 +1,362 @@
+/**
+ * createCluster(): the embedding API. Starts a ZooKeeper-style ensemble (election, broadcast, storage and the
+ * ZooKeeper service actor on every node) on the chosen driver and hands back a client API, the event stream, the
+ * fault API and `leader()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Observable, filter, take } from 'rxjs';
+import { ofType } from './kernel/events.js';
+import { registryActorSpec } from '../actors/registry.js';
+import type { ActorSpec } from './kernel/actor.js';
+import type { NodeSpec, Runtime } from './runtime/driver.js';
+import { createSimRuntime } from './runtime/sim/index.js';
+import type { SimNetOptions, SimRuntime } from './runtime/sim/index.js';
+import { createThreadsRuntime } from './runtime/threads/index.js';
+import { createTcpRuntime } from './runtime/tcp/index.js';
+import type { ClusterEvent } from './protocol/events.js';
+import type { Acl, OpResult, ReadRequest, ReadResult, SessionId, Stat, WriteOpRequest, WriteRequest, WriteResult } from './protocol/txn.js';
+import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
+import type { WatchKind, ZkReply } from './protocol/zookeeper.js';
+
+export interface ClusterOptions {
+  /** Ensemble size (default 3). */
+  readonly nodes?: number;
+  readonly runtime?: 'threads' | 'sim' | 'tcp';
+  /** Where nodes keep their files (`<dataDir>/<node>`); a temporary directory (removed on close) if absent. */
+  readonly dataDir?: string;
+  readonly seed?: number;
+  /** ZAB and session tick (default 50 ms). */
+  readonly tickMs?: number;
+  /** Simulator network (runtime 'sim'). */
+  readonly net?: Partial<SimNetOptions>;
+  /** Take a snapshot after this many applied txns (default 100,000). */
+  readonly snapshotEveryTxns?: number;
+  /** The Eureka registry actors' configuration and replication options. */
+  readonly registry?: Parameters<typeof registryActorSpec>[2];
+}
+
+/** A ZooKeeper error code from the replicated state machine (e.g. NONODE, NODEEXISTS, BADVERSION). */
+export class ZkError extends Error {
+  constructor(
+    readonly code: number,
+    what: string,
+  ) {
+    super(`${what}: ${errName(code)} (${code})`);
+    this.name = 'ZkError';
+  }
+}
+
+/** The cluster could not carry the request out (no leader yet, node down, timeout): safe to retry. */
+export class ZkUnavailableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ZkUnavailableError';
+  }
+}
+
+function errName(code: number): string {
+  for (const [k, v] of Object.entries(Err)) if (v === code) return k;
+  return 'UNKNOWN';
+}
+
+/** Extra time a client allows beyond the service's own request timeout. */
+const clientAskMarginMs = 2_000;
+const serviceRequestTimeoutMs = 10_000;
+/** Longest pause between connect attempts while the ensemble elects. */
+const connectRetryMaxMs = 200;
+
+export interface CreateOptions {
+  /** CreateMode flag: 0 persistent, 1 ephemeral, 2 persistent sequential, 3 ephemeral sequential, 4 container, 5/6 TTL. */
+  readonly mode?: number;
+  readonly acl?: readonly Acl[];
+  readonly ttlMs?: number;
+}
+
+export interface WatchEvent {
+  readonly path: string;
+  readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged';
+  readonly zxid: number;
+}
+
+const enc = new TextEncoder();
+const bytes = (d: Uint8Array | string | undefined): Uint8Array => (d === undefined ? new Uint8Array(0) : typeof d === 'string' ? enc.encode(d) : d);
+
+/** A session on one node, with ZooKeeper's operations. */
+export class ZkClient {
+  constructor(
+    private readonly cluster: Cluster,
+    readonly node: string,
+    readonly sessionId: SessionId,
+    readonly timeoutMs: number,
+  ) {}
+
+  private get addr(): string {
+    return `${this.node}/zookeeper`;
+  }
+
+  private async call(msg: { type: string; [k: string]: unknown }): Promise<ZkReply> {
+    let r: ZkReply;
+    try {
+      r = await this.cluster.runtime.ask<ZkReply>(this.addr, msg, serviceRequestTimeoutMs + clientAskMarginMs);
+    } catch (e) {
+      throw new ZkUnavailableError(`${this.node}: ${(e as Error).message}`);
+    }
+    if (r.type === 'ZkFailed') throw new ZkUnavailableError(`${this.node}: ${r.reason}`);
+    return r;
+  }
+
+  async write(request: WriteRequest): Promise<{ zxid: number; result: WriteResult }> {
+    const r = await this.call({ type: 'ZkWrite', sessionId: this.sessionId, request });
+    if (r.type !== 'ZkWriteDone') throw new Error(`unexpected ${r.type}`);
+    return { zxid: r.zxid, result: r.result };
+  }
+
+  async read(request: ReadRequest, watch?: WatchKind): Promise<{ zxid: number; result: ReadResult }> {
+    const r = await this.call({ type: 'ZkRead', sessionId: this.sessionId, request, ...(watch ? { watch } : {}) });
+    if (r.type !== 'ZkReadDone') throw new Error(`unexpected ${r.type}`);
+    return { zxid: r.zxid, result: r.result };
+  }
+
+  private static check<T extends { type: string }>(r: T | { type: 'Error'; err: number }, what: string): T {
+    if (r.type === 'Error') throw new ZkError((r as { err: number }).err, what);
+    return r as T;
+  }
+
+  /** Create a znode; resolves with its path (sequential nodes get their suffix). */
+  async create(path: string, data?: Uint8Array | string, opts: CreateOptions = {}): Promise<string> {
+    const req: WriteOpRequest = { type: 'Create', path, data: bytes(data), acl: opts.acl ?? OPEN_ACL_UNSAFE, mode: opts.mode ?? 0, ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) };
+    const { result } = await this.write(req);
+    return ZkClient.check(result as OpResult, `create ${path}`).type === 'Create' ? (result as { path: string }).path : path;
+  }
+
+  async setData(path: string, data: Uint8Array | string, version = -1): Promise<Stat> {
+    const { result } = await this.write({ type: 'SetData', path, data: bytes(data), version });
+    return (ZkClient.check(result as OpResult, `setData ${path}`) as { stat: Stat }).stat;
+  }
+
+  async delete(path: string, version = -1): Promise<void> {
+    const { result } = await this.write({ type: 'Delete', path, version });
+    ZkClient.check(result as OpResult, `delete ${path}`);
+  }
+
+  async getData(path: string, watch = false): Promise<{ data: Uint8Array; stat: Stat }> {
+    const { result } = await this.read({ type: 'GetData', path }, watch ? 'data' : undefined);
+    return ZkClient.check(result, `getData ${path}`) as { data: Uint8Array; stat: Stat };
+  }
+
+  async exists(path: string, watch = false): Promise<Stat | null> {
+    const { result } = await this.read({ type: 'Exists', path }, watch ? 'exists' : undefined);
+    if (result.type === 'Error' && result.err === Err.NONODE) return null;
+    return (ZkClient.check(result, `exists ${path}`) as { stat: Stat }).stat;
+  }
+
+  async getChildren(path: string, watch = false): Promise<string[]> {
+    const { result } = await this.read({ type: 'GetChildren', path }, watch ? 'children' : undefined);
+    return [...(ZkClient.check(result, `getChildren ${path}`) as { children: readonly string[] }).children];
+  }
+
+  /** All-or-nothing: resolves with every op's result (a failed multi's results say which op failed). */
+  async multi(ops: readonly WriteOpRequest[]): Promise<readonly OpResult[]> {
+    const { result } = await this.write({ type: 'Multi', ops });
+    if (result.type !== 'Multi') throw new Error(`unexpected ${result.type}`);
+    return result.results;
+  }
+
+  /** After sync, reads on this client's node see every write committed before it. */
+  async sync(): Promise<number> {
+    const r = await this.call({ type: 'ZkSync', sessionId: this.sessionId });
+    if (r.type !== 'ZkSynced') throw new Error(`unexpected ${r.type}`);
+    return r.zxid;
+  }
+
+  /**
+   * A one-shot watch as an Observable: sets the watch with a read (`data`: getData, `exists`: exists,
+   * `children`: getChildren) and emits the first event for this session and path, then completes.
+   */
+  watch(path: string, kind: WatchKind): Observable<WatchEvent> {
+    return new Observable<WatchEvent>((sub) => {
+      const s = this.cluster.events$
+        .pipe(
+          ofType('WatchTriggered'),
+          filter((e) => e.sessionId === this.sessionId && e.path === path),
+          take(1),
+        )
+        .subscribe({ next: (e) => sub.next({ path: e.path, event: e.event, zxid: e.zxid }), complete: () => sub.complete() });
+      const req: ReadRequest = kind === 'data' ? { type: 'GetData', path } : kind === 'exists' ? { type: 'Exists', path } : { type: 'GetChildren', path };
+      this.read(req, kind).then(
+        (r) => {
+          if (r.result.type === 'Error' && !(kind === 'exists' && r.result.err === Err.NONODE)) sub.error(new ZkError(r.result.err, `watch ${path}`));
+        },
+        (e) => sub.error(e),
+      );
+      return () => s.unsubscribe();
+    });
+  }
+
+  /** Keep the session alive (clients touch it with every request; an idle client should call this). */
+  touch(): void {
+    this.cluster.runtime.send(this.addr, { type: 'ZkTouch', sessionId: this.sessionId });
+  }
+
+  async close(): Promise<void> {
+    await this.call({ type: 'ZkClose', sessionId: this.sessionId });
+  }
+}
+
+/** A running ensemble. */
+export class Cluster {
+  readonly nodes: readonly string[];
+  readonly events$: Observable<ClusterEvent>;
+  private leaderNode: string | null = null;
+  private leaderEpoch = -1;
+
+  constructor(
+    readonly runtime: Runtime,
+    private readonly tempDir: string | null,
+  ) {
+    this.nodes = runtime.nodes;
+    this.events$ = runtime.events$;
+    runtime.events$.subscribe((e) => {
+      if (e.type === 'LeaderElected' && e.epoch >= this.leaderEpoch) {
+        this.leaderNode = e.node;
+        this.leaderEpoch = e.epoch;
+      } else if ((e.type === 'LeaderSteppedDown' || e.type === 'NodeCrashed') && e.node === this.leaderNode) {
+        this.leaderNode = null;
+      } else if (e.type === 'FaultInjected' && e.fault.kind === 'kill' && e.fault.node === this.leaderNode) {
+        this.leaderNode = null;
+      }
+    });
+  }
+
+  /** The node currently leading (as last announced), or null during an election. */
+  leader(): string | null {
+    return this.leaderNode;
+  }
+
+  /** Every up node's ZooKeeper service status (nodes that do not answer are left out). */
+  async status(timeoutMs = 1_000): Promise<Record<string, Extract<ZkReply, { type: 'ZkStatusReply' }>>> {
+    const out: Record<string, Extract<ZkReply, { type: 'ZkStatusReply' }>> = {};
+    await Promise.all(
+      this.nodes
+        .filter((n) => this.runtime.isUp(n))
+        .map(async (n) => {
+          const r = await this.runtime.ask<ZkReply>(`${n}/zookeeper`, { type: 'ZkStatus' }, timeoutMs).catch(() => null);
+          if (r?.type === 'ZkStatusReply') out[n] = r;
+        }),
+    );
+    return out;
+  }
+
+  /**
+   * Resolves with the leader once it leads and a quorum of nodes serve (leading or following), bounded by
+   * `timeoutMs`. Asks the nodes, so it works whenever it is called.
+   */
+  async waitForLeader(timeoutMs = 10_000): Promise<string> {
+    const t0 = this.runtime.now();
+    const quorum = Math.floor(this.nodes.length / 2) + 1;
+    while (this.runtime.now() - t0 < timeoutMs) {
+      const st = await this.status(Math.min(1_000, timeoutMs));
+      const leaders = Object.entries(st).filter(([, s]) => s.role === 'leading');
+      const serving = Object.values(st).filter((s) => s.role !== 'looking').length;
+      if (leaders.length > 0 && serving >= quorum) {
+        const [node, s] = leaders.reduce((a, b) => (b[1].epoch > a[1].epoch ? b : a));
+        if (s.epoch >= this.leaderEpoch) {
+          this.leaderNode = node;
+          this.leaderEpoch = s.epoch;
+        }
+        return node;
+      }
+      await this.runtime.sleep(20);
+    }
+    throw new ZkUnavailableError(`no leader within ${timeoutMs} ms`);
+  }
+
+  /**
+   * Open a session on `node` (default: the first node that is up). Connecting is retried while the ensemble has
+   * no leader, up to `connectTimeoutMs`.
+   */
+  async client(opts: { node?: string; sessionTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<ZkClient> {
+    const node = opts.node ?? this.nodes.find((n) => this.runtime.isUp(n)) ?? this.nodes[0]!;
+    const deadline = this.runtime.now() + (opts.connectTimeoutMs ?? 15_000);
+    for (let attempt = 1; ; attempt++) {
+      let reason: string;
+      try {
+        const r = await this.runtime.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: opts.sessionTimeoutMs ?? 10_000 }, serviceRequestTimeoutMs + clientAskMarginMs);
+        if (r.type === 'ZkConnected') return new ZkClient(this, node, r.sessionId, r.timeoutMs);
+        reason = r.type === 'ZkFailed' ? r.reason : `unexpected ${r.type}`;
+      } catch (e) {
+        reason = (e as Error).message;
+      }
+      if (this.runtime.now() >= deadline) throw new ZkUnavailableError(`${node}: ${reason} (after ${attempt} attempts)`);
+      await this.runtime.sleep(Math.min(connectRetryMaxMs, 20 * attempt));
+    }
+  }
+
+  kill(node: string): Promise<void> {
+    return this.runtime.kill(node);
+  }
+  restart(node: string): Promise<void> {
+    return this.runtime.restart(node);
+  }
+  partition(groups: readonly (readonly string[])[]): Promise<void> {
+    return this.runtime.partition(groups);
+  }
+  cut(from: string, to: string): Promise<void> {
+    return this.runtime.cut(from, to);
+  }
+  heal(): Promise<void> {
+    return this.runtime.heal();
+  }
+  slow(node: string, delayMs: number): Promise<void> {
+    return this.runtime.slow(node, delayMs);
+  }
+  drop(ratio: number): Promise<void> {
+    return this.runtime.drop(ratio);
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+    if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
+  }
+}
+
+/** The actors of one ensemble member. */
+export function ensembleNodes(
+  count: number,
+  opts: { tickMs?: number; snapshotEveryTxns?: number; registry?: Parameters<typeof registryActorSpec>[2] } = {},
+): NodeSpec[] {
+  const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+  const members: Record<number, string> = {};
+  names.forEach((n, i) => (members[i + 1] = n));
+  const voters = names.map((_, i) => i + 1);
+  return names.map((node, i) => {
+    const ensemble = { myId: i + 1, members, voters };
+    const actors: ActorSpec[] = [
+      { name: 'storage', kind: 'storage', args: { snapshotEveryTxns: opts.snapshotEveryTxns } },
+      { name: 'election', kind: 'election', args: ensemble },
+      { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
+      { name: 'zookeeper', kind: 'zookeeper', args: { myId: i + 1, members, tickMs: opts.tickMs, requestTimeoutMs: serviceRequestTimeoutMs } },
+      registryActorSpec(node, names, opts.registry ?? {}),
+    ];
+    return { node, actors };
+  });
+}
+
+export const actorKindsUrl = new URL('../actors/index.js', import.meta.url).href;
+
+export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const count = opts.nodes ?? 3;
+  const nodes = ensembleNodes(count, { tickMs: opts.tickMs, snapshotEveryTxns: opts.snapshotEveryTxns, registry: opts.registry });
+  const kind = opts.runtime ?? 'threads';
+  const seed = opts.seed ?? 1;
+  if (kind === 'sim') {
+    const rt: SimRuntime = await createSimRuntime({ seed, nodes, kindsModule: actorKindsUrl, net: opts.net });
+    return new Cluster(rt, null);
+  }
+  const tempDir = opts.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'conclave-')) : null;
+  const dataDir = opts.dataDir ?? tempDir!;
+  const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir });
+  return new Cluster(rt, tempDir);
+}

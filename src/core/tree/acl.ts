@@ -1,0 +1,162 @@
+import { Err, Perms, type Acl, type ErrCode, type Id } from '../../protocol/txn.js';
+
+/**
+ * ACL lists shared by reference and stored per znode as a small integer id (ZooKeeper's ReferenceCountedACLCache):
+ * a million znodes with the same ACL cost one list. Reference counted; an id whose count falls to 0 is freed.
+ */
+export class AclCache {
+  private readonly byKey = new Map<string, number>();
+  private lists: (readonly Acl[] | undefined)[] = [];
+  private refs: number[] = [];
+  private hashes: number[] = [];
+  private free: number[] = [];
+
+  static keyOf(acl: readonly Acl[]): string {
+    let k = '';
+    for (const a of acl) k += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+    return k;
+  }
+
+  private lastList: readonly Acl[] | null = null;
+  private lastId = -1;
+
+  /** Take one reference to this list's id (interning it). */
+  ref(acl: readonly Acl[]): number {
+    // Fast path: the same list as last time (by identity or, for one entry, by value).
+    const last = this.lastList;
+    if (last !== null && this.lists[this.lastId] === last && (acl === last || sameAcl(acl, last))) {
+      this.refs[this.lastId]!++;
+      return this.lastId;
+    }
+    const key = AclCache.keyOf(acl);
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.free.length > 0 ? this.free.pop()! : this.lists.length;
+      this.lists[id] = Object.freeze(acl.map((a) => Object.freeze({ perms: a.perms, id: Object.freeze({ scheme: a.id.scheme, id: a.id.id }) })));
+      this.refs[id] = 0;
+      this.hashes[id] = strHash(key, 0x9747b28c);
+      this.byKey.set(key, id);
+    }
+    this.refs[id]!++;
+    this.lastList = this.lists[id]!;
+    this.lastId = id;
+    return id;
+  }
+
+  /** Install a list under a fixed id (snapshot restore); references are added by `addRef`. */
+  install(id: number, acl: readonly Acl[]): void {
+    const key = AclCache.keyOf(acl);
+    this.lists[id] = Object.freeze(acl.map((a) => Object.freeze({ perms: a.perms, id: Object.freeze({ ...a.id }) })));
+    this.refs[id] = 0;
+    this.hashes[id] = strHash(key, 0x9747b28c);
+    this.byKey.set(key, id);
+  }
+
+  addRef(id: number): void {
+    this.refs[id]!++;
+  }
+
+  unref(id: number): void {
+    const n = --this.refs[id]!;
+    if (n === 0) {
+      this.byKey.delete(AclCache.keyOf(this.lists[id]!));
+      this.lists[id] = undefined;
+      this.free.push(id);
+    }
+  }
+
+  get(id: number): readonly Acl[] {
+    const l = this.lists[id];
+    if (l === undefined) throw new Error(`acl id ${id} not in cache`);
+    return l;
+  }
+
+  hash(id: number): number {
+    return this.hashes[id]!;
+  }
+
+  /** Live entries, for snapshots. */
+  *entries(): IterableIterator<[number, readonly Acl[]]> {
+    for (let i = 0; i < this.lists.length; i++) {
+      const l = this.lists[i];
+      if (l !== undefined) this.refs[i]! > 0 && (yield [i, l]);
+    }
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}
+
+function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}
+
+/** 32-bit string hash (murmur-like mixing over UTF-16 code units). */
+export function strHash(s: string, seed: number): number {
+  let h = seed | 0;
+  for (let i = 0; i < s.length; i++) {
+    h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Who is asking: authenticated ids of the session and whether it is the super user. */
+export interface AuthInfo {
+  readonly ids: readonly Id[];
+  readonly superUser?: boolean;
+}
+
+export const anonymous: AuthInfo = Object.freeze({ ids: Object.freeze([]) });
+
+/** ZooKeeper's checkACL: empty ACL or super user passes; else some entry with the perm must match an id. */
+export function permitted(acl: readonly Acl[], perm: number, auth: AuthInfo): boolean {
+  if (auth.superUser === true || acl.length === 0) return true;
+  for (const a of acl) {
+    if ((a.perms & perm) === 0) continue;
+    if (a.id.scheme === 'world' && a.id.id === 'anyone') return true;
+    for (const id of auth.ids) if (id.scheme === a.id.scheme && id.id === a.id.id) return true;
+  }
+  return false;
+}
+
+const knownSchemes = new Set(['world', 'auth', 'digest', 'ip', 'sasl', 'x509']);
+
+/** ZooKeeper's fixupACL: validate, and replace `auth` entries by the caller's authenticated ids. */
+export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | ErrCode {
+  if (!Array.isArray(acl) || acl.length === 0) return Err.INVALIDACL;
+  const out: Acl[] = [];
+  for (const a of acl) {
+    if (a === null || typeof a !== 'object' || a.id === null || typeof a.id !== 'object') return Err.INVALIDACL;
+    if (!Number.isInteger(a.perms) || a.perms < 0 || a.perms > Perms.ALL) return Err.INVALIDACL;
+    const scheme = a.id.scheme;
+    if (!knownSchemes.has(scheme)) return Err.INVALIDACL;
+    if (scheme === 'world') {
+      if (a.id.id !== 'anyone') return Err.INVALIDACL;
+      out.push(a);
+    } else if (scheme === 'auth') {
+      let any = false;
+      for (const id of auth.ids) {
+        if (id.scheme === 'ip') continue;
+        out.push({ perms: a.perms, id });
+        any = true;
+      }
+      if (!any) return Err.INVALIDACL;
+    } else if (scheme === 'digest') {
+      if (typeof a.id.id !== 'string' || !a.id.id.includes(':')) return Err.INVALIDACL;
+      out.push(a);
+    } else {
+      if (typeof a.id.id !== 'string') return Err.INVALIDACL;
+      out.push(a);
+    }
+  }
+  return out;
+}

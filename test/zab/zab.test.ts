@@ -1,0 +1,308 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { BootInfo, LogEntry, ZabPeerMsg } from '../../src/protocol/broadcast.js';
+import { zxidOf, type Zxid } from '../../src/protocol/zxid.js';
+import { chooseSync, isNextZxid, windowOf, zabInit, zabPhase, zabStep, type ZabConfig, type ZabInput, type ZabOutput, type ZabState } from '../../src/core/zab/index.js';
+
+type T = string;
+const z = zxidOf;
+
+function cfg(myId: number, voters: number[]): ZabConfig {
+  return {
+    myId,
+    voters,
+    syncLimitTicks: 5,
+    initLimitTicks: 40,
+    handshakeRetryTicks: 4,
+    reconnectsMax: 3,
+    logWindowMax: 10,
+    pipelineMax: 5,
+    pendingRequestsMax: 100,
+    pendingSyncsMax: 10,
+  };
+}
+
+function entries(...zs: Zxid[]): LogEntry<T>[] {
+  return zs.map((x) => ({ zxid: x, txn: `t${x}` }));
+}
+
+/** A machine under test plus everything it emitted since the last `take()`. */
+class M {
+  s: ZabState<T>;
+  out: ZabOutput<T>[] = [];
+  constructor(id: number, voters: number[], boot: Partial<BootInfo<T>> = {}) {
+    this.s = zabInit<T>(cfg(id, voters));
+    const tail = boot.logTail ?? [];
+    const last = tail.length > 0 ? tail[tail.length - 1]!.zxid : (boot.lastZxid ?? 0);
+    this.in({
+      type: 'Boot',
+      boot: {
+        epochs: { acceptedEpoch: 0, acceptedLeader: -1, currentEpoch: 0 },
+        lastZxid: last,
+        committedZxid: 0,
+        logTail: tail,
+        logTailBase: 0,
+        ...boot,
+      },
+    });
+    this.take();
+  }
+  in(i: ZabInput<T>): ZabOutput<T>[] {
+    const r = zabStep(this.s, i);
+    this.s = r.state;
+    this.out.push(...r.out);
+    return [...r.out];
+  }
+  recv(msg: ZabPeerMsg<T>): ZabOutput<T>[] {
+    return this.in({ type: 'Receive', msg });
+  }
+  take(): ZabOutput<T>[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+  sent(o: ZabOutput<T>[], type: ZabPeerMsg['type']): Extract<ZabOutput<T>, { type: 'Send' }>[] {
+    return o.filter((x): x is Extract<ZabOutput<T>, { type: 'Send' }> => x.type === 'Send' && x.msg.type === type);
+  }
+  cmds(o: ZabOutput<T>[], type: string) {
+    return o.filter((x) => x.type === 'Storage' && x.cmd.type === type).map((x) => (x as Extract<ZabOutput<T>, { type: 'Storage' }>).cmd);
+  }
+}
+
+function persistToken(m: M, o: ZabOutput<T>[]): number {
+  const c = m.cmds(o, 'PersistEpochs')[0];
+  assert.ok(c, 'a PersistEpochs was emitted');
+  return (c as { token: number }).token;
+}
+
+test('zxid: epoch and counter in one number, contiguity', () => {
+  assert.ok(z(1, 0xffffffff) < z(2, 0));
+  assert.ok(isNextZxid(z(1, 4), z(1, 5)));
+  assert.ok(isNextZxid(z(1, 4), z(3, 1)));
+  assert.not.ok(isNextZxid(z(1, 4), z(1, 6)));
+  assert.not.ok(isNextZxid(z(1, 4), z(2, 2)));
+});
+
+test('chooseSync: DIFF when the follower zxid is in the leader log, TRUNC to the common point, SNAP otherwise', () => {
+  const w = entries(z(1, 1), z(1, 2), z(1, 3), z(1, 4), z(1, 5), z(2, 1), z(2, 2));
+  const last = z(2, 2);
+  assert.equal(chooseSync(w, 0, last, last), { mode: 'DIFF', from: last });
+  assert.equal(chooseSync(w, 0, last, z(1, 3)), { mode: 'DIFF', from: z(1, 3) });
+  assert.equal(chooseSync(w, 0, last, 0), { mode: 'DIFF', from: 0 });
+  assert.equal(chooseSync(w, 0, last, z(1, 7)), { mode: 'TRUNC', from: z(1, 5) }, 'uncommitted epoch-1 tail');
+  assert.equal(chooseSync(w, 0, last, z(2, 4)), { mode: 'TRUNC', from: z(2, 2) }, 'ahead in the same epoch');
+  assert.equal(chooseSync(w, 0, last, z(3, 1)), { mode: 'SNAP', from: z(3, 1) }, 'an epoch the leader never saw');
+  const w2 = entries(z(1, 4), z(1, 5), z(2, 1));
+  assert.equal(chooseSync(w2, z(1, 3), z(2, 1), z(1, 1)), { mode: 'SNAP', from: z(1, 1) }, 'older than the window');
+  assert.equal(chooseSync(w2, z(1, 3), z(2, 1), z(1, 3)), { mode: 'DIFF', from: z(1, 3) }, 'exactly the window base');
+});
+
+/** Leader n1 of voters 1..n, established with followers `followers` (conn per follower returned). */
+function establishedLeader(n: number, followers: number[], boot: Partial<BootInfo<T>> = {}) {
+  const voters = Array.from({ length: n }, (_, i) => i + 1);
+  const L = new M(1, voters, boot);
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  const conns = new Map<number, number>();
+  let o: ZabOutput<T>[] = [];
+  for (const f of followers) o.push(...L.recv({ type: 'FollowerInfo', from: f, acceptedEpoch: 0, attempt: 1 }));
+  L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  o = L.take();
+  for (const s of L.sent(o, 'NewEpoch')) conns.set(s.to, (s.msg as { conn: number }).conn);
+  const epoch = L.s.acceptedEpoch;
+  for (const f of followers) L.recv({ type: 'AckEpoch', from: f, conn: conns.get(f)!, currentEpoch: boot.epochs?.currentEpoch ?? 0, lastZxid: L.s.lastAppended });
+  o = L.take();
+  L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  for (const f of followers) L.recv({ type: 'AckNewLeader', from: f, conn: conns.get(f)!, epoch });
+  assert.is(zabPhase(L.s), 'leading:broadcast');
+  L.take();
+  return { L, conns, epoch };
+}
+
+test('discovery: the leader picks max(acceptedEpoch of a quorum) + 1 and persists it before sending NEWEPOCH', () => {
+  const L = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: 3, acceptedLeader: 1, currentEpoch: 3 } });
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  const o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 7, attempt: 1 });
+  const p = L.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number; token: number };
+  assert.is(p.acceptedEpoch, 8);
+  assert.is(L.sent(o, 'NewEpoch').length, 0, 'nothing sent before the epoch is durable');
+  const o2 = L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: p.token } });
+  const ne = L.sent(o2, 'NewEpoch');
+  assert.is(ne.length, 1);
+  assert.is((ne[0]!.msg as { epoch: number }).epoch, 8);
+});
+
+test('follower: persists acceptedEpoch before ACKEPOCH; rejects an older epoch', () => {
+  const F = new M(2, [1, 2, 3], { epochs: { acceptedEpoch: 2, acceptedLeader: 1, currentEpoch: 2 }, logTail: entries(z(2, 1), z(2, 2)) });
+  let o = F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  assert.is((F.sent(o, 'FollowerInfo')[0]!.msg as { acceptedEpoch: number }).acceptedEpoch, 2);
+  o = F.recv({ type: 'NewEpoch', from: 1, epoch: 5, attempt: 1, conn: 7, established: false });
+  assert.is(F.sent(o, 'AckEpoch').length, 0, 'no ack before persist');
+  o = F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  const ack = F.sent(o, 'AckEpoch')[0]!.msg as { currentEpoch: number; lastZxid: number; conn: number };
+  assert.equal([ack.currentEpoch, ack.lastZxid, ack.conn], [2, z(2, 2), 7]);
+
+  const G = new M(3, [1, 2, 3], { epochs: { acceptedEpoch: 6, acceptedLeader: 2, currentEpoch: 5 } });
+  G.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  o = G.recv({ type: 'NewEpoch', from: 1, epoch: 6, attempt: 1, conn: 1, established: false });
+  assert.ok(o.some((x) => x.type === 'LookForLeader'), 'same epoch from another leader attempt: refuse');
+});
+
+test('follower: NEWLEADER with TRUNC truncates, logs, persists currentEpoch, and acks only when both are durable', () => {
+  const F = new M(2, [1, 2, 3], { epochs: { acceptedEpoch: 1, acceptedLeader: 1, currentEpoch: 1 }, logTail: entries(z(1, 1), z(1, 2), z(1, 3)), committedZxid: z(1, 1) });
+  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 3 });
+  let o = F.recv({ type: 'NewEpoch', from: 3, epoch: 2, attempt: 1, conn: 1, established: false });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  F.take();
+  o = F.recv({ type: 'NewLeader', from: 3, conn: 1, epoch: 2, mode: 'TRUNC', truncTo: z(1, 2), snapshot: null, entries: entries(z(2, 1)), commitTo: z(1, 2) });
+  const kinds = o.filter((x) => x.type === 'Storage').map((x) => (x as { cmd: { type: string } }).cmd.type);
+  assert.equal(kinds, ['TruncateLog', 'AppendLog', 'CommitTo', 'PersistEpochs'], 'truncate, append, commit, then persist the epoch');
+  assert.is(F.s.lastAppended, z(2, 1));
+  const token = persistToken(F, o);
+  o = F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token } });
+  assert.is(F.sent(o, 'AckNewLeader').length, 0, 'log not durable yet');
+  o = F.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(2, 1) } });
+  assert.is(F.sent(o, 'AckNewLeader').length, 0, 'a Logged of the generation before the truncate is stale');
+  o = F.in({ type: 'Storage', reply: { type: 'Logged', gen: F.s.logGen, zxid: z(2, 1) } });
+  assert.is(F.sent(o, 'AckNewLeader').length, 1);
+});
+
+test('leader: sync per follower is DIFF, TRUNC or SNAP from its lastZxid', () => {
+  const tail = entries(z(1, 1), z(1, 2), z(1, 3), z(1, 4), z(1, 5), z(1, 6), z(1, 7), z(1, 8), z(1, 9), z(1, 10), z(1, 11), z(1, 12));
+  const voters = [1, 2, 3, 4, 5];
+  const L = new M(1, voters, { epochs: { acceptedEpoch: 1, acceptedLeader: 1, currentEpoch: 1 }, logTail: tail, committedZxid: z(1, 10) });
+  assert.is(L.s.windowLen, 10, 'window bounded by logWindowMax');
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  let o: ZabOutput<T>[] = [];
+  for (const f of [2, 3, 4, 5]) o.push(...L.recv({ type: 'FollowerInfo', from: f, acceptedEpoch: 1, attempt: 1 }));
+  o = L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  const conn = new Map(L.sent(o, 'NewEpoch').map((s) => [s.to, (s.msg as { conn: number }).conn]));
+  L.take();
+  const last = new Map([
+    [2, z(1, 8)], // in the window: DIFF
+    [3, z(1, 14)], // ahead in epoch 1: TRUNC to 1_12
+    [4, z(1, 1)], // before the window: SNAP
+    [5, z(1, 12)], // equal: empty DIFF
+  ]);
+  // 2 and 5 complete the discovery quorum; 3 (ahead: it would make the leader abandon if it were in that quorum)
+  // and 4 join after it, as late followers.
+  for (const f of [2, 5, 3, 4]) L.recv({ type: 'AckEpoch', from: f, conn: conn.get(f)!, currentEpoch: 1, lastZxid: last.get(f)! });
+  o = L.take();
+  const modes = new Map(o.filter((x) => x.type === 'SyncStarted').map((x) => [(x as { peer: number }).peer, (x as { mode: string }).mode]));
+  assert.equal([modes.get(2), modes.get(3), modes.get(4), modes.get(5)], ['DIFF', 'TRUNC', 'SNAP', 'DIFF']);
+  const nl = new Map(L.sent(o, 'NewLeader').map((s) => [s.to, s.msg as Extract<ZabPeerMsg<T>, { type: 'NewLeader' }>]));
+  assert.equal(nl.get(2)!.entries.map((e) => e.zxid), [z(1, 9), z(1, 10), z(1, 11), z(1, 12)]);
+  assert.is(nl.get(3)!.truncTo, z(1, 12));
+  assert.is(nl.get(3)!.entries.length, 0);
+  assert.is(nl.get(5)!.entries.length, 0);
+  assert.not.ok(nl.has(4), 'SNAP waits for the snapshot');
+  const snapToken = (L.cmds(o, 'TakeSnapshot')[0] as { token: number }).token;
+  o = L.in({ type: 'Storage', reply: { type: 'SnapshotTaken', token: snapToken, snapshot: { zxid: z(1, 10), data: 'state@1_10' } } });
+  const snap = L.sent(o, 'NewLeader')[0]!.msg as Extract<ZabPeerMsg<T>, { type: 'NewLeader' }>;
+  assert.is(snap.mode, 'SNAP');
+  assert.equal(snap.snapshot, { zxid: z(1, 10), data: 'state@1_10' });
+  assert.equal(snap.entries.map((e) => e.zxid), [z(1, 11), z(1, 12)]);
+});
+
+test('leader abandons when a follower in its discovery quorum is more up to date', () => {
+  const L = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: 1, acceptedLeader: 1, currentEpoch: 1 }, logTail: entries(z(1, 1)) });
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  let o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 1, attempt: 1 });
+  o = L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  const conn = (L.sent(o, 'NewEpoch')[0]!.msg as { conn: number }).conn;
+  o = L.recv({ type: 'AckEpoch', from: 2, conn, currentEpoch: 1, lastZxid: z(1, 5) });
+  assert.ok(o.some((x) => x.type === 'LookForLeader'));
+  assert.is(zabPhase(L.s), 'looking');
+});
+
+test('broadcast: no commit without a quorum; commits strictly in zxid order; the leader counts itself after its log write', () => {
+  const { L, conns, epoch } = establishedLeader(5, [2, 3]);
+  for (let i = 1; i <= 3; i++) L.in({ type: 'Write', reqId: i, txn: `w${i}` });
+  let o = L.take();
+  const props = L.sent(o, 'Proposal');
+  assert.is(props.length, 6, 'each proposal to both followers');
+  assert.equal(L.cmds(o, 'AppendLog').length, 3);
+  const commits: Zxid[] = [];
+  const note = (out: ZabOutput<T>[]) => {
+    for (const c of L.cmds(out, 'CommitTo')) commits.push((c as { zxid: number }).zxid);
+  };
+  // n2 acks all three, n3 acks the first two; the leader's own log is durable only up to #1
+  note(L.recv({ type: 'Ack', from: 2, conn: conns.get(2)!, epoch, zxid: z(epoch, 3) }));
+  assert.equal(commits, [], 'one follower + unlogged leader: no quorum of 3');
+  note(L.recv({ type: 'Ack', from: 3, conn: conns.get(3)!, epoch, zxid: z(epoch, 2) }));
+  assert.equal(commits, [], 'the leader has not logged anything: still no quorum');
+  note(L.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(epoch, 1) } }));
+  assert.equal(commits, [z(epoch, 1)], 'leader logged #1: quorum {1,2,3} on #1');
+  note(L.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(epoch, 3) } }));
+  assert.equal(commits, [z(epoch, 1), z(epoch, 2)], '#3 has only {1,2}');
+  o = L.recv({ type: 'Ack', from: 2, conn: 999, epoch, zxid: z(epoch, 3) });
+  assert.equal(o, [], 'an ack of another connection does not count');
+  note(L.recv({ type: 'Ack', from: 3, conn: conns.get(3)!, epoch, zxid: z(epoch, 3) }));
+  assert.equal(commits, [z(epoch, 1), z(epoch, 2), z(epoch, 3)]);
+  for (let i = 1; i < commits.length; i++) assert.ok(commits[i]! > commits[i - 1]!, 'strictly increasing');
+});
+
+test('purity: stepping an older state again gives the same result (the shared window is never clobbered)', () => {
+  const { L } = establishedLeader(3, [2]);
+  const s0 = L.s;
+  const a = zabStep(s0, { type: 'Write', reqId: 1, txn: 'A' });
+  const b = zabStep(s0, { type: 'Write', reqId: 2, txn: 'B' });
+  assert.equal(windowOf(s0).map((e) => e.txn), []);
+  assert.equal(windowOf(a.state).map((e) => e.txn), ['A']);
+  assert.equal(windowOf(b.state).map((e) => e.txn), ['B']);
+  const a2 = zabStep(a.state, { type: 'Write', reqId: 3, txn: 'C' });
+  assert.equal(windowOf(a2.state).map((e) => e.txn), ['A', 'C']);
+  assert.equal(windowOf(b.state).map((e) => e.txn), ['B']);
+});
+
+test('sync marker: answered after everything proposed before it commits', () => {
+  const { L, conns, epoch } = establishedLeader(3, [2]);
+  let o = L.in({ type: 'Sync', reqId: 1 });
+  assert.ok(o.some((x) => x.type === 'SyncDone'), 'nothing outstanding: at once');
+  L.in({ type: 'Write', reqId: 1, txn: 'w' });
+  o = L.recv({ type: 'SyncMarker', from: 2, conn: conns.get(2)!, reqId: 9 });
+  assert.is(L.sent(o, 'SyncMarkerDone').length, 0, 'a proposal is outstanding');
+  L.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(epoch, 1) } });
+  o = L.recv({ type: 'Ack', from: 2, conn: conns.get(2)!, epoch, zxid: z(epoch, 1) });
+  const done = L.sent(o, 'SyncMarkerDone');
+  assert.is(done.length, 1);
+  assert.is((done[0]!.msg as { zxid: number }).zxid, z(epoch, 1));
+});
+
+test('liveness: a leader without a quorum heard within syncLimit ticks steps down; with pings answered it stays', () => {
+  const { L, conns, epoch } = establishedLeader(3, [2]);
+  for (let i = 0; i < 20; i++) {
+    L.in({ type: 'Tick' });
+    L.recv({ type: 'PingAck', from: 2, conn: conns.get(2)!, epoch, lastZxid: 0 });
+  }
+  assert.is(zabPhase(L.s), 'leading:broadcast');
+  let stepped = -1;
+  for (let i = 1; i <= 10 && stepped < 0; i++) if (L.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader')) stepped = i;
+  assert.is(stepped, 6, 'steps down on the first tick past syncLimitTicks = 5');
+  assert.is(zabPhase(L.s), 'looking');
+});
+
+test('liveness: a follower that stops hearing its leader goes back to election', () => {
+  const F = new M(2, [1, 2, 3]);
+  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  let o = F.recv({ type: 'NewEpoch', from: 1, epoch: 1, attempt: 1, conn: 1, established: false });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  F.take();
+  o = F.recv({ type: 'NewLeader', from: 1, conn: 1, epoch: 1, mode: 'DIFF', truncTo: null, snapshot: null, entries: [], commitTo: 0 });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  F.recv({ type: 'UpToDate', from: 1, conn: 1, epoch: 1, commitTo: 0 });
+  assert.is(zabPhase(F.s), 'following:broadcast');
+  // a proposal, acked only after the log write
+  o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 1), txn: 'a' } });
+  assert.is(F.sent(o, 'Ack').length, 0);
+  o = F.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(1, 1) } });
+  assert.is((F.sent(o, 'Ack')[0]!.msg as { zxid: number }).zxid, z(1, 1));
+  // a gap: reconnect (new FollowerInfo), not accept
+  o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 3), txn: 'c' } });
+  assert.is(F.sent(o, 'FollowerInfo').length, 1);
+  assert.is(F.s.lastAppended, z(1, 1));
+  let gone = false;
+  for (let i = 0; i < 50 && !gone; i++) gone = F.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader');
+  assert.ok(gone);
+});
+
+test.run();
