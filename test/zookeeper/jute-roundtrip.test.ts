@@ -132,4 +132,16 @@ test('multi mixing reads and writes, and a write in multiRead, are Malformed', (
   assert.is(decodeRequest(b2).request.type, 'Malformed');
 });
 
+test('toWireStat widens numbers; safeNumberOfLong refuses values past 2^53', async () => {
+  const { toWireStat, safeNumberOfLong } = await import('../../src/wire/jute/index.js');
+  const st = toWireStat({ czxid: 2 ** 40 + 1, mzxid: 2, ctime: 3, mtime: 4, version: 5, cversion: 6, aversion: 7, ephemeralOwner: 2 ** 52, dataLength: 9, numChildren: 10, pzxid: 11n });
+  assert.is(st.czxid, 2n ** 40n + 1n);
+  assert.is(st.ephemeralOwner, 2n ** 52n);
+  assert.is(st.pzxid, 11n);
+  assert.is(safeNumberOfLong(2n ** 53n - 1n), 2 ** 53 - 1);
+  assert.is(safeNumberOfLong(2n ** 53n), undefined);
+  assert.is(safeNumberOfLong(0x010000207ecc0000n), undefined);
+  assert.is(safeNumberOfLong(-1n), -1);
+});
+
 test.run();

@@ -189,3 +189,32 @@ export function decodeWith<T>(bytes: Uint8Array, read: (r: JuteReader) => T): T 
   return read(new JuteReader(bytes));
 }
 export { JuteDecodeError };
+
+/** A Stat whose 64-bit fields are JS numbers or bigints (e.g. the tree's Stat, where zxids are numbers < 2^53). */
+export type NumericStat = { readonly [K in keyof Stat]: Stat[K] extends bigint ? number | bigint : number };
+
+/** Widens a tree-side Stat (numbers) to the wire Stat (bigint 64-bit fields). */
+export function toWireStat(s: NumericStat): Stat {
+  return {
+    czxid: BigInt(s.czxid),
+    mzxid: BigInt(s.mzxid),
+    ctime: BigInt(s.ctime),
+    mtime: BigInt(s.mtime),
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: BigInt(s.ephemeralOwner),
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
+    pzxid: BigInt(s.pzxid),
+  };
+}
+
+/**
+ * A wire long as a JS number when it is exactly representable (|v| ≤ 2^53-1), else undefined: e.g. a client's
+ * sessionId or lastZxidSeen for a tree that keeps them as numbers. A session id that does not fit cannot be one of
+ * ours: answer it as an expired session.
+ */
+export function safeNumberOfLong(v: bigint): number | undefined {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
+}
