@@ -145,6 +145,13 @@ test('getData reply with the 68-byte Stat', () => {
   assert.is(reply.length - (4 + 16 + 6), statBytes);
 });
 
+test('a boolean byte other than 0 reads as true (as Java DataInput.readBoolean)', () => {
+  const d = decodeRequest(hex('00000005 00000004 00000003 "/a1" 02'));
+  assert.equal(d.request, { type: 'GetData', path: '/a1', watch: true });
+  const z = decodeRequest(hex('00000005 00000004 00000003 "/a1" 00'));
+  assert.equal(z.request, { type: 'GetData', path: '/a1', watch: false });
+});
+
 test('getData request', () => {
   const req = hex('00000010 00000005 00000004 00000003 "/a1" 00');
   assert.equal(decodeRequest(payload(req)).request, { type: 'GetData', path: '/a1', watch: false });

@@ -60,8 +60,8 @@ export class JuteReader {
   }
   bool(): boolean {
     this.need(1, 'boolean');
-    // Java's readBool is `readByte() == 1`; any other byte is false.
-    return this.view.getUint8(this.pos++) === 1;
+    // As the Java server reads it (BinaryInputArchive.readBool → DataInput.readBoolean): any non-zero byte is true.
+    return this.view.getUint8(this.pos++) !== 0;
   }
   /** A length-prefixed byte string; -1 = null. The result is a copy (it outlives the frame). */
   buffer(): Uint8Array | null {
