@@ -95,9 +95,11 @@ function roleName(member: ZooMember, st: ZkStatus | null): string {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /**
- * The ZooKeeper client port. TODO(jute): start the client-port server here (src/servers/zookeeper) with
- * `member.clientAddress`, `member.clientPort`, `cfg.maxClientCnxns`, `cfg.fourLetterWords`, the session timeout
- * bounds and `gateway`; return its close function. Until the wire protocol lands this only says so.
+ * The ZooKeeper client port. TODO(client port): once an actor-backed `ZkBackend` exists (over `gateway`, asking
+ * `<node>/zookeeper`), start `createZkServer(backend, { fourLetterWord, ... })` from src/servers/zookeeper here:
+ * listen on `member.clientAddress`:`member.clientPort`, refuse more than `cfg.maxClientCnxns` connections per
+ * remote address (0 = unlimited), answer only `cfg.fourLetterWords` (['*'] = all), and return its close function
+ * (it runs before the actors stop). Until then this only says the port is not served.
  */
 async function startClientPort(member: ZooMember, _gateway: ZkGateway, log: (l: string) => void): Promise<(() => Promise<void>) | null> {
   if (member.clientPort === undefined) {
