@@ -227,13 +227,11 @@ test('GET instance hides expired-not-yet-evicted leases', () => {
   assert.is(instanceView(s, 'a', 'i1', 100_000), null);
 });
 
-test('renews are O(1): 200k renews over 10k instances stay fast', () => {
+// Renewal speed is measured by `npx conclave bench eureka`, not here (no timed assertions in tests).
+test('200k renews over 10k instances keep every instance registered', () => {
   const s = reg();
   for (let i = 0; i < 10_000; i++) run(s, { type: 'Register', nowMs: 0, info: inst(`app${i % 100}`, `i${i}`), replication: false });
-  const t0 = performance.now();
   for (let k = 0; k < 200_000; k++) step(s, { type: 'Renew', nowMs: 1 + (k >> 10), app: `app${k % 100}`, id: `i${k % 10_000}`, replication: false });
-  const ms = performance.now() - t0;
-  assert.ok(ms < 3_000, `200k renews took ${ms.toFixed(0)} ms`);
   assert.is(s.size, 10_000);
 });
 

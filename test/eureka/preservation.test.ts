@@ -47,7 +47,7 @@ test.after(async () => {
 
 test('self-preservation engages when renewals collapse and eviction resumes when they recover', async () => {
   for (let i = 0; i < 8; i++) {
-    const c = makeClient({ app: 'svc', host: `h${i}`, port: h.ports.get(h.names[i % 3]!)!, heartbeatIntervalMs: 200, registryFetchIntervalMs: 1_000, durationInSecs: 1 });
+    const c = makeClient({ app: 'svc', host: `h${i}`, port: h.ports.get(h.names[i % 3]!)!, heartbeatIntervalMs: 200, registryFetchIntervalMs: 1_000, durationInSecs: 3 });
     clients.push(c);
   }
   await Promise.all(clients.map(start));
@@ -64,7 +64,9 @@ test('self-preservation engages when renewals collapse and eviction resumes when
     await waitFor(() => h.names.every((n) => h.events.some((e) => e.type === 'SelfPreservationEntered' && e.node === n)), 8_000),
     'every node enters self-preservation',
   );
-  await sleep(3_000); // far past the (doubled) 2 s expiry of the silent leases
+  // Leases of 3 s (doubled expiry: 6 s) leave room for every node to see a full 2 s renew window and enter
+  // self-preservation before any silent lease could expire, even on a loaded machine.
+  await sleep(7_000); // past the (doubled) 6 s expiry of the silent leases
   assert.is((await ids('n1')).length, 8, 'nothing evicted while preserving');
   assert.not.ok(h.events.some((e) => e.type === 'InstanceEvicted'));
   const st = await status('n1');
