@@ -18,7 +18,7 @@ import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protoc
 import type { Applied, Txn } from '../src/protocol/txn.js';
 import { read } from '../src/core/tree/read.js';
 import { captureStepNodesMax } from '../src/core/tree/codec.js';
-import { Storage, resultHash, type StorageOptions } from '../src/storage/storage.js';
+import { Storage, resultHash, type StorageOptions, type StorageTestFaults } from '../src/storage/storage.js';
 
 export interface StorageArgs extends StorageOptions {
   /** Take a snapshot after this many applied txns (default 100,000). */
@@ -33,13 +33,6 @@ export interface StorageArgs extends StorageOptions {
   readonly testFaults?: StorageTestFaults;
 }
 
-/** Deliberate bugs (tests only): each breaks a guarantee the simulation swarm must catch. */
-export interface StorageTestFaults {
-  /** Answer Logged (the ACK's precondition) without ever fsyncing the log. */
-  readonly ackWithoutFsync?: boolean;
-  /** Silently leave out the n-th (1-based) entry this incarnation is asked to log: a hole in its history. */
-  readonly dropLoggedEntryNth?: number;
-}
 
 /** Flush is scheduled under this timer key; its delay is 0 ms (after the messages already queued). */
 const flushKey = 'flush';
@@ -178,7 +171,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         return st;
       case 'TakeSnapshot': {
         const snap = s.snapshotBytes();
-        answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes } });
+        // The entries logged after the apply point go with it: the leader's window may not reach back that far.
+        const entries: LogEntry[] = s.pendingTxns().map((txn) => ({ zxid: txn.zxid, txn }));
+        answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes }, entries });
         return st;
       }
       case 'Prepare': {

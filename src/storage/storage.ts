@@ -38,6 +38,14 @@ export interface StorageOptions {
   readonly extendedTypesEnabled?: boolean;
 }
 
+/** Deliberate bugs for the storage actor (tests only): each breaks a guarantee the simulation swarm must catch. */
+export interface StorageTestFaults {
+  /** Answer Logged (the ACK's precondition) without ever fsyncing the log. */
+  readonly ackWithoutFsync?: boolean;
+  /** Silently leave out the n-th (1-based) entry one incarnation is asked to log: a hole in its history. */
+  readonly dropLoggedEntryNth?: number;
+}
+
 export const defaultSegmentBytesMax = 64 << 20;
 export const defaultSnapshotsRetainMax = 3;
 export const defaultLogWindowMax = 500;
