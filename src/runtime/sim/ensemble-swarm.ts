@@ -453,6 +453,7 @@ class EnsembleSwarm {
       case 'ActorRestarted':
         return this.fail(`actor ${e.actor} threw (${e.directive}): ${e.error}`);
       case 'FaultInjected':
+        if (!this.faultsOn) return; // the liveness phase's clean-up
         this.stats.faultsInjected++;
         this.stats.faultsByKind[e.fault.kind] = (this.stats.faultsByKind[e.fault.kind] ?? 0) + 1;
         return;
