@@ -27,6 +27,12 @@ export interface StorageArgs extends StorageOptions {
   readonly snapshotStepNodes?: number;
   /** Where `Applied` batches go (may also be set later with Subscribe). */
   readonly subscriber?: Address;
+  /**
+   * Group commit window: the Flush (one fsync for every AppendLog before it) runs this long after the first
+   * unsynced append (default 0: after the messages already queued). The simulation swarm sets it above 0 to
+   * model fsync latency, so crashes find unsynced appends to lose.
+   */
+  readonly flushDelayMs?: number;
   /** Emit `TxnApplied` per applied txn and `StorageLoaded` on recovery and SNAP (the simulation swarm's checks). */
   readonly appliedEvents?: boolean;
   /** Deliberate bugs, only for the tests that show the simulation swarm catches them. */
@@ -34,9 +40,9 @@ export interface StorageArgs extends StorageOptions {
 }
 
 
-/** Flush is scheduled under this timer key; its delay is 0 ms (after the messages already queued). */
+/** Flush is scheduled under this timer key; its default delay is 0 ms (after the messages already queued). */
 const flushKey = 'flush';
-const flushDelayMs = 0;
+const flushDelayMsDefault = 0;
 /** AppendLog asks waiting for the next fsync; beyond this the oldest are answered at once after a sync. */
 export const flushWaitersMax = 10_000;
 
@@ -55,6 +61,7 @@ interface State {
   sinceSnapshot: number;
   readonly snapshotEveryTxns: number;
   readonly snapshotStepNodes: number;
+  readonly flushDelayMs: number;
   readonly appliedEvents: boolean;
   readonly testFaults: StorageTestFaults;
   /** Entries asked to be logged in this incarnation (for testFaults.dropLoggedEntryNth). */
@@ -107,6 +114,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       sinceSnapshot: 0,
       snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
       snapshotStepNodes: args?.snapshotStepNodes ?? captureStepNodesMax,
+      flushDelayMs: args?.flushDelayMs ?? flushDelayMsDefault,
       appliedEvents,
       testFaults: args?.testFaults ?? {},
       loggedCount: 0,
@@ -138,7 +146,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         if (st.waiters.length >= flushWaitersMax) flush(st, ctx);
         else if (!st.flushScheduled) {
           st.flushScheduled = true;
-          ctx.schedule(flushKey, flushDelayMs, { type: 'Flush' });
+          ctx.schedule(flushKey, st.flushDelayMs, { type: 'Flush' });
         }
         // Commits that arrived before their entries apply now.
         deliver(st, ctx, s.applyCommitted());

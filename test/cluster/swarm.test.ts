@@ -46,7 +46,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   console.log(
     `ensemble swarm: ${seeds.length} seeds (${fiveNode} with 5 nodes) in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s), ` +
       `${(total.virtualMs / 1000).toFixed(0)} s virtual, ${total.steps} steps; ${total.faultsInjected} faults ${JSON.stringify(total.faultsByKind)}, ` +
-      `${total.crashes} crashes, ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
+      `${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
       `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ` +
       `sync ${JSON.stringify(total.syncModes)}, ${total.snapshotsInstalled} snapshots installed; longest liveness ${total.livenessMs.toFixed(0)} ms`,
   );
@@ -60,6 +60,8 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
     for (const k of ['kill', 'restart', 'partition', 'cut', 'slow', 'clog', 'net']) assert.ok((total.faultsByKind[k] ?? 0) > 0, `fault ${k} injected`);
     for (const m of ['DIFF', 'TRUNC', 'SNAP']) assert.ok((total.syncModes[m] ?? 0) > 0, `sync mode ${m} exercised`);
     assert.ok(total.snapshotsInstalled > 0, 'SNAPs installed on followers');
+    assert.ok(total.crashesLosingWrites > 0, 'crashes lost unsynced writes');
+    assert.ok(total.crashesTearing > 0, 'crashes tore the last record');
   }
 });
 

@@ -108,6 +108,8 @@ export interface EnsembleSwarmOptions {
   /** ZAB's in-memory log window (small: followers further behind get a SNAP) and storage's recent window. */
   readonly logWindowMax: number;
   readonly segmentBytesMax: number;
+  /** Storage's group commit window (fsync latency): crashes inside it lose (or tear) the unsynced appends. */
+  readonly flushDelayMs: number;
   readonly faults: EnsembleSwarmFaultMix;
   /** A deliberately broken storage (tests that show the swarm catches bugs): on `node`, or on every node. */
   readonly broken?: { readonly node?: string; readonly faults: StorageTestFaults };
@@ -147,6 +149,7 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
     snapshotEveryTxns: r.pick([25, 60, 100_000]),
     logWindowMax: r.pick([8, 30, 500]),
     segmentBytesMax: r.pick([2_048, 16_384, 64 << 20]),
+    flushDelayMs: r.pick([0.3, 1, 3]),
     faults,
     ...over,
   };
@@ -219,6 +222,9 @@ export interface EnsembleSwarmStats {
   faultsInjected: number;
   faultsByKind: Record<string, number>;
   crashes: number;
+  /** Crashes that lost unsynced appends, and those that left a torn tail. */
+  crashesLosingWrites: number;
+  crashesTearing: number;
   elections: number;
   leaders: number;
   writesIssued: number;
@@ -241,6 +247,8 @@ export function emptyStats(): EnsembleSwarmStats {
     faultsInjected: 0,
     faultsByKind: {},
     crashes: 0,
+    crashesLosingWrites: 0,
+    crashesTearing: 0,
     elections: 0,
     leaders: 0,
     writesIssued: 0,
@@ -257,7 +265,7 @@ export function emptyStats(): EnsembleSwarmStats {
 
 /** Add `s` into `total` (the counters; seed, nodes and trace hash are left alone). */
 export function addStats(total: EnsembleSwarmStats, s: EnsembleSwarmStats): void {
-  for (const k of ['virtualMs', 'steps', 'faultsInjected', 'crashes', 'elections', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
+  for (const k of ['virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
     total[k] += s[k];
   }
   total.livenessMs = Math.max(total.livenessMs, s.livenessMs);
@@ -265,10 +273,18 @@ export function addStats(total: EnsembleSwarmStats, s: EnsembleSwarmStats): void
   for (const [k, v] of Object.entries(s.syncModes)) total.syncModes[k] = (total.syncModes[k] ?? 0) + v;
 }
 
+/** Options a run pinned instead of taking the seed's choice (the replay command must repeat them). */
+export interface PinnedOptions {
+  readonly nodes?: number;
+  readonly safetyMs?: number;
+}
+
 /** How to replay one seed (the test and the CLI). */
-export function replayCommand(seed: number, over: { nodes?: number } = {}): string {
+export function replayCommand(seed: number, pinned: PinnedOptions = {}): string {
   const s = formatSeed(seed);
-  return `SEED=${s} npm test -- cluster/swarm   or   npx conclave sim --seed ${s}${over.nodes !== undefined ? ` --nodes ${over.nodes}` : ''}`;
+  const flags = `${pinned.nodes !== undefined ? ` --nodes ${pinned.nodes}` : ''}${pinned.safetyMs !== undefined ? ` --safety-ms ${pinned.safetyMs}` : ''}`;
+  const cli = `npx conclave sim --seed ${s}${flags}`;
+  return flags === '' ? `SEED=${s} npm test -- cluster/swarm   or   ${cli}` : cli;
 }
 
 export class EnsembleSwarmViolation extends Error {
@@ -276,9 +292,9 @@ export class EnsembleSwarmViolation extends Error {
     readonly seed: number,
     readonly what: string,
     readonly detail: string,
-    nodesPinned?: number,
+    pinned: PinnedOptions = {},
   ) {
-    super(`seed=${formatSeed(seed)} ${what}\n  replay: ${replayCommand(seed, { nodes: nodesPinned })}${detail ? `\n${detail}` : ''}`);
+    super(`seed=${formatSeed(seed)} ${what}\n  replay: ${replayCommand(seed, pinned)}${detail ? `\n${detail}` : ''}`);
     this.name = 'EnsembleSwarmViolation';
   }
 }
@@ -342,7 +358,7 @@ class EnsembleSwarm {
   constructor(
     readonly o: EnsembleSwarmOptions,
     rt: SimRuntime,
-    readonly nodesPinned?: number,
+    readonly pinned: PinnedOptions = {},
   ) {
     this.rt = rt;
     this.cluster = new Cluster(rt, null);
@@ -369,7 +385,7 @@ class EnsembleSwarm {
 
   fail(what: string): void {
     if (this.violation !== null) return;
-    this.violation = new EnsembleSwarmViolation(this.o.seed, `t=${this.rt.now().toFixed(1)}ms ${what}`, this.describe(), this.nodesPinned);
+    this.violation = new EnsembleSwarmViolation(this.o.seed, `t=${this.rt.now().toFixed(1)}ms ${what}`, this.describe(), this.pinned);
   }
 
   describe(): string {
@@ -776,7 +792,7 @@ export function swarmNodeSpecs(o: EnsembleSwarmOptions): NodeSpec[] {
         const args = (a.args ?? {}) as Record<string, unknown>;
         if (a.kind === 'storage') {
           const broken = o.broken !== undefined && (o.broken.node === undefined || o.broken.node === spec.node) ? { testFaults: o.broken.faults } : {};
-          return { ...a, args: { ...args, appliedEvents: true, logWindowMax: o.logWindowMax, segmentBytesMax: o.segmentBytesMax, ...broken } };
+          return { ...a, args: { ...args, appliedEvents: true, logWindowMax: o.logWindowMax, segmentBytesMax: o.segmentBytesMax, flushDelayMs: o.flushDelayMs, ...broken } };
         }
         if (a.kind === 'broadcast') return { ...a, args: { ...args, zab: { logWindowMax: o.logWindowMax } } };
         return a;
@@ -790,7 +806,7 @@ export interface EnsembleSwarmRun {
 }
 
 /** One seed: the safety phase, then the liveness phase. Throws EnsembleSwarmViolation on a failure. */
-export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { nodesPinned?: number } = {}): Promise<EnsembleSwarmRun> {
+export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { pinned?: PinnedOptions } = {}): Promise<EnsembleSwarmRun> {
   const rt = await createSimRuntime({
     seed: o.seed,
     nodes: swarmNodeSpecs(o),
@@ -799,7 +815,7 @@ export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { nodesPin
     askDrivesClock: false,
     traceMessages: o.traceMessages ?? false,
   });
-  const swarm = new EnsembleSwarm(o, rt, opts.nodesPinned);
+  const swarm = new EnsembleSwarm(o, rt, opts.pinned);
   const plan = planFaults(o);
   try {
     await swarm.safety(plan);
@@ -807,11 +823,15 @@ export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { nodesPin
     swarm.finalCheck();
   } catch (e) {
     if (e instanceof EnsembleSwarmViolation) throw e;
-    throw new EnsembleSwarmViolation(o.seed, `the run threw: ${(e as Error).stack}`, swarm.describe(), opts.nodesPinned);
+    throw new EnsembleSwarmViolation(o.seed, `the run threw: ${(e as Error).stack}`, swarm.describe(), opts.pinned);
   } finally {
     swarm.stats.virtualMs = rt.now();
     swarm.stats.steps = rt.steps;
     swarm.stats.committed = swarm.history.length;
+    for (const n of rt.nodes) {
+      swarm.stats.crashesLosingWrites += rt.disk(n).crashesLosingWrites;
+      swarm.stats.crashesTearing += rt.disk(n).crashesTearing;
+    }
     swarm.stats.traceHash = rt.traceHash();
     await rt.close();
   }
