@@ -13,9 +13,12 @@ program
 program
   .command('start')
   .description('start the embedded 3-node cluster')
-  .option('--data <dir>', 'where the nodes keep their files')
-  .action(async () => {
-    process.stdout.write('conclave start: not yet — the client front ends arrive with later issues\n');
+  .option('--data <dir>', 'where the nodes keep their files (default: a temporary directory)')
+  .option('--host <addr>', 'address the client ports listen on', '127.0.0.1')
+  .option('--eureka-port <port>', 'Eureka port of the first node (the others follow)', '8761')
+  .action(async (o: { data?: string; host: string; eurekaPort: string }) => {
+    const { runStart } = await import('./start.js');
+    await runStart({ ...(o.data !== undefined ? { data: o.data } : {}), host: o.host, eurekaBasePort: Number(o.eurekaPort) });
   });
 
 program

@@ -1,0 +1,8 @@
+/** conclave's public API: the embedded cluster, the runtimes, the kernel and the protocol types. */
+export * from './cluster.js';
+export * from './kernel/index.js';
+export * from './protocol/index.js';
+export { createSimRuntime, SimRuntime } from './runtime/sim/index.js';
+export { createThreadsRuntime, ThreadsRuntime } from './runtime/threads/index.js';
+export { createTcpRuntime, startTcpNode } from './runtime/tcp/index.js';
+export type { NodeSpec, Runtime, RuntimeOptions } from './runtime/driver.js';

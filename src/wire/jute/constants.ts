@@ -1,0 +1,144 @@
+/** ZooKeeper 3.8 protocol constants (ZooDefs.OpCode, KeeperException.Code, Watcher, CreateMode, Perms). */
+
+export const OpCode = {
+  notification: 0,
+  create: 1,
+  delete: 2,
+  exists: 3,
+  getData: 4,
+  setData: 5,
+  getACL: 6,
+  setACL: 7,
+  getChildren: 8,
+  sync: 9,
+  ping: 11,
+  getChildren2: 12,
+  check: 13,
+  multi: 14,
+  create2: 15,
+  reconfig: 16,
+  checkWatches: 17,
+  removeWatches: 18,
+  createContainer: 19,
+  deleteContainer: 20,
+  createTTL: 21,
+  multiRead: 22,
+  auth: 100,
+  setWatches: 101,
+  sasl: 102,
+  getEphemerals: 103,
+  getAllChildrenNumber: 104,
+  setWatches2: 105,
+  addWatch: 106,
+  whoAmI: 107,
+  createSession: -10,
+  closeSession: -11,
+  error: -1,
+} as const;
+export type OpCodeName = keyof typeof OpCode;
+
+const opNames = new Map<number, OpCodeName>(Object.entries(OpCode).map(([k, v]) => [v, k as OpCodeName]));
+/** `getData` for 4; `op<n>` for an unknown code. */
+export function opCodeName(code: number): string {
+  return opNames.get(code) ?? `op${code}`;
+}
+
+/** KeeperException.Code. */
+export const Err = {
+  OK: 0,
+  SYSTEMERROR: -1,
+  RUNTIMEINCONSISTENCY: -2,
+  DATAINCONSISTENCY: -3,
+  CONNECTIONLOSS: -4,
+  MARSHALLINGERROR: -5,
+  UNIMPLEMENTED: -6,
+  OPERATIONTIMEOUT: -7,
+  BADARGUMENTS: -8,
+  UNKNOWNSESSION: -12,
+  NEWCONFIGNOQUORUM: -13,
+  RECONFIGINPROGRESS: -14,
+  APIERROR: -100,
+  NONODE: -101,
+  NOAUTH: -102,
+  BADVERSION: -103,
+  NOCHILDRENFOREPHEMERALS: -108,
+  NODEEXISTS: -110,
+  NOTEMPTY: -111,
+  SESSIONEXPIRED: -112,
+  INVALIDCALLBACK: -113,
+  INVALIDACL: -114,
+  AUTHFAILED: -115,
+  SESSIONMOVED: -118,
+  NOTREADONLY: -119,
+  EPHEMERALONLOCALSESSION: -120,
+  NOWATCHER: -121,
+  REQUESTTIMEOUT: -122,
+  RECONFIGDISABLED: -123,
+  SESSIONCLOSEDREQUIRESASLAUTH: -124,
+  QUOTAEXCEEDED: -125,
+  THROTTLEDOP: -127,
+} as const;
+export type ErrName = keyof typeof Err;
+
+const errNames = new Map<number, ErrName>(Object.entries(Err).map(([k, v]) => [v, k as ErrName]));
+export function errName(code: number): string {
+  return errNames.get(code) ?? `ERR${code}`;
+}
+
+/** Special xids (ClientCnxn). Client xids for ordinary requests start at 1. */
+export const Xid = {
+  notification: -1,
+  ping: -2,
+  auth: -4,
+  setWatches: -8,
+} as const;
+
+/** Watcher.Event.EventType. 5–7 are generated client-side only. */
+export const EventType = {
+  None: -1,
+  NodeCreated: 1,
+  NodeDeleted: 2,
+  NodeDataChanged: 3,
+  NodeChildrenChanged: 4,
+  DataWatchRemoved: 5,
+  ChildWatchRemoved: 6,
+  PersistentWatchRemoved: 7,
+} as const;
+
+/** Watcher.Event.KeeperState. Server-sent notifications carry SyncConnected. */
+export const KeeperState = {
+  Unknown: -1,
+  Disconnected: 0,
+  NoSyncConnected: 1,
+  SyncConnected: 3,
+  AuthFailed: 4,
+  ConnectedReadOnly: 5,
+  SaslAuthenticated: 6,
+  Expired: -112,
+  Closed: 7,
+} as const;
+
+/** CreateRequest.flags. */
+export const CreateMode = {
+  PERSISTENT: 0,
+  EPHEMERAL: 1,
+  PERSISTENT_SEQUENTIAL: 2,
+  EPHEMERAL_SEQUENTIAL: 3,
+  CONTAINER: 4,
+  PERSISTENT_WITH_TTL: 5,
+  PERSISTENT_SEQUENTIAL_WITH_TTL: 6,
+} as const;
+
+/** ACL.perms bits. */
+export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+
+/** AddWatchRequest.mode. */
+export const AddWatchMode = { PERSISTENT: 0, PERSISTENT_RECURSIVE: 1 } as const;
+
+/** CheckWatchesRequest/RemoveWatchesRequest.type (Watcher.WatcherType). */
+export const WatcherType = { Children: 1, Data: 2, Any: 3 } as const;
+
+/** ConnectRequest/Response.protocolVersion. */
+export const protocolVersion = 0;
+/** Length of a session password in ConnectResponse (the C client copies exactly 16 bytes). */
+export const sessionPasswdBytes = 16;
