@@ -137,7 +137,7 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
   return {
     seed: seed >>> 0,
     nodes,
-    safetyMs: 1_500,
+    safetyMs: 1_200,
     livenessMs: 6_000,
     clients: nodes + r.int(0, 3),
     clientThinkMaxMs: r.pick([2, 6, 15]),
@@ -677,7 +677,6 @@ class EnsembleSwarm {
   }
 
   async step(): Promise<void> {
-    if (process.env.SWARM_DEBUG === '2' && Math.floor(this.rt.now()) % 100 === 0) console.log(`t=${this.rt.now()} steps=${this.rt.steps}`);
     await this.runAgenda();
     if (this.workloadOn) this.startClientOps();
     await this.rt.runFor(this.o.sliceMs);
@@ -772,7 +771,6 @@ class EnsembleSwarm {
 
   /** The end: every acknowledged write is in the history every node converged to. */
   finalCheck(): void {
-    if (process.env.SWARM_DEBUG) console.log(this.log.join('\n'));
     const end = this.history.length;
     for (const a of this.acks) {
       const i = this.indexOf.get(a.zxid);
