@@ -18,7 +18,7 @@ export interface SimCommandOptions {
 
 /** Seeds the command runs when not told (`--seeds`). */
 const seedsDefault = 100;
-/** Safety phase of a CLI run unless `--safety-ms` says otherwise: longer than the CI test's. */
+/** Safety phase of a multi-seed CLI run unless `--safety-ms` says otherwise: longer than the CI test's. */
 const cliSafetyMsDefault = 4_000;
 /** Failures printed before a `--keep-going` run stops anyway. */
 const failuresMax = 20;
@@ -33,9 +33,11 @@ function positive(name: string, v: string | undefined): number | undefined {
 export async function runSimCommand(opts: SimCommandOptions): Promise<number> {
   const nodes = positive('nodes', opts.nodes);
   if (nodes !== undefined && nodes !== 3 && nodes !== 5) throw new Error('--nodes is 3 or 5');
-  const safetyMs = positive('safety-ms', opts.safetyMs) ?? cliSafetyMsDefault;
-  const pinned: PinnedOptions = { ...(nodes !== undefined ? { nodes } : {}), ...(safetyMs !== ensembleSwarmOptions(0).safetyMs ? { safetyMs } : {}) };
   const single = opts.seed !== undefined ? parseSeed(opts.seed) : null;
+  // A replay (`--seed`) runs the seed's own options, as the test did, unless told otherwise.
+  const seedSafetyMs = ensembleSwarmOptions(0).safetyMs;
+  const safetyMs = positive('safety-ms', opts.safetyMs) ?? (single !== null ? seedSafetyMs : cliSafetyMsDefault);
+  const pinned: PinnedOptions = { ...(nodes !== undefined ? { nodes } : {}), ...(safetyMs !== seedSafetyMs ? { safetyMs } : {}) };
   const count = single !== null ? 1 : (positive('seeds', opts.seeds) ?? seedsDefault);
   const base = single ?? (opts.base !== undefined ? parseSeed(opts.base) : (Date.now() * 2654435761) >>> 0);
   const seeds = Array.from({ length: count }, (_, i) => (base + i) >>> 0);
