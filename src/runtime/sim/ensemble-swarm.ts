@@ -46,8 +46,11 @@ export type FaultActionKind = 'crash' | 'bounce' | 'partition' | 'cut' | 'clog' 
 export type FaultTarget = number | 'leader';
 
 export type SwarmFaultAction =
-  /** Kill the node (unsynced writes lost, maybe a torn tail); restart it `downMs` later. */
-  | { readonly kind: 'crash'; readonly target: FaultTarget; readonly downMs: number }
+  /**
+   * Kill the node (unsynced writes lost, maybe a torn tail) `afterSteps` simulator steps into the slice (so it can
+   * land between an append and its fsync, or inside any exchange); restart it `downMs` later.
+   */
+  | { readonly kind: 'crash'; readonly target: FaultTarget; readonly downMs: number; readonly afterSteps: number }
   /** Crash and restart at once (a process restart). */
   | { readonly kind: 'bounce'; readonly target: FaultTarget }
   /** Split the nodes into groups (`side[i]` = node i's group), or cut the leader off; heal after `forMs`. */
@@ -116,6 +119,9 @@ export interface EnsembleSwarmOptions {
   readonly traceMessages?: boolean;
 }
 
+/** A planned crash fires up to this many simulator steps after its slice starts. */
+const crashAfterStepsMax = 60;
+
 const defaultWeights: Record<FaultActionKind, number> = { crash: 5, bounce: 1, partition: 3, cut: 2, clog: 2, slow: 1, net: 2 };
 
 /** The seed's choice of ensemble size, network, fault mix and storage tuning; `over` pins any of them. */
@@ -179,7 +185,7 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
     let action: SwarmFaultAction;
     switch (kind) {
       case 'crash':
-        action = { kind, target: target(), downMs: r.int(10, f.downMaxMs) };
+        action = { kind, target: target(), downMs: r.int(10, f.downMaxMs), afterSteps: r.int(0, crashAfterStepsMax) };
         break;
       case 'bounce':
         action = { kind, target: target() };
@@ -352,6 +358,8 @@ class EnsembleSwarm {
   violation: EnsembleSwarmViolation | null = null;
   agenda: Agenda[] = [];
   agendaSeq = 0;
+  /** Faults waiting for their step (crashes land between any two steps, not only at slice boundaries). */
+  armed: { steps: number; fire: () => void }[] = [];
   workloadOn = true;
   faultsOn = true;
 
@@ -371,6 +379,7 @@ class EnsembleSwarm {
     for (const e of rt.recentEvents()) this.onEvent(e);
     rt.events$.subscribe((e) => this.onEvent(e));
     rt.onStep = () => {
+      if (this.armed.length > 0) this.fireArmed();
       if (this.violation !== null) throw this.violation;
     };
     for (let i = 0; i < o.clients; i++) {
@@ -593,12 +602,19 @@ class EnsembleSwarm {
     switch (a.kind) {
       case 'crash': {
         const n = this.resolve(a.target);
-        const down = this.names.filter((x) => !rt.isUp(x)).length;
-        if (n === null || !rt.isUp(n) || down >= this.o.faults.downMax) return;
-        this.stats.crashes++;
-        this.note(`crash ${n} for ${a.downMs} ms`);
-        await rt.kill(n);
-        this.schedule(rt.now() + a.downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
+        if (n === null) return;
+        // Armed: onStep fires it `afterSteps` steps from now, between two simulator steps.
+        this.armed.push({
+          steps: a.afterSteps,
+          fire: () => {
+            const down = this.names.filter((x) => !rt.isUp(x)).length;
+            if (!rt.isUp(n) || down >= this.o.faults.downMax) return;
+            this.stats.crashes++;
+            this.note(`crash ${n} for ${a.downMs} ms`);
+            void rt.kill(n); // synchronous in the simulator
+            this.schedule(rt.now() + a.downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
+          },
+        });
         return;
       }
       case 'bounce': {
@@ -663,6 +679,13 @@ class EnsembleSwarm {
     }
   }
 
+  fireArmed(): void {
+    const due = this.armed.filter((x) => --x.steps < 0);
+    if (due.length === 0) return;
+    this.armed = this.armed.filter((x) => x.steps >= 0);
+    for (const x of due) x.fire();
+  }
+
   baseNet(): Partial<SimNetOptions> {
     const f = this.o.faults;
     return { lossRatio: f.lossRatio, duplicateRatio: f.duplicateRatio, reorder: f.reorder, tornWriteRatio: f.tornWriteRatio };
@@ -695,6 +718,7 @@ class EnsembleSwarm {
     const rt = this.rt;
     this.faultsOn = false;
     this.agenda = [];
+    this.armed = [];
     rt.setNet({ lossRatio: 0, duplicateRatio: 0, reorder: false, tornWriteRatio: 0 });
     await rt.heal();
     await rt.drop(0);
