@@ -26,6 +26,9 @@ export interface ZookeeperArgs {
   readonly tickMs?: number;
   /** A request not answered within this is failed (the client may retry). */
   readonly requestTimeoutMs?: number;
+  /** Session timeouts a client may negotiate (ZooKeeper: [2, 20] x tickTime); a ZkConnect's is clamped into them. */
+  readonly sessionTimeoutMinMs?: number;
+  readonly sessionTimeoutMaxMs?: number;
   readonly pendingMax?: number;
   readonly watchesMax?: number;
 }
@@ -252,7 +255,8 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
     switch (m.type) {
       case 'ZkConnect': {
         const sessionId = s.ids.take();
-        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs: m.timeoutMs }, 'connect');
+        const timeoutMs = Math.min(s.args.sessionTimeoutMaxMs ?? Infinity, Math.max(s.args.sessionTimeoutMinMs ?? 0, m.timeoutMs));
+        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs }, 'connect');
         return s;
       }
       case 'ZkWrite':

@@ -22,6 +22,17 @@ program
   });
 
 program
+  .command('node')
+  .description('run one ensemble member from a ZooKeeper zoo.cfg (and dataDir/myid), like QuorumPeerMain zoo.cfg')
+  .argument('<zoo.cfg>', 'the ZooKeeper configuration file')
+  .option('--events', 'print every event as a JSON line')
+  .option('--control <channel>', "'ipc': answer asks from the parent process over Node IPC (tests, supervisors)")
+  .action(async (cfg: string, o: { events?: boolean; control?: string }) => {
+    const { runNode } = await import('./node.js');
+    await runNode(cfg, o);
+  });
+
+program
   .command('bench')
   .description('run a benchmark')
   .argument('<name>', 'runtime')

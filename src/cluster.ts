@@ -10,6 +10,7 @@ import { Observable, filter, take } from 'rxjs';
 import { ofType } from './kernel/events.js';
 import { registryActorSpec } from '../actors/registry.js';
 import type { ActorSpec } from './kernel/actor.js';
+import type { Address, AnyMessage, Message } from './protocol/envelope.js';
 import type { NodeSpec, Runtime } from './runtime/driver.js';
 import { createSimRuntime } from './runtime/sim/index.js';
 import type { SimNetOptions, SimRuntime } from './runtime/sim/index.js';
@@ -83,10 +84,23 @@ export interface WatchEvent {
 const enc = new TextEncoder();
 const bytes = (d: Uint8Array | string | undefined): Uint8Array => (d === undefined ? new Uint8Array(0) : typeof d === 'string' ? enc.encode(d) : d);
 
+/**
+ * How a ZkClient reaches a node's `<node>/zookeeper` actor: a `Runtime` (embedded), a kernel `Host` plus its event
+ * stream (a node process), or any control channel into one.
+ */
+export interface ZkGateway {
+  ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
+  send(to: Address, msg: AnyMessage): void;
+  /** At least the WatchTriggered events of the node (for `watch()`). */
+  readonly events$: Observable<ClusterEvent>;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
 /** A session on one node, with ZooKeeper's operations. */
 export class ZkClient {
   constructor(
-    private readonly cluster: Cluster,
+    private readonly gateway: ZkGateway,
     readonly node: string,
     readonly sessionId: SessionId,
     readonly timeoutMs: number,
@@ -101,7 +115,7 @@ export class ZkClient {
   private async call(msg: { type: string; [k: string]: unknown }): Promise<ZkReply> {
     let r: ZkReply;
     try {
-      r = await this.cluster.runtime.ask<ZkReply>(this.addr, msg, this.requestTimeoutMs);
+      r = await this.gateway.ask<ZkReply>(this.addr, msg, this.requestTimeoutMs);
     } catch (e) {
       throw new ZkUnavailableError(`${this.node}: ${(e as Error).message}`);
     }
@@ -179,7 +193,7 @@ export class ZkClient {
    */
   watch(path: string, kind: WatchKind): Observable<WatchEvent> {
     return new Observable<WatchEvent>((sub) => {
-      const s = this.cluster.events$
+      const s = this.gateway.events$
         .pipe(
           ofType('WatchTriggered'),
           filter((e) => e.sessionId === this.sessionId && e.path === path),
@@ -199,7 +213,7 @@ export class ZkClient {
 
   /** Keep the session alive (clients touch it with every request; an idle client should call this). */
   touch(): void {
-    this.cluster.runtime.send(this.addr, { type: 'ZkTouch', sessionId: this.sessionId });
+    this.gateway.send(this.addr, { type: 'ZkTouch', sessionId: this.sessionId });
   }
 
   async close(): Promise<void> {
@@ -281,19 +295,19 @@ export class Cluster {
    */
   async client(opts: { node?: string; sessionTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<ZkClient> {
     const node = opts.node ?? this.nodes.find((n) => this.runtime.isUp(n)) ?? this.nodes[0]!;
-    const deadline = this.runtime.now() + (opts.connectTimeoutMs ?? 15_000);
-    for (let attempt = 1; ; attempt++) {
-      let reason: string;
-      try {
-        const r = await this.runtime.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: opts.sessionTimeoutMs ?? 10_000 }, serviceRequestTimeoutMs + clientAskMarginMs);
-        if (r.type === 'ZkConnected') return new ZkClient(this, node, r.sessionId, r.timeoutMs);
-        reason = r.type === 'ZkFailed' ? r.reason : `unexpected ${r.type}`;
-      } catch (e) {
-        reason = (e as Error).message;
-      }
-      if (this.runtime.now() >= deadline) throw new ZkUnavailableError(`${node}: ${reason} (after ${attempt} attempts)`);
-      await this.runtime.sleep(Math.min(connectRetryMaxMs, 20 * attempt));
-    }
+    return connectZk(this.gateway, node, opts);
+  }
+
+  /** The runtime as a ZkClient gateway. */
+  get gateway(): ZkGateway {
+    const rt = this.runtime;
+    return {
+      ask: (to, msg, timeoutMs) => rt.ask(to, msg, timeoutMs),
+      send: (to, msg) => rt.send(to, msg),
+      events$: rt.events$,
+      now: () => rt.now(),
+      sleep: (ms) => rt.sleep(ms),
+    };
   }
 
   kill(node: string): Promise<void> {
@@ -324,7 +338,70 @@ export class Cluster {
   }
 }
 
-/** The actors of one ensemble member. */
+/**
+ * Open a session on `node` through `gateway`. Connecting is retried while the ensemble has no leader, up to
+ * `connectTimeoutMs`.
+ */
+export async function connectZk(gateway: ZkGateway, node: string, opts: { sessionTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<ZkClient> {
+  const deadline = gateway.now() + (opts.connectTimeoutMs ?? 15_000);
+  for (let attempt = 1; ; attempt++) {
+    let reason: string;
+    try {
+      const r = await gateway.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: opts.sessionTimeoutMs ?? 10_000 }, serviceRequestTimeoutMs + clientAskMarginMs);
+      if (r.type === 'ZkConnected') return new ZkClient(gateway, node, r.sessionId, r.timeoutMs);
+      reason = r.type === 'ZkFailed' ? r.reason : `unexpected ${r.type}`;
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    if (gateway.now() >= deadline) throw new ZkUnavailableError(`${node}: ${reason} (after ${attempt} attempts)`);
+    await gateway.sleep(Math.min(connectRetryMaxMs, 20 * attempt));
+  }
+}
+
+/** One ensemble member as the actors see it: its server id, every member's id → node name, the voters. */
+export interface MemberSpec {
+  readonly node: string;
+  readonly myId: number;
+  /** Server id → node name, this member included. */
+  readonly members: Readonly<Record<number, string>>;
+  /** Voting server ids (the other members observe). */
+  readonly voters: readonly number[];
+}
+
+export interface MemberOptions {
+  /** ZAB and session tick (default 50 ms). */
+  readonly tickMs?: number;
+  readonly snapshotEveryTxns?: number;
+  readonly registry?: Parameters<typeof registryActorSpec>[2];
+  /** Session timeouts a client may negotiate; a ZkConnect's timeout is clamped into them. */
+  readonly sessionTimeoutMinMs?: number;
+  readonly sessionTimeoutMaxMs?: number;
+}
+
+/** The actors of one ensemble member (storage, election, broadcast, the ZooKeeper service, the registry). */
+export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec[] {
+  const ensemble = { myId: m.myId, members: m.members, voters: m.voters };
+  return [
+    { name: 'storage', kind: 'storage', args: { snapshotEveryTxns: opts.snapshotEveryTxns } },
+    { name: 'election', kind: 'election', args: ensemble },
+    { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
+    {
+      name: 'zookeeper',
+      kind: 'zookeeper',
+      args: {
+        myId: m.myId,
+        members: m.members,
+        tickMs: opts.tickMs,
+        requestTimeoutMs: serviceRequestTimeoutMs,
+        ...(opts.sessionTimeoutMinMs !== undefined ? { sessionTimeoutMinMs: opts.sessionTimeoutMinMs } : {}),
+        ...(opts.sessionTimeoutMaxMs !== undefined ? { sessionTimeoutMaxMs: opts.sessionTimeoutMaxMs } : {}),
+      },
+    },
+    registryActorSpec(m.node, Object.values(m.members), opts.registry ?? {}),
+  ];
+}
+
+/** The actors of every member of an ensemble `n1..nN` with server ids 1..N. */
 export function ensembleNodes(
   count: number,
   opts: { tickMs?: number; snapshotEveryTxns?: number; registry?: Parameters<typeof registryActorSpec>[2] } = {},
@@ -333,17 +410,7 @@ export function ensembleNodes(
   const members: Record<number, string> = {};
   names.forEach((n, i) => (members[i + 1] = n));
   const voters = names.map((_, i) => i + 1);
-  return names.map((node, i) => {
-    const ensemble = { myId: i + 1, members, voters };
-    const actors: ActorSpec[] = [
-      { name: 'storage', kind: 'storage', args: { snapshotEveryTxns: opts.snapshotEveryTxns } },
-      { name: 'election', kind: 'election', args: ensemble },
-      { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
-      { name: 'zookeeper', kind: 'zookeeper', args: { myId: i + 1, members, tickMs: opts.tickMs, requestTimeoutMs: serviceRequestTimeoutMs } },
-      registryActorSpec(node, names, opts.registry ?? {}),
-    ];
-    return { node, actors };
-  });
+  return names.map((node, i) => ({ node, actors: memberActors({ node, myId: i + 1, members, voters }, opts) }));
 }
 
 export const actorKindsUrl = new URL('../actors/index.js', import.meta.url).href;

@@ -113,3 +113,42 @@ export class FsDisk implements Disk {
     this.fds.clear();
   }
 }
+
+/**
+ * One node's disk spread over two: paths under `dir/` go to `other` (e.g. the write-ahead log on its own device,
+ * ZooKeeper's dataLogDir), everything else to `main`.
+ */
+export class SplitDisk implements Disk {
+  constructor(
+    private readonly main: Disk,
+    private readonly dir: string,
+    private readonly other: Disk,
+  ) {}
+  private pick(path: string): Disk {
+    return path === this.dir || path.startsWith(`${this.dir}/`) ? this.other : this.main;
+  }
+  list(dir: string): string[] {
+    return this.pick(dir).list(dir);
+  }
+  read(path: string): Uint8Array | null {
+    return this.pick(path).read(path);
+  }
+  append(path: string, data: Uint8Array): void {
+    this.pick(path).append(path, data);
+  }
+  writeAtomic(path: string, data: Uint8Array): void {
+    this.pick(path).writeAtomic(path, data);
+  }
+  fsync(path: string): void {
+    this.pick(path).fsync(path);
+  }
+  truncate(path: string, size: number): void {
+    this.pick(path).truncate(path, size);
+  }
+  remove(path: string): void {
+    this.pick(path).remove(path);
+  }
+  size(path: string): number {
+    return this.pick(path).size(path);
+  }
+}

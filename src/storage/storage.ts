@@ -54,7 +54,8 @@ export const defaultReadLogEntriesMax = 1_000_000;
 export const snapTrailerMagic = 0x45535643; // "CVSE"
 export const snapTrailerBytes = 8;
 
-const logDir = 'log';
+/** Where the write-ahead log segments live on the node's disk (a node may put this directory on another disk). */
+export const logDir = 'log';
 const snapDir = 'snap';
 const epochsFile = 'epochs';
 const commitFile = 'commit';

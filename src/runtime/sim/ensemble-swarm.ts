@@ -542,7 +542,7 @@ class EnsembleSwarm {
   async connect(node: string, sessionTimeoutMs: number): Promise<ZkClient> {
     const r = await this.rt.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkConnect', timeoutMs: sessionTimeoutMs }, this.o.requestTimeoutMs);
     if (r.type !== 'ZkConnected') throw new ZkUnavailableError(r.type === 'ZkFailed' ? r.reason : r.type);
-    return new ZkClient(this.cluster, node, r.sessionId, r.timeoutMs, this.o.requestTimeoutMs);
+    return new ZkClient(this.cluster.gateway, node, r.sessionId, r.timeoutMs, this.o.requestTimeoutMs);
   }
 
   nextRequest(c: SwarmClient): { request: WriteRequest; what: string } {

@@ -12,7 +12,8 @@ import type { NodeIo } from '../../kernel/io.js';
 import type { Address } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
-import { FsDisk } from '../fsdisk.js';
+import { FsDisk, SplitDisk } from '../fsdisk.js';
+import { logDir as walDir } from '../../storage/storage.js';
 import type { PeerAddress } from './transport.js';
 import { TcpTransport } from './transport.js';
 
@@ -29,6 +30,8 @@ export interface TcpNodeConfig {
   readonly actors?: readonly ActorSpec[];
   /** This node's own data directory (already `<dataDir>/<node>`), for its disk. */
   readonly dataDir?: string;
+  /** Where the write-ahead log goes instead of `<dataDir>/log` (ZooKeeper's dataLogDir); needs `dataDir`. */
+  readonly logDir?: string;
   readonly seed?: number;
   /** Network faults in force when the node starts (a restarted node rejoins the current network). */
   readonly faults?: LinkFaults;
@@ -46,9 +49,14 @@ export interface TcpNode {
   close(): Promise<void>;
 }
 
-/** The IO the node's actors get, built from its data directory: its real disk (none without a data dir). */
-export function nodeIo(dataDir: string | undefined): NodeIo {
-  return dataDir === undefined ? {} : { disk: new FsDisk(dataDir) };
+/**
+ * The IO the node's actors get, built from its data directory: its real disk (none without a data dir), with the
+ * write-ahead log under `logDir` when one is given.
+ */
+export function nodeIo(dataDir: string | undefined, logDir?: string): NodeIo {
+  if (dataDir === undefined) return {};
+  const main = new FsDisk(dataDir);
+  return { disk: logDir === undefined ? main : new SplitDisk(main, walDir, new FsDisk(logDir)) };
 }
 
 export async function loadKinds(url: string): Promise<ActorKinds> {
@@ -72,7 +80,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     kinds,
     outbound: (env) => transport?.send(env),
     emit: onEvent,
-    io: nodeIo(config.dataDir),
+    io: nodeIo(config.dataDir, config.logDir),
     onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
   });
   transport = new TcpTransport({

@@ -1,0 +1,448 @@
+/**
+ * `conclave node zoo.cfg`: one ensemble member per process from a standard ZooKeeper `zoo.cfg` and
+ * `dataDir/myid`, a drop-in for `QuorumPeerMain zoo.cfg`.
+ *
+ * - Members are the `server.N` lines; member N is node `n<N>` (addresses `n<N>/zookeeper`, ...). Peers talk over
+ *   TCP on each server's `host:quorumPort` (our one peer transport); the electionPort is accepted and reserved.
+ * - Files live in `<dataDir>/conclave/` (next to `myid`; a ZooKeeper `version-2/` there is left alone); the
+ *   write-ahead log goes to `<dataLogDir>/conclave/log/` when dataLogDir is set and differs from dataDir.
+ * - Timing: ZAB keeps its own fast tick (`zabTickMs` = 50 ms: pings, sync and init limits in those ticks, so a
+ *   leader's loss is noticed in a fraction of a second). `tickTime` sets what clients may negotiate: session
+ *   timeouts clamped into [minSessionTimeout, maxSessionTimeout], default [2, 20] x tickTime, as ZooKeeper.
+ *   `initLimit`/`syncLimit` are parsed and reported (admin `configuration`); ZAB's limits stay in its own ticks.
+ * - Eureka is served on `eurekaPort=` (conclave's own key) at `clientPortAddress` (default all interfaces),
+ *   replicating with the other members' registries.
+ * - The AdminServer (admin.enableServer, admin.serverAddress, admin.serverPort, admin.commandURL) answers
+ *   `/commands/<name>` with the member's role, leader, configuration.
+ * - The ZooKeeper client port (clientPort, clientPortAddress, maxClientCnxns, 4lw.commands.whitelist) is started in
+ *   `startClientPort` below once the jute wire protocol lands; until then it is announced as not served.
+ * - SIGTERM/SIGINT: front ends closed, actors stopped (the storage actor fsyncs its log on stop), peers closed,
+ *   exit 0. Starting again on the same dataDir resumes from the log and snapshots there.
+ */
+import { mkdirSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { actorKindsUrl, memberActors } from './cluster.js';
+import type { ZkGateway } from './cluster.js';
+import type { ZooMember } from './config/zoocfg.js';
+import { ZooCfgError, loadZooMember } from './config/zoocfg.js';
+import type { Address, AnyMessage, Message } from './protocol/envelope.js';
+import type { ClusterEvent, EventPayload } from './protocol/events.js';
+import type { ZkReply } from './protocol/zookeeper.js';
+import type { FromNode, ToNode } from './runtime/tcp/ipc.js';
+import { eventBatchMax } from './runtime/tcp/ipc.js';
+import type { TcpNode } from './runtime/tcp/node.js';
+import { startTcpNode } from './runtime/tcp/node.js';
+import type { PeerAddress } from './runtime/tcp/transport.js';
+import type { AdminServer } from './servers/admin/server.js';
+import { startAdminServer } from './servers/admin/server.js';
+import type { EurekaServer } from './servers/eureka/server.js';
+import { startEurekaServer } from './servers/eureka/server.js';
+
+/** ZAB's tick in a `conclave node` (pings, syncLimit/initLimit counted in these). */
+export const zabTickMs = 50;
+/** What `srvr`/admin `stats` report as the version (ZooKeeper tools parse the leading `3.x.y`). */
+export const zkCompatVersion = '3.8.0-conclave';
+/** How long a clean shutdown may take before the process exits anyway (code 1). */
+export const shutdownGraceMs = 15_000;
+/** How long a status question to the member's own zookeeper actor may take. */
+const statusAskTimeoutMs = 2_000;
+/** Events held for the control channel at most; older ones are dropped. */
+const controlEventsBufferedMax = 100_000;
+
+export const nodeNameOf = (serverId: number): string => `n${serverId}`;
+
+export type ZkStatus = Extract<ZkReply, { type: 'ZkStatusReply' }>;
+
+export interface NodeOptions {
+  /** Where log lines go (default: stdout with a timestamp). */
+  readonly log?: (line: string) => void;
+  /** Every event of the node, as it happens (e.g. to print them as JSON lines). */
+  readonly onEvent?: (ev: ClusterEvent) => void;
+  readonly seed?: number;
+}
+
+export interface RunningNode {
+  readonly member: ZooMember;
+  readonly node: string;
+  readonly tcp: TcpNode;
+  /** ZkClient access to this member (connectZk(runningNode.gateway, runningNode.node)). */
+  readonly gateway: ZkGateway;
+  readonly events$: Observable<ClusterEvent>;
+  readonly endpoints: readonly { readonly service: string; readonly address: string }[];
+  readonly admin: AdminServer | null;
+  readonly eureka: EurekaServer | null;
+  status(): Promise<ZkStatus | null>;
+  close(): Promise<void>;
+}
+
+/** The peers of a member: every other server's quorum address by node name. */
+export function peersOf(member: ZooMember): Record<string, PeerAddress> {
+  const out: Record<string, PeerAddress> = {};
+  for (const s of member.cfg.servers) if (s.id !== member.myId) out[nodeNameOf(s.id)] = { host: s.host, port: s.quorumPort };
+  return out;
+}
+
+function roleName(member: ZooMember, st: ZkStatus | null): string {
+  if (st === null) return 'unknown';
+  if (member.standalone) return 'standalone';
+  if (st.role === 'leading') return 'leader';
+  if (st.role === 'following') return member.self.role === 'observer' ? 'observer' : 'follower';
+  return 'looking';
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * The ZooKeeper client port. TODO(client port): once an actor-backed `ZkBackend` exists (over `gateway`, asking
+ * `<node>/zookeeper`), start `createZkServer(backend, { fourLetterWord, ... })` from src/servers/zookeeper here:
+ * listen on `member.clientAddress`:`member.clientPort`, refuse more than `cfg.maxClientCnxns` connections per
+ * remote address (0 = unlimited), answer only `cfg.fourLetterWords` (['*'] = all), and return its close function
+ * (it runs before the actors stop). Until then this only says the port is not served.
+ */
+async function startClientPort(member: ZooMember, _gateway: ZkGateway, log: (l: string) => void): Promise<(() => Promise<void>) | null> {
+  if (member.clientPort === undefined) {
+    log('no clientPort configured: no ZooKeeper client port');
+    return null;
+  }
+  log(
+    `ZooKeeper client port ${member.clientAddress}:${member.clientPort} (maxClientCnxns=${member.cfg.maxClientCnxns}, ` +
+      `4lw ${member.cfg.fourLetterWords.join(',')}): not served yet, the ZooKeeper wire protocol is not in this build`,
+  );
+  return null;
+}
+
+function adminCommands(n: { member: ZooMember; node: string; tcp: TcpNode; status(): Promise<ZkStatus | null>; startedAtMs: number; eurekaPort: number | null }) {
+  const { member, tcp } = n;
+  const cfg = member.cfg;
+  const serverLine = (id: number): string => {
+    const s = cfg.servers.find((x) => x.id === id)!;
+    const client = s.clientPort !== undefined ? `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}` : '';
+    return `${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
+  };
+  const leaderOf = (st: ZkStatus | null): number | null => {
+    if (st === null || st.leaderNode === null) return null;
+    const id = Number(st.leaderNode.slice(1));
+    return Number.isInteger(id) ? id : null;
+  };
+  const stats = async () => {
+    const st = await n.status();
+    return {
+      version: zkCompatVersion,
+      read_only: false,
+      server_stats: {
+        server_state: roleName(member, st),
+        last_processed_zxid: st?.appliedZxid ?? -1,
+        outstanding_requests: st?.pending ?? 0,
+        num_alive_client_connections: 0,
+        uptime: Date.now() - n.startedAtMs,
+        data_dir_size: 0,
+        log_dir_size: 0,
+      },
+      conclave: {
+        node: n.node,
+        server_id: member.myId,
+        role: st?.role ?? null,
+        leader_node: st?.leaderNode ?? null,
+        epoch: st?.epoch ?? -1,
+        applied_zxid: st === null ? null : hex(st.appliedZxid),
+        watches: st?.watches ?? 0,
+        sessions: st?.sessionsTracked ?? 0,
+        connected_peers: tcp.transport.connectedPeers(),
+      },
+    };
+  };
+  return {
+    commands: {
+      ruok: () => ({}),
+      is_read_only: () => ({ read_only: false }),
+      stats,
+      leader: async () => {
+        const st = await n.status();
+        const id = leaderOf(st);
+        const host = id === null ? null : (cfg.servers.find((s) => s.id === id)?.host ?? null);
+        return { is_leader: st?.role === 'leading', leader_id: id ?? -1, leader_ip: host ?? '' };
+      },
+      configuration: () => ({
+        client_port: member.clientPort ?? -1,
+        data_dir: join(cfg.dataDir, 'conclave'),
+        data_log_dir: cfg.dataLogDir !== undefined ? join(cfg.dataLogDir, 'conclave') : join(cfg.dataDir, 'conclave'),
+        tick_time: cfg.tickTimeMs,
+        max_client_cnxns: cfg.maxClientCnxns,
+        min_session_timeout: cfg.minSessionTimeoutMs,
+        max_session_timeout: cfg.maxSessionTimeoutMs,
+        server_id: member.myId,
+        init_limit: cfg.initLimitTicks,
+        sync_limit: cfg.syncLimitTicks,
+        zab_tick_ms: zabTickMs,
+        eureka_port: n.eurekaPort,
+      }),
+      voting_view: () => ({ current_config: Object.fromEntries(cfg.servers.map((s) => [String(s.id), serverLine(s.id)])) }),
+      monitor: async () => {
+        const st = await n.status();
+        return {
+          version: zkCompatVersion,
+          server_state: roleName(member, st),
+          znode_count: null,
+          watch_count: st?.watches ?? 0,
+          global_sessions: st?.sessionsTracked ?? 0,
+          outstanding_requests: st?.pending ?? 0,
+          quorum_size: cfg.servers.filter((s) => s.role === 'participant').length,
+          uptime: Date.now() - n.startedAtMs,
+        };
+      },
+    },
+    aliases: { srvr: 'stats', stat: 'stats', server_stats: 'stats', conf: 'configuration', config: 'configuration', lead: 'leader', mntr: 'monitor', isro: 'is_read_only' },
+  };
+}
+
+/** Start this member: its actors and peers, then its front ends. */
+export async function startNode(configPath: string, opts: NodeOptions = {}): Promise<RunningNode> {
+  const member = loadZooMember(configPath);
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
+  const cfg = member.cfg;
+  const node = nodeNameOf(member.myId);
+  const members: Record<number, string> = {};
+  for (const s of cfg.servers) members[s.id] = nodeNameOf(s.id);
+  if (member.standalone) members[member.myId] = node;
+  const voters = member.standalone ? [member.myId] : cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
+  const dataRoot = join(cfg.dataDir, 'conclave');
+  const logRoot = cfg.dataLogDir !== undefined && resolve(cfg.dataLogDir) !== resolve(cfg.dataDir) ? join(cfg.dataLogDir, 'conclave') : undefined;
+  for (const d of [dataRoot, logRoot]) {
+    if (d === undefined) continue;
+    try {
+      mkdirSync(d, { recursive: true });
+    } catch (e) {
+      throw new ZooCfgError(`cannot create ${d}: ${(e as Error).message}`);
+    }
+  }
+
+  const events = new Subject<ClusterEvent>();
+  let seq = 0;
+  const onEvent = (n: string, time: number, ev: EventPayload): void => {
+    const stamped = { ...ev, node: n, time, seq: seq++ } as ClusterEvent;
+    opts.onEvent?.(stamped);
+    events.next(stamped);
+  };
+  const listen: PeerAddress = member.standalone ? { host: '127.0.0.1', port: 0 } : { host: member.self.host, port: member.self.quorumPort };
+  let tcp: TcpNode;
+  try {
+    tcp = await startTcpNode({
+      node,
+      listen,
+      peers: peersOf(member),
+      kindsModule: actorKindsUrl,
+      actors: memberActors(
+        { node, myId: member.myId, members, voters },
+        { tickMs: zabTickMs, sessionTimeoutMinMs: cfg.minSessionTimeoutMs, sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs },
+      ),
+      dataDir: dataRoot,
+      ...(logRoot !== undefined ? { logDir: logRoot } : {}),
+      seed: opts.seed ?? member.myId,
+      onEvent,
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new ZooCfgError(`server.${member.myId}: cannot listen for peers on ${listen.host}:${listen.port} (${code})`);
+    }
+    throw e;
+  }
+  const host = tcp.host;
+  const gateway: ZkGateway = {
+    ask: <R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number) => host.ask<R>(to, msg, timeoutMs),
+    send: (to, msg) => host.send(to, msg),
+    events$: events,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+  const status = async (): Promise<ZkStatus | null> => {
+    const r = await host.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkStatus' }, statusAskTimeoutMs).catch(() => null);
+    return r?.type === 'ZkStatusReply' ? r : null;
+  };
+
+  const closers: (() => Promise<void>)[] = [];
+  const endpoints: { service: string; address: string }[] = [{ service: 'peers', address: `${listen.host}:${tcp.transport.port}` }];
+  let admin: AdminServer | null = null;
+  let eureka: EurekaServer | null = null;
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    closers.length = 0;
+    await tcp.close();
+    events.complete();
+  };
+  try {
+    const frontHost = member.clientAddress;
+    if (cfg.eurekaPort !== undefined) {
+      try {
+        eureka = await startEurekaServer({ port: cfg.eurekaPort, host: frontHost, gateway: host, registryAddress: `${node}/registry` });
+      } catch (e) {
+        throw new ZooCfgError(`eurekaPort: cannot listen on ${frontHost}:${cfg.eurekaPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      const s = eureka;
+      closers.push(() => s.close());
+      endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
+    }
+    if (cfg.admin.enabled) {
+      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null });
+      try {
+        admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
+      } catch (e) {
+        throw new ZooCfgError(`admin.serverPort: cannot listen on ${cfg.admin.address}:${cfg.admin.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      const a = admin;
+      closers.push(() => a.close());
+      endpoints.push({ service: 'admin', address: `http://${cfg.admin.address}:${a.port}${cfg.admin.commandUrl}` });
+    }
+    const closeClientPort = await startClientPort(member, gateway, log);
+    if (closeClientPort !== null) closers.push(closeClientPort);
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    member,
+    node,
+    tcp,
+    gateway,
+    events$: events,
+    endpoints,
+    admin,
+    eureka,
+    status,
+    close() {
+      closing ??= closeAll();
+      return closing;
+    },
+  };
+}
+
+/** Event types worth a log line in a member's output. */
+const loggedEvents = new Set([
+  'ElectionStarted',
+  'ElectionDecided',
+  'LeaderElected',
+  'FollowingLeader',
+  'LeaderSteppedDown',
+  'LeaderLost',
+  'SyncStarted',
+  'SessionExpired',
+  'NodeCrashed',
+  'ActorRestarted',
+  'SelfPreservationEntered',
+  'SelfPreservationLeft',
+  'RegistrySynced',
+]);
+
+function describe(ev: ClusterEvent): string {
+  const { type, node: _n, time: _t, seq: _s, ...rest } = ev as ClusterEvent & Record<string, unknown>;
+  return `${type} ${JSON.stringify(rest)}`;
+}
+
+export interface RunNodeFlags {
+  /** Print every event as a JSON line (default: notable ones as log lines). */
+  readonly events?: boolean;
+  /** 'ipc': answer asks from the parent process over Node IPC (tests, supervisors); exit when it goes away. */
+  readonly control?: string;
+}
+
+/** The CLI: start, print where it listens, run until SIGTERM/SIGINT, exit 0 after a clean stop. */
+export async function runNode(configPath: string, flags: RunNodeFlags = {}): Promise<void> {
+  const out = (l: string): void => {
+    process.stdout.write(`${new Date().toISOString()} ${l}\n`);
+  };
+  const fail = (message: string, code: number): never => {
+    writeSync(2, `conclave node: ${message}\n`);
+    process.exit(code);
+  };
+  if (flags.control !== undefined && flags.control !== 'ipc') fail(`--control must be 'ipc', got '${flags.control}'`, 2);
+  const controlled = flags.control === 'ipc';
+  if (controlled && typeof process.send !== 'function') fail('--control ipc needs a parent process with an IPC channel', 2);
+
+  // the control channel: events the parent wants (watch notifications), batched per turn
+  let pendingEvents: [number, EventPayload][] = [];
+  let flushScheduled = false;
+  const toParent = (m: FromNode): void => {
+    if (process.connected) process.send!(m, undefined, undefined, () => undefined);
+  };
+  const flush = (): void => {
+    flushScheduled = false;
+    while (pendingEvents.length > 0) {
+      toParent({ t: 'events', list: pendingEvents.slice(0, eventBatchMax) });
+      pendingEvents = pendingEvents.slice(eventBatchMax);
+    }
+  };
+
+  const t0 = Date.now();
+  let running: RunningNode;
+  try {
+    running = await startNode(configPath, {
+      log: out,
+      onEvent: (ev) => {
+        if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');
+        else if (loggedEvents.has(ev.type)) out(describe(ev));
+        if (controlled) {
+          if (pendingEvents.length >= controlEventsBufferedMax) pendingEvents.shift();
+          const { node: _n, time, seq: _s, ...payload } = ev as ClusterEvent & Record<string, unknown>;
+          pendingEvents.push([time, payload as unknown as EventPayload]);
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setImmediate(flush);
+          }
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof ZooCfgError) return fail(e.message, 2);
+    return fail(e instanceof Error ? e.message : String(e), 1);
+  }
+  const m = running.member;
+  if (m.cfg.unknownKeys.length > 0) out(`WARNING: ignoring unknown keys in ${m.cfg.path}: ${m.cfg.unknownKeys.join(', ')}`);
+  const observers = m.cfg.servers.filter((x) => x.role === 'observer').map((x) => `server.${x.id}`);
+  if (observers.length > 0) {
+    out(`WARNING: observers are not supported yet (ZAB has no observer role): ${observers.join(', ')} will not serve; they do not count for the quorum`);
+  }
+  if (m.cfg.ignoredKeys.length > 0) out(`note: accepted without effect: ${m.cfg.ignoredKeys.join(', ')}`);
+  out(
+    `conclave node ${running.node} (server.${m.myId}${m.standalone ? ', standalone' : `, ${m.self.role} of ${m.cfg.servers.length}`}) ` +
+      `started in ${Date.now() - t0} ms, data in ${join(m.cfg.dataDir, 'conclave')}`,
+  );
+  for (const e of running.endpoints) out(`  ${e.service.padEnd(6)} ${e.address}`);
+  if (!m.standalone) out(`  election port ${m.self.host}:${m.self.electionPort} reserved (peers use the quorum port)`);
+
+  let stopping = false;
+  const stop = async (why: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    out(`stopping (${why})`);
+    const timer = setTimeout(() => fail(`clean stop took more than ${shutdownGraceMs} ms; exiting anyway`, 1), shutdownGraceMs);
+    try {
+      await running.close();
+    } finally {
+      clearTimeout(timer);
+    }
+    flush();
+    out('stopped');
+    // let the last IPC messages leave before the process goes
+    setTimeout(() => process.exit(code), controlled ? 50 : 0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+
+  if (controlled) {
+    process.on('disconnect', () => void stop('control channel closed', 0));
+    process.on('message', (raw) => {
+      const msg = raw as ToNode;
+      if (msg.t === 'send') running.gateway.send(msg.env.to, msg.env.msg);
+      else if (msg.t === 'ask') {
+        running.gateway.ask(msg.to, msg.msg, msg.timeoutMs).then(
+          (reply) => toParent({ t: 'reply', id: msg.id, msg: reply }),
+          (e: unknown) => toParent({ t: 'replyError', id: msg.id, name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) }),
+        );
+      }
+    });
+    toParent({ t: 'ready', port: running.tcp.transport.port });
+  }
+}

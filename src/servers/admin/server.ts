@@ -1,0 +1,92 @@
+/**
+ * An AdminServer-style HTTP endpoint (ZooKeeper's Jetty AdminServer): `GET <commandUrl>/<name>` answers
+ * pretty-printed JSON with the command's fields plus `"command"` and `"error": null`; `GET <commandUrl>` lists the
+ * commands. The commands themselves are supplied by whoever starts it (src/node.ts), so the client-port server's
+ * four-letter words can share them.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A command: its fields (without `command`/`error`). */
+export type AdminCommand = () => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+export interface AdminServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Default '/commands'. */
+  readonly commandUrl?: string;
+  /** Name → command; `aliases` maps other names onto these. */
+  readonly commands: Readonly<Record<string, AdminCommand>>;
+  readonly aliases?: Readonly<Record<string, string>>;
+  /** How long one command may take before it is answered with an error. */
+  readonly commandTimeoutMs?: number;
+}
+
+export interface AdminServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Concurrent connections to the admin port. */
+export const adminConnectionsMax = 256;
+const commandTimeoutMsDefault = 5_000;
+
+function send(res: http.ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
+  const base = (o.commandUrl ?? '/commands').replace(/\/+$/, '');
+  const timeoutMs = o.commandTimeoutMs ?? commandTimeoutMsDefault;
+  const names = Object.keys(o.commands).sort();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname.replace(/\/+$/, '');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, { command: null, error: `Method ${req.method} not allowed` });
+      return;
+    }
+    if (path === base || path === '') {
+      send(res, 200, { commands: names, aliases: o.aliases ?? {}, command: null, error: null });
+      return;
+    }
+    if (!path.startsWith(`${base}/`)) {
+      send(res, 404, { command: null, error: `Unknown path; commands are under ${base}/` });
+      return;
+    }
+    const asked = decodeURIComponent(path.slice(base.length + 1));
+    const name = o.aliases?.[asked] ?? asked;
+    const cmd = Object.hasOwn(o.commands, name) ? o.commands[name] : undefined;
+    if (cmd === undefined) {
+      send(res, 404, { command: asked, error: 'Command not found' });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    Promise.race([Promise.resolve().then(cmd), timeout]).then(
+      (fields) => send(res, 200, { ...fields, command: name, error: null }),
+      (e: unknown) => send(res, 500, { command: name, error: e instanceof Error ? e.message : String(e) }),
+    ).finally(() => clearTimeout(timer));
+  });
+  server.maxConnections = adminConnectionsMax;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

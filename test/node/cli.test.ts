@@ -1,0 +1,107 @@
+/**
+ * `conclave node` as a command: bad configurations end with one clear line on stderr and exit code 2 (never a
+ * stack trace); a standalone member (no server lines) with its write-ahead log in dataLogDir serves, stops on
+ * SIGTERM with exit 0 and resumes from its files.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connectZk } from '../../src/cluster.js';
+import { MemberProcess, admin, cliPath, freePorts } from './helpers.js';
+
+let base = '';
+const runTimeoutMs = 20_000;
+
+test.before(() => {
+  base = mkdtempSync(join(tmpdir(), 'conclave-cli-'));
+});
+test.after(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), runTimeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr, stdout });
+    });
+  });
+}
+
+function cfgFile(name: string, text: string, myid?: string): string {
+  const dir = join(base, name);
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  if (myid !== undefined) writeFileSync(join(dir, 'data', 'myid'), myid);
+  writeFileSync(join(dir, 'zoo.cfg'), text.replaceAll('DIR', dir));
+  return join(dir, 'zoo.cfg');
+}
+
+async function expectRefused(cfg: string, re: RegExp): Promise<void> {
+  const r = await run(['node', cfg]);
+  assert.is(r.code, 2, `exit code 2 for ${cfg}: ${r.stderr}`);
+  assert.match(r.stderr, re);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
+}
+
+test('bad configurations: one clear line, exit code 2', async () => {
+  const servers = 'server.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n';
+  await expectRefused(cfgFile('nomyid', `dataDir=DIR/data\n${servers}`), /^conclave node: .*nomyid\/data\/myid is missing: .*\(one of 1, 2\)/);
+  await expectRefused(cfgFile('badid', `dataDir=DIR/data\n${servers}`, '7\n'), /myid says 7, but .*zoo\.cfg has no server\.7 \(servers: 1, 2\)/);
+  await expectRefused(cfgFile('badline', `dataDir=DIR/data\ntickTime=2000\nserver.1=127.0.0.1:1\n`, '1'), /zoo\.cfg:3: expected host:quorumPort:electionPort/);
+  await expectRefused(join(base, 'absent.cfg'), /absent\.cfg: cannot read the configuration/);
+  // the quorum port is taken
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (holder.address() as net.AddressInfo).port;
+    const [other, adminPort] = await freePorts(2);
+    await expectRefused(
+      cfgFile('busy', `dataDir=DIR/data\nadmin.serverPort=${adminPort}\nserver.1=127.0.0.1:${port}:${port + 1}\nserver.2=127.0.0.1:${other}:1\n`, '1'),
+      /server\.1: cannot listen for peers on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
+    );
+  } finally {
+    holder.close();
+  }
+  const usage = await run(['node']);
+  assert.is.not(usage.code, 0);
+  assert.match(usage.stderr, /missing required argument/);
+});
+
+test('standalone (no server lines) with dataLogDir: serves, SIGTERM exits 0, the log is in dataLogDir, a restart resumes', async () => {
+  const [adminPort] = await freePorts(1);
+  const cfg = cfgFile('alone', `tickTime=500\ndataDir=DIR/data\ndataLogDir=DIR/txlog\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${adminPort}\nmystery=1\nother.key=2\n`);
+  let m = new MemberProcess(1, cfg);
+  try {
+    await m.ready;
+    assert.match(m.output, /WARNING: ignoring unknown keys in .*zoo\.cfg: mystery, other\.key/);
+    assert.is(m.output.match(/WARNING/g)?.length, 1);
+    const c = await connectZk(m.gateway, 'n1', { sessionTimeoutMs: 60_000 });
+    assert.is(c.timeoutMs, 10_000, 'clamped to 20 x tickTime');
+    await c.create('/solo', 'kept');
+    const st = await admin(adminPort!, 'stats');
+    assert.is((st?.server_stats as { server_state: string }).server_state, 'standalone');
+    const { code } = await m.stop();
+    assert.is(code, 0);
+    assert.ok(readdirSync(join(base, 'alone', 'txlog', 'conclave', 'log')).length > 0, 'WAL segments in dataLogDir');
+    assert.not.ok(existsSync(join(base, 'alone', 'data', 'conclave', 'log')), 'no WAL in dataDir');
+    m = new MemberProcess(1, cfg);
+    await m.ready;
+    const d = await connectZk(m.gateway, 'n1');
+    assert.is(new TextDecoder().decode((await d.getData('/solo')).data), 'kept');
+  } finally {
+    await m.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,179 @@
+/**
+ * Test helpers for `conclave node`: free loopback ports, generated zoo.cfg + myid per member, member processes
+ * forked from the compiled CLI with an IPC control channel (a ZkGateway for ZkClient), and the admin endpoint.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Subject } from 'rxjs';
+import type { ZkGateway } from '../../src/cluster.js';
+import type { Address, AnyMessage, Message } from '../../src/protocol/envelope.js';
+import type { ClusterEvent } from '../../src/protocol/events.js';
+import type { FromNode, ToNode } from '../../src/runtime/tcp/ipc.js';
+
+export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+
+/** `count` distinct free loopback ports (all held open while picking, so none repeats). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve());
+      });
+      servers.push(s);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+export interface MemberPorts {
+  readonly id: number;
+  readonly quorum: number;
+  readonly election: number;
+  readonly client: number;
+  readonly admin: number;
+  readonly eureka: number;
+}
+
+/** Write `<base>/n<id>/zoo.cfg` and `<base>/n<id>/data/myid` for every member; returns the config paths. */
+export async function writeEnsemble(base: string, ids: readonly number[], extra = ''): Promise<{ cfgs: Map<number, string>; ports: Map<number, MemberPorts> }> {
+  const p = await freePorts(ids.length * 5);
+  const ports = new Map<number, MemberPorts>();
+  ids.forEach((id, i) => ports.set(id, { id, quorum: p[i * 5]!, election: p[i * 5 + 1]!, client: p[i * 5 + 2]!, admin: p[i * 5 + 3]!, eureka: p[i * 5 + 4]! }));
+  const serverLines = ids.map((id) => `server.${id}=127.0.0.1:${ports.get(id)!.quorum}:${ports.get(id)!.election}`).join('\n');
+  const cfgs = new Map<number, string>();
+  for (const id of ids) {
+    const dir = join(base, `n${id}`);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'myid'), `${id}\n`);
+    const mp = ports.get(id)!;
+    const cfg = [
+      'tickTime=2000',
+      'initLimit=10',
+      'syncLimit=5',
+      `dataDir=${join(dir, 'data')}`,
+      `clientPort=${mp.client}`,
+      'clientPortAddress=127.0.0.1',
+      'maxClientCnxns=0',
+      '4lw.commands.whitelist=*',
+      'admin.enableServer=true',
+      'admin.serverAddress=127.0.0.1',
+      `admin.serverPort=${mp.admin}`,
+      `eurekaPort=${mp.eureka}`,
+      serverLines,
+      extra,
+    ].join('\n');
+    writeFileSync(join(dir, 'zoo.cfg'), cfg + '\n');
+    cfgs.set(id, join(dir, 'zoo.cfg'));
+  }
+  return { cfgs, ports };
+}
+
+/** One `conclave node` process, with its output and an IPC gateway into its actors. */
+export class MemberProcess {
+  readonly proc: ChildProcess;
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly ready: Promise<void>;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly events = new Subject<ClusterEvent>();
+  private seq = 0;
+
+  constructor(
+    readonly id: number,
+    cfgPath: string,
+  ) {
+    this.proc = fork(cliPath, ['node', cfgPath, '--control', 'ipc'], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.proc.stdout!.on('data', (d) => (this.output += d));
+    this.proc.stderr!.on('data', (d) => (this.output += d));
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    this.ready = new Promise((resolve, reject) => {
+      this.proc.once('exit', (code) => reject(new Error(`member ${id} exited (${code}) before it was ready:\n${this.output}`)));
+      this.proc.on('message', (raw) => {
+        const m = raw as FromNode;
+        if (m.t === 'ready') resolve();
+        else if (m.t === 'reply' || m.t === 'replyError') {
+          const p = this.pending.get(m.id);
+          if (p === undefined) return;
+          this.pending.delete(m.id);
+          clearTimeout(p.timer);
+          if (m.t === 'reply') p.resolve(m.msg);
+          else p.reject(Object.assign(new Error(m.message), { name: m.name }));
+        } else if (m.t === 'events') {
+          for (const [time, ev] of m.list) this.events.next({ ...ev, time, seq: this.seq++, node: `n${id}` } as ClusterEvent);
+        }
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  get gateway(): ZkGateway {
+    return {
+      ask: <R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R> =>
+        new Promise<R>((resolve, reject) => {
+          if (!this.proc.connected) return reject(new Error(`member ${this.id} is not running`));
+          const id = this.nextId++;
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            reject(new Error(`ask ${msg.type} to ${to} timed out after ${timeoutMs} ms`));
+          }, timeoutMs);
+          this.pending.set(id, { resolve: resolve as (m: Message) => void, reject, timer });
+          const m: ToNode = { t: 'ask', id, to, msg, timeoutMs };
+          this.proc.send(m);
+        }),
+      send: (to, msg) => {
+        if (this.proc.connected) this.proc.send({ t: 'send', env: { to, from: null, msg } } satisfies ToNode);
+      },
+      events$: this.events,
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    };
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(sig);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.signal('SIGTERM');
+    const t = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(t);
+      for (const p of this.pending.values()) clearTimeout(p.timer);
+    }
+  }
+}
+
+export async function admin(port: number, command: string): Promise<Record<string, unknown> | null> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/commands/${command}`, { signal: AbortSignal.timeout(2_000) });
+    return (await r.json()) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Poll the members' admin `leader` until one leads and every given member agrees on it; returns its id. */
+export async function waitForLeader(ports: readonly MemberPorts[], timeoutMs: number, not?: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const answers = await Promise.all(ports.map((p) => admin(p.admin, 'leader')));
+    const leaders = ports.filter((_, i) => answers[i]?.is_leader === true).map((p) => p.id);
+    const agreed = answers.every((a) => a !== null && a.leader_id === leaders[0]);
+    if (leaders.length === 1 && agreed && leaders[0] !== not) return leaders[0]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no agreed leader within ${timeoutMs} ms`);
+}
