@@ -18,7 +18,7 @@ import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protoc
 import type { Applied, Txn } from '../src/protocol/txn.js';
 import { read } from '../src/core/tree/read.js';
 import { captureStepNodesMax } from '../src/core/tree/codec.js';
-import { Storage, type StorageOptions } from '../src/storage/storage.js';
+import { Storage, resultHash, type StorageOptions, type StorageTestFaults } from '../src/storage/storage.js';
 
 export interface StorageArgs extends StorageOptions {
   /** Take a snapshot after this many applied txns (default 100,000). */
@@ -27,11 +27,22 @@ export interface StorageArgs extends StorageOptions {
   readonly snapshotStepNodes?: number;
   /** Where `Applied` batches go (may also be set later with Subscribe). */
   readonly subscriber?: Address;
+  /**
+   * Group commit window: the Flush (one fsync for every AppendLog before it) runs this long after the first
+   * unsynced append (default 0: after the messages already queued). The simulation swarm sets it above 0 to
+   * model fsync latency, so crashes find unsynced appends to lose.
+   */
+  readonly flushDelayMs?: number;
+  /** Emit `TxnApplied` per applied txn and `StorageLoaded` on recovery and SNAP (the simulation swarm's checks). */
+  readonly appliedEvents?: boolean;
+  /** Deliberate bugs, only for the tests that show the simulation swarm catches them. */
+  readonly testFaults?: StorageTestFaults;
 }
 
-/** Flush is scheduled under this timer key; its delay is 0 ms (after the messages already queued). */
+
+/** Flush is scheduled under this timer key; its default delay is 0 ms (after the messages already queued). */
 const flushKey = 'flush';
-const flushDelayMs = 0;
+const flushDelayMsDefault = 0;
 /** AppendLog asks waiting for the next fsync; beyond this the oldest are answered at once after a sync. */
 export const flushWaitersMax = 10_000;
 
@@ -50,6 +61,11 @@ interface State {
   sinceSnapshot: number;
   readonly snapshotEveryTxns: number;
   readonly snapshotStepNodes: number;
+  readonly flushDelayMs: number;
+  readonly appliedEvents: boolean;
+  readonly testFaults: StorageTestFaults;
+  /** Entries asked to be logged in this incarnation (for testFaults.dropLoggedEntryNth). */
+  loggedCount: number;
 }
 
 function answer(ctx: Ctx<Msg>, msg: StorageReply): void {
@@ -70,7 +86,7 @@ export function bootInfo(s: Storage, logTailMax?: number): BootInfo {
 
 function flush(st: State, ctx: Ctx<Msg>): void {
   st.flushScheduled = false;
-  const zxid = st.storage.sync();
+  const zxid = st.testFaults.ackWithoutFsync === true ? st.storage.lastZxid : st.storage.sync();
   const msg: StorageReply = { type: 'Logged', gen: st.gen, zxid };
   for (const w of st.waiters) ctx.respond(w, msg);
   st.waiters = [];
@@ -83,6 +99,11 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     if (disk === undefined) throw new Error('storage actor needs ctx.io.disk');
     const storage = new Storage(disk, args ?? {});
     storage.recover();
+    const appliedEvents = args?.appliedEvents === true;
+    if (appliedEvents) {
+      ctx.emit({ type: 'StorageLoaded', zxid: storage.appliedZxid, digest: storage.tree.digest(), source: 'recovery' });
+      storage.onApply = (a, digest) => ctx.emit({ type: 'TxnApplied', zxid: a.zxid, digest, resultHash: resultHash(a.result) });
+    }
     return {
       storage,
       gen: 0,
@@ -93,6 +114,10 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       sinceSnapshot: 0,
       snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
       snapshotStepNodes: args?.snapshotStepNodes ?? captureStepNodesMax,
+      flushDelayMs: args?.flushDelayMs ?? flushDelayMsDefault,
+      appliedEvents,
+      testFaults: args?.testFaults ?? {},
+      loggedCount: 0,
     };
   },
   receive(st, m, ctx) {
@@ -109,6 +134,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         let last = s.lastZxid;
         for (const e of m.entries) {
           if (e.zxid <= last) continue; // retransmission of what we have
+          if (++st.loggedCount === st.testFaults.dropLoggedEntryNth) continue; // deliberate bug (tests only)
           // ZAB assigns the zxid: the logged txn takes the entry's.
           fresh.push(e.txn.zxid === e.zxid ? e.txn : { ...e.txn, zxid: e.zxid });
           last = e.zxid;
@@ -120,7 +146,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         if (st.waiters.length >= flushWaitersMax) flush(st, ctx);
         else if (!st.flushScheduled) {
           st.flushScheduled = true;
-          ctx.schedule(flushKey, flushDelayMs, { type: 'Flush' });
+          ctx.schedule(flushKey, st.flushDelayMs, { type: 'Flush' });
         }
         // Commits that arrived before their entries apply now.
         deliver(st, ctx, s.applyCommitted());
@@ -138,6 +164,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         st.gen = Math.max(st.gen, m.gen);
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
+        if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.tree.digest(), source: 'snapshot' });
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
         return st;
       }
@@ -152,7 +179,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         return st;
       case 'TakeSnapshot': {
         const snap = s.snapshotBytes();
-        answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes } });
+        // The entries logged after the apply point go with it: the leader's window may not reach back that far.
+        const entries: LogEntry[] = s.pendingTxns().map((txn) => ({ zxid: txn.zxid, txn }));
+        answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes }, entries });
         return st;
       }
       case 'Prepare': {

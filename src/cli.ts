@@ -41,4 +41,23 @@ program
     await runBench(name, program.opts());
   });
 
+program
+  .command('sim')
+  .description('run simulation swarms of a whole ensemble (real actors, faults, invariants); a failure prints its seed and replay command')
+  .option('--seeds <n>', 'how many seeds (default 100)')
+  .option('--seed <hex>', 'replay one seed (as printed: 0x...)')
+  .option('--base <hex>', 'first seed (default: drawn from the clock, printed)')
+  .option('--nodes <3|5>', 'ensemble size (default: the seed chooses)')
+  .option('--safety-ms <ms>', 'virtual duration of the fault phase (default 4000)')
+  .option('--keep-going', 'run every seed even after a failure')
+  .action(async (opts: Record<string, string | boolean | undefined>) => {
+    const { runSimCommand } = await import('./runtime/sim/sim-command.js');
+    try {
+      process.exitCode = await runSimCommand(opts);
+    } catch (e) {
+      process.stderr.write(`conclave sim: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  });
+
 await program.parseAsync(process.argv);

@@ -104,6 +104,8 @@ export class ZkClient {
     readonly node: string,
     readonly sessionId: SessionId,
     readonly timeoutMs: number,
+    /** How long one request may wait for its answer before it fails as unavailable (outcome unknown). */
+    readonly requestTimeoutMs: number = serviceRequestTimeoutMs + clientAskMarginMs,
   ) {}
 
   private get addr(): string {
@@ -113,7 +115,7 @@ export class ZkClient {
   private async call(msg: { type: string; [k: string]: unknown }): Promise<ZkReply> {
     let r: ZkReply;
     try {
-      r = await this.gateway.ask<ZkReply>(this.addr, msg, serviceRequestTimeoutMs + clientAskMarginMs);
+      r = await this.gateway.ask<ZkReply>(this.addr, msg, this.requestTimeoutMs);
     } catch (e) {
       throw new ZkUnavailableError(`${this.node}: ${(e as Error).message}`);
     }

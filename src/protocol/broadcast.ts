@@ -109,7 +109,10 @@ export type ZabPeerMsg<T = unknown> =
 //    when durable answer Logged{gen, zxid}.
 //  - CommitTo: apply every logged entry up to zxid, in order, exactly once (storage skips what it has applied).
 //    Storage answers the client whose txn it applies; that is when a write is acknowledged.
-//  - TakeSnapshot: a consistent snapshot at the current apply point: SnapshotTaken{token, snapshot}.
+//  - TakeSnapshot: a consistent snapshot at the current apply point: SnapshotTaken{token, snapshot, entries?}.
+//    `entries`: what storage has logged after the apply point (logged, not yet applied), in order. A leader's
+//    apply point can lag its in-memory log window (after recovery with a lazily persisted commit point, or with a
+//    long uncommitted tail), so the SNAP needs them to reach the window.
 //  - `gen` (log generation) grows at each TruncateLog/InstallSnapshot: a Logged of an older generation is stale.
 //    Logged.gen echoes the gen of the last log command storage processed; it restarts at 0 with the machine.
 //
@@ -135,7 +138,7 @@ export type StorageCommand<T = unknown> =
 export type StorageReply =
   | { readonly type: 'EpochsPersisted'; readonly token: number }
   | { readonly type: 'Logged'; readonly gen: number; readonly zxid: Zxid }
-  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData };
+  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData; readonly entries?: readonly LogEntry[] };
 
 /** What storage recovered, handed to the broadcast machine once at start. */
 export interface BootInfo<T = unknown> {

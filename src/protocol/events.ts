@@ -35,6 +35,13 @@ export interface EventMap {
   SyncStarted: { readonly peer: number; readonly mode: 'DIFF' | 'TRUNC' | 'SNAP'; readonly fromZxid: number; readonly toZxid: number };
   Proposed: { readonly zxid: number };
   Committed: { readonly zxid: number };
+  /**
+   * Storage applied one txn: `digest` is the tree digest after it, `resultHash` a hash of its result. Only emitted
+   * when the storage actor's `appliedEvents` is on (the simulation swarm checks replicas' histories with it).
+   */
+  TxnApplied: { readonly zxid: number; readonly digest: number; readonly resultHash: number };
+  /** Storage (re)loaded its state: from disk at start (`recovery`) or from a leader's SNAP (`snapshot`); `appliedEvents` only. */
+  StorageLoaded: { readonly zxid: number; readonly digest: number; readonly source: 'recovery' | 'snapshot' };
   /** A one-shot watch fired (ZooKeeper WatchedEvent) for a session connected to `node`. */
   WatchTriggered: {
     readonly sessionId: number;

@@ -71,7 +71,8 @@ export type StorageMsg =
 export type StorageReply =
   | { readonly type: 'EpochsPersisted'; readonly token: number }
   | { readonly type: 'Logged'; readonly gen: number; readonly zxid: Zxid }
-  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData }
+  /** `entries`: logged after the snapshot's zxid (not yet applied), in order (see protocol/broadcast.ts). */
+  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData; readonly entries?: readonly LogEntry[] }
   | { readonly type: 'Prepared'; readonly txns: readonly Txn[] }
   | { readonly type: 'LogRead'; readonly fromZxid: Zxid; readonly entries: readonly LogEntry[] | null }
   | { readonly type: 'Boot'; readonly boot: BootInfo }

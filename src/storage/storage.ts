@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { Disk } from '../kernel/io.js';
+import { hash32 } from '../kernel/rng.js';
 import type { Applied, Txn, WriteRequest, Zxid } from '../protocol/txn.js';
 import type { DurableEpochs } from '../protocol/storage.js';
 import { DecodeError, SnapshotCapture, Writer, captureStepNodesMax, restoreSnapshot, snapshotChunks } from '../core/tree/codec.js';
@@ -35,6 +36,14 @@ export interface StorageOptions {
   /** readLog returns null (the leader must SNAP) beyond this many entries. */
   readonly readLogEntriesMax?: number;
   readonly extendedTypesEnabled?: boolean;
+}
+
+/** Deliberate bugs for the storage actor (tests only): each breaks a guarantee the simulation swarm must catch. */
+export interface StorageTestFaults {
+  /** Answer Logged (the ACK's precondition) without ever fsyncing the log. */
+  readonly ackWithoutFsync?: boolean;
+  /** Silently leave out the n-th (1-based) entry one incarnation is asked to log: a hole in its history. */
+  readonly dropLoggedEntryNth?: number;
 }
 
 export const defaultSegmentBytesMax = 64 << 20;
@@ -91,6 +100,8 @@ export class Storage {
   durableZxid: Zxid = 0;
   /** Highest commit seen; entries up to it are applied as soon as they are logged. */
   commitTarget: Zxid = 0;
+  /** Observer of every applied txn with the tree digest right after it (the simulation swarm); null = off. */
+  onApply: ((applied: Applied, digest: number) => void) | null = null;
   private pending: Txn[] = [];
   private pendingHead = 0;
   private recent: Txn[] = [];
@@ -309,7 +320,9 @@ export class Storage {
         logged.body.type === 'Request'
           ? this.preparer.prepare(logged.body.request, { zxid: logged.zxid, timeMs: logged.timeMs, sessionId: logged.sessionId, cxid: logged.cxid, auth: logged.body.auth })
           : logged;
-      out.push(this.tree.apply(t));
+      const a = this.tree.apply(t);
+      out.push(a);
+      if (this.onApply !== null) this.onApply(a, this.tree.digest());
       if (t !== logged) this.preparer.committed(t.zxid);
       this.recent.push(t);
       if (this.recent.length > this.logWindowMax * 2) {
@@ -551,6 +564,11 @@ export class Storage {
       this.unsynced.delete(s.path);
     }
   }
+}
+
+/** A hash of a write's result (what a client is told), to compare replicas' results and acknowledgements. */
+export function resultHash(r: Applied['result']): number {
+  return hash32(JSON.stringify(r));
 }
 
 /** Verify a snapshot file's CRC trailer; returns the snapshot body. */

@@ -89,9 +89,19 @@ test('storage actor: TakeSnapshot → InstallSnapshot on another node', async ()
     txns.push(t);
   }
   await rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 1, entries: txns.map((txn) => ({ zxid: txn.zxid, txn })) }, 1000);
+  // Commit only 15 of 20: the snapshot is at the apply point and carries the 5 logged-but-unapplied entries, so a
+  // leader whose window no longer reaches back to its apply point can still SNAP (found by the ensemble swarm).
+  rt.send('n1/storage', { type: 'CommitTo', zxid: txns[14]!.zxid });
+  const early = await rt.ask<Reply<'SnapshotTaken'>>('n1/storage', { type: 'TakeSnapshot', token: 1 }, 1000);
+  assert.is(early.snapshot.zxid, txns[14]!.zxid);
+  assert.equal(
+    (early.entries ?? []).map((e) => e.zxid),
+    txns.slice(15).map((t) => t.zxid),
+  );
   rt.send('n1/storage', { type: 'CommitTo', zxid: txns[19]!.zxid });
   const snap = await rt.ask<Reply<'SnapshotTaken'>>('n1/storage', { type: 'TakeSnapshot', token: 1 }, 1000);
   assert.is(snap.snapshot.zxid, txns[19]!.zxid);
+  assert.equal(snap.entries, []);
   const l = await rt.ask<Reply<'Logged'>>('n2/storage', { type: 'InstallSnapshot', gen: 2, snapshot: snap.snapshot }, 1000);
   assert.is(l.zxid, txns[19]!.zxid);
   const r = await rt.ask<Reply<'ReadDone'>>('n2/storage', { type: 'Read', request: { type: 'Exists', path: '/s19' } }, 1000);

@@ -750,11 +750,15 @@ function leaderStorage<T>(s: S<T>, out: Out<T>, rep: StorageReply): void {
     case 'SnapshotTaken': {
       for (const [id, f] of Object.entries(r.followers)) {
         if (f.phase !== 'snap' || f.snapToken !== rep.token) continue;
-        if (rep.snapshot.zxid < s.windowBase) {
-          syncFollower(s, out, Number(id), f); // the window moved past the snapshot: take another
+        // The snapshot is at storage's apply point, which can lag the window (a recovered leader whose commit
+        // point was persisted lazily, a long uncommitted tail): storage's logged-but-unapplied entries bridge it.
+        const bridge = ((rep.entries ?? []) as readonly LogEntry<T>[]).filter((e) => e.zxid > rep.snapshot.zxid && e.zxid <= s.lastAppended);
+        const reach = bridge.length > 0 ? bridge[bridge.length - 1]!.zxid : rep.snapshot.zxid;
+        if (reach < s.windowBase) {
+          syncFollower(s, out, Number(id), f); // the window moved past what storage gave: take another
           continue;
         }
-        const entries = windowOf(s).filter((e) => e.zxid > rep.snapshot.zxid);
+        const entries = [...bridge, ...windowOf(s).filter((e) => e.zxid > reach)];
         sendNewLeader(s, out, Number(id), f, 'SNAP', null, rep.snapshot, entries);
       }
       return;

@@ -27,6 +27,9 @@ function concat(a: Uint8Array, parts: Uint8Array[]): Uint8Array {
 export class SimDisk implements Disk {
   private files = new Map<string, SimFile>();
   fsyncs = 0;
+  /** Crashes that found unsynced appends (lost or torn), and of those the torn ones: fault coverage. */
+  crashesLosingWrites = 0;
+  crashesTearing = 0;
 
   list(dir: string): string[] {
     const prefix = dir === '' || dir.endsWith('/') ? dir : `${dir}/`;
@@ -80,14 +83,20 @@ export class SimDisk implements Disk {
 
   /** A crash: unsynced appends vanish; with `tornRatio` a random prefix of them may survive instead. */
   crash(rng: Rng, tornRatio: number): void {
+    let lost = false;
+    let torn = false;
     for (const f of this.files.values()) {
       if (f.pending.length === 0) continue;
+      lost = true;
       if (rng.chance(tornRatio)) {
+        torn = true;
         const tail = concat(new Uint8Array(0), f.pending);
         const keep = rng.int(0, tail.length - 1);
         f.synced = concat(f.synced, [tail.subarray(0, keep)]);
       }
       f.pending = [];
     }
+    if (lost) this.crashesLosingWrites++;
+    if (torn) this.crashesTearing++;
   }
 }

@@ -45,6 +45,12 @@ export interface SimOptions extends RuntimeOptions {
   readonly kinds?: ActorKinds;
   /** Record every delivery in the trace, not only events (for determinism checks). */
   readonly traceMessages?: boolean;
+  /**
+   * When true (the default), `ask` runs the simulation until its answer arrives. When false, `ask` only sends
+   * and returns the promise, which settles while `runFor`/`runUntil` advance time: many concurrent clients and
+   * one driver of the clock (the simulation swarm).
+   */
+  readonly askDrivesClock?: boolean;
 }
 
 /** Steps one `run*` call may take before it gives up: a bound against livelock. */
@@ -96,6 +102,9 @@ export class SimRuntime implements Runtime {
   steps = 0;
   delivered = 0;
   dropped = 0;
+  /** Called after every scheduled item runs (cheap invariant checks); may throw to stop the run. */
+  onStep: ((sim: SimRuntime) => void) | null = null;
+  askDrivesClock: boolean;
 
   private constructor(
     private readonly opts: SimOptions,
@@ -105,6 +114,7 @@ export class SimRuntime implements Runtime {
     this.rng = new Rng(this.seed);
     this.net = { ...defaultSimNet, ...opts.net };
     this.traceMessages = opts.traceMessages ?? false;
+    this.askDrivesClock = opts.askDrivesClock ?? true;
     this.nodes = opts.nodes.map((n) => n.node);
     this.bus.events$.subscribe((e) => this.traceLines.push(JSON.stringify(e)));
     this.external = this.makeHost(externalNode, 0);
@@ -176,6 +186,7 @@ export class SimRuntime implements Runtime {
     this.steps++;
     s.fn();
     if (s.kind === 'timer') this.needsFlush = true;
+    if (this.onStep !== null) this.onStep(this);
     return true;
   }
 
@@ -333,6 +344,7 @@ export class SimRuntime implements Runtime {
   async ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R> {
     let settled = false;
     const p = this.external.ask<R>(to, msg, timeoutMs);
+    if (!this.askDrivesClock) return p;
     p.then(
       () => (settled = true),
       () => (settled = true),
