@@ -174,7 +174,7 @@ export async function runFailoverBench(opts: Record<string, unknown> = {}): Prom
   printTable(
     `failover (${runtime}): 3 nodes, leader killed ${rounds} times under continuous writes from 2 clients on the followers`,
     ['round', 'killed', 'new', 'elected ms', 'electionMs', 'serving ms', 'longest gap ms', 'gap starts +ms', 'catch-up ms', 'writes'],
-    results.map((r) => [r.round, r.killed, r.newLeader, r.electedMs, r.electionMs, r.servingMs, r.gapMs, r.gapStartAfterKillMs, r.catchUpMs, r.acks]),
+    results.map((r) => [String(r.round), r.killed, r.newLeader, r.electedMs, r.electionMs, r.servingMs, r.gapMs, r.gapStartAfterKillMs, r.catchUpMs, String(r.acks)]),
   );
   const elected = summary(results.map((r) => r.electedMs));
   const election = summary(results.map((r) => r.electionMs));
@@ -207,7 +207,7 @@ export async function runFailoverBench(opts: Record<string, unknown> = {}): Prom
     acknowledgedWrites: allAcks.length,
     readBack: verify.checked,
     lostWrites: verify.lostCount,
-    perRound: results.map((r) => ({ ...r, electedMs: r1(r.electedMs), servingMs: r1(r.servingMs), gapMs: r1(r.gapMs), gapStartAfterKillMs: r1(r.gapStartAfterKillMs), catchUpMs: r1(r.catchUpMs) })),
+    perRound: results.map((r) => ({ ...r, electedMs: r1(r.electedMs), electionMs: r1(r.electionMs), servingMs: r1(r.servingMs), gapMs: r1(r.gapMs), gapStartAfterKillMs: r1(r.gapStartAfterKillMs), catchUpMs: r1(r.catchUpMs) })),
   });
   if (verify.lostCount > 0) process.exitCode = 1;
 }
