@@ -1,11 +1,17 @@
 /** Benchmarks by name; each prints a table and ends with one JSON line (also saved under bench/results/). */
-export async function runBench(name: string, _opts: Record<string, unknown>): Promise<void> {
+export async function runBench(name: string, opts: Record<string, unknown>): Promise<void> {
   switch (name) {
+    case 'throughput':
+      await (await import('./throughput.js')).runThroughputBench(opts);
+      return;
+    case 'failover':
+      await (await import('./failover.js')).runFailoverBench(opts);
+      return;
     case 'runtime':
       await (await import('./runtime.js')).runRuntimeBench();
       return;
     case 'scale':
-      await (await import('./scale.js')).runScale(_opts);
+      await (await import('./scale.js')).runScale(opts);
       return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();

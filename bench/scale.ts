@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Disk } from '../src/kernel/io.js';
 import { OPEN_ACL_UNSAFE, type Txn, type WriteRequest } from '../src/protocol/txn.js';
 import { Storage } from '../src/storage/storage.js';
+import { saveResult } from './report.js';
 
 /** Bench bounds. */
 export const scaleZnodesMax = 5_000_000;
@@ -308,13 +309,8 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
       `snapshot ${res.snapshot.busyMs} ms of work (${steps} steps, longest ${res.snapshot.stepMaxMs} ms; writes apply between steps), ${(snap.bytes / 2 ** 20).toFixed(0)} MiB\n` +
       `restart-to-serving ${res.recovery.ms} ms (snapshot load ${res.recovery.snapshotLoadMs} ms + replay ${rep.replayed} txns)\n`,
   );
-  const line = JSON.stringify({ bench: 'scale', ...res });
-  process.stdout.write(`${line}\n`);
-  const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  const fd = openSync(join(out, 'scale.json'), 'w');
-  writeSync(fd, `${JSON.stringify(res, null, 2)}\n`);
-  closeSync(fd);
+  // A smaller tree (a smoke run, `--znodes N`) is saved beside the 1M figures, never over them.
+  saveResult(target === 1_000_000 ? 'scale' : `scale-${target}`, { ...res });
   return res;
 }
 

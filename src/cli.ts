@@ -35,10 +35,16 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime')
-  .action(async (name: string) => {
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover')
+  .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
+  .option('--seconds <n>', 'throughput: seconds per mode (default 6)')
+  .option('--clients <n>', 'throughput: client sessions (default 8)')
+  .option('--window <n>', 'throughput: outstanding requests per client (default 32)')
+  .option('--rounds <n>', 'failover: leader kills (default 10)')
+  .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')
+  .action(async (name: string, o: Record<string, unknown>) => {
     const { runBench } = await import('../bench/index.js');
-    await runBench(name, program.opts());
+    await runBench(name, o);
   });
 
 program
