@@ -16,7 +16,7 @@ import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kern
 import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
-import { read } from '../src/core/tree/read.js';
+import { read, reapable } from '../src/core/tree/read.js';
 import { captureStepNodesMax } from '../src/core/tree/codec.js';
 import { Storage, resultHash, type StorageOptions, type StorageTestFaults } from '../src/storage/storage.js';
 
@@ -211,6 +211,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         return st;
       case 'Subscribe':
         st.subscriber = m.to;
+        return st;
+      case 'ListReapable':
+        answer(ctx, { type: 'ReapableList', paths: reapable(s.tree, m.nowMs, m.max) });
         return st;
       case 'ListSessions':
         answer(ctx, { type: 'SessionTable', sessions: [...s.tree.sessions] });

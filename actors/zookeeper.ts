@@ -31,7 +31,14 @@ export interface ZookeeperArgs {
   readonly sessionTimeoutMaxMs?: number;
   readonly pendingMax?: number;
   readonly watchesMax?: number;
+  /** How often the leader reaps empty containers and expired TTL nodes (ZooKeeper: znode.container.checkIntervalMs). */
+  readonly reapIntervalMs?: number;
 }
+
+/** ZooKeeper's default container check interval. */
+export const reapIntervalMsDefault = 60_000;
+/** Containers/TTL nodes deleted per reaper run at most (the rest wait for the next run). */
+export const reapBatchMax = 1_000;
 
 /** Requests waiting for their txn to apply (or their read/sync), at most. */
 export const pendingRequestsMaxDefault = 100_000;
@@ -49,7 +56,9 @@ type Msg =
   | BroadcastClientReply
   | Extract<StorageReply, { type: 'Applied' | 'ReadDone' }>
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
-  | { readonly type: 'ZkTick' };
+  | { readonly type: 'ZkTick' }
+  | { readonly type: 'ReapTick' }
+  | { readonly type: 'ReapCandidates'; readonly paths: readonly string[] };
 
 interface Pending {
   readonly token: ReplyToken | null;
@@ -228,6 +237,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
     const tickMs = args.tickMs ?? tickMsDefault;
     ctx.send(address(ctx.node, 'storage'), { type: 'Subscribe', to: ctx.self });
     ctx.schedule('tick', tickMs, { type: 'ZkTick' });
+    ctx.schedule('reap', args.reapIntervalMs ?? reapIntervalMsDefault, { type: 'ReapTick' });
     return {
       args,
       tickMs,
@@ -361,6 +371,21 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
           watches: s.watchCount,
           sessionsTracked: s.tracker.size,
         } satisfies ZkReply);
+        return s;
+      case 'ReapTick':
+        ctx.schedule('reap', s.args.reapIntervalMs ?? reapIntervalMsDefault, { type: 'ReapTick' });
+        if (s.role === 'leading') {
+          ctx
+            .ask<{ type: 'ReapableList'; paths: string[] }>(address(ctx.node, 'storage'), { type: 'ListReapable', nowMs: ctx.now(), max: reapBatchMax }, s.requestTimeoutMs)
+            .then(
+              (r) => ctx.send(ctx.self, { type: 'ReapCandidates', paths: r.paths }),
+              () => undefined,
+            );
+        }
+        return s;
+      case 'ReapCandidates':
+        // Internal requests (session 0): each fails quietly if the node is no longer reapable when it applies.
+        if (s.role === 'leading') for (const path of m.paths) submit(s, ctx, null, 0, { type: 'DeleteContainer', path }, 'write');
         return s;
       case 'ZkTick':
         ctx.schedule('tick', s.tickMs, { type: 'ZkTick' });

@@ -34,6 +34,8 @@ export interface ClusterOptions {
   readonly net?: Partial<SimNetOptions>;
   /** Take a snapshot after this many applied txns (default 100,000). */
   readonly snapshotEveryTxns?: number;
+  /** How often the leader reaps empty containers and expired TTL nodes (default 60 s, as ZooKeeper). */
+  readonly reapIntervalMs?: number;
   /** The Eureka registry actors' configuration and replication options. */
   readonly registry?: Parameters<typeof registryActorSpec>[2];
 }
@@ -376,6 +378,8 @@ export interface MemberOptions {
   /** Session timeouts a client may negotiate; a ZkConnect's timeout is clamped into them. */
   readonly sessionTimeoutMinMs?: number;
   readonly sessionTimeoutMaxMs?: number;
+  /** How often the leader reaps empty containers and expired TTL nodes (default 60 s, as ZooKeeper). */
+  readonly reapIntervalMs?: number;
 }
 
 /** The actors of one ensemble member (storage, election, broadcast, the ZooKeeper service, the registry). */
@@ -395,6 +399,7 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
         requestTimeoutMs: serviceRequestTimeoutMs,
         ...(opts.sessionTimeoutMinMs !== undefined ? { sessionTimeoutMinMs: opts.sessionTimeoutMinMs } : {}),
         ...(opts.sessionTimeoutMaxMs !== undefined ? { sessionTimeoutMaxMs: opts.sessionTimeoutMaxMs } : {}),
+        ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
       },
     },
     registryActorSpec(m.node, Object.values(m.members), opts.registry ?? {}),
@@ -404,7 +409,7 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
 /** The actors of every member of an ensemble `n1..nN` with server ids 1..N. */
 export function ensembleNodes(
   count: number,
-  opts: { tickMs?: number; snapshotEveryTxns?: number; registry?: Parameters<typeof registryActorSpec>[2] } = {},
+  opts: MemberOptions = {},
 ): NodeSpec[] {
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
   const members: Record<number, string> = {};
@@ -417,7 +422,12 @@ export const actorKindsUrl = new URL('../actors/index.js', import.meta.url).href
 
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const count = opts.nodes ?? 3;
-  const nodes = ensembleNodes(count, { tickMs: opts.tickMs, snapshotEveryTxns: opts.snapshotEveryTxns, registry: opts.registry });
+  const nodes = ensembleNodes(count, {
+    tickMs: opts.tickMs,
+    snapshotEveryTxns: opts.snapshotEveryTxns,
+    registry: opts.registry,
+    ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
+  });
   const kind = opts.runtime ?? 'threads';
   const seed = opts.seed ?? 1;
   if (kind === 'sim') {

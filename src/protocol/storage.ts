@@ -62,6 +62,8 @@ export type StorageMsg =
   | { readonly type: 'Subscribe'; readonly to: string }
   /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
   | { readonly type: 'ListSessions' }
+  /** The leader's reaper: empty containers and expired TTL nodes as of `nowMs`, at most `max` (answer `ReapableList`). */
+  | { readonly type: 'ListReapable'; readonly nowMs: number; readonly max: number }
   // --- self ---
   /** Start an incremental snapshot (if none is running). */
   | { readonly type: 'SnapshotTick' }
@@ -78,6 +80,7 @@ export type StorageReply =
   | { readonly type: 'Boot'; readonly boot: BootInfo }
   | { readonly type: 'StorageRecovered'; readonly boot: BootInfo }
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
+  | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
   /** Published to the subscriber after each CommitTo that applied something. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
