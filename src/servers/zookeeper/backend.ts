@@ -28,8 +28,9 @@ import {
   safeNumberOfLong,
   sessionPasswdBytes,
   toWireStat,
+  type Stat as WireStat,
 } from '../../wire/jute/index.js';
-import type { Id, OpResult, ReadRequest, ReadResult, WriteOpRequest, WriteRequest, WriteResult } from '../../protocol/txn.js';
+import type { Id, Stat, OpResult, ReadRequest, ReadResult, WriteOpRequest, WriteRequest, WriteResult } from '../../protocol/txn.js';
 import type { WatchKind, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.js';
 
 /** What the backend needs of a runtime (Runtime satisfies it). */
@@ -287,24 +288,24 @@ export class ZkClusterBackend implements ZkBackend {
       case 'GetData': {
         const { zxid, result } = await this.read(id, { type: 'GetData', path: request.path }, request.watch ? 'data' : undefined);
         if (result.type !== 'Data') return this.error(errOf(result), zxid);
-        return this.ok(zxid, { type: 'GetData', data: result.data, stat: toWireStat(result.stat) });
+        return this.ok(zxid, { type: 'GetData', data: result.data, stat: wireStat(result.stat) });
       }
       case 'Exists': {
         const { zxid, result } = await this.read(id, { type: 'Exists', path: request.path }, request.watch ? 'exists' : undefined);
         if (result.type !== 'Stat') return this.error(errOf(result), zxid);
-        return this.ok(zxid, { type: 'Exists', stat: toWireStat(result.stat) });
+        return this.ok(zxid, { type: 'Exists', stat: wireStat(result.stat) });
       }
       case 'GetChildren':
       case 'GetChildren2': {
         const { zxid, result } = await this.read(id, { type: 'GetChildren', path: request.path }, request.watch ? 'children' : undefined);
         if (result.type !== 'Children') return this.error(errOf(result), zxid);
         const children = [...result.children];
-        return this.ok(zxid, request.type === 'GetChildren' ? { type: 'GetChildren', children } : { type: 'GetChildren2', children, stat: toWireStat(result.stat) });
+        return this.ok(zxid, request.type === 'GetChildren' ? { type: 'GetChildren', children } : { type: 'GetChildren2', children, stat: wireStat(result.stat) });
       }
       case 'GetACL': {
         const { zxid, result } = await this.read(id, { type: 'GetACL', path: request.path });
         if (result.type !== 'ACL') return this.error(errOf(result), zxid);
-        return this.ok(zxid, { type: 'GetACL', acl: result.acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })), stat: toWireStat(result.stat) });
+        return this.ok(zxid, { type: 'GetACL', acl: result.acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })), stat: wireStat(result.stat) });
       }
       case 'GetAllChildrenNumber': {
         const { zxid, result } = await this.read(id, { type: 'GetAllChildrenNumber', path: request.path });
@@ -322,7 +323,7 @@ export class ZkClusterBackend implements ZkBackend {
         for (const op of request.ops) {
           const r = await this.read(id, { type: op.type, path: op.path }, op.watch ? (op.type === 'GetData' ? 'data' : 'children') : undefined);
           zxid = Math.max(zxid, r.zxid);
-          if (r.result.type === 'Data') results.push({ type: 'GetData', data: r.result.data, stat: toWireStat(r.result.stat) });
+          if (r.result.type === 'Data') results.push({ type: 'GetData', data: r.result.data, stat: wireStat(r.result.stat) });
           else if (r.result.type === 'Children') results.push({ type: 'GetChildren', children: [...r.result.children] });
           else results.push({ type: 'Error', err: errOf(r.result) });
         }
@@ -408,6 +409,11 @@ export class ZkClusterBackend implements ZkBackend {
   }
 }
 
+/** The tree's Stat on the wire (times are whole milliseconds there). */
+function wireStat(s: Stat): WireStat {
+  return toWireStat({ ...s, ctime: Math.floor(s.ctime), mtime: Math.floor(s.mtime) });
+}
+
 function errOf(r: ReadResult): number {
   return r.type === 'Error' ? r.err : Err.SYSTEMERROR;
 }
@@ -450,11 +456,11 @@ function toWriteOp(r: MultiWriteOp | Extract<ZkRequest, { type: 'SetACL' }>): Wr
 function singleResponse(reqType: string, r: OpResult): ZkResponse | undefined {
   switch (r.type) {
     case 'Create':
-      return reqType === 'Create' ? { type: 'Create', path: r.path } : { type: 'Create2', path: r.path, stat: toWireStat(r.stat) };
+      return reqType === 'Create' ? { type: 'Create', path: r.path } : { type: 'Create2', path: r.path, stat: wireStat(r.stat) };
     case 'SetData':
-      return { type: 'SetData', stat: toWireStat(r.stat) };
+      return { type: 'SetData', stat: wireStat(r.stat) };
     case 'SetACL':
-      return { type: 'SetACL', stat: toWireStat(r.stat) };
+      return { type: 'SetACL', stat: wireStat(r.stat) };
     default:
       return undefined;
   }
@@ -463,11 +469,11 @@ function singleResponse(reqType: string, r: OpResult): ZkResponse | undefined {
 function multiResult(reqType: string, r: OpResult): MultiResult {
   switch (r.type) {
     case 'Create':
-      return reqType === 'Create' ? { type: 'Create', path: r.path } : { type: 'Create2', path: r.path, stat: toWireStat(r.stat) };
+      return reqType === 'Create' ? { type: 'Create', path: r.path } : { type: 'Create2', path: r.path, stat: wireStat(r.stat) };
     case 'Delete':
       return { type: 'Delete' };
     case 'SetData':
-      return { type: 'SetData', stat: toWireStat(r.stat) };
+      return { type: 'SetData', stat: wireStat(r.stat) };
     case 'Check':
       return { type: 'Check' };
     case 'Error':
