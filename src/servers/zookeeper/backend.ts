@@ -37,6 +37,8 @@ import type { WatchKind, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.
 export interface ZkGateway {
   ask<R extends { type: string }>(to: string, msg: { type: string; [k: string]: unknown }, timeoutMs: number): Promise<R>;
   send(to: string, msg: { type: string; [k: string]: unknown }): void;
+  /** Whether the node runs (a runtime knows; absent: assume it does). */
+  isUp?(node: string): boolean;
 }
 
 export interface ZkClusterBackendOptions {
@@ -157,7 +159,20 @@ export class ZkClusterBackend implements ZkBackend {
     return new Uint8Array(createHmac('sha256', this.secret).update(String(sessionId)).digest().subarray(0, sessionPasswdBytes));
   }
 
+  /** Whether the node is up as far as the gateway knows. */
+  nodeUp(): boolean {
+    return this.gateway.isUp?.(this.node) ?? true;
+  }
+
+  /** Drops every connection when the node is down (clients move to another server with their session). */
+  checkNode(): void {
+    if (this.nodeUp()) return;
+    for (const st of this.sessions.values()) st.conn.close(`node ${this.node} is down`);
+    this.sessions.clear();
+  }
+
   private async call(msg: { type: string; [k: string]: unknown }): Promise<ZkReply> {
+    if (!this.nodeUp()) throw new Failed(`node ${this.node} is down`);
     let r: ZkReply;
     try {
       r = await this.gateway.ask<ZkReply>(this.addr, { ...msg, subscriber: this.subscriber }, this.requestTimeoutMs);
@@ -182,6 +197,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   async connect(req: ConnectRequest, conn: ZkConnection): Promise<ConnectResult> {
+    if (!this.nodeUp()) return { kind: 'refused', reason: `node ${this.node} is down` };
     const st = await this.status();
     if (st === null || st.role === 'looking') return { kind: 'refused', reason: 'not serving (no leader)' };
     const lastSeen = safeNumberOfLong(req.lastZxidSeen);

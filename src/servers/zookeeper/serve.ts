@@ -59,7 +59,8 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   const whitelist = new Set(opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault);
   const startedMs = Date.now();
   const refresh = async () => {
-    status = await backend.status();
+    backend.checkNode();
+    status = backend.nodeUp() ? await backend.status() : null;
     const r = await gateway
       .ask<{ type: string; result?: { type: string; count?: number } }>(`${node}/storage`, { type: 'Read', request: { type: 'GetAllChildrenNumber', path: '/' } }, 1_000)
       .catch(() => null);
