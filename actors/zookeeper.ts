@@ -16,7 +16,7 @@ import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
 import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
-import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg } from '../src/protocol/zookeeper.js';
+import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg, ZkWatchEvent } from '../src/protocol/zookeeper.js';
 import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
 
 export interface ZookeeperArgs {
@@ -48,6 +48,22 @@ const tickMsDefault = 50;
 const requestTimeoutMsDefault = 10_000;
 /** Session ids per touch report to the leader. */
 export const touchReportMax = 10_000;
+/** Front ends subscribed for notifications (`ZkPoll`), at most. */
+export const subscribersMax = 10_000;
+/** Notifications queued for one subscriber, at most (beyond: dropped and counted). */
+export const subscriberEventsQueuedMax = 100_000;
+/** A held `ZkPoll` is answered (empty) after this, well inside the poller's ask timeout. */
+export const pollHoldMs = 5_000;
+/** A subscriber not heard from for this long is forgotten. */
+export const subscriberIdleMs = 120_000;
+
+interface Subscriber {
+  queue: ZkWatchEvent[];
+  token: ReplyToken | null;
+  heldSinceMs: number;
+  lastSeenMs: number;
+  dropped: number;
+}
 
 type Msg =
   | ZkRequestMsg
@@ -62,6 +78,7 @@ type Msg =
 
 interface Pending {
   readonly token: ReplyToken | null;
+  readonly sub?: string;
   readonly kind: 'write' | 'connect' | 'close';
   readonly deadlineMs: number;
 }
@@ -78,8 +95,11 @@ interface State {
   /** Broadcast request id → session:cxid, to fail a write the broadcast refuses. */
   readonly byReq: Map<number, string>;
   /** Syncs: request id → reply token; then waiting for the apply point. */
-  readonly syncs: Map<number, ReplyToken | null>;
-  syncWaiters: { zxid: Zxid; token: ReplyToken | null }[];
+  readonly syncs: Map<number, { token: ReplyToken | null; sub?: string }>;
+  syncWaiters: { zxid: Zxid; token: ReplyToken | null; sub?: string }[];
+  /** Front ends receiving notifications, and which one each session's go to. */
+  readonly subs: Map<string, Subscriber>;
+  readonly sessionSub: Map<SessionId, string>;
   readonly cxids: Map<SessionId, number>;
   /** path → session → kinds. */
   readonly watches: Map<string, Map<SessionId, Set<WatchKind>>>;
@@ -95,8 +115,44 @@ interface State {
 
 const key = (sessionId: SessionId, cxid: number) => `${sessionId}:${cxid}`;
 
-function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply): void {
-  if (token !== null) ctx.respond(token, msg);
+function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply, s?: State, sub?: string): void {
+  if (token === null) return;
+  const q = sub !== undefined && s !== undefined ? s.subs.get(sub) : undefined;
+  if (q !== undefined && q.queue.length > 0 && msg.type !== 'ZkEvents' && msg.type !== 'ZkStatusReply') {
+    ctx.respond(token, { ...msg, events: q.queue.splice(0) } as ZkReply);
+  } else ctx.respond(token, msg);
+}
+
+function subscriber(s: State, name: string, nowMs: number): Subscriber | undefined {
+  let q = s.subs.get(name);
+  if (q === undefined) {
+    if (s.subs.size >= subscribersMax) return undefined;
+    s.subs.set(name, (q = { queue: [], token: null, heldSinceMs: 0, lastSeenMs: nowMs, dropped: 0 }));
+  }
+  q.lastSeenMs = nowMs;
+  return q;
+}
+
+function bindSession(s: State, sessionId: SessionId, sub: string | undefined, nowMs: number): void {
+  if (sub === undefined) return;
+  if (subscriber(s, sub, nowMs) !== undefined) s.sessionSub.set(sessionId, sub);
+}
+
+/** Queues a notification for the session's subscriber and answers its held poll, if any. */
+function push(s: State, ctx: Ctx<Msg>, ev: ZkWatchEvent): void {
+  const name = s.sessionSub.get(ev.sessionId);
+  const q = name === undefined ? undefined : s.subs.get(name);
+  if (q === undefined) return;
+  if (q.queue.length >= subscriberEventsQueuedMax) {
+    q.dropped++;
+    return;
+  }
+  q.queue.push(ev);
+  if (q.token !== null) {
+    const t = q.token;
+    q.token = null;
+    ctx.respond(t, { type: 'ZkEvents', events: q.queue.splice(0) } satisfies ZkReply);
+  }
 }
 
 function submit(
@@ -107,15 +163,16 @@ function submit(
   request: WriteRequest,
   kind: Pending['kind'],
   auth?: { readonly ids: readonly { scheme: string; id: string }[]; readonly superUser?: boolean },
+  sub?: string,
 ): void {
   if (s.writes.size >= s.pendingMax) {
-    answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' });
+    answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' }, s, sub);
     return;
   }
   const cxid = (s.cxids.get(sessionId) ?? 0) + 1;
   s.cxids.set(sessionId, cxid);
   const k = key(sessionId, cxid);
-  s.writes.set(k, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs });
+  s.writes.set(k, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, ...(sub !== undefined ? { sub } : {}) });
   const reqId = ++s.nextReq;
   s.byReq.set(reqId, k);
   const txn: Txn = { sessionId, cxid, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}) } };
@@ -148,7 +205,10 @@ function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: 'NodeCre
         hit = true;
       }
     }
-    if (hit) ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
+    if (hit) {
+      ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
+      push(s, ctx, { sessionId, path, event, zxid });
+    }
     if (kinds.size === 0) bySession.delete(sessionId);
   }
   if (bySession.size === 0) s.watches.delete(path);
@@ -174,19 +234,26 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     else if (r.type === 'CloseSession') {
       s.tracker.remove(a.sessionId);
       dropSessionWatches(s, a.sessionId);
+      push(s, ctx, { sessionId: a.sessionId, path: '', event: 'SessionClosed', zxid: a.zxid });
     }
     const k = key(a.sessionId, a.cxid);
     const p = s.writes.get(k);
-    if (p === undefined) continue;
+    if (p === undefined) {
+      if (r.type === 'CloseSession') s.sessionSub.delete(a.sessionId);
+      continue;
+    }
     s.writes.delete(k);
-    if (p.kind === 'connect' && r.type === 'CreateSession') answer(ctx, p.token, { type: 'ZkConnected', sessionId: r.sessionId, timeoutMs: r.timeoutMs, zxid: a.zxid });
-    else if (p.kind === 'close') answer(ctx, p.token, { type: 'ZkClosed', zxid: a.zxid });
-    else answer(ctx, p.token, { type: 'ZkWriteDone', zxid: a.zxid, result: r });
+    if (p.kind === 'connect' && r.type === 'CreateSession') {
+      bindSession(s, r.sessionId, p.sub, ctx.now());
+      answer(ctx, p.token, { type: 'ZkConnected', sessionId: r.sessionId, timeoutMs: r.timeoutMs, zxid: a.zxid }, s, p.sub);
+    } else if (p.kind === 'close') answer(ctx, p.token, { type: 'ZkClosed', zxid: a.zxid }, s, p.sub);
+    else answer(ctx, p.token, { type: 'ZkWriteDone', zxid: a.zxid, result: r }, s, p.sub);
+    if (r.type === 'CloseSession') s.sessionSub.delete(a.sessionId);
   }
   if (s.syncWaiters.length > 0) {
     const still: State['syncWaiters'] = [];
     for (const w of s.syncWaiters) {
-      if (w.zxid <= s.appliedZxid) answer(ctx, w.token, { type: 'ZkSynced', zxid: s.appliedZxid });
+      if (w.zxid <= s.appliedZxid) answer(ctx, w.token, { type: 'ZkSynced', zxid: s.appliedZxid }, s, w.sub);
       else still.push(w);
     }
     s.syncWaiters = still;
@@ -198,12 +265,12 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
  * now (ZooKeeper drops the connection: CONNECTIONLOSS, outcome unknown) instead of letting clients wait.
  */
 function failAll(s: State, ctx: Ctx<Msg>, reason: string): void {
-  for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason });
+  for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason }, s, p.sub);
   s.writes.clear();
   s.byReq.clear();
-  for (const t of s.syncs.values()) answer(ctx, t, { type: 'ZkFailed', reason });
+  for (const t of s.syncs.values()) answer(ctx, t.token, { type: 'ZkFailed', reason }, s, t.sub);
   s.syncs.clear();
-  for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason });
+  for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason }, s, w.sub);
   s.syncWaiters = [];
 }
 
@@ -218,7 +285,17 @@ function tick(s: State, ctx: Ctx<Msg>): void {
   for (const [k, p] of s.writes) {
     if (p.deadlineMs <= now) {
       s.writes.delete(k);
-      answer(ctx, p.token, { type: 'ZkFailed', reason: 'request timed out' });
+      answer(ctx, p.token, { type: 'ZkFailed', reason: 'request timed out' }, s, p.sub);
+    }
+  }
+  for (const [name, q] of s.subs) {
+    if (q.token !== null && now - q.heldSinceMs >= pollHoldMs) {
+      const t = q.token;
+      q.token = null;
+      ctx.respond(t, { type: 'ZkEvents', events: q.queue.splice(0) } satisfies ZkReply);
+    } else if (q.token === null && now - q.lastSeenMs >= subscriberIdleMs) {
+      s.subs.delete(name);
+      for (const [id, n] of s.sessionSub) if (n === name) s.sessionSub.delete(id);
     }
   }
   if (s.role === 'leading') {
@@ -249,6 +326,8 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       byReq: new Map(),
       syncs: new Map(),
       syncWaiters: [],
+      subs: new Map(),
+      sessionSub: new Map(),
       cxids: new Map(),
       watches: new Map(),
       watchCount: 0,
@@ -266,21 +345,40 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       case 'ZkConnect': {
         const sessionId = s.ids.take();
         const timeoutMs = Math.min(s.args.sessionTimeoutMaxMs ?? Infinity, Math.max(s.args.sessionTimeoutMinMs ?? 0, m.timeoutMs));
-        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs }, 'connect');
+        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs }, 'connect', undefined, m.subscriber);
         return s;
       }
       case 'ZkWrite':
         touch(s, m.sessionId, ctx.now());
-        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth);
+        bindSession(s, m.sessionId, m.subscriber, ctx.now());
+        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth, m.subscriber);
         return s;
       case 'ZkClose':
-        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close');
+        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close', undefined, m.subscriber);
         return s;
       case 'ZkTouch':
         touch(s, m.sessionId, ctx.now());
+        bindSession(s, m.sessionId, m.subscriber, ctx.now());
         return s;
+      case 'ZkPoll': {
+        const q = subscriber(s, m.subscriber, ctx.now());
+        const token = ctx.replyToken();
+        if (q === undefined) {
+          answer(ctx, token, { type: 'ZkFailed', reason: `more than ${subscribersMax} subscribers` });
+        } else if (q.queue.length > 0 || token === null) {
+          answer(ctx, token, { type: 'ZkEvents', events: q.queue.splice(0) });
+        } else {
+          // A newer poll replaces a held one (the poller gave up on it); answer the old one empty.
+          if (q.token !== null) ctx.respond(q.token, { type: 'ZkEvents', events: [] } satisfies ZkReply);
+          q.token = token;
+          q.heldSinceMs = ctx.now();
+        }
+        return s;
+      }
       case 'ZkRead': {
         touch(s, m.sessionId, ctx.now());
+        bindSession(s, m.sessionId, m.subscriber, ctx.now());
+        const sub = m.subscriber;
         const token = ctx.replyToken();
         const watch = m.watch;
         const path = 'path' in m.request ? m.request.path : null;
@@ -288,38 +386,42 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         ctx
           .ask<Extract<StorageReply, { type: 'ReadDone' }>>(address(ctx.node, 'storage'), { type: 'Read', request: m.request, auth: m.auth }, s.requestTimeoutMs)
           .then(
-            (r) => ctx.send(ctx.self, { type: 'ReadDone', zxid: r.zxid, result: r.result, token, watch, path, sessionId } as never),
-            () => token && ctx.respond(token, { type: 'ZkFailed', reason: 'storage did not answer' } satisfies ZkReply),
+            (r) => ctx.send(ctx.self, { type: 'ReadDone', zxid: r.zxid, result: r.result, token, watch, path, sessionId, sub } as never),
+            () => ctx.send(ctx.self, { type: 'ReadDone', failed: 'storage did not answer', token, sub } as never),
           );
         return s;
       }
       case 'ReadDone': {
-        const x = m as unknown as { zxid: Zxid; result: ReadResult; token: ReplyToken | null; watch?: WatchKind; path: string | null; sessionId: SessionId };
+        const x = m as unknown as { zxid: Zxid; result: ReadResult; token: ReplyToken | null; watch?: WatchKind; path: string | null; sessionId: SessionId; sub?: string; failed?: string };
+        if (x.failed !== undefined) {
+          answer(ctx, x.token, { type: 'ZkFailed', reason: x.failed }, s, x.sub);
+          return s;
+        }
         // A watch is set when the read succeeded, or for exists when the node does not exist (spec).
         if (x.watch !== undefined && x.path !== null) {
           const ok = x.result.type !== 'Error' || (x.watch === 'exists' && x.result.err === -101);
           if (ok) addWatch(s, x.path, x.sessionId, x.watch);
         }
-        answer(ctx, x.token, { type: 'ZkReadDone', zxid: x.zxid, result: x.result });
+        answer(ctx, x.token, { type: 'ZkReadDone', zxid: x.zxid, result: x.result }, s, x.sub);
         return s;
       }
       case 'ZkSync': {
         const reqId = ++s.nextReq;
-        s.syncs.set(reqId, ctx.replyToken());
+        s.syncs.set(reqId, { token: ctx.replyToken(), ...(m.subscriber !== undefined ? { sub: m.subscriber } : {}) });
         ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
         return s;
       }
       case 'ClientSyncDone': {
-        const token = s.syncs.get(m.reqId) ?? null;
+        const w = s.syncs.get(m.reqId) ?? { token: null };
         s.syncs.delete(m.reqId);
-        if (m.zxid <= s.appliedZxid) answer(ctx, token, { type: 'ZkSynced', zxid: s.appliedZxid });
-        else s.syncWaiters.push({ zxid: m.zxid, token });
+        if (m.zxid <= s.appliedZxid) answer(ctx, w.token, { type: 'ZkSynced', zxid: s.appliedZxid }, s, w.sub);
+        else s.syncWaiters.push({ zxid: m.zxid, ...w });
         return s;
       }
       case 'ClientSyncFailed': {
-        const token = s.syncs.get(m.reqId) ?? null;
+        const w = s.syncs.get(m.reqId) ?? { token: null };
         s.syncs.delete(m.reqId);
-        answer(ctx, token, { type: 'ZkFailed', reason: m.reason });
+        answer(ctx, w.token, { type: 'ZkFailed', reason: m.reason }, s, w.sub);
         return s;
       }
       case 'ClientWriteFailed': {
@@ -328,7 +430,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         const p = k === undefined ? undefined : s.writes.get(k);
         if (k !== undefined && p !== undefined) {
           s.writes.delete(k);
-          answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason });
+          answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason }, s, p.sub);
         }
         return s;
       }

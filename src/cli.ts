@@ -16,9 +16,10 @@ program
   .option('--data <dir>', 'where the nodes keep their files (default: a temporary directory)')
   .option('--host <addr>', 'address the client ports listen on', '127.0.0.1')
   .option('--eureka-port <port>', 'Eureka port of the first node (the others follow)', '8761')
-  .action(async (o: { data?: string; host: string; eurekaPort: string }) => {
+  .option('--zk-port <port>', 'ZooKeeper client port of the first node (the others follow; 0 = free ports)', '2181')
+  .action(async (o: { data?: string; host: string; eurekaPort: string; zkPort: string }) => {
     const { runStart } = await import('./start.js');
-    await runStart({ ...(o.data !== undefined ? { data: o.data } : {}), host: o.host, eurekaBasePort: Number(o.eurekaPort) });
+    await runStart({ ...(o.data !== undefined ? { data: o.data } : {}), host: o.host, eurekaBasePort: Number(o.eurekaPort), zkBasePort: Number(o.zkPort) });
   });
 
 program

@@ -5,17 +5,22 @@
 import { createCluster } from './cluster.js';
 import type { Cluster } from './cluster.js';
 import { startEurekaServers } from './servers/eureka/server.js';
+import { startZkServers, type ZkPortServer } from './servers/zookeeper/serve.js';
 
 export interface StartOptions {
   readonly data?: string;
   readonly host?: string;
   readonly eurekaBasePort?: number;
+  /** ZooKeeper client port of the first node, the others follow (default 2181; 0 = free ports). */
+  readonly zkBasePort?: number;
   readonly nodes?: number;
 }
 
 export interface Started {
   readonly cluster: Cluster;
   readonly endpoints: readonly { readonly node: string; readonly service: string; readonly url: string }[];
+  /** Each node's ZooKeeper client port. */
+  readonly zk: ReadonlyMap<string, ZkPortServer>;
   close(): Promise<void>;
 }
 
@@ -30,12 +35,29 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
       cluster.nodes.map((node, i) => ({ node, port: eurekaBase === 0 ? 0 : eurekaBase + i })),
       { host },
     );
-    const endpoints = cluster.nodes.map((node) => ({ node, service: 'eureka', url: `http://${host}:${eureka.get(node)!.port}/eureka/v2/apps/` }));
+    const zkBase = opts.zkBasePort ?? 2181;
+    let zk: Map<string, ZkPortServer>;
+    try {
+      zk = await startZkServers(
+        cluster.runtime,
+        cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i })),
+        { host },
+      );
+    } catch (e) {
+      for (const s of eureka.values()) await s.close();
+      throw e;
+    }
+    const endpoints = cluster.nodes.flatMap((node) => [
+      { node, service: 'eureka', url: `http://${host}:${eureka.get(node)!.port}/eureka/v2/apps/` },
+      { node, service: 'zookeeper', url: `${host}:${zk.get(node)!.port}` },
+    ]);
     void leader;
     return {
       cluster,
       endpoints,
+      zk,
       async close() {
+        for (const s of zk.values()) await s.close();
         for (const s of eureka.values()) await s.close();
         await cluster.close();
       },
@@ -57,7 +79,7 @@ export async function runStart(opts: StartOptions): Promise<void> {
     for (const e of s.endpoints.filter((x) => x.node === node)) out.write(`  ${e.service} ${e.url}`);
     out.write('\n');
   }
-  out.write('  ZooKeeper client port: not yet (the ZooKeeper wire protocol arrives with its own issue); embed with createCluster()\n');
+  out.write(`  ZooKeeper connect string: ${[...s.zk.values()].map((z) => `${opts.host ?? '127.0.0.1'}:${z.port}`).join(',')}\n`);
   out.write('Ctrl-C stops the cluster.\n');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

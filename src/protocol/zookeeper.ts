@@ -9,25 +9,46 @@ import type { Id } from './txn.js';
 
 export type WatchKind = 'data' | 'exists' | 'children';
 
+/**
+ * A watch notification for a front end that subscribed (`subscriber` on its requests, `ZkPoll` to receive them).
+ * `SessionClosed` (path '') says the session ended (closed or expired) so the front end drops its connection.
+ */
+export interface ZkWatchEvent {
+  readonly sessionId: SessionId;
+  readonly path: string;
+  readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged' | 'SessionClosed';
+  readonly zxid: Zxid;
+}
+
 export type ZkRequestMsg =
   /** Open a session (a CreateSession write); answers ZkConnected. */
-  | { readonly type: 'ZkConnect'; readonly timeoutMs: number }
-  | { readonly type: 'ZkWrite'; readonly sessionId: SessionId; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
-  | { readonly type: 'ZkRead'; readonly sessionId: SessionId; readonly request: ReadRequest; readonly watch?: WatchKind; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
+  | { readonly type: 'ZkConnect'; readonly timeoutMs: number; readonly subscriber?: string }
+  | { readonly type: 'ZkWrite'; readonly sessionId: SessionId; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean }; readonly subscriber?: string }
+  | { readonly type: 'ZkRead'; readonly sessionId: SessionId; readonly request: ReadRequest; readonly watch?: WatchKind; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean }; readonly subscriber?: string }
   /** Everything committed before the sync is visible to this node's reads after it. */
-  | { readonly type: 'ZkSync'; readonly sessionId: SessionId }
-  | { readonly type: 'ZkTouch'; readonly sessionId: SessionId }
+  | { readonly type: 'ZkSync'; readonly sessionId: SessionId; readonly subscriber?: string }
+  /** `subscriber`: from now on this session's notifications go to that subscriber (a reconnect moves them). */
+  | { readonly type: 'ZkTouch'; readonly sessionId: SessionId; readonly subscriber?: string }
   /** Close the session: its ephemerals go in one txn. */
-  | { readonly type: 'ZkClose'; readonly sessionId: SessionId }
+  | { readonly type: 'ZkClose'; readonly sessionId: SessionId; readonly subscriber?: string }
+  /**
+   * A front end's long poll for the notifications of the sessions that named it as `subscriber`: answered with
+   * `ZkEvents` as soon as there are some, or empty after a hold time. Every other reply to that subscriber's
+   * requests carries the notifications queued so far (`events`), so a notification always reaches the front end
+   * before any reply that the actor sent after it fired (one ordered reply path).
+   */
+  | { readonly type: 'ZkPoll'; readonly subscriber: string }
   /** The node's role and counters (for `leader()`, four-letter words, admin). */
   | { readonly type: 'ZkStatus' };
 
+type WithEvents = { readonly events?: readonly ZkWatchEvent[] };
 export type ZkReply =
-  | { readonly type: 'ZkConnected'; readonly sessionId: SessionId; readonly timeoutMs: number; readonly zxid: Zxid }
-  | { readonly type: 'ZkWriteDone'; readonly zxid: Zxid; readonly result: WriteResult }
-  | { readonly type: 'ZkReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
-  | { readonly type: 'ZkSynced'; readonly zxid: Zxid }
-  | { readonly type: 'ZkClosed'; readonly zxid: Zxid }
+  | ({ readonly type: 'ZkConnected'; readonly sessionId: SessionId; readonly timeoutMs: number; readonly zxid: Zxid } & WithEvents)
+  | ({ readonly type: 'ZkWriteDone'; readonly zxid: Zxid; readonly result: WriteResult } & WithEvents)
+  | ({ readonly type: 'ZkReadDone'; readonly zxid: Zxid; readonly result: ReadResult } & WithEvents)
+  | ({ readonly type: 'ZkSynced'; readonly zxid: Zxid } & WithEvents)
+  | ({ readonly type: 'ZkClosed'; readonly zxid: Zxid } & WithEvents)
+  | { readonly type: 'ZkEvents'; readonly events: readonly ZkWatchEvent[] }
   | {
       readonly type: 'ZkStatusReply';
       readonly role: 'leading' | 'following' | 'looking';
@@ -39,7 +60,7 @@ export type ZkReply =
       readonly sessionsTracked: number;
     }
   /** The request could not be carried out (no leader, overload, timeout): the client may retry. */
-  | { readonly type: 'ZkFailed'; readonly reason: string };
+  | ({ readonly type: 'ZkFailed'; readonly reason: string } & WithEvents);
 
 /** From `<node>/broadcast`: this node's role changed. */
 export interface RoleChanged {

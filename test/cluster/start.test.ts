@@ -3,12 +3,13 @@ import * as assert from 'uvu/assert';
 import { startEmbedded } from '../../src/start.js';
 
 test('conclave start: a 3-node cluster with a leader, each node serving Eureka; a registration on one is seen on another', async () => {
-  const s = await startEmbedded({ eurekaBasePort: 0 });
+  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0 });
   try {
     const st = await s.cluster.status();
     assert.is(Object.values(st).filter((x) => x.role === 'leading').length, 1);
-    assert.is(s.endpoints.length, 3);
-    const [a, b] = s.endpoints.map((e) => e.url);
+    assert.is(s.endpoints.filter((e) => e.service === 'eureka').length, 3);
+    assert.is(s.endpoints.filter((e) => e.service === 'zookeeper').length, 3);
+    const [a, b] = s.endpoints.filter((e) => e.service === 'eureka').map((e) => e.url);
     const body = {
       instance: {
         app: 'DEMO',

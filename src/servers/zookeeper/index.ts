@@ -1,2 +1,4 @@
 export * from './connection.js';
 export * from './listener.js';
+export * from './backend.js';
+export * from './serve.js';
