@@ -1,4 +1,5 @@
 /** ZooKeeper 3.8 protocol constants (ZooDefs.OpCode, KeeperException.Code, Watcher, CreateMode, Perms). */
+import { Err } from '../../protocol/txn.js';
 
 export const OpCode = {
   notification: 0,
@@ -43,41 +44,8 @@ export function opCodeName(code: number): string {
   return opNames.get(code) ?? `op${code}`;
 }
 
-/** KeeperException.Code. */
-export const Err = {
-  OK: 0,
-  SYSTEMERROR: -1,
-  RUNTIMEINCONSISTENCY: -2,
-  DATAINCONSISTENCY: -3,
-  CONNECTIONLOSS: -4,
-  MARSHALLINGERROR: -5,
-  UNIMPLEMENTED: -6,
-  OPERATIONTIMEOUT: -7,
-  BADARGUMENTS: -8,
-  UNKNOWNSESSION: -12,
-  NEWCONFIGNOQUORUM: -13,
-  RECONFIGINPROGRESS: -14,
-  APIERROR: -100,
-  NONODE: -101,
-  NOAUTH: -102,
-  BADVERSION: -103,
-  NOCHILDRENFOREPHEMERALS: -108,
-  NODEEXISTS: -110,
-  NOTEMPTY: -111,
-  SESSIONEXPIRED: -112,
-  INVALIDCALLBACK: -113,
-  INVALIDACL: -114,
-  AUTHFAILED: -115,
-  SESSIONMOVED: -118,
-  NOTREADONLY: -119,
-  EPHEMERALONLOCALSESSION: -120,
-  NOWATCHER: -121,
-  REQUESTTIMEOUT: -122,
-  RECONFIGDISABLED: -123,
-  SESSIONCLOSEDREQUIRESASLAUTH: -124,
-  QUOTAEXCEEDED: -125,
-  THROTTLEDOP: -127,
-} as const;
+/** KeeperException.Code: one table for the whole project (src/protocol/txn.ts). */
+export { Err };
 export type ErrName = keyof typeof Err;
 
 const errNames = new Map<number, ErrName>(Object.entries(Err).map(([k, v]) => [v, k as ErrName]));
