@@ -1,5 +1,5 @@
 /** ZooKeeper 3.8 protocol constants (ZooDefs.OpCode, KeeperException.Code, Watcher, CreateMode, Perms). */
-import { Err } from '../../protocol/txn.js';
+import { CreateMode, Err, Perms } from '../../protocol/txn.js';
 
 export const OpCode = {
   notification: 0,
@@ -86,19 +86,8 @@ export const KeeperState = {
   Closed: 7,
 } as const;
 
-/** CreateRequest.flags. */
-export const CreateMode = {
-  PERSISTENT: 0,
-  EPHEMERAL: 1,
-  PERSISTENT_SEQUENTIAL: 2,
-  EPHEMERAL_SEQUENTIAL: 3,
-  CONTAINER: 4,
-  PERSISTENT_WITH_TTL: 5,
-  PERSISTENT_SEQUENTIAL_WITH_TTL: 6,
-} as const;
-
-/** ACL.perms bits. */
-export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+/** CreateRequest.flags and ACL.perms bits: the protocol's tables (src/protocol/txn.ts). */
+export { CreateMode, Perms };
 
 /** AddWatchRequest.mode. */
 export const AddWatchMode = { PERSISTENT: 0, PERSISTENT_RECURSIVE: 1 } as const;
