@@ -16,6 +16,7 @@ import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
 import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
+import { Err } from '../src/protocol/txn.js';
 import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg, ZkWatchEvent } from '../src/protocol/zookeeper.js';
 import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
 
@@ -70,7 +71,16 @@ type Msg =
   | RoleChanged
   | SessionTouches
   | BroadcastClientReply
-  | Extract<StorageReply, { type: 'Applied' | 'ReadDone' }>
+  | Extract<StorageReply, { type: 'Applied' }>
+  /** To self: the local storage answered (or did not answer) a client's read. */
+  | {
+      readonly type: 'ReadAnswered';
+      readonly token: ReplyToken | null;
+      readonly sub: string | undefined;
+      readonly answer:
+        | { readonly zxid: Zxid; readonly result: ReadResult; readonly watch: WatchKind | undefined; readonly path: string | null; readonly sessionId: SessionId }
+        | { readonly failed: string };
+    }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
   | { readonly type: 'ZkTick' }
   | { readonly type: 'ReapTick' }
@@ -386,20 +396,20 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         ctx
           .ask<Extract<StorageReply, { type: 'ReadDone' }>>(address(ctx.node, 'storage'), { type: 'Read', request: m.request, auth: m.auth }, s.requestTimeoutMs)
           .then(
-            (r) => ctx.send(ctx.self, { type: 'ReadDone', zxid: r.zxid, result: r.result, token, watch, path, sessionId, sub } as never),
-            () => ctx.send(ctx.self, { type: 'ReadDone', failed: 'storage did not answer', token, sub } as never),
+            (r) => ctx.send(ctx.self, { type: 'ReadAnswered', token, sub, answer: { zxid: r.zxid, result: r.result, watch, path, sessionId } }),
+            () => ctx.send(ctx.self, { type: 'ReadAnswered', token, sub, answer: { failed: 'storage did not answer' } }),
           );
         return s;
       }
-      case 'ReadDone': {
-        const x = m as unknown as { zxid: Zxid; result: ReadResult; token: ReplyToken | null; watch?: WatchKind; path: string | null; sessionId: SessionId; sub?: string; failed?: string };
-        if (x.failed !== undefined) {
-          answer(ctx, x.token, { type: 'ZkFailed', reason: x.failed }, s, x.sub);
+      case 'ReadAnswered': {
+        if ('failed' in m.answer) {
+          answer(ctx, m.token, { type: 'ZkFailed', reason: m.answer.failed }, s, m.sub);
           return s;
         }
+        const x = { ...m.answer, token: m.token, sub: m.sub };
         // A watch is set when the read succeeded, or for exists when the node does not exist (spec).
         if (x.watch !== undefined && x.path !== null) {
-          const ok = x.result.type !== 'Error' || (x.watch === 'exists' && x.result.err === -101);
+          const ok = x.result.type !== 'Error' || (x.watch === 'exists' && x.result.err === Err.NONODE);
           if (ok) addWatch(s, x.path, x.sessionId, x.watch);
         }
         answer(ctx, x.token, { type: 'ZkReadDone', zxid: x.zxid, result: x.result }, s, x.sub);
