@@ -98,8 +98,10 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
  * The ZooKeeper client port. TODO(client port): once an actor-backed `ZkBackend` exists (over `gateway`, asking
  * `<node>/zookeeper`), start `createZkServer(backend, { fourLetterWord, ... })` from src/servers/zookeeper here:
  * listen on `member.clientAddress`:`member.clientPort`, refuse more than `cfg.maxClientCnxns` connections per
- * remote address (0 = unlimited), answer only `cfg.fourLetterWords` (['*'] = all), and return its close function
- * (it runs before the actors stop). Until then this only says the port is not served.
+ * remote address (0 = unlimited), answer only `cfg.fourLetterWords` (['*'] = all), pass `cfg.superDigest` as
+ * ZkServeOptions.superDigest and `{ dataDir: <dataRoot>/snap, logDir: <logRoot>/log }` as storageDirsOf, add
+ * `zkAdminCommands(port, ...)` (servers/zookeeper/introspect.ts) to the AdminServer's commands, and return its
+ * close function (it runs before the actors stop). Until then this only says the port is not served.
  */
 async function startClientPort(member: ZooMember, _gateway: ZkGateway, log: (l: string) => void): Promise<(() => Promise<void>) | null> {
   if (member.clientPort === undefined) {

@@ -2,6 +2,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ZkConnection, type ZkBackend, type ZkConnectionOptions, type ZkTransport } from './connection.js';
 
+/** A dual-stack socket's IPv4-mapped address (`::ffff:1.2.3.4`) as the IPv4 one, as a Java server reports it. */
+export function unmapped(addr: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  return m ? m[1]! : addr;
+}
+
 export function socketTransport(socket: Socket): ZkTransport {
   return {
     write: (bytes) => {
@@ -18,6 +24,7 @@ export function socketTransport(socket: Socket): ZkTransport {
     },
     outboundBytes: () => socket.writableLength,
     remote: `/${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+    remoteAddress: unmapped(socket.remoteAddress ?? ''),
   };
 }
 

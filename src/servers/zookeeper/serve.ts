@@ -7,11 +7,17 @@ import type { AddressInfo } from 'node:net';
 import { createZkServer } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
 import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
+import { collectDump, connectionInfo, dirBytes, environmentEntries } from './introspect.js';
 import {
+  type DumpInfo,
   type FourLetterWord,
   type ServerMode,
   type ServerStatsInfo,
   confReply,
+  consReply,
+  crstReply,
+  dirsReply,
+  dumpReply,
   enviReply,
   isroReply,
   mntrReply,
@@ -33,7 +39,15 @@ export interface ZkServeOptions {
   readonly tickTimeMs?: number;
   readonly sessionSecret?: Uint8Array;
   readonly connection?: ZkConnectionOptions;
+  /** Four-letter words answered (`*` = all); others get ZooKeeper's "not in the whitelist" line. */
   readonly fourLetterWordsWhitelist?: readonly string[];
+  /**
+   * `user:base64(sha1(user:password))`: a session that did `addauth digest user:password` passes every ACL check
+   * (ZooKeeper's `zookeeper.DigestAuthenticationProvider.superDigest`).
+   */
+  readonly superDigest?: string;
+  /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
+  readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
 }
 
 export interface ZkPortServer {
@@ -41,6 +55,12 @@ export interface ZkPortServer {
   readonly port: number;
   readonly backend: ZkClusterBackend;
   readonly connections: Set<ZkConnection>;
+  /** The node's sessions and ephemerals (`dump`); null if the node does not answer. */
+  dump(): Promise<DumpInfo | null>;
+  /** Bytes of the node's snapshot and log directories (`dirs`). */
+  dirs(): Promise<{ readonly dataBytes: number; readonly logBytes: number }>;
+  /** `envi` entries after zookeeper.version. */
+  environment(): [string, string][];
   close(): Promise<void>;
 }
 
@@ -53,10 +73,23 @@ function modeOf(s: Status | null): ServerMode | null {
 
 export async function startZkServer(gateway: ZkGateway, node: string, port: number, opts: ZkServeOptions & { sessionSecret: Uint8Array }): Promise<ZkPortServer> {
   const host = opts.host ?? '127.0.0.1';
-  const backend = new ZkClusterBackend({ gateway, node, sessionSecret: opts.sessionSecret, ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}) });
+  const backend = new ZkClusterBackend({
+    gateway,
+    node,
+    sessionSecret: opts.sessionSecret,
+    ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
+    ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+  });
   let status: Status | null = null;
   let nodeCount = 0;
-  const whitelist = new Set(opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault);
+  const whitelist = new Set<string>(opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault);
+  const allWords = whitelist.has('*');
+  const dirs = async () => {
+    const d = opts.storageDirsOf?.(node);
+    if (d === undefined) return { dataBytes: 0, logBytes: 0 };
+    return { dataBytes: await dirBytes(d.dataDir), logBytes: await dirBytes(d.logDir) };
+  };
+  const dump = () => collectDump(gateway, node);
   const startedMs = Date.now();
   const refresh = async () => {
     backend.checkNode();
@@ -95,9 +128,9 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   };
   const { server, connections } = createZkServer(backend, {
     ...opts.connection,
-    fourLetterWord: (word: FourLetterWord | 'telnetclose') => {
+    fourLetterWord: (word: FourLetterWord | 'telnetclose', asking: ZkConnection) => {
       if (word === 'telnetclose') return undefined;
-      if (!whitelist.has(word)) return notWhitelistedReply(word);
+      if (!allWords && !whitelist.has(word)) return notWhitelistedReply(word);
       const s = stats(connections);
       switch (word) {
         case 'ruok':
@@ -105,13 +138,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
         case 'isro':
           return isroReply(false);
         case 'envi':
-          return enviReply(zkServerVersion, [
-            ['host.name', host],
-            ['java.version', process.version],
-            ['os.name', process.platform],
-            ['os.arch', process.arch],
-            ['user.dir', process.cwd()],
-          ]);
+          return enviReply(zkServerVersion, environmentEntries());
         case 'conf':
           return confReply([
             ['clientPort', actualPort],
@@ -125,7 +152,17 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
         case 'srvr':
           return s === null ? notServingReply : srvrReply(s);
         case 'stat':
-          return s === null ? notServingReply : statReply(s, [...connections].map((c) => ({ remote: c.remote, interestOps: 1, queued: c.queued, received: c.counters.received, sent: c.counters.sent })));
+          return s === null ? notServingReply : statReply(s, [...connections].map((c) => connectionInfo(c, asking)));
+        case 'cons':
+          return s === null ? notServingReply : consReply([...connections].map((c) => connectionInfo(c, asking)));
+        case 'crst':
+          if (s === null) return notServingReply;
+          for (const c of connections) c.resetStats();
+          return crstReply;
+        case 'dump':
+          return s === null ? notServingReply : dump().then((d) => (d === null ? notServingReply : dumpReply(d)));
+        case 'dirs':
+          return s === null ? notServingReply : dirs().then((d) => dirsReply(d.dataBytes, d.logBytes));
         case 'mntr': {
           if (s === null || status === null) return notServingReply;
           return mntrReply([
@@ -165,6 +202,9 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     port: actualPort,
     backend,
     connections,
+    dump,
+    dirs,
+    environment: environmentEntries,
     async close() {
       clearInterval(timer);
       backend.stop();
