@@ -4,7 +4,7 @@
  * its files. The text layouts live in src/wire/jute/fourletter.ts; the JSON ones (ZooKeeper's field names) here.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { hostname, release } from 'node:os';
+import { hostname, release, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionInfo, DumpInfo } from '../../wire/jute/index.js';
 import type { AdminCommand } from '../admin/server.js';
@@ -117,6 +117,14 @@ export async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}
+
 /** `envi` / AdminServer `environment`, after zookeeper.version: the Java names with Node's values. */
 export function environmentEntries(): [string, string][] {
   const mem = process.memoryUsage();
@@ -133,7 +141,7 @@ export function environmentEntries(): [string, string][] {
     ['os.name', process.platform === 'linux' ? 'Linux' : process.platform],
     ['os.arch', process.arch === 'x64' ? 'amd64' : process.arch],
     ['os.version', release()],
-    ['user.name', process.env.USER ?? ''],
+    ['user.name', userName()],
     ['user.home', process.env.HOME ?? ''],
     ['user.dir', process.cwd()],
     ['os.memory.free', mb(mem.heapTotal - mem.heapUsed)],
