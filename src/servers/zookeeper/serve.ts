@@ -4,7 +4,7 @@
  * written synchronously).
  */
 import type { AddressInfo } from 'node:net';
-import { createZkServer } from './listener.js';
+import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
 import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
 import { collectDump, connectionInfo, dirBytes, environmentEntries } from './introspect.js';
@@ -37,10 +37,16 @@ export const fourLetterWordsDefault: readonly FourLetterWord[] = ['ruok', 'srvr'
 export interface ZkServeOptions {
   readonly host?: string;
   readonly tickTimeMs?: number;
+  readonly minSessionTimeoutMs?: number;
+  readonly maxSessionTimeoutMs?: number;
   readonly sessionSecret?: Uint8Array;
   readonly connection?: ZkConnectionOptions;
-  /** Four-letter words answered (`*` = all); others get ZooKeeper's "not in the whitelist" line. */
+  /** `4lw.commands.whitelist`: the words answered; `*` = all (default {@link fourLetterWordsDefault}); others get ZooKeeper's "not in the whitelist" line. */
   readonly fourLetterWordsWhitelist?: readonly string[];
+  /** Connections per client address (0 = unlimited; default ZooKeeper's 60). */
+  readonly maxClientCnxns?: number;
+  /** Where a refused connection is told (default: nowhere). */
+  readonly log?: (line: string) => void;
   /**
    * `user:base64(sha1(user:password))`: a session that did `addauth digest user:password` passes every ACL check
    * (ZooKeeper's `zookeeper.DigestAuthenticationProvider.superDigest`).
@@ -78,12 +84,16 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     node,
     sessionSecret: opts.sessionSecret,
     ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
+    ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
+    ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
     ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
   });
+  const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   let status: Status | null = null;
   let nodeCount = 0;
-  const whitelist = new Set<string>(opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault);
-  const allWords = whitelist.has('*');
+  const listed = opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault;
+  const allWords = listed.includes('*');
+  const whitelist = new Set(listed);
   const dirs = async () => {
     const d = opts.storageDirsOf?.(node);
     if (d === undefined) return { dataBytes: 0, logBytes: 0 };
@@ -128,6 +138,8 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   };
   const { server, connections } = createZkServer(backend, {
     ...opts.connection,
+    maxClientCnxns,
+    onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
     fourLetterWord: (word: FourLetterWord | 'telnetclose', asking: ZkConnection) => {
       if (word === 'telnetclose') return undefined;
       if (!allWords && !whitelist.has(word)) return notWhitelistedReply(word);
@@ -144,7 +156,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
             ['clientPort', actualPort],
             ['clientPortAddress', host],
             ['tickTime', backend.tickTimeMs],
-            ['maxClientCnxns', 0],
+            ['maxClientCnxns', maxClientCnxns],
             ['minSessionTimeout', backend.minSessionTimeoutMs],
             ['maxSessionTimeout', backend.maxSessionTimeoutMs],
             ['serverId', node],
