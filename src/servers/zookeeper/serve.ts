@@ -54,6 +54,8 @@ export interface ZkServeOptions {
   readonly superDigest?: string;
   /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
   readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
+  /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
+  readonly ensembleConfig?: string;
 }
 
 export interface ZkPortServer {
@@ -87,6 +89,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
     ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
     ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+    ...(opts.ensembleConfig !== undefined ? { ensembleConfig: opts.ensembleConfig } : {}),
   });
   const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   let status: Status | null = null;
