@@ -14,6 +14,8 @@ export interface StartOptions {
   /** ZooKeeper client port of the first node, the others follow (default 2181; 0 = free ports). */
   readonly zkBasePort?: number;
   readonly nodes?: number;
+  /** Four-letter words the client ports answer (`*` = all; default: serve.ts's fourLetterWordsDefault). */
+  readonly fourLetterWordsWhitelist?: readonly string[];
 }
 
 export interface Started {
@@ -41,7 +43,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
       zk = await startZkServers(
         cluster.runtime,
         cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i })),
-        { host },
+        { host, ...(opts.fourLetterWordsWhitelist !== undefined ? { fourLetterWordsWhitelist: opts.fourLetterWordsWhitelist } : {}) },
       );
     } catch (e) {
       for (const s of eureka.values()) await s.close();
