@@ -155,6 +155,14 @@ test("summary and report: wchs counts ZooKeeper's data table only; the report li
   const cut = t.report(2);
   assert.is(cut.truncated, true);
   assert.is(cut.watches.reduce((n, w) => n + w.sessions.length, 0), 2);
+  // The counts follow firings, removals and dropped sessions.
+  t.trigger('/a', 'NodeDataChanged'); // consumes session 1's data watch on /a
+  assert.equal(t.summary(), { sessions: 2, paths: 2, total: 2 });
+  t.dropSession(2);
+  assert.equal(t.summary(), { sessions: 1, paths: 1, total: 1 });
+  t.remove('/b', 1, 'any');
+  assert.equal(t.summary(), { sessions: 0, paths: 0, total: 0 });
+  assert.is(t.size, 1, "session 3's child watch is left");
 });
 
 test.run();

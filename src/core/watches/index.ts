@@ -60,6 +60,13 @@ export function* ancestorsOf(path: string): Generator<string> {
   yield '/';
 }
 
+/** Adds `delta` to a counter in a map, dropping it at zero. */
+function count<K>(m: Map<K, number>, k: K, delta: number): void {
+  const n = (m.get(k) ?? 0) + delta;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+}
+
 export interface WatchTableLimits {
   /** Watch registrations on the node, at most (one-shot ones beyond it are not set). */
   readonly registrationsMax: number;
@@ -76,6 +83,10 @@ export class WatchTable {
   private recursiveCount = 0;
   /** Watch registrations (set bits) in the table. */
   private registrations = 0;
+  /** Data-table entries per path and per session, and their total (wchs, kept as entries change). */
+  private readonly dataPerPath = new Map<string, number>();
+  private readonly dataPerSession = new Map<SessionId, number>();
+  private dataEntries = 0;
 
   constructor(private readonly limits: WatchTableLimits) {}
 
@@ -141,20 +152,7 @@ export class WatchTable {
    * (session, path) pairs in it.
    */
   summary(): { readonly sessions: number; readonly paths: number; readonly total: number } {
-    const sessions = new Set<SessionId>();
-    let paths = 0;
-    let total = 0;
-    for (const m of this.byPath.values()) {
-      let inTable = false;
-      for (const [sessionId, mask] of m) {
-        if ((mask & dataTable) === 0) continue;
-        inTable = true;
-        total++;
-        sessions.add(sessionId);
-      }
-      if (inTable) paths++;
-    }
-    return { sessions: sessions.size, paths, total };
+    return { sessions: this.dataPerSession.size, paths: this.dataPerPath.size, total: this.dataEntries };
   }
 
   /** Every path's watches, up to `entriesMax` (session, path) entries. */
@@ -182,11 +180,15 @@ export class WatchTable {
     this.registrations += bits(now) - bits(was);
     const persistentDelta = bits(now & persistentBits) - bits(was & persistentBits);
     if (persistentDelta !== 0) {
-      const n = (this.persistentOf.get(sessionId) ?? 0) + persistentDelta;
-      if (n === 0) this.persistentOf.delete(sessionId);
-      else this.persistentOf.set(sessionId, n);
+      count(this.persistentOf, sessionId, persistentDelta);
     }
     this.recursiveCount += (now & bit.persistentRecursive ? 1 : 0) - (was & bit.persistentRecursive ? 1 : 0);
+    const dataDelta = (now & dataTable ? 1 : 0) - (was & dataTable ? 1 : 0);
+    if (dataDelta !== 0) {
+      this.dataEntries += dataDelta;
+      count(this.dataPerPath, path, dataDelta);
+      count(this.dataPerSession, sessionId, dataDelta);
+    }
     let m = this.byPath.get(path);
     let paths = this.bySession.get(sessionId);
     if (now === 0) {
