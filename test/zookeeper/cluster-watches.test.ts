@@ -5,10 +5,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmbedded, type Started } from '../../src/start.js';
+import type { Started } from '../../src/start.js';
 import { startZkServers } from '../../src/servers/zookeeper/serve.js';
 import { AddWatchMode, Err, EventType, WatcherType, javaHex, type WatcherEvent } from '../../src/wire/jute/index.js';
 import { RawZk, fourLetterWord } from './raw-zk.js';
+import { startCluster } from './cluster-helpers.js';
 
 const eventName = new Map<number, string>(Object.entries(EventType).map(([k, v]) => [v, k]));
 const show = (events: readonly WatcherEvent[]) => events.map((e) => `${eventName.get(e.type) ?? e.type} ${e.path}`);
@@ -21,7 +22,7 @@ let p1: number;
 let p2: number;
 let p3: number;
 test.before(async () => {
-  s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, fourLetterWordsWhitelist: ['*'] });
+  s = await startCluster({ fourLetterWordsWhitelist: ['*'] });
   [p1, p2, p3] = [...s.zk.values()].map((z) => z.port) as [number, number, number];
 });
 test.after(async () => {

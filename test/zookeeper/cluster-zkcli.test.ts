@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { ports, startCluster } from './cluster-helpers.js';
-import { RawZk } from './raw-zk.js';
+import { RawZk, fourLetterWord } from './raw-zk.js';
 
 const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
 const zkCliTimeoutMs = 20_000;
@@ -31,8 +31,9 @@ function cli(port: number, ...args: string[]): Promise<string> {
 class InteractiveCli {
   out = '';
   private readonly proc;
-  constructor(port: number) {
-    this.proc = spawn(zkCli, ['-server', `127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `servers`: client ports; the Java client picks one at random and moves to another when it fails. */
+  constructor(servers: readonly number[]) {
+    this.proc = spawn(zkCli, ['-server', servers.map((p) => `127.0.0.1:${p}`).join(',')], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => (this.out += d));
     this.proc.stderr.on('data', (d) => (this.out += d));
   }
@@ -92,7 +93,7 @@ if (!existsSync(zkCli)) {
   test('zkCli interactive: addWatch -m PERSISTENT_RECURSIVE prints every change below, removewatches ends it', async () => {
     const s = await startCluster();
     const [p1, p2] = ports(s) as [number, number];
-    const cliSession = new InteractiveCli(p1);
+    const cliSession = new InteractiveCli([p1]);
     const writer = await RawZk.open(p2);
     try {
       await cliSession.waitFor(/type:None path:null/);
@@ -113,6 +114,38 @@ if (!existsSync(zkCli)) {
       await writer.create('/w/c'); // the ls -w watch: a marker after /w/b in zxid order
       await cliSession.waitFor(/type:NodeChildrenChanged path:\/w/);
       assert.equal(cliSession.events().slice(4), ['PersistentWatchRemoved /w', 'NodeChildrenChanged /w']);
+    } finally {
+      await cliSession.quit();
+      await writer.close();
+      await s.close();
+    }
+  });
+
+  test('zkCli keeps its recursive watch when its server dies: the Java client sends setWatches2 to the next one', async () => {
+    const s = await startCluster({ fourLetterWordsWhitelist: ['*'] });
+    const leader = await s.cluster.waitForLeader();
+    const followers = [...s.zk.values()].filter((z) => z.node !== leader);
+    const writer = await RawZk.open(s.zk.get(leader)!.port);
+    const cliSession = new InteractiveCli(followers.map((z) => z.port));
+    try {
+      await cliSession.waitFor(/type:None path:null/);
+      cliSession.send('addWatch -m PERSISTENT_RECURSIVE /fw');
+      cliSession.send('ls /');
+      await cliSession.waitFor(/\[zookeeper\]/);
+      await writer.create('/fw');
+      await cliSession.waitFor(/type:NodeCreated path:\/fw\b/);
+      // The follower holding zkCli's watch lists it in wchc; kill that one.
+      let holder: string | undefined;
+      for (let i = 0; i < 40 && holder === undefined; i++) {
+        for (const z of followers) if ((await fourLetterWord(z.port, 'wchc')).includes('\t/fw\n')) holder = z.node;
+        if (holder === undefined) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(holder !== undefined, 'a follower lists the watch');
+      await s.cluster.kill(holder);
+      await cliSession.waitFor(/state:Disconnected type:None[\s\S]*state:SyncConnected type:None/); // and connected again
+      await writer.create('/fw/after');
+      await cliSession.waitFor(/type:NodeCreated path:\/fw\/after/);
+      assert.equal(cliSession.events(), ['NodeCreated /fw', 'NodeCreated /fw/after']);
     } finally {
       await cliSession.quit();
       await writer.close();
