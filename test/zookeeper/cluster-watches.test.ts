@@ -105,6 +105,7 @@ test('addWatch PERSISTENT_RECURSIVE: the path and every descendant, never NodeCh
 test('a one-shot and a persistent watch of one session on one path: one event per change', async () => {
   await pair(async (w, b) => {
     await b.create('/dd', '0');
+    await w.ok({ type: 'Sync', path: '/dd' }); // the watcher's server has the node before the watches go on
     await w.ok({ type: 'AddWatch', path: '/dd', mode: AddWatchMode.PERSISTENT });
     await w.ok({ type: 'GetData', path: '/dd', watch: true });
     await w.ok({ type: 'Exists', path: '/dd', watch: true });
@@ -126,6 +127,7 @@ test('checkWatches and removeWatches: types Children, Data, Any; NOWATCHER when 
     assert.is(r.payloadBytes, 16, 'an error reply has no body');
 
     await b.create('/cw');
+    await w.ok({ type: 'Sync', path: '/cw' });
     await w.ok({ type: 'GetChildren', path: '/cw', watch: true });
     assert.is(await check('/cw', WatcherType.Children), Err.OK);
     assert.is(await check('/cw', WatcherType.Data), Err.NOWATCHER);
@@ -180,6 +182,7 @@ test('setWatches2 after a reconnect to another server sets persistent and recurs
       }
     }
     assert.is(a2.sessionId, a.sessionId, 'the same session');
+    await a2.ok({ type: 'Sync', path: '/sw' }); // server 2 has applied the missed change before the watches go on
     const r = await a2.request({
       type: 'SetWatches2',
       relativeZxid: a.lastZxid,

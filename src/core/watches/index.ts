@@ -131,7 +131,8 @@ export class WatchTable {
     const at = this.byPath.get(path);
     if (at !== undefined) {
       const match = atPath[event];
-      for (const [sessionId, mask] of [...at]) {
+      // Map iteration tolerates the updates and deletions `set` makes to the entry being visited.
+      for (const [sessionId, mask] of at) {
         if ((mask & match) === 0) continue;
         notified.add(sessionId);
         if ((mask & match & oneShot) !== 0) this.set(path, sessionId, mask, mask & ~(match & oneShot));
