@@ -12,6 +12,8 @@ import { RawZk, fourLetterWord } from './raw-zk.js';
 
 const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
 const zkCliTimeoutMs = 20_000;
+/** An interactive zkCli's wait for an expected line (JVM start included; generous for a loaded machine). */
+const interactiveWaitMs = 60_000;
 
 function cli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,9 +42,9 @@ class InteractiveCli {
   send(line: string): void {
     this.proc.stdin.write(`${line}\n`);
   }
-  /** Resolves when the output matches `re`; rejects after the zkCli timeout. */
+  /** Resolves when the output matches `re`; rejects after `interactiveWaitMs`. */
   async waitFor(re: RegExp): Promise<void> {
-    const deadline = Date.now() + zkCliTimeoutMs;
+    const deadline = Date.now() + interactiveWaitMs;
     while (!re.test(this.out)) {
       if (Date.now() > deadline) throw new Error(`zkCli output never matched ${re}:\n${this.out}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -21,6 +21,12 @@ import { OPEN_ACL_UNSAFE } from '../../src/protocol/txn.js';
 
 /** Every wait of this client gives up after this. */
 export const rawStepTimeoutMs = 10_000;
+/**
+ * A refused connect (no reply: the server is not serving, e.g. its node is electing) is tried again, as clients
+ * do, this many times with this pause.
+ */
+const openAttemptsMax = 100;
+const openRetryPauseMs = 200;
 /** setWatches/setWatches2 go with this xid, as the Java client sends them. */
 const setWatchesXid = -8;
 
@@ -39,7 +45,7 @@ export class RawZk {
   readonly events: WatcherEvent[] = [];
   private readonly splitter = new FrameSplitter({ fourLetterWords: false });
   private readonly waiting = new Map<number, { opCode: number; resolve: (r: RawReply) => void }>();
-  private connected: ((ok: boolean) => void) | null = null;
+  private connected: ((outcome: 'accepted' | 'expired' | 'refused') => void) | null = null;
   private eventWaiters: (() => void)[] = [];
   private nextXid = 1;
   closed = false;
@@ -48,16 +54,25 @@ export class RawZk {
     sock.on('data', (chunk) => this.onData(chunk));
     sock.on('close', () => {
       this.closed = true;
-      this.connected?.(false);
+      this.connected?.('refused');
       for (const w of this.eventWaiters) w();
     });
     sock.on('error', () => undefined);
   }
 
-  /** Opens a session on `port` (or resumes `resume`'s session there). */
+  /** Opens a session on `port` (or resumes `resume`'s session there), trying again while the server refuses. */
   static async open(port: number, resume?: { sessionId: bigint; passwd: Uint8Array; lastZxid: bigint }): Promise<RawZk> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await RawZk.attempt(port, resume);
+      if (c !== null) return c;
+      if (attempt >= openAttemptsMax) throw new Error(`session refused on ${port} (${attempt} attempts)`);
+      await new Promise((r) => setTimeout(r, openRetryPauseMs));
+    }
+  }
+
+  private static async attempt(port: number, resume: { sessionId: bigint; passwd: Uint8Array; lastZxid: bigint } | undefined): Promise<RawZk | null> {
     const c = new RawZk(tcp(port, '127.0.0.1'));
-    const ok = await new Promise<boolean>((resolve, reject) => {
+    const outcome = await new Promise<'accepted' | 'expired' | 'refused'>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no session on ${port}`)), rawStepTimeoutMs);
       c.connected = (v) => (clearTimeout(t), resolve(v));
       c.sock.write(
@@ -71,7 +86,9 @@ export class RawZk {
         }),
       );
     });
-    if (!ok) throw new Error(`session refused on ${port}`);
+    if (outcome !== 'accepted') c.sock.destroy();
+    if (outcome === 'expired') throw new Error(`session expired on ${port}`);
+    if (outcome === 'refused') return null;
     if (resume !== undefined) c.lastZxid = resume.lastZxid;
     return c;
   }
@@ -85,7 +102,7 @@ export class RawZk {
         this.passwd = r.passwd ?? new Uint8Array(16);
         const done = this.connected;
         this.connected = null;
-        done(r.timeOut > 0);
+        done(r.timeOut > 0 ? 'accepted' : 'expired');
         continue;
       }
       const d = decodeReply(ev.payload, (xid) => this.waiting.get(xid)?.opCode ?? -999);
