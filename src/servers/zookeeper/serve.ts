@@ -33,6 +33,7 @@ import {
 import type { ZkReply } from '../../protocol/zookeeper.js';
 import { inDataTable } from '../../core/watches/index.js';
 
+/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`). */
 export const zkServerVersion = '3.8.4-conclave, built on 2026-11-28 00:00 UTC';
 const statusRefreshMs = 500;
 /**
