@@ -122,6 +122,9 @@ function toMessage(o: Open): ZabPeerMsg | ZabBatchMsg | StorageCommand {
 interface BState {
   zab: ZabState<unknown>;
   readonly outbox: Outbox;
+  /** The newest zxid proposed / committed in this mailbox run, not yet told as an event (0: none). */
+  proposed: number;
+  committed: number;
   readonly args: BroadcastArgs;
   readonly tickMs: number;
   /** Our request id → the client's address and its request id. */
@@ -196,10 +199,10 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         ctx.emit({ type: 'SyncStarted', peer: o.peer, mode: o.mode, fromZxid: o.fromZxid, toZxid: o.toZxid });
         break;
       case 'Proposed':
-        ctx.emit({ type: 'Proposed', zxid: o.zxid });
+        s.proposed = o.zxid; // one event per mailbox run, for the newest (see drained)
         break;
       case 'Committed':
-        ctx.emit({ type: 'Committed', zxid: o.zxid });
+        s.committed = o.zxid;
         break;
       default:
         assertNever(o);
@@ -236,7 +239,7 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     const recover: StorageRecover = { type: 'StorageRecover', logTailMax: cfg.logWindowMax };
     ctx.send(address(ctx.node, 'storage'), recover);
     ctx.schedule('zab-tick', tickMs, { type: 'BroadcastTick' });
-    return { zab: zabInit(cfg), outbox: new Outbox(ctx), args, tickMs, clients: new Map(), nextReq: 0, lookingSinceMs: ctx.now(), leader: -1, epoch: 0 };
+    return { zab: zabInit(cfg), outbox: new Outbox(ctx), proposed: 0, committed: 0, args, tickMs, clients: new Map(), nextReq: 0, lookingSinceMs: ctx.now(), leader: -1, epoch: 0 };
   },
   receive(s, m, ctx) {
     switch (m.type) {
@@ -292,8 +295,12 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
         return assertNever(m);
     }
   },
-  drained(s) {
+  drained(s, ctx) {
     s.outbox.flushAll();
+    if (s.proposed > 0) ctx.emit({ type: 'Proposed', zxid: s.proposed });
+    if (s.committed > 0) ctx.emit({ type: 'Committed', zxid: s.committed });
+    s.proposed = 0;
+    s.committed = 0;
     return s;
   },
 });

@@ -33,7 +33,9 @@ export interface EventMap {
   /** A follower gave up its leader (or a handshake) and re-entered election. */
   LeaderLost: { readonly leader: number; readonly reason: string };
   SyncStarted: { readonly peer: number; readonly mode: 'DIFF' | 'TRUNC' | 'SNAP'; readonly fromZxid: number; readonly toZxid: number };
+  /** The leader proposed up to `zxid` (one event per run of the broadcast actor's mailbox, for the newest). */
   Proposed: { readonly zxid: number };
+  /** The node's commit point advanced to `zxid` (one event per mailbox run, for the newest). */
   Committed: { readonly zxid: number };
   /**
    * Storage applied one txn: `digest` is the tree digest after it, `resultHash` a hash of its result. Only emitted
