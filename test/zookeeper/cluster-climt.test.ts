@@ -1,9 +1,9 @@
 /**
  * The ZooKeeper C client's shell `cli_mt` (Debian's zookeeper-bin, libzookeeper-mt2 3.8) against the embedded
  * cluster, one command at a time on its stdin: create/create2 (plain, ephemeral, sequential), ls/ls2, get/set with
- * watches, exists/wexists, sync, delete, addauth, `od` (200 pipelined 64 KB setData + watched getData), myid, a
- * reconnect to another server when its server is stopped (watches re-armed), and an unknown auth scheme (AUTHFAILED
- * ends the session). Skipped (with a note) when cli_mt is not installed.
+ * watches, exists/wexists, sync, delete, addauth, `od` (200 pipelined 64 KB setData + watched getData), config,
+ * reconfig (disabled), myid, a reconnect to another server when its server is stopped (watches re-armed), and an
+ * unknown auth scheme (AUTHFAILED ends the session). Skipped (with a note) when cli_mt is not installed.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,6 +112,11 @@ if (!existsSync(cliMt)) {
       assert.match(od, /od command response: rc = 0 Stat:/);
       assert.not.match(od, /Data completion \/od rc = -/);
       assert.is((od.match(/Data completion \/od rc = 0\n/g) ?? []).length, 200);
+
+      // /zookeeper/config: readable, read-only (NOAUTH); reconfig is disabled (RECONFIGDISABLED), as ZooKeeper's defaults.
+      assert.match(await cli.run('config', /\/zookeeper\/config: rc = -?\d+/), /\/zookeeper\/config: rc = 0\n/);
+      assert.match(await cli.run('set /zookeeper/config x', /\/zookeeper\/config: rc = -?\d+/), /\/zookeeper\/config: rc = -102 /);
+      assert.match(await cli.run('reconfig -remove 3', /-remove 3: rc = -?\d+/), /-remove 3: rc = -123\n/);
 
       // Its server stops: the C client moves to another server with the same session; SetWatches re-arms /cm/w.
       await cli.run('get /cm/w', /\/cm\/w: rc = 0/);

@@ -135,4 +135,17 @@ test('whoAmI names a digest id by its user part, as ZooKeeper (DigestAuthenticat
   }
 });
 
+test('reconfig is refused with RECONFIGDISABLED, as ZooKeeper with reconfigEnabled=false (its default)', async () => {
+  const gw = new FakeGateway();
+  const backend = new ZkClusterBackend({ gateway: gw, node: 'n1', sessionSecret: newSessionSecret() });
+  try {
+    await backend.connect({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16) }, fakeConn);
+    const r = await backend.submit(77n, 1, { type: 'Reconfig', joiningServers: null, leavingServers: '3', newMembers: null, curConfigId: -1n }, fakeConn);
+    assert.is(r.err, -123);
+    assert.not.ok(gw.asked.some((a) => a.startsWith('ZkWrite')), 'nothing written');
+  } finally {
+    backend.stop();
+  }
+});
+
 test.run();

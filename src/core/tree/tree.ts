@@ -1,5 +1,6 @@
 import {
   OPEN_ACL_UNSAFE,
+  READ_ACL_UNSAFE,
   type Acl,
   type Applied,
   type Change,
@@ -123,7 +124,8 @@ export class DataTree {
     t.rehash('/', t.insertRaw('/', -1, '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0));
     t.createNode('/zookeeper', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
     t.createNode('/zookeeper/quota', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
-    t.createNode('/zookeeper/config', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 2);
+    // Read-only for everyone, as ZooKeeper's DataTree.addConfigNode: only a reconfig (or the super user) writes it.
+    t.createNode('/zookeeper/config', '', READ_ACL_UNSAFE, 'persistent', 0, 0, 0, 2);
     return t;
   }
 

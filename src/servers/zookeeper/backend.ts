@@ -398,6 +398,9 @@ export class ZkClusterBackend implements ZkBackend {
       case 'SetWatches2':
         await this.setWatches(id, request.relativeZxid, request, conn);
         return this.ok(this.zxid);
+      case 'Reconfig':
+        // ZooKeeper with reconfigEnabled=false (its default): refused before anything else.
+        return this.error(Err.RECONFIGDISABLED);
       default:
         return this.error(Err.UNIMPLEMENTED);
     }
