@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
 import type { Started } from '../../src/start.js';
+import { ports, startCluster } from './cluster-helpers.js';
 
 /** The repository root: tests run from dist/, client scripts are read from the source tree. */
 export function repoRoot(): string {
@@ -129,4 +131,28 @@ export function problemsOf(run: ProgramRun, expected: readonly string[]): string
   for (const c of run.checks) if (!c.ok && !expected.includes(c.name)) problems.push(`${c.name}: ${c.detail}`);
   if (!run.done) problems.push(`no DONE line (exit ${run.exitCode})`);
   return problems.length === 0 ? undefined : `${problems.join('\n')}\n--- output ---\n${run.output.slice(-6000)}`;
+}
+
+/**
+ * Starts the embedded cluster, runs a check program with its connect string and `root` as the last two arguments,
+ * stops the server under the session when the program asks, and asserts every expected check passed.
+ */
+export async function runAgainstCluster(cmd: string, args: readonly string[], root: string, opts: { readonly timeoutMs: number; readonly cwd?: string; readonly expected: readonly string[] }): Promise<void> {
+  const s = await startCluster();
+  try {
+    const hosts = ports(s).map((p) => `127.0.0.1:${p}`).join(',');
+    let killed = '';
+    const run = await runCheckProgram(cmd, [...args, hosts, root], {
+      timeoutMs: opts.timeoutMs,
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      onKill: async (hex) => {
+        killed = await killServerOf(s, hex);
+      },
+    });
+    const problems = problemsOf(run, opts.expected);
+    assert.ok(problems === undefined, problems);
+    assert.ok(killed !== '', 'a server was stopped under the session');
+  } finally {
+    await s.close();
+  }
 }

@@ -3,23 +3,23 @@
  * the embedded cluster: test/zookeeper/clients/JavaClientCheck.java drives create2, hundreds of outstanding async
  * requests (replies in order, a session's reads after its writes), multi with a failing op (per-op result codes),
  * multiRead, getEphemerals, getAllChildrenNumber, whoAmI, CREATOR_ALL_ACL, TTL and container nodes, sync,
- * getConfig, and a reconnect to another server that re-arms watches through batched SetWatches. Skipped (with a
+ * getChildren2, 1 MB data and a request over jute.maxbuffer, resumes with a bad password or of a closed session
+ * (Expired), getConfig, and a reconnect to another server that re-arms watches through batched SetWatches. Skipped (with a
  * note) when Java or zookeeper.jar is missing. removeWatches/addWatch are not covered here yet.
  */
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { ports, startCluster } from './cluster-helpers.js';
-import { clientsDir, javaBin, javaClassPath, killServerOf, problemsOf, runCheckProgram, zookeeperJar } from './client-programs.js';
+import { clientsDir, javaBin, javaClassPath, runAgainstCluster, zookeeperJar } from './client-programs.js';
 
 const javaRunMs = 180_000;
 
 const expected = [
   'connect', 'create2', 'async-pipeline', 'async-read-your-writes', 'multi-failure', 'multi-rolled-back', 'multi-success',
   'multi-async-failure', 'multiRead', 'getEphemerals', 'getAllChildrenNumber', 'whoAmI', 'acl-creator', 'createTTL',
-  'createTTL-sequential', 'createTTL-bad-ttl', 'createContainer', 'sync', 'getConfig', 'harness', 'reconnect-same-session',
+  'createTTL-sequential', 'createTTL-bad-ttl', 'createContainer', 'sync', 'getChildren2', 'large-data', 'over-maxbuffer',
+  'resume-bad-password-expired', 'session-unaffected', 'getConfig', 'harness', 'reconnect-same-session',
   'watch-data-after-reconnect', 'watch-children-after-reconnect', 'watch-exists-first-batch', 'watch-exists-last-batch',
-  'ephemeral-kept', 'close-removes-ephemerals',
+  'ephemeral-kept', 'resume-closed-session-expired', 'close-removes-ephemerals',
 ];
 
 if (!existsSync(javaBin) || !existsSync(zookeeperJar)) {
@@ -27,23 +27,7 @@ if (!existsSync(javaBin) || !existsSync(zookeeperJar)) {
   console.log(`note: ${existsSync(javaBin) ? zookeeperJar : javaBin} not installed; Java client test skipped (apt-get install -y zookeeper)`);
 } else {
   test('Java client 3.8: async pipeline, multi/multiRead, 103/104/107, TTL/container, SetWatches on reconnect', async () => {
-    const s = await startCluster();
-    try {
-      const hosts = ports(s).map((p) => `127.0.0.1:${p}`).join(',');
-      let killed = '';
-      const run = await runCheckProgram(javaBin, ['-cp', javaClassPath, 'JavaClientCheck.java', hosts, '/java'], {
-        cwd: clientsDir(),
-        timeoutMs: javaRunMs,
-        onKill: async (hex) => {
-          killed = await killServerOf(s, hex);
-        },
-      });
-      const problems = problemsOf(run, expected);
-      assert.ok(problems === undefined, problems);
-      assert.ok(killed !== '', 'a server was stopped under the session');
-    } finally {
-      await s.close();
-    }
+    await runAgainstCluster(javaBin, ['-cp', javaClassPath, 'JavaClientCheck.java'], '/java', { cwd: clientsDir(), timeoutMs: javaRunMs, expected });
   });
 }
 

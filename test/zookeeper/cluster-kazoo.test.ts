@@ -1,17 +1,16 @@
 /**
  * kazoo 2.8 (Debian's python3-kazoo, run by Debian's /usr/bin/python3) against the embedded cluster's client ports:
  * test/zookeeper/clients/kazoo_check.py drives ensure_path, ephemeral+sequential create, versioned get/set,
- * children, DataWatch/ChildrenWatch, a failing transaction, server_version() (4lw envi), command(b'ruok'), digest
- * auth + ACL, sync, recursive delete, and session survival when its server is stopped. Skipped (with a note) when
+ * children, DataWatch/ChildrenWatch, transactions (failing, sequential), the Lock and Counter recipes, set_acls,
+ * server_version() (4lw envi), command(b'ruok'), digest auth + ACL, sync, an idle session kept by pings alone,
+ * recursive delete, and session survival when its server is stopped. Skipped (with a note) when
  * kazoo is not installed.
  */
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ports, startCluster } from './cluster-helpers.js';
-import { clientsDir, debianPython, killServerOf, problemsOf, runCheckProgram } from './client-programs.js';
+import { clientsDir, debianPython, runAgainstCluster } from './client-programs.js';
 
 const kazooRunMs = 120_000;
 
@@ -28,8 +27,10 @@ function kazooInstalled(): boolean {
 const expected = [
   'connect', 'ensure_path', 'create-ephemeral-sequential', 'ephemeral-owner', 'get', 'set-version', 'set-bad-version',
   'delete-not-empty', 'create-exists', 'get-missing', 'children', 'children-with-stat', 'datawatch', 'childrenwatch',
-  'exists-watch', 'transaction-failure', 'transaction-rolled-back', 'transaction-success', 'server_version',
-  'command-ruok', 'command-srvr', 'acl-owner', 'acl-other', 'acl-exists-unchecked', 'sync', 'harness',
+  'exists-watch', 'transaction-failure', 'transaction-rolled-back', 'transaction-success', 'transaction-sequential',
+  'lock-acquire', 'lock-exclusive', 'lock-handover', 'counter', 'set_acls-bad-version', 'set_acls', 'set-read-only',
+  'set_acls-no-admin', 'server_version',
+  'command-ruok', 'command-srvr', 'acl-owner', 'acl-other', 'acl-exists-unchecked', 'sync', 'idle-pings', 'harness',
   'write-after-failover', 'same-session', 'ephemeral-survives', 'states', 'delete-recursive', 'close-removes-ephemeral',
 ];
 
@@ -38,22 +39,7 @@ if (!kazooInstalled()) {
   console.log(`note: kazoo not importable by ${debianPython}; kazoo test skipped (apt-get install -y python3-kazoo)`);
 } else {
   test('kazoo 2.8: CRUD, watches, transaction, 4lw, auth, sync, and its session survives its server stopping', async () => {
-    const s = await startCluster();
-    try {
-      const hosts = ports(s).map((p) => `127.0.0.1:${p}`).join(',');
-      let killed = '';
-      const run = await runCheckProgram(debianPython, [join(clientsDir(), 'kazoo_check.py'), hosts, '/kazoo'], {
-        timeoutMs: kazooRunMs,
-        onKill: async (hex) => {
-          killed = await killServerOf(s, hex);
-        },
-      });
-      const problems = problemsOf(run, expected);
-      assert.ok(problems === undefined, problems);
-      assert.ok(killed !== '', 'a server was stopped under the session');
-    } finally {
-      await s.close();
-    }
+    await runAgainstCluster(debianPython, [join(clientsDir(), 'kazoo_check.py')], '/kazoo', { timeoutMs: kazooRunMs, expected });
   });
 }
 

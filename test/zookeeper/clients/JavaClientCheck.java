@@ -218,6 +218,41 @@ public class JavaClientCheck {
         syncDone.await(stepTimeoutMs, TimeUnit.MILLISECONDS);
         check("sync", (0 + " " + root).equals(syncRes.get()), String.valueOf(syncRes.get()));
 
+        // getChildren2 (12): children with the parent's Stat.
+        Stat parentStat = new Stat();
+        List<String> kids = zk.getChildren(root + "/r", false, parentStat);
+        check("getChildren2", kids.size() == 2 && parentStat.getNumChildren() == 2 && parentStat.getCversion() == 2, kids + " " + parentStat);
+
+        // Data near jute.maxbuffer round-trips; a request over it drops the connection (ConnectionLoss), not the session.
+        byte[] big = new byte[1_000_000];
+        Arrays.fill(big, (byte) 'b');
+        zk.create(root + "/big", big, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        check("large-data", Arrays.equals(zk.getData(root + "/big", false, null), big), "");
+        try {
+            zk.setData(root + "/big", new byte[1_100_000], -1);
+            check("over-maxbuffer", false, "accepted");
+        } catch (KeeperException.ConnectionLossException e) {
+            Stat still = null;
+            long until = System.currentTimeMillis() + stepTimeoutMs;
+            while (still == null && System.currentTimeMillis() < until) {
+                try {
+                    still = zk.exists(root + "/big", false);
+                } catch (KeeperException.ConnectionLossException again) {
+                    Thread.sleep(100);
+                }
+            }
+            check("over-maxbuffer", still != null && still.getDataLength() == big.length && zk.getSessionId() == session, String.valueOf(still));
+        }
+
+        // A resume with the wrong password is refused as expired; the session itself lives on.
+        CountDownLatch badResume = new CountDownLatch(1);
+        ZooKeeper impostor = new ZooKeeper(hosts, sessionTimeoutMs, (WatchedEvent e) -> {
+            if (e.getState() == Watcher.Event.KeeperState.Expired) badResume.countDown();
+        }, session, new byte[16]);
+        check("resume-bad-password-expired", badResume.await(stepTimeoutMs, TimeUnit.MILLISECONDS), "");
+        impostor.close();
+        check("session-unaffected", zk.exists(root, false) != null && zk.getSessionId() == session, "");
+
         // getConfig reads /zookeeper/config.
         try {
             zk.getConfig(false, new Stat());
@@ -260,8 +295,15 @@ public class JavaClientCheck {
         check("ephemeral-kept", zk.exists(root + "/e1", false) != null, "");
         other.close();
 
-        // closeSession: ephemerals go.
+        // closeSession: ephemerals go; resuming the closed session is answered as expired.
+        byte[] passwd = zk.getSessionPasswd();
         zk.close();
+        CountDownLatch expired = new CountDownLatch(1);
+        ZooKeeper resumed = new ZooKeeper(hosts, sessionTimeoutMs, (WatchedEvent e) -> {
+            if (e.getState() == Watcher.Event.KeeperState.Expired) expired.countDown();
+        }, session, passwd);
+        check("resume-closed-session-expired", expired.await(stepTimeoutMs, TimeUnit.MILLISECONDS), "");
+        resumed.close();
         ZooKeeper third = connect(hosts, null);
         long end2 = System.currentTimeMillis() + stepTimeoutMs;
         Stat gone = third.exists(root + "/e1", false);

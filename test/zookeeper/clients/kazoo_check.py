@@ -25,6 +25,8 @@ from kazoo.security import make_digest_acl
 logging.basicConfig(level=logging.ERROR)
 
 STEP_TIMEOUT_S = 20
+# Longer than the idle session's 4 s timeout: only pings keep it.
+IDLE_S = 6
 failures = 0
 
 
@@ -135,6 +137,40 @@ def main():
     results = t.commit()
     check("transaction-success", results[0] == root + "/t2" and results[1] is True and results[2].version == 2 and results[3] is True, repr(results))
 
+    # Sequential create inside a transaction: the result carries the suffix.
+    t = zk.transaction()
+    t.create(root + "/q-", b"", sequence=True)
+    results = t.commit()
+    check("transaction-sequential", len(results) == 1 and results[0].startswith(root + "/q-") and len(results[0]) == len(root + "/q-") + 10, repr(results))
+
+    # Recipes built on the primitives: Lock (ephemeral sequential + exists watch), Counter (versioned set).
+    lock = zk.Lock(root + "/lock", "one")
+    contender = zk.Lock(root + "/lock", "two")
+    got = lock.acquire(timeout=STEP_TIMEOUT_S)
+    check("lock-acquire", got and contender.contenders() == ["one"], repr(contender.contenders()))
+    acquired_second = threading.Event()
+    threading.Thread(target=lambda: contender.acquire(timeout=STEP_TIMEOUT_S) and acquired_second.set(), daemon=True).start()
+    time.sleep(0.3)
+    check("lock-exclusive", not acquired_second.is_set())
+    lock.release()
+    check("lock-handover", acquired_second.wait(STEP_TIMEOUT_S))
+    contender.release()
+    counter = zk.Counter(root + "/counter")
+    counter += 5
+    counter -= 2
+    check("counter", counter.value == 3, repr(counter.value))
+
+    # set_acls with a version, then get_acls.
+    zk.create(root + "/acl", b"")
+    from kazoo.security import OPEN_ACL_UNSAFE, READ_ACL_UNSAFE
+    expect_error("set_acls-bad-version", BadVersionError, zk.set_acls, root + "/acl", OPEN_ACL_UNSAFE, version=5)
+    stat = zk.set_acls(root + "/acl", READ_ACL_UNSAFE, version=0)
+    acls, stat2 = zk.get_acls(root + "/acl")
+    check("set_acls", stat.aversion == 1 and len(acls) == 1 and acls[0].perms == 1, repr((stat, acls)))
+    expect_error("set-read-only", NoAuthError, zk.set, root + "/acl", b"x")
+    # Without ADMIN on the node, setACL is refused before its version is compared (ZooKeeper's order).
+    expect_error("set_acls-no-admin", NoAuthError, zk.set_acls, root + "/acl", OPEN_ACL_UNSAFE, version=5)
+
     # Four-letter words through the client port.
     version = zk.server_version()
     check("server_version", isinstance(version, tuple) and len(version) == 3 and version[0] == 3, repr(version))
@@ -159,6 +195,17 @@ def main():
 
     # sync
     check("sync", zk.sync(root) == root)
+
+    # An idle session with the shortest timeout lives on kazoo's pings alone (no SUSPENDED, same session).
+    idle = KazooClient(hosts=hosts, timeout=4)
+    idle_states = []
+    idle.start(timeout=STEP_TIMEOUT_S)
+    idle.add_listener(lambda state: idle_states.append(state))
+    idle_id = idle.client_id[0]
+    time.sleep(IDLE_S)
+    check("idle-pings", idle.connected and idle.client_id[0] == idle_id and idle_states == [] and idle.exists(root) is not None, repr(idle_states))
+    idle.stop()
+    idle.close()
 
     # Session survives its server stopping: kazoo moves to another server with the same session.
     states = []
