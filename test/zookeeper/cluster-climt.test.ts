@@ -118,23 +118,27 @@ if (!existsSync(cliMt)) {
       assert.match(await cli.run('set /zookeeper/config x', /\/zookeeper\/config: rc = -?\d+/), /\/zookeeper\/config: rc = -102 /);
       assert.match(await cli.run('reconfig -remove 3', /-remove 3: rc = -?\d+/), /-remove 3: rc = -123\n/);
 
-      // Its server stops: the C client moves to another server with the same session; SetWatches re-arms /cm/w.
+      // Its server stops: the C client moves to another server with the same session, and its SetWatches re-arms a
+      // data watch (/cm/w, from get) and an exist watch (/cm/sw, from wexists) set only before the move; `sync`
+      // (which sets no watch) tells when it is back.
       await cli.run('get /cm/w', /\/cm\/w: rc = 0/);
+      await cli.run('wexists /cm/sw', /Error -101 for \/cm\/sw\n/);
       const node = await nodeOfSession(s, BigInt(`0x${session}`));
       await s.cluster.kill(node);
       const from = cli.output.length;
       const end = Date.now() + stepTimeoutMs;
       let after = '';
       while (Date.now() < end) {
-        after = await cli.run('get /cm/w', /\/cm\/w: rc = -?\d+/).catch((e: Error) => e.message);
-        if (/\/cm\/w: rc = 0/.test(after)) break;
+        after = await cli.run('sync /cm', /\[\/cm\]: rc = -?\d+/).catch((e: Error) => e.message);
+        if (/\[\/cm\]: rc = 0/.test(after)) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      assert.match(after, /\/cm\/w: rc = 0/, `reconnected after stopping ${node}: ${cli.output.slice(from)}`);
+      assert.match(after, /\[\/cm\]: rc = 0/, `reconnected after stopping ${node}: ${cli.output.slice(from)}`);
       const sessions = [...cli.output.matchAll(/Got a new session id: 0x([0-9a-f]+)/g)].map((m) => m[1]);
       assert.equal(sessions, [session], `same session: ${cli.output.slice(from)}`);
       assert.not.match(cli.output, /EXPIRED_SESSION_STATE/);
       assert.match(await cli.run('set /cm/w moved', /Watcher CHANGED_EVENT state = CONNECTED_STATE for path \/cm\/w\n/), /CHANGED_EVENT/);
+      assert.match(await cli.run('create /cm/sw', /Watcher CREATED_EVENT state = CONNECTED_STATE for path \/cm\/sw\n/), /CREATED_EVENT/);
 
       // An unknown auth scheme: AUTHFAILED and the server ends the session's connection.
       await cli.run('myid', /$/);
