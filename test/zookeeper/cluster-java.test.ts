@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import { existsSync } from 'node:fs';
 import { clientsDir, javaBin, javaClassPath, runAgainstCluster, zookeeperJar } from './client-programs.js';
 
-const javaRunMs = 180_000;
+const javaRunMs = 300_000;
 
 const expected = [
   'connect', 'create2', 'async-pipeline', 'async-read-your-writes', 'multi-failure', 'multi-rolled-back', 'multi-success',
