@@ -71,6 +71,8 @@ if (!existsSync(cliMt)) {
       const session = /Got a new session id: 0x([0-9a-f]+)/.exec(hello)![1]!;
       assert.match(hello, /Watcher SESSION_EVENT state = CONNECTED_STATE/);
 
+      // The fresh tree's /zookeeper does not count in the root's cversion (as ZooKeeper): the first suffix is 0.
+      assert.match(await cli.run('create +s /climt-', /\[\/climt-\]: rc = -?\d+(\n\tname = .*\n)?/), /\tname = \/climt-0000000000\n/);
       assert.match(await cli.run('create /cm', /\[\/cm\]: rc = \d+\n(\tname = .*\n)?/), /\[\/cm\]: rc = 0\n\tname = \/cm\n/);
       // create2: the name, then the Stat (czxid, ephemeralOwner 0 for a persistent node).
       const c2 = await cli.run('create2 /cm/c2', /ephemeralOwner = [0-9a-f]+\n|rc = -\d+/);
