@@ -30,7 +30,8 @@ const expected = [
   'exists-watch', 'transaction-failure', 'transaction-rolled-back', 'transaction-success', 'transaction-sequential',
   'lock-acquire', 'lock-exclusive', 'lock-handover', 'counter', 'set_acls-bad-version', 'set_acls', 'set-read-only',
   'set_acls-no-admin', 'server_version',
-  'command-ruok', 'command-srvr', 'acl-owner', 'acl-other', 'acl-exists-unchecked', 'sync', 'idle-pings', 'harness',
+  'command-ruok', 'command-srvr', 'acl-owner', 'read-only-allowed-connect', 'acl-other', 'acl-exists-unchecked', 'sync',
+  'idle-pings', 'harness',
   'write-after-failover', 'same-session', 'ephemeral-survives', 'states', 'delete-recursive', 'close-removes-ephemeral',
 ];
 

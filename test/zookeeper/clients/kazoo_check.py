@@ -11,6 +11,7 @@ import threading
 import time
 
 from kazoo.client import KazooClient
+from kazoo.protocol.states import KeeperState
 from kazoo.exceptions import (
     BadVersionError,
     NoAuthError,
@@ -186,8 +187,10 @@ def main():
     data, _ = zk.get(root + "/secret")
     acls, _ = zk.get_acls(root + "/secret")
     check("acl-owner", data == b"s" and acls[0].id.scheme == "digest" and acls[0].id.id.startswith("kazoo:"), repr(acls))
-    anon = KazooClient(hosts=hosts, timeout=10)
+    # This one allows a read-only server (the readOnly connect byte set): a read-write server answers CONNECTED.
+    anon = KazooClient(hosts=hosts, timeout=10, read_only=True)
     anon.start(timeout=STEP_TIMEOUT_S)
+    check("read-only-allowed-connect", anon.client_state == KeeperState.CONNECTED, repr(anon.client_state))
     expect_error("acl-other", NoAuthError, anon.get, root + "/secret")
     check("acl-exists-unchecked", anon.exists(root + "/secret") is not None)
     anon.stop()
