@@ -4,7 +4,8 @@
  *
  * Group commit: every AppendLog is appended at once (no fsync) and a `Flush` to self is scheduled with delay 0
  * (one pending at a time), so all AppendLogs that arrive before it share ONE fsync; then one cumulative
- * `Logged{gen, zxid}` goes to the last AppendLog sender (and answers any AppendLog asks).
+ * `Logged{gen, zxid}` goes to the last AppendLog sender (and answers any AppendLog asks). On a real file system
+ * the fsync runs in the background (`Disk.fsyncInBackground`) while appends go on, and its `Synced` to self acknowledges.
  *
  * Snapshots: after `snapshotEveryTxns` applied txns a `SnapshotTick` to self starts an incremental snapshot,
  * consistent at that apply point (copy-on-write per node), written `snapshotStepNodes` nodes per `SnapshotStep` turn
@@ -49,7 +50,22 @@ export const flushWaitersMax = 10_000;
 interface Flush {
   readonly type: 'Flush';
 }
-type Msg = StorageMsg | Flush;
+/** A background sync (`disk.fsyncInBackground`) finished: `seq` names it, `error` says why it failed. */
+interface Synced {
+  readonly type: 'Synced';
+  readonly seq: number;
+  readonly error?: string;
+}
+type Msg = StorageMsg | Flush | Synced;
+
+/** A background sync in flight: what it makes durable and whom it answers. */
+interface InFlight {
+  readonly seq: number;
+  readonly gen: number;
+  readonly zxid: number;
+  readonly waiters: readonly ReplyToken[];
+  readonly logTo: Address | null;
+}
 
 interface State {
   readonly storage: Storage;
@@ -66,6 +82,11 @@ interface State {
   readonly testFaults: StorageTestFaults;
   /** Entries asked to be logged in this incarnation (for testFaults.dropLoggedEntryNth). */
   loggedCount: number;
+  /** The background sync in flight (one at a time), when the disk has `fsyncInBackground`. */
+  inFlight: InFlight | null;
+  /** A Flush came while a background sync was in flight: flush again when it is done. */
+  flushAgain: boolean;
+  syncSeq: number;
 }
 
 function answer(ctx: Ctx<Msg>, msg: StorageReply): void {
@@ -84,13 +105,54 @@ export function bootInfo(s: Storage, logTailMax?: number): BootInfo {
   };
 }
 
+function acknowledge(ctx: Ctx<Msg>, gen: number, zxid: number, waiters: readonly ReplyToken[], logTo: Address | null): void {
+  const msg: StorageReply = { type: 'Logged', gen, zxid };
+  for (const w of waiters) ctx.respond(w, msg);
+  if (logTo !== null) ctx.send(logTo, msg);
+}
+
+/**
+ * Make what is appended durable and say so. With a disk that syncs in the background (`fsyncInBackground`: a real
+ * file system) the fsync runs off the thread while appends go on, and a `Synced` to self acknowledges; one such sync
+ * at a time, a Flush meanwhile waits for it. Otherwise (the simulated disk) the fsync runs here.
+ */
 function flush(st: State, ctx: Ctx<Msg>): void {
   st.flushScheduled = false;
-  const zxid = st.testFaults.ackWithoutFsync === true ? st.storage.lastZxid : st.storage.sync();
-  const msg: StorageReply = { type: 'Logged', gen: st.gen, zxid };
-  for (const w of st.waiters) ctx.respond(w, msg);
+  const disk = ctx.io.disk!;
+  if (st.testFaults.ackWithoutFsync === true || disk.fsyncInBackground === undefined) {
+    const zxid = st.testFaults.ackWithoutFsync === true ? st.storage.lastZxid : st.storage.sync();
+    acknowledge(ctx, st.gen, zxid, st.waiters, st.logTo);
+    st.waiters = [];
+    return;
+  }
+  if (st.inFlight !== null) {
+    st.flushAgain = true;
+    return;
+  }
+  const { paths, zxid } = st.storage.syncBegin();
+  if (paths.length === 0) {
+    acknowledge(ctx, st.gen, st.storage.syncEnd(zxid), st.waiters, st.logTo);
+    st.waiters = [];
+    return;
+  }
+  const seq = ++st.syncSeq;
+  st.inFlight = { seq, gen: st.gen, zxid, waiters: st.waiters, logTo: st.logTo };
   st.waiters = [];
-  if (st.logTo !== null) ctx.send(st.logTo, msg);
+  const self = ctx.self;
+  disk.fsyncInBackground(paths, (e) => ctx.send(self, e === null ? ({ type: 'Synced', seq } satisfies Synced) : ({ type: 'Synced', seq, error: e.message } satisfies Synced)));
+}
+
+function synced(st: State, m: Synced, ctx: Ctx<Msg>): void {
+  const f = st.inFlight;
+  if (f === null || f.seq !== m.seq) return; // from an earlier incarnation
+  // A failed fsync leaves the log's durability unknown: crash, and let recovery decide (as ZooKeeper exits).
+  if (m.error !== undefined) throw new Error(`fsync failed: ${m.error}`);
+  st.inFlight = null;
+  acknowledge(ctx, f.gen, st.storage.syncEnd(f.zxid), f.waiters, f.logTo);
+  if (st.flushAgain) {
+    st.flushAgain = false;
+    flush(st, ctx);
+  }
 }
 
 export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
@@ -118,6 +180,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       appliedEvents,
       testFaults: args?.testFaults ?? {},
       loggedCount: 0,
+      inFlight: null,
+      flushAgain: false,
+      syncSeq: 0,
     };
   },
   receive(st, m, ctx) {
@@ -154,6 +219,9 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       }
       case 'Flush':
         flush(st, ctx);
+        return st;
+      case 'Synced':
+        synced(st, m, ctx);
         return st;
       case 'TruncateLog':
         st.gen = Math.max(st.gen, m.gen);

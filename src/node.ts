@@ -113,6 +113,17 @@ export function ensembleSessionSecret(member: ZooMember): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
+/** A member as ZooKeeper writes it in its configuration: `host:quorumPort:electionPort:role[;clientAddr:clientPort]`. */
+function serverLine(s: ZooMember['cfg']['servers'][number]): string {
+  const client = s.clientPort !== undefined ? `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}` : '';
+  return `${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
+}
+
+/** What `/zookeeper/config` holds in ZooKeeper (and zkCli's `config` prints): the members, then `version=`. */
+export function ensembleConfigText(member: ZooMember): string {
+  return member.cfg.servers.map((s) => `server.${s.id}=${serverLine(s)}\n`).join('') + 'version=0';
+}
+
 /**
  * The ZooKeeper client port: `clientPortAddress`:`clientPort` served by this member's zookeeper actor, with
  * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
@@ -132,6 +143,7 @@ async function startClientPort(member: ZooMember, gateway: ZkGateway, node: stri
       sessionSecret: ensembleSessionSecret(member),
       fourLetterWordsWhitelist: cfg.fourLetterWords,
       maxClientCnxns: cfg.maxClientCnxns,
+      ensembleConfig: ensembleConfigText(member),
       log,
     });
   } catch (e) {
@@ -150,11 +162,6 @@ function adminCommands(n: {
 }) {
   const { member, tcp } = n;
   const cfg = member.cfg;
-  const serverLine = (id: number): string => {
-    const s = cfg.servers.find((x) => x.id === id)!;
-    const client = s.clientPort !== undefined ? `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}` : '';
-    return `${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
-  };
   const leaderOf = (st: ZkStatus | null): number | null => {
     if (st === null || st.leaderNode === null) return null;
     const id = Number(st.leaderNode.slice(1));
@@ -212,7 +219,7 @@ function adminCommands(n: {
         zab_tick_ms: zabTickMs,
         eureka_port: n.eurekaPort,
       }),
-      voting_view: () => ({ current_config: Object.fromEntries(cfg.servers.map((s) => [String(s.id), serverLine(s.id)])) }),
+      voting_view: () => ({ current_config: Object.fromEntries(cfg.servers.map((s) => [String(s.id), serverLine(s)])) }),
       monitor: async () => {
         const st = await n.status();
         return {

@@ -1,9 +1,33 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Disk } from '../kernel/io.js';
 
 /** Open append handles kept per disk; the least recently opened is closed beyond this. */
 export const openFilesMax = 16;
+
+/**
+ * fsync each file through a descriptor of its own (fsync makes the file durable whichever descriptor asks, so this
+ * is independent of the cache of open descriptors, which may close theirs meanwhile). A removed file is done.
+ */
+async function syncFiles(absPaths: readonly string[]): Promise<void> {
+  await Promise.all(
+    absPaths.map(async (p) => {
+      let h: FileHandle;
+      try {
+        h = await open(p, 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw e;
+      }
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }),
+  );
+}
 
 /** The real disk of one node, rooted at its data directory. */
 export class FsDisk implements Disk {
@@ -27,6 +51,7 @@ export class FsDisk implements Disk {
       this.fds.set(path, fd);
       if (this.fds.size > openFilesMax) {
         const [oldest, ofd] = this.fds.entries().next().value as [string, number];
+        fsyncSync(ofd); // a later fsync(oldest) finds no descriptor: make its appends durable now
         closeSync(ofd);
         this.fds.delete(oldest);
       }
@@ -89,6 +114,12 @@ export class FsDisk implements Disk {
     const fd = this.fds.get(path);
     if (fd !== undefined) fsyncSync(fd);
   }
+  fsyncInBackground(paths: readonly string[], done: (error: Error | null) => void): void {
+    syncFiles(paths.map((p) => this.abs(p))).then(
+      () => done(null),
+      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+    );
+  }
   truncate(path: string, size: number): void {
     this.closeFd(path);
     try {
@@ -141,6 +172,23 @@ export class SplitDisk implements Disk {
   }
   fsync(path: string): void {
     this.pick(path).fsync(path);
+  }
+  fsyncInBackground(paths: readonly string[], done: (error: Error | null) => void): void {
+    const groups = [this.main, this.other].map((d) => ({ d, ps: paths.filter((p) => this.pick(p) === d) })).filter((g) => g.ps.length > 0);
+    let left = groups.length;
+    let failed: Error | null = null;
+    const one = (e: Error | null): void => {
+      failed ??= e;
+      if (--left === 0) done(failed);
+    };
+    if (left === 0) return done(null);
+    for (const { d, ps } of groups) {
+      if (d.fsyncInBackground !== undefined) d.fsyncInBackground(ps, one);
+      else {
+        for (const p of ps) d.fsync(p);
+        one(null);
+      }
+    }
   }
   truncate(path: string, size: number): void {
     this.pick(path).truncate(path, size);

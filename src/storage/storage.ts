@@ -108,6 +108,8 @@ export class Storage {
   private recentBase: Zxid = 0;
   private segs: Segment[] = [];
   private readonly unsynced = new Set<string>();
+  /** The files of the background sync in flight (see syncBegin). */
+  private syncing: readonly string[] = [];
   private readonly writer = new Writer(1 << 16);
   private sinceCommitPersist = 0;
   private capture: { cap: SnapshotCapture; file: string; crc: number; bytes: number; t0: number; busyMs: number } | null = null;
@@ -295,11 +297,30 @@ export class Storage {
     this.lastZxid = last;
   }
 
-  /** One fsync for everything appended since the last sync; returns the durable zxid. */
+  /** One fsync for everything appended since the last sync (and what a background sync still has); returns the durable zxid. */
   sync(): Zxid {
     for (const p of this.unsynced) this.disk.fsync(p);
+    for (const p of this.syncing) if (!this.unsynced.has(p)) this.disk.fsync(p);
     this.unsynced.clear();
     this.durableZxid = this.lastZxid;
+    return this.durableZxid;
+  }
+
+  /**
+   * Begin a background sync (the disk's `fsyncInBackground`): the files to fsync and the zxid durable once they are.
+   * Appends may go on meanwhile; they belong to the next sync. Finish with `syncEnd(zxid)`.
+   */
+  syncBegin(): { readonly paths: readonly string[]; readonly zxid: Zxid } {
+    const paths = [...this.unsynced];
+    this.unsynced.clear();
+    this.syncing = paths;
+    return { paths, zxid: this.lastZxid };
+  }
+
+  /** The background sync begun at `zxid` is done (clamped: a truncation since may have cut the log shorter). */
+  syncEnd(zxid: Zxid): Zxid {
+    this.syncing = [];
+    this.durableZxid = Math.max(this.durableZxid, Math.min(zxid, this.lastZxid));
     return this.durableZxid;
   }
 

@@ -154,6 +154,12 @@ if (!existsSync(zkCli)) {
       );
       assert.match(r, /^\[\]$/m, `member ${id}:\n${r}`);
     }
+    // zkCli's `config` reads /zookeeper/config: the members as ZooKeeper writes them
+    const conf = await new Promise<string>((resolve) =>
+      execFile(zkCli, ['-server', `127.0.0.1:${ports.get(2)!.client}`, 'config'], { timeout: zkCliTimeoutMs }, (_e, so, se) => resolve(so + se)),
+    );
+    for (const id of ids) assert.match(conf, new RegExp(`^server\\.${id}=127\\.0\\.0\\.1:${ports.get(id)!.quorum}:${ports.get(id)!.election}:participant$`, 'm'));
+    assert.match(conf, /^version=0$/m);
   });
 }
 

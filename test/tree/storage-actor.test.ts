@@ -141,4 +141,44 @@ test('storage actor: TruncateLog drops the uncommitted tail; an AppendLog of an 
   await rt.close();
 });
 
+test('storage actor with background fsync: acknowledged only once durable; appends meanwhile join the next sync; a crash first loses them', async () => {
+  const fsyncMs = 10;
+  const rt = await createSimRuntime({
+    seed: 8,
+    kinds: storageKinds,
+    kindsModule: '',
+    nodes: [{ node: 'n1', actors: [{ name: 'storage', kind: 'storage' }] }],
+    net: { latencyMinMs: 1, latencyMaxMs: 1, backgroundFsyncMs: fsyncMs },
+  });
+  const h = new Harness();
+  const txns = [];
+  for (let i = 0; i < 30; i++) {
+    const t = h.prepare(create(`/b${i}`));
+    h.apply(t);
+    txns.push(t);
+  }
+  const entries = txns.map((txn) => ({ zxid: txn.zxid, txn }));
+  const t0 = rt.now();
+  const first = await rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(0, 10) }, 1000);
+  assert.is(first.zxid, txns[9]!.zxid);
+  assert.ok(rt.now() - t0 >= fsyncMs, `acknowledged after ${rt.now() - t0} ms, before the ${fsyncMs} ms fsync`);
+  // two AppendLogs, the second while the first one's fsync is in flight: each acknowledged at its own zxid
+  const a = rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(10, 20) }, 1000);
+  await rt.runFor(fsyncMs / 2);
+  const b = rt.ask<Reply<'Logged'>>('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(20, 25) }, 1000);
+  const [la, lb] = await Promise.all([a, b]);
+  assert.is(la.zxid, txns[19]!.zxid, 'the first sync covers only what was appended before it began');
+  assert.is(lb.zxid, txns[24]!.zxid);
+  // appended, then a crash before the background fsync completes: recovery finds the acknowledged log only
+  rt.send('n1/storage', { type: 'AppendLog', gen: 1, entries: entries.slice(25) });
+  await rt.runFor(2);
+  await rt.kill('n1');
+  await rt.runFor(fsyncMs * 2);
+  await rt.restart('n1');
+  await rt.runFor(2);
+  const boot = await rt.ask<Reply<'Boot'>>('n1/storage', { type: 'GetBoot' }, 1000);
+  assert.is(boot.boot.lastZxid, txns[24]!.zxid);
+  await rt.close();
+});
+
 test.run();

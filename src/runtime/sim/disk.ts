@@ -27,6 +27,35 @@ function concat(a: Uint8Array, parts: Uint8Array[]): Uint8Array {
 export class SimDisk implements Disk {
   private files = new Map<string, SimFile>();
   fsyncs = 0;
+  /** Crashes so far: a background fsync that a crash overtook does nothing and calls nobody. */
+  private crashes = 0;
+  /** Background fsyncs offered only when the simulation gives a latency and a scheduler for them. */
+  readonly fsyncInBackground?: (paths: readonly string[], done: (error: Error | null) => void) => void;
+
+  /**
+   * `background`: offer `fsyncInBackground`, completing `latencyMs` of simulated time later through `schedule`
+   * (the simulation's deterministic scheduler).
+   */
+  constructor(background?: { readonly latencyMs: number; readonly schedule: (delayMs: number, fn: () => void) => void }) {
+    if (background !== undefined) {
+      this.fsyncInBackground = (paths, done) => {
+        const crashes = this.crashes;
+        // what is durable when it completes: each file as long as it is now
+        const targets = paths.map((p) => ({ p, f: this.files.get(p), bytes: this.size(p) }));
+        background.schedule(background.latencyMs, () => {
+          if (this.crashes !== crashes) return;
+          for (const { p, f, bytes } of targets) {
+            if (f === undefined || this.files.get(p) !== f || f.synced.length >= bytes) continue; // gone, replaced, or synced since
+            const all = concat(f.synced, f.pending);
+            f.synced = all.slice(0, bytes);
+            f.pending = all.length > bytes ? [all.slice(bytes)] : [];
+          }
+          this.fsyncs++;
+          done(null);
+        });
+      };
+    }
+  }
   /** Crashes that found unsynced appends (lost or torn), and of those the torn ones: fault coverage. */
   crashesLosingWrites = 0;
   crashesTearing = 0;
@@ -98,5 +127,6 @@ export class SimDisk implements Disk {
     }
     if (lost) this.crashesLosingWrites++;
     if (torn) this.crashesTearing++;
+    this.crashes++;
   }
 }

@@ -113,6 +113,8 @@ export interface EnsembleSwarmOptions {
   readonly segmentBytesMax: number;
   /** Storage's group commit window (fsync latency): crashes inside it lose (or tear) the unsynced appends. */
   readonly flushDelayMs: number;
+  /** Background fsyncs taking this long (the real file system's path: appends go on while it syncs); unset: synchronous. */
+  readonly backgroundFsyncMs?: number;
   readonly faults: EnsembleSwarmFaultMix;
   /** A deliberately broken storage (tests that show the swarm catches bugs): on `node`, or on every node. */
   readonly broken?: { readonly node?: string; readonly faults: StorageTestFaults };
@@ -156,6 +158,7 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
     logWindowMax: r.pick([8, 30, 500]),
     segmentBytesMax: r.pick([2_048, 16_384, 64 << 20]),
     flushDelayMs: r.pick([0.3, 1, 3]),
+    ...(r.chance(0.5) ? { backgroundFsyncMs: r.pick([0.2, 1, 4]) } : {}),
     faults,
     ...over,
   };
@@ -833,7 +836,7 @@ export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { pinned?:
     seed: o.seed,
     nodes: swarmNodeSpecs(o),
     kindsModule: actorKindsUrl,
-    net: { latencyMinMs: 0.1, latencyMaxMs: o.faults.latencyMaxMs },
+    net: { latencyMinMs: 0.1, latencyMaxMs: o.faults.latencyMaxMs, ...(o.backgroundFsyncMs !== undefined ? { backgroundFsyncMs: o.backgroundFsyncMs } : {}) },
     askDrivesClock: false,
     traceMessages: o.traceMessages ?? false,
   });

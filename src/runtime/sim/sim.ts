@@ -27,6 +27,11 @@ export interface SimNetOptions {
   readonly reorder: boolean;
   /** Probability that a crash leaves a random prefix of the unsynced writes on disk (a torn last record). */
   readonly tornWriteRatio: number;
+  /**
+   * When set, each node's disk offers background fsyncs (`Disk.fsyncInBackground`, as a real file system does)
+   * that complete this long after they are asked; unset, fsync is synchronous.
+   */
+  readonly backgroundFsyncMs?: number;
 }
 
 export const defaultSimNet: SimNetOptions = {
@@ -119,7 +124,9 @@ export class SimRuntime implements Runtime {
     this.bus.events$.subscribe((e) => this.traceLines.push(JSON.stringify(e)));
     this.external = this.makeHost(externalNode, 0);
     for (const spec of opts.nodes) {
-      const n: SimNode = { spec, host: null, disk: new SimDisk(), incarnation: 0 };
+      const latencyMs = this.net.backgroundFsyncMs;
+      const disk = latencyMs === undefined ? new SimDisk() : new SimDisk({ latencyMs, schedule: (delayMs, fn) => void this.at(this.nowMs + delayMs, 'timer', fn) });
+      const n: SimNode = { spec, host: null, disk, incarnation: 0 };
       this.simNodes.set(spec.node, n);
     }
     for (const spec of opts.nodes) this.startNode(spec.node);

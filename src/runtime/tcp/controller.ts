@@ -23,7 +23,7 @@ import type { TcpNodeConfig } from './node.js';
 import type { PeerAddress } from './transport.js';
 
 /** How long a node process may take to load its kinds and listen. */
-export const nodeStartTimeoutMs = 15_000;
+export const nodeStartTimeoutMs = 45_000;
 /** How long a control request (fault, status) may wait for a node's acknowledgement. */
 export const controlTimeoutMs = 5_000;
 /** After SIGTERM, how long `close` waits before SIGKILL; also the wait for a SIGKILLed process to exit. */

@@ -59,7 +59,15 @@ export interface ZkClusterBackendOptions {
   readonly superDigest?: string;
   /** Unique name of this backend as a notification subscriber. */
   readonly subscriber?: string;
+  /**
+   * What a read of `/zookeeper/config` answers (ZooKeeper's ensemble configuration, `server.N=...` lines and
+   * `version=`, which zkCli's `config` prints); the node itself stays empty in the replicated tree.
+   */
+  readonly ensembleConfig?: string;
 }
+
+/** ZooKeeper's node holding the ensemble configuration. */
+export const configNodePath = '/zookeeper/config';
 
 export const tickTimeMsDefault = 2_000;
 const requestTimeoutMsDefault = 12_000;
@@ -119,6 +127,7 @@ export class ZkClusterBackend implements ZkBackend {
   private readonly sessions = new Map<number, SessionState>();
   private zxid = 0;
   private stopped = false;
+  private readonly configBytes: Uint8Array | null;
   readonly counters = { requests: 0, failed: 0, notifications: 0 };
 
   constructor(private readonly opts: ZkClusterBackendOptions) {
@@ -129,6 +138,7 @@ export class ZkClusterBackend implements ZkBackend {
     this.tickTimeMs = opts.tickTimeMs ?? tickTimeMsDefault;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.subscriber = opts.subscriber ?? `zk-${opts.node}-${randomBytes(6).toString('hex')}`;
+    this.configBytes = opts.ensembleConfig !== undefined ? new TextEncoder().encode(opts.ensembleConfig) : null;
     void this.pollLoop();
   }
 
@@ -338,6 +348,9 @@ export class ZkClusterBackend implements ZkBackend {
       case 'GetData': {
         const { zxid, result } = await this.read(id, { type: 'GetData', path: request.path }, request.watch ? 'data' : undefined);
         if (result.type !== 'Data') return this.error(errOf(result), zxid);
+        if (request.path === configNodePath && this.configBytes !== null) {
+          return this.ok(zxid, { type: 'GetData', data: this.configBytes, stat: wireStat({ ...result.stat, dataLength: this.configBytes.length }) });
+        }
         return this.ok(zxid, { type: 'GetData', data: result.data, stat: wireStat(result.stat) });
       }
       case 'Exists': {

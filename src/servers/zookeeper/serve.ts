@@ -41,6 +41,8 @@ export interface ZkServeOptions {
   readonly maxClientCnxns?: number;
   /** Where a refused connection is told (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
+  readonly ensembleConfig?: string;
 }
 
 export interface ZkPortServer {
@@ -67,6 +69,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
     ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
     ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
+    ...(opts.ensembleConfig !== undefined ? { ensembleConfig: opts.ensembleConfig } : {}),
   });
   const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   let status: Status | null = null;
