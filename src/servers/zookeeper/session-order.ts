@@ -5,7 +5,8 @@
  * its own). Runs of the same kind stay pipelined: consecutive writes go to the leader together, consecutive reads
  * are served together.
  *
- * Requests form groups of one kind in arrival order; a group starts when the group before it has finished.
+ * Requests form groups of one kind in arrival order; a group starts when the group before it has finished. What
+ * waits here is bounded by the connection: it stops reading past `pendingRepliesMax` unanswered requests.
  */
 export type OrderKind = 'read' | 'write';
 
