@@ -10,7 +10,7 @@
  */
 import { defineActor, type Ctx } from '../src/kernel/actor.js';
 import { address, type Address } from '../src/protocol/envelope.js';
-import type { BroadcastClientReply, BroadcastMsg, StorageRecover } from '../src/protocol/broadcast.js';
+import type { BroadcastClientReply, BroadcastMsg, LogEntry, StorageCommand, StorageRecover, ZabBatchMsg, ZabPeerMsg } from '../src/protocol/broadcast.js';
 import type { EnsembleArgs } from '../src/protocol/election.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
 import { zabDefaults, zabInit, zabStep, type ZabConfig, type ZabInput, type ZabState } from '../src/core/zab/index.js';
@@ -27,8 +27,101 @@ interface Pending {
   readonly reqId: number;
 }
 
+/** Entries (or requests) merged into one message, at most; a longer run goes as several. */
+export const mergedEntriesMax = 1_024;
+
+type Proposal = Extract<ZabPeerMsg, { type: 'Proposal' }>;
+type Request = Extract<ZabPeerMsg, { type: 'Request' }>;
+type AppendLog = Extract<StorageCommand, { type: 'AppendLog' }>;
+
+/** The message being gathered for one destination: later ones of the same kind merge into it. */
+type Open =
+  | { readonly kind: 'proposals'; readonly first: Proposal; readonly entries: LogEntry[] }
+  | { readonly kind: 'requests'; readonly first: Request; readonly items: { reqId: number; txn: unknown }[] }
+  | { readonly kind: 'append'; readonly gen: number; readonly entries: LogEntry[] }
+  /** Cumulative (Commit to a peer, CommitTo to storage): only the newest counts. */
+  | { readonly kind: 'cumulative'; msg: StorageCommand | ZabPeerMsg };
+
+/**
+ * The machine's peer and storage messages of one run of turns, merged where that changes nothing: consecutive
+ * Proposals to one follower go as one `Proposals`, consecutive Requests to the leader as one `Requests`,
+ * consecutive AppendLogs to storage as one AppendLog, consecutive cumulative Commits/CommitTos as the newest.
+ * Any other message to that destination sends what is open first, so each destination's order is kept. Sent
+ * when the actor's mailbox run ends (`drained`), so nothing waits longer than the messages already queued.
+ */
+class Outbox {
+  private readonly open = new Map<string, Open>();
+
+  constructor(private readonly ctx: Ctx<BroadcastMsg>) {}
+
+  send(to: string, msg: ZabPeerMsg | StorageCommand): void {
+    const cur = this.open.get(to);
+    if (msg.type === 'Proposal') {
+      if (cur?.kind === 'proposals' && cur.first.conn === msg.conn && cur.first.epoch === msg.epoch && cur.entries.length < mergedEntriesMax) {
+        cur.entries.push(msg.entry);
+        return;
+      }
+      this.flush(to);
+      this.open.set(to, { kind: 'proposals', first: msg, entries: [msg.entry] });
+    } else if (msg.type === 'Request') {
+      if (cur?.kind === 'requests' && cur.first.conn === msg.conn && cur.items.length < mergedEntriesMax) {
+        cur.items.push({ reqId: msg.reqId, txn: msg.txn });
+        return;
+      }
+      this.flush(to);
+      this.open.set(to, { kind: 'requests', first: msg, items: [{ reqId: msg.reqId, txn: msg.txn }] });
+    } else if (msg.type === 'AppendLog') {
+      if (cur?.kind === 'append' && cur.gen === msg.gen && cur.entries.length < mergedEntriesMax) {
+        for (const e of msg.entries) cur.entries.push(e);
+        return;
+      }
+      this.flush(to);
+      this.open.set(to, { kind: 'append', gen: msg.gen, entries: [...msg.entries] });
+    } else if (msg.type === 'Commit' || msg.type === 'CommitTo') {
+      if (cur?.kind === 'cumulative' && cur.msg.type === msg.type && (msg.type === 'CommitTo' || sameStream(cur.msg, msg))) {
+        cur.msg = msg;
+        return;
+      }
+      this.flush(to);
+      this.open.set(to, { kind: 'cumulative', msg });
+    } else {
+      this.flush(to);
+      this.ctx.send(to, msg);
+    }
+  }
+
+  flush(to: string): void {
+    const o = this.open.get(to);
+    if (o === undefined) return;
+    this.open.delete(to);
+    this.ctx.send(to, toMessage(o));
+  }
+
+  flushAll(): void {
+    for (const to of [...this.open.keys()]) this.flush(to);
+  }
+}
+
+function sameStream(a: StorageCommand | ZabPeerMsg, b: Extract<ZabPeerMsg, { type: 'Commit' }>): boolean {
+  return a.type === 'Commit' && a.conn === b.conn && a.epoch === b.epoch && a.from === b.from;
+}
+
+function toMessage(o: Open): ZabPeerMsg | ZabBatchMsg | StorageCommand {
+  switch (o.kind) {
+    case 'proposals':
+      return o.entries.length === 1 ? o.first : { type: 'Proposals', from: o.first.from, conn: o.first.conn, epoch: o.first.epoch, entries: o.entries };
+    case 'requests':
+      return o.items.length === 1 ? o.first : { type: 'Requests', from: o.first.from, conn: o.first.conn, items: o.items };
+    case 'append':
+      return { type: 'AppendLog', gen: o.gen, entries: o.entries };
+    case 'cumulative':
+      return o.msg;
+  }
+}
+
 interface BState {
   zab: ZabState<unknown>;
+  readonly outbox: Outbox;
   readonly args: BroadcastArgs;
   readonly tickMs: number;
   /** Our request id → the client's address and its request id. */
@@ -65,11 +158,11 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
     switch (o.type) {
       case 'Send': {
         const node = s.args.members[o.to];
-        if (node !== undefined) ctx.send(address(node, 'broadcast'), o.msg);
+        if (node !== undefined) s.outbox.send(address(node, 'broadcast'), o.msg);
         break;
       }
       case 'Storage':
-        ctx.send(storage, o.cmd);
+        s.outbox.send(storage, o.cmd);
         break;
       case 'LookForLeader':
         if (o.was === 'leading') ctx.emit({ type: 'LeaderSteppedDown', epoch: s.epoch, reason: o.reason });
@@ -143,7 +236,7 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     const recover: StorageRecover = { type: 'StorageRecover', logTailMax: cfg.logWindowMax };
     ctx.send(address(ctx.node, 'storage'), recover);
     ctx.schedule('zab-tick', tickMs, { type: 'BroadcastTick' });
-    return { zab: zabInit(cfg), args, tickMs, clients: new Map(), nextReq: 0, lookingSinceMs: ctx.now(), leader: -1, epoch: 0 };
+    return { zab: zabInit(cfg), outbox: new Outbox(ctx), args, tickMs, clients: new Map(), nextReq: 0, lookingSinceMs: ctx.now(), leader: -1, epoch: 0 };
   },
   receive(s, m, ctx) {
     switch (m.type) {
@@ -189,8 +282,18 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
       case 'PingAck':
       case 'NotLeader':
         return run(s, { type: 'Receive', msg: m }, ctx);
+      case 'Proposals':
+        for (const entry of m.entries) run(s, { type: 'Receive', msg: { type: 'Proposal', from: m.from, conn: m.conn, epoch: m.epoch, entry } }, ctx);
+        return s;
+      case 'Requests':
+        for (const it of m.items) run(s, { type: 'Receive', msg: { type: 'Request', from: m.from, conn: m.conn, reqId: it.reqId, txn: it.txn } }, ctx);
+        return s;
       default:
         return assertNever(m);
     }
+  },
+  drained(s) {
+    s.outbox.flushAll();
+    return s;
   },
 });

@@ -286,6 +286,22 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       case 'ListSessions':
         answer(ctx, { type: 'SessionTable', sessions: [...s.tree.sessions] });
         return st;
+      case 'ListEphemerals': {
+        const ephemerals: [number, string[]][] = [];
+        let left = Math.max(0, m.pathsMax);
+        let truncated = false;
+        for (const [id, paths] of s.tree.ephemerals) {
+          if (paths.size === 0) continue;
+          if (paths.size > left) {
+            truncated = true;
+            break;
+          }
+          left -= paths.size;
+          ephemerals.push([id, [...paths].sort()]);
+        }
+        answer(ctx, { type: 'EphemeralsList', sessions: [...s.tree.sessions], ephemerals, truncated });
+        return st;
+      }
       default:
         return assertNever(m);
     }

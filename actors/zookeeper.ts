@@ -487,6 +487,14 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
           sessionsTracked: s.tracker.size,
         } satisfies ZkReply);
         return s;
+      case 'ZkSessionExpiry':
+        ctx.reply({
+          type: 'ZkSessionExpiryReply',
+          role: s.role,
+          buckets: s.role === 'leading' ? s.tracker.expiryBuckets(m.bucketsMax) : [],
+          tracked: s.role === 'leading' ? s.tracker.size : 0,
+        } satisfies ZkReply);
+        return s;
       case 'ReapTick':
         ctx.schedule('reap', s.args.reapIntervalMs ?? reapIntervalMsDefault, { type: 'ReapTick' });
         if (s.role === 'leading') {

@@ -95,6 +95,23 @@ export function longestGap(acks: readonly Ack[], fromMs: number, toMs: number): 
   return best;
 }
 
+/** How long a read-back waits for a node that is not serving (an election under way) before it gives up. */
+export const verifyUnavailableMaxMs = 20_000;
+const verifyRetryPauseMs = 50;
+
+/** Retries `fn` while the node answers "not serving" (ZkUnavailableError), within verifyUnavailableMaxMs. */
+async function whenServing<T>(fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ZkUnavailableError) || Date.now() - t0 > verifyUnavailableMaxMs) throw e;
+      await new Promise((r) => setTimeout(r, verifyRetryPauseMs));
+    }
+  }
+}
+
 /**
  * Read every acknowledged write back from each client's node after a `sync`; returns the writes that are missing
  * or differ, as `node: path` strings (at most `reportMax`).
@@ -105,14 +122,14 @@ export async function verifyAcks(clients: readonly ZkClient[], acks: readonly Ac
   let lostCount = 0;
   const dec = new TextDecoder();
   for (const c of clients) {
-    await c.sync();
+    await whenServing(() => c.sync());
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < acks.length) {
         const a = acks[next++]!;
         let got: string | null;
         try {
-          got = dec.decode((await c.getData(a.path)).data);
+          got = dec.decode((await whenServing(() => c.getData(a.path))).data);
         } catch (e) {
           if (!(e instanceof ZkError)) throw e;
           got = null;

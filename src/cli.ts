@@ -17,9 +17,19 @@ program
   .option('--host <addr>', 'address the client ports listen on', '127.0.0.1')
   .option('--eureka-port <port>', 'Eureka port of the first node (the others follow)', '8761')
   .option('--zk-port <port>', 'ZooKeeper client port of the first node (the others follow; 0 = free ports)', '2181')
-  .action(async (o: { data?: string; host: string; eurekaPort: string; zkPort: string }) => {
-    const { runStart } = await import('./start.js');
-    await runStart({ ...(o.data !== undefined ? { data: o.data } : {}), host: o.host, eurekaBasePort: Number(o.eurekaPort), zkBasePort: Number(o.zkPort) });
+  .option('--admin-port <port>', "AdminServer (/commands/<name>) port of the first node (the others follow; 0 = free ports; 'off' = none)", '8081')
+  .option('--super-digest <user:digest>', "ZooKeeper super user, user:base64(sha1('user:password')) as ZooKeeper's superDigest")
+  .option('--4lw <words>', "four-letter words answered on the ZooKeeper ports, comma-separated ('*' = all)")
+  .action(async (o: { data?: string; host: string; eurekaPort: string; zkPort: string; adminPort: string; superDigest?: string; '4lw'?: string }) => {
+    const { runStart, parseStartFlags } = await import('./start.js');
+    let flags;
+    try {
+      flags = parseStartFlags(o);
+    } catch (e) {
+      process.stderr.write(`conclave start: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    await runStart(flags);
   });
 
 program

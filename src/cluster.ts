@@ -233,6 +233,8 @@ export class Cluster {
   constructor(
     readonly runtime: Runtime,
     private readonly tempDir: string | null,
+    /** Where the nodes keep their files (`<dataDir>/<node>`); null in the simulator. */
+    readonly dataDir: string | null = null,
   ) {
     this.nodes = runtime.nodes;
     this.events$ = runtime.events$;
@@ -437,5 +439,5 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const tempDir = opts.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'conclave-')) : null;
   const dataDir = opts.dataDir ?? tempDir!;
   const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir });
-  return new Cluster(rt, tempDir);
+  return new Cluster(rt, tempDir, dataDir);
 }

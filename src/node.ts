@@ -43,6 +43,14 @@ import type { EurekaServer } from './servers/eureka/server.js';
 import { startEurekaServer } from './servers/eureka/server.js';
 import type { ZkPortServer } from './servers/zookeeper/serve.js';
 import { startZkServer } from './servers/zookeeper/serve.js';
+import { dirBytes, environmentEntries, zkAdminCommands } from './servers/zookeeper/introspect.js';
+import { logDir as walDir, snapDir } from './storage/storage.js';
+
+/** Where a member keeps snapshots and its log (4lw/admin `dirs`). */
+interface StorageDirs {
+  readonly dataDir: string;
+  readonly logDir: string;
+}
 
 /** ZAB's tick in a `conclave node` (pings, syncLimit/initLimit counted in these). */
 export const zabTickMs = 50;
@@ -128,7 +136,7 @@ export function ensembleConfigText(member: ZooMember): string {
  * The ZooKeeper client port: `clientPortAddress`:`clientPort` served by this member's zookeeper actor, with
  * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
  */
-async function startClientPort(member: ZooMember, gateway: ZkGateway, node: string, log: (l: string) => void): Promise<ZkPortServer | null> {
+async function startClientPort(member: ZooMember, gateway: ZkGateway, node: string, dirs: StorageDirs, log: (l: string) => void): Promise<ZkPortServer | null> {
   if (member.clientPort === undefined) {
     log('no clientPort configured: no ZooKeeper client port');
     return null;
@@ -143,6 +151,8 @@ async function startClientPort(member: ZooMember, gateway: ZkGateway, node: stri
       sessionSecret: ensembleSessionSecret(member),
       fourLetterWordsWhitelist: cfg.fourLetterWords,
       maxClientCnxns: cfg.maxClientCnxns,
+      ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
+      storageDirsOf: () => dirs,
       ensembleConfig: ensembleConfigText(member),
       log,
     });
@@ -159,8 +169,21 @@ function adminCommands(n: {
   startedAtMs: number;
   eurekaPort: number | null;
   zk(): ZkPortServer | null;
+  dirs: StorageDirs;
 }) {
   const { member, tcp } = n;
+  // connections, dump, dirs, environment as ZooKeeper's AdminServer has them (empty while no client port serves)
+  const zkCommands = zkAdminCommands(
+    {
+      get connections() {
+        return n.zk()?.connections ?? new Set();
+      },
+      dump: () => n.zk()?.dump() ?? Promise.resolve(null),
+      dirs: async () => ({ dataBytes: await dirBytes(n.dirs.dataDir), logBytes: await dirBytes(n.dirs.logDir) }),
+      environment: environmentEntries,
+    },
+    zkCompatVersion,
+  );
   const cfg = member.cfg;
   const leaderOf = (st: ZkStatus | null): number | null => {
     if (st === null || st.leaderNode === null) return null;
@@ -196,6 +219,7 @@ function adminCommands(n: {
   };
   return {
     commands: {
+      ...zkCommands.commands,
       ruok: () => ({}),
       is_read_only: () => ({ read_only: false }),
       stats,
@@ -234,7 +258,7 @@ function adminCommands(n: {
         };
       },
     },
-    aliases: { srvr: 'stats', stat: 'stats', server_stats: 'stats', conf: 'configuration', config: 'configuration', lead: 'leader', mntr: 'monitor', isro: 'is_read_only' },
+    aliases: { ...zkCommands.aliases, srvr: 'stats', stat: 'stats', server_stats: 'stats', conf: 'configuration', config: 'configuration', lead: 'leader', mntr: 'monitor', isro: 'is_read_only' },
   };
 }
 
@@ -250,6 +274,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   const voters = member.standalone ? [member.myId] : cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
   const dataRoot = join(cfg.dataDir, 'conclave');
   const logRoot = cfg.dataLogDir !== undefined && resolve(cfg.dataLogDir) !== resolve(cfg.dataDir) ? join(cfg.dataLogDir, 'conclave') : undefined;
+  const storageDirs: StorageDirs = { dataDir: join(dataRoot, snapDir), logDir: join(logRoot ?? dataRoot, walDir) };
   for (const d of [dataRoot, logRoot]) {
     if (d === undefined) continue;
     try {
@@ -327,7 +352,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
     }
     if (cfg.admin.enabled) {
-      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk });
+      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs });
       try {
         admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
       } catch (e) {
@@ -337,7 +362,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       closers.push(() => a.close());
       endpoints.push({ service: 'admin', address: `http://${cfg.admin.address}:${a.port}${cfg.admin.commandUrl}` });
     }
-    zk = await startClientPort(member, gateway, node, log);
+    zk = await startClientPort(member, gateway, node, storageDirs, log);
     if (zk !== null) {
       const z = zk;
       closers.push(() => z.close());

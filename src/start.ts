@@ -1,11 +1,17 @@
 /**
  * `conclave start`: the embedded 3-node cluster on worker threads, with each node's client front ends on
- * loopback ports (Eureka on 8761-8763), printing where everything listens, until SIGINT/SIGTERM.
+ * loopback ports (Eureka on 8761-8763, ZooKeeper on 2181-2183, an AdminServer on 8081-8083 when asked for),
+ * printing where everything listens, until SIGINT/SIGTERM.
  */
+import { join } from 'node:path';
 import { createCluster } from './cluster.js';
+import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
+import { logDir, snapDir } from './storage/storage.js';
+import { startAdminServer, type AdminServer } from './servers/admin/server.js';
 import { startEurekaServers } from './servers/eureka/server.js';
-import { startZkServers, type ZkPortServer } from './servers/zookeeper/serve.js';
+import { zkAdminCommands } from './servers/zookeeper/introspect.js';
+import { startZkServers, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
 
 export interface StartOptions {
   readonly data?: string;
@@ -13,6 +19,12 @@ export interface StartOptions {
   readonly eurekaBasePort?: number;
   /** ZooKeeper client port of the first node, the others follow (default 2181; 0 = free ports). */
   readonly zkBasePort?: number;
+  /** AdminServer port of the first node, the others follow (0 = free ports); absent: no AdminServer. */
+  readonly adminBasePort?: number;
+  /** The super user's `user:base64(sha1(user:password))` (ZooKeeper's superDigest). */
+  readonly superDigest?: string;
+  /** Four-letter words answered (`*` = all; default: serve.ts's fourLetterWordsDefault). */
+  readonly fourLetterWords?: readonly string[];
   readonly nodes?: number;
 }
 
@@ -21,14 +33,37 @@ export interface Started {
   readonly endpoints: readonly { readonly node: string; readonly service: string; readonly url: string }[];
   /** Each node's ZooKeeper client port. */
   readonly zk: ReadonlyMap<string, ZkPortServer>;
+  /** Each node's AdminServer (when adminBasePort was given and the port was free). */
+  readonly admin: ReadonlyMap<string, AdminServer>;
+  /** Problems that did not stop the start (an AdminServer port in use). */
+  readonly warnings: readonly string[];
   close(): Promise<void>;
+}
+
+/** The AdminServer of one embedded node: ruok, leader, and the client port's connections/dump/dirs/environment. */
+async function startNodeAdmin(cluster: Cluster, node: string, zk: ZkPortServer, host: string, port: number): Promise<AdminServer> {
+  const { commands, aliases } = zkAdminCommands(zk, zkServerVersion);
+  return startAdminServer({
+    host,
+    port,
+    commands: {
+      ...commands,
+      ruok: () => ({}),
+      leader: async () => {
+        const st = await zk.backend.status();
+        const leaderNode = st?.leaderNode ?? null;
+        return { is_leader: st?.role === 'leading', leader_id: leaderNode === null ? -1 : cluster.nodes.indexOf(leaderNode) + 1, leader_ip: leaderNode === null ? '' : host };
+      },
+    },
+    aliases: { ...aliases, lead: 'leader' },
+  });
 }
 
 export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
   const cluster = await createCluster({ nodes: opts.nodes ?? 3, runtime: 'threads', ...(opts.data !== undefined ? { dataDir: opts.data } : {}) });
   try {
-    const leader = await cluster.waitForLeader(30_000);
+    await cluster.waitForLeader(30_000);
     const eurekaBase = opts.eurekaBasePort ?? 8761;
     const eureka = await startEurekaServers(
       cluster.runtime,
@@ -36,27 +71,48 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
       { host },
     );
     const zkBase = opts.zkBasePort ?? 2181;
+    const dataDir = cluster.dataDir;
     let zk: Map<string, ZkPortServer>;
     try {
       zk = await startZkServers(
         cluster.runtime,
         cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i })),
-        { host },
+        {
+          host,
+          ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+          ...(opts.fourLetterWords !== undefined ? { fourLetterWordsWhitelist: opts.fourLetterWords } : {}),
+          ...(dataDir !== null ? { storageDirsOf: (node: string) => ({ dataDir: join(dataDir, node, snapDir), logDir: join(dataDir, node, logDir) }) } : {}),
+        },
       );
     } catch (e) {
       for (const s of eureka.values()) await s.close();
       throw e;
     }
+    const admin = new Map<string, AdminServer>();
+    const warnings: string[] = [];
+    if (opts.adminBasePort !== undefined) {
+      for (const [i, node] of cluster.nodes.entries()) {
+        const port = opts.adminBasePort === 0 ? 0 : opts.adminBasePort + i;
+        try {
+          admin.set(node, await startNodeAdmin(cluster, node, zk.get(node)!, host, port));
+        } catch (e) {
+          warnings.push(`${node}: no AdminServer, cannot listen on ${host}:${port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+      }
+    }
     const endpoints = cluster.nodes.flatMap((node) => [
       { node, service: 'eureka', url: `http://${host}:${eureka.get(node)!.port}/eureka/v2/apps/` },
       { node, service: 'zookeeper', url: `${host}:${zk.get(node)!.port}` },
+      ...(admin.has(node) ? [{ node, service: 'admin', url: `http://${host}:${admin.get(node)!.port}/commands` }] : []),
     ]);
-    void leader;
     return {
       cluster,
       endpoints,
       zk,
+      admin,
+      warnings,
       async close() {
+        for (const a of admin.values()) await a.close();
         for (const s of zk.values()) await s.close();
         for (const s of eureka.values()) await s.close();
         await cluster.close();
@@ -66,6 +122,25 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
     await cluster.close();
     throw e;
   }
+}
+
+/** The `conclave start` flags as StartOptions; a bad value is an Error naming the flag. */
+export function parseStartFlags(o: { data?: string; host: string; eurekaPort: string; zkPort: string; adminPort: string; superDigest?: string; '4lw'?: string }): StartOptions {
+  const port = (v: string, flag: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new Error(`${flag} must be a port number (0-65535), got '${v}'`);
+    return Number(v);
+  };
+  const superDigest = o.superDigest === undefined ? undefined : checkSuperDigest(o.superDigest, '--super-digest');
+  const words = o['4lw'] === undefined ? undefined : fourLetterWordsOf(o['4lw'], '--4lw');
+  return {
+    ...(o.data !== undefined ? { data: o.data } : {}),
+    host: o.host,
+    eurekaBasePort: port(o.eurekaPort, '--eureka-port'),
+    zkBasePort: port(o.zkPort, '--zk-port'),
+    ...(o.adminPort !== 'off' ? { adminBasePort: port(o.adminPort, '--admin-port') } : {}),
+    ...(superDigest !== undefined ? { superDigest } : {}),
+    ...(words !== undefined ? { fourLetterWords: words } : {}),
+  };
 }
 
 export async function runStart(opts: StartOptions): Promise<void> {
@@ -79,7 +154,9 @@ export async function runStart(opts: StartOptions): Promise<void> {
     for (const e of s.endpoints.filter((x) => x.node === node)) out.write(`  ${e.service} ${e.url}`);
     out.write('\n');
   }
+  for (const w of s.warnings) out.write(`  warning: ${w}\n`);
   out.write(`  ZooKeeper connect string: ${[...s.zk.values()].map((z) => `${opts.host ?? '127.0.0.1'}:${z.port}`).join(',')}\n`);
+  if (opts.superDigest !== undefined) out.write(`  ZooKeeper super user: ${opts.superDigest.slice(0, opts.superDigest.indexOf(':'))} (addauth digest <user>:<password>)\n`);
   out.write('Ctrl-C stops the cluster.\n');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

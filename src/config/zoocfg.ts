@@ -56,6 +56,12 @@ export interface ZooCfg {
   readonly autopurge: { readonly snapRetainCount: number; readonly purgeIntervalHours: number };
   /** conclave's own key: serve Eureka on this port. */
   readonly eurekaPort?: number;
+  /**
+   * The super user's `user:base64(sha1(user:password))`: from the key `DigestAuthenticationProvider.superDigest`
+   * (ZooKeeper turns unknown keys into `zookeeper.`-prefixed system properties), else from
+   * `-Dzookeeper.DigestAuthenticationProvider.superDigest=` in SERVER_JVMFLAGS/JVMFLAGS (see loadZooMember).
+   */
+  readonly superDigest?: string;
   /** Sorted by id; empty = standalone. */
   readonly servers: readonly ZooServer[];
   /** Keys present in the file that this parser does not know (ignored), in file order. */
@@ -84,6 +90,43 @@ export const zooDefaults = {
 export const zooCfgBytesMax = 1024 * 1024;
 /** Servers in one ensemble at most. */
 export const serversMax = 255;
+
+/** The zoo.cfg key of the super user's digest, and the system property ZooKeeper reads it from. */
+export const superDigestKey = 'DigestAuthenticationProvider.superDigest';
+export const superDigestProperty = `zookeeper.${superDigestKey}`;
+
+/** A super digest must be `user:digest` (both parts non-empty), else no session could ever match it. */
+export function checkSuperDigest(value: string, where: string): string {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) {
+    throw new ZooCfgError(`${where}: the super digest must be user:base64(sha1(user:password)), got '${value}'`);
+  }
+  return value;
+}
+
+/**
+ * `-Dzookeeper.DigestAuthenticationProvider.superDigest=<v>` in a JVM flags string (SERVER_JVMFLAGS, JVMFLAGS), the
+ * last one winning as on a java command line; quotes around the value are removed. Undefined if absent.
+ */
+export function superDigestOfJvmFlags(flags: string): string | undefined {
+  let found: string | undefined;
+  const re = /(?:^|\s)-D(\S+?)=("[^"]*"|'[^']*'|\S*)/g;
+  for (let m = re.exec(flags); m !== null; m = re.exec(flags)) {
+    if (m[1] !== superDigestProperty) continue;
+    const v = m[2]!;
+    found = /^(["']).*\1$/s.test(v) ? v.slice(1, -1) : v;
+  }
+  return found;
+}
+
+/** A `4lw.commands.whitelist` value: comma-separated words, lower-cased, `*` = all. */
+export function fourLetterWordsOf(value: string, where: string): string[] {
+  const words = value.split(',').map((w) => w.trim()).filter((w) => w !== '').map((w) => (w === '*' ? '*' : w.toLowerCase()));
+  for (const w of words) {
+    if (w !== '*' && !/^[a-z]{4}$/.test(w)) throw new ZooCfgError(`${where}: '${w}' is not a four-letter word`);
+  }
+  return words;
+}
 
 /** Keys ZooKeeper knows that we accept without acting on them. */
 const acceptedKeys = new Set([
@@ -133,6 +176,7 @@ const knownKeys = new Set([
   'autopurge.snapRetainCount',
   'autopurge.purgeInterval',
   'eurekaPort',
+  superDigestKey,
 ]);
 
 interface Entry {
@@ -284,18 +328,14 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     throw new ZooCfgError(`${path}: minSessionTimeout (${minSessionTimeoutMs}) must not be larger than maxSessionTimeout (${maxSessionTimeoutMs})`);
   }
   const wl = get('4lw.commands.whitelist');
-  const fourLetterWords =
-    wl === undefined
-      ? zooDefaults.fourLetterWords
-      : wl.value.split(',').map((w) => w.trim()).filter((w) => w !== '').map((w) => (w === '*' ? '*' : w.toLowerCase()));
-  for (const w of fourLetterWords) {
-    if (w !== '*' && !/^[a-z]{4}$/.test(w)) throw new ZooCfgError(`${at(wl!)}: '${w}' is not a four-letter word`);
-  }
+  const fourLetterWords = wl === undefined ? zooDefaults.fourLetterWords : fourLetterWordsOf(wl.value, at(wl));
   const adminEnabled = get('admin.enableServer');
   const retain = int('autopurge.snapRetainCount', zooDefaults.snapRetainCountMin, 0);
   const eurekaPort = port('eurekaPort');
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
+  const superDigestEntry = get(superDigestKey);
+  const superDigest = superDigestEntry === undefined ? undefined : checkSuperDigest(superDigestEntry.value, at(superDigestEntry));
   return {
     path: file,
     tickTimeMs,
@@ -318,6 +358,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     // ZooKeeper raises a retain count below 3 to 3
     autopurge: { snapRetainCount: Math.max(zooDefaults.snapRetainCountMin, retain), purgeIntervalHours: int('autopurge.purgeInterval', zooDefaults.purgeIntervalHours, 0) },
     ...(eurekaPort !== undefined ? { eurekaPort } : {}),
+    ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,
     ignoredKeys,
@@ -355,8 +396,11 @@ export interface ZooMember {
   readonly clientAddress: string;
 }
 
-/** Read and parse a zoo.cfg and its dataDir/myid; every problem is a `ZooCfgError` with a clear message. */
-export function loadZooMember(path: string): ZooMember {
+/**
+ * Read and parse a zoo.cfg and its dataDir/myid; every problem is a `ZooCfgError` with a clear message. Without a
+ * superDigest key in the file, `env`'s SERVER_JVMFLAGS/JVMFLAGS may set it (as they would for zkServer.sh).
+ */
+export function loadZooMember(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ZooMember {
   let text: string;
   try {
     const buf = readFileSync(path);
@@ -366,7 +410,12 @@ export function loadZooMember(path: string): ZooMember {
     if (e instanceof ZooCfgError) throw e;
     throw new ZooCfgError(`${path}: cannot read the configuration: ${(e as Error).message}`);
   }
-  return resolveMember(parseZooCfg(text, path), readMyId);
+  let cfg = parseZooCfg(text, path);
+  if (cfg.superDigest === undefined) {
+    const fromEnv = superDigestOfJvmFlags(`${env.SERVER_JVMFLAGS ?? ''} ${env.JVMFLAGS ?? ''}`);
+    if (fromEnv !== undefined) cfg = { ...cfg, superDigest: checkSuperDigest(fromEnv, `-D${superDigestProperty} (SERVER_JVMFLAGS/JVMFLAGS)`) };
+  }
+  return resolveMember(cfg, readMyId);
 }
 
 /** Pick this server out of the parsed config, given a way to read myid (injectable for tests). */

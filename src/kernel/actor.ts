@@ -66,6 +66,11 @@ export interface ActorDef<S = unknown, M extends Message = Message, A = unknown>
   readonly receive: (state: S, msg: M, ctx: Ctx<M>) => S;
   /** Called when the actor stops for good (not on a crash). */
   readonly stopped?: (state: S, ctx: Ctx<M>) => void;
+  /**
+   * Called after a run of messages (its mailbox emptied, or a drain batch ended) with no message being handled:
+   * where an actor sends what it gathered over the run, e.g. merged batches. A throw is a crash, as in `receive`.
+   */
+  readonly drained?: (state: S, ctx: Ctx<M>) => S;
   readonly supervision?: Partial<SupervisionPolicy>;
   /** Bound of the user mailbox; overflow goes to dead letters. */
   readonly mailboxCapacity?: number;

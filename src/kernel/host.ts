@@ -330,11 +330,12 @@ export class Host {
 
   private drain(cell: Cell): void {
     let n = 0;
+    let handled = 0;
     while (n < drainBatchMax && !this.crashed) {
       if (cell.status === 'stopped') return;
       if (cell.status === 'restarting' && !cell.mailbox.hasSystem()) return; // user messages wait for the restart
       const item = cell.mailbox.next();
-      if (item === null) return;
+      if (item === null) break;
       n++;
       if ('system' in item) {
         this.handleSystem(cell, item.system);
@@ -351,7 +352,19 @@ export class Host {
         continue;
       }
       cell.current = null;
+      handled++;
       if (cell.stopRequested) {
+        this.finalStop(cell, 'stopped itself', true);
+        return;
+      }
+    }
+    if (handled > 0 && cell.def.drained !== undefined && cell.status === 'running' && !this.crashed) {
+      try {
+        cell.state = cell.def.drained(cell.state, cell.ctx);
+      } catch (err) {
+        this.onCrash(cell, err);
+      }
+      if (cell.stopRequested && cell.status === 'running') {
         this.finalStop(cell, 'stopped itself', true);
         return;
       }

@@ -179,8 +179,18 @@ export type BroadcastClientReply =
   | { readonly type: 'ClientSyncDone'; readonly reqId: number; readonly zxid: Zxid }
   | { readonly type: 'ClientSyncFailed'; readonly reqId: number; readonly reason: string };
 
+/**
+ * What the broadcast shell puts on the wire in place of consecutive Proposals (leader → follower) or Requests
+ * (follower → leader) of one turn run to one peer: the receiving shell hands them to its machine one by one, in
+ * order, exactly as if they had come singly. The machine never sees these.
+ */
+export type ZabBatchMsg<T = unknown> =
+  | { readonly type: 'Proposals'; readonly from: number; readonly conn: number; readonly epoch: number; readonly entries: readonly LogEntry<T>[] }
+  | { readonly type: 'Requests'; readonly from: number; readonly conn: number; readonly items: readonly { readonly reqId: number; readonly txn: T }[] };
+
 export type BroadcastMsg<T = unknown> =
   | ZabPeerMsg<T>
+  | ZabBatchMsg<T>
   | StorageReply
   | StorageRecovered<T>
   | ElectionDecided

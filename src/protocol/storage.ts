@@ -62,6 +62,8 @@ export type StorageMsg =
   | { readonly type: 'Subscribe'; readonly to: string }
   /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
   | { readonly type: 'ListSessions' }
+  /** The session table with each session's ephemeral paths (4lw `dump`): answer `EphemeralsList`. */
+  | { readonly type: 'ListEphemerals'; readonly pathsMax: number }
   /** The leader's reaper: empty containers and expired TTL nodes as of `nowMs`, at most `max` (answer `ReapableList`). */
   | { readonly type: 'ListReapable'; readonly nowMs: number; readonly max: number }
   // --- self ---
@@ -82,6 +84,13 @@ export type StorageReply =
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
+  /** `ephemerals`: sessions owning ephemerals, paths sorted; `truncated` when more than pathsMax paths exist. */
+  | {
+      readonly type: 'EphemeralsList';
+      readonly sessions: readonly (readonly [SessionId, number])[];
+      readonly ephemerals: readonly (readonly [SessionId, readonly string[]])[];
+      readonly truncated: boolean;
+    }
   /** Published to the subscriber after each CommitTo that applied something. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
 

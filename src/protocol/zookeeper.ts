@@ -39,7 +39,9 @@ export type ZkRequestMsg =
    */
   | { readonly type: 'ZkPoll'; readonly subscriber: string }
   /** The node's role and counters (for `leader()`, four-letter words, admin). */
-  | { readonly type: 'ZkStatus' };
+  | { readonly type: 'ZkStatus' }
+  /** The leader's session expiry buckets (4lw `dump`); answered `ZkSessionExpiryReply`, empty on a follower. */
+  | { readonly type: 'ZkSessionExpiry'; readonly bucketsMax: number };
 
 type WithEvents = { readonly events?: readonly ZkWatchEvent[] };
 export type ZkReply =
@@ -59,6 +61,8 @@ export type ZkReply =
       readonly watches: number;
       readonly sessionsTracked: number;
     }
+  /** Deadline (ms, the node's clock) → sessions expiring then, ascending; the leader's tracker only. */
+  | { readonly type: 'ZkSessionExpiryReply'; readonly role: 'leading' | 'following' | 'looking'; readonly buckets: readonly (readonly [number, readonly SessionId[]])[]; readonly tracked: number }
   /** The request could not be carried out (no leader, overload, timeout): the client may retry. */
   | ({ readonly type: 'ZkFailed'; readonly reason: string } & WithEvents);
 

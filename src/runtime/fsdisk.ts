@@ -1,37 +1,16 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Disk } from '../kernel/io.js';
 
 /** Open append handles kept per disk; the least recently opened is closed beyond this. */
 export const openFilesMax = 16;
 
-/**
- * fsync each file through a descriptor of its own (fsync makes the file durable whichever descriptor asks, so this
- * is independent of the cache of open descriptors, which may close theirs meanwhile). A removed file is done.
- */
-async function syncFiles(absPaths: readonly string[]): Promise<void> {
-  await Promise.all(
-    absPaths.map(async (p) => {
-      let h: FileHandle;
-      try {
-        h = await open(p, 'r');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw e;
-      }
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-    }),
-  );
-}
-
 /** The real disk of one node, rooted at its data directory. */
 export class FsDisk implements Disk {
   private readonly fds = new Map<string, number>();
+  /** Background syncs in flight per descriptor; a descriptor is closed only when none is (`closeWhenSynced`). */
+  private readonly syncing = new Map<number, number>();
+  private readonly closeWhenSynced = new Set<number>();
 
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
@@ -52,7 +31,7 @@ export class FsDisk implements Disk {
       if (this.fds.size > openFilesMax) {
         const [oldest, ofd] = this.fds.entries().next().value as [string, number];
         fsyncSync(ofd); // a later fsync(oldest) finds no descriptor: make its appends durable now
-        closeSync(ofd);
+        this.release(ofd);
         this.fds.delete(oldest);
       }
     }
@@ -62,9 +41,15 @@ export class FsDisk implements Disk {
   private closeFd(path: string): void {
     const fd = this.fds.get(path);
     if (fd !== undefined) {
-      closeSync(fd);
+      this.release(fd);
       this.fds.delete(path);
     }
+  }
+
+  /** Close a descriptor now, or when its background syncs are done (its number must not be reused before). */
+  private release(fd: number): void {
+    if ((this.syncing.get(fd) ?? 0) > 0) this.closeWhenSynced.add(fd);
+    else closeSync(fd);
   }
 
   list(dir: string): string[] {
@@ -114,11 +99,28 @@ export class FsDisk implements Disk {
     const fd = this.fds.get(path);
     if (fd !== undefined) fsyncSync(fd);
   }
+  /**
+   * fdatasync on libuv's pool through the descriptors the appends used (a file without one was made durable when its
+   * descriptor was evicted, or was never appended to); those descriptors stay open until their syncs finish.
+   */
   fsyncInBackground(paths: readonly string[], done: (error: Error | null) => void): void {
-    syncFiles(paths.map((p) => this.abs(p))).then(
-      () => done(null),
-      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
-    );
+    const fds = paths.map((p) => this.fds.get(p)).filter((fd): fd is number => fd !== undefined);
+    let left = fds.length;
+    let failed: Error | null = null;
+    if (left === 0) return done(null);
+    for (const fd of fds) {
+      this.syncing.set(fd, (this.syncing.get(fd) ?? 0) + 1);
+      fdatasync(fd, (e) => {
+        const n = this.syncing.get(fd)! - 1;
+        if (n > 0) this.syncing.set(fd, n);
+        else {
+          this.syncing.delete(fd);
+          if (this.closeWhenSynced.delete(fd)) closeSync(fd);
+        }
+        failed ??= e;
+        if (--left === 0) done(failed);
+      });
+    }
   }
   truncate(path: string, size: number): void {
     this.closeFd(path);
@@ -140,7 +142,7 @@ export class FsDisk implements Disk {
     }
   }
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
+    for (const fd of this.fds.values()) this.release(fd);
     this.fds.clear();
   }
 }

@@ -56,7 +56,7 @@ export const snapTrailerBytes = 8;
 
 /** Where the write-ahead log segments live on the node's disk (a node may put this directory on another disk). */
 export const logDir = 'log';
-const snapDir = 'snap';
+export const snapDir = 'snap';
 const epochsFile = 'epochs';
 const commitFile = 'commit';
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { call, connect, stepTimeoutMs, zookeeper } from '../zookeeper/cluster-helpers.js';
-import { Ensemble, MemberProcess, freePorts, waitForLeader } from './helpers.js';
+import { digestId } from '../../src/servers/zookeeper/backend.js';
+import { Ensemble, MemberProcess, admin, freePorts, waitForLeader } from './helpers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const ids = [1, 2, 3];
@@ -65,7 +66,7 @@ function fourLetters(port: number, word: string): Promise<string> {
 }
 
 test.before(async () => {
-  await ens.write('conclave-clientport-');
+  await ens.write('conclave-clientport-', `DigestAuthenticationProvider.superDigest=${digestId('super:pw')}`);
   ports = ens.ports;
   await Promise.all(ids.map(startMember));
   await waitForLeader([...ports.values()], electionTimeoutMs);
@@ -108,6 +109,47 @@ test('srvr on every member: one leader and two followers; ruok', async () => {
   }
   assert.equal(modes.sort(), ['follower', 'follower', 'leader']);
   assert.is(await fourLetters(ports.get(1)!.client, 'ruok'), 'imok');
+});
+
+test('members: the zoo.cfg super digest passes ACLs; cons, dump, dirs and the admin connections/dump/dirs', async () => {
+  const leader = await waitForLeader([...ports.values()], electionTimeoutMs);
+  const follower = ids.find((id) => id !== leader)!;
+  const owner = await connect(`127.0.0.1:${ports.get(leader)!.client}`);
+  const sup = await connect(`127.0.0.1:${ports.get(follower)!.client}`);
+  try {
+    const bobOnly = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId('bob:secret')))];
+    await call((cb) => owner.create('/cp-locked', Buffer.from('L'), bobOnly, zookeeper.CreateMode.EPHEMERAL, cb));
+    assert.is(await call((cb) => owner.getData('/cp-locked', cb)).catch((e: any) => e.getCode()), zookeeper.Exception.NO_AUTH);
+    sup.addAuthInfo('digest', Buffer.from('super:pw'));
+    let data: Buffer | undefined;
+    for (let i = 0; i < 50 && data === undefined; i++) {
+      // the follower applies the create a moment after the leader answered it
+      data = await call<[Buffer, unknown]>((cb) => sup.getData('/cp-locked', cb)).then(
+        ([d]) => d,
+        () => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+      );
+    }
+    assert.is(data?.toString(), 'L');
+
+    const sid = '0x' + BigInt('0x' + (owner.getSessionId() as Buffer).toString('hex')).toString(16);
+    const cons = await fourLetters(ports.get(leader)!.client, 'cons');
+    assert.match(cons, new RegExp(`^ /127\\.0\\.0\\.1:\\d+\\[1\\]\\(queued=0,recved=\\d+,sent=\\d+,sid=${sid},lop=\\w+,est=\\d+,to=\\d+,`, 'm'));
+    const dump = await fourLetters(ports.get(leader)!.client, 'dump');
+    assert.ok(dump.startsWith('SessionTracker dump:\nSession Sets ('), dump);
+    assert.ok(dump.includes(`\n${sid}:\n\t/cp-locked\n`), dump);
+    assert.match(await fourLetters(ports.get(follower)!.client, 'dump'), /^SessionTracker dump:\nGlobal Sessions\(\d+\):\n/);
+    const dirs = /^datadir_size: \d+\nlogdir_size: (\d+)\n$/.exec(await fourLetters(ports.get(leader)!.client, 'dirs'));
+    assert.ok(dirs !== null && Number(dirs[1]) > 0, 'dirs reports the log');
+
+    const conns = (await admin(ports.get(leader)!.admin, 'connections'))?.connections as { session_id?: number }[];
+    assert.ok(conns.some((c) => c.session_id === Number(BigInt(sid))), JSON.stringify(conns));
+    const d = (await admin(ports.get(leader)!.admin, 'dump'))?.session_id_to_ephemeral_paths as Record<string, string[]>;
+    assert.equal(d[String(BigInt(sid))], ['/cp-locked']);
+    assert.ok(((await admin(ports.get(follower)!.admin, 'dirs'))?.logdir_size as number) > 0);
+  } finally {
+    owner.close();
+    sup.close();
+  }
 });
 
 if (!existsSync(zkCli)) {

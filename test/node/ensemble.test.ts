@@ -38,7 +38,7 @@ test('three members from zoo.cfg elect one leader; the admin port reports roles 
   assert.is(conf?.min_session_timeout, 4000);
   assert.is(conf?.max_session_timeout, 40000);
   assert.is(conf?.client_port, ports.get(1)!.client);
-  assert.is((await admin(ports.get(2)!.admin, 'nope'))?.error, 'Command not found');
+  assert.is((await admin(ports.get(2)!.admin, 'nope'))?.error, 'Unknown command: nope');
   assert.match(members.get(1)!.output, /zookeeper 127\.0\.0\.1:\d+/);
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZooCfgError, loadZooMember, parseServerLine, parseZooCfg, resolveMember } from '../../src/config/zoocfg.js';
+import { ZooCfgError, loadZooMember, parseServerLine, parseZooCfg, resolveMember, superDigestOfJvmFlags } from '../../src/config/zoocfg.js';
 
 const peersCfg = `# node1 of the peers.md layout
 tickTime=2000
@@ -156,6 +156,40 @@ test('loadZooMember reads the file and dataDir/myid from disk', () => {
     writeFileSync(join(dir, 'data', 'myid'), 'eight\n');
     throwsWith(() => loadZooMember(join(dir, 'zoo.cfg')), /myid: expected a decimal server id, got 'eight'/);
     throwsWith(() => loadZooMember(join(dir, 'nope.cfg')), /nope\.cfg: cannot read the configuration/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('super digest: the zoo.cfg key (ZooKeeper\'s system property without zookeeper.), else -D in SERVER_JVMFLAGS/JVMFLAGS', () => {
+  const digest = 'super:0bX78nEegDzJM3ju0iLBEJdWzjg=';
+  const c = parseZooCfg(`dataDir=/d\nDigestAuthenticationProvider.superDigest=${digest}\n`, 'zoo.cfg');
+  assert.is(c.superDigest, digest);
+  assert.equal(c.unknownKeys, []);
+  assert.is(parseZooCfg('dataDir=/d\n', 'zoo.cfg').superDigest, undefined);
+  // with the prefix it would be the property zookeeper.zookeeper.…: accepted, without effect, as in ZooKeeper
+  const prefixed = parseZooCfg(`dataDir=/d\nzookeeper.DigestAuthenticationProvider.superDigest=${digest}\n`, 'zoo.cfg');
+  assert.is(prefixed.superDigest, undefined);
+  assert.equal(prefixed.ignoredKeys, ['zookeeper.DigestAuthenticationProvider.superDigest']);
+  throwsWith(() => parseZooCfg('dataDir=/d\nDigestAuthenticationProvider.superDigest=nocolon\n', 'zoo.cfg'), /zoo\.cfg:2: the super digest must be user:base64/);
+  throwsWith(() => parseZooCfg('dataDir=/d\nDigestAuthenticationProvider.superDigest=super:\n', 'zoo.cfg'), /zoo\.cfg:2: the super digest/);
+
+  assert.is(superDigestOfJvmFlags(`-Xmx1g -Dzookeeper.DigestAuthenticationProvider.superDigest=${digest} -Dfoo=bar`), digest);
+  assert.is(superDigestOfJvmFlags(`-Dzookeeper.DigestAuthenticationProvider.superDigest="a:b" -Dzookeeper.DigestAuthenticationProvider.superDigest='${digest}'`), digest);
+  assert.is(superDigestOfJvmFlags('-Dzookeeper.DigestAuthenticationProviderXsuperDigest=a:b -Xmx1g'), undefined);
+  assert.is(superDigestOfJvmFlags(''), undefined);
+
+  const dir = mkdtempSync(join(tmpdir(), 'zoocfg-super-'));
+  try {
+    writeFileSync(join(dir, 'zoo.cfg'), `dataDir=${dir}\nclientPort=2181\n`);
+    const env = { SERVER_JVMFLAGS: `-Xmx512m -Dzookeeper.DigestAuthenticationProvider.superDigest=${digest}` };
+    assert.is(loadZooMember(join(dir, 'zoo.cfg'), env).cfg.superDigest, digest);
+    assert.is(loadZooMember(join(dir, 'zoo.cfg'), { JVMFLAGS: `-Dzookeeper.DigestAuthenticationProvider.superDigest=${digest}` }).cfg.superDigest, digest);
+    assert.is(loadZooMember(join(dir, 'zoo.cfg'), {}).cfg.superDigest, undefined);
+    throwsWith(() => loadZooMember(join(dir, 'zoo.cfg'), { JVMFLAGS: '-Dzookeeper.DigestAuthenticationProvider.superDigest=oops' }), /SERVER_JVMFLAGS\/JVMFLAGS.*super digest must be/);
+    // the file's key wins over the flag, as ZooKeeper sets the property from zoo.cfg after the JVM started
+    writeFileSync(join(dir, 'zoo.cfg'), `dataDir=${dir}\nDigestAuthenticationProvider.superDigest=admin:abc=\n`);
+    assert.is(loadZooMember(join(dir, 'zoo.cfg'), env).cfg.superDigest, 'admin:abc=');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -101,3 +101,72 @@ export async function rawSync(port: number, path = '/'): Promise<void> {
     setTimeout(() => sock.destroy(), 200).unref();
   }
 }
+
+/**
+ * A session of our own client codec on `port`, its socket bound to `localAddress` (e.g. 127.0.0.2, to be another
+ * client address on loopback), for what node-zookeeper-client cannot do. `request` answers the reply's error code
+ * and body.
+ */
+export async function rawSession(port: number, localAddress: string): Promise<{
+  request(req: import('../../src/wire/jute/index.js').ZkRequest): Promise<{ err: number; response: unknown }>;
+  close(): void;
+}> {
+  const jute = await import('../../src/wire/jute/index.js');
+  const { connect: tcp } = await import('node:net');
+  const sock = tcp({ port, host: '127.0.0.1', localAddress });
+  sock.on('error', () => undefined);
+  const split = new jute.FrameSplitter();
+  const waiting = new Map<number, { opCode: number; resolve: (r: { err: number; response: unknown }) => void }>();
+  let xid = 0;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`raw session on ${port} from ${localAddress}: no connect`)), stepTimeoutMs);
+    let connected = false;
+    sock.on('close', () => (clearTimeout(t), reject(new Error('raw session: closed'))));
+    sock.on('data', (chunk) => {
+      for (const ev of split.push(chunk)) {
+        if (ev.kind !== 'frame') continue;
+        if (!connected) {
+          connected = true;
+          clearTimeout(t);
+          if (jute.decodeConnectResponse(ev.payload).timeOut <= 0) return reject(new Error('raw session: refused'));
+          resolve();
+          continue;
+        }
+        const d = jute.decodeReply(ev.payload, (x) => waiting.get(x)?.opCode ?? -1);
+        if (d.kind !== 'reply') continue;
+        const w = waiting.get(d.header.xid);
+        waiting.delete(d.header.xid);
+        w?.resolve({ err: d.header.err, response: d.response });
+      }
+    });
+    sock.write(jute.encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16) }));
+  });
+  return {
+    request(req) {
+      const x = ++xid;
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`raw session: no reply to ${req.type}`)), stepTimeoutMs);
+        waiting.set(x, { opCode: jute.opCodeOf(req), resolve: (r) => (clearTimeout(t), resolve(r)) });
+        sock.write(jute.encodeRequest(x, req));
+      });
+    },
+    close() {
+      sock.removeAllListeners('close');
+      sock.destroy();
+    },
+  };
+}
+
+/** A four-letter word sent on a fresh connection; the whole reply (the server closes after it). */
+export async function fourLetterWord(port: number, word: string): Promise<string> {
+  const { connect: tcp } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = tcp(port, '127.0.0.1');
+    const t = setTimeout(() => (sock.destroy(), reject(new Error(`${word} on ${port}: no reply`))), stepTimeoutMs);
+    let out = '';
+    sock.on('data', (d) => (out += d.toString('utf8')));
+    sock.on('error', (e) => (clearTimeout(t), reject(e)));
+    sock.on('close', () => (clearTimeout(t), resolve(out)));
+    sock.write(word);
+  });
+}

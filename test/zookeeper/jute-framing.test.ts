@@ -6,6 +6,9 @@ import {
   FrameSplitter,
   confReply,
   consReply,
+  crstReply,
+  dumpReply,
+  javaDate,
   decodeRequest,
   dirsReply,
   encodeConnectRequest,
@@ -151,6 +154,51 @@ test('mntr, conf, envi (zookeeper.version first), wchs, dirs, isro, ruok, whitel
   assert.is(isroReply(false), 'rw');
   assert.is(ruokReply, 'imok');
   assert.is(notWhitelistedReply('stat'), 'stat is not executed because it is not in the whitelist.\n');
+});
+
+test('cons with a session: ZooKeeper 3.8 field order, lcxid only once known, avglat a whole number', () => {
+  const session = {
+    sessionId: 0x100008feb120000n,
+    lastOp: 'GETD',
+    establishedMs: 1795839876522,
+    timeoutMs: 8000,
+    lastCxid: 0x12,
+    lastZxid: 0x11n,
+    lastResponseMs: 9439162,
+    lastLatencyMs: 0,
+    minLatencyMs: 0,
+    avgLatencyMs: 4,
+    maxLatencyMs: 30,
+  };
+  const conn = { remote: '/127.0.0.1:38192', interestOps: 1, queued: 0, received: 20, sent: 20, session };
+  // captured from ZooKeeper 3.8.0 (Debian bookworm) with node-zookeeper-client
+  assert.is(
+    consReply([conn, { remote: '/127.0.0.1:38202', interestOps: 0, queued: 0, received: 1, sent: 0 }]),
+    ' /127.0.0.1:38192[1](queued=0,recved=20,sent=20,sid=0x100008feb120000,lop=GETD,est=1795839876522,to=8000,lcxid=0x12,lzxid=0x11,lresp=9439162,llat=0,minlat=0,avglat=4,maxlat=30)\n' +
+      ' /127.0.0.1:38202[0](queued=0,recved=1,sent=0)\n\n',
+  );
+  const reset = { ...conn, received: 0, sent: 0, session: { ...session, lastOp: 'NA', lastCxid: -1, lastZxid: -1n, lastResponseMs: 0, avgLatencyMs: 0, maxLatencyMs: 0 } };
+  assert.is(
+    consReply([reset]),
+    ' /127.0.0.1:38192[1](queued=0,recved=0,sent=0,sid=0x100008feb120000,lop=NA,est=1795839876522,to=8000,lzxid=0xffffffffffffffff,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0)\n\n',
+  );
+  assert.is(crstReply, 'Connection stats reset.\n');
+});
+
+test('dump: the leader\'s expiry buckets or a follower\'s session table, then ephemerals; dates as Java prints them', () => {
+  assert.is(javaDate(Date.UTC(2026, 10, 28, 4, 24, 45)), 'Sat Nov 28 04:24:45 UTC 2026');
+  assert.is(javaDate(Date.UTC(2027, 0, 3, 9, 5, 7)), 'Sun Jan 03 09:05:07 UTC 2027');
+  const ephemerals = [[0x100008feb120000n, ['/e1', '/e2']]] as const;
+  assert.is(
+    dumpReply({ expiry: { buckets: [[Date.UTC(2026, 10, 28, 4, 24, 45), [0x100008feb120000n]]], tracked: 1 }, ephemerals }),
+    'SessionTracker dump:\nSession Sets (1)/(1):\n1 expire at Sat Nov 28 04:24:45 UTC 2026:\n\t0x100008feb120000\n' +
+      'ephemeral nodes dump:\nSessions with Ephemerals (1):\n0x100008feb120000:\n\t/e1\n\t/e2\nConnections dump:\n',
+  );
+  assert.is(
+    dumpReply({ sessions: [[0x100008feb120000n, 8000], [0x200000000000001n, 30000]], ephemerals: [] }),
+    'SessionTracker dump:\nGlobal Sessions(2):\n0x100008feb120000\t8000ms\n0x200000000000001\t30000ms\n' +
+      'ephemeral nodes dump:\nSessions with Ephemerals (0):\nConnections dump:\n',
+  );
 });
 
 test('notification frames are independent of the splitter state', () => {

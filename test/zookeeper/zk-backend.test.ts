@@ -81,7 +81,7 @@ class FakeGateway implements ZkGateway {
   }
 }
 
-const fakeConn = { remote: '/127.0.0.1:40000', close() {}, notify() {} } as unknown as ZkConnection;
+const fakeConn = { remote: '/127.0.0.1:40000', remoteAddress: '127.0.0.1', close() {}, notify() {} } as unknown as ZkConnection;
 const setData = (v: string): ZkRequest => ({ type: 'SetData', path: '/a', data: new TextEncoder().encode(v), version: -1 });
 const getData: ZkRequest = { type: 'GetData', path: '/a', watch: false };
 

@@ -219,6 +219,57 @@ test('four-letter word: one write, then close', () => {
   assert.is(d.t.written.length, 0);
 });
 
+test('four-letter word answered later (a promise): nothing more is read, the reply is written once it settles, then close', async () => {
+  let settle: (text: string) => void = () => undefined;
+  const c = new Client(new MemoryBackend(), { fourLetterWord: () => new Promise<string>((r) => (settle = r)) });
+  c.conn.onData(Buffer.concat([enc('dump'), encodeConnectRequest(connectReq())]));
+  await tick();
+  assert.is(c.t.written.length, 0, 'nothing before the reply, the bytes after the word are ignored');
+  assert.not.ok(c.t.closed);
+  assert.is(c.conn.counters.received, 1, 'the word counts as one packet, as in ZooKeeper');
+  settle('SessionTracker dump:\n');
+  await tick();
+  assert.equal(c.t.written.map((b) => Buffer.from(b).toString()), ['SessionTracker dump:\n']);
+  assert.ok(c.t.closed);
+  // a socket gone before the answer: nothing is written
+  const d = new Client(new MemoryBackend(), { fourLetterWord: () => new Promise<string>((r) => (settle = r)) });
+  d.conn.onData(enc('cons'));
+  d.conn.onClose();
+  settle('late');
+  await tick();
+  assert.is(d.t.written.length, 0);
+});
+
+test('connection statistics for cons: lop, lcxid, lzxid and latencies per reply, SESS at connect, reset by crst', async () => {
+  let nowMs = 1000;
+  const c = new Client(new MemoryBackend(), { monotonicMs: () => nowMs });
+  assert.is(c.conn.stats.lastOp, 'NA');
+  await c.connect();
+  assert.is(c.conn.stats.lastOp, 'SESS');
+  assert.is(c.conn.stats.timeoutMs, 30000);
+  assert.ok(Math.abs(c.conn.stats.establishedMs - Date.now()) < 60_000, 'established on the wall clock');
+  c.backend.delayMs = () => 5;
+  const x = c.send({ type: 'Create', path: '/st', data: enc('x'), acl: [], flags: 0 });
+  nowMs += 7;
+  await tick(20);
+  assert.is(c.conn.stats.lastOp, 'CREA');
+  assert.is(c.conn.stats.lastCxid, x);
+  assert.is(c.conn.stats.lastLatencyMs, 7);
+  assert.is(c.conn.stats.maxLatencyMs, 7);
+  assert.is(c.conn.stats.lastResponseMs, 1007);
+  c.backend.delayMs = () => 0;
+  c.send({ type: 'GetData', path: '/st', watch: false });
+  nowMs += 1;
+  await tick();
+  assert.is(c.conn.stats.lastOp, 'GETD');
+  assert.is(c.conn.stats.minLatencyMs, 0, 'the connect took 0 ms on this clock');
+  assert.is(c.conn.stats.count, 3);
+  assert.ok(c.conn.stats.lastZxid > 0n);
+  c.conn.resetStats();
+  assert.equal({ ...c.conn.stats, establishedMs: 0 }, { establishedMs: 0, timeoutMs: 30000, lastOp: 'NA', lastCxid: -1, lastZxid: -1n, lastResponseMs: 0, lastLatencyMs: 0, minLatencyMs: 0, maxLatencyMs: 0, totalLatencyMs: 0, count: 0 });
+  assert.is(c.conn.counters.received, 0);
+});
+
 test('back-pressure: reading pauses above pendingRepliesMax and resumes when replies drain', async () => {
   const c = new Client(new MemoryBackend(), { pendingRepliesMax: 4 });
   await c.connect();

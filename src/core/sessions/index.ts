@@ -106,6 +106,12 @@ export class SessionTracker {
     return true;
   }
 
+  /** The expiry buckets, earliest first: at most `max` of them (4lw `dump`). */
+  expiryBuckets(max: number): [number, SessionId[]][] {
+    const keys = [...this.buckets.keys()].sort((a, b) => a - b).slice(0, Math.max(0, max));
+    return keys.map((d) => [d, [...this.buckets.get(d)!]]);
+  }
+
   remove(id: SessionId): void {
     const old = this.deadlineOf.get(id);
     if (old !== undefined) this.unbucket(id, old);

@@ -1,4 +1,5 @@
 import { Err, Perms, type Acl, type ErrCode, type Id } from '../../protocol/txn.js';
+import { ipMatches, validIpAcl } from './ip.js';
 
 /**
  * ACL lists shared by reference and stored per znode as a small integer id (ZooKeeper's ReferenceCountedACLCache):
@@ -117,18 +118,38 @@ export interface AuthInfo {
 
 export const anonymous: AuthInfo = Object.freeze({ ids: Object.freeze([]) });
 
-/** ZooKeeper's checkACL: empty ACL or super user passes; else some entry with the perm must match an id. */
+/**
+ * ZooKeeper's checkACL: empty ACL or super user passes; else some entry with the perm must match an id of the
+ * session: `ip` entries by address/prefix (the session's `ip` id is its remote address), others by equality.
+ */
 export function permitted(acl: readonly Acl[], perm: number, auth: AuthInfo): boolean {
   if (auth.superUser === true || acl.length === 0) return true;
   for (const a of acl) {
     if ((a.perms & perm) === 0) continue;
     if (a.id.scheme === 'world' && a.id.id === 'anyone') return true;
+    if (a.id.scheme === 'ip') {
+      for (const id of auth.ids) if (id.scheme === 'ip' && ipMatches(id.id, a.id.id)) return true;
+      continue;
+    }
     for (const id of auth.ids) if (id.scheme === a.id.scheme && id.id === a.id.id) return true;
   }
   return false;
 }
 
-const knownSchemes = new Set(['world', 'auth', 'digest', 'ip', 'sasl', 'x509']);
+/** getACL without ADMIN: digest ids show only the user (`user:x`), as ZooKeeper masks them. */
+export function maskDigests(acl: readonly Acl[]): readonly Acl[] {
+  if (!acl.some((a) => a.id.scheme === 'digest')) return acl;
+  return acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*$/s, ':x') } } : a));
+}
+
+/** ZooKeeper's DigestAuthenticationProvider.isValid: `user:digest`, exactly one colon, a non-empty digest. */
+function validDigestId(id: string): boolean {
+  const colon = id.indexOf(':');
+  return colon >= 0 && colon < id.length - 1 && id.indexOf(':', colon + 1) < 0;
+}
+
+/** Schemes an ACL may name (ZooKeeper's default providers: sasl and x509 need a configured provider). */
+const knownSchemes = new Set(['world', 'auth', 'digest', 'ip']);
 
 /** ZooKeeper's fixupACL: validate, and replace `auth` entries by the caller's authenticated ids. */
 export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | ErrCode {
@@ -151,10 +172,10 @@ export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | 
       }
       if (!any) return Err.INVALIDACL;
     } else if (scheme === 'digest') {
-      if (typeof a.id.id !== 'string' || !a.id.id.includes(':')) return Err.INVALIDACL;
+      if (typeof a.id.id !== 'string' || !validDigestId(a.id.id)) return Err.INVALIDACL;
       out.push(a);
     } else {
-      if (typeof a.id.id !== 'string') return Err.INVALIDACL;
+      if (typeof a.id.id !== 'string' || !validIpAcl(a.id.id)) return Err.INVALIDACL;
       out.push(a);
     }
   }

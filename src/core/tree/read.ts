@@ -1,6 +1,6 @@
 import { Err, Perms, type ReadRequest, type ReadResult } from '../../protocol/txn.js';
 import { assertNever } from '../never.js';
-import { anonymous, permitted, type AuthInfo } from './acl.js';
+import { anonymous, maskDigests, permitted, type AuthInfo } from './acl.js';
 import { childPath, pathError } from './path.js';
 import type { DataTree } from './tree.js';
 
@@ -35,7 +35,7 @@ export function read(tree: DataTree, req: ReadRequest, auth: AuthInfo = anonymou
       if (st === undefined) return { type: 'Error', err: Err.NONODE };
       const acl = tree.getAcl(req.path)!;
       if (!permitted(acl, Perms.READ | Perms.ADMIN, auth)) return { type: 'Error', err: Err.NOAUTH };
-      return { type: 'ACL', acl, stat: st };
+      return { type: 'ACL', acl: permitted(acl, Perms.ADMIN, auth) ? acl : maskDigests(acl), stat: st };
     }
     case 'GetAllChildrenNumber': {
       if (pathError(req.path) !== null) return { type: 'Error', err: Err.BADARGUMENTS };

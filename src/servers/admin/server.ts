@@ -61,7 +61,8 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     const name = o.aliases?.[asked] ?? asked;
     const cmd = Object.hasOwn(o.commands, name) ? o.commands[name] : undefined;
     if (cmd === undefined) {
-      send(res, 404, { command: asked, error: 'Command not found' });
+      // ZooKeeper's AdminServer answers an unknown command with 200 and the error in the body.
+      send(res, 200, { command: asked, error: `Unknown command: ${asked}` });
       return;
     }
     let timer: NodeJS.Timeout | undefined;

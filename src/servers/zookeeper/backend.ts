@@ -273,10 +273,16 @@ export class ZkClusterBackend implements ZkBackend {
     if (this.sessions.get(id)?.conn === conn) this.sessions.delete(id);
   }
 
+  /**
+   * The identity a request carries into the log (every replica checks ACLs with it at commit): the connection's
+   * `ip` id (its remote address, as ZooKeeper authenticates every connection), the `addauth` ids, and whether one
+   * of them is the super user's digest.
+   */
   private authOf(id: number): { ids: Id[]; superUser?: boolean } {
     const st = this.sessions.get(id);
-    const ids = st?.auth ?? [];
-    const superUser = this.opts.superDigest !== undefined && ids.some((i) => i.scheme === 'digest' && i.id === this.opts.superDigest);
+    if (st === undefined) return { ids: [] };
+    const ids = [{ scheme: 'ip', id: st.conn.remoteAddress }, ...st.auth];
+    const superUser = this.opts.superDigest !== undefined && st.auth.some((i) => i.scheme === 'digest' && i.id === this.opts.superDigest);
     return superUser ? { ids, superUser } : { ids };
   }
 
@@ -407,7 +413,7 @@ export class ZkClusterBackend implements ZkBackend {
       case 'Auth':
         return this.auth(id, request.scheme, request.auth);
       case 'WhoAmI': {
-        const ids = [{ authScheme: 'ip', user: conn.remote.replace(/^\//, '').replace(/:\d+$/, '') }, ...(this.sessions.get(id)?.auth ?? []).map((i) => ({ authScheme: i.scheme, user: userOf(i) }))];
+        const ids = [{ authScheme: 'ip', user: conn.remoteAddress }, ...(this.sessions.get(id)?.auth ?? []).map((i) => ({ authScheme: i.scheme, user: userOf(i) }))];
         return this.ok(this.zxid, { type: 'WhoAmI', clientInfo: ids });
       }
       case 'SetWatches':

@@ -34,6 +34,7 @@ import {
   encodeNotification,
   encodeReply,
   juteMaxBufferBytesDefault,
+  lastOpNames,
   sessionPasswdBytes,
 } from '../../wire/jute/index.js';
 
@@ -49,6 +50,8 @@ export interface ZkTransport {
   outboundBytes(): number;
   /** Remote address as 4lw `cons` prints it, e.g. `/127.0.0.1:58420`. */
   readonly remote: string;
+  /** The remote host alone (`127.0.0.1`, `::1`): the session's `ip` ACL id. Absent: taken from `remote`. */
+  readonly remoteAddress?: string;
 }
 
 export type ConnectResult =
@@ -89,10 +92,38 @@ export interface ZkConnectionOptions {
   readonly pendingRepliesMax?: number;
   /** Unsent transport bytes before reading stops. */
   readonly outboundBytesMax?: number;
-  /** Answers a four-letter word (reply text, written in one write, then close). Absent: close at once. */
   /** Notifications waiting for an unresolved earlier reply before the connection is closed as too slow. */
   readonly notificationsQueuedMax?: number;
-  readonly fourLetterWord?: (word: FourLetterWord | 'telnetclose', conn: ZkConnection) => string | undefined;
+  /**
+   * Answers a four-letter word: the reply text (or a promise of it), written in one write, then the connection
+   * closes. Undefined: close at once.
+   */
+  readonly fourLetterWord?: (word: FourLetterWord | 'telnetclose', conn: ZkConnection) => string | Promise<string | undefined> | undefined;
+  /** A monotonic clock in ms for request latencies (default performance.now). */
+  readonly monotonicMs?: () => number;
+}
+
+/** Per-connection request statistics, as ZooKeeper's ServerCnxn keeps them for `cons` and admin `connections`. */
+export interface ConnectionStats {
+  /** Wall-clock ms when the session was established (0 before). */
+  establishedMs: number;
+  /** The negotiated session timeout (0 before). */
+  timeoutMs: number;
+  /** Short name of the last operation answered (`NA` before any). */
+  lastOp: string;
+  lastCxid: number;
+  lastZxid: bigint;
+  /** Monotonic ms of the last reply. */
+  lastResponseMs: number;
+  lastLatencyMs: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  count: number;
+}
+
+function freshStats(establishedMs = 0, timeoutMs = 0): ConnectionStats {
+  return { establishedMs, timeoutMs, lastOp: 'NA', lastCxid: -1, lastZxid: -1n, lastResponseMs: 0, lastLatencyMs: 0, minLatencyMs: 0, maxLatencyMs: 0, totalLatencyMs: 0, count: 0 };
 }
 
 export const pendingRepliesMaxDefault = 1000;
@@ -104,6 +135,8 @@ type State = 'handshake' | 'connecting' | 'established' | 'closing' | 'closed';
 interface Slot {
   readonly xid: number;
   readonly opCode: number;
+  /** Monotonic ms when the request arrived. */
+  readonly arrivedMs: number;
   frame?: Uint8Array;
   zxid?: bigint;
   closeAfter?: boolean;
@@ -130,7 +163,9 @@ export class ZkConnection {
   /** Whether the client sent the readOnly trailer (then replies echo it). */
   clientSentReadOnly = false;
   readonly counters = { received: 0, sent: 0, notifications: 0 };
+  stats: ConnectionStats = freshStats();
   closeReason: string | undefined;
+  private readonly monotonicMs: () => number;
 
   constructor(
     private readonly transport: ZkTransport,
@@ -141,6 +176,32 @@ export class ZkConnection {
     this.pendingRepliesMax = opts.pendingRepliesMax ?? pendingRepliesMaxDefault;
     this.outboundBytesMax = opts.outboundBytesMax ?? outboundBytesMaxDefault;
     this.notificationsQueuedMax = opts.notificationsQueuedMax ?? notificationsQueuedMaxDefault;
+    this.monotonicMs = opts.monotonicMs ?? (() => performance.now());
+  }
+
+  /** ZooKeeper's crst for this connection: packet counters and latency statistics start over. */
+  resetStats(): void {
+    this.counters.received = 0;
+    this.counters.sent = 0;
+    this.stats = { ...freshStats(this.stats.establishedMs, this.stats.timeoutMs), lastZxid: -1n };
+  }
+
+  /** A reply (or the session) is ready: ZooKeeper's updateStatsForResponse. */
+  private recordResponse(opCode: number, cxid: number, zxid: bigint, arrivedMs: number): void {
+    const name = lastOpNames.get(opCode);
+    if (name === undefined) return;
+    const now = this.monotonicMs();
+    const latency = Math.max(0, Math.round(now - arrivedMs));
+    const st = this.stats;
+    st.lastOp = name;
+    st.lastCxid = cxid;
+    st.lastZxid = zxid;
+    st.lastResponseMs = Math.floor(now);
+    st.lastLatencyMs = latency;
+    st.minLatencyMs = st.count === 0 ? latency : Math.min(st.minLatencyMs, latency);
+    st.maxLatencyMs = Math.max(st.maxLatencyMs, latency);
+    st.totalLatencyMs += latency;
+    st.count++;
   }
 
   get phase(): State {
@@ -148,6 +209,10 @@ export class ZkConnection {
   }
   get remote(): string {
     return this.transport.remote;
+  }
+  /** The remote host (the `ip` id ZooKeeper gives every connection). */
+  get remoteAddress(): string {
+    return this.transport.remoteAddress ?? this.transport.remote.replace(/^\//, '').replace(/:\d+$/, '');
   }
   /** Replies not yet written. */
   get queued(): number {
@@ -226,8 +291,22 @@ export class ZkConnection {
       case 'error':
         return this.close(ev.reason);
       case 'fourLetterWord': {
-        const text = this.opts.fourLetterWord?.(ev.word, this);
-        if (text !== undefined) this.transport.write(Buffer.from(text, 'utf8'));
+        this.counters.received++;
+        const reply = this.opts.fourLetterWord?.(ev.word, this);
+        if (typeof reply === 'object') {
+          // Answered later: read nothing more, write the reply when it comes, then close.
+          this.closeReason = `4lw ${ev.word}`;
+          this.state = 'closing';
+          this.inbox = [];
+          const finish = (text: string | undefined): void => {
+            if (this.state === 'closed') return;
+            if (text !== undefined) this.transport.write(Buffer.from(text, 'utf8'));
+            this.transport.close();
+          };
+          reply.then(finish, () => finish(undefined));
+          return;
+        }
+        if (reply !== undefined) this.transport.write(Buffer.from(reply, 'utf8'));
         return this.close(`4lw ${ev.word}`);
       }
       case 'frame':
@@ -247,13 +326,14 @@ export class ZkConnection {
     }
     this.clientSentReadOnly = req.readOnly !== undefined;
     this.state = 'connecting';
+    const arrivedMs = this.monotonicMs();
     this.backend.connect(req, this).then(
-      (res) => this.connected(res),
+      (res) => this.connected(res, arrivedMs),
       (e: unknown) => this.close(`connect failed: ${String(e)}`),
     );
   }
 
-  private connected(res: ConnectResult): void {
+  private connected(res: ConnectResult, arrivedMs: number): void {
     if (this.state !== 'connecting') return;
     const readOnlyTrailer = (ro: boolean) => (this.clientSentReadOnly ? ro : undefined);
     switch (res.kind) {
@@ -265,6 +345,8 @@ export class ZkConnection {
       case 'accepted':
         this.sessionId = res.sessionId;
         this.state = 'established';
+        this.stats = freshStats(Date.now(), res.timeOut);
+        this.recordResponse(OpCode.createSession, 0, this.backend.lastZxid(), arrivedMs);
         this.write(encodeConnectResponse({ protocolVersion: 0, timeOut: res.timeOut, sessionId: res.sessionId, passwd: res.passwd, readOnly: readOnlyTrailer(res.readOnly ?? false) }));
         this.pump();
         return;
@@ -280,7 +362,7 @@ export class ZkConnection {
       throw e;
     }
     this.backend.touch(this.sessionId);
-    const slot: Slot = { xid: d.xid, opCode: d.opCode };
+    const slot: Slot = { xid: d.xid, opCode: d.opCode, arrivedMs: this.monotonicMs() };
     this.slots.push(slot);
     this.updateBackPressure();
     const r = d.request;
@@ -299,6 +381,7 @@ export class ZkConnection {
     slot.frame = encodeReply({ xid: slot.xid, zxid: reply.zxid, err: reply.err }, reply.response ?? { type: 'Empty' });
     slot.zxid = reply.zxid;
     slot.closeAfter = reply.closeAfter === true;
+    if (reply.err !== Err.UNIMPLEMENTED && reply.err !== Err.MARSHALLINGERROR) this.recordResponse(slot.opCode, slot.xid, reply.zxid, slot.arrivedMs);
     this.flush();
   }
 

@@ -7,11 +7,17 @@ import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
 import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
+import { collectDump, connectionInfo, dirBytes, environmentEntries } from './introspect.js';
 import {
+  type DumpInfo,
   type FourLetterWord,
   type ServerMode,
   type ServerStatsInfo,
   confReply,
+  consReply,
+  crstReply,
+  dirsReply,
+  dumpReply,
   enviReply,
   isroReply,
   mntrReply,
@@ -35,12 +41,19 @@ export interface ZkServeOptions {
   readonly maxSessionTimeoutMs?: number;
   readonly sessionSecret?: Uint8Array;
   readonly connection?: ZkConnectionOptions;
-  /** `4lw.commands.whitelist`: the words answered; `*` = all (default {@link fourLetterWordsDefault}). */
+  /** `4lw.commands.whitelist`: the words answered; `*` = all (default {@link fourLetterWordsDefault}); others get ZooKeeper's "not in the whitelist" line. */
   readonly fourLetterWordsWhitelist?: readonly string[];
   /** Connections per client address (0 = unlimited; default ZooKeeper's 60). */
   readonly maxClientCnxns?: number;
   /** Where a refused connection is told (default: nowhere). */
   readonly log?: (line: string) => void;
+  /**
+   * `user:base64(sha1(user:password))`: a session that did `addauth digest user:password` passes every ACL check
+   * (ZooKeeper's `zookeeper.DigestAuthenticationProvider.superDigest`).
+   */
+  readonly superDigest?: string;
+  /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
+  readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
   /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
   readonly ensembleConfig?: string;
 }
@@ -50,6 +63,12 @@ export interface ZkPortServer {
   readonly port: number;
   readonly backend: ZkClusterBackend;
   readonly connections: Set<ZkConnection>;
+  /** The node's sessions and ephemerals (`dump`); null if the node does not answer. */
+  dump(): Promise<DumpInfo | null>;
+  /** Bytes of the node's snapshot and log directories (`dirs`). */
+  dirs(): Promise<{ readonly dataBytes: number; readonly logBytes: number }>;
+  /** `envi` entries after zookeeper.version. */
+  environment(): [string, string][];
   close(): Promise<void>;
 }
 
@@ -69,6 +88,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
     ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
     ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
+    ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
     ...(opts.ensembleConfig !== undefined ? { ensembleConfig: opts.ensembleConfig } : {}),
   });
   const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
@@ -77,6 +97,12 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   const listed = opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault;
   const allWords = listed.includes('*');
   const whitelist = new Set(listed);
+  const dirs = async () => {
+    const d = opts.storageDirsOf?.(node);
+    if (d === undefined) return { dataBytes: 0, logBytes: 0 };
+    return { dataBytes: await dirBytes(d.dataDir), logBytes: await dirBytes(d.logDir) };
+  };
+  const dump = () => collectDump(gateway, node);
   const startedMs = Date.now();
   const refresh = async () => {
     backend.checkNode();
@@ -117,7 +143,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...opts.connection,
     maxClientCnxns,
     onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
-    fourLetterWord: (word: FourLetterWord | 'telnetclose') => {
+    fourLetterWord: (word: FourLetterWord | 'telnetclose', asking: ZkConnection) => {
       if (word === 'telnetclose') return undefined;
       if (!allWords && !whitelist.has(word)) return notWhitelistedReply(word);
       const s = stats(connections);
@@ -127,13 +153,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
         case 'isro':
           return isroReply(false);
         case 'envi':
-          return enviReply(zkServerVersion, [
-            ['host.name', host],
-            ['java.version', process.version],
-            ['os.name', process.platform],
-            ['os.arch', process.arch],
-            ['user.dir', process.cwd()],
-          ]);
+          return enviReply(zkServerVersion, environmentEntries());
         case 'conf':
           return confReply([
             ['clientPort', actualPort],
@@ -147,7 +167,17 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
         case 'srvr':
           return s === null ? notServingReply : srvrReply(s);
         case 'stat':
-          return s === null ? notServingReply : statReply(s, [...connections].map((c) => ({ remote: c.remote, interestOps: 1, queued: c.queued, received: c.counters.received, sent: c.counters.sent })));
+          return s === null ? notServingReply : statReply(s, [...connections].map((c) => connectionInfo(c, asking)));
+        case 'cons':
+          return s === null ? notServingReply : consReply([...connections].map((c) => connectionInfo(c, asking)));
+        case 'crst':
+          if (s === null) return notServingReply;
+          for (const c of connections) c.resetStats();
+          return crstReply;
+        case 'dump':
+          return s === null ? notServingReply : dump().then((d) => (d === null ? notServingReply : dumpReply(d)));
+        case 'dirs':
+          return s === null ? notServingReply : dirs().then((d) => dirsReply(d.dataBytes, d.logBytes));
         case 'mntr': {
           if (s === null || status === null) return notServingReply;
           return mntrReply([
@@ -187,6 +217,9 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     port: actualPort,
     backend,
     connections,
+    dump,
+    dirs,
+    environment: environmentEntries,
     async close() {
       clearInterval(timer);
       backend.stop();

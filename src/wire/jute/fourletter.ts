@@ -3,6 +3,8 @@
  * returns the whole reply; the server writes it in one send and closes the connection.
  */
 
+import { OpCode } from './constants.js';
+
 export type ServerMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only';
 
 export interface ServerStatsInfo {
@@ -35,18 +37,56 @@ export interface ConnectionInfo {
   /** When the session is established (cons prints these). */
   readonly session?: {
     readonly sessionId: bigint;
+    /** `NA` before the first reply. */
     readonly lastOp: string;
+    /** Wall clock (ms since the epoch). */
     readonly establishedMs: number;
     readonly timeoutMs: number;
+    /** -1 before the first reply (then not printed). */
     readonly lastCxid: number;
     readonly lastZxid: bigint;
+    /** A monotonic clock's ms (ZooKeeper prints its elapsed-time clock here). */
     readonly lastResponseMs: number;
     readonly lastLatencyMs: number;
     readonly minLatencyMs: number;
+    /** Whole ms (ZooKeeper divides longs). */
     readonly avgLatencyMs: number;
     readonly maxLatencyMs: number;
   };
 }
+
+/** ZooKeeper's short names of a connection's last operation (cons `lop=`, admin `last_operation`) by opcode. */
+export const lastOpNames: ReadonlyMap<number, string> = new Map([
+  [OpCode.ping, 'PING'],
+  [OpCode.createSession, 'SESS'],
+  [OpCode.multi, 'MULT'],
+  [OpCode.multiRead, 'MLTR'],
+  [OpCode.create, 'CREA'],
+  [OpCode.create2, 'CREA'],
+  [OpCode.createTTL, 'CREA'],
+  [OpCode.createContainer, 'CREA'],
+  [OpCode.delete, 'DELE'],
+  [OpCode.deleteContainer, 'DELE'],
+  [OpCode.setData, 'SETD'],
+  [OpCode.reconfig, 'RECO'],
+  [OpCode.setACL, 'SETA'],
+  [OpCode.closeSession, 'CLOS'],
+  [OpCode.sync, 'SYNC'],
+  [OpCode.check, 'CHEC'],
+  [OpCode.exists, 'EXIS'],
+  [OpCode.getData, 'GETD'],
+  [OpCode.setWatches, 'SETW'],
+  [OpCode.setWatches2, 'STW2'],
+  [OpCode.addWatch, 'ADDW'],
+  [OpCode.getACL, 'GETA'],
+  [OpCode.getChildren, 'GETC'],
+  [OpCode.getChildren2, 'GETC'],
+  [OpCode.checkWatches, 'CHKW'],
+  [OpCode.removeWatches, 'REMW'],
+  [OpCode.whoAmI, 'HOMI'],
+  [OpCode.getEphemerals, 'GETE'],
+  [OpCode.getAllChildrenNumber, 'GETACN'],
+]);
 
 /** Java's Double.toString for the values we print (latency averages): integers keep a `.0`. */
 export function javaDouble(x: number): string {
@@ -90,13 +130,14 @@ function versionLines(s: ServerStatsInfo): string {
 
 /** One connection line; brief (stat) or full (cons) when the session is known. */
 export function connectionLine(c: ConnectionInfo, brief: boolean): string {
-  let line = ` ${c.remote}[${c.interestOps}](queued=${c.queued},recved=${c.received},sent=${c.sent}`;
+  let line = ` ${c.remote}[${c.interestOps.toString(16)}](queued=${c.queued},recved=${c.received},sent=${c.sent}`;
   const s = c.session;
   if (!brief && s) {
     line +=
       `,sid=${javaHex(s.sessionId)},lop=${s.lastOp},est=${s.establishedMs},to=${s.timeoutMs}` +
-      `,lcxid=${javaHex(BigInt(s.lastCxid))},lzxid=${javaHex(s.lastZxid)},lresp=${s.lastResponseMs}` +
-      `,llat=${s.lastLatencyMs},minlat=${s.minLatencyMs},avglat=${javaDouble(s.avgLatencyMs)},maxlat=${s.maxLatencyMs}`;
+      (s.lastCxid >= 0 ? `,lcxid=${javaHex(BigInt(s.lastCxid))}` : '') +
+      `,lzxid=${javaHex(s.lastZxid)},lresp=${s.lastResponseMs}` +
+      `,llat=${s.lastLatencyMs},minlat=${s.minLatencyMs},avglat=${Math.trunc(s.avgLatencyMs)},maxlat=${s.maxLatencyMs}`;
   }
   return line + ')\n';
 }
@@ -153,3 +194,52 @@ export function watchListReply(groups: Iterable<readonly [string, readonly strin
   }
   return out;
 }
+
+/** What `dump` prints: the session tracker (leader: expiry buckets; follower: the session table) and ephemerals. */
+export interface DumpInfo {
+  /** Leader: deadline (ms since the epoch) → sessions, ascending, and how many sessions it tracks. */
+  readonly expiry?: { readonly buckets: readonly (readonly [number, readonly bigint[]])[]; readonly tracked: number };
+  /** Follower: every session with its timeout (ms), ascending by id. */
+  readonly sessions?: readonly (readonly [bigint, number])[];
+  /** Sessions owning ephemeral nodes, with their paths. */
+  readonly ephemerals: readonly (readonly [bigint, readonly string[]])[];
+}
+
+const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Java's Date.toString in UTC: `Sat Nov 28 04:24:45 UTC 2026`. */
+export function javaDate(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}
+
+/**
+ * dump, as ZooKeeper 3.8 prints it: the leader's `Session Sets (buckets)/(sessions):` with `N expire at <date>:`
+ * groups, or a follower's `Global Sessions(N):` table; then `Sessions with Ephemerals (N):`. The connections part
+ * is printed as by a server on the Netty connection factory (the header only).
+ */
+export function dumpReply(d: DumpInfo): string {
+  let out = 'SessionTracker dump:\n';
+  if (d.expiry !== undefined) {
+    out += `Session Sets (${d.expiry.buckets.length})/(${d.expiry.tracked}):\n`;
+    for (const [deadline, ids] of d.expiry.buckets) {
+      out += `${ids.length} expire at ${javaDate(deadline)}:\n`;
+      for (const id of ids) out += `\t${javaHex(id)}\n`;
+    }
+  } else {
+    const sessions = d.sessions ?? [];
+    out += `Global Sessions(${sessions.length}):\n`;
+    for (const [id, timeoutMs] of sessions) out += `${javaHex(id)}\t${timeoutMs}ms\n`;
+  }
+  out += 'ephemeral nodes dump:\n';
+  out += `Sessions with Ephemerals (${d.ephemerals.length}):\n`;
+  for (const [id, paths] of d.ephemerals) {
+    out += `${javaHex(id)}:\n`;
+    for (const p of paths) out += `\t${p}\n`;
+  }
+  return out + 'Connections dump:\n';
+}
+
+export const crstReply = 'Connection stats reset.\n';
