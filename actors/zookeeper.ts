@@ -6,8 +6,10 @@
  *   cxid). Every replica validates the request at apply time, so the answer is the committed result.
  * - Reads: served by the local storage (sequential consistency); `ZkSync` first waits until this node has applied
  *   everything the leader had committed when the sync passed through it.
- * - Watches: one-shot data/exists/children watches per session, fired from the applied changes as
- *   `WatchTriggered` events (the ZooKeeper trigger matrix).
+ * - Watches: one-shot data/exists/children watches and persistent (recursive) ones per session, in a
+ *   `WatchTable` (src/core/watches: ZooKeeper's trigger matrix), fired from the applied changes as
+ *   `WatchTriggered` events. A session's watches on this node go when it closes or expires, or when its
+ *   connection to this node ends (`ZkDisconnected`; the client re-registers them where it reconnects).
  * - Sessions: requests touch their session; learners report touches to the leader every tick; the leader tracks
  *   every session (ZooKeeper's bucketed expiry, src/core/sessions) and closes expired ones.
  */
@@ -19,6 +21,7 @@ import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '..
 import { Err } from '../src/protocol/txn.js';
 import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg, ZkWatchEvent } from '../src/protocol/zookeeper.js';
 import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
+import { WatchTable, type WatchEvent } from '../src/core/watches/index.js';
 
 export interface ZookeeperArgs {
   readonly myId: number;
@@ -32,6 +35,8 @@ export interface ZookeeperArgs {
   readonly sessionTimeoutMaxMs?: number;
   readonly pendingMax?: number;
   readonly watchesMax?: number;
+  /** Persistent and persistent-recursive watches one session may hold on this node. */
+  readonly persistentWatchesPerSessionMax?: number;
   /** How often the leader reaps empty containers and expired TTL nodes (ZooKeeper: znode.container.checkIntervalMs). */
   readonly reapIntervalMs?: number;
 }
@@ -45,6 +50,10 @@ export const reapBatchMax = 1_000;
 export const pendingRequestsMaxDefault = 100_000;
 /** Watches registered on one node, at most. */
 export const watchesMaxDefault = 1_000_000;
+/** Persistent and persistent-recursive watches (addWatch) one session may hold on one node, at most. */
+export const persistentWatchesPerSessionMaxDefault = 10_000;
+/** (session, path) entries a `ZkWatchesQuery` lists, at most. */
+export const watchesQueryEntriesMax = 100_000;
 const tickMsDefault = 50;
 const requestTimeoutMsDefault = 10_000;
 /** Session ids per touch report to the leader. */
@@ -98,7 +107,6 @@ interface State {
   readonly tickMs: number;
   readonly requestTimeoutMs: number;
   readonly pendingMax: number;
-  readonly watchesMax: number;
   readonly ids: SessionIds;
   /** `${sessionId}:${cxid}` → waiting write. */
   readonly writes: Map<string, Pending>;
@@ -111,9 +119,7 @@ interface State {
   readonly subs: Map<string, Subscriber>;
   readonly sessionSub: Map<SessionId, string>;
   readonly cxids: Map<SessionId, number>;
-  /** path → session → kinds. */
-  readonly watches: Map<string, Map<SessionId, Set<WatchKind>>>;
-  watchCount: number;
+  readonly watches: WatchTable;
   appliedZxid: Zxid;
   nextReq: number;
   role: RoleChanged['role'];
@@ -189,49 +195,11 @@ function submit(
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn });
 }
 
-function addWatch(s: State, path: string, sessionId: SessionId, kind: WatchKind): void {
-  if (s.watchCount >= s.watchesMax) return;
-  let bySession = s.watches.get(path);
-  if (bySession === undefined) s.watches.set(path, (bySession = new Map()));
-  let kinds = bySession.get(sessionId);
-  if (kinds === undefined) bySession.set(sessionId, (kinds = new Set()));
-  if (!kinds.has(kind)) {
-    kinds.add(kind);
-    s.watchCount++;
-  }
-}
-
-/** Fire and remove the one-shot watches a change triggers (ZooKeeper's trigger matrix). */
-function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged'): void {
-  const bySession = s.watches.get(path);
-  if (bySession === undefined) return;
-  const triggers: readonly WatchKind[] =
-    event === 'NodeChildrenChanged' ? ['children'] : event === 'NodeDeleted' ? ['data', 'exists', 'children'] : ['data', 'exists'];
-  for (const [sessionId, kinds] of bySession) {
-    let hit = false;
-    for (const k of triggers) {
-      if (kinds.delete(k)) {
-        s.watchCount--;
-        hit = true;
-      }
-    }
-    if (hit) {
-      ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
-      push(s, ctx, { sessionId, path, event, zxid });
-    }
-    if (kinds.size === 0) bySession.delete(sessionId);
-  }
-  if (bySession.size === 0) s.watches.delete(path);
-}
-
-function dropSessionWatches(s: State, sessionId: SessionId): void {
-  for (const [path, bySession] of s.watches) {
-    const kinds = bySession.get(sessionId);
-    if (kinds !== undefined) {
-      s.watchCount -= kinds.size;
-      bySession.delete(sessionId);
-      if (bySession.size === 0) s.watches.delete(path);
-    }
+/** Notify the sessions a change triggers (one event each; their one-shot watches it matched are consumed). */
+function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: WatchEvent): void {
+  for (const sessionId of s.watches.trigger(path, event)) {
+    ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
+    push(s, ctx, { sessionId, path, event, zxid });
   }
 }
 
@@ -243,7 +211,7 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     if (r.type === 'CreateSession') s.tracker.add(r.sessionId, r.timeoutMs, ctx.now());
     else if (r.type === 'CloseSession') {
       s.tracker.remove(a.sessionId);
-      dropSessionWatches(s, a.sessionId);
+      s.watches.dropSession(a.sessionId);
       push(s, ctx, { sessionId: a.sessionId, path: '', event: 'SessionClosed', zxid: a.zxid });
     }
     const k = key(a.sessionId, a.cxid);
@@ -330,7 +298,6 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       tickMs,
       requestTimeoutMs: args.requestTimeoutMs ?? requestTimeoutMsDefault,
       pendingMax: args.pendingMax ?? pendingRequestsMaxDefault,
-      watchesMax: args.watchesMax ?? watchesMaxDefault,
       ids: new SessionIds(args.myId, ctx.now()),
       writes: new Map(),
       byReq: new Map(),
@@ -339,8 +306,10 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       subs: new Map(),
       sessionSub: new Map(),
       cxids: new Map(),
-      watches: new Map(),
-      watchCount: 0,
+      watches: new WatchTable({
+        registrationsMax: args.watchesMax ?? watchesMaxDefault,
+        persistentPerSessionMax: args.persistentWatchesPerSessionMax ?? persistentWatchesPerSessionMaxDefault,
+      }),
       appliedZxid: 0,
       nextReq: 0,
       role: 'looking',
@@ -410,7 +379,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         // A watch is set when the read succeeded, or for exists when the node does not exist (spec).
         if (x.watch !== undefined && x.path !== null) {
           const ok = x.result.type !== 'Error' || (x.watch === 'exists' && x.result.err === Err.NONODE);
-          if (ok) addWatch(s, x.path, x.sessionId, x.watch);
+          if (ok) s.watches.add(x.path, x.sessionId, x.watch);
         }
         answer(ctx, x.token, { type: 'ZkReadDone', zxid: x.zxid, result: x.result }, s, x.sub);
         return s;
@@ -483,7 +452,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
           epoch: s.epoch,
           appliedZxid: s.appliedZxid,
           pending: s.writes.size,
-          watches: s.watchCount,
+          watches: s.watches.size,
           sessionsTracked: s.tracker.size,
         } satisfies ZkReply);
         return s;
@@ -495,6 +464,34 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
           tracked: s.role === 'leading' ? s.tracker.size : 0,
         } satisfies ZkReply);
         return s;
+      case 'ZkAddWatch': {
+        touch(s, m.sessionId, ctx.now());
+        bindSession(s, m.sessionId, m.subscriber, ctx.now());
+        const r = s.watches.add(m.path, m.sessionId, m.mode);
+        const refused = r === 'tableFull' ? `more than ${s.args.watchesMax ?? watchesMaxDefault} watches on ${ctx.node}` : r === 'sessionFull' ? `more than ${s.args.persistentWatchesPerSessionMax ?? persistentWatchesPerSessionMaxDefault} persistent watches in the session` : undefined;
+        const reply: ZkReply = refused === undefined ? { type: 'ZkWatchAdded', zxid: s.appliedZxid, added: true } : { type: 'ZkWatchAdded', zxid: s.appliedZxid, added: false, reason: refused };
+        answer(ctx, ctx.replyToken(), reply, s, m.subscriber);
+        return s;
+      }
+      case 'ZkCheckWatches':
+      case 'ZkRemoveWatches': {
+        touch(s, m.sessionId, ctx.now());
+        bindSession(s, m.sessionId, m.subscriber, ctx.now());
+        const matched = m.type === 'ZkCheckWatches' ? s.watches.has(m.path, m.sessionId, m.watcherType) : s.watches.remove(m.path, m.sessionId, m.watcherType);
+        answer(ctx, ctx.replyToken(), { type: 'ZkWatchesMatched', zxid: s.appliedZxid, matched }, s, m.subscriber);
+        return s;
+      }
+      case 'ZkDisconnected': {
+        // Not when the session has since bound another front end on this node (it reconnected there).
+        const bound = s.sessionSub.get(m.sessionId);
+        if (bound === undefined || m.subscriber === undefined || bound === m.subscriber) s.watches.dropSession(m.sessionId);
+        return s;
+      }
+      case 'ZkWatchesQuery': {
+        const { watches, truncated } = s.watches.report(Math.max(0, Math.min(m.entriesMax, watchesQueryEntriesMax)));
+        ctx.reply({ type: 'ZkWatchesReply', ...s.watches.summary(), watches, truncated } satisfies ZkReply);
+        return s;
+      }
       case 'ReapTick':
         ctx.schedule('reap', s.args.reapIntervalMs ?? reapIntervalMsDefault, { type: 'ReapTick' });
         if (s.role === 'leading') {

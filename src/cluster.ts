@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable, filter, take } from 'rxjs';
+import { Observable, filter, take, type Subscriber } from 'rxjs';
 import { ofType } from './kernel/events.js';
 import { registryActorSpec } from '../actors/registry.js';
 import type { ActorSpec } from './kernel/actor.js';
@@ -19,7 +19,7 @@ import { createTcpRuntime } from './runtime/tcp/index.js';
 import type { ClusterEvent } from './protocol/events.js';
 import type { Acl, OpResult, ReadRequest, ReadResult, SessionId, Stat, WriteOpRequest, WriteRequest, WriteResult } from './protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
-import type { WatchKind, ZkReply } from './protocol/zookeeper.js';
+import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './protocol/zookeeper.js';
 
 export interface ClusterOptions {
   /** Ensemble size (default 3). */
@@ -99,8 +99,18 @@ export interface ZkGateway {
   sleep(ms: number): Promise<void>;
 }
 
+/** Whether a persistent watch of `mode` on `base` sees event `e` (ZooKeeper's client-side dispatch). */
+function persistentWatchSees(base: string, mode: PersistentWatchMode, e: WatchEvent): boolean {
+  if (mode === 'persistent') return e.path === base;
+  if (e.event === 'NodeChildrenChanged') return false;
+  return e.path === base || e.path.startsWith(base === '/' ? '/' : `${base}/`);
+}
+
 /** A session on one node, with ZooKeeper's operations. */
 export class ZkClient {
+  /** The subscribers of this client's persistent watches, by `${mode} ${path}`. */
+  private readonly persistentWatchers = new Map<string, Set<Subscriber<WatchEvent>>>();
+
   constructor(
     private readonly gateway: ZkGateway,
     readonly node: string,
@@ -211,6 +221,67 @@ export class ZkClient {
       );
       return () => s.unsubscribe();
     });
+  }
+
+  /**
+   * A persistent watch as an Observable (ZooKeeper's addWatch; the node need not exist). `persistent` emits every
+   * NodeCreated, NodeDeleted, NodeDataChanged and NodeChildrenChanged of `path`; `persistentRecursive` every
+   * NodeCreated, NodeDeleted and NodeDataChanged of `path` and of every node below it. It fires until unsubscribed
+   * (the last subscriber of a path and mode removes the watch on the node) or until `removeWatches` removes it
+   * (then it completes); it errors if the node refuses it (ZkError QUOTAEXCEEDED: too many watches).
+   */
+  addWatch(path: string, mode: PersistentWatchMode): Observable<WatchEvent> {
+    return new Observable<WatchEvent>((sub) => {
+      const key = `${mode} ${path}`;
+      let subs = this.persistentWatchers.get(key);
+      if (subs === undefined) this.persistentWatchers.set(key, (subs = new Set()));
+      subs.add(sub);
+      const s = this.gateway.events$
+        .pipe(
+          ofType('WatchTriggered'),
+          filter((e) => e.node === this.node && e.sessionId === this.sessionId && persistentWatchSees(path, mode, e)),
+        )
+        .subscribe((e) => sub.next({ path: e.path, event: e.event, zxid: e.zxid }));
+      this.call({ type: 'ZkAddWatch', sessionId: this.sessionId, path, mode }).then(
+        (r) => {
+          if (r.type !== 'ZkWatchAdded') sub.error(new Error(`unexpected ${r.type}`));
+          else if (!r.added) sub.error(new ZkError(Err.QUOTAEXCEEDED, `addWatch ${path}: ${r.reason ?? 'refused'}`));
+        },
+        (e) => sub.error(e),
+      );
+      return () => {
+        s.unsubscribe();
+        const left = this.persistentWatchers.get(key);
+        if (left === undefined || !left.delete(sub)) return;
+        if (left.size === 0) {
+          this.persistentWatchers.delete(key);
+          this.gateway.send(this.addr, { type: 'ZkRemoveWatches', sessionId: this.sessionId, path, watcherType: mode });
+        }
+      };
+    });
+  }
+
+  /** Whether this session holds a watch of `type` on `path` on its node (ZooKeeper's checkWatches). */
+  async checkWatches(path: string, type: WatcherType = 'any'): Promise<boolean> {
+    const r = await this.call({ type: 'ZkCheckWatches', sessionId: this.sessionId, path, watcherType: type });
+    if (r.type !== 'ZkWatchesMatched') throw new Error(`unexpected ${r.type}`);
+    return r.matched;
+  }
+
+  /**
+   * Removes this session's watches of `type` on `path` (ZooKeeper's removeWatches; `any` includes persistent ones,
+   * whose Observables then complete). ZkError NOWATCHER when there was none.
+   */
+  async removeWatches(path: string, type: WatcherType = 'any'): Promise<void> {
+    const r = await this.call({ type: 'ZkRemoveWatches', sessionId: this.sessionId, path, watcherType: type });
+    if (r.type !== 'ZkWatchesMatched') throw new Error(`unexpected ${r.type}`);
+    if (!r.matched) throw new ZkError(Err.NOWATCHER, `removeWatches ${path}`);
+    const modes: readonly PersistentWatchMode[] = type === 'any' ? ['persistent', 'persistentRecursive'] : type === 'persistent' || type === 'persistentRecursive' ? [type] : [];
+    for (const mode of modes) {
+      const subs = this.persistentWatchers.get(`${mode} ${path}`);
+      this.persistentWatchers.delete(`${mode} ${path}`);
+      for (const sub of subs ?? []) sub.complete();
+    }
   }
 
   /** Keep the session alive (clients touch it with every request; an idle client should call this). */

@@ -42,7 +42,7 @@ import { startAdminServer } from './servers/admin/server.js';
 import type { EurekaServer } from './servers/eureka/server.js';
 import { startEurekaServer } from './servers/eureka/server.js';
 import type { ZkPortServer } from './servers/zookeeper/serve.js';
-import { startZkServer } from './servers/zookeeper/serve.js';
+import { startZkServer, zkServerVersion } from './servers/zookeeper/serve.js';
 import { dirBytes, environmentEntries, zkAdminCommands } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
 
@@ -54,8 +54,6 @@ interface StorageDirs {
 
 /** ZAB's tick in a `conclave node` (pings, syncLimit/initLimit counted in these). */
 export const zabTickMs = 50;
-/** What `srvr`/admin `stats` report as the version (ZooKeeper tools parse the leading `3.x.y`). */
-export const zkCompatVersion = '3.8.0-conclave';
 /** How long a clean shutdown may take before the process exits anyway (code 1). */
 export const shutdownGraceMs = 15_000;
 /** How long a status question to the member's own zookeeper actor may take. */
@@ -182,7 +180,7 @@ function adminCommands(n: {
       dirs: async () => ({ dataBytes: await dirBytes(n.dirs.dataDir), logBytes: await dirBytes(n.dirs.logDir) }),
       environment: environmentEntries,
     },
-    zkCompatVersion,
+    zkServerVersion,
   );
   const cfg = member.cfg;
   const leaderOf = (st: ZkStatus | null): number | null => {
@@ -193,7 +191,7 @@ function adminCommands(n: {
   const stats = async () => {
     const st = await n.status();
     return {
-      version: zkCompatVersion,
+      version: zkServerVersion,
       read_only: false,
       server_stats: {
         server_state: roleName(member, st),
@@ -247,7 +245,7 @@ function adminCommands(n: {
       monitor: async () => {
         const st = await n.status();
         return {
-          version: zkCompatVersion,
+          version: zkServerVersion,
           server_state: roleName(member, st),
           znode_count: null,
           watch_count: st?.watches ?? 0,

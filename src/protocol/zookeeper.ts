@@ -9,6 +9,25 @@ import type { Id } from './txn.js';
 
 export type WatchKind = 'data' | 'exists' | 'children';
 
+/** addWatch modes (ZooKeeper AddWatchMode 0 PERSISTENT, 1 PERSISTENT_RECURSIVE): never removed when they fire. */
+export type PersistentWatchMode = 'persistent' | 'persistentRecursive';
+
+/** A watch a session holds on a path: a one-shot kind or a persistent mode. */
+export type WatchRegistration = WatchKind | PersistentWatchMode;
+
+/**
+ * What checkWatches/removeWatches name (ZooKeeper's WatcherType): Children 1 and Data 2 are one-shot child resp.
+ * data/exists watches, Any 3 is every watch on the path, persistent ones included; Persistent 4 and
+ * PersistentRecursive 5 are ZooKeeper 3.9's.
+ */
+export type WatcherType = 'children' | 'data' | 'any' | 'persistent' | 'persistentRecursive';
+
+/** One path of a node's watch table, as `ZkWatchesQuery` reports it. */
+export interface WatchedPath {
+  readonly path: string;
+  readonly sessions: readonly { readonly sessionId: SessionId; readonly kinds: readonly WatchRegistration[] }[];
+}
+
 /**
  * A watch notification for a front end that subscribed (`subscriber` on its requests, `ZkPoll` to receive them).
  * `SessionClosed` (path '') says the session ended (closed or expired) so the front end drops its connection.
@@ -41,7 +60,20 @@ export type ZkRequestMsg =
   /** The node's role and counters (for `leader()`, four-letter words, admin). */
   | { readonly type: 'ZkStatus' }
   /** The leader's session expiry buckets (4lw `dump`); answered `ZkSessionExpiryReply`, empty on a follower. */
-  | { readonly type: 'ZkSessionExpiry'; readonly bucketsMax: number };
+  | { readonly type: 'ZkSessionExpiry'; readonly bucketsMax: number }
+  /** addWatch: a persistent (recursive) watch on `path` (the node need not exist); answers ZkWatchAdded. */
+  | { readonly type: 'ZkAddWatch'; readonly sessionId: SessionId; readonly path: string; readonly mode: PersistentWatchMode; readonly subscriber?: string }
+  /** checkWatches: whether the session holds a watch of `watcherType` on `path`; answers ZkWatchesMatched. */
+  | { readonly type: 'ZkCheckWatches'; readonly sessionId: SessionId; readonly path: string; readonly watcherType: WatcherType; readonly subscriber?: string }
+  /** removeWatches: removes the session's watches of `watcherType` on `path`; answers ZkWatchesMatched. */
+  | { readonly type: 'ZkRemoveWatches'; readonly sessionId: SessionId; readonly path: string; readonly watcherType: WatcherType; readonly subscriber?: string }
+  /**
+   * The session's connection to this node ended (ZooKeeper's watches belong to the connection): its watches on this
+   * node go; the client re-registers them on the node it reconnects to (setWatches/setWatches2). Not answered.
+   */
+  | { readonly type: 'ZkDisconnected'; readonly sessionId: SessionId; readonly subscriber?: string }
+  /** The node's watch table (four-letter words wchs/wchc/wchp): counts, and up to `entriesMax` watches listed. */
+  | { readonly type: 'ZkWatchesQuery'; readonly entriesMax: number };
 
 type WithEvents = { readonly events?: readonly ZkWatchEvent[] };
 export type ZkReply =
@@ -51,6 +83,23 @@ export type ZkReply =
   | ({ readonly type: 'ZkSynced'; readonly zxid: Zxid } & WithEvents)
   | ({ readonly type: 'ZkClosed'; readonly zxid: Zxid } & WithEvents)
   | { readonly type: 'ZkEvents'; readonly events: readonly ZkWatchEvent[] }
+  /** `added` false: the session or the node holds the most watches allowed (`reason` says which). */
+  | ({ readonly type: 'ZkWatchAdded'; readonly zxid: Zxid; readonly added: boolean; readonly reason?: string } & WithEvents)
+  /** `matched` false: the session held no such watch (ZooKeeper answers NOWATCHER). */
+  | ({ readonly type: 'ZkWatchesMatched'; readonly zxid: Zxid; readonly matched: boolean } & WithEvents)
+  | {
+      readonly type: 'ZkWatchesReply';
+      /**
+       * ZooKeeper's `wchs` counts, over its data-watch table (getData/exists watches and persistent ones; watches
+       * set only by getChildren are not in it): sessions with such a watch, paths watched, (session, path) pairs.
+       */
+      readonly sessions: number;
+      readonly paths: number;
+      readonly total: number;
+      /** Every watch registration on the node (data and child tables), up to the query's `entriesMax` (session, path) entries. */
+      readonly watches: readonly WatchedPath[];
+      readonly truncated: boolean;
+    }
   | {
       readonly type: 'ZkStatusReply';
       readonly role: 'leading' | 'following' | 'looking';

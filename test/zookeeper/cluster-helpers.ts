@@ -27,8 +27,8 @@ export async function codeOf(p: Promise<unknown>): Promise<number | undefined> {
   }
 }
 
-export async function startCluster(): Promise<Started> {
-  return startEmbedded({ eurekaBasePort: 0, zkBasePort: 0 });
+export async function startCluster(opts: { fourLetterWords?: readonly string[] } = {}): Promise<Started> {
+  return startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, adminBasePort: 0, ...opts });
 }
 
 export function ports(s: Started): number[] {

@@ -183,7 +183,7 @@ export class Gen {
       [11, { type: 'Empty' }],
       [100, { type: 'Empty' }],
       [101, { type: 'Empty' }],
-      [106, { type: 'Empty' }],
+      [106, { type: 'AddWatch' }],
       [-11, { type: 'Empty' }],
     ];
   }

@@ -109,6 +109,19 @@ test('closeSession request and reply', () => {
   );
 });
 
+test('addWatch request (PERSISTENT_RECURSIVE) and its ErrorResponse{0} reply body; removeWatches with type Any', () => {
+  const req = hex('00000012 00000005 0000006a 00000002 "/w" 00000001');
+  assert.equal(decodeRequest(payload(req)).request, { type: 'AddWatch', path: '/w', mode: 1 });
+  assert.is(toHex(encodeRequest(5, { type: 'AddWatch', path: '/w', mode: 1 })), toHex(req));
+  // FinalRequestProcessor answers addWatch with `new ErrorResponse(0)`: the Java client reads a 4-byte int.
+  const reply = hex('00000014 00000005 0000000300000008 00000000 00000000');
+  assert.is(toHex(encodeReply({ xid: 5, zxid: 0x300000008n, err: 0 }, { type: 'AddWatch' })), toHex(reply));
+  assert.equal(decodeReply(payload(reply), () => OpCode.addWatch).kind, 'reply');
+  const rm = hex('00000012 00000006 00000012 00000002 "/w" 00000003');
+  assert.equal(decodeRequest(payload(rm)).request, { type: 'RemoveWatches', path: '/w', watcherType: 3 });
+  assert.is(toHex(encodeReply({ xid: 6, zxid: 0x300000008n, err: Err.NOWATCHER })), toHex(hex('00000010 00000006 0000000300000008 ffffff87')));
+});
+
 test('create (ephemeral, world:anyone ALL) request and CreateResponse', () => {
   const req = hex(
     '00000039 00000001 00000001 00000008 "/rawdemo" 00000002 "hi" 00000001 0000001f 00000005 "world" 00000006 "anyone" 00000001',

@@ -17,6 +17,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { ZkBackend, BackendReply, ConnectResult, ZkConnection } from './connection.js';
 import { SessionOrder, type OrderKind } from './session-order.js';
 import {
+  AddWatchMode,
   CreateMode,
   Err,
   EventType,
@@ -32,7 +33,7 @@ import {
   type Stat as WireStat,
 } from '../../wire/jute/index.js';
 import type { Id, Stat, OpResult, ReadRequest, ReadResult, WriteOpRequest, WriteRequest, WriteResult } from '../../protocol/txn.js';
-import type { WatchKind, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.js';
+import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.js';
 
 /** What the backend needs of a runtime (Runtime satisfies it). */
 export interface ZkGateway {
@@ -78,6 +79,20 @@ const pollRetryDelayMs = 200;
 export const authIdsPerSessionMax = 32;
 /** Paths in one setWatches, at most (each is a read). */
 export const setWatchesPathsMax = 100_000;
+
+/** addWatch's mode (ZooKeeper AddWatchMode); ZooKeeper fails any other number with MARSHALLINGERROR. */
+const persistentModeOf = new Map<number, PersistentWatchMode>([
+  [AddWatchMode.PERSISTENT, 'persistent'],
+  [AddWatchMode.PERSISTENT_RECURSIVE, 'persistentRecursive'],
+]);
+/** checkWatches/removeWatches type (Watcher.WatcherType; 4 and 5 are ZooKeeper 3.9's); others MARSHALLINGERROR. */
+const watcherTypeOf = new Map<number, WatcherType>([
+  [1, 'children'],
+  [2, 'data'],
+  [3, 'any'],
+  [4, 'persistent'],
+  [5, 'persistentRecursive'],
+]);
 
 export function digestId(userPassword: string): string | undefined {
   const colon = userPassword.indexOf(':');
@@ -270,7 +285,10 @@ export class ZkClusterBackend implements ZkBackend {
   disconnected(sessionId: bigint, conn: ZkConnection): void {
     const id = safeNumberOfLong(sessionId);
     if (id === undefined) return;
-    if (this.sessions.get(id)?.conn === conn) this.sessions.delete(id);
+    if (this.sessions.get(id)?.conn !== conn) return;
+    this.sessions.delete(id);
+    // ZooKeeper's watches belong to the connection: the client sets them again where it reconnects.
+    this.gateway.send(this.addr, { type: 'ZkDisconnected', sessionId: id, subscriber: this.subscriber });
   }
 
   /**
@@ -296,6 +314,12 @@ export class ZkClusterBackend implements ZkBackend {
   private async write(id: number, request: WriteRequest): Promise<{ zxid: number; result: WriteResult }> {
     const r = await this.call({ type: 'ZkWrite', sessionId: id, request, auth: this.authOf(id) });
     if (r.type !== 'ZkWriteDone') throw new Failed(`unexpected ${r.type}`);
+    return r;
+  }
+
+  private async addWatch(id: number, path: string, mode: PersistentWatchMode): Promise<{ zxid: number; added: boolean }> {
+    const r = await this.call({ type: 'ZkAddWatch', sessionId: id, path, mode });
+    if (r.type !== 'ZkWatchAdded') throw new Failed(`unexpected ${r.type}`);
     return r;
   }
 
@@ -423,6 +447,21 @@ export class ZkClusterBackend implements ZkBackend {
       case 'Reconfig':
         // ZooKeeper with reconfigEnabled=false (its default): refused before anything else.
         return this.error(Err.RECONFIGDISABLED);
+      case 'AddWatch': {
+        const mode = persistentModeOf.get(request.mode);
+        if (mode === undefined) return this.error(Err.MARSHALLINGERROR);
+        const r = await this.addWatch(id, request.path, mode);
+        if (!r.added) return this.error(Err.QUOTAEXCEEDED, r.zxid);
+        return this.ok(r.zxid, { type: 'AddWatch' });
+      }
+      case 'CheckWatches':
+      case 'RemoveWatches': {
+        const watcherType = watcherTypeOf.get(request.watcherType);
+        if (watcherType === undefined) return this.error(Err.MARSHALLINGERROR);
+        const r = await this.call({ type: request.type === 'CheckWatches' ? 'ZkCheckWatches' : 'ZkRemoveWatches', sessionId: id, path: request.path, watcherType });
+        if (r.type !== 'ZkWatchesMatched') throw new Failed(`unexpected ${r.type}`);
+        return r.matched ? this.ok(r.zxid) : this.error(Err.NOWATCHER, r.zxid);
+      }
       default:
         return this.error(Err.UNIMPLEMENTED);
     }
@@ -448,16 +487,25 @@ export class ZkClusterBackend implements ZkBackend {
   /**
    * Re-registers watches after a reconnect. A change the client missed (newer than `relativeZxid`) fires at once,
    * as ZooKeeper does: data watch → NodeDeleted/NodeDataChanged, exists watch → NodeCreated, child watch →
-   * NodeDeleted/NodeChildrenChanged; otherwise the watch is set on this node.
+   * NodeDeleted/NodeChildrenChanged; otherwise the watch is set on this node. Persistent and recursive watches
+   * (setWatches2) are set again unconditionally, as ZooKeeper does (what they missed is not replayed).
    */
   private async setWatches(
     id: number,
     relativeZxid: bigint,
-    w: { readonly dataWatches: readonly string[]; readonly existWatches: readonly string[]; readonly childWatches: readonly string[] },
+    w: {
+      readonly dataWatches: readonly string[];
+      readonly existWatches: readonly string[];
+      readonly childWatches: readonly string[];
+      readonly persistentWatches?: readonly string[];
+      readonly persistentRecursiveWatches?: readonly string[];
+    },
     conn: ZkConnection,
   ): Promise<void> {
     const rel = safeNumberOfLong(relativeZxid) ?? Number.MAX_SAFE_INTEGER;
-    if (w.dataWatches.length + w.existWatches.length + w.childWatches.length > setWatchesPathsMax) return;
+    const persistent = w.persistentWatches ?? [];
+    const recursive = w.persistentRecursiveWatches ?? [];
+    if (w.dataWatches.length + w.existWatches.length + w.childWatches.length + persistent.length + recursive.length > setWatchesPathsMax) return;
     const fire = (type: number, path: string, zxid: number) => conn.notify({ type, path }, BigInt(zxid));
     for (const path of w.dataWatches) {
       const { zxid, result } = await this.read(id, { type: 'Exists', path });
@@ -478,6 +526,9 @@ export class ZkClusterBackend implements ZkBackend {
       else if (result.stat.pzxid > rel) fire(EventType.NodeChildrenChanged, path, zxid);
       else await this.read(id, { type: 'GetChildren', path }, 'children');
     }
+    // A watch the session or node has no room for is left out, as one-shot watches beyond the node's bound are.
+    for (const path of persistent) await this.addWatch(id, path, 'persistent');
+    for (const path of recursive) await this.addWatch(id, path, 'persistentRecursive');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The client ports of an ensemble's nodes: one `createZkServer` per node over a {@link ZkClusterBackend}, with the
- * four-letter words answered from the node's own status (refreshed every `statusRefreshMs`, since a 4lw reply is
- * written synchronously).
+ * four-letter words answered from the node's own status and watch table (refreshed every `statusRefreshMs`, since
+ * a 4lw reply is written synchronously; the watch table only while wchs/wchc/wchp are whitelisted).
  */
 import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
@@ -26,13 +26,23 @@ import {
   ruokReply,
   srvrReply,
   statReply,
+  wchcReply,
+  wchpReply,
+  wchsReply,
 } from '../../wire/jute/index.js';
 import type { ZkReply } from '../../protocol/zookeeper.js';
+import { inDataTable } from '../../core/watches/index.js';
 
+/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`). */
 export const zkServerVersion = '3.8.4-conclave, built on 2026-11-28 00:00 UTC';
 const statusRefreshMs = 500;
-/** Four-letter words answered unless the whitelist says otherwise. */
+/**
+ * Four-letter words answered unless the whitelist says otherwise (`*` = every word). The watch words are not among
+ * them: ZooKeeper answers only `srvr` unless whitelisted and warns that wchc/wchp may be expensive.
+ */
 export const fourLetterWordsDefault: readonly FourLetterWord[] = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'envi', 'isro'];
+/** (session, path) watch entries wchc/wchp list, at most. */
+export const watchesListedMax = 100_000;
 
 export interface ZkServeOptions {
   readonly host?: string;
@@ -73,6 +83,26 @@ export interface ZkPortServer {
 }
 
 type Status = Extract<ZkReply, { type: 'ZkStatusReply' }>;
+type Watches = Extract<ZkReply, { type: 'ZkWatchesReply' }>;
+
+/** wchc's and wchp's groups from a watch report: ZooKeeper lists its data-watch table only. */
+function watchGroups(r: Watches): { bySession: Map<bigint, string[]>; byPath: Map<string, bigint[]> } {
+  const bySession = new Map<bigint, string[]>();
+  const byPath = new Map<string, bigint[]>();
+  for (const w of r.watches) {
+    for (const { sessionId, kinds } of w.sessions) {
+      if (!inDataTable(kinds)) continue;
+      const id = BigInt(sessionId);
+      let paths = bySession.get(id);
+      if (paths === undefined) bySession.set(id, (paths = []));
+      paths.push(w.path);
+      let ids = byPath.get(w.path);
+      if (ids === undefined) byPath.set(w.path, (ids = []));
+      ids.push(id);
+    }
+  }
+  return { bySession, byPath };
+}
 
 function modeOf(s: Status | null): ServerMode | null {
   if (s === null || s.role === 'looking') return null;
@@ -93,6 +123,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   });
   const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   let status: Status | null = null;
+  let watches: Watches | null = null;
   let nodeCount = 0;
   const listed = opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault;
   const allWords = listed.includes('*');
@@ -103,10 +134,17 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     return { dataBytes: await dirBytes(d.dataDir), logBytes: await dirBytes(d.logDir) };
   };
   const dump = () => collectDump(gateway, node);
+  const whitelisted = (word: string) => allWords || whitelist.has(word);
+  const watchWords = whitelisted('wchs') || whitelisted('wchc') || whitelisted('wchp');
+  const watchEntriesMax = whitelisted('wchc') || whitelisted('wchp') ? watchesListedMax : 0;
   const startedMs = Date.now();
   const refresh = async () => {
     backend.checkNode();
     status = backend.nodeUp() ? await backend.status() : null;
+    if (watchWords) {
+      const w = status === null ? null : await gateway.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkWatchesQuery', entriesMax: watchEntriesMax }, 1_000).catch(() => null);
+      watches = w?.type === 'ZkWatchesReply' ? w : null;
+    }
     const r = await gateway
       .ask<{ type: string; result?: { type: string; count?: number } }>(`${node}/storage`, { type: 'Read', request: { type: 'GetAllChildrenNumber', path: '/' } }, 1_000)
       .catch(() => null);
@@ -145,7 +183,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
     fourLetterWord: (word: FourLetterWord | 'telnetclose', asking: ZkConnection) => {
       if (word === 'telnetclose') return undefined;
-      if (!allWords && !whitelist.has(word)) return notWhitelistedReply(word);
+      if (!whitelisted(word)) return notWhitelistedReply(word);
       const s = stats(connections);
       switch (word) {
         case 'ruok':
@@ -199,6 +237,12 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
             ['last_zxid', `0x${status.appliedZxid.toString(16)}`],
           ]);
         }
+        case 'wchs':
+          return s === null || watches === null ? notServingReply : wchsReply(watches.sessions, watches.paths, watches.total);
+        case 'wchc':
+          return s === null || watches === null ? notServingReply : wchcReply(watchGroups(watches).bySession);
+        case 'wchp':
+          return s === null || watches === null ? notServingReply : wchpReply(watchGroups(watches).byPath);
         default:
           return undefined;
       }

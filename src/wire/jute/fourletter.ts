@@ -243,3 +243,16 @@ export function dumpReply(d: DumpInfo): string {
 }
 
 export const crstReply = 'Connection stats reset.\n';
+/** wchc: per session (`0x` + hex id) the paths it watches, then the empty line ZooKeeper's command prints last. */
+export function wchcReply(bySession: Iterable<readonly [bigint, readonly string[]]>): string {
+  const groups: [string, readonly string[]][] = [];
+  for (const [id, paths] of bySession) groups.push([javaHex(id), paths]);
+  return watchListReply(groups) + '\n';
+}
+
+/** wchp: per path the sessions (`0x` + hex id) watching it, then the empty line ZooKeeper's command prints last. */
+export function wchpReply(byPath: Iterable<readonly [string, readonly bigint[]]>): string {
+  const groups: [string, readonly string[]][] = [];
+  for (const [path, ids] of byPath) groups.push([path, ids.map(javaHex)]);
+  return watchListReply(groups) + '\n';
+}

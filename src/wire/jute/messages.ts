@@ -537,6 +537,8 @@ export type ZkResponse =
   | { readonly type: 'GetAllChildrenNumber'; readonly totalNumber: number }
   | { readonly type: 'WhoAmI'; readonly clientInfo: readonly ClientInfo[] }
   | { readonly type: 'Sasl'; readonly token: Uint8Array | null }
+  /** addWatch answers ErrorResponse{int err = 0} (FinalRequestProcessor); the Java client reads those 4 bytes. */
+  | { readonly type: 'AddWatch' }
   | { readonly type: 'Empty' };
 
 function writeMultiResultBody(w: JuteWriter, res: MultiResult): void {
@@ -618,6 +620,9 @@ function writeResponseBody(w: JuteWriter, res: ZkResponse): void {
       return;
     case 'Sasl':
       w.buffer(res.token);
+      return;
+    case 'AddWatch':
+      w.int(Err.OK);
       return;
     case 'Empty':
       return;
@@ -725,6 +730,9 @@ export function readResponseBody(opCode: number, r: JuteReader): ZkResponse {
       return { type: 'WhoAmI', clientInfo: r.vector(readClientInfo, 8) ?? [] };
     case OpCode.sasl:
       return { type: 'Sasl', token: r.buffer() };
+    case OpCode.addWatch:
+      r.int();
+      return { type: 'AddWatch' };
     default:
       return { type: 'Empty' };
   }
