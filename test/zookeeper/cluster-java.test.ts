@@ -4,9 +4,9 @@
  * requests (replies in order, a session's reads after its writes), multi with a failing op (per-op result codes),
  * multiRead, getEphemerals, getAllChildrenNumber, whoAmI, CREATOR_ALL_ACL, TTL and container nodes, sync,
  * getChildren2, 1 MB data and a request over jute.maxbuffer, resumes with a bad password or of a closed session
- * (Expired), getConfig, and a reconnect to another server that re-arms watches through batched SetWatches. Skipped (with a
- * note) when Java or zookeeper.jar is missing. removeWatches/addWatch are not covered here yet.
- */
+ * (Expired), getConfig, addWatch (persistent recursive) and removeWatches, and a reconnect to another server that
+ * re-arms watches through batched SetWatches/setWatches2. Skipped (with a note) when Java or zookeeper.jar is
+ * missing. */
 import { test } from 'uvu';
 import { existsSync } from 'node:fs';
 import { clientsDir, javaBin, javaClassPath, runAgainstCluster, zookeeperJar } from './client-programs.js';
@@ -17,9 +17,10 @@ const expected = [
   'connect', 'create2', 'async-pipeline', 'async-read-your-writes', 'multi-failure', 'multi-rolled-back', 'multi-success',
   'multi-async-failure', 'multiRead', 'getEphemerals', 'getAllChildrenNumber', 'whoAmI', 'acl-creator', 'createTTL',
   'createTTL-sequential', 'createTTL-bad-ttl', 'createContainer', 'sync', 'getChildren2', 'large-data', 'over-maxbuffer',
-  'resume-bad-password-expired', 'session-unaffected', 'getConfig', 'harness', 'reconnect-same-session',
-  'watch-data-after-reconnect', 'watch-children-after-reconnect', 'watch-exists-first-batch', 'watch-exists-last-batch',
-  'ephemeral-kept', 'resume-closed-session-expired', 'close-removes-ephemerals',
+  'resume-bad-password-expired', 'session-unaffected', 'getConfig', 'addWatch-recursive', 'harness',
+  'reconnect-same-session', 'watch-data-after-reconnect', 'watch-children-after-reconnect', 'watch-exists-first-batch',
+  'watch-exists-last-batch', 'ephemeral-kept', 'addWatch-after-reconnect', 'removeWatches', 'resume-closed-session-expired',
+  'close-removes-ephemerals',
 ];
 
 if (!existsSync(javaBin) || !existsSync(zookeeperJar)) {

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -265,6 +266,20 @@ public class JavaClientCheck {
         zk.create(root + "/w", b("w0"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         zk.getData(root + "/w", true, null);
         zk.getChildren(root + "/w", true);
+        // addWatch (106) persistent recursive: every change below, never NodeChildrenChanged; kept across the move
+        // (the Java client then re-registers with setWatches2).
+        ConcurrentLinkedQueue<WatchedEvent> rec = new ConcurrentLinkedQueue<>();
+        Watcher recWatcher = rec::add;
+        zk.create(root + "/pr", b(""), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.addWatch(root + "/pr", recWatcher, AddWatchMode.PERSISTENT_RECURSIVE);
+        zk.create(root + "/pr/a", b(""), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.create(root + "/pr/a/b", b(""), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.setData(root + "/pr/a", b("x"), -1);
+        boolean recOk = waitFor(rec, Watcher.Event.EventType.NodeCreated, root + "/pr/a")
+                && waitFor(rec, Watcher.Event.EventType.NodeCreated, root + "/pr/a/b")
+                && waitFor(rec, Watcher.Event.EventType.NodeDataChanged, root + "/pr/a");
+        boolean noChildEvents = rec.stream().noneMatch(e -> e.getType() == Watcher.Event.EventType.NodeChildrenChanged);
+        check("addWatch-recursive", recOk && noChildEvents, rec.toString());
         String pad = "p".repeat(100);
         for (int i = 0; i < reconnectWatchesCount; i++) zk.exists(root + "/x-" + pad + "-" + i, true);
         System.out.println("KILL " + Long.toHexString(session));
@@ -293,6 +308,17 @@ public class JavaClientCheck {
         check("watch-exists-first-batch", waitFor(events, Watcher.Event.EventType.NodeCreated, root + "/x-" + pad + "-0"), "");
         check("watch-exists-last-batch", waitFor(events, Watcher.Event.EventType.NodeCreated, root + "/x-" + pad + "-" + (reconnectWatchesCount - 1)), "");
         check("ephemeral-kept", zk.exists(root + "/e1", false) != null, "");
+        other.setData(root + "/pr/a/b", b("moved"), -1);
+        check("addWatch-after-reconnect", waitFor(rec, Watcher.Event.EventType.NodeDataChanged, root + "/pr/a/b"), rec.toString());
+        // removeWatches (18): the server drops it; the client reports PersistentWatchRemoved; later changes fire nothing.
+        zk.removeWatches(root + "/pr", recWatcher, Watcher.WatcherType.Any, false);
+        boolean removedEvent = waitFor(rec, Watcher.Event.EventType.PersistentWatchRemoved, root + "/pr");
+        int before = rec.size();
+        other.setData(root + "/pr/a", b("after-remove"), -1);
+        zk.sync(root, (int rc, String path, Object ctx) -> { }, null);
+        zk.exists(root + "/pr/a", false);
+        Thread.sleep(300);
+        check("removeWatches", removedEvent && rec.size() == before, rec.toString());
         other.close();
 
         // closeSession: ephemerals go; resuming the closed session is answered as expired.
