@@ -425,7 +425,10 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         s.epoch = m.epoch;
         s.leaderNode = m.leaderNode;
         if (m.role === 'leading' && was !== 'leading') {
-          // A new leader gives every known session a full timeout.
+          // A new leader gives every known session a full timeout: at once for the sessions this node already tracks
+          // (their deadlines date from when it applied their creation, so the next tick would expire live ones),
+          // then for the storage's whole table.
+          s.tracker.touchAll(ctx.now());
           ctx
             .ask<{ type: 'SessionTable'; sessions: [SessionId, number][] }>(address(ctx.node, 'storage'), { type: 'ListSessions' }, s.requestTimeoutMs)
             .then(

@@ -25,6 +25,14 @@ test('fresh tree has /, /zookeeper, /zookeeper/quota, /zookeeper/config; special
   assert.is(err(h.run(create('/zookeeper'))), Err.BADARGUMENTS);
   assert.is(err(h.run({ type: 'Delete', path: '/zookeeper/quota', version: -1 })), Err.BADARGUMENTS);
   assert.is(err(h.run({ type: 'Delete', path: '/', version: -1 })), Err.BADARGUMENTS);
+  // /zookeeper/config is read-only for everyone (ZooKeeper's READ_ACL_UNSAFE there); /zookeeper stays open.
+  assert.equal(h.tree.getAcl('/zookeeper/config'), [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+  assert.is(err(h.run({ type: 'SetData', path: '/zookeeper/config', data: enc('x'), version: -1 })), Err.NOAUTH);
+  assert.is(err(h.run({ type: 'SetData', path: '/zookeeper', data: enc('x'), version: -1 })), Err.OK);
+  // As in ZooKeeper's fresh DataTree: the special children are not counted in their parents' cversion.
+  assert.is(stat(h, '/').cversion, -1);
+  assert.is(stat(h, '/zookeeper').cversion, -2);
+  assert.is(created(h.run(create('/x-', '', 2))).path, '/x-0000000000');
 });
 
 test('create: Stat fields, parent pzxid and cversion', () => {

@@ -35,6 +35,23 @@ test('touch moves a session to a later bucket; remove forgets it; expired sessio
   assert.is(tr.size, 0);
 });
 
+test('touchAll (leader start): sessions tracked since their creation get a full timeout from now, none expires at once', () => {
+  const tr = new SessionTracker(50, 0);
+  // A follower tracks sessions from when it applied their creation and never hears their touches.
+  tr.add(1, 10_000, 0);
+  tr.add(2, 4_000, 5_000);
+  const becameLeaderMs = 25_000;
+  tr.touchAll(becameLeaderMs);
+  assert.equal(tr.expired(becameLeaderMs + 50), [], 'live sessions survive the first tick of the new leader');
+  assert.is(tr.deadline(1), roundToNextInterval(becameLeaderMs + 10_000, 50));
+  assert.is(tr.deadline(2), roundToNextInterval(becameLeaderMs + 4_000, 50));
+  assert.equal(tr.expired(becameLeaderMs + 4_050), [2]);
+  assert.equal(tr.expired(becameLeaderMs + 10_050), [1]);
+  const without = new SessionTracker(50, 0);
+  without.add(1, 10_000, 0);
+  assert.equal(without.expired(becameLeaderMs + 50), [1], 'what the new leader did before: expire a live session');
+});
+
 test('large virtual time jumps walk bucket keys, not every tick; per-call bound holds', () => {
   const tr = new SessionTracker(1, 0);
   const n = expiredPerCallMax + 5;

@@ -78,6 +78,14 @@ export class SessionTracker {
     for (const [id, t] of table) this.add(id, t, nowMs);
   }
 
+  /**
+   * Every tracked session gets a full timeout from now (a new leader: ZooKeeper's leader starts every session's
+   * clock afresh, so none expires for the time no leader was there to hear it).
+   */
+  touchAll(nowMs: number): void {
+    for (const id of this.timeoutOf.keys()) this.touch(id, nowMs);
+  }
+
   add(id: SessionId, timeoutMs: number, nowMs: number): void {
     this.timeoutOf.set(id, timeoutMs);
     this.touch(id, nowMs);

@@ -1,5 +1,6 @@
 import {
   OPEN_ACL_UNSAFE,
+  READ_ACL_UNSAFE,
   type Acl,
   type Applied,
   type Change,
@@ -121,9 +122,12 @@ export class DataTree {
   static fresh(): DataTree {
     const t = new DataTree();
     t.rehash('/', t.insertRaw('/', -1, '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0));
-    t.createNode('/zookeeper', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
-    t.createNode('/zookeeper/quota', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 1);
-    t.createNode('/zookeeper/config', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 2);
+    // ZooKeeper adds these children without counting them in the parent's cversion (stored 0): `stat /` shows
+    // cversion -1 there and the first sequential child of `/` is `…0000000000`.
+    t.createNode('/zookeeper', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 0);
+    t.createNode('/zookeeper/quota', '', OPEN_ACL_UNSAFE, 'persistent', 0, 0, 0, 0);
+    // Read-only for everyone, as ZooKeeper's DataTree.addConfigNode: only a reconfig (or the super user) writes it.
+    t.createNode('/zookeeper/config', '', READ_ACL_UNSAFE, 'persistent', 0, 0, 0, 0);
     return t;
   }
 

@@ -15,6 +15,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ZkBackend, BackendReply, ConnectResult, ZkConnection } from './connection.js';
+import { SessionOrder, type OrderKind } from './session-order.js';
 import {
   AddWatchMode,
   CreateMode,
@@ -107,12 +108,27 @@ const eventTypeOf: Record<Exclude<ZkWatchEvent['event'], 'SessionClosed'>, numbe
   NodeChildrenChanged: EventType.NodeChildrenChanged,
 };
 
+/** The user name whoAmI reports for an auth id: a digest id's user part (ZooKeeper's getUserName), else the id. */
+export function userOf(id: Id): string {
+  return id.scheme === 'digest' ? id.id.split(':')[0]! : id.id;
+}
+
 class Failed extends Error {}
 
 interface SessionState {
   conn: ZkConnection;
   auth: Id[];
   closing: boolean;
+  /** This connection's requests in ZooKeeper's per-session order. */
+  readonly order: SessionOrder;
+}
+
+/** Requests that change the tree or wait for the leader (sync, close) order as writes; auth applies at once. */
+const writeKinds: ReadonlySet<ZkRequest['type']> = new Set(['Create', 'Create2', 'CreateContainer', 'CreateTTL', 'Delete', 'SetData', 'SetACL', 'Check', 'Multi', 'Sync', 'CloseSession']);
+
+function orderKindOf(r: ZkRequest): OrderKind | undefined {
+  if (r.type === 'Auth') return undefined;
+  return writeKinds.has(r.type) ? 'write' : 'read';
 }
 
 export class ZkClusterBackend implements ZkBackend {
@@ -242,7 +258,7 @@ export class ZkClusterBackend implements ZkBackend {
       if (found === undefined) return { kind: 'expired' };
       const old = this.sessions.get(id);
       if (old !== undefined && old.conn !== conn) old.conn.close('session moved to a new connection');
-      this.sessions.set(id, { conn, auth: [], closing: false });
+      this.sessions.set(id, { conn, auth: [], closing: false, order: new SessionOrder() });
       this.gateway.send(this.addr, { type: 'ZkTouch', sessionId: id, subscriber: this.subscriber });
       return { kind: 'accepted', sessionId: req.sessionId, timeOut: found[1], passwd: pw };
     }
@@ -253,7 +269,7 @@ export class ZkClusterBackend implements ZkBackend {
       return { kind: 'refused', reason: (e as Error).message };
     }
     if (r.type !== 'ZkConnected') return { kind: 'refused', reason: `unexpected ${r.type}` };
-    this.sessions.set(r.sessionId, { conn, auth: [], closing: false });
+    this.sessions.set(r.sessionId, { conn, auth: [], closing: false, order: new SessionOrder() });
     return { kind: 'accepted', sessionId: BigInt(r.sessionId), timeOut: r.timeoutMs, passwd: this.password(r.sessionId) };
   }
 
@@ -313,7 +329,22 @@ export class ZkClusterBackend implements ZkBackend {
     return r;
   }
 
-  async submit(sessionId: bigint, _xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
+  /** Runs a request in its session's order ({@link SessionOrder}): a read after a write of the session sees it. */
+  async submit(sessionId: bigint, xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
+    const id = safeNumberOfLong(sessionId);
+    const st = id === undefined ? undefined : this.sessions.get(id);
+    const kind = orderKindOf(request);
+    if (st === undefined || st.conn !== conn || kind === undefined) return this.execute(sessionId, xid, request, conn);
+    const ticket = st.order.enter(kind);
+    try {
+      await ticket.ready;
+      return await this.execute(sessionId, xid, request, conn);
+    } finally {
+      ticket.done();
+    }
+  }
+
+  private async execute(sessionId: bigint, _xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
     const id = safeNumberOfLong(sessionId);
     if (id === undefined) return this.error(Err.SESSIONEXPIRED);
     this.counters.requests++;
@@ -406,13 +437,16 @@ export class ZkClusterBackend implements ZkBackend {
       case 'Auth':
         return this.auth(id, request.scheme, request.auth);
       case 'WhoAmI': {
-        const ids = [{ authScheme: 'ip', user: conn.remoteAddress }, ...(this.sessions.get(id)?.auth ?? []).map((i) => ({ authScheme: i.scheme, user: i.id }))];
+        const ids = [{ authScheme: 'ip', user: conn.remoteAddress }, ...(this.sessions.get(id)?.auth ?? []).map((i) => ({ authScheme: i.scheme, user: userOf(i) }))];
         return this.ok(this.zxid, { type: 'WhoAmI', clientInfo: ids });
       }
       case 'SetWatches':
       case 'SetWatches2':
         await this.setWatches(id, request.relativeZxid, request, conn);
         return this.ok(this.zxid);
+      case 'Reconfig':
+        // ZooKeeper with reconfigEnabled=false (its default): refused before anything else.
+        return this.error(Err.RECONFIGDISABLED);
       case 'AddWatch': {
         const mode = persistentModeOf.get(request.mode);
         if (mode === undefined) return this.error(Err.MARSHALLINGERROR);
