@@ -14,11 +14,13 @@
  *   replicating with the other members' registries.
  * - The AdminServer (admin.enableServer, admin.serverAddress, admin.serverPort, admin.commandURL) answers
  *   `/commands/<name>` with the member's role, leader, configuration.
- * - The ZooKeeper client port (clientPort, clientPortAddress, maxClientCnxns, 4lw.commands.whitelist) is started in
- *   `startClientPort` below once the jute wire protocol lands; until then it is announced as not served.
+ * - The ZooKeeper client port (clientPort, clientPortAddress, maxClientCnxns, 4lw.commands.whitelist, tickTime,
+ *   min/maxSessionTimeout) is served by this member's zookeeper actor; sessions move between members (one session
+ *   secret derived from the shared server list, see `ensembleSessionSecret`).
  * - SIGTERM/SIGINT: front ends closed, actors stopped (the storage actor fsyncs its log on stop), peers closed,
  *   exit 0. Starting again on the same dataDir resumes from the log and snapshots there.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Subject } from 'rxjs';
@@ -39,6 +41,8 @@ import type { AdminServer } from './servers/admin/server.js';
 import { startAdminServer } from './servers/admin/server.js';
 import type { EurekaServer } from './servers/eureka/server.js';
 import { startEurekaServer } from './servers/eureka/server.js';
+import type { ZkPortServer } from './servers/zookeeper/serve.js';
+import { startZkServer } from './servers/zookeeper/serve.js';
 
 /** ZAB's tick in a `conclave node` (pings, syncLimit/initLimit counted in these). */
 export const zabTickMs = 50;
@@ -73,6 +77,8 @@ export interface RunningNode {
   readonly endpoints: readonly { readonly service: string; readonly address: string }[];
   readonly admin: AdminServer | null;
   readonly eureka: EurekaServer | null;
+  /** The ZooKeeper client port (null without clientPort). */
+  readonly zk: ZkPortServer | null;
   status(): Promise<ZkStatus | null>;
   close(): Promise<void>;
 }
@@ -95,25 +101,53 @@ function roleName(member: ZooMember, st: ZkStatus | null): string {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /**
- * The ZooKeeper client port. TODO(client port): once an actor-backed `ZkBackend` exists (over `gateway`, asking
- * `<node>/zookeeper`), start `createZkServer(backend, { fourLetterWord, ... })` from src/servers/zookeeper here:
- * listen on `member.clientAddress`:`member.clientPort`, refuse more than `cfg.maxClientCnxns` connections per
- * remote address (0 = unlimited), answer only `cfg.fourLetterWords` (['*'] = all), and return its close function
- * (it runs before the actors stop). Until then this only says the port is not served.
+ * The session secret every member of one ensemble derives alike, so a session made on one member resumes on any
+ * other (the password a client gets is an HMAC of its session id under this). It is taken from the ensemble's
+ * server list, which every member's zoo.cfg shares; like ZooKeeper (whose passwords come from the session id and a
+ * constant), it keeps clients from reusing a session by accident, not an attacker who has read the zoo.cfg.
  */
-async function startClientPort(member: ZooMember, _gateway: ZkGateway, log: (l: string) => void): Promise<(() => Promise<void>) | null> {
+export function ensembleSessionSecret(member: ZooMember): Uint8Array {
+  const h = createHash('sha256').update('conclave session secret v1\n');
+  if (member.standalone) h.update(`standalone ${member.myId}\n`);
+  for (const s of member.cfg.servers) h.update(`server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}\n`);
+  return new Uint8Array(h.digest());
+}
+
+/**
+ * The ZooKeeper client port: `clientPortAddress`:`clientPort` served by this member's zookeeper actor, with
+ * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
+ */
+async function startClientPort(member: ZooMember, gateway: ZkGateway, node: string, log: (l: string) => void): Promise<ZkPortServer | null> {
   if (member.clientPort === undefined) {
     log('no clientPort configured: no ZooKeeper client port');
     return null;
   }
-  log(
-    `ZooKeeper client port ${member.clientAddress}:${member.clientPort} (maxClientCnxns=${member.cfg.maxClientCnxns}, ` +
-      `4lw ${member.cfg.fourLetterWords.join(',')}): not served yet, the ZooKeeper wire protocol is not in this build`,
-  );
-  return null;
+  const cfg = member.cfg;
+  try {
+    return await startZkServer(gateway, node, member.clientPort, {
+      host: member.clientAddress,
+      tickTimeMs: cfg.tickTimeMs,
+      minSessionTimeoutMs: cfg.minSessionTimeoutMs,
+      maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
+      sessionSecret: ensembleSessionSecret(member),
+      fourLetterWordsWhitelist: cfg.fourLetterWords,
+      maxClientCnxns: cfg.maxClientCnxns,
+      log,
+    });
+  } catch (e) {
+    throw new ZooCfgError(`clientPort: cannot listen on ${member.clientAddress}:${member.clientPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
-function adminCommands(n: { member: ZooMember; node: string; tcp: TcpNode; status(): Promise<ZkStatus | null>; startedAtMs: number; eurekaPort: number | null }) {
+function adminCommands(n: {
+  member: ZooMember;
+  node: string;
+  tcp: TcpNode;
+  status(): Promise<ZkStatus | null>;
+  startedAtMs: number;
+  eurekaPort: number | null;
+  zk(): ZkPortServer | null;
+}) {
   const { member, tcp } = n;
   const cfg = member.cfg;
   const serverLine = (id: number): string => {
@@ -135,7 +169,7 @@ function adminCommands(n: { member: ZooMember; node: string; tcp: TcpNode; statu
         server_state: roleName(member, st),
         last_processed_zxid: st?.appliedZxid ?? -1,
         outstanding_requests: st?.pending ?? 0,
-        num_alive_client_connections: 0,
+        num_alive_client_connections: n.zk()?.connections.size ?? 0,
         uptime: Date.now() - n.startedAtMs,
         data_dir_size: 0,
         log_dir_size: 0,
@@ -266,6 +300,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   const endpoints: { service: string; address: string }[] = [{ service: 'peers', address: `${listen.host}:${tcp.transport.port}` }];
   let admin: AdminServer | null = null;
   let eureka: EurekaServer | null = null;
+  let zk: ZkPortServer | null = null;
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     closers.length = 0;
@@ -285,7 +320,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
     }
     if (cfg.admin.enabled) {
-      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null });
+      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk });
       try {
         admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
       } catch (e) {
@@ -295,8 +330,12 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       closers.push(() => a.close());
       endpoints.push({ service: 'admin', address: `http://${cfg.admin.address}:${a.port}${cfg.admin.commandUrl}` });
     }
-    const closeClientPort = await startClientPort(member, gateway, log);
-    if (closeClientPort !== null) closers.push(closeClientPort);
+    zk = await startClientPort(member, gateway, node, log);
+    if (zk !== null) {
+      const z = zk;
+      closers.push(() => z.close());
+      endpoints.push({ service: 'zookeeper', address: `${member.clientAddress}:${z.port}` });
+    }
   } catch (e) {
     await closeAll();
     throw e;
@@ -311,6 +350,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     endpoints,
     admin,
     eureka,
+    zk,
     status,
     close() {
       closing ??= closeAll();

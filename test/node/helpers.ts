@@ -4,7 +4,8 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,4 +177,41 @@ export async function waitForLeader(ports: readonly MemberPorts[], timeoutMs: nu
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no agreed leader within ${timeoutMs} ms`);
+}
+
+/** A test's ensemble: generated zoo.cfg files under a temp dir, member processes started and stopped by id. */
+export class Ensemble {
+  readonly members = new Map<number, MemberProcess>();
+  cfgs = new Map<number, string>();
+  ports = new Map<number, MemberPorts>();
+  base = '';
+
+  constructor(readonly ids: readonly number[]) {}
+
+  /** Writes the configs under a fresh temp dir named after `prefix`. */
+  async write(prefix: string, extra = ''): Promise<void> {
+    this.base = mkdtempSync(join(tmpdir(), prefix));
+    ({ cfgs: this.cfgs, ports: this.ports } = await writeEnsemble(this.base, this.ids, extra));
+  }
+
+  async start(id: number): Promise<MemberProcess> {
+    const m = new MemberProcess(id, this.cfgs.get(id)!);
+    this.members.set(id, m);
+    await m.ready;
+    return m;
+  }
+
+  member(id: number): MemberProcess {
+    return this.members.get(id)!;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.members.values()].map((m) => m.stop()));
+  }
+
+  /** Stops every member and removes the temp dir. */
+  async dispose(): Promise<void> {
+    await this.stopAll();
+    if (this.base !== '') rmSync(this.base, { recursive: true, force: true });
+  }
 }

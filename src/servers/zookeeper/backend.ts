@@ -47,8 +47,11 @@ export interface ZkClusterBackendOptions {
   readonly node: string;
   /** Shared by every backend of the ensemble: session passwords are HMACs under it. */
   readonly sessionSecret: Uint8Array;
-  /** ZooKeeper's tickTime: negotiated session timeouts are clamped to [2, 20] × this. */
+  /** ZooKeeper's tickTime: negotiated session timeouts are clamped to [2, 20] × this unless set below. */
   readonly tickTimeMs?: number;
+  /** zoo.cfg minSessionTimeout / maxSessionTimeout (default 2 and 20 × tickTime). */
+  readonly minSessionTimeoutMs?: number;
+  readonly maxSessionTimeoutMs?: number;
   /** Per-request ask timeout (the actor fails requests itself after its own timeout). */
   readonly requestTimeoutMs?: number;
   /** `user:base64(sha1(user:password))` of the super user (ZooKeeper's superDigest), if any. */
@@ -114,10 +117,10 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   get minSessionTimeoutMs(): number {
-    return 2 * this.tickTimeMs;
+    return this.opts.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
   }
   get maxSessionTimeoutMs(): number {
-    return 20 * this.tickTimeMs;
+    return this.opts.maxSessionTimeoutMs ?? 20 * this.tickTimeMs;
   }
   get liveSessions(): number {
     return this.sessions.size;

@@ -32,13 +32,41 @@ export function attachZkConnection(socket: Socket, backend: ZkBackend, opts: ZkC
   return conn;
 }
 
-/** A client-port server; `connections` holds the live ones (for 4lw cons/stat). */
-export function createZkServer(backend: ZkBackend, opts: ZkConnectionOptions = {}): { server: Server; connections: Set<ZkConnection> } {
+export interface ZkServerOptions extends ZkConnectionOptions {
+  /** zoo.cfg maxClientCnxns: concurrent connections per client address; 0 = unlimited. */
+  readonly maxClientCnxns?: number;
+  /** Told of every connection refused for exceeding maxClientCnxns. */
+  readonly onRefused?: (remoteAddress: string, max: number) => void;
+}
+
+/** ZooKeeper's default maxClientCnxns. */
+export const maxClientCnxnsDefault = 60;
+
+/**
+ * A client-port server; `connections` holds the live ones (for 4lw cons/stat). A connection beyond
+ * `maxClientCnxns` from one address is closed at once, before any byte is read (as ZooKeeper does).
+ */
+export function createZkServer(backend: ZkBackend, opts: ZkServerOptions = {}): { server: Server; connections: Set<ZkConnection> } {
   const connections = new Set<ZkConnection>();
+  const perAddress = new Map<string, number>();
+  const max = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   const server = createServer((socket) => {
+    const address = socket.remoteAddress ?? '?';
+    const count = perAddress.get(address) ?? 0;
+    if (max > 0 && count >= max) {
+      opts.onRefused?.(address, max);
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, count + 1);
     const conn = attachZkConnection(socket, backend, opts);
     connections.add(conn);
-    socket.on('close', () => connections.delete(conn));
+    socket.on('close', () => {
+      connections.delete(conn);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
   });
   return { server, connections };
 }

@@ -4,7 +4,7 @@
  * written synchronously).
  */
 import type { AddressInfo } from 'node:net';
-import { createZkServer } from './listener.js';
+import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
 import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
 import {
@@ -31,9 +31,16 @@ export const fourLetterWordsDefault: readonly FourLetterWord[] = ['ruok', 'srvr'
 export interface ZkServeOptions {
   readonly host?: string;
   readonly tickTimeMs?: number;
+  readonly minSessionTimeoutMs?: number;
+  readonly maxSessionTimeoutMs?: number;
   readonly sessionSecret?: Uint8Array;
   readonly connection?: ZkConnectionOptions;
+  /** `4lw.commands.whitelist`: the words answered; `*` = all (default {@link fourLetterWordsDefault}). */
   readonly fourLetterWordsWhitelist?: readonly string[];
+  /** Connections per client address (0 = unlimited; default ZooKeeper's 60). */
+  readonly maxClientCnxns?: number;
+  /** Where a refused connection is told (default: nowhere). */
+  readonly log?: (line: string) => void;
 }
 
 export interface ZkPortServer {
@@ -53,10 +60,20 @@ function modeOf(s: Status | null): ServerMode | null {
 
 export async function startZkServer(gateway: ZkGateway, node: string, port: number, opts: ZkServeOptions & { sessionSecret: Uint8Array }): Promise<ZkPortServer> {
   const host = opts.host ?? '127.0.0.1';
-  const backend = new ZkClusterBackend({ gateway, node, sessionSecret: opts.sessionSecret, ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}) });
+  const backend = new ZkClusterBackend({
+    gateway,
+    node,
+    sessionSecret: opts.sessionSecret,
+    ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
+    ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
+    ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
+  });
+  const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;
   let status: Status | null = null;
   let nodeCount = 0;
-  const whitelist = new Set(opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault);
+  const listed = opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault;
+  const allWords = listed.includes('*');
+  const whitelist = new Set(listed);
   const startedMs = Date.now();
   const refresh = async () => {
     backend.checkNode();
@@ -95,9 +112,11 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   };
   const { server, connections } = createZkServer(backend, {
     ...opts.connection,
+    maxClientCnxns,
+    onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
     fourLetterWord: (word: FourLetterWord | 'telnetclose') => {
       if (word === 'telnetclose') return undefined;
-      if (!whitelist.has(word)) return notWhitelistedReply(word);
+      if (!allWords && !whitelist.has(word)) return notWhitelistedReply(word);
       const s = stats(connections);
       switch (word) {
         case 'ruok':
@@ -117,7 +136,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
             ['clientPort', actualPort],
             ['clientPortAddress', host],
             ['tickTime', backend.tickTimeMs],
-            ['maxClientCnxns', 0],
+            ['maxClientCnxns', maxClientCnxns],
             ['minSessionTimeout', backend.minSessionTimeoutMs],
             ['maxSessionTimeout', backend.maxSessionTimeoutMs],
             ['serverId', node],
