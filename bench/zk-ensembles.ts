@@ -80,7 +80,11 @@ export class Ensemble {
   private ports: MemberPorts[] = [];
   private readonly procs: (ChildProcess | null)[] = [];
 
-  constructor(readonly system: System) {
+  /** `nodeArgs`: extra node flags for conclave members (e.g. `--cpu-prof`). */
+  constructor(
+    readonly system: System,
+    private readonly nodeArgs: readonly string[] = [],
+  ) {
     this.base = mkdtempSync(join(tmpdir(), `conclave-bench-${system}-`));
   }
 
@@ -131,7 +135,7 @@ export class Ensemble {
     try {
       const proc =
         this.system === 'conclave'
-          ? spawn(process.execPath, [cliPath, 'node', cfg], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_ENV: 'production' } })
+          ? spawn(process.execPath, [...this.nodeArgs, cliPath, 'node', cfg], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_ENV: 'production' } })
           : spawn(
               'java',
               [

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Err, Perms, errName, type ACL } from '../src/wire/jute/index.js';
 import { requestTemplate, sleep, wallNowMs, ZkWireSession, type RequestTemplate, type ServerAddress } from './zk-wire.js';
 import { percentile } from './report.js';
+import type { ModeResult as ThroughputModeResult } from './throughput.js';
 
 /** world:anyone with every permission (ZooDefs.Ids.OPEN_ACL_UNSAFE). */
 const openAclUnsafe: readonly ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
@@ -28,6 +29,8 @@ export const warmupMs = 1_000;
 export const failoverWritesMax = 200_000;
 /** Attempts of one failover write at most (each waits for the session to reconnect first). */
 export const failoverWriteAttemptsMax = 10_000;
+/** Pause before retrying a failover write answered with an error other than a connection loss. */
+export const failoverErrorPauseMs = 1;
 /** Answer from the generator process at most (a throughput phase adds its own seconds). */
 export const childAskMarginMs = 60_000;
 
@@ -41,15 +44,10 @@ export interface LoadSpec {
   readonly parent: string;
 }
 
-export interface ModeResult {
-  readonly mode: 'write' | 'read';
-  readonly ops: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly opsPerSec: number;
-  readonly p50ms: number;
-  readonly p99ms: number;
-  readonly maxms: number;
+/** bench throughput's figures of one mode, plus the generator's own CPU use. */
+export interface ModeResult extends ThroughputModeResult {
+  /** CPU the generator process used per second of the run, ms (user + system): its share of the 2 cores. */
+  readonly generatorCpuMsPerSec: number;
 }
 
 export interface ThroughputResult {
@@ -82,7 +80,10 @@ async function openSessions(spec: LoadSpec): Promise<ZkWireSession[]> {
   return sessions;
 }
 
-/** Every session keeps `window` requests in flight until `durationMs` passed or `opsPerModeMax` completed. */
+/**
+ * Every session keeps `window` requests in flight until `durationMs` passed or `opsPerModeMax` completed; ops/s
+ * and latencies count the replies that arrived within `durationMs`.
+ */
 function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write' | 'read', durationMs: number, record: boolean, errorNames: string[]): Promise<ModeResult> {
   const payload = new Uint8Array(spec.size).fill(0x62);
   const templates: RequestTemplate[] = sessions.map((_, i) =>
@@ -96,10 +97,13 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
   let errors = 0;
   let inFlight = 0;
   const t0 = performance.now();
-  const deadline = t0 + durationMs;
+  const cpu0 = process.cpuUsage();
+  // Replies after stopAt (the deadline, or when opsPerModeMax was reached) only drain the window: not counted.
+  let stopAt = t0 + durationMs;
   return new Promise((resolve) => {
     const finish = () => {
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = (stopAt - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       const sorted = Array.from(lat.subarray(0, samples)).sort((a, b) => a - b);
       resolve({
         mode,
@@ -110,6 +114,7 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
         p50ms: r2(percentile(sorted, 50)),
         p99ms: r2(percentile(sorted, 99)),
         maxms: r2(sorted[sorted.length - 1] ?? Number.NaN),
+        generatorCpuMsPerSec: Math.round((cpu.user + cpu.system) / 1000 / ((performance.now() - t0) / 1000)),
       });
     };
     const issue = (s: ZkWireSession, t: RequestTemplate): void => {
@@ -119,15 +124,17 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
         inFlight--;
         const now = performance.now();
         const ok = err === Err.OK && (mode === 'write' || (response?.type === 'GetData' && response.data?.length === spec.size));
-        if (ok) {
+        const counted = now <= stopAt;
+        if (counted && ok) {
           ops++;
           if (samples < lat.length) lat[samples++] = now - sent;
-        } else {
+        } else if (counted) {
           errors++;
           if (errorNames.length < errorNamesMax) errorNames.push(err === Err.OK ? 'wrong reply' : errName(err));
         }
+        if (counted && ops + errors >= opsPerModeMax) stopAt = now;
         // A lost connection ends this lane (the session reconnects; throughput runs have no faults).
-        if (now < deadline && ops + errors < opsPerModeMax && s.connected) issue(s, t);
+        if (now < stopAt && s.connected) issue(s, t);
         else if (inFlight === 0) finish();
       });
     };
@@ -179,25 +186,17 @@ class SyncWriter {
   readonly ackWallMs: number[] = [];
   retries = 0;
   failure: string | null = null;
-  private stopped = false;
-  private done: Promise<void> = Promise.resolve();
+  /** Set to end {@link run} after the write in flight. */
+  stopRequested = false;
 
   constructor(
     readonly session: ZkWireSession,
     private readonly template: RequestTemplate,
   ) {}
 
-  start(): void {
-    this.done = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
-
-  private async loop(): Promise<void> {
-    for (let n = 0; n < failoverWritesMax && !this.stopped; n++) {
+  /** Writes one at a time until stopRequested, a failure, or failoverWritesMax acknowledgements. */
+  async run(): Promise<void> {
+    for (let n = 0; n < failoverWritesMax && !this.stopRequested; n++) {
       let acked = false;
       for (let attempt = 0; attempt < failoverWriteAttemptsMax && !acked; attempt++) {
         if (attempt > 0) this.retries++;
@@ -214,7 +213,7 @@ class SyncWriter {
           return;
         } else if (r.err !== Err.CONNECTIONLOSS) {
           // e.g. a server that is not serving yet answers an error: back off a little and retry.
-          await sleep(1);
+          await sleep(failoverErrorPauseMs);
         }
       }
       if (!acked) {
@@ -229,6 +228,7 @@ class SyncWriter {
 /** Synchronous writers, one session each, on the given servers (e.g. the followers). */
 export class FailoverWriters {
   private writers: SyncWriter[] = [];
+  private running: Promise<void>[] = [];
 
   constructor(
     private readonly spec: Pick<LoadSpec, 'servers' | 'size' | 'parent'>,
@@ -246,7 +246,7 @@ export class FailoverWriters {
       await ensureNode(s, path, payload);
       this.writers.push(new SyncWriter(s, requestTemplate({ type: 'SetData', path, data: payload, version: -1 })));
     }
-    for (const w of this.writers) w.start();
+    this.running = this.writers.map((w) => w.run());
   }
 
   progress(): WriterProgress {
@@ -254,7 +254,8 @@ export class FailoverWriters {
   }
 
   async stop(): Promise<FailoverSummary> {
-    await Promise.all(this.writers.map((w) => w.stop()));
+    for (const w of this.writers) w.stopRequested = true;
+    await Promise.all(this.running);
     let longestGapMs = 0;
     let gapStartWallMs = Number.NaN;
     for (const w of this.writers) {
