@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fourLetterWord, modeOfSrvr, sleep, type ServerAddress } from './zk-wire.js';
+import { epochOfSrvr, fourLetterWord, modeOfSrvr, sleep, type ServerAddress } from './zk-wire.js';
 
 export type System = 'conclave' | 'zookeeper';
 
@@ -25,7 +25,9 @@ const zookeeperClassPath = [
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 
 export const membersCount = 3;
-/** Whole-ensemble start (every member answering `srvr` with a mode) at most. */
+/** Attempts to start the ensemble (fresh ports each time). */
+export const startAttemptsMax = 2;
+/** Whole-ensemble start (every member answering `srvr` with a mode) at most, per attempt. */
 export const startWaitMaxMs = 90_000;
 /** `srvr` polling period while waiting for a leader or a member. */
 export const srvrPollMs = 20;
@@ -92,13 +94,32 @@ export class Ensemble {
     return join(this.base, `node${i + 1}`);
   }
 
-  /** Write the configs (peers.md §2 on free ports), start every member, wait until all serve; returns ms. */
-  async start(): Promise<number> {
+  /**
+   * Write the configs (peers.md §2 on free ports), start every member, wait until all serve; returns ms. A failed
+   * start (e.g. a port taken by someone else between choosing and binding it) is retried on fresh ports, up to
+   * `startAttemptsMax` attempts; the error of the last one is thrown.
+   */
+  async start(onRetry: (why: string) => void = () => undefined): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        await this.stopMembers();
+        if (attempt >= startAttemptsMax) throw e;
+        onRetry((e as Error).message);
+      }
+    }
+  }
+
+  private async startOnce(): Promise<number> {
+    this.servers.length = 0;
+    this.procs.length = 0;
     const p = await freePorts(membersCount * 4);
     this.ports = Array.from({ length: membersCount }, (_, i) => ({ client: p[i * 4]!, quorum: p[i * 4 + 1]!, election: p[i * 4 + 2]!, admin: p[i * 4 + 3]! }));
     const serverLines = this.ports.map((m, i) => `server.${i + 1}=127.0.0.1:${m.quorum}:${m.election}`);
     for (let i = 0; i < membersCount; i++) {
       const d = this.dir(i);
+      rmSync(d, { recursive: true, force: true });
       mkdirSync(join(d, 'data'), { recursive: true });
       writeFileSync(join(d, 'data', 'myid'), `${i + 1}\n`);
       const cfg = [
@@ -161,6 +182,12 @@ export class Ensemble {
   /** The `srvr` mode of member i (null while it does not serve). */
   async modeOf(i: number): Promise<string | null> {
     return modeOfSrvr(await fourLetterWord(this.servers[i]!, 'srvr'));
+  }
+
+  /** The highest zxid epoch any member's `srvr` reports (-1 when none answers): it grows with each new leader. */
+  async epoch(): Promise<number> {
+    const e = await Promise.all(this.servers.map(async (a) => epochOfSrvr(await fourLetterWord(a, 'srvr'))));
+    return Math.max(-1, ...e.filter((x): x is number => x !== null));
   }
 
   async modes(): Promise<(string | null)[]> {
@@ -227,6 +254,11 @@ export class Ensemble {
 
   /** SIGTERM every member started here, SIGKILL after the grace; then remove the scratch directory. */
   async stop(keepDir = false): Promise<void> {
+    await this.stopMembers();
+    if (!keepDir) rmSync(this.base, { recursive: true, force: true });
+  }
+
+  private async stopMembers(): Promise<void> {
     await Promise.all(
       this.procs.map(async (p) => {
         if (p === null || p === undefined || p.exitCode !== null || p.signalCode !== null) return;
@@ -237,6 +269,5 @@ export class Ensemble {
         clearTimeout(t);
       }),
     );
-    if (!keepDir) rmSync(this.base, { recursive: true, force: true });
   }
 }

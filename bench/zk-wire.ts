@@ -12,7 +12,7 @@
  *   server with the same session id and password (as ZooKeeper clients do), until it is connected again, the
  *   server says the session expired, or the bounds run out.
  *
- * Also: {@link fourLetterWord} (e.g. `srvr`) and {@link modeOfSrvr}.
+ * Also: {@link fourLetterWord} (e.g. `srvr`), {@link modeOfSrvr}, {@link epochOfSrvr}.
  */
 import net from 'node:net';
 import {
@@ -427,4 +427,10 @@ export function fourLetterWord(addr: ServerAddress, word: string, timeoutMs = fo
 export function modeOfSrvr(reply: string): string | null {
   const m = /^Mode: (\S+)/m.exec(reply);
   return m ? m[1]! : null;
+}
+
+/** The epoch (zxid >> 32) of the `Zxid:` line of a `srvr` reply, or null. */
+export function epochOfSrvr(reply: string): number | null {
+  const m = /^Zxid: (0x[0-9a-fA-F]+)/m.exec(reply);
+  return m ? Number(BigInt(m[1]!) >> 32n) : null;
 }

@@ -54,6 +54,8 @@ export interface SystemResult {
   readonly write: ModeResult;
   readonly read: ModeResult;
   readonly errorNames: readonly string[];
+  /** New zxid epochs seen across the throughput runs (leader changes nobody caused). */
+  readonly throughputLeaderChanges: number;
   readonly rounds: readonly FailoverRound[];
   readonly failoverGapMs: Summary;
   readonly electedMs: Summary;
@@ -123,9 +125,13 @@ export async function measureSystem(system: System, load: Omit<LoadSpec, 'server
   const gen = new LoadChild((text) => progress(`${system}: ${text}`));
   let ok = false;
   try {
-    const coldStartMs = await ens.start();
+    const coldStartMs = await ens.start((why) => progress(`${system}: start failed (${why}); again on fresh ports`));
     progress(`${system}: serving after ${Math.round(coldStartMs)} ms (members ${ens.servers.map((s) => s.port).join(', ')})`);
+    const epochBefore = await ens.epoch();
     const tp = await gen.throughput({ ...load, servers: ens.servers, parent: '/bench-zk' });
+    // A leader change under load (no fault injected) shows as a newer zxid epoch; it costs connection losses.
+    const throughputLeaderChanges = Math.max(0, (await ens.epoch()) - epochBefore);
+    if (throughputLeaderChanges > 0) progress(`${system}: the leader changed ${throughputLeaderChanges} time(s) during the throughput runs`);
     const perRound: FailoverRound[] = [];
     for (let r = 1; r <= rounds; r++) {
       const res = await failoverRound(ens, gen, r);
@@ -143,6 +149,7 @@ export async function measureSystem(system: System, load: Omit<LoadSpec, 'server
       write: tp.write,
       read: tp.read,
       errorNames: tp.errorNames,
+      throughputLeaderChanges,
       rounds: perRound,
       failoverGapMs: summarize(perRound.map((r) => r.longestGapMs)),
       electedMs: summarize(perRound.map((r) => r.electedMs)),
@@ -219,6 +226,7 @@ export async function runZkBench(opts: Record<string, unknown> = {}): Promise<vo
     return row;
   });
   rows.push(['sessions expired across failovers', ...systems.map((s) => String(results[s]!.sessionsExpired)), ...(c && z ? [''] : [])]);
+  rows.push(['leader changes during the throughput runs', ...systems.map((s) => String(results[s]!.throughputLeaderChanges)), ...(c && z ? [''] : [])]);
   rows.push(['errors (write / read)', ...systems.map((s) => `${results[s]!.write.errors} / ${results[s]!.read.errors}`), ...(c && z ? [''] : [])]);
   for (const s of systems) {
     printTable(
