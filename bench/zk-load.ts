@@ -5,7 +5,8 @@
  *
  * - Throughput ({@link runThroughput}): `clients` sessions spread over the servers, each keeping `window` requests
  *   outstanding on its own `size`-byte znode under one parent; `setData` (version -1) for writes, `getData` for
- *   reads; a warm-up, then `seconds` per mode; per-op latency from submit to reply.
+ *   reads; a warm-up, then `seconds` per mode; per-op latency from submit to reply. Requests lost to a connection
+ *   loss count as errors, and the session's lanes carry on once it has reconnected (as a client's would).
  * - Failover ({@link FailoverWriters}): one session per given server, each writing synchronously (one request
  *   outstanding) in a loop; a write lost to a connection loss is retried after the session reconnected (same
  *   session id and password, next server). Reports the longest gap between successive acknowledged writes.
@@ -95,7 +96,6 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
   let samples = 0;
   let ops = 0;
   let errors = 0;
-  let inFlight = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   // Replies after stopAt (the deadline, or when opsPerModeMax was reached) only drain the window: not counted.
@@ -117,11 +117,24 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
         generatorCpuMsPerSec: Math.round((cpu.user + cpu.system) / 1000 / ((performance.now() - t0) / 1000)),
       });
     };
+    // A lane is one of the `window` request slots of a session; the run ends when every lane has ended.
+    let lanes = sessions.length * spec.window;
+    const endLane = (): void => {
+      if (--lanes === 0) finish();
+    };
+    const next = (s: ZkWireSession, t: RequestTemplate): void => {
+      const left = stopAt - performance.now();
+      if (left <= 0) return endLane();
+      if (s.connected) return issue(s, t);
+      // A lost connection (e.g. a leader change): carry on once the session has reconnected, as clients do.
+      Promise.race([s.whenConnected(), sleep(left)]).then(
+        () => next(s, t),
+        () => endLane(),
+      );
+    };
     const issue = (s: ZkWireSession, t: RequestTemplate): void => {
       const sent = performance.now();
-      inFlight++;
       s.submit(t, (err, _zxid, response) => {
-        inFlight--;
         const now = performance.now();
         const ok = err === Err.OK && (mode === 'write' || (response?.type === 'GetData' && response.data?.length === spec.size));
         const counted = now <= stopAt;
@@ -133,9 +146,7 @@ function drive(sessions: readonly ZkWireSession[], spec: LoadSpec, mode: 'write'
           if (errorNames.length < errorNamesMax) errorNames.push(err === Err.OK ? 'wrong reply' : errName(err));
         }
         if (counted && ops + errors >= opsPerModeMax) stopAt = now;
-        // A lost connection ends this lane (the session reconnects; throughput runs have no faults).
-        if (now < stopAt && s.connected) issue(s, t);
-        else if (inFlight === 0) finish();
+        next(s, t);
       });
     };
     sessions.forEach((s, i) => {
