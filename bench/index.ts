@@ -13,6 +13,9 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'scale':
       await (await import('./scale.js')).runScale(opts);
       return;
+    case 'zk':
+      await (await import('./zk.js')).runZkBench(opts);
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

@@ -46,12 +46,13 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
-  .option('--seconds <n>', 'throughput: seconds per mode (default 6)')
-  .option('--clients <n>', 'throughput: client sessions (default 8)')
-  .option('--window <n>', 'throughput: outstanding requests per client (default 32)')
-  .option('--rounds <n>', 'failover: leader kills (default 10)')
+  .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package)')
+  .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')
+  .option('--clients <n>', 'throughput, zk: client sessions (default 8)')
+  .option('--window <n>', 'throughput, zk: outstanding requests per client (default 32)')
+  .option('--rounds <n>', 'failover: leader kills (default 10); zk: leader kills per system (default 3)')
   .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')
   .action(async (name: string, o: Record<string, unknown>) => {
     const { runBench } = await import('../bench/index.js');
