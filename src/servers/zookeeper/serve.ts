@@ -1,7 +1,8 @@
 /**
  * The client ports of an ensemble's nodes: one `createZkServer` per node over a {@link ZkClusterBackend}, with the
- * four-letter words answered from the node's own status and watch table (refreshed every `statusRefreshMs`, since
- * a 4lw reply is written synchronously; the watch table only while wchs/wchc/wchp are whitelisted).
+ * four-letter words answered from the node's own status and watch table (refreshed every `statusRefreshMs`, node
+ * count and watch table every `detailsEveryRefreshes`-th time, since a 4lw reply is written synchronously; the
+ * watch table only while wchs/wchc/wchp are whitelisted).
  */
 import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
@@ -31,11 +32,15 @@ import {
   wchsReply,
 } from '../../wire/jute/index.js';
 import type { ZkReply } from '../../protocol/zookeeper.js';
+import { zxidOf } from '../../protocol/zxid.js';
 import { inDataTable } from '../../core/watches/index.js';
 
 /** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`). */
 export const zkServerVersion = '3.8.4-conclave, built on 2026-11-28 00:00 UTC';
-const statusRefreshMs = 500;
+/** The node's role and zxid for srvr/stat/mntr are refreshed this often (a new leader shows within it). */
+const statusRefreshMs = 100;
+/** The costlier parts (node count, the watch table) every this many status refreshes. */
+const detailsEveryRefreshes = 5;
 /**
  * Four-letter words answered unless the whitelist says otherwise (`*` = every word). The watch words are not among
  * them: ZooKeeper answers only `srvr` unless whitelisted and warns that wchc/wchp may be expensive.
@@ -104,6 +109,14 @@ function watchGroups(r: Watches): { bySession: Map<bigint, string[]>; byPath: Ma
   return { bySession, byPath };
 }
 
+/**
+ * The last zxid as ZooKeeper reports it: a new leader's epoch shows at once (ZooKeeper sets its zxid to
+ * epoch << 32 when it takes office), not only after the epoch's first commit.
+ */
+function lastZxidOf(s: Status): number {
+  return s.role === 'looking' || s.epoch < 0 ? s.appliedZxid : Math.max(s.appliedZxid, zxidOf(s.epoch, 0));
+}
+
 function modeOf(s: Status | null): ServerMode | null {
   if (s === null || s.role === 'looking') return null;
   return s.role === 'leading' ? 'leader' : 'follower';
@@ -138,9 +151,21 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   const watchWords = whitelisted('wchs') || whitelisted('wchc') || whitelisted('wchp');
   const watchEntriesMax = whitelisted('wchc') || whitelisted('wchp') ? watchesListedMax : 0;
   const startedMs = Date.now();
+  let refreshes = 0;
+  let refreshing = false;
   const refresh = async () => {
+    if (refreshing) return; // the previous one is still waiting for its answers
+    refreshing = true;
+    try {
+      await refreshOnce();
+    } finally {
+      refreshing = false;
+    }
+  };
+  const refreshOnce = async () => {
     backend.checkNode();
     status = backend.nodeUp() ? await backend.status() : null;
+    if (refreshes++ % detailsEveryRefreshes !== 0) return;
     if (watchWords) {
       const w = status === null ? null : await gateway.ask<ZkReply>(`${node}/zookeeper`, { type: 'ZkWatchesQuery', entriesMax: watchEntriesMax }, 1_000).catch(() => null);
       watches = w?.type === 'ZkWatchesReply' ? w : null;
@@ -172,7 +197,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
       packetsSent: sent,
       connections: connections.size,
       outstanding: status.pending,
-      lastZxid: BigInt(status.appliedZxid),
+      lastZxid: BigInt(lastZxidOf(status)),
       mode,
       nodeCount,
     };
@@ -234,7 +259,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
             ['approximate_data_size', 0],
             ['uptime', Date.now() - startedMs],
             ['global_sessions', status.sessionsTracked],
-            ['last_zxid', `0x${status.appliedZxid.toString(16)}`],
+            ['last_zxid', `0x${lastZxidOf(status).toString(16)}`],
           ]);
         }
         case 'wchs':
