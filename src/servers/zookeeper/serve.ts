@@ -35,8 +35,8 @@ import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidOf } from '../../protocol/zxid.js';
 import { inDataTable } from '../../core/watches/index.js';
 
-/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`). */
-export const zkServerVersion = '3.8.4-conclave, built on 2026-11-28 00:00 UTC';
+/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`): the release whose behaviour we follow (recursive-watch notifications are not READ-filtered, as in 3.8.0). */
+export const zkServerVersion = '3.8.0-conclave, built on 2026-11-28 00:00 UTC';
 /** The node's role and zxid for srvr/stat/mntr are refreshed this often (a new leader shows within it). */
 const statusRefreshMs = 100;
 /** The costlier parts (node count, the watch table) every this many status refreshes. */
