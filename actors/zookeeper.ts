@@ -17,7 +17,7 @@ import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kern
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
-import type { Applied, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
+import type { Applied, Change, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
 import { Err } from '../src/protocol/txn.js';
 import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg, ZkWatchEvent } from '../src/protocol/zookeeper.js';
 import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
@@ -196,17 +196,18 @@ function submit(
 }
 
 /** Notify the sessions a change triggers (one event each; their one-shot watches it matched are consumed). */
-function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: WatchEvent): void {
+function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: WatchEvent, acl: Change['acl']): void {
   for (const sessionId of s.watches.trigger(path, event)) {
     ctx.emit({ type: 'WatchTriggered', sessionId, path, event, zxid });
-    push(s, ctx, { sessionId, path, event, zxid });
+    // a node not everyone may READ: the front end tells only sessions allowed to (it knows their auth)
+    push(s, ctx, acl === undefined ? { sessionId, path, event, zxid } : { sessionId, path, event, zxid, acl });
   }
 }
 
 function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   for (const a of applied) {
     s.appliedZxid = a.zxid;
-    for (const c of a.changes) fire(s, ctx, a.zxid, c.path, c.kind);
+    for (const c of a.changes) fire(s, ctx, a.zxid, c.path, c.kind, c.acl);
     const r = a.result;
     if (r.type === 'CreateSession') s.tracker.add(r.sessionId, r.timeoutMs, ctx.now());
     else if (r.type === 'CloseSession') {

@@ -231,6 +231,12 @@ export type ChangeKind = 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'No
 export interface Change {
   readonly path: string;
   readonly kind: ChangeKind;
+  /**
+   * The ACL of the node a watcher must be allowed to READ to hear of this change (the node itself; for
+   * NodeChildrenChanged its parent, the watched node; for NodeDeleted the ACL it had), present only when it does
+   * not let everyone READ (ZooKeeper 3.8.4's check, CVE-2024-23944).
+   */
+  readonly acl?: readonly Acl[];
 }
 
 /** What apply hands back for one txn. */

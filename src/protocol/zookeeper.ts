@@ -5,7 +5,7 @@
  * sessions. Watch notifications leave as `WatchTriggered` events.
  */
 import type { ReadRequest, ReadResult, SessionId, WriteRequest, WriteResult, Zxid } from './txn.js';
-import type { Id } from './txn.js';
+import type { Acl, Id } from './txn.js';
 
 export type WatchKind = 'data' | 'exists' | 'children';
 
@@ -37,6 +37,8 @@ export interface ZkWatchEvent {
   readonly path: string;
   readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged' | 'SessionClosed';
   readonly zxid: Zxid;
+  /** The ACL the session must be allowed to READ to be told (absent: anyone may); see Change.acl. */
+  readonly acl?: readonly Acl[];
 }
 
 export type ZkRequestMsg =

@@ -9,6 +9,7 @@ import type { Started } from '../../src/start.js';
 import { startZkServers } from '../../src/servers/zookeeper/serve.js';
 import { AddWatchMode, Err, EventType, WatcherType, javaHex, type WatcherEvent } from '../../src/wire/jute/index.js';
 import { RawZk, fourLetterWord } from './raw-zk.js';
+import { digestId } from '../../src/servers/zookeeper/backend.js';
 import { startCluster } from './cluster-helpers.js';
 
 const eventName = new Map<number, string>(Object.entries(EventType).map(([k, v]) => [v, k]));
@@ -234,6 +235,29 @@ test('the watch words are answered only when whitelisted (not by default, as Zoo
   } finally {
     for (const z of servers.values()) await z.close();
   }
+});
+
+test('a recursive watch hears nothing of a node its session may not READ (CVE-2024-23944), until it authenticates', async () => {
+  await pair(async (w, b) => {
+    await w.ok({ type: 'AddWatch', path: '/rr', mode: AddWatchMode.PERSISTENT_RECURSIVE });
+    await b.create('/rr');
+    // alice may do anything; everyone else may only write it (no READ)
+    const acl = [
+      { perms: 31, id: { scheme: 'digest', id: digestId('alice:pw')! } },
+      { perms: 2, id: { scheme: 'world', id: 'anyone' } },
+    ];
+    await b.ok({ type: 'Create', path: '/rr/secret', data: Buffer.from('s'), acl, flags: 0 });
+    await b.setData('/rr/secret', 's2');
+    await b.create('/rr/open');
+    await b.setData('/rr/open', 'o2');
+    const seen = show(await w.eventsUntil(3));
+    assert.equal(seen, ['NodeCreated /rr', 'NodeCreated /rr/open', 'NodeDataChanged /rr/open']);
+    // as alice the session READs /rr/secret: its next change reaches it
+    await w.ok({ type: 'Auth', authType: 0, scheme: 'digest', auth: Buffer.from('alice:pw') });
+    await b.setData('/rr/secret', 's3');
+    await b.setData('/rr/open', 'o3');
+    assert.equal(show(await w.eventsUntil(5)).slice(3), ['NodeDataChanged /rr/secret', 'NodeDataChanged /rr/open']);
+  });
 });
 
 test.run();

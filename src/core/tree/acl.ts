@@ -136,6 +136,11 @@ export function permitted(acl: readonly Acl[], perm: number, auth: AuthInfo): bo
   return false;
 }
 
+/** Whether anyone may READ a node with this ACL (world:anyone READ, or an empty ACL). */
+export function worldReadable(acl: readonly Acl[]): boolean {
+  return permitted(acl, Perms.READ, anonymous);
+}
+
 /** getACL without ADMIN: digest ids show only the user (`user:x`), as ZooKeeper masks them. */
 export function maskDigests(acl: readonly Acl[]): readonly Acl[] {
   if (!acl.some((a) => a.id.scheme === 'digest')) return acl;

@@ -14,7 +14,7 @@ import {
   type Zxid,
 } from '../../protocol/txn.js';
 import { assertNever } from '../never.js';
-import { AclCache, strHash } from './acl.js';
+import { AclCache, strHash, worldReadable } from './acl.js';
 import { nameOf, parentOf } from './path.js';
 
 /**
@@ -194,6 +194,12 @@ export class DataTree {
     return this.chunks[s >>> chunkBits]!.children[s & chunkMask];
   }
 
+  /** A change of the node at slot `s`, carrying its ACL when that does not let everyone READ. */
+  private change(path: string, kind: Change['kind'], s: number): Change {
+    const acl = this.acls.get(this.chunks[s >>> chunkBits]!.acl[s & chunkMask]!);
+    return worldReadable(acl) ? { path, kind } : { path, kind, acl };
+  }
+
   getAcl(path: string): readonly Acl[] | undefined {
     const s = this.index.get(path);
     if (s === undefined) return undefined;
@@ -284,7 +290,8 @@ export class DataTree {
     switch (op.type) {
       case 'Create': {
         const s = this.createNode(op.path, bytesToLatin1(op.data), op.acl, op.kind, op.ephemeralOwner || op.ttlMs, txn.zxid, txn.timeMs, op.parentCversion);
-        changes.push({ path: op.path, kind: 'NodeCreated' }, { path: parentOf(op.path), kind: 'NodeChildrenChanged' });
+        const parent = parentOf(op.path);
+        changes.push(this.change(op.path, 'NodeCreated', s), this.change(parent, 'NodeChildrenChanged', this.mustSlot(parent)));
         return { type: 'Create', path: op.path, stat: this.statOf(s) };
       }
       case 'Delete':
@@ -302,7 +309,7 @@ export class DataTree {
         c.mzxid[i] = txn.zxid;
         c.mtime[i] = txn.timeMs;
         this.rehash(op.path, s);
-        changes.push({ path: op.path, kind: 'NodeDataChanged' });
+        changes.push(this.change(op.path, 'NodeDataChanged', s));
         return { type: 'SetData', stat: this.statOf(s) };
       }
       case 'SetACL': {
@@ -408,6 +415,7 @@ export class DataTree {
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
     if ((c.children[i]?.size ?? 0) > 0) throw new Error(`apply: delete of non-empty ${path} (prepare bug)`);
+    const deleted = this.change(path, 'NodeDeleted', s); // the ACL it had
     this.hook?.before(path, s);
     this.unhash(path, s);
     const kind = c.kind[i]!;
@@ -438,7 +446,7 @@ export class DataTree {
     }
     pc.pzxid[pi] = zxid;
     this.rehash(parent, ps);
-    changes.push({ path, kind: 'NodeDeleted' }, { path: parent, kind: 'NodeChildrenChanged' });
+    changes.push(deleted, this.change(parent, 'NodeChildrenChanged', ps));
   }
 
   private sessionSet(id: SessionId, timeoutMs: number | undefined): void {

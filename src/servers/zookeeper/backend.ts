@@ -33,6 +33,8 @@ import {
   type Stat as WireStat,
 } from '../../wire/jute/index.js';
 import type { Id, Stat, OpResult, ReadRequest, ReadResult, WriteOpRequest, WriteRequest, WriteResult } from '../../protocol/txn.js';
+import { Perms } from '../../protocol/txn.js';
+import { permitted } from '../../core/tree/acl.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.js';
 
 /** What the backend needs of a runtime (Runtime satisfies it). */
@@ -194,6 +196,8 @@ export class ZkClusterBackend implements ZkBackend {
         if (!st.closing) st.conn.close('session closed');
         continue;
       }
+      // ZooKeeper 3.8.4+ (CVE-2024-23944): no event about a node the session may not READ
+      if (e.acl !== undefined && !permitted(e.acl, Perms.READ, this.authOf(e.sessionId))) continue;
       this.counters.notifications++;
       st.conn.notify({ type: eventTypeOf[e.event], path: e.path }, BigInt(e.zxid));
     }

@@ -35,7 +35,7 @@ import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidOf } from '../../protocol/zxid.js';
 import { inDataTable } from '../../core/watches/index.js';
 
-/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`): the release whose behaviour we follow (recursive-watch notifications are not READ-filtered, as in 3.8.0). */
+/** What `srvr`, `envi` and the AdminServer report as the version (tools such as kazoo parse the leading `3.x.y`). */
 export const zkServerVersion = '3.8.0-conclave, built on 2026-11-28 00:00 UTC';
 /** The node's role and zxid for srvr/stat/mntr are refreshed this often (a new leader shows within it). */
 const statusRefreshMs = 100;
