@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { epochOfSrvr, fourLetterWord, modeOfSrvr, sleep, type ServerAddress } from './zk-wire.js';
+import { freePorts } from '../src/runtime/tcp/ports.js';
 
 export type System = 'conclave' | 'zookeeper';
 
@@ -38,22 +38,6 @@ export function zookeeperInstalled(): boolean {
   return existsSync(zookeeperJar);
 }
 
-async function freePorts(count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 interface MemberPorts {
   readonly client: number;

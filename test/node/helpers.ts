@@ -6,7 +6,6 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
@@ -14,26 +13,11 @@ import type { ZkGateway } from '../../src/cluster.js';
 import type { Address, AnyMessage, Message } from '../../src/protocol/envelope.js';
 import type { ClusterEvent } from '../../src/protocol/events.js';
 import type { FromNode, ToNode } from '../../src/runtime/tcp/ipc.js';
+import { freePorts } from '../../src/runtime/tcp/ports.js';
+export { freePorts };
 
 export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
-/** `count` distinct free loopback ports (all held open while picking, so none repeats). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 export interface MemberPorts {
   readonly id: number;

@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePorts } from './ports.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Observable } from 'rxjs';
@@ -83,15 +83,7 @@ interface OutsideAsk {
 }
 
 async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1, host))[0]!;
 }
 
 const nodeMainPath = join(fileURLToPath(new URL('.', import.meta.url)), 'node-main.js');
