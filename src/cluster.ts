@@ -365,6 +365,22 @@ export class Cluster {
   }
 
   /**
+   * Resolves once every node that is up serves (leading or following), bounded by `timeoutMs`; false if some
+   * node still looks for its leader then. A freshly started follower may still be syncing when a quorum already
+   * serves; a client that connects to it first is refused.
+   */
+  async waitForAllServing(timeoutMs = 10_000): Promise<boolean> {
+    const t0 = this.runtime.now();
+    while (this.runtime.now() - t0 < timeoutMs) {
+      const st = await this.status(Math.min(1_000, timeoutMs));
+      const up = this.nodes.filter((n) => this.runtime.isUp(n));
+      if (up.every((n) => st[n] !== undefined && st[n].role !== 'looking')) return true;
+      await this.runtime.sleep(20);
+    }
+    return false;
+  }
+
+  /**
    * Open a session on `node` (default: the first node that is up). Connecting is retried while the ensemble has
    * no leader, up to `connectTimeoutMs`.
    */

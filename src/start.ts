@@ -59,11 +59,17 @@ async function startNodeAdmin(cluster: Cluster, node: string, zk: ZkPortServer, 
   });
 }
 
+/** How long `conclave start` waits for a leader, then for the other nodes to join it. */
+const startLeaderWaitMs = 30_000;
+const startAllServingWaitMs = 10_000;
+
 export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
   const cluster = await createCluster({ nodes: opts.nodes ?? 3, runtime: 'threads', ...(opts.data !== undefined ? { dataDir: opts.data } : {}) });
   try {
-    await cluster.waitForLeader(30_000);
+    await cluster.waitForLeader(startLeaderWaitMs);
+    // Ready means every node serves, so the first client of any port is not refused while its node syncs.
+    if (!(await cluster.waitForAllServing(startAllServingWaitMs))) console.warn(`conclave: not every node serves after ${startAllServingWaitMs} ms; starting with a quorum`);
     const eurekaBase = opts.eurekaBasePort ?? 8761;
     const eureka = await startEurekaServers(
       cluster.runtime,

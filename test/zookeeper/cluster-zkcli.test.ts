@@ -14,6 +14,9 @@ const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
 const zkCliTimeoutMs = 20_000;
 /** An interactive zkCli's wait for an expected line (JVM start included; generous for a loaded machine). */
 const interactiveWaitMs = 60_000;
+/** A third server shows a write within this (each attempt is a whole zkCli run, a JVM start). */
+const catchUpWaitMs = 30_000;
+const catchUpAttemptsMax = 30;
 
 function cli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -78,8 +81,12 @@ if (!existsSync(zkCli)) {
       // zkCli runs one command per session: read back on the writer's server, then stat on a third once it caught up.
       assert.match(await cli(p2, 'get', '/zc'), /^world$/m);
       let stat = '';
-      for (let i = 0; i < 20 && !/dataVersion = 1/.test(stat); i++) stat = await cli(p3, 'stat', '/zc');
-      assert.match(stat, /dataVersion = 1/);
+      const statDeadline = Date.now() + catchUpWaitMs;
+      for (let i = 0; i < catchUpAttemptsMax && Date.now() < statDeadline && !/dataVersion = 1/.test(stat); i++) stat = await cli(p3, 'stat', '/zc');
+      if (!/dataVersion = 1/.test(stat)) {
+        const modes = await Promise.all([p1, p2, p3].map((p) => fourLetterWord(p, 'srvr').catch((e: Error) => e.message)));
+        assert.unreachable(`stat on ${p3} never showed the set; last output:\n${stat}\nsrvr of each:\n${modes.join('\n')}`);
+      }
       assert.match(stat, /numChildren = 1/);
       assert.match(stat, /cZxid = 0x[0-9a-f]+/);
       assert.match(await cli(p1, 'delete', '/zc'), /Node not empty|NotEmpty/i);
