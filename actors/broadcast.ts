@@ -17,7 +17,7 @@ import { zabDefaults, zabInit, zabStep, type ZabConfig, type ZabInput, type ZabS
 
 export interface BroadcastArgs extends EnsembleArgs {
   readonly tickMs?: number;
-  readonly zab?: Partial<Omit<ZabConfig, 'myId' | 'voters'>>;
+  readonly zab?: Partial<Omit<ZabConfig, 'myId' | 'voters' | 'observers'>>;
   /** Client requests awaiting an answer from the machine, at most. */
   readonly pendingClientsMax?: number;
 }
@@ -226,6 +226,10 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     const cfg: ZabConfig = {
       myId: args.myId,
       voters: args.voters,
+      // every member that does not vote observes
+      observers: Object.keys(args.members)
+        .map(Number)
+        .filter((id) => !args.voters.includes(id)),
       syncLimitTicks: args.zab?.syncLimitTicks ?? zabDefaults.syncLimitTicks,
       initLimitTicks: args.zab?.initLimitTicks ?? zabDefaults.initLimitTicks,
       handshakeRetryTicks: args.zab?.handshakeRetryTicks ?? zabDefaults.handshakeRetryTicks,
@@ -249,7 +253,6 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
         ctx.schedule('zab-tick', s.tickMs, { type: 'BroadcastTick' });
         return run(s, { type: 'Tick' }, ctx);
       case 'ElectionDecided':
-        if (m.role === 'OBSERVING') return s; // observers: not yet (ZAB has no observer role so far)
         return run(s, { type: 'Elected', role: m.role, leader: m.leader }, ctx);
       case 'EpochsPersisted':
       case 'Logged':

@@ -24,6 +24,8 @@ import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './pro
 export interface ClusterOptions {
   /** Ensemble size (default 3). */
   readonly nodes?: number;
+  /** How many of those (the last ones) are observers: they serve clients and follow, but never vote (default 0). */
+  readonly observers?: number;
   readonly runtime?: 'threads' | 'sim' | 'tcp';
   /** Where nodes keep their files (`<dataDir>/<node>`); a temporary directory (removed on close) if absent. */
   readonly dataDir?: string;
@@ -495,15 +497,17 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
   ];
 }
 
-/** The actors of every member of an ensemble `n1..nN` with server ids 1..N. */
+/** The actors of every member of an ensemble `n1..nN` with server ids 1..N; the last `observers` of them observe. */
 export function ensembleNodes(
   count: number,
   opts: MemberOptions = {},
+  observers = 0,
 ): NodeSpec[] {
+  if (!(observers >= 0 && observers < count)) throw new Error(`observers must be in [0, ${count - 1}], got ${observers}`);
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
   const members: Record<number, string> = {};
   names.forEach((n, i) => (members[i + 1] = n));
-  const voters = names.map((_, i) => i + 1);
+  const voters = names.slice(0, count - observers).map((_, i) => i + 1);
   return names.map((node, i) => ({ node, actors: memberActors({ node, myId: i + 1, members, voters }, opts) }));
 }
 
@@ -516,7 +520,7 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
     snapshotEveryTxns: opts.snapshotEveryTxns,
     registry: opts.registry,
     ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
-  });
+  }, opts.observers ?? 0);
   const kind = opts.runtime ?? 'threads';
   const seed = opts.seed ?? 1;
   if (kind === 'sim') {

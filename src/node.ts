@@ -152,6 +152,7 @@ async function startClientPort(member: ZooMember, gateway: ZkGateway, node: stri
       ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
       storageDirsOf: () => dirs,
       ensembleConfig: ensembleConfigText(member),
+      membership: member.standalone ? 'standalone' : member.self.role === 'observer' ? 'observer' : 'voter',
       log,
     });
   } catch (e) {
@@ -470,10 +471,6 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
   }
   const m = running.member;
   if (m.cfg.unknownKeys.length > 0) out(`WARNING: ignoring unknown keys in ${m.cfg.path}: ${m.cfg.unknownKeys.join(', ')}`);
-  const observers = m.cfg.servers.filter((x) => x.role === 'observer').map((x) => `server.${x.id}`);
-  if (observers.length > 0) {
-    out(`WARNING: observers are not supported yet (ZAB has no observer role): ${observers.join(', ')} will not serve; they do not count for the quorum`);
-  }
   if (m.cfg.ignoredKeys.length > 0) out(`note: accepted without effect: ${m.cfg.ignoredKeys.join(', ')}`);
   out(
     `conclave node ${running.node} (server.${m.myId}${m.standalone ? ', standalone' : `, ${m.self.role} of ${m.cfg.servers.length}`}) ` +

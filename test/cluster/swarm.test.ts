@@ -33,12 +33,14 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   const total = emptyStats();
   const failures: string[] = [];
   let fiveNode = 0;
+  let withObserver = 0;
   const t0 = Date.now();
   for (const seed of seeds) {
     try {
       const { stats } = await runEnsembleSwarm(ensembleSwarmOptions(seed));
       addStats(total, stats);
       if (stats.nodes === 5) fiveNode++;
+      if (stats.observers > 0) withObserver++;
     } catch (e) {
       failures.push(e instanceof EnsembleSwarmViolation ? e.message : `seed=${formatSeed(seed)} ${(e as Error).stack}`);
       if (failures.length >= failuresMax) break;
@@ -46,7 +48,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   }
   const ms = Date.now() - t0;
   console.log(
-    `ensemble swarm: ${seeds.length} seeds (${fiveNode} with 5 nodes) in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s), ` +
+    `ensemble swarm: ${seeds.length} seeds (${fiveNode} with 5 voters, ${withObserver} with an observer) in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s), ` +
       `${(total.virtualMs / 1000).toFixed(0)} s virtual, ${total.steps} steps; ${total.faultsInjected} faults ${JSON.stringify(total.faultsByKind)}, ` +
       `${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
       `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ` +
@@ -59,6 +61,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   assert.ok(total.crashes > 0 && total.recoveries > 0, 'crashes and recoveries');
   if (one === null && seeds.length >= coverageSeedsMin) {
     assert.ok(fiveNode > 0 && fiveNode < seeds.length, 'both 3- and 5-node ensembles');
+    assert.ok(withObserver > 0 && withObserver < seeds.length, 'ensembles with and without an observer');
     for (const k of ['kill', 'restart', 'partition', 'cut', 'slow', 'clog', 'net']) assert.ok((total.faultsByKind[k] ?? 0) > 0, `fault ${k} injected`);
     for (const m of ['DIFF', 'TRUNC', 'SNAP']) assert.ok((total.syncModes[m] ?? 0) > 0, `sync mode ${m} exercised`);
     assert.ok(total.snapshotsInstalled > 0, 'SNAPs installed on followers');

@@ -28,12 +28,20 @@ export interface MemberPorts {
   readonly eureka: number;
 }
 
-/** Write `<base>/n<id>/zoo.cfg` and `<base>/n<id>/data/myid` for every member; returns the config paths. */
-export async function writeEnsemble(base: string, ids: readonly number[], extra = ''): Promise<{ cfgs: Map<number, string>; ports: Map<number, MemberPorts> }> {
+/**
+ * Write `<base>/n<id>/zoo.cfg` and `<base>/n<id>/data/myid` for every member (the `observers` among them get
+ * `:observer` on their server line); returns the config paths.
+ */
+export async function writeEnsemble(
+  base: string,
+  ids: readonly number[],
+  extra = '',
+  observers: readonly number[] = [],
+): Promise<{ cfgs: Map<number, string>; ports: Map<number, MemberPorts> }> {
   const p = await freePorts(ids.length * 5);
   const ports = new Map<number, MemberPorts>();
   ids.forEach((id, i) => ports.set(id, { id, quorum: p[i * 5]!, election: p[i * 5 + 1]!, client: p[i * 5 + 2]!, admin: p[i * 5 + 3]!, eureka: p[i * 5 + 4]! }));
-  const serverLines = ids.map((id) => `server.${id}=127.0.0.1:${ports.get(id)!.quorum}:${ports.get(id)!.election}`).join('\n');
+  const serverLines = ids.map((id) => `server.${id}=127.0.0.1:${ports.get(id)!.quorum}:${ports.get(id)!.election}${observers.includes(id) ? ':observer' : ''}`).join('\n');
   const cfgs = new Map<number, string>();
   for (const id of ids) {
     const dir = join(base, `n${id}`);
@@ -170,12 +178,15 @@ export class Ensemble {
   ports = new Map<number, MemberPorts>();
   base = '';
 
-  constructor(readonly ids: readonly number[]) {}
+  constructor(
+    readonly ids: readonly number[],
+    readonly observers: readonly number[] = [],
+  ) {}
 
   /** Writes the configs under a fresh temp dir named after `prefix`. */
   async write(prefix: string, extra = ''): Promise<void> {
     this.base = mkdtempSync(join(tmpdir(), prefix));
-    ({ cfgs: this.cfgs, ports: this.ports } = await writeEnsemble(this.base, this.ids, extra));
+    ({ cfgs: this.cfgs, ports: this.ports } = await writeEnsemble(this.base, this.ids, extra, this.observers));
   }
 
   async start(id: number): Promise<MemberProcess> {

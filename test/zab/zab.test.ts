@@ -7,10 +7,11 @@ import { chooseSync, isNextZxid, windowOf, zabInit, zabPhase, zabStep, type ZabC
 type T = string;
 const z = zxidOf;
 
-function cfg(myId: number, voters: number[]): ZabConfig {
+function cfg(myId: number, voters: number[], observers: number[] = []): ZabConfig {
   return {
     myId,
     voters,
+    observers,
     syncLimitTicks: 5,
     initLimitTicks: 40,
     handshakeRetryTicks: 4,
@@ -30,8 +31,8 @@ function entries(...zs: Zxid[]): LogEntry<T>[] {
 class M {
   s: ZabState<T>;
   out: ZabOutput<T>[] = [];
-  constructor(id: number, voters: number[], boot: Partial<BootInfo<T>> = {}) {
-    this.s = zabInit<T>(cfg(id, voters));
+  constructor(id: number, voters: number[], boot: Partial<BootInfo<T>> = {}, observers: number[] = []) {
+    this.s = zabInit<T>(cfg(id, voters, observers));
     const tail = boot.logTail ?? [];
     const last = tail.length > 0 ? tail[tail.length - 1]!.zxid : (boot.lastZxid ?? 0);
     this.in({
@@ -242,6 +243,67 @@ test('leader abandons when a follower in its discovery quorum is more up to date
   o = L.recv({ type: 'AckEpoch', from: 2, conn, currentEpoch: 1, lastZxid: z(1, 5) });
   assert.ok(o.some((x) => x.type === 'LookForLeader'));
   assert.is(zabPhase(L.s), 'looking');
+});
+
+test('observer: the leader syncs and streams to it, but its epoch, acks and liveness never count for a quorum', () => {
+  const L = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: 3, acceptedLeader: 1, currentEpoch: 3 } }, [4]);
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  let o = L.recv({ type: 'FollowerInfo', from: 4, acceptedEpoch: 9, attempt: 1 });
+  assert.equal(L.cmds(o, 'PersistEpochs'), [], 'leader + observer are no quorum for discovery');
+  o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 3, attempt: 1 });
+  const p = L.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number; token: number };
+  assert.is(p.acceptedEpoch, 4, "the observer's accepted epoch 9 is not in the max");
+  o = L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: p.token } });
+  const conns = new Map(L.sent(o, 'NewEpoch').map((x) => [x.to, (x.msg as { conn: number }).conn] as const));
+  assert.equal([...conns.keys()].sort(), [2, 4], 'NewEpoch to the voter and the observer');
+  o = L.recv({ type: 'AckEpoch', from: 4, conn: conns.get(4)!, currentEpoch: 3, lastZxid: 0 });
+  assert.equal(L.sent(o, 'NewLeader'), [], 'an observer ack is no epoch quorum');
+  o = L.recv({ type: 'AckEpoch', from: 2, conn: conns.get(2)!, currentEpoch: 3, lastZxid: 0 });
+  assert.equal(L.sent(o, 'NewLeader').map((x) => x.to).sort(), [2, 4], 'both are synced');
+  L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  L.recv({ type: 'AckNewLeader', from: 4, conn: conns.get(4)!, epoch: 4 });
+  assert.is(zabPhase(L.s), 'leading:newleader', 'an observer ack does not establish the leader');
+  o = L.recv({ type: 'AckNewLeader', from: 2, conn: conns.get(2)!, epoch: 4 });
+  assert.is(zabPhase(L.s), 'leading:broadcast');
+  assert.equal(L.sent(o, 'UpToDate').map((x) => x.to).sort(), [2, 4]);
+  L.take();
+  L.in({ type: 'Write', reqId: 1, txn: 'w1' });
+  o = L.take();
+  assert.equal(L.sent(o, 'Proposal').map((x) => x.to).sort(), [2, 4], 'proposals stream to the observer');
+  L.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(4, 1) } });
+  o = L.recv({ type: 'Ack', from: 4, conn: conns.get(4)!, epoch: 4, zxid: z(4, 1) });
+  assert.equal(L.cmds(o, 'CommitTo'), [], 'leader + observer acks: no commit');
+  o = L.recv({ type: 'Ack', from: 2, conn: conns.get(2)!, epoch: 4, zxid: z(4, 1) });
+  assert.equal(L.cmds(o, 'CommitTo').length, 1);
+  assert.equal(L.sent(o, 'Commit').map((x) => x.to).sort(), [2, 4], 'the observer learns the commit');
+  // A Request forwarded by the observer is proposed like any other.
+  o = L.recv({ type: 'Request', from: 4, conn: conns.get(4)!, reqId: 7, txn: 'from-observer' });
+  assert.is(L.cmds(o, 'AppendLog').length, 1);
+  // Liveness: only the observer answers pings: the leader steps down.
+  for (let i = 0; i < 7; i++) {
+    L.in({ type: 'Tick' });
+    L.recv({ type: 'PingAck', from: 4, conn: conns.get(4)!, epoch: 4, lastZxid: z(4, 1) });
+  }
+  assert.is(zabPhase(L.s), 'looking', 'an observer alone keeps no leader');
+  // An established leader does not step down for an observer that accepted a newer epoch.
+  const { L: L2 } = establishedLeader(3, [2]);
+  o = L2.recv({ type: 'FollowerInfo', from: 3, acceptedEpoch: 99, attempt: 1 });
+  assert.ok(o.some((x) => x.type === 'LookForLeader'), 'a voter that promised a newer epoch makes it step down');
+});
+
+test("observer: follows any leader not older than its history, whatever epoch it accepted; refuses a stale one", () => {
+  const O = new M(4, [1, 2, 3], { epochs: { acceptedEpoch: 9, acceptedLeader: 2, currentEpoch: 3 }, logTail: entries(z(3, 1), z(3, 2)) }, [4]);
+  let o = O.in({ type: 'Elected', role: 'OBSERVING', leader: 1 });
+  assert.is(O.sent(o, 'FollowerInfo').length, 1);
+  o = O.recv({ type: 'NewEpoch', from: 1, epoch: 4, attempt: 1, conn: 5, established: true });
+  assert.not.ok(o.some((x) => x.type === 'LookForLeader'), 'epoch 4 < accepted 9 is fine for an observer');
+  o = O.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(O, o) } });
+  const ack = O.sent(o, 'AckEpoch')[0]!.msg as { lastZxid: number };
+  assert.is(ack.lastZxid, z(3, 2));
+  const S = new M(4, [1, 2, 3], { epochs: { acceptedEpoch: 3, acceptedLeader: 2, currentEpoch: 3 }, logTail: entries(z(3, 1)) }, [4]);
+  S.in({ type: 'Elected', role: 'OBSERVING', leader: 1 });
+  o = S.recv({ type: 'NewEpoch', from: 1, epoch: 2, attempt: 1, conn: 5, established: true });
+  assert.ok(o.some((x) => x.type === 'LookForLeader'), 'a leader of epoch 2 is older than our epoch-3 history');
 });
 
 test('broadcast: no commit without a quorum; commits strictly in zxid order; the leader counts itself after its log write', () => {

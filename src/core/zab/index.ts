@@ -33,8 +33,13 @@ import { zxidCounter, zxidCounterMax, zxidEpoch, zxidOf, type Zxid } from '../..
 
 export interface ZabConfig {
   readonly myId: number;
-  /** Voting members, myId included. */
+  /** Voting members (myId included unless this member observes). */
   readonly voters: readonly number[];
+  /**
+   * Non-voting members (ZooKeeper's observers): they follow the leader (sync, proposals, commits, forwarded
+   * writes) but never count for a quorum, and their accepted epoch binds nobody (they accept any leader's epoch).
+   */
+  readonly observers?: readonly number[];
   /** A follower that has not heard its leader, or a leader without a quorum heard, for this many ticks gives up. */
   readonly syncLimitTicks: number;
   /** Discovery + sync must finish within this many ticks. */
@@ -172,8 +177,8 @@ export interface ZabState<T = unknown> {
 
 export type ZabInput<T = unknown> =
   | { readonly type: 'Boot'; readonly boot: BootInfo<T> }
-  /** The election decided. */
-  | { readonly type: 'Elected'; readonly role: 'LEADING' | 'FOLLOWING'; readonly leader: number }
+  /** The election decided (an observer learns the leader as OBSERVING and follows it without a vote). */
+  | { readonly type: 'Elected'; readonly role: 'LEADING' | 'FOLLOWING' | 'OBSERVING'; readonly leader: number }
   | { readonly type: 'Receive'; readonly msg: ZabPeerMsg<T> }
   | { readonly type: 'Storage'; readonly reply: StorageReply }
   | { readonly type: 'Tick' }
@@ -393,6 +398,11 @@ function lookForLeader<T>(s: S<T>, out: Out<T>, reason: string): void {
 
 function isVoter<T>(s: S<T>, id: number): boolean {
   return s.cfg.voters.includes(id);
+}
+
+/** A voter or an observer: someone the leader syncs and streams to. */
+function isMember<T>(s: S<T>, id: number): boolean {
+  return s.cfg.voters.includes(id) || (s.cfg.observers?.includes(id) ?? false);
 }
 
 function startLeading<T>(s: S<T>, out: Out<T>): void {
@@ -642,8 +652,8 @@ function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
   const r = s.role as Leading<T>;
   const me = s.cfg.myId;
   if (m.type === 'FollowerInfo') {
-    if (!isVoter(s, m.from) || m.from === me) return;
-    if (r.phase !== 'discovery' && m.acceptedEpoch > r.epoch) {
+    if (!isMember(s, m.from) || m.from === me) return;
+    if (r.phase !== 'discovery' && m.acceptedEpoch > r.epoch && isVoter(s, m.from)) {
       // The follower promised a newer epoch (to a leader attempt that failed) and must not join ours: it would
       // refuse NewEpoch forever. Step down; the next discovery picks an epoch above its acceptedEpoch.
       lookForLeader(s, out, `follower ${m.from} accepted epoch ${m.acceptedEpoch} > ${r.epoch}`);
@@ -884,7 +894,21 @@ function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       r.ticksSinceHeard = 0;
       r.conn = m.conn;
       r.epoch = m.epoch;
-      if (m.epoch > s.acceptedEpoch) {
+      if (!isVoter(s, me)) {
+        // An observer's promise binds nobody: it follows any leader not older than the history it holds (only the
+        // one leader of an epoch ever sends data, and established epochs only grow), so never a stale leader.
+        if (m.epoch < Math.max(s.currentEpoch, zxidEpoch(s.lastAppended))) {
+          lookForLeader(s, out, `leader's epoch ${m.epoch} is older than our history (epoch ${Math.max(s.currentEpoch, zxidEpoch(s.lastAppended))})`);
+        } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader === r.leader) {
+          r.phase = 'ackepoch';
+          r.ticksInPhase = 0;
+          send(out, r.leader, { type: 'AckEpoch', from: me, conn: r.conn, currentEpoch: s.currentEpoch, lastZxid: s.lastAppended });
+        } else {
+          r.phase = 'epochpersist';
+          r.ticksInPhase = 0;
+          r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
+        }
+      } else if (m.epoch > s.acceptedEpoch) {
         r.phase = 'epochpersist';
         r.ticksInPhase = 0;
         r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
@@ -1105,7 +1129,7 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
     case 'Receive':
       if (r.kind === 'leading') leaderReceive(s, out, input.msg);
       else if (r.kind === 'following') followerReceive(s, out, input.msg);
-      else if (input.msg.type === 'FollowerInfo' && s.cfg.voters.includes(input.msg.from)) r.infos[input.msg.from] = input.msg;
+      else if (input.msg.type === 'FollowerInfo' && isMember(s, input.msg.from)) r.infos[input.msg.from] = input.msg;
       break;
     case 'Storage':
       if (input.reply.type === 'Logged' && input.reply.gen === s.logGen) {

@@ -91,7 +91,10 @@ export interface EnsembleSwarmFaultMix {
 
 export interface EnsembleSwarmOptions {
   readonly seed: number;
+  /** Voters. */
   readonly nodes: number;
+  /** Observers besides them (the last members): they serve clients and follow, never vote. */
+  readonly observers: number;
   /** Virtual duration of the safety phase (faults on). */
   readonly safetyMs: number;
   /** The bound: after the faults stop, a leader, a new write and convergence within this virtual time. */
@@ -160,8 +163,14 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
     flushDelayMs: r.pick([0.3, 1, 3]),
     ...(r.chance(0.5) ? { backgroundFsyncMs: r.pick([0.2, 1, 4]) } : {}),
     faults,
+    observers: new Rng((seed ^ 0x0b5e) >>> 0).pick([0, 0, 1]),
     ...over,
   };
+}
+
+/** Every member: the voters and the observers. */
+function membersOf(o: EnsembleSwarmOptions): number {
+  return o.nodes + o.observers;
 }
 
 /** The fault plan of a safety phase, drawn from the seed: plain data, printed with a failure. */
@@ -170,7 +179,7 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
   const f = o.faults;
   const kinds = Object.keys(f.weights) as FaultActionKind[];
   const total = kinds.reduce((a, k) => a + f.weights[k], 0);
-  const node = () => r.int(0, o.nodes - 1);
+  const node = () => r.int(0, membersOf(o) - 1);
   const target = (): FaultTarget => (r.chance(0.4) ? 'leader' : node());
   const window = () => r.int(20, f.windowMaxMs);
   const out: PlannedFault[] = [];
@@ -194,12 +203,12 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
         action = { kind, target: target() };
         break;
       case 'partition':
-        action = { kind, side: r.chance(0.4) ? 'isolate-leader' : Array.from({ length: o.nodes }, () => r.int(0, 1)), forMs: window() };
+        action = { kind, side: r.chance(0.4) ? 'isolate-leader' : Array.from({ length: membersOf(o) }, () => r.int(0, 1)), forMs: window() };
         break;
       case 'cut': {
         const from = target();
         let to = node();
-        if (to === from) to = (to + 1) % o.nodes;
+        if (to === from) to = (to + 1) % membersOf(o);
         action = { kind, from, to, forMs: window() };
         break;
       }
@@ -226,6 +235,7 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
 export interface EnsembleSwarmStats {
   seed: number;
   nodes: number;
+  observers: number;
   virtualMs: number;
   steps: number;
   faultsInjected: number;
@@ -251,6 +261,7 @@ export function emptyStats(): EnsembleSwarmStats {
   return {
     seed: 0,
     nodes: 0,
+    observers: 0,
     virtualMs: 0,
     steps: 0,
     faultsInjected: 0,
@@ -377,6 +388,7 @@ class EnsembleSwarm {
     this.rng = new Rng((o.seed ^ 0xc11e7) >>> 0);
     this.stats.seed = o.seed;
     this.stats.nodes = o.nodes;
+    this.stats.observers = o.observers;
     for (const n of this.names) this.cursor.set(n, null);
     // The nodes started (and their storage loaded its state) when the runtime was created: catch up first.
     for (const e of rt.recentEvents()) this.onEvent(e);
@@ -809,7 +821,7 @@ class EnsembleSwarm {
 
 /** Build the ensemble's node specs for the swarm: the createCluster actors (no registry), tuned and observed. */
 export function swarmNodeSpecs(o: EnsembleSwarmOptions): NodeSpec[] {
-  return ensembleNodes(o.nodes, { tickMs: o.tickMs, snapshotEveryTxns: o.snapshotEveryTxns }).map((spec) => ({
+  return ensembleNodes(membersOf(o), { tickMs: o.tickMs, snapshotEveryTxns: o.snapshotEveryTxns }, o.observers).map((spec) => ({
     node: spec.node,
     actors: spec.actors
       .filter((a) => a.kind !== 'registry')

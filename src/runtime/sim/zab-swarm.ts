@@ -39,7 +39,10 @@ export interface SwarmFaults {
 
 export interface SwarmOptions {
   readonly seed: number;
+  /** Voters: server ids 1..nodes. */
   readonly nodes: number;
+  /** Observers after them: server ids nodes+1..nodes+observers (they follow, never vote). */
+  readonly observers: number;
   readonly safetyMs: number;
   /** The bound: after faults stop, convergence must happen within this. */
   readonly livenessMs: number;
@@ -75,6 +78,7 @@ export function swarmDefaults(seed: number): SwarmOptions {
       partitionEveryMs: r.pick([300, 600, 1_200]),
     },
     eventsMax: 2_000_000,
+    observers: new Rng(seed ^ 0x0b5e).pick([0, 0, 1, 2]),
   };
 }
 
@@ -314,6 +318,8 @@ export interface SwarmStats {
   writes: number;
   syncs: number;
   acked: number;
+  /** Of those, writes issued on an observer (forwarded to the leader, acknowledged when the observer applied them). */
+  ackedOnObservers: number;
   committed: number;
   elections: number;
   leaders: number;
@@ -329,7 +335,10 @@ export class Swarm {
   now = 0;
   seq = 0;
   readonly nodes: SwarmNode[] = [];
+  /** Every member: the voters, then the observers. */
   readonly ids: number[];
+  readonly voters: number[];
+  readonly observers: number[];
   readonly zabCfg: (id: number) => ZabConfig;
   /** The one common history every node's applied history must be a prefix of. */
   readonly history: LogEntry<SwarmTxn>[] = [];
@@ -345,6 +354,7 @@ export class Swarm {
     writes: 0,
     syncs: 0,
     acked: 0,
+    ackedOnObservers: 0,
     committed: 0,
     elections: 0,
     leaders: 0,
@@ -356,11 +366,14 @@ export class Swarm {
 
   constructor(readonly o: SwarmOptions) {
     this.rng = new Rng(o.seed);
-    this.ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
+    this.voters = Array.from({ length: o.nodes }, (_, i) => i + 1);
+    this.observers = Array.from({ length: o.observers }, (_, i) => o.nodes + i + 1);
+    this.ids = [...this.voters, ...this.observers];
     this.group = this.ids.map(() => 0);
     this.zabCfg = (id) => ({
       myId: id,
-      voters: this.ids,
+      voters: this.voters,
+      observers: this.observers,
       syncLimitTicks: zabDefaults.syncLimitTicks,
       initLimitTicks: zabDefaults.initLimitTicks,
       handshakeRetryTicks: zabDefaults.handshakeRetryTicks,
@@ -387,7 +400,7 @@ export class Swarm {
   fleCfg(id: number) {
     return {
       myId: id,
-      voters: this.ids,
+      voters: this.voters,
       peers: this.ids.filter((p) => p !== id),
       finalizeWaitMs: fleDefaults.finalizeWaitMs,
       notifyIntervalMinMs: fleDefaults.notifyIntervalMinMs,
@@ -477,7 +490,6 @@ export class Swarm {
           this.stats.elections++;
           break;
         case 'Decided':
-          if (o.role === 'OBSERVING') break;
           this.zabInput(n, { type: 'Elected', role: o.role, leader: o.leader });
           break;
       }
@@ -499,6 +511,7 @@ export class Swarm {
           this.fleInput(n, { type: 'Start', lastZxid: o.lastZxid, currentEpoch: o.currentEpoch });
           break;
         case 'LeaderEstablished': {
+          if (this.observers.includes(n.id)) this.fail(`observer n${n.id} leads epoch ${o.epoch}`);
           const prev = this.leaderOfEpoch.get(o.epoch);
           if (prev !== undefined && prev !== n.id) this.fail(`two leaders established in epoch ${o.epoch}: n${prev} and n${n.id}`);
           this.leaderOfEpoch.set(o.epoch, n.id);
@@ -557,6 +570,7 @@ export class Swarm {
       if (!this.acked.has(key)) {
         this.acked.set(key, e.zxid);
         this.stats.acked++;
+        if (this.observers.includes(n.id)) this.stats.ackedOnObservers++;
       }
     }
   }

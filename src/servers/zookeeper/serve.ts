@@ -71,6 +71,8 @@ export interface ZkServeOptions {
   readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
   /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
   readonly ensembleConfig?: string;
+  /** How this member serves, for srvr/stat/mntr: a one-member ensemble is `standalone`, a non-voter `observer`. */
+  readonly membership?: 'voter' | 'observer' | 'standalone';
 }
 
 export interface ZkPortServer {
@@ -117,8 +119,10 @@ function lastZxidOf(s: Status): number {
   return s.role === 'looking' || s.epoch < 0 ? s.appliedZxid : Math.max(s.appliedZxid, zxidOf(s.epoch, 0));
 }
 
-function modeOf(s: Status | null): ServerMode | null {
+function modeOf(s: Status | null, membership: ZkServeOptions['membership']): ServerMode | null {
   if (s === null || s.role === 'looking') return null;
+  if (membership === 'standalone') return 'standalone';
+  if (membership === 'observer') return 'observer';
   return s.role === 'leading' ? 'leader' : 'follower';
 }
 
@@ -180,7 +184,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   timer.unref();
   let actualPort = port;
   const stats = (connections: Set<ZkConnection>): ServerStatsInfo | null => {
-    const mode = modeOf(status);
+    const mode = modeOf(status, opts.membership);
     if (mode === null || status === null) return null;
     let received = 0;
     let sent = 0;
