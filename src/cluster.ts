@@ -465,6 +465,8 @@ export interface MemberOptions {
   /** ZAB and session tick (default 50 ms). */
   readonly tickMs?: number;
   readonly snapshotEveryTxns?: number;
+  /** Snapshots kept (with the log from the oldest of them on); older ones are deleted (default 3). */
+  readonly snapshotsRetainMax?: number;
   readonly registry?: Parameters<typeof registryActorSpec>[2];
   /** Session timeouts a client may negotiate; a ZkConnect's timeout is clamped into them. */
   readonly sessionTimeoutMinMs?: number;
@@ -477,7 +479,11 @@ export interface MemberOptions {
 export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec[] {
   const ensemble = { myId: m.myId, members: m.members, voters: m.voters };
   return [
-    { name: 'storage', kind: 'storage', args: { snapshotEveryTxns: opts.snapshotEveryTxns } },
+    {
+      name: 'storage',
+      kind: 'storage',
+      args: { snapshotEveryTxns: opts.snapshotEveryTxns, ...(opts.snapshotsRetainMax !== undefined ? { snapshotsRetainMax: opts.snapshotsRetainMax } : {}) },
+    },
     { name: 'election', kind: 'election', args: ensemble },
     { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
     {

@@ -26,8 +26,8 @@ import { join, resolve } from 'node:path';
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { actorKindsUrl, memberActors } from './cluster.js';
-import type { ZkGateway } from './cluster.js';
-import type { ZooMember } from './config/zoocfg.js';
+import type { MemberOptions, ZkGateway } from './cluster.js';
+import type { ZooCfg, ZooMember } from './config/zoocfg.js';
 import { ZooCfgError, loadZooMember } from './config/zoocfg.js';
 import type { Address, AnyMessage, Message } from './protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from './protocol/events.js';
@@ -262,6 +262,17 @@ function adminCommands(n: {
 }
 
 /** Start this member: its actors and peers, then its front ends. */
+/** The actors' options from zoo.cfg. */
+export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
+  return {
+    tickMs: zabTickMs,
+    sessionTimeoutMinMs: cfg.minSessionTimeoutMs,
+    sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs,
+    // ZooKeeper purges only with autopurge.purgeInterval > 0; our storage purges at every snapshot, keeping this many
+    snapshotsRetainMax: cfg.autopurge.snapRetainCount,
+  };
+}
+
 export async function startNode(configPath: string, opts: NodeOptions = {}): Promise<RunningNode> {
   const member = loadZooMember(configPath);
   const log = opts.log ?? ((l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
@@ -300,7 +311,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       kindsModule: actorKindsUrl,
       actors: memberActors(
         { node, myId: member.myId, members, voters },
-        { tickMs: zabTickMs, sessionTimeoutMinMs: cfg.minSessionTimeoutMs, sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs },
+        memberOptionsOf(cfg),
       ),
       dataDir: dataRoot,
       ...(logRoot !== undefined ? { logDir: logRoot } : {}),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { memberOptionsOf } from '../../src/node.js';
 import { ZooCfgError, loadZooMember, parseServerLine, parseZooCfg, resolveMember, superDigestOfJvmFlags } from '../../src/config/zoocfg.js';
 
 const peersCfg = `# node1 of the peers.md layout
@@ -94,6 +95,8 @@ test('the other keys: dataLogDir, whitelist, admin, autopurge, eurekaPort, relat
   assert.equal(c.fourLetterWords, ['srvr', 'ruok', 'mntr']);
   assert.is(c.admin.enabled, false);
   assert.equal(c.autopurge, { snapRetainCount: 3, purgeIntervalHours: 24 });
+  assert.is(memberOptionsOf(c).snapshotsRetainMax, 3, 'the storage keeps snapRetainCount snapshots');
+  assert.is(memberOptionsOf(parseZooCfg('dataDir=/d\nautopurge.snapRetainCount=7\n', '/z.cfg')).snapshotsRetainMax, 7);
   assert.is(c.eurekaPort, 8761);
   assert.equal(c.servers.map((s) => s.id), [2, 5, 7]);
   const [s2, s5, s7] = c.servers;

@@ -95,6 +95,20 @@ test('watches: data, exists and children each fire once', async () => {
   }
 });
 
+test('/zookeeper/config lists the nodes with their client ports, as server.N= lines (what ensemble trackers read)', async () => {
+  const ps = ports(s);
+  const c = await connect(`127.0.0.1:${ps[1]}`);
+  try {
+    const [data] = await call<[Buffer, any]>((cb) => c.getData('/zookeeper/config', cb));
+    assert.equal(
+      data.toString().split('\n'),
+      [...ps.map((p, i) => `server.${i + 1}=127.0.0.1:0:0:participant;127.0.0.1:${p}`), 'version=0'],
+    );
+  } finally {
+    await closeClient(c);
+  }
+});
+
 test('transactions: success applies all; failure applies nothing', async () => {
   const [p1, p2] = ports(s);
   const a = await connect(`127.0.0.1:${p2}`);

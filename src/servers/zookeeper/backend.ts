@@ -64,9 +64,10 @@ export interface ZkClusterBackendOptions {
   readonly subscriber?: string;
   /**
    * What a read of `/zookeeper/config` answers (ZooKeeper's ensemble configuration, `server.N=...` lines and
-   * `version=`, which zkCli's `config` prints); the node itself stays empty in the replicated tree.
+   * `version=`, which zkCli's `config` prints); the node itself stays empty in the replicated tree. A function is
+   * asked at each read (the embedded cluster knows its client ports only once every one listens).
    */
-  readonly ensembleConfig?: string;
+  readonly ensembleConfig?: string | (() => string);
 }
 
 /** ZooKeeper's node holding the ensemble configuration. */
@@ -144,7 +145,7 @@ export class ZkClusterBackend implements ZkBackend {
   private readonly sessions = new Map<number, SessionState>();
   private zxid = 0;
   private stopped = false;
-  private readonly configBytes: Uint8Array | null;
+  private readonly configText: (() => string) | null;
   readonly counters = { requests: 0, failed: 0, notifications: 0 };
 
   constructor(private readonly opts: ZkClusterBackendOptions) {
@@ -155,7 +156,8 @@ export class ZkClusterBackend implements ZkBackend {
     this.tickTimeMs = opts.tickTimeMs ?? tickTimeMsDefault;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.subscriber = opts.subscriber ?? `zk-${opts.node}-${randomBytes(6).toString('hex')}`;
-    this.configBytes = opts.ensembleConfig !== undefined ? new TextEncoder().encode(opts.ensembleConfig) : null;
+    const cfg = opts.ensembleConfig;
+    this.configText = cfg === undefined ? null : typeof cfg === 'string' ? () => cfg : cfg;
     void this.pollLoop();
   }
 
@@ -382,8 +384,9 @@ export class ZkClusterBackend implements ZkBackend {
       case 'GetData': {
         const { zxid, result } = await this.read(id, { type: 'GetData', path: request.path }, request.watch ? 'data' : undefined);
         if (result.type !== 'Data') return this.error(errOf(result), zxid);
-        if (request.path === configNodePath && this.configBytes !== null) {
-          return this.ok(zxid, { type: 'GetData', data: this.configBytes, stat: wireStat({ ...result.stat, dataLength: this.configBytes.length }) });
+        if (request.path === configNodePath && this.configText !== null) {
+          const data = new TextEncoder().encode(this.configText());
+          return this.ok(zxid, { type: 'GetData', data, stat: wireStat({ ...result.stat, dataLength: data.length }) });
         }
         return this.ok(zxid, { type: 'GetData', data: result.data, stat: wireStat(result.stat) });
       }

@@ -70,7 +70,7 @@ export interface ZkServeOptions {
   /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
   readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
   /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
-  readonly ensembleConfig?: string;
+  readonly ensembleConfig?: string | (() => string);
   /** How this member serves, for srvr/stat/mntr: a one-member ensemble is `standalone`, a non-voter `observer`. */
   readonly membership?: 'voter' | 'observer' | 'standalone';
 }
@@ -302,12 +302,19 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   };
 }
 
-/** One client port per node (`port` 0 = a free port). Every backend shares one session secret. */
+/**
+ * One client port per node (`port` 0 = a free port). Every backend shares one session secret. Unless told
+ * otherwise, `/zookeeper/config` lists the nodes as ZooKeeper's `server.N=` lines with their client addresses
+ * (what Curator's ensemble tracker reads); the nodes talk in-process, so the quorum and election ports are 0.
+ */
 export async function startZkServers(gateway: ZkGateway, nodes: readonly { node: string; port: number }[], opts: ZkServeOptions = {}): Promise<Map<string, ZkPortServer>> {
   const sessionSecret = opts.sessionSecret ?? newSessionSecret();
   const out = new Map<string, ZkPortServer>();
+  const host = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
+  const ensembleConfig =
+    opts.ensembleConfig ?? (() => nodes.map((n, i) => `server.${i + 1}=${host}:0:0:participant;${host}:${out.get(n.node)?.port ?? n.port}\n`).join('') + 'version=0');
   try {
-    for (const n of nodes) out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, sessionSecret }));
+    for (const n of nodes) out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, sessionSecret, ensembleConfig }));
   } catch (e) {
     for (const s of out.values()) await s.close();
     throw e;
