@@ -136,6 +136,26 @@ test('a late joiner follows the established leader (quorum of FOLLOWING/LEADING 
   assert.is(net.decided.get(5)!.role, 'FOLLOWING');
 });
 
+test('a node whose election has not started (its log not recovered yet) ignores votes: it is never chosen early', () => {
+  let n3 = fleInit(cfg(3, [1, 2, 3]));
+  const looking: Notification = { type: 'Notification', from: 1, state: 'LOOKING', leader: 1, zxid: 0, peerEpoch: 0, electionEpoch: 1 };
+  const r = fleStep(n3, { type: 'Receive', msg: looking });
+  assert.equal(r.out, [], 'no answer, no vote, no decision before Start');
+  assert.is(r.state.logicalclock, 0);
+  assert.equal(r.state.recvset, {});
+  n3 = fleStep(r.state, { type: 'Start', lastZxid: 0, currentEpoch: 0 }).state;
+  const after = fleStep(n3, { type: 'Receive', msg: looking });
+  assert.ok(after.state.recvset[1] !== undefined, 'started: it counts the vote');
+  // Net: n3 starts late; n1 and n2 decide between themselves (n2), and n3 follows
+  const net = new Net(new Rng(11), [1, 2, 3]);
+  for (const id of [1, 2]) net.input(id, { type: 'Start', lastZxid: 0, currentEpoch: 0 });
+  net.run();
+  assert.is(net.decided.get(1)!.leader, 2);
+  net.input(3, { type: 'Start', lastZxid: 0, currentEpoch: 0 });
+  net.run();
+  assert.is(net.decided.get(3)!.leader, 2);
+});
+
 test('leader loss: the survivors re-enter election and pick the best of themselves', () => {
   const net = new Net(new Rng(10), [1, 2, 3]);
   for (const id of [1, 2, 3]) net.input(id, { type: 'Start', lastZxid: zxidOf(1, id), currentEpoch: 1 });

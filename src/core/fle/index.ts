@@ -285,6 +285,9 @@ export function fleStep(s: FleState, input: FleInput): FleStep {
     case 'Receive': {
       const n = input.msg;
       if (n.from === s.cfg.myId) return { state: s, out };
+      // Not started yet (round 0: ZAB has not recovered the log, so our vote's zxid is unknown): stay out. Voting
+      // now could make us the choice of peers while our ZAB cannot lead yet; they would wait on us in vain.
+      if (s.logicalclock === 0) return { state: s, out };
       if (s.state === 'LOOKING') return { state: receiveLooking(s, n, out), out };
       // Decided: answer a looking peer with our decided vote, so it can join fast.
       if (n.state === 'LOOKING') out.push({ type: 'Send', to: n.from, msg: note(s) });
