@@ -118,7 +118,9 @@ interface State {
   /** Front ends receiving notifications, and which one each session's go to. */
   readonly subs: Map<string, Subscriber>;
   readonly sessionSub: Map<SessionId, string>;
+  /** The last cxid counter used per session on this node; new sessions start from `cxidBase` (per run). */
   readonly cxids: Map<SessionId, number>;
+  readonly cxidBase: number;
   readonly watches: WatchTable;
   appliedZxid: Zxid;
   nextReq: number;
@@ -130,6 +132,9 @@ interface State {
 }
 
 const key = (sessionId: SessionId, cxid: number) => `${sessionId}:${cxid}`;
+/** cxid = counter × cxidServerMod + server id (ids ≥ 256 share residues; an i32 in the log). */
+const cxidServerMod = 256;
+const cxidCounterMod = 2 ** 23;
 
 function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply, s?: State, sub?: string): void {
   if (token === null) return;
@@ -180,18 +185,24 @@ function submit(
   kind: Pending['kind'],
   auth?: { readonly ids: readonly { scheme: string; id: string }[]; readonly superUser?: boolean },
   sub?: string,
+  fromClient = false,
 ): void {
   if (s.writes.size >= s.pendingMax) {
     answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' }, s, sub);
     return;
   }
-  const cxid = (s.cxids.get(sessionId) ?? 0) + 1;
-  s.cxids.set(sessionId, cxid);
+  // The applied result comes back to every node, matched by (session, cxid): a cxid names this node and this
+  // run (a session moved between servers, or a restart, must not answer another server's write).
+  const counter = ((s.cxids.get(sessionId) ?? s.cxidBase) + 1) % cxidCounterMod;
+  s.cxids.set(sessionId, counter);
+  const cxid = counter * cxidServerMod + (s.args.myId % cxidServerMod);
   const k = key(sessionId, cxid);
   s.writes.set(k, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, ...(sub !== undefined ? { sub } : {}) });
   const reqId = ++s.nextReq;
   s.byReq.set(reqId, k);
-  const txn: Txn = { sessionId, cxid, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}) } };
+  // A client's request names the server it arrived at: a session owned by another server fails SESSIONMOVED.
+  const origin = fromClient ? { origin: s.args.myId } : {};
+  const txn: Txn = { sessionId, cxid, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}), ...origin } };
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn });
 }
 
@@ -213,6 +224,7 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     else if (r.type === 'CloseSession') {
       s.tracker.remove(a.sessionId);
       s.watches.dropSession(a.sessionId);
+      s.cxids.delete(a.sessionId);
       push(s, ctx, { sessionId: a.sessionId, path: '', event: 'SessionClosed', zxid: a.zxid });
     }
     const k = key(a.sessionId, a.cxid);
@@ -307,6 +319,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       subs: new Map(),
       sessionSub: new Map(),
       cxids: new Map(),
+      cxidBase: Math.floor(ctx.now()) % cxidCounterMod,
       watches: new WatchTable({
         registrationsMax: args.watchesMax ?? watchesMaxDefault,
         persistentPerSessionMax: args.persistentWatchesPerSessionMax ?? persistentWatchesPerSessionMaxDefault,
@@ -325,16 +338,16 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       case 'ZkConnect': {
         const sessionId = s.ids.take();
         const timeoutMs = Math.min(s.args.sessionTimeoutMaxMs ?? Infinity, Math.max(s.args.sessionTimeoutMinMs ?? 0, m.timeoutMs));
-        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs }, 'connect', undefined, m.subscriber);
+        submit(s, ctx, ctx.replyToken(), sessionId, { type: 'CreateSession', sessionId, timeoutMs }, 'connect', undefined, m.subscriber, true);
         return s;
       }
       case 'ZkWrite':
         touch(s, m.sessionId, ctx.now());
         bindSession(s, m.sessionId, m.subscriber, ctx.now());
-        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth, m.subscriber);
+        submit(s, ctx, ctx.replyToken(), m.sessionId, m.request, 'write', m.auth, m.subscriber, true);
         return s;
       case 'ZkClose':
-        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close', undefined, m.subscriber);
+        submit(s, ctx, ctx.replyToken(), m.sessionId, { type: 'CloseSession' }, 'close', undefined, m.subscriber, true);
         return s;
       case 'ZkTouch':
         touch(s, m.sessionId, ctx.now());

@@ -129,6 +129,12 @@ export type WriteRequest =
   /** `sessionId`: new, from the receiving server's SessionIds generator; `timeoutMs` already negotiated. */
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
   | { readonly type: 'CloseSession' }
+  /**
+   * The session's client reconnected to the server this request comes from (`Request.origin`): from now on that
+   * server owns it, and a write still arriving through its old server fails with SESSIONMOVED (ZooKeeper's
+   * owner check, ZOOKEEPER-710), so a client's writes stay in its order across a reconnect.
+   */
+  | { readonly type: 'MoveSession' }
   /** Internal (opcode 20), submitted by the leader's container/TTL reaper; fails quietly if no longer reapable. */
   | { readonly type: 'DeleteContainer'; readonly path: string };
 
@@ -182,7 +188,10 @@ export type TxnBody =
   | TxnOp
   /** All-or-nothing under one zxid. A failed multi is a Multi whose ops are all `Error`. */
   | { readonly type: 'Multi'; readonly ops: readonly TxnOp[] }
-  | { readonly type: 'CreateSession'; readonly timeoutMs: number }
+  /** `owner`: the server id the session's client is connected to (absent: any server may act for it). */
+  | { readonly type: 'CreateSession'; readonly timeoutMs: number; readonly owner?: number }
+  /** The session now belongs to server `owner`. */
+  | { readonly type: 'MoveSession'; readonly owner: number }
   /** Deletes every ephemeral of header.sessionId (those present when it applies) and ends the session. */
   | { readonly type: 'CloseSession' }
   /** Internal: reaper deletion of a container/TTL node (same effect as Delete). */
@@ -192,7 +201,13 @@ export type TxnBody =
    * (storage runs `prepare` then `apply` in zxid order), so the result is the same everywhere and no leader-side
    * overlay is needed; `auth` is the issuing session's identity for ACL checks.
    */
-  | { readonly type: 'Request'; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } };
+  | {
+      readonly type: 'Request';
+      readonly request: WriteRequest;
+      readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
+      /** The server id the client's request arrived at (absent: internal, e.g. the leader expiring a session). */
+      readonly origin?: number;
+    };
 
 export type Txn = TxnHeader & { readonly body: TxnBody };
 
@@ -215,6 +230,7 @@ export type WriteResult =
    */
   | { readonly type: 'Multi'; readonly results: readonly OpResult[] }
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
+  | { readonly type: 'MoveSession' }
   | { readonly type: 'CloseSession' };
 
 export type ReadResult =

@@ -339,7 +339,14 @@ export class Storage {
       // A client's write is validated here, against this replica's tree at this zxid: the same on every replica.
       const t =
         logged.body.type === 'Request'
-          ? this.preparer.prepare(logged.body.request, { zxid: logged.zxid, timeMs: logged.timeMs, sessionId: logged.sessionId, cxid: logged.cxid, auth: logged.body.auth })
+          ? this.preparer.prepare(logged.body.request, {
+              zxid: logged.zxid,
+              timeMs: logged.timeMs,
+              sessionId: logged.sessionId,
+              cxid: logged.cxid,
+              auth: logged.body.auth,
+              ...(logged.body.origin !== undefined ? { origin: logged.body.origin } : {}),
+            })
           : logged;
       const a = this.tree.apply(t);
       out.push(a);

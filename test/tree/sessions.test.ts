@@ -2,6 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SessionIds, SessionTracker, expiredPerCallMax, roundToNextInterval } from '../../src/core/sessions/index.js';
 import { Harness, create } from './helpers.js';
+import { Preparer } from '../../src/core/tree/prepare.js';
+import { DataTree } from '../../src/core/tree/tree.js';
+import { decodeTxn, encodeTxn, restoreSnapshot, snapshotBytes } from '../../src/core/tree/codec.js';
+import { Err, type Txn, type WriteRequest } from '../../src/protocol/txn.js';
 
 test('deadlines round up to the next tick: expiry within [timeout, timeout + tick)', () => {
   const tick = 2000;
@@ -99,6 +103,44 @@ test('leader flow: reload table, expire, CloseSession txn removes the ephemerals
   assert.not.ok(h.tree.has('/lock'));
   assert.ok(h.tree.has('/other'));
   assert.equal([...h.tree.sessions.keys()], [b]);
+});
+
+test('session owners: a write through a server that no longer owns its session fails SESSIONMOVED; owners survive codec and snapshot', () => {
+  const tree = DataTree.fresh();
+  const prep = new Preparer(tree);
+  let zxid = 0;
+  /** One request through the log as the storage runs it: encoded, decoded, prepared at apply time, applied. */
+  const run = (sessionId: number, request: WriteRequest, origin?: number) => {
+    zxid++;
+    const logged: Txn = { sessionId, cxid: zxid, zxid, timeMs: 1_000, body: { type: 'Request', request, auth: { ids: [] }, ...(origin !== undefined ? { origin } : {}) } };
+    const back = decodeTxn(encodeTxn(logged));
+    assert.equal(back, logged, 'a Request with its origin survives the log codec');
+    const b = back.body as Extract<Txn['body'], { type: 'Request' }>;
+    const t = prep.prepare(b.request, { zxid, timeMs: 1_000, sessionId, cxid: zxid, ...(b.origin !== undefined ? { origin: b.origin } : {}) });
+    assert.equal(decodeTxn(encodeTxn(t)), t, 'the prepared txn survives the log codec');
+    const a = tree.apply(t);
+    prep.committed(zxid);
+    return a.result;
+  };
+  const sid = 0x1234;
+  assert.equal(run(sid, { type: 'CreateSession', sessionId: sid, timeoutMs: 4_000 }, 1), { type: 'CreateSession', sessionId: sid, timeoutMs: 4_000 });
+  assert.is(tree.sessionOwners.get(sid), 1);
+  assert.is(run(sid, create('/a', 'x'), 1).type, 'Create', 'the owner writes');
+  assert.equal(run(sid, create('/b', 'x'), 2), { type: 'Error', err: Err.SESSIONMOVED }, 'another server may not');
+  assert.equal(run(sid, create('/b', 'x')), { type: 'Create', path: '/b', stat: tree.stat('/b')! }, 'internal requests are not checked');
+  // the client reconnects to server 2
+  assert.equal(run(sid, { type: 'MoveSession' }, 2), { type: 'MoveSession' });
+  assert.is(tree.sessionOwners.get(sid), 2);
+  assert.equal(run(sid, { type: 'SetData', path: '/a', data: new TextEncoder().encode('y'), version: -1 }, 1), { type: 'Error', err: Err.SESSIONMOVED }, 'the old server is stale now');
+  assert.equal(run(sid, { type: 'Multi', ops: [create('/c', 'x')] }, 1), { type: 'Error', err: Err.SESSIONMOVED }, 'a stale multi fails whole');
+  assert.equal(run(sid, { type: 'CloseSession' }, 1), { type: 'Error', err: Err.SESSIONMOVED }, 'a stale close too');
+  assert.is(run(sid, { type: 'SetData', path: '/a', data: new TextEncoder().encode('z'), version: -1 }, 2).type, 'SetData');
+  // a snapshot keeps the owner: a follower restored from it refuses the stale server as well
+  const restored = restoreSnapshot(snapshotBytes(tree), { verifyDigest: true });
+  assert.is(restored.sessionOwners.get(sid), 2);
+  assert.equal(run(9, { type: 'MoveSession' }, 2), { type: 'Error', err: Err.SESSIONEXPIRED }, 'no such session');
+  assert.equal(run(sid, { type: 'CloseSession' }, 2), { type: 'CloseSession' });
+  assert.is(tree.sessionOwners.has(sid), false, 'closing forgets the owner');
 });
 
 test.run();

@@ -260,4 +260,24 @@ test('a recursive watch hears nothing of a node its session may not READ (CVE-20
   });
 });
 
+test('a session resumed on another server: its old connection gets SESSIONMOVED on a write and is closed (ZOOKEEPER-710)', async () => {
+  const a = await RawZk.open(p1);
+  await a.create('/moved', 'v0');
+  const b = await RawZk.open(p2, { sessionId: a.sessionId, passwd: a.passwd, lastZxid: a.lastZxid });
+  try {
+    assert.is(b.sessionId, a.sessionId, 'the same session, now on server 2');
+    assert.is(await a.err({ type: 'SetData', path: '/moved', data: Buffer.from('stale'), version: -1 }), Err.SESSIONMOVED);
+    const closedBy = Date.now() + 5_000;
+    while (!a.closed && Date.now() < closedBy) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(a.closed, 'the stale connection is closed');
+    await b.setData('/moved', 'v1');
+    const r = await b.ok({ type: 'GetData', path: '/moved', watch: false });
+    assert.is(Buffer.from((r.response as { data: Uint8Array }).data).toString(), 'v1', 'the stale write never applied');
+    await b.delete('/moved');
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
 test.run();

@@ -17,12 +17,16 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *   8 CreateSession  u32 timeoutMs
  *   9 CloseSession   –
  *  10 DeleteContainer str path
+ *  11 Request        request | u8 superUser | u32 n | n × (str scheme | str id)   (a client's write, unprepared)
+ *  12 RequestFrom    u32 origin | the same as Request
+ *  13 CreateSessionOwned  u32 timeoutMs | u32 owner
+ *  14 MoveSession    u32 owner
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds (a later issue: Redis keyspace) take new tags; an unknown tag is a decode error.
  *
  * Snapshot = header | sessions | acls | nodes | end, written in chunks of at most `snapshotChunkBytesMax`:
- *   header   u32 magic "CVSN" | u32 version 1 | f64 lastZxid | f64 nodeCount | f64 digest
- *   sessions u32 n | n × (f64 id | f64 timeoutMs)
+ *   header   u32 magic "CVSN" | u32 version 2 | f64 lastZxid | f64 nodeCount | f64 digest
+ *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none)   (version 1: no owner)
  *   acls     u32 n | n × (u32 id | acl)
  *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | bytes data | f64 czxid mzxid pzxid ctime mtime
  *            owner | i32 version cversion aversion aclId | u8 kind), in any order (an incremental capture writes
@@ -34,7 +38,9 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
 export const snapshotChunkBytesMax = 1 << 20;
 export const snapshotMagic = 0x4e535643; // "CVSN" little-endian
 export const snapshotEndMagic = 0x4e455643; // "CVEN"
-export const snapshotVersion = 1;
+export const snapshotVersion = 2;
+/** Older snapshot versions this code still restores. */
+const snapshotVersionsRead = new Set([1, 2]);
 /** A snapshot naming a slot beyond this is corrupt (the tree would need more memory than any node has). */
 export const snapshotSlotsMax = 1 << 28;
 /** A single string/bytes field in a txn or snapshot may not exceed this (ZooKeeper's jute.maxbuffer is ~1 MiB). */
@@ -201,6 +207,9 @@ const enum Tag {
   CloseSession = 9,
   DeleteContainer = 10,
   Request = 11,
+  RequestFrom = 12,
+  CreateSessionOwned = 13,
+  MoveSession = 14,
 }
 
 /** Request kinds inside a Request record (a client's write, prepared at apply time). */
@@ -214,6 +223,7 @@ const enum ReqTag {
   CreateSession = 7,
   CloseSession = 8,
   DeleteContainer = 9,
+  MoveSession = 10,
 }
 
 function writeRequest(w: Writer, q: WriteRequest): void {
@@ -265,6 +275,9 @@ function writeRequest(w: Writer, q: WriteRequest): void {
       w.u8(ReqTag.DeleteContainer);
       w.str(q.path);
       return;
+    case 'MoveSession':
+      w.u8(ReqTag.MoveSession);
+      return;
     default:
       assertNever(q);
   }
@@ -296,7 +309,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       const ops: WriteOpRequest[] = [];
       for (let i = 0; i < n; i++) {
         const op = readRequest(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'MoveSession') {
           throw new DecodeError(`${op.type} inside a multi request`);
         }
         ops.push(op);
@@ -309,6 +322,8 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       return { type: 'CloseSession' };
     case ReqTag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
+    case ReqTag.MoveSession:
+      return { type: 'MoveSession' };
     default:
       throw new DecodeError(`unknown request tag ${tag}`);
   }
@@ -384,8 +399,18 @@ function writeBody(w: Writer, b: TxnBody): void {
       for (const op of b.ops) writeBody(w, op);
       return;
     case 'CreateSession':
-      w.u8(Tag.CreateSession);
-      w.u32(b.timeoutMs);
+      if (b.owner === undefined) {
+        w.u8(Tag.CreateSession);
+        w.u32(b.timeoutMs);
+      } else {
+        w.u8(Tag.CreateSessionOwned);
+        w.u32(b.timeoutMs);
+        w.u32(b.owner);
+      }
+      return;
+    case 'MoveSession':
+      w.u8(Tag.MoveSession);
+      w.u32(b.owner);
       return;
     case 'CloseSession':
       w.u8(Tag.CloseSession);
@@ -395,7 +420,11 @@ function writeBody(w: Writer, b: TxnBody): void {
       w.str(b.path);
       return;
     case 'Request': {
-      w.u8(Tag.Request);
+      if (b.origin === undefined) w.u8(Tag.Request);
+      else {
+        w.u8(Tag.RequestFrom);
+        w.u32(b.origin);
+      }
       writeRequest(w, b.request);
       const ids = b.auth?.ids ?? [];
       w.u8(b.auth?.superUser === true ? 1 : 0);
@@ -443,7 +472,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const op = readBody(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession') {
           throw new DecodeError(`${op.type} inside multi`);
         }
         ops.push(op);
@@ -452,19 +481,26 @@ function readBody(r: Reader, nested: boolean): TxnBody {
     }
     case Tag.CreateSession:
       return { type: 'CreateSession', timeoutMs: r.u32() };
+    case Tag.CreateSessionOwned:
+      return { type: 'CreateSession', timeoutMs: r.u32(), owner: r.u32() };
+    case Tag.MoveSession:
+      return { type: 'MoveSession', owner: r.u32() };
     case Tag.CloseSession:
       return { type: 'CloseSession' };
     case Tag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
-    case Tag.Request: {
+    case Tag.Request:
+    case Tag.RequestFrom: {
       if (nested) throw new DecodeError('request inside multi');
+      const origin = tag === Tag.RequestFrom ? r.u32() : undefined;
       const request = readRequest(r, false);
       const superUser = r.u8() === 1;
       const n = r.u32();
       if (n > authIdsMax) throw new DecodeError(`auth of ${n} ids`);
       const ids: Id[] = [];
       for (let i = 0; i < n; i++) ids.push({ scheme: r.str(), id: r.str() });
-      return { type: 'Request', request, auth: superUser ? { ids, superUser } : { ids } };
+      const auth = superUser ? { ids, superUser } : { ids };
+      return origin === undefined ? { type: 'Request', request, auth } : { type: 'Request', request, auth, origin };
     }
     default:
       throw new DecodeError(`unknown txn tag ${tag}`);
@@ -619,6 +655,7 @@ function writeHeader(w: Writer, tree: DataTree): void {
   for (const [id, t] of tree.sessions) {
     w.f64(id);
     w.f64(t);
+    w.f64(tree.sessionOwners.get(id) ?? -1);
   }
   const acls = [...tree.acls.entries()];
   w.u32(acls.length);
@@ -677,7 +714,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
   const r = new Reader(bytes);
   if (r.u32() !== snapshotMagic) throw new DecodeError('not a snapshot (magic)');
   const v = r.u32();
-  if (v !== snapshotVersion) throw new DecodeError(`snapshot version ${v}`);
+  if (!snapshotVersionsRead.has(v)) throw new DecodeError(`snapshot version ${v}`);
   const lastZxid = r.f64();
   const count = r.f64();
   const digest = r.f64();
@@ -686,6 +723,10 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
   for (let i = 0; i < ns; i++) {
     const id = r.f64();
     tree.sessions.set(id, r.f64());
+    if (v >= 2) {
+      const owner = r.f64();
+      if (owner >= 0) tree.sessionOwners.set(id, owner);
+    }
   }
   const na = r.u32();
   for (let i = 0; i < na; i++) {

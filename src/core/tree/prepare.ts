@@ -31,6 +31,8 @@ export interface PrepareCtx {
   readonly sessionId: SessionId;
   readonly cxid: number;
   readonly auth?: AuthInfo;
+  /** The server id the client's request arrived at; a session owned by another server gets SESSIONMOVED. */
+  readonly origin?: number;
 }
 
 export interface PrepareOptions {
@@ -194,11 +196,21 @@ export class Preparer {
         const id = req.sessionId;
         if (!Number.isSafeInteger(id) || id <= 0 || this.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
         w.sessions.set(id, true);
-        return { type: 'CreateSession', timeoutMs: req.timeoutMs };
+        const owner = w.ctx.origin;
+        return owner === undefined ? { type: 'CreateSession', timeoutMs: req.timeoutMs } : { type: 'CreateSession', timeoutMs: req.timeoutMs, owner };
+      }
+      case 'MoveSession': {
+        const id = w.ctx.sessionId;
+        const owner = w.ctx.origin;
+        if (id === 0 || owner === undefined) return { type: 'Error', err: Err.BADARGUMENTS };
+        if (!this.sessionAlive(id)) return { type: 'Error', err: Err.SESSIONEXPIRED };
+        return { type: 'MoveSession', owner };
       }
       case 'CloseSession': {
         const id = w.ctx.sessionId;
-        if (!this.sessionAlive(id)) return { type: 'Error', err: Err.SESSIONEXPIRED };
+        if (id === 0) return { type: 'Error', err: Err.SESSIONEXPIRED };
+        const s = w.checkSession();
+        if (s !== Err.OK) return { type: 'Error', err: s };
         for (const p of this.ephemeralsOf(id)) w.remove(p);
         w.sessions.set(id, false);
         return { type: 'CloseSession' };
@@ -327,12 +339,16 @@ class Work {
     readonly ctx: PrepareCtx,
   ) {}
 
+  /** The issuing session is alive and, for a client's request, owned by the server it arrived at. */
   checkSession(): ErrCode {
     const id = this.ctx.sessionId;
     if (id === 0) return Err.OK;
     const s = this.sessions.get(id);
     if (s !== undefined) return s ? Err.OK : Err.SESSIONEXPIRED;
-    return this.p.sessionAlive(id) ? Err.OK : Err.SESSIONEXPIRED;
+    if (!this.p.sessionAlive(id)) return Err.SESSIONEXPIRED;
+    const owner = this.p.tree.sessionOwners.get(id);
+    if (this.ctx.origin !== undefined && owner !== undefined && owner !== this.ctx.origin) return Err.SESSIONMOVED;
+    return Err.OK;
   }
 
   get(path: string): PNode | undefined {

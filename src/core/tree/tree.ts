@@ -114,6 +114,11 @@ export class DataTree {
   readonly ttls = new Set<string>();
   /** The replicated session table: id → negotiated timeout (ms). */
   readonly sessions = new Map<SessionId, number>();
+  /**
+   * Which server each session's client is connected to (set at CreateSession and MoveSession; a session without
+   * an entry may be served anywhere). Not in the digest: it decides only which server may write for the session.
+   */
+  readonly sessionOwners = new Map<SessionId, number>();
   /** zxid of the last applied txn. */
   lastZxid: Zxid = 0;
   private digestSum = 0;
@@ -260,7 +265,12 @@ export class DataTree {
       }
       case 'CreateSession':
         this.sessionSet(txn.sessionId, b.timeoutMs);
+        if (b.owner !== undefined) this.sessionOwners.set(txn.sessionId, b.owner);
         result = { type: 'CreateSession', sessionId: txn.sessionId, timeoutMs: b.timeoutMs };
+        break;
+      case 'MoveSession':
+        if (this.sessions.has(txn.sessionId)) this.sessionOwners.set(txn.sessionId, b.owner);
+        result = { type: 'MoveSession' };
         break;
       case 'CloseSession': {
         const eph = this.ephemerals.get(txn.sessionId);
@@ -269,6 +279,7 @@ export class DataTree {
           for (const p of [...eph]) this.deleteNode(p, txn.zxid, changes);
         }
         this.sessionSet(txn.sessionId, undefined);
+        this.sessionOwners.delete(txn.sessionId);
         result = { type: 'CloseSession' };
         break;
       }

@@ -262,6 +262,16 @@ export class ZkClusterBackend implements ZkBackend {
       if (table?.sessions === undefined) return { kind: 'refused', reason: 'storage did not answer' };
       const found = table.sessions.find(([s]) => s === id);
       if (found === undefined) return { kind: 'expired' };
+      // This server owns the session from now on: its writes through any other server fail SESSIONMOVED, after
+      // every write that reached the log before this point (the client's order holds across the reconnect).
+      let moved: ZkReply;
+      try {
+        moved = await this.call({ type: 'ZkWrite', sessionId: id, request: { type: 'MoveSession' } });
+      } catch (e) {
+        return { kind: 'refused', reason: `session move: ${(e as Error).message}` };
+      }
+      if (moved.type !== 'ZkWriteDone') return { kind: 'refused', reason: `session move: ${moved.type}` };
+      if (moved.result.type === 'Error') return moved.result.err === Err.SESSIONEXPIRED ? { kind: 'expired' } : { kind: 'refused', reason: `session move: error ${moved.result.err}` };
       const old = this.sessions.get(id);
       if (old !== undefined && old.conn !== conn) old.conn.close('session moved to a new connection');
       this.sessions.set(id, { conn, auth: [], closing: false, order: new SessionOrder() });
@@ -337,6 +347,12 @@ export class ZkClusterBackend implements ZkBackend {
 
   /** Runs a request in its session's order ({@link SessionOrder}): a read after a write of the session sees it. */
   async submit(sessionId: bigint, xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
+    const reply = await this.ordered(sessionId, xid, request, conn);
+    // The session moved to another server: this connection is stale (ZooKeeper answers and closes it).
+    return reply.err === Err.SESSIONMOVED ? { ...reply, closeAfter: true } : reply;
+  }
+
+  private async ordered(sessionId: bigint, xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
     const id = safeNumberOfLong(sessionId);
     const st = id === undefined ? undefined : this.sessions.get(id);
     const kind = orderKindOf(request);
