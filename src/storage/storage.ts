@@ -272,12 +272,13 @@ export class Storage {
       const n = writeRecord(w, t);
       if (cur === undefined || (cur.bytes + n > this.segmentBytesMax && cur.bytes > segmentHeaderBytes)) {
         // Roll: the records before this one go to the old segment, which is made durable first, so only the
-        // last segment can ever be torn.
+        // last segment can ever be torn. That includes appends a background sync has in flight: it may not have
+        // reached the disk when the new segment does.
         const rec = w.buf.subarray(at, w.pos);
         const pendingRec = Buffer.from(rec);
         w.pos = at;
         flushTo(cur);
-        if (cur !== undefined && this.unsynced.has(cur.path)) {
+        if (cur !== undefined && (this.unsynced.has(cur.path) || this.syncing.includes(cur.path))) {
           this.disk.fsync(cur.path);
           this.unsynced.delete(cur.path);
         }

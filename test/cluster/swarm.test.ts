@@ -52,6 +52,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
       `${(total.virtualMs / 1000).toFixed(0)} s virtual, ${total.steps} steps; ${total.faultsInjected} faults ${JSON.stringify(total.faultsByKind)}, ` +
       `${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
       `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ` +
+      `${total.sessionMoves} sessions moved, ${total.staleWritesRefused} writes through the node left refused SESSIONMOVED; ` +
       `sync ${JSON.stringify(total.syncModes)}, ${total.snapshotsInstalled} snapshots installed; longest liveness ${total.livenessMs.toFixed(0)} ms`,
   );
   for (const f of failures) console.log(`FAILED ${f}`);
@@ -67,6 +68,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
     assert.ok(total.snapshotsInstalled > 0, 'SNAPs installed on followers');
     assert.ok(total.crashesLosingWrites > 0, 'crashes lost unsynced writes');
     assert.ok(total.crashesTearing > 0, 'crashes tore the last record');
+    assert.ok(total.sessionMoves > 0 && total.staleWritesRefused > 0, 'sessions moved; stale writes refused');
   }
 });
 

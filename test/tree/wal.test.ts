@@ -158,6 +158,31 @@ test('segments roll at segmentBytesMax; recovery spans them', () => {
   assert.is(r.tree.digest(), h.tree.digest());
 });
 
+test('a roll while a background sync is in flight makes the old segment durable first: a crash tears only the last', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    // background fsyncs that never complete before the crash
+    const disk = new SimDisk({ latencyMs: 5, schedule: () => undefined });
+    const s = new Storage(disk, { segmentBytesMax: 2048 });
+    s.recover();
+    const h = new Harness();
+    const all = txns(h, 80);
+    // one txn a turn, each turn's appends handed to a background sync that is still in flight at the crash: the
+    // txn that does not fit rolls the log while the old segment's tail is only in a background sync
+    let rolledAt = -1;
+    for (let i = 0; i < all.length && rolledAt < 0; i++) {
+      const before = segFiles(disk).length;
+      s.syncBegin();
+      s.append([all[i]!]);
+      if (before > 0 && segFiles(disk).length > before) rolledAt = i;
+    }
+    assert.ok(rolledAt > 0, 'the log rolled');
+    disk.crash(new Rng(seed), 1);
+    const r = new Storage(disk, { segmentBytesMax: 2048 });
+    r.recover(); // a torn tail before a later segment would throw CorruptLogError
+    assert.ok(r.lastZxid >= all[rolledAt - 1]!.zxid, `seed ${seed}: the rolled-from segment was made durable`);
+  }
+});
+
 test('recovery = newest valid snapshot + log replay; retention keeps N snapshots and prunes old segments', () => {
   const disk = new SimDisk();
   const opts = { segmentBytesMax: 4096, snapshotsRetainMax: 2 };

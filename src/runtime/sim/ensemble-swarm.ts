@@ -236,6 +236,9 @@ export interface EnsembleSwarmStats {
   seed: number;
   nodes: number;
   observers: number;
+  /** Sessions moved to another node (acknowledged), and writes through the node left behind refused SESSIONMOVED. */
+  sessionMoves: number;
+  staleWritesRefused: number;
   virtualMs: number;
   steps: number;
   faultsInjected: number;
@@ -262,6 +265,8 @@ export function emptyStats(): EnsembleSwarmStats {
     seed: 0,
     nodes: 0,
     observers: 0,
+    sessionMoves: 0,
+    staleWritesRefused: 0,
     virtualMs: 0,
     steps: 0,
     faultsInjected: 0,
@@ -285,7 +290,7 @@ export function emptyStats(): EnsembleSwarmStats {
 
 /** Add `s` into `total` (the counters; seed, nodes and trace hash are left alone). */
 export function addStats(total: EnsembleSwarmStats, s: EnsembleSwarmStats): void {
-  for (const k of ['virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
+  for (const k of ['sessionMoves', 'staleWritesRefused', 'virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
     total[k] += s[k];
   }
   total.livenessMs = Math.max(total.livenessMs, s.livenessMs);
@@ -340,8 +345,11 @@ interface Ack {
 
 interface SwarmClient {
   readonly id: number;
-  readonly node: string;
+  /** The node its session is on (a session move changes it). */
+  node: string;
   zk: ZkClient | null;
+  /** After an acknowledged session move: the session's client on the node it left, for one probe write. */
+  stale: ZkClient | null;
   busy: boolean;
   nextAtMs: number;
   seq: number;
@@ -350,6 +358,8 @@ interface SwarmClient {
 type Agenda = { atMs: number; seq: number; what: string; run: () => Promise<void> | void };
 
 const freshDigest = DataTree.fresh().digest();
+/** The share of a client's turns that move its session to another node. */
+const sessionMoveRatio = 0.03;
 /** A client whose request failed waits up to this long more before the next one. */
 const clientRetryBackoffMaxMs = 30;
 /** Recent swarm log lines kept for a failure report. */
@@ -398,7 +408,7 @@ class EnsembleSwarm {
       if (this.violation !== null) throw this.violation;
     };
     for (let i = 0; i < o.clients; i++) {
-      this.clients.push({ id: i + 1, node: this.names[i % this.names.length]!, zk: null, busy: false, nextAtMs: this.rng.int(0, 20), seq: 0 });
+      this.clients.push({ id: i + 1, node: this.names[i % this.names.length]!, zk: null, stale: null, busy: false, nextAtMs: this.rng.int(0, 20), seq: 0 });
     }
   }
 
@@ -535,6 +545,14 @@ class EnsembleSwarm {
         );
         continue;
       }
+      if (c.stale !== null) {
+        this.probeStale(c, c.stale, done);
+        continue;
+      }
+      if (this.names.length > 1 && this.rng.chance(sessionMoveRatio)) {
+        this.moveSession(c, c.zk, done);
+        continue;
+      }
       const { request, what } = this.nextRequest(c);
       this.stats.writesIssued++;
       c.zk.write(request).then(
@@ -552,6 +570,55 @@ class EnsembleSwarm {
         },
       );
     }
+  }
+
+  /**
+   * The client reconnects its session to another node, as a ZooKeeper client does: MoveSession through the new
+   * node. Acknowledged, the node it left is stale for the session.
+   */
+  moveSession(c: SwarmClient, zk: ZkClient, done: () => void): void {
+    const others = this.names.filter((n) => n !== c.node);
+    const to = others[this.rng.int(0, others.length - 1)]!;
+    const moved = new ZkClient(this.cluster.gateway, to, zk.sessionId, zk.timeoutMs, this.o.requestTimeoutMs);
+    const what = `MoveSession ${zk.sessionId} ${c.node} -> ${to}`;
+    moved.write({ type: 'MoveSession' }).then(
+      ({ zxid, result }) => {
+        this.onAck(c, what, zxid, result);
+        if (result.type === 'MoveSession') {
+          this.stats.sessionMoves++;
+          c.stale = zk;
+          c.zk = moved;
+          c.node = to;
+        } else c.zk = null; // expired
+        done();
+      },
+      (e: unknown) => {
+        if (!(e instanceof ZkUnavailableError)) this.fail(`client ${c.id}: ${(e as Error).stack}`);
+        this.note(`client ${c.id}: ${what} failed: ${(e as Error).message}`);
+        done(); // outcome unknown: writes through the old node may fail SESSIONMOVED (then a new session)
+      },
+    );
+  }
+
+  /** One write through the node the session left after an acknowledged move: it must fail SESSIONMOVED. */
+  probeStale(c: SwarmClient, stale: ZkClient, done: () => void): void {
+    c.stale = null;
+    const { request, what } = this.nextRequest(c);
+    stale.write(request).then(
+      ({ zxid, result }) => {
+        this.onAck(c, `${what} via ${stale.node} after the session moved`, zxid, result);
+        const err = result.type === 'Error' ? result.err : null;
+        if (err !== Err.SESSIONMOVED && err !== Err.SESSIONEXPIRED) {
+          this.fail(`client ${c.id}: ${what} through ${stale.node} after its session moved to ${c.node} gave ${JSON.stringify(result)}, not SESSIONMOVED`);
+        }
+        if (err === Err.SESSIONMOVED) this.stats.staleWritesRefused++;
+        done();
+      },
+      (e: unknown) => {
+        if (!(e instanceof ZkUnavailableError)) this.fail(`client ${c.id}: ${(e as Error).stack}`);
+        done();
+      },
+    );
   }
 
   async connect(node: string, sessionTimeoutMs: number): Promise<ZkClient> {
@@ -777,7 +844,7 @@ class EnsembleSwarm {
     let probeZxid: Zxid | null = null;
     let probeBusy = false;
     let attempt = 0;
-    const probe = { id: 0, node: '', zk: null, busy: false, nextAtMs: 0, seq: 0 } as SwarmClient;
+    const probe = { id: 0, node: '', zk: null, stale: null, busy: false, nextAtMs: 0, seq: 0 } as SwarmClient;
     while (rt.now() < deadline) {
       if (probeZxid === null && !probeBusy) {
         probeBusy = true;
