@@ -15,7 +15,7 @@ const observer = 4;
 const electionTimeoutMs = 15_000;
 /** With two voters down, the survivors must not serve for this long (several syncLimits and election rounds). */
 const noQuorumWatchMs = 3_000;
-const quorumLossGraceMs = 1_000;
+const quorumLossGraceMs = 2_000;
 const modeSettleMs = 5_000;
 const dec = new TextDecoder();
 
