@@ -1,6 +1,6 @@
 /** Shared output of benchmarks: a readable table, one final JSON line, the same JSON saved under bench/results/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,9 +27,13 @@ export function fmt(n: number): string {
   return n.toFixed(3);
 }
 
-/** Print the final JSON line and save it as bench/results/<name>.json. */
+/**
+ * Print the final JSON line and save it as bench/results/<name>.json, with the machine's 1-minute load average at
+ * the end of the run (these machines are shared: compare ratios from one run, and note the load they had).
+ */
 export function saveResult(name: string, figures: Record<string, unknown>): void {
-  const out = { bench: name, at: new Date().toISOString(), hardware: hardwareLine(), ...figures };
+  const loadAverage1m = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const out = { bench: name, at: new Date().toISOString(), hardware: hardwareLine(), loadAverage1m, ...figures };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
