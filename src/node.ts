@@ -6,8 +6,8 @@
  *   TCP on each server's `host:quorumPort` (our one peer transport); the electionPort is accepted and reserved.
  * - Files live in `<dataDir>/conclave/` (next to `myid`; a ZooKeeper `version-2/` there is left alone); the
  *   write-ahead log goes to `<dataLogDir>/conclave/log/` when dataLogDir is set and differs from dataDir.
- * - Timing: ZAB keeps its own fast tick (`zabTickMs` = 50 ms: pings, sync and init limits in those ticks, so a
- *   leader's loss is noticed in a fraction of a second). `tickTime` sets what clients may negotiate: session
+ * - Timing: ZAB keeps its own fast tick (`zabTickMs`, default 50 ms, conclave's own zoo.cfg key: pings, sync and
+ *   init limits in those ticks, so a leader's loss is noticed in a fraction of a second). `tickTime` sets what clients may negotiate: session
  *   timeouts clamped into [minSessionTimeout, maxSessionTimeout], default [2, 20] x tickTime, as ZooKeeper.
  *   `initLimit`/`syncLimit` are parsed and reported (admin `configuration`); ZAB's limits stay in its own ticks.
  * - Eureka is served on `eurekaPort=` (conclave's own key) at `clientPortAddress` (default all interfaces),
@@ -52,8 +52,8 @@ interface StorageDirs {
   readonly logDir: string;
 }
 
-/** ZAB's tick in a `conclave node` (pings, syncLimit/initLimit counted in these). */
-export const zabTickMs = 50;
+/** ZAB's tick in a `conclave node` unless zoo.cfg sets `zabTickMs=` (pings; ZAB's limits are counted in these). */
+export const zabTickMsDefault = 50;
 /** How long a clean shutdown may take before the process exits anyway (code 1). */
 export const shutdownGraceMs = 15_000;
 /** How long a status question to the member's own zookeeper actor may take. */
@@ -239,7 +239,7 @@ function adminCommands(n: {
         server_id: member.myId,
         init_limit: cfg.initLimitTicks,
         sync_limit: cfg.syncLimitTicks,
-        zab_tick_ms: zabTickMs,
+        zab_tick_ms: cfg.zabTickMs ?? zabTickMsDefault,
         eureka_port: n.eurekaPort,
       }),
       voting_view: () => ({ current_config: Object.fromEntries(cfg.servers.map((s) => [String(s.id), serverLine(s)])) }),
@@ -265,7 +265,7 @@ function adminCommands(n: {
 /** The actors' options from zoo.cfg. */
 export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
   return {
-    tickMs: zabTickMs,
+    tickMs: cfg.zabTickMs ?? zabTickMsDefault,
     sessionTimeoutMinMs: cfg.minSessionTimeoutMs,
     sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs,
     // ZooKeeper purges only with autopurge.purgeInterval > 0; our storage purges at every snapshot, keeping this many

@@ -57,6 +57,11 @@ export interface ZooCfg {
   /** conclave's own key: serve Eureka on this port. */
   readonly eurekaPort?: number;
   /**
+   * conclave's own key `zabTickMs`: ZAB's tick (pings; a leader or follower gives up after 5 silent ticks). The
+   * default 50 ms notices a lost leader in 250 ms; a slower network or long pauses want more.
+   */
+  readonly zabTickMs?: number;
+  /**
    * The super user's `user:base64(sha1(user:password))`: from the key `DigestAuthenticationProvider.superDigest`
    * (ZooKeeper turns unknown keys into `zookeeper.`-prefixed system properties), else from
    * `-Dzookeeper.DigestAuthenticationProvider.superDigest=` in SERVER_JVMFLAGS/JVMFLAGS (see loadZooMember).
@@ -84,6 +89,9 @@ export const zooDefaults = {
   adminCommandUrl: '/commands',
   snapRetainCountMin: 3,
   purgeIntervalHours: 0,
+  /** Bounds of conclave's `zabTickMs` key. */
+  zabTickMsMin: 10,
+  zabTickMsMax: 2_000,
 } as const;
 
 /** Bytes of zoo.cfg read at most (a real one is a few hundred). */
@@ -176,6 +184,7 @@ const knownKeys = new Set([
   'autopurge.snapRetainCount',
   'autopurge.purgeInterval',
   'eurekaPort',
+  'zabTickMs',
   superDigestKey,
 ]);
 
@@ -332,6 +341,9 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   const adminEnabled = get('admin.enableServer');
   const retain = int('autopurge.snapRetainCount', zooDefaults.snapRetainCountMin, 0);
   const eurekaPort = port('eurekaPort');
+  const zabTick = get('zabTickMs');
+  const zabTickMs = zabTick === undefined ? undefined : intOf(zabTick.value, 'zabTickMs', at(zabTick), zooDefaults.zabTickMsMin);
+  if (zabTickMs !== undefined && zabTickMs > zooDefaults.zabTickMsMax) throw new ZooCfgError(`${at(zabTick!)}: zabTickMs must be at most ${zooDefaults.zabTickMsMax}, got ${zabTickMs}`);
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
   const superDigestEntry = get(superDigestKey);
@@ -358,6 +370,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     // ZooKeeper raises a retain count below 3 to 3
     autopurge: { snapRetainCount: Math.max(zooDefaults.snapRetainCountMin, retain), purgeIntervalHours: int('autopurge.purgeInterval', zooDefaults.purgeIntervalHours, 0) },
     ...(eurekaPort !== undefined ? { eurekaPort } : {}),
+    ...(zabTickMs !== undefined ? { zabTickMs } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,

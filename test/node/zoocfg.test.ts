@@ -97,6 +97,14 @@ test('the other keys: dataLogDir, whitelist, admin, autopurge, eurekaPort, relat
   assert.equal(c.autopurge, { snapRetainCount: 3, purgeIntervalHours: 24 });
   assert.is(memberOptionsOf(c).snapshotsRetainMax, 3, 'the storage keeps snapRetainCount snapshots');
   assert.is(memberOptionsOf(parseZooCfg('dataDir=/d\nautopurge.snapRetainCount=7\n', '/z.cfg')).snapshotsRetainMax, 7);
+  // conclave's own zabTickMs: ZAB's tick (default 50 ms), bounded
+  assert.is(memberOptionsOf(c).tickMs, 50);
+  const slow = parseZooCfg('dataDir=/d\nzabTickMs=200\n', '/z.cfg');
+  assert.is(slow.zabTickMs, 200);
+  assert.equal(slow.unknownKeys, []);
+  assert.is(memberOptionsOf(slow).tickMs, 200);
+  assert.throws(() => parseZooCfg('dataDir=/d\nzabTickMs=5\n', '/z.cfg'), (e: Error) => e instanceof ZooCfgError && /zabTickMs/.test(e.message));
+  assert.throws(() => parseZooCfg('dataDir=/d\nzabTickMs=60000\n', '/z.cfg'), (e: Error) => e instanceof ZooCfgError && /at most 2000/.test(e.message));
   assert.is(c.eurekaPort, 8761);
   assert.equal(c.servers.map((s) => s.id), [2, 5, 7]);
   const [s2, s5, s7] = c.servers;
