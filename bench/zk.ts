@@ -12,8 +12,10 @@
  * ZooKeeper/conclave).
  *
  * Options: --system conclave|zookeeper|both (default both), --seconds N (6), --clients N (8), --window N (32),
- * --rounds N (3).
+ * --rounds N (3), --busy-loops N (0: CPU-bound processes running beside both systems the whole time, to compare
+ * them under load). Results: `zk.json`; `zk-<system>.json` for one system, `-busy-<N>` added under load.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Ensemble, zookeeperInstalled, type System } from './zk-ensembles.js';
 import { LoadChild, type FailoverSummary, type LoadSpec, type ModeResult } from './zk-load.js';
 import { sleep, wallNowMs } from './zk-wire.js';
@@ -23,6 +25,8 @@ const secondsMax = 120;
 const clientsMax = 64;
 const windowMax = 1_024;
 export const roundsMax = 20;
+/** --busy-loops at most. */
+export const busyLoopsMax = 64;
 const valueBytes = 100;
 /** Failover round phases. */
 const steadyBeforeKillMs = 1_500;
@@ -193,7 +197,37 @@ const bounded = (v: unknown, dflt: number, max: number): number => {
   return Number.isFinite(n) && n > 0 ? Math.min(max, n) : dflt;
 };
 
+/** CPU-bound child processes (each a `for (;;)` loop) for the length of a run; `stop()` kills them. */
+class BusyLoops {
+  private readonly procs: ChildProcess[] = [];
+  private readonly onExit = (): void => this.stop();
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) this.procs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    process.once('exit', this.onExit);
+  }
+  stop(): void {
+    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    process.removeListener('exit', this.onExit);
+  }
+}
+
 export async function runZkBench(opts: Record<string, unknown> = {}): Promise<void> {
+  const busy = opts.busyLoops === undefined ? 0 : Math.floor(Number(opts.busyLoops));
+  if (!(Number.isInteger(busy) && busy >= 0 && busy <= busyLoopsMax)) {
+    process.stderr.write(`--busy-loops: 0 to ${busyLoopsMax}, not '${String(opts.busyLoops)}'\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const loops = new BusyLoops(busy);
+  if (busy > 0) progress(`${busy} busy loops running beside the systems`);
+  try {
+    await runZkBenchLoaded(opts, busy);
+  } finally {
+    loops.stop();
+  }
+}
+
+async function runZkBenchLoaded(opts: Record<string, unknown>, busyLoops: number): Promise<void> {
   const load = {
     clients: bounded(opts.clients, 8, clientsMax),
     window: bounded(opts.window, 32, windowMax),
@@ -237,10 +271,13 @@ export async function runZkBench(opts: Record<string, unknown> = {}): Promise<vo
   }
   printTable(
     `ZooKeeper wire protocol, 3 members on loopback, same generator: ${load.clients} sessions x ${load.window} outstanding, ${load.size}-byte znodes, ${load.seconds} s per mode, ${rounds} leader kills` +
+      (busyLoops > 0 ? `, ${busyLoops} busy loops beside` : '') +
       (c && z ? '\nconclave advantage: >1 = conclave better (ops/s: conclave/ZooKeeper; ms: ZooKeeper/conclave)' : ''),
     header,
     rows,
   );
   const advantages = c && z ? Object.fromEntries(figures.map((f) => [f.name, advantage(f.of(c), f.of(z), f.higherIsBetter)])) : undefined;
-  saveResult('zk', { ...load, rounds, systems, results, ...(advantages ? { conclaveAdvantage: advantages } : {}) });
+  // a one-system run or a loaded run never overwrites the side-by-side figures of zk.json
+  const resultName = `zk${which === 'both' ? '' : `-${which}`}${busyLoops > 0 ? `-busy-${busyLoops}` : ''}`;
+  saveResult(resultName, { ...load, rounds, busyLoops, systems, results, ...(advantages ? { conclaveAdvantage: advantages } : {}) });
 }

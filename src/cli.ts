@@ -53,6 +53,7 @@ program
   .option('--clients <n>', 'throughput, zk: client sessions (default 8)')
   .option('--window <n>', 'throughput, zk: outstanding requests per client (default 32)')
   .option('--rounds <n>', 'failover: leader kills (default 10); zk: leader kills per system (default 3)')
+  .option('--busy-loops <n>', 'zk: CPU-bound processes running beside the systems (default 0; result in zk-busy-<n>.json)')
   .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')
   .action(async (name: string, o: Record<string, unknown>) => {
     const { runBench } = await import('../bench/index.js');

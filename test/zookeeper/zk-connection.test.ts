@@ -195,6 +195,20 @@ test('closeSession: reply, then close; socket close tells the backend', async ()
   assert.is(c.backend.disconnects, 1);
 });
 
+test('a request the backend cannot carry out closes the connection (CONNECTIONLOSS for the client) and is told to onFailure', async () => {
+  const failures: string[] = [];
+  const backend = new MemoryBackend();
+  const c = new Client(backend, { onFailure: (_conn, reason) => failures.push(reason) });
+  await c.connect();
+  backend.submit = () => Promise.reject(new Error('no leader'));
+  c.send({ type: 'GetData', path: '/x', watch: false });
+  await tick();
+  assert.ok(c.t.closed);
+  assert.equal(failures, ['backend failed on GetData: Error: no leader']);
+  c.conn.close('shutdown');
+  assert.is(failures.length, 1, 'an ordinary close is not a failure');
+});
+
 test('oversized frame and bad ConnectRequest close the connection', async () => {
   const c = new Client(new MemoryBackend(), { maxBufferBytes: 100 });
   await c.connect();

@@ -101,6 +101,11 @@ export interface ZkConnectionOptions {
   readonly fourLetterWord?: (word: FourLetterWord | 'telnetclose', conn: ZkConnection) => string | Promise<string | undefined> | undefined;
   /** A monotonic clock in ms for request latencies (default performance.now). */
   readonly monotonicMs?: () => number;
+  /**
+   * Told when the server closes a connection because the cluster could not carry a request out (a failed connect
+   * or request: no leader, a timeout); the client sees CONNECTIONLOSS and retries elsewhere. For the node's log.
+   */
+  readonly onFailure?: (conn: ZkConnection, reason: string) => void;
 }
 
 /** Per-connection request statistics, as ZooKeeper's ServerCnxn keeps them for `cons` and admin `connections`. */
@@ -255,6 +260,13 @@ export class ZkConnection {
     this.flush();
   }
 
+  /** Closes the connection because a request could not be carried out, and says so (`onFailure`). */
+  private fail(reason: string): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.opts.onFailure?.(this, reason);
+    this.close(reason);
+  }
+
   /** Closes the connection (server side: session expired elsewhere, shutdown). */
   close(reason: string): void {
     if (this.state === 'closed' || this.state === 'closing') return;
@@ -329,7 +341,7 @@ export class ZkConnection {
     const arrivedMs = this.monotonicMs();
     this.backend.connect(req, this).then(
       (res) => this.connected(res, arrivedMs),
-      (e: unknown) => this.close(`connect failed: ${String(e)}`),
+      (e: unknown) => this.fail(`connect failed: ${String(e)}`),
     );
   }
 
@@ -372,7 +384,7 @@ export class ZkConnection {
     const sessionId = this.sessionId;
     this.backend.submit(sessionId, d.xid, r, this).then(
       (reply) => this.fill(slot, { ...reply, closeAfter: reply.closeAfter ?? d.opCode === OpCode.closeSession }),
-      (e: unknown) => this.close(`backend failed on ${r.type}: ${String(e)}`),
+      (e: unknown) => this.fail(`backend failed on ${r.type}: ${String(e)}`),
     );
   }
 

@@ -210,6 +210,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...opts.connection,
     maxClientCnxns,
     onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
+    onFailure: (conn, reason) => opts.log?.(`Closed the connection from /${conn.remoteAddress} (session 0x${conn.sessionId.toString(16)}): ${reason}`),
     fourLetterWord: (word: FourLetterWord | 'telnetclose', asking: ZkConnection) => {
       if (word === 'telnetclose') return undefined;
       if (!whitelisted(word)) return notWhitelistedReply(word);
