@@ -12,7 +12,7 @@ program
 
 program
   .command('start')
-  .description('start the embedded 3-node cluster')
+  .description('start the embedded cluster (3 nodes unless --nodes)')
   .option('--data <dir>', 'where the nodes keep their files (default: a temporary directory)')
   .option('--host <addr>', 'address the client ports listen on', '127.0.0.1')
   .option('--eureka-port <port>', 'Eureka port of the first node (the others follow)', '8761')
@@ -20,7 +20,9 @@ program
   .option('--admin-port <port>', "AdminServer (/commands/<name>) port of the first node (the others follow; 0 = free ports; 'off' = none)", '8081')
   .option('--super-digest <user:digest>', "ZooKeeper super user, user:base64(sha1('user:password')) as ZooKeeper's superDigest")
   .option('--4lw <words>', "four-letter words answered on the ZooKeeper ports, comma-separated ('*' = all)")
-  .action(async (o: { data?: string; host: string; eurekaPort: string; zkPort: string; adminPort: string; superDigest?: string; '4lw'?: string }) => {
+  .option('--nodes <n>', 'how many nodes (1-9; default 3)')
+  .option('--observers <n>', 'how many of them (the last ones) are observers: they serve and follow but never vote (default 0)')
+  .action(async (o: Parameters<typeof import('./start.js').parseStartFlags>[0]) => {
     const { runStart, parseStartFlags } = await import('./start.js');
     let flags;
     try {

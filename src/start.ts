@@ -1,5 +1,5 @@
 /**
- * `conclave start`: the embedded 3-node cluster on worker threads, with each node's client front ends on
+ * `conclave start`: the embedded cluster (3 nodes, or `--nodes`, the last `--observers` of them observers) on worker threads, with each node's client front ends on
  * loopback ports (Eureka on 8761-8763, ZooKeeper on 2181-2183, an AdminServer on 8081-8083 when asked for),
  * printing where everything listens, until SIGINT/SIGTERM.
  */
@@ -25,7 +25,9 @@ export interface StartOptions {
   readonly superDigest?: string;
   /** Four-letter words answered (`*` = all; default: serve.ts's fourLetterWordsDefault). */
   readonly fourLetterWords?: readonly string[];
+  /** Nodes (default 3), and how many of them (the last ones) observe: they serve and follow but never vote. */
   readonly nodes?: number;
+  readonly observers?: number;
 }
 
 export interface Started {
@@ -65,7 +67,10 @@ const startAllServingWaitMs = 10_000;
 
 export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
-  const cluster = await createCluster({ nodes: opts.nodes ?? 3, runtime: 'threads', ...(opts.data !== undefined ? { dataDir: opts.data } : {}) });
+  const nodeCount = opts.nodes ?? 3;
+  const observers = opts.observers ?? 0;
+  const cluster = await createCluster({ nodes: nodeCount, observers, runtime: 'threads', ...(opts.data !== undefined ? { dataDir: opts.data } : {}) });
+  const observes = (i: number): boolean => i >= nodeCount - observers;
   try {
     await cluster.waitForLeader(startLeaderWaitMs);
     // Ready means every node serves, so the first client of any port is not refused while its node syncs.
@@ -82,7 +87,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
     try {
       zk = await startZkServers(
         cluster.runtime,
-        cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i })),
+        cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i, observer: observes(i) })),
         {
           host,
           ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
@@ -131,14 +136,36 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
 }
 
 /** The `conclave start` flags as StartOptions; a bad value is an Error naming the flag. */
-export function parseStartFlags(o: { data?: string; host: string; eurekaPort: string; zkPort: string; adminPort: string; superDigest?: string; '4lw'?: string }): StartOptions {
+/** `conclave start --nodes` at most (the ports of node i are the base ports + i). */
+export const startNodesMax = 9;
+
+export function parseStartFlags(o: {
+  data?: string;
+  host: string;
+  eurekaPort: string;
+  zkPort: string;
+  adminPort: string;
+  superDigest?: string;
+  '4lw'?: string;
+  nodes?: string;
+  observers?: string;
+}): StartOptions {
   const port = (v: string, flag: string): number => {
     if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new Error(`${flag} must be a port number (0-65535), got '${v}'`);
     return Number(v);
   };
   const superDigest = o.superDigest === undefined ? undefined : checkSuperDigest(o.superDigest, '--super-digest');
   const words = o['4lw'] === undefined ? undefined : fourLetterWordsOf(o['4lw'], '--4lw');
+  const count = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new Error(`${flag} must be a whole number from ${min} to ${max}, got '${v}'`);
+    return Number(v);
+  };
+  const nodes = count(o.nodes, '--nodes', 1, startNodesMax);
+  const observers = count(o.observers, '--observers', 0, (nodes ?? 3) - 1);
   return {
+    ...(nodes !== undefined ? { nodes } : {}),
+    ...(observers !== undefined ? { observers } : {}),
     ...(o.data !== undefined ? { data: o.data } : {}),
     host: o.host,
     eurekaBasePort: port(o.eurekaPort, '--eureka-port'),
@@ -155,8 +182,10 @@ export async function runStart(opts: StartOptions): Promise<void> {
   const st = await s.cluster.status();
   const out = process.stdout;
   out.write(`conclave: ${s.cluster.nodes.length} nodes on worker threads, ready in ${Date.now() - t0} ms\n`);
-  for (const node of s.cluster.nodes) {
-    out.write(`  ${node}  ${(st[node]?.role ?? 'starting').padEnd(9)}`);
+  const observerFrom = s.cluster.nodes.length - (opts.observers ?? 0);
+  for (const [i, node] of s.cluster.nodes.entries()) {
+    const role = st[node]?.role ?? 'starting';
+    out.write(`  ${node}  ${(role === 'following' && i >= observerFrom ? 'observing' : role).padEnd(9)}`);
     for (const e of s.endpoints.filter((x) => x.node === node)) out.write(`  ${e.service} ${e.url}`);
     out.write('\n');
   }

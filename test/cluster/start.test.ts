@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseStartFlags, startEmbedded } from '../../src/start.js';
+import { RawZk, fourLetterWord } from '../zookeeper/raw-zk.js';
 
 test('conclave start: a 3-node cluster with a leader, each node serving Eureka; a registration on one is seen on another', async () => {
   const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0 });
@@ -35,6 +36,30 @@ test('conclave start: a 3-node cluster with a leader, each node serving Eureka; 
   }
 });
 
+test('conclave start --nodes 4 --observers 1: the last node observes (srvr Mode: observer, :observer in /zookeeper/config) and serves', async () => {
+  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, nodes: 4, observers: 1 });
+  try {
+    const ports = [...s.zk.values()].map((z) => z.port);
+    assert.is(ports.length, 4);
+    const modeOf = async (p: number) => /Mode: (\w+)/.exec(await fourLetterWord(p, 'srvr'))?.[1];
+    let observer: string | undefined;
+    for (let i = 0; i < 50 && observer !== 'observer'; i++) {
+      observer = await modeOf(ports[3]!);
+      if (observer !== 'observer') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.is(observer, 'observer');
+    assert.ok(['leader', 'follower'].includes((await modeOf(ports[0]!))!));
+    const c = await RawZk.open(ports[3]!);
+    await c.create('/via-observer', 'o');
+    const r = await c.ok({ type: 'GetData', path: '/zookeeper/config', watch: false });
+    const lines = Buffer.from((r.response as { data: Uint8Array }).data).toString().split('\n');
+    assert.equal(lines.slice(0, 4).map((l) => l.replace(/=.*:(participant|observer);.*/, '=$1')), ['server.1=participant', 'server.2=participant', 'server.3=participant', 'server.4=observer']);
+    await c.close();
+  } finally {
+    await s.close();
+  }
+});
+
 test('conclave start flags: admin port (off = none), super digest and 4lw list checked, bad values named', () => {
   const base = { host: '127.0.0.1', eurekaPort: '8761', zkPort: '2181', adminPort: '8081' };
   assert.equal(parseStartFlags(base), { host: '127.0.0.1', eurekaBasePort: 8761, zkBasePort: 2181, adminBasePort: 8081 });
@@ -45,6 +70,9 @@ test('conclave start flags: admin port (off = none), super digest and 4lw list c
   assert.throws(() => parseStartFlags({ ...base, superDigest: 'nocolon' }), /--super-digest: the super digest must be user:base64/);
   assert.throws(() => parseStartFlags({ ...base, '4lw': 'stats' }), /--4lw: 'stats' is not a four-letter word/);
   assert.throws(() => parseStartFlags({ ...base, adminPort: '70000' }), /--admin-port must be a port number/);
+  assert.equal(parseStartFlags({ ...base, nodes: '5', observers: '2' }), { nodes: 5, observers: 2, host: '127.0.0.1', eurekaBasePort: 8761, zkBasePort: 2181, adminBasePort: 8081 });
+  assert.throws(() => parseStartFlags({ ...base, nodes: '0' }), /--nodes must be a whole number from 1 to 9/);
+  assert.throws(() => parseStartFlags({ ...base, observers: '3' }), /--observers must be a whole number from 0 to 2/, 'at least one voter');
 });
 
 test.run();

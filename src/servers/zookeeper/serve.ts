@@ -308,14 +308,22 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
  * otherwise, `/zookeeper/config` lists the nodes as ZooKeeper's `server.N=` lines with their client addresses
  * (what Curator's ensemble tracker reads); the nodes talk in-process, so the quorum and election ports are 0.
  */
-export async function startZkServers(gateway: ZkGateway, nodes: readonly { node: string; port: number }[], opts: ZkServeOptions = {}): Promise<Map<string, ZkPortServer>> {
+export async function startZkServers(
+  gateway: ZkGateway,
+  nodes: readonly { node: string; port: number; observer?: boolean }[],
+  opts: ZkServeOptions = {},
+): Promise<Map<string, ZkPortServer>> {
   const sessionSecret = opts.sessionSecret ?? newSessionSecret();
   const out = new Map<string, ZkPortServer>();
   const host = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
   const ensembleConfig =
-    opts.ensembleConfig ?? (() => nodes.map((n, i) => `server.${i + 1}=${host}:0:0:participant;${host}:${out.get(n.node)?.port ?? n.port}\n`).join('') + 'version=0');
+    opts.ensembleConfig ??
+    (() => nodes.map((n, i) => `server.${i + 1}=${host}:0:0:${n.observer === true ? 'observer' : 'participant'};${host}:${out.get(n.node)?.port ?? n.port}\n`).join('') + 'version=0');
   try {
-    for (const n of nodes) out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, sessionSecret, ensembleConfig }));
+    for (const n of nodes) {
+      const membership = n.observer === true ? { membership: 'observer' as const } : {};
+      out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, sessionSecret, ensembleConfig, ...membership }));
+    }
   } catch (e) {
     for (const s of out.values()) await s.close();
     throw e;
