@@ -1,7 +1,7 @@
 /**
- * `conclave start`: the embedded cluster (3 nodes, or `--nodes`, the last `--observers` of them observers) on worker threads, with each node's client front ends on
- * loopback ports (Eureka on 8761-8763, ZooKeeper on 2181-2183, an AdminServer on 8081-8083 when asked for),
- * printing where everything listens, until SIGINT/SIGTERM.
+ * `conclave start`: the embedded cluster on worker threads (3 nodes, or `--nodes`; the last `--observers` of them
+ * observe), with each node's client front ends on loopback ports (Eureka on 8761-8763, ZooKeeper on 2181-2183, an
+ * AdminServer on 8081-8083 when asked for), printing where everything listens, until SIGINT/SIGTERM.
  */
 import { join } from 'node:path';
 import { createCluster } from './cluster.js';
