@@ -81,6 +81,7 @@ export async function runSimCommand(opts: SimCommandOptions): Promise<number> {
       `  faults injected: ${total.faultsInjected} ${JSON.stringify(total.faultsByKind)}; ${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries\n` +
       `  elections: ${total.elections} started, ${total.leaders} leaders established; sync ${JSON.stringify(total.syncModes)}\n` +
       `  writes: ${total.writesIssued} issued, ${total.writesAcked} acknowledged, ${total.writesFailed} failed (outcome unknown), ${total.committed} txns committed\n` +
+      `  sessions moved between nodes: ${total.sessionMoves}; writes through the node left refused SESSIONMOVED: ${total.staleWritesRefused}\n` +
       `  longest liveness phase: ${total.livenessMs.toFixed(0)} ms (virtual)\n`,
   );
   if (failures.length > 0) {
