@@ -851,6 +851,32 @@ function reconnect<T>(s: S<T>, out: Out<T>, reason: string): void {
   connect(s, out);
 }
 
+/**
+ * What a follower does with its leader's NewEpoch: persist it as its accepted epoch, ack it at once (already
+ * accepted from this leader), or refuse it and go back to election.
+ */
+function newEpochVerdict<T>(s: S<T>, leader: number, epoch: number, established: boolean): 'persist' | 'ack' | { readonly refuse: string } {
+  const acceptedFromLeader = epoch === s.acceptedEpoch && s.acceptedLeader === leader;
+  if (!isVoter(s, s.cfg.myId)) {
+    // An observer's promise binds nobody: it follows any leader not older than the history it holds (only the
+    // one leader of an epoch ever sends data, and established epochs only grow), so never a stale leader.
+    const held = Math.max(s.currentEpoch, zxidEpoch(s.lastAppended));
+    if (epoch < held) return { refuse: `leader's epoch ${epoch} is older than our history (epoch ${held})` };
+    return acceptedFromLeader ? 'ack' : 'persist';
+  }
+  if (acceptedFromLeader) return 'ack';
+  if (epoch > s.acceptedEpoch) return 'persist';
+  // Same epoch number accepted from another leader attempt, but this leader is established without us.
+  if (epoch === s.acceptedEpoch && established) return 'persist';
+  return { refuse: `leader proposed epoch ${epoch}, already accepted ${s.acceptedEpoch}` };
+}
+
+function ackEpoch<T>(s: S<T>, out: Out<T>, r: Following): void {
+  r.phase = 'ackepoch';
+  r.ticksInPhase = 0;
+  send(out, r.leader, { type: 'AckEpoch', from: s.cfg.myId, conn: r.conn, currentEpoch: s.currentEpoch, lastZxid: s.lastAppended });
+}
+
 function followerMaybeAckNewLeader<T>(s: S<T>, out: Out<T>): void {
   const r = s.role as Following;
   if (r.phase !== 'sync' || !r.epochPersisted || s.lastLogged < r.syncTarget) return;
@@ -894,36 +920,13 @@ function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       r.ticksSinceHeard = 0;
       r.conn = m.conn;
       r.epoch = m.epoch;
-      if (!isVoter(s, me)) {
-        // An observer's promise binds nobody: it follows any leader not older than the history it holds (only the
-        // one leader of an epoch ever sends data, and established epochs only grow), so never a stale leader.
-        if (m.epoch < Math.max(s.currentEpoch, zxidEpoch(s.lastAppended))) {
-          lookForLeader(s, out, `leader's epoch ${m.epoch} is older than our history (epoch ${Math.max(s.currentEpoch, zxidEpoch(s.lastAppended))})`);
-        } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader === r.leader) {
-          r.phase = 'ackepoch';
-          r.ticksInPhase = 0;
-          send(out, r.leader, { type: 'AckEpoch', from: me, conn: r.conn, currentEpoch: s.currentEpoch, lastZxid: s.lastAppended });
-        } else {
-          r.phase = 'epochpersist';
-          r.ticksInPhase = 0;
-          r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
-        }
-      } else if (m.epoch > s.acceptedEpoch) {
+      const verdict = newEpochVerdict(s, r.leader, m.epoch, m.established);
+      if (verdict === 'persist') {
         r.phase = 'epochpersist';
         r.ticksInPhase = 0;
         r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
-      } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader !== r.leader && m.established) {
-        // Same epoch number accepted from another leader attempt, but this leader is established without us.
-        r.phase = 'epochpersist';
-        r.ticksInPhase = 0;
-        r.persistToken = persistEpochs(s, out, m.epoch, r.leader, s.currentEpoch);
-      } else if (m.epoch === s.acceptedEpoch && s.acceptedLeader === r.leader) {
-        r.phase = 'ackepoch';
-        r.ticksInPhase = 0;
-        send(out, r.leader, { type: 'AckEpoch', from: me, conn: r.conn, currentEpoch: s.currentEpoch, lastZxid: s.lastAppended });
-      } else {
-        lookForLeader(s, out, `leader proposed epoch ${m.epoch}, already accepted ${s.acceptedEpoch}`);
-      }
+      } else if (verdict === 'ack') ackEpoch(s, out, r);
+      else lookForLeader(s, out, verdict.refuse);
       return;
     }
     case 'Ack':
@@ -1034,9 +1037,7 @@ function followerStorage<T>(s: S<T>, out: Out<T>, rep: StorageReply): void {
       if (r.phase === 'epochpersist') {
         s.acceptedEpoch = r.epoch;
         s.acceptedLeader = r.leader;
-        r.phase = 'ackepoch';
-        r.ticksInPhase = 0;
-        send(out, r.leader, { type: 'AckEpoch', from: s.cfg.myId, conn: r.conn, currentEpoch: s.currentEpoch, lastZxid: s.lastAppended });
+        ackEpoch(s, out, r);
       } else if (r.phase === 'sync') {
         s.currentEpoch = r.epoch;
         r.epochPersisted = true;
