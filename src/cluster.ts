@@ -69,6 +69,9 @@ function errName(code: number): string {
 /** Extra time a client allows beyond the service's own request timeout. */
 const clientAskMarginMs = 2_000;
 const serviceRequestTimeoutMs = 10_000;
+/** waitForLeader / waitForAllServing: each node's status ask times out after this; polls are this far apart. */
+const statusAskTimeoutMs = 1_000;
+const statusPollPauseMs = 20;
 /** Longest pause between connect attempts while the ensemble elects. */
 const connectRetryMaxMs = 200;
 
@@ -347,23 +350,20 @@ export class Cluster {
    * `timeoutMs`. Asks the nodes, so it works whenever it is called.
    */
   async waitForLeader(timeoutMs = 10_000): Promise<string> {
-    const t0 = this.runtime.now();
     const quorum = Math.floor(this.nodes.length / 2) + 1;
-    while (this.runtime.now() - t0 < timeoutMs) {
-      const st = await this.status(Math.min(1_000, timeoutMs));
+    const node = await this.pollStatus(timeoutMs, (st) => {
       const leaders = Object.entries(st).filter(([, s]) => s.role === 'leading');
       const serving = Object.values(st).filter((s) => s.role !== 'looking').length;
-      if (leaders.length > 0 && serving >= quorum) {
-        const [node, s] = leaders.reduce((a, b) => (b[1].epoch > a[1].epoch ? b : a));
-        if (s.epoch >= this.leaderEpoch) {
-          this.leaderNode = node;
-          this.leaderEpoch = s.epoch;
-        }
-        return node;
+      if (leaders.length === 0 || serving < quorum) return undefined;
+      const [leader, s] = leaders.reduce((a, b) => (b[1].epoch > a[1].epoch ? b : a));
+      if (s.epoch >= this.leaderEpoch) {
+        this.leaderNode = leader;
+        this.leaderEpoch = s.epoch;
       }
-      await this.runtime.sleep(20);
-    }
-    throw new ZkUnavailableError(`no leader within ${timeoutMs} ms`);
+      return leader;
+    });
+    if (node === undefined) throw new ZkUnavailableError(`no leader within ${timeoutMs} ms`);
+    return node;
   }
 
   /**
@@ -372,14 +372,21 @@ export class Cluster {
    * serves; a client that connects to it first is refused.
    */
   async waitForAllServing(timeoutMs = 10_000): Promise<boolean> {
+    const all = await this.pollStatus(timeoutMs, (st) =>
+      this.nodes.filter((n) => this.runtime.isUp(n)).every((n) => st[n] !== undefined && st[n].role !== 'looking') ? true : undefined,
+    );
+    return all === true;
+  }
+
+  /** Asks every node's status until `check` answers (not undefined), for at most `timeoutMs`; undefined then. */
+  private async pollStatus<T>(timeoutMs: number, check: (st: Awaited<ReturnType<Cluster['status']>>) => T | undefined): Promise<T | undefined> {
     const t0 = this.runtime.now();
     while (this.runtime.now() - t0 < timeoutMs) {
-      const st = await this.status(Math.min(1_000, timeoutMs));
-      const up = this.nodes.filter((n) => this.runtime.isUp(n));
-      if (up.every((n) => st[n] !== undefined && st[n].role !== 'looking')) return true;
-      await this.runtime.sleep(20);
+      const found = check(await this.status(Math.min(statusAskTimeoutMs, timeoutMs)));
+      if (found !== undefined) return found;
+      await this.runtime.sleep(statusPollPauseMs);
     }
-    return false;
+    return undefined;
   }
 
   /**
