@@ -230,7 +230,8 @@ export type WriteResult =
    */
   | { readonly type: 'Multi'; readonly results: readonly OpResult[] }
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
-  | { readonly type: 'MoveSession' }
+  /** The session's negotiated timeout comes back with the move (the new server answers the reconnect with it). */
+  | { readonly type: 'MoveSession'; readonly timeoutMs: number }
   | { readonly type: 'CloseSession' };
 
 export type ReadResult =

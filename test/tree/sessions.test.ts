@@ -129,7 +129,7 @@ test('session owners: a write through a server that no longer owns its session f
   assert.equal(run(sid, create('/b', 'x'), 2), { type: 'Error', err: Err.SESSIONMOVED }, 'another server may not');
   assert.equal(run(sid, create('/b', 'x')), { type: 'Create', path: '/b', stat: tree.stat('/b')! }, 'internal requests are not checked');
   // the client reconnects to server 2
-  assert.equal(run(sid, { type: 'MoveSession' }, 2), { type: 'MoveSession' });
+  assert.equal(run(sid, { type: 'MoveSession' }, 2), { type: 'MoveSession', timeoutMs: 4_000 }, 'the move answers the session timeout');
   assert.is(tree.sessionOwners.get(sid), 2);
   assert.equal(run(sid, { type: 'SetData', path: '/a', data: new TextEncoder().encode('y'), version: -1 }, 1), { type: 'Error', err: Err.SESSIONMOVED }, 'the old server is stale now');
   assert.equal(run(sid, { type: 'Multi', ops: [create('/c', 'x')] }, 1), { type: 'Error', err: Err.SESSIONMOVED }, 'a stale multi fails whole');

@@ -268,10 +268,14 @@ export class DataTree {
         if (b.owner !== undefined) this.sessionOwners.set(txn.sessionId, b.owner);
         result = { type: 'CreateSession', sessionId: txn.sessionId, timeoutMs: b.timeoutMs };
         break;
-      case 'MoveSession':
-        if (this.sessions.has(txn.sessionId)) this.sessionOwners.set(txn.sessionId, b.owner);
-        result = { type: 'MoveSession' };
+      case 'MoveSession': {
+        // prepare made sure the session lives
+        const timeoutMs = this.sessions.get(txn.sessionId);
+        if (timeoutMs === undefined) throw new Error(`apply: MoveSession of unknown session ${txn.sessionId} (prepare bug)`);
+        this.sessionOwners.set(txn.sessionId, b.owner);
+        result = { type: 'MoveSession', timeoutMs };
         break;
+      }
       case 'CloseSession': {
         const eph = this.ephemerals.get(txn.sessionId);
         if (eph !== undefined) {

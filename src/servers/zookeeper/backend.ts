@@ -258,12 +258,9 @@ export class ZkClusterBackend implements ZkBackend {
       if (id === undefined || id <= 0) return { kind: 'expired' };
       const pw = this.password(id);
       if (req.passwd === null || req.passwd.length !== pw.length || !timingSafeEqual(req.passwd, pw)) return { kind: 'expired' };
-      const table = await this.gateway.ask<{ type: string; sessions?: [number, number][] }>(`${this.node}/storage`, { type: 'ListSessions' }, this.requestTimeoutMs).catch(() => null);
-      if (table?.sessions === undefined) return { kind: 'refused', reason: 'storage did not answer' };
-      const found = table.sessions.find(([s]) => s === id);
-      if (found === undefined) return { kind: 'expired' };
       // This server owns the session from now on: its writes through any other server fail SESSIONMOVED, after
-      // every write that reached the log before this point (the client's order holds across the reconnect).
+      // every write that reached the log before this point (the client's order holds across the reconnect). The
+      // move also tells whether the session lives (else SESSIONEXPIRED) and its timeout; the write binds it here.
       let moved: ZkReply;
       try {
         moved = await this.call({ type: 'ZkWrite', sessionId: id, request: { type: 'MoveSession' } });
@@ -271,12 +268,13 @@ export class ZkClusterBackend implements ZkBackend {
         return { kind: 'refused', reason: `session move: ${(e as Error).message}` };
       }
       if (moved.type !== 'ZkWriteDone') return { kind: 'refused', reason: `session move: ${moved.type}` };
-      if (moved.result.type === 'Error') return moved.result.err === Err.SESSIONEXPIRED ? { kind: 'expired' } : { kind: 'refused', reason: `session move: error ${moved.result.err}` };
+      const result = moved.result;
+      if (result.type === 'Error') return result.err === Err.SESSIONEXPIRED ? { kind: 'expired' } : { kind: 'refused', reason: `session move: error ${result.err}` };
+      if (result.type !== 'MoveSession') return { kind: 'refused', reason: `session move: unexpected ${result.type}` };
       const old = this.sessions.get(id);
       if (old !== undefined && old.conn !== conn) old.conn.close('session moved to a new connection');
       this.sessions.set(id, { conn, auth: [], closing: false, order: new SessionOrder() });
-      this.gateway.send(this.addr, { type: 'ZkTouch', sessionId: id, subscriber: this.subscriber });
-      return { kind: 'accepted', sessionId: req.sessionId, timeOut: found[1], passwd: pw };
+      return { kind: 'accepted', sessionId: req.sessionId, timeOut: result.timeoutMs, passwd: pw };
     }
     let r: ZkReply;
     try {
