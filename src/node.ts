@@ -43,14 +43,8 @@ import type { EurekaServer } from './servers/eureka/server.js';
 import { startEurekaServer } from './servers/eureka/server.js';
 import type { ZkPortServer } from './servers/zookeeper/serve.js';
 import { startZkServer, zkServerVersion } from './servers/zookeeper/serve.js';
-import { dirBytes, environmentEntries, zkAdminCommands } from './servers/zookeeper/introspect.js';
+import { environmentEntries, storageBytes, zkAdminCommands, type StorageDirs } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
-
-/** Where a member keeps snapshots and its log (4lw/admin `dirs`). */
-interface StorageDirs {
-  readonly dataDir: string;
-  readonly logDir: string;
-}
 
 /** ZAB's tick in a `conclave node` unless zoo.cfg sets `zabTickMs=` (pings; ZAB's limits are counted in these). */
 export const zabTickMsDefault = 50;
@@ -178,7 +172,7 @@ function adminCommands(n: {
         return n.zk()?.connections ?? new Set();
       },
       dump: () => n.zk()?.dump() ?? Promise.resolve(null),
-      dirs: async () => ({ dataBytes: await dirBytes(n.dirs.dataDir), logBytes: await dirBytes(n.dirs.logDir) }),
+      dirs: () => storageBytes(n.dirs),
       environment: environmentEntries,
     },
     zkServerVersion,

@@ -99,6 +99,17 @@ export function dumpJson(d: DumpInfo): Record<string, unknown> {
   };
 }
 
+/** Where a node keeps snapshots (`dataDir`) and its log (`logDir`): what 4lw/admin `dirs` measure. */
+export interface StorageDirs {
+  readonly dataDir: string;
+  readonly logDir: string;
+}
+
+/** `dirs`: the bytes of a node's snapshot and log directories. */
+export async function storageBytes(d: StorageDirs): Promise<{ readonly dataBytes: number; readonly logBytes: number }> {
+  return { dataBytes: await dirBytes(d.dataDir), logBytes: await dirBytes(d.logDir) };
+}
+
 /** Bytes of the files under `dir` (0 if it does not exist), visiting at most `dirEntriesMax` entries. */
 export async function dirBytes(dir: string): Promise<number> {
   let total = 0;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
 import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
-import { collectDump, connectionInfo, dirBytes, environmentEntries } from './introspect.js';
+import { collectDump, connectionInfo, environmentEntries, storageBytes, type StorageDirs } from './introspect.js';
 import {
   type DumpInfo,
   type FourLetterWord,
@@ -68,7 +68,7 @@ export interface ZkServeOptions {
    */
   readonly superDigest?: string;
   /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
-  readonly storageDirsOf?: (node: string) => { readonly dataDir: string; readonly logDir: string };
+  readonly storageDirsOf?: (node: string) => StorageDirs;
   /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
   readonly ensembleConfig?: string | (() => string);
   /** How this member serves, for srvr/stat/mntr: a one-member ensemble is `standalone`, a non-voter `observer`. */
@@ -147,8 +147,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   const whitelist = new Set(listed);
   const dirs = async () => {
     const d = opts.storageDirsOf?.(node);
-    if (d === undefined) return { dataBytes: 0, logBytes: 0 };
-    return { dataBytes: await dirBytes(d.dataDir), logBytes: await dirBytes(d.logDir) };
+    return d === undefined ? { dataBytes: 0, logBytes: 0 } : storageBytes(d);
   };
   const dump = () => collectDump(gateway, node);
   const whitelisted = (word: string) => allWords || whitelist.has(word);
@@ -315,7 +314,8 @@ export async function startZkServers(
 ): Promise<Map<string, ZkPortServer>> {
   const sessionSecret = opts.sessionSecret ?? newSessionSecret();
   const out = new Map<string, ZkPortServer>();
-  const host = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
+  const listenHost = opts.host ?? '127.0.0.1';
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const ensembleConfig =
     opts.ensembleConfig ??
     (() => nodes.map((n, i) => `server.${i + 1}=${host}:0:0:${n.observer === true ? 'observer' : 'participant'};${host}:${out.get(n.node)?.port ?? n.port}\n`).join('') + 'version=0');
