@@ -212,22 +212,6 @@ class BusyLoops {
 }
 
 export async function runZkBench(opts: Record<string, unknown> = {}): Promise<void> {
-  const busy = opts.busyLoops === undefined ? 0 : Math.floor(Number(opts.busyLoops));
-  if (!(Number.isInteger(busy) && busy >= 0 && busy <= busyLoopsMax)) {
-    process.stderr.write(`--busy-loops: 0 to ${busyLoopsMax}, not '${String(opts.busyLoops)}'\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const loops = new BusyLoops(busy);
-  if (busy > 0) progress(`${busy} busy loops running beside the systems`);
-  try {
-    await runZkBenchLoaded(opts, busy);
-  } finally {
-    loops.stop();
-  }
-}
-
-async function runZkBenchLoaded(opts: Record<string, unknown>, busyLoops: number): Promise<void> {
   const load = {
     clients: bounded(opts.clients, 8, clientsMax),
     window: bounded(opts.window, 32, windowMax),
@@ -241,6 +225,22 @@ async function runZkBenchLoaded(opts: Record<string, unknown>, busyLoops: number
     process.exitCode = 2;
     return;
   }
+  const busyLoops = opts.busyLoops === undefined ? 0 : Math.floor(Number(opts.busyLoops));
+  if (!(Number.isInteger(busyLoops) && busyLoops >= 0 && busyLoops <= busyLoopsMax)) {
+    process.stderr.write(`--busy-loops: 0 to ${busyLoopsMax}, not '${String(opts.busyLoops)}'\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const loops = new BusyLoops(busyLoops);
+  if (busyLoops > 0) progress(`${busyLoops} busy loops running beside the systems`);
+  try {
+    await runSystems(load, rounds, which, busyLoops);
+  } finally {
+    loops.stop();
+  }
+}
+
+async function runSystems(load: Omit<LoadSpec, 'servers' | 'parent'>, rounds: number, which: string, busyLoops: number): Promise<void> {
   const systems: System[] = [];
   if (which !== 'zookeeper') systems.push('conclave');
   if (which !== 'conclave') {
