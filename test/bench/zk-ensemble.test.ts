@@ -12,7 +12,6 @@ test('conclave ensemble: throughput figures, one failover round, no session expi
   assert.ok(r.write.ops > 0 && r.read.ops > 0, `ops ${r.write.ops} / ${r.read.ops}`);
   // Errors are the servers' doing (a leader change under a loaded machine drops connections); they are counted and named.
   assert.ok(r.write.errors + r.read.errors === 0 || r.errorNames.length > 0);
-  assert.ok(r.throughputLeaderChanges >= 0);
   assert.is(r.rounds.length, 1);
   const round = r.rounds[0]!;
   assert.ok(round.killed !== round.newLeader, JSON.stringify(round));

@@ -39,10 +39,9 @@ test('throughput: the generator process counts acknowledged writes and reads', a
     assert.is(p.lastAckWallMs.length, 2);
     const sum = await gen.failoverStop();
     assert.ok(sum.acks > 0, `acks ${sum.acks}`);
-    assert.ok(sum.longestGapMs >= 0);
+    assert.ok(sum.longestGapMs > 0, `the longest gap between two acknowledgements: ${sum.longestGapMs} ms`);
     assert.is(sum.sessionsExpired, 0);
     assert.equal(sum.failures, []);
-    assert.ok(sum.reconnects >= 0 && sum.retries >= 0);
   } finally {
     await gen.close();
   }
