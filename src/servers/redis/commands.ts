@@ -49,6 +49,7 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
   conn('select', 2, ['loading', 'stale', 'fast'], ['fast', 'connection']),
   conn('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection']),
   conn('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ['fast', 'connection']),
+  conn('info', -1, ['loading', 'stale'], ['slow', 'dangerous']),
   conn('client', -2, [], ['slow'], [
     sub('client', 'id', 2, connFlags, clientCats),
     sub('client', 'setname', 3, connFlags, clientCats),

@@ -358,6 +358,8 @@ export class RedisConnection implements RedisClientContext {
         return { kind: 'Simple', text: 'RESET' };
       case 'command':
         return this.command(undefined, argv);
+      case 'info':
+        return { kind: 'Verbatim', format: 'txt', text: this.info(argv.slice(1).map((a) => str(a).toLowerCase())) };
       case 'config':
         return err(`ERR wrong number of arguments for 'config' command`);
       case 'config|get': {
@@ -439,6 +441,24 @@ export class RedisConnection implements RedisClientContext {
         [bulk('modules'), { kind: 'Array', items: [] }],
       ],
     };
+  }
+
+  /**
+   * INFO's front-end sections (server, clients, persistence, replication), enough for clients' ready checks
+   * (`loading:0`) and tools; the keyspace's sections come with it.
+   */
+  private info(wanted: readonly string[]): string {
+    const all = wanted.length === 0 || wanted.some((w) => w === 'all' || w === 'everything' || w === 'default');
+    const sections: [string, [string, string | number][]][] = [
+      ['Server', [['redis_version', this.server.version], ['redis_mode', 'standalone'], ['process_id', process.pid], ['tcp_port', this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1)], ['uptime_in_seconds', Math.floor(process.uptime())]]],
+      ['Clients', [['connected_clients', this.server.clients.size], ['maxclients', this.server.config.values.maxClients], ['blocked_clients', 0]]],
+      ['Persistence', [['loading', 0], ['async_loading', 0]]],
+      ['Replication', [['role', this.server.role() === 'master' ? 'master' : 'slave'], ['connected_slaves', 0]]],
+    ];
+    return sections
+      .filter(([name]) => all || wanted.includes(name.toLowerCase()))
+      .map(([name, fields]) => `# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`)
+      .join('\r\n');
   }
 
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
