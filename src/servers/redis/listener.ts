@@ -56,7 +56,8 @@ export function redisSocketTransport(socket: Socket): RedisTransport {
       }
       socket.write(bytes);
     },
-    close: () => void socket.end(),
+    // Reading goes on (and is dropped) until the client's end arrives: a paused socket would never see it.
+    close: () => void socket.end().resume(),
     destroy: () => void socket.destroy(),
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
@@ -84,7 +85,7 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     if (context.clients.size >= config.values.maxClients) {
-      socket.end('-ERR max number of clients reached\r\n');
+      socket.end('-ERR max number of clients reached\r\n').resume();
       return;
     }
     const conn = new RedisConnection(redisSocketTransport(socket), context, nextId++);
