@@ -47,6 +47,8 @@ const scripts: [string, Buffer[]][] = [
   ['CLIENT ID', [crlf('CLIENT ID')]],
   ['CLIENT REPLY and NO-EVICT', [crlf('CLIENT NO-EVICT on', 'CLIENT NO-EVICT x', 'CLIENT REPLY x', 'CLIENT REPLY SKIP', 'PING', 'PING', 'CLIENT REPLY OFF', 'PING', 'CLIENT REPLY ON', 'PING')]],
   ['CONFIG GET/SET of the bounds', [crlf('CONFIG GET maxclients', 'CONFIG GET PROTO-MAX-BULK-LEN', 'CONFIG GET nosuch', 'CONFIG SET nosuchp 1', 'CONFIG SET proto-max-bulk-len 10', 'CONFIG SET proto-max-bulk-len abc', 'CONFIG SET databases 3', 'CONFIG SET a', 'CONFIG SET maxclients 0', 'CONFIG SET client-output-buffer-limit "normal 1 2"', 'CONFIG GET client-output-buffer-limit', 'CONFIG GET client-query-buffer-limit')]],
+  ['RESP3: errors, nulls and bulks after HELLO 3', [crlf('HELLO 3 SETNAME app', 'CLIENT GETNAME', 'CLIENT SETNAME ""', 'CLIENT GETNAME', 'PING hi', 'ECHO', 'SELECT 99', 'nope x', 'GET k', 'CLIENT NOPE')]],
+  ['split inline and multibulk frames', [b('PI'), b('NG\r'), b('\n*2\r'), b('\n$4\r\nECHO\r\n$3'), b('\r\nabc'), b('\r\n')]],
   ['CONFIG GET in RESP3', [crlf('HELLO 3', 'CONFIG GET maxclients', 'CONFIG GET save', 'CONFIG GET appendonly')]],
   ['QUIT with pipelined commands after it', [crlf('PING', 'QUIT extra', 'PING')]],
   ['RESET', [crlf('HELLO 3', 'SELECT 3', 'CLIENT SETNAME n', 'RESET', 'CLIENT GETNAME', 'GET k')]],

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import type { Reply } from '../../src/protocol/resp.js';
-import { commandTable, outboundBytesPauseMax, redisCommandSpecs, startRedisServer, type RedisBackend } from '../../src/servers/redis/index.js';
+import { RedisConfig, RedisConnection, commandTable, outboundBytesPauseMax, redisCommandSpecs, startRedisServer, type RedisBackend, type RedisTransport } from '../../src/servers/redis/index.js';
 import { getSpec, rawSession } from './helpers.js';
 
 const connectionTimeoutMs = 10_000;
@@ -118,6 +118,34 @@ test('without an output limit, a client that never reads is paused: unsent outpu
   } finally {
     clearInterval(timer);
     await server.close();
+  }
+});
+
+test('every connection command of the table has a handler', () => {
+  const written: Buffer[] = [];
+  const transport: RedisTransport = {
+    write: (b) => void written.push(Buffer.from(b)),
+    close: () => undefined,
+    destroy: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+    outboundBytes: () => 0,
+    remote: '127.0.0.1:1',
+    local: '127.0.0.1:2',
+  };
+  const table = commandTable();
+  const context = { config: new RedisConfig(), table, auth: { required: () => false, check: () => true }, backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const };
+  const specs = table.all.flatMap((s) => [s, ...(s.subcommands ?? [])]).filter((s) => s.scope === 'connection' && s.name !== 'quit' && s.subcommands === undefined);
+  assert.ok(specs.length > 20);
+  for (const spec of specs) {
+    const words = spec.name.split('|');
+    const argc = Math.max(Math.abs(spec.arity), words.length);
+    const argv = [...words, ...Array.from({ length: argc - words.length }, () => 'x')].map((w) => Buffer.from(w));
+    const conn = new RedisConnection(transport, context, 1);
+    written.length = 0;
+    conn.onData(Buffer.concat([Buffer.from(`*${argv.length}\r\n`), ...argv.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n')])]));
+    const out = Buffer.concat(written).toString();
+    assert.not.match(out, /unknown (sub)?command/i, `${spec.name}: ${out}`);
   }
 });
 

@@ -92,11 +92,13 @@ export type Lookup =
   /** The container exists but not this subcommand. */
   | { readonly kind: 'unknownSubcommand' };
 
-const lowerName = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1').toLowerCase();
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+const lowerName = (b: Uint8Array): string => latin1(b).toLowerCase();
 
 /** Redis's lookupCommand: the container alone when there is no second argument, else its subcommand. */
 export function lookupCommand(table: CommandTable, argv: readonly Uint8Array[]): Lookup {
-  const base = table.byName.get(lowerName(argv[0]!));
+  const typed = latin1(argv[0]!);
+  const base = table.byName.get(typed) ?? table.byName.get(typed.toLowerCase());
   if (base === undefined) return { kind: 'unknown' };
   if (base.subcommands === undefined || argv.length === 1) return { kind: 'found', spec: base };
   const want = `${base.name}|${lowerName(argv[1]!)}`;

@@ -128,6 +128,9 @@ function intArg(b: Uint8Array): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** QUIT in any case (checked before the table, as Redis 7.0). */
+const isQuit = (b: Uint8Array): boolean => b.length === 4 && (b[0]! | 0x20) === 0x71 && (b[1]! | 0x20) === 0x75 && (b[2]! | 0x20) === 0x69 && (b[3]! | 0x20) === 0x74;
+
 /** A name CLIENT SETNAME / HELLO SETNAME / SETINFO accept: printable ASCII without spaces. */
 const validName = (b: Uint8Array): boolean => b.every((c) => c >= 33 && c <= 126);
 
@@ -231,7 +234,7 @@ export class RedisConnection implements RedisClientContext {
     const skipped = this.skipNext;
     this.skipNext = false;
     const silent = skipped || this.repliesOff;
-    if (upper(argv[0]!) === 'QUIT') {
+    if (isQuit(argv[0]!)) {
       this.lastCommand = 'quit';
       this.enqueue(ok, silent);
       this.closing = true;
@@ -360,8 +363,6 @@ export class RedisConnection implements RedisClientContext {
         return this.command(undefined, argv);
       case 'info':
         return { kind: 'Verbatim', format: 'txt', text: this.info(argv.slice(1).map((a) => str(a).toLowerCase())) };
-      case 'config':
-        return err(`ERR wrong number of arguments for 'config' command`);
       case 'config|get': {
         const pairs = this.server.config.get(argv.slice(2).map(str));
         return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
