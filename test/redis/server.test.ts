@@ -121,20 +121,23 @@ test('without an output limit, a client that never reads is paused: unsent outpu
   }
 });
 
+const written: Buffer[] = [];
+const transport: RedisTransport = {
+  write: (b) => void written.push(Buffer.from(b)),
+  close: () => undefined,
+  destroy: () => undefined,
+  pause: () => undefined,
+  resume: () => undefined,
+  outboundBytes: () => 0,
+  remote: '127.0.0.1:1',
+  local: '127.0.0.1:2',
+};
+let context: ConstructorParameters<typeof RedisConnection>[1];
+
 test('every connection command of the table has a handler', () => {
-  const written: Buffer[] = [];
-  const transport: RedisTransport = {
-    write: (b) => void written.push(Buffer.from(b)),
-    close: () => undefined,
-    destroy: () => undefined,
-    pause: () => undefined,
-    resume: () => undefined,
-    outboundBytes: () => 0,
-    remote: '127.0.0.1:1',
-    local: '127.0.0.1:2',
-  };
+
   const table = commandTable();
-  const context = { config: new RedisConfig(), table, auth: { required: () => false, check: () => true }, backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const };
+  context = { config: new RedisConfig(), table, auth: { required: () => false, check: () => true }, backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const };
   const specs = table.all.flatMap((s) => [s, ...(s.subcommands ?? [])]).filter((s) => s.scope === 'connection' && s.name !== 'quit' && s.subcommands === undefined);
   assert.ok(specs.length > 20);
   for (const spec of specs) {
@@ -147,6 +150,26 @@ test('every connection command of the table has a handler', () => {
     const out = Buffer.concat(written).toString();
     assert.not.match(out, /unknown (sub)?command/i, `${spec.name}: ${out}`);
   }
+});
+
+test('the replies to one chunk of pipelined commands leave in one write', () => {
+  const conn = new RedisConnection(transport, context, 2);
+  written.length = 0;
+  conn.onData(Buffer.from('PING\r\n'.repeat(16) + '*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n'.repeat(16)));
+  assert.is(written.length, 1);
+  assert.is(written[0]!.toString(), '+PONG\r\n'.repeat(16) + '$1\r\nx\r\n'.repeat(16));
+});
+
+test('CONFIG GET patterns and all-or-nothing CONFIG SET', () => {
+  const c = new RedisConfig();
+  assert.equal(c.get(['*max*']).map(([k]) => k).sort(), ['maxclients', 'proto-max-bulk-len']);
+  assert.equal(c.get(['maxclient?', 'MAXCLIENTS', 'save']), [['maxclients', '10000'], ['save', '']]);
+  assert.equal(c.get(['[ab]ppendonly', 'client-[o]*']), [['appendonly', 'no'], ['client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60']]);
+  assert.is(c.set([['maxclients', '5'], ['proto-max-bulk-len', '1k']]), "ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive");
+  assert.is(c.values.maxClients, 10_000, 'nothing applied');
+  assert.is(c.set([['maxclients', '5'], ['proto-max-bulk-len', '2mb']]), undefined);
+  assert.is(c.values.maxClients, 5);
+  assert.is(c.values.protoMaxBulkLen, 2 * 1024 * 1024);
 });
 
 test.run();
