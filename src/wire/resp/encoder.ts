@@ -13,8 +13,9 @@ import { assertNever } from '../../core/never.js';
 
 export type RespVersion = 2 | 3;
 
-/** The first buffer's size; later ones at least double what is needed. */
+/** A writer's buffer size (allocated at the first write); a larger reply gets twice what it needs. */
 export const writerInitialBytes = 16 * 1024;
+const noBytes = Buffer.alloc(0);
 
 /** `%.17g` as glibc prints it (round half to even on exact ties). */
 export function formatDouble(d: number): string {
@@ -59,13 +60,11 @@ export function formatDouble(d: number): string {
 const crlfRe = /[\r\n]/g;
 
 export class RespWriter {
-  private buf: Buffer;
+  private buf: Buffer = noBytes;
   private start = 0;
   private len = 0;
 
-  constructor(initialBytes = writerInitialBytes) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
-  }
+  constructor(private readonly chunkBytes = writerInitialBytes) {}
 
   /** Bytes written and not yet taken. */
   get pendingBytes(): number {
@@ -77,7 +76,8 @@ export class RespWriter {
     const out = this.buf.subarray(this.start, this.len);
     this.start = this.len;
     if (this.buf.length - this.len < 64) {
-      this.buf = Buffer.allocUnsafe(writerInitialBytes);
+      // Nearly full: an idle connection keeps no buffer; the next write allocates one.
+      this.buf = noBytes;
       this.start = this.len = 0;
     }
     return out;
@@ -86,7 +86,7 @@ export class RespWriter {
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
     const pending = this.len - this.start;
-    const next = Buffer.allocUnsafe(Math.max(writerInitialBytes, 2 * (pending + n)));
+    const next = Buffer.allocUnsafe(Math.max(this.chunkBytes, 2 * (pending + n)));
     this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
     this.start = 0;
