@@ -1,0 +1,224 @@
+/**
+ * The server-wide parameters CONFIG GET/SET reach, with Redis 7.0's names, value formats, bounds and error texts.
+ * Node-local (as RedisRaft keeps CONFIG): a later step decides what is replicated.
+ */
+import { protoMaxBulkLenDefault } from '../../wire/resp/index.js';
+
+/** client-query-buffer-limit default (1 GiB). */
+export const clientQueryBufferLimitDefault = 1024 * 1024 * 1024;
+/** maxclients default. */
+export const maxClientsDefault = 10_000;
+/** The databases SELECT reaches (immutable, as `databases 16`). */
+export const databasesCount = 16;
+
+/** One class of client-output-buffer-limit: bytes (0 = none) and the seconds a soft excess may last. */
+export interface OutputLimit {
+  readonly hardBytes: number;
+  readonly softBytes: number;
+  readonly softSeconds: number;
+}
+export type OutputClass = 'normal' | 'slave' | 'pubsub';
+const outputClasses: readonly OutputClass[] = ['normal', 'slave', 'pubsub'];
+
+export interface RedisConfigValues {
+  protoMaxBulkLen: number;
+  clientQueryBufferLimit: number;
+  maxClients: number;
+  requirePass: string;
+  outputLimits: Record<OutputClass, OutputLimit>;
+}
+
+export function defaultConfigValues(): RedisConfigValues {
+  return {
+    protoMaxBulkLen: protoMaxBulkLenDefault,
+    clientQueryBufferLimit: clientQueryBufferLimitDefault,
+    maxClients: maxClientsDefault,
+    requirePass: '',
+    outputLimits: {
+      normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+      slave: { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 },
+      pubsub: { hardBytes: 32 * 1024 * 1024, softBytes: 8 * 1024 * 1024, softSeconds: 60 },
+    },
+  };
+}
+
+/** Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (case-insensitive); null if not one. */
+export function memoryValue(s: string): number | null {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
+  if (m === null) return null;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mul = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[unit]!;
+  return Number(m[1]) * mul;
+}
+
+const longMax = '9223372036854775807';
+
+interface Param {
+  readonly name: string;
+  readonly get: (v: RedisConfigValues) => string;
+  /** Applies the value to `v`, or returns the reason it is refused. Absent: immutable. */
+  readonly set?: (v: RedisConfigValues, value: string) => string | undefined;
+}
+
+function memoryParam(name: string, key: 'protoMaxBulkLen' | 'clientQueryBufferLimit', min: number): Param {
+  return {
+    name,
+    get: (v) => String(v[key]),
+    set: (v, s) => {
+      const n = memoryValue(s);
+      if (n === null) return 'argument must be a memory value';
+      if (n < min) return `argument must be between ${min} and ${longMax} inclusive`;
+      v[key] = n;
+      return undefined;
+    },
+  };
+}
+
+const params: readonly Param[] = [
+  memoryParam('proto-max-bulk-len', 'protoMaxBulkLen', 1024 * 1024),
+  memoryParam('client-query-buffer-limit', 'clientQueryBufferLimit', 1024 * 1024),
+  {
+    name: 'maxclients',
+    get: (v) => String(v.maxClients),
+    set: (v, s) => {
+      const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+      if (Number.isNaN(n)) return 'argument couldn\'t be parsed into an integer';
+      if (n < 1 || n > 4294967295) return 'argument must be between 1 and 4294967295 inclusive';
+      v.maxClients = n;
+      return undefined;
+    },
+  },
+  {
+    name: 'requirepass',
+    get: (v) => v.requirePass,
+    set: (v, s) => {
+      v.requirePass = s;
+      return undefined;
+    },
+  },
+  {
+    name: 'client-output-buffer-limit',
+    get: (v) => outputClasses.map((c) => `${c} ${v.outputLimits[c].hardBytes} ${v.outputLimits[c].softBytes} ${v.outputLimits[c].softSeconds}`).join(' '),
+    set: (v, s) => {
+      const words = s.split(' ').filter((w) => w !== '');
+      if (words.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
+      const next = { ...v.outputLimits };
+      for (let i = 0; i < words.length; i += 4) {
+        const cls = words[i]!.toLowerCase() === 'replica' ? 'slave' : (words[i]!.toLowerCase() as OutputClass);
+        const hard = memoryValue(words[i + 1]!);
+        const soft = memoryValue(words[i + 2]!);
+        const secs = /^\d+$/.test(words[i + 3]!) ? Number(words[i + 3]) : null;
+        if (!outputClasses.includes(cls) || hard === null || soft === null || secs === null) return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
+        next[cls] = { hardBytes: hard, softBytes: soft, softSeconds: secs };
+      }
+      v.outputLimits = next;
+      return undefined;
+    },
+  },
+  { name: 'databases', get: () => String(databasesCount) },
+  // Read by redis-benchmark before a run: no snapshots, no AOF (conclave persists through its own log).
+  { name: 'save', get: () => '' },
+  { name: 'appendonly', get: () => 'no' },
+];
+const byName = new Map(params.map((p) => [p.name, p]));
+
+/** Redis's stringmatchlen with nocase: `*`, `?`, `[...]` (with `^` and ranges) and `\` escapes. */
+export function globMatch(pattern: string, s: string): boolean {
+  const p = pattern.toLowerCase();
+  const t = s.toLowerCase();
+  const go = (i: number, j: number): boolean => {
+    while (i < p.length) {
+      const c = p[i]!;
+      if (c === '*') {
+        while (p[i + 1] === '*') i++;
+        if (i + 1 === p.length) return true;
+        for (let k = j; k <= t.length; k++) if (go(i + 1, k)) return true;
+        return false;
+      }
+      if (j >= t.length) return false;
+      if (c === '?') {
+        i++;
+        j++;
+        continue;
+      }
+      if (c === '[') {
+        let k = i + 1;
+        const not = p[k] === '^';
+        if (not) k++;
+        let match = false;
+        while (k < p.length && p[k] !== ']') {
+          if (p[k] === '\\' && k + 1 < p.length) {
+            k++;
+            if (p[k] === t[j]) match = true;
+          } else if (p[k + 1] === '-' && k + 2 < p.length && p[k + 2] !== ']') {
+            const [a, b] = p[k]! <= p[k + 2]! ? [p[k]!, p[k + 2]!] : [p[k + 2]!, p[k]!];
+            if (t[j]! >= a && t[j]! <= b) match = true;
+            k += 2;
+          } else if (p[k] === t[j]) match = true;
+          k++;
+        }
+        if (not) match = !match;
+        if (!match) return false;
+        i = k + 1;
+        j++;
+        continue;
+      }
+      if (c === '\\' && i + 1 < p.length) i++;
+      if (p[i] !== t[j]) return false;
+      i++;
+      j++;
+    }
+    return j === t.length;
+  };
+  return go(0, 0);
+}
+
+export class RedisConfig {
+  readonly values: RedisConfigValues;
+
+  constructor(initial: Partial<RedisConfigValues> = {}) {
+    this.values = { ...defaultConfigValues(), ...initial };
+  }
+
+  /** CONFIG GET: (name, value) pairs; an exact name is reported as typed, a pattern by the parameters it matches. */
+  get(patterns: readonly string[]): [string, string][] {
+    const out = new Map<string, string>();
+    const seen = new Set<string>();
+    for (const pat of patterns) {
+      if (!/[[*?]/.test(pat)) {
+        const p = byName.get(pat.toLowerCase());
+        if (p !== undefined && !seen.has(p.name)) {
+          seen.add(p.name);
+          out.set(pat, p.get(this.values));
+        }
+        continue;
+      }
+      for (const p of params) {
+        if (!seen.has(p.name) && globMatch(pat, p.name)) {
+          seen.add(p.name);
+          out.set(p.name, p.get(this.values));
+        }
+      }
+    }
+    return [...out];
+  }
+
+  /** CONFIG SET p v [p v ...], all or nothing: the error line, or undefined when applied. */
+  set(pairs: readonly [string, string][]): string | undefined {
+    const draft: RedisConfigValues = { ...this.values, outputLimits: { ...this.values.outputLimits } };
+    const seen = new Set<string>();
+    for (const [name] of pairs) {
+      const p = byName.get(name.toLowerCase());
+      if (p === undefined) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+      if (seen.has(p.name)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      seen.add(p.name);
+      if (p.set === undefined) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+    }
+    for (const [name, value] of pairs) {
+      const why = byName.get(name.toLowerCase())!.set!(draft, value);
+      if (why !== undefined) return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
+    }
+    Object.assign(this.values, draft);
+    return undefined;
+  }
+}

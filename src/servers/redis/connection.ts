@@ -1,0 +1,651 @@
+/**
+ * One RESP client connection: the decoder, the per-connection state (protocol, db, name, authentication, reply
+ * mode) and the ordered reply queue; independent of sockets (a {@link RedisTransport}) and of the keyspace (a
+ * {@link RedisBackend}).
+ *
+ * - Commands are pulled from the decoder one at a time and checked against the command table as Redis 7.0's
+ *   processCommand does: QUIT first (any arguments: +OK, then close), unknown command / unknown subcommand /
+ *   wrong arity, then NOAUTH. Connection commands run here; the others go to the backend.
+ * - Every command gets a reply slot in arrival order; replies are written strictly in that order however the
+ *   backend's promises settle, each encoded in the protocol the connection had when the command was read.
+ * - Replies produced while handling one chunk leave in one transport write; replies settling later are gathered
+ *   per event-loop turn.
+ * - A protocol error is answered after the replies before it, then the connection closes.
+ * - Bounds: the query buffer (client-query-buffer-limit: closed without a reply, as Redis), replies in flight
+ *   ({@link pendingRepliesMax}: reading stops until half are written), unsent output (reading stops above
+ *   {@link outboundBytesPauseMax}, resumes below half; client-output-buffer-limit closes the connection).
+ */
+import type { Argv, Reply } from '../../protocol/resp.js';
+import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
+import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
+import { databasesCount, type RedisConfig } from './config.js';
+
+/** Replies in flight or waiting for an earlier one before the connection stops reading. */
+export const pendingRepliesMax = 1024;
+/** Unsent output bytes above which the connection stops reading (back-pressure for clients that do not read). */
+export const outboundBytesPauseMax = 1024 * 1024;
+/** Bytes of one argument quoted in an error (Redis's `%.128s`). */
+export const quotedArgBytesMax = 128;
+
+/** What the connection needs from a socket. */
+export interface RedisTransport {
+  write(bytes: Uint8Array): void;
+  /** Close once everything written has been sent. */
+  close(): void;
+  /** Close now, dropping unsent output. */
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  /** Bytes written but not yet sent. */
+  outboundBytes(): number;
+  /** `ip:port` of the client and of our end. */
+  readonly remote: string;
+  readonly local: string;
+}
+
+/** The connection as the backend sees it; read it during `execute` (later commands change it). */
+export interface RedisClientContext {
+  readonly id: number;
+  readonly db: number;
+  readonly resp: RespVersion;
+  readonly name: string;
+  readonly user: string;
+}
+
+/** The keyspace side: every command of the table that is not a connection command. */
+export interface RedisBackend {
+  /** Runs a command already checked for existence, arity and authentication. Sync for local reads. */
+  execute(client: RedisClientContext, argv: Argv, spec: RedisCommandSpec): Reply | Promise<Reply>;
+  /** The connection's state was dropped (RESET) or it closed: forget its MULTI queue, watches, subscriptions. */
+  release?(client: RedisClientContext, why: 'reset' | 'closed'): void;
+}
+
+/**
+ * Who may connect. The default checks `requirepass` for the `default` user; an ACL store plugs in here later.
+ * `user` is null for the one-argument AUTH form.
+ */
+export interface RedisAuthenticator {
+  /** New connections start unauthenticated (the default user has a password or is disabled). */
+  required(): boolean;
+  check(user: string, password: Uint8Array): boolean;
+}
+
+export function requirePassAuthenticator(config: RedisConfig): RedisAuthenticator {
+  return {
+    required: () => config.values.requirePass !== '',
+    check: (user, password) => user === 'default' && (config.values.requirePass === '' || Buffer.from(password).toString('utf8') === config.values.requirePass),
+  };
+}
+
+/** What every connection of one server shares. */
+export interface RedisServerContext {
+  readonly config: RedisConfig;
+  readonly table: CommandTable;
+  readonly auth: RedisAuthenticator;
+  readonly backend: RedisBackend;
+  readonly clients: Map<number, RedisConnection>;
+  /** HELLO's server and version (clients need `redis` and a 7.x version). */
+  readonly serverName: string;
+  readonly version: string;
+  readonly role: () => 'master' | 'replica';
+  /** Told of connections closed for a limit (for the node's log). */
+  readonly log?: (line: string) => void;
+}
+
+interface Slot {
+  reply: Reply | undefined;
+  readonly resp: RespVersion;
+  readonly silent: boolean;
+}
+
+const ok: Reply = { kind: 'Simple', text: 'OK' };
+const err = (text: string): Reply => ({ kind: 'Error', text });
+const bulk = (s: string | Uint8Array): Reply => ({ kind: 'Bulk', bytes: typeof s === 'string' ? Buffer.from(s) : s });
+const int = (value: number): Reply => ({ kind: 'Int', value });
+const syntaxError = err('ERR syntax error');
+const str = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
+const upper = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1').toUpperCase();
+
+/** An argument as Redis's `%.128s` prints it: up to the first NUL, at most 128 bytes. */
+function quoted(b: Uint8Array, max = quotedArgBytesMax): string {
+  const nul = b.indexOf(0);
+  const end = Math.min(nul < 0 ? b.length : nul, max);
+  return str(b.subarray(0, end));
+}
+
+/** The error for a command not in the table (Redis's text, trailing space included). */
+export function unknownCommandError(argv: Argv): Reply {
+  let args = '';
+  for (let i = 1; i < argv.length && Buffer.byteLength(args) < quotedArgBytesMax; i++) args += `'${quoted(argv[i]!, quotedArgBytesMax - Buffer.byteLength(args))}' `;
+  return err(`ERR unknown command '${quoted(argv[0]!)}', with args beginning with: ${args}`);
+}
+
+/** Redis's string2ll on a whole argument, as a safe integer, or null. */
+function intArg(b: Uint8Array): number | null {
+  const s = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** QUIT in any case (checked before the table, as Redis 7.0). */
+const isQuit = (b: Uint8Array): boolean => b.length === 4 && (b[0]! | 0x20) === 0x71 && (b[1]! | 0x20) === 0x75 && (b[2]! | 0x20) === 0x69 && (b[3]! | 0x20) === 0x74;
+
+/** A name CLIENT SETNAME / HELLO SETNAME / SETINFO accept: printable ASCII without spaces. */
+const validName = (b: Uint8Array): boolean => b.every((c) => c >= 33 && c <= 126);
+
+export class RedisConnection implements RedisClientContext {
+  readonly id: number;
+  db = 0;
+  resp: RespVersion = 2;
+  name = '';
+  user = 'default';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  noEvict = false;
+  noTouch = false;
+  lastCommand = 'NULL';
+  readonly createdMs = Date.now();
+  lastActiveMs = Date.now();
+  /** CLIENT REPLY OFF: no replies until ON; SKIP: the next command's reply is dropped. */
+  private repliesOff = false;
+  private skipNext = false;
+  private readonly decoder: RespRequestDecoder;
+  private readonly writer = new RespWriter();
+  private readonly slots: Slot[] = [];
+  private closing = false;
+  private closed = false;
+  private readPaused = false;
+  private flushScheduled = false;
+  private softExceededSinceMs = 0;
+
+  constructor(
+    readonly transport: RedisTransport,
+    private readonly server: RedisServerContext,
+    id: number,
+  ) {
+    this.id = id;
+    this.authenticated = !server.auth.required();
+    this.decoder = new RespRequestDecoder({ protoMaxBulkLen: () => server.config.values.protoMaxBulkLen });
+  }
+
+  /** Bytes received and not yet parsed (CLIENT INFO qbuf). */
+  get queryBufferBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.closing) return;
+    this.lastActiveMs = Date.now();
+    this.decoder.push(chunk);
+    this.pump();
+    if (!this.closing && this.decoder.bufferedBytes > this.server.config.values.clientQueryBufferLimit) {
+      this.server.log?.(`Closing client that reached max query buffer length: id=${this.id} addr=${this.transport.remote}`);
+      this.kill();
+    }
+  }
+
+  onDrain(): void {
+    if (this.readPaused && this.transport.outboundBytes() <= outboundBytesPauseMax / 2 && this.slots.length <= pendingRepliesMax / 2) {
+      this.readPaused = false;
+      this.transport.resume();
+      this.pump();
+    }
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.server.clients.delete(this.id);
+    this.server.backend.release?.(this, 'closed');
+  }
+
+  /** Closes at once (CLIENT KILL, limits, server stop). */
+  kill(): void {
+    this.closing = true;
+    this.transport.destroy();
+    this.onClose();
+  }
+
+  private pump(): void {
+    while (!this.closing && this.slots.length < pendingRepliesMax) {
+      this.decoder.authRequired = !this.authenticated;
+      const d = this.decoder.next();
+      if (d === undefined) break;
+      if (d.kind === 'error') {
+        this.enqueue(err(d.text), false);
+        this.closing = true;
+        break;
+      }
+      this.dispatch(d.argv);
+    }
+    if (!this.readPaused && !this.closing && this.slots.length >= pendingRepliesMax) this.pauseReading();
+    this.flush();
+  }
+
+  private pauseReading(): void {
+    this.readPaused = true;
+    this.transport.pause();
+  }
+
+  private dispatch(argv: Argv): void {
+    const skipped = this.skipNext;
+    this.skipNext = false;
+    const silent = skipped || this.repliesOff;
+    if (isQuit(argv[0]!)) {
+      this.lastCommand = 'quit';
+      this.enqueue(ok, silent);
+      this.closing = true;
+      return;
+    }
+    const found = lookupCommand(this.server.table, argv);
+    if (found.kind === 'unknown') return this.enqueue(unknownCommandError(argv), silent);
+    if (found.kind === 'unknownSubcommand') return this.enqueue(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`), silent);
+    const spec = found.spec;
+    if (!arityOk(spec, argv.length)) return this.enqueue(err(`ERR wrong number of arguments for '${spec.name}' command`), silent);
+    if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    this.lastCommand = spec.name;
+    if (spec.scope !== 'connection') {
+      let r: Reply | Promise<Reply>;
+      try {
+        r = this.server.backend.execute(this, argv, spec);
+      } catch (e) {
+        r = err(`ERR ${(e as Error).message}`);
+      }
+      return this.enqueue(r, silent);
+    }
+    const respBefore = this.resp;
+    const r = this.local(spec, argv);
+    if (r === null) return; // CLIENT REPLY OFF|SKIP: no reply
+    // HELLO answers in the protocol it switches to; everything else in the one it was read in.
+    this.enqueue(r, skipped || this.repliesOff, spec.name === 'hello' ? this.resp : respBefore);
+  }
+
+  private enqueue(r: Reply | Promise<Reply>, silent: boolean, resp: RespVersion = this.resp): void {
+    if (!(r instanceof Promise)) {
+      if (this.slots.length === 0) {
+        if (!silent) this.writer.write(r, resp);
+        return;
+      }
+      this.slots.push({ reply: r, resp, silent });
+      return;
+    }
+    const slot: Slot = { reply: undefined, resp, silent };
+    this.slots.push(slot);
+    r.then(
+      (reply) => this.settle(slot, reply),
+      (e: unknown) => this.settle(slot, err(`ERR ${e instanceof Error ? e.message : String(e)}`)),
+    );
+  }
+
+  private settle(slot: Slot, reply: Reply): void {
+    slot.reply = reply;
+    if (this.closed) return;
+    while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
+      const s = this.slots.shift()!;
+      if (!s.silent) this.writer.write(s.reply!, s.resp);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+        if (this.readPaused) this.onDrain();
+      });
+    }
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    if (this.writer.pendingBytes > 0) {
+      this.transport.write(this.writer.take());
+      if (this.overOutputLimit()) {
+        this.server.log?.(`Client id=${this.id} addr=${this.transport.remote} scheduled to be closed for overcoming of output buffer limits.`);
+        this.kill();
+        return;
+      }
+      if (!this.readPaused && this.transport.outboundBytes() > outboundBytesPauseMax) this.pauseReading();
+    }
+    if (this.closing && this.slots.length === 0) {
+      this.transport.close();
+      this.onClose();
+    }
+  }
+
+  /** Unsent output above client-output-buffer-limit's hard limit, or above the soft one for too long. */
+  private overOutputLimit(): boolean {
+    const limit = this.server.config.values.outputLimits.normal;
+    const out = this.transport.outboundBytes();
+    if (limit.hardBytes > 0 && out >= limit.hardBytes) return true;
+    if (limit.softBytes > 0 && out >= limit.softBytes) {
+      const now = Date.now();
+      if (this.softExceededSinceMs === 0) this.softExceededSinceMs = now;
+      return now - this.softExceededSinceMs >= limit.softSeconds * 1000;
+    }
+    this.softExceededSinceMs = 0;
+    return false;
+  }
+
+  /** A connection command's reply, or null for none (CLIENT REPLY OFF/SKIP). */
+  private local(spec: RedisCommandSpec, argv: Argv): Reply | null {
+    switch (spec.name) {
+      case 'ping':
+        if (argv.length > 2) return err(`ERR wrong number of arguments for 'ping' command`);
+        return argv.length === 1 ? { kind: 'Simple', text: 'PONG' } : bulk(argv[1]!);
+      case 'echo':
+        return bulk(argv[1]!);
+      case 'select': {
+        const n = intArg(argv[1]!);
+        if (n === null || n < -(2 ** 31) || n >= 2 ** 31) return err('ERR value is not an integer or out of range');
+        if (n < 0 || n >= databasesCount) return err('ERR DB index is out of range');
+        this.db = n;
+        return ok;
+      }
+      case 'auth':
+        return this.authCommand(argv);
+      case 'hello':
+        return this.hello(argv);
+      case 'reset':
+        this.db = 0;
+        this.resp = 2;
+        this.name = '';
+        this.user = 'default';
+        this.authenticated = !this.server.auth.required();
+        this.noEvict = false;
+        this.noTouch = false;
+        this.repliesOff = false;
+        this.skipNext = false;
+        this.server.backend.release?.(this, 'reset');
+        return { kind: 'Simple', text: 'RESET' };
+      case 'command':
+        return this.command(undefined, argv);
+      case 'info':
+        return { kind: 'Verbatim', format: 'txt', text: this.info(argv.slice(1).map((a) => str(a).toLowerCase())) };
+      case 'config|get': {
+        const pairs = this.server.config.get(argv.slice(2).map(str));
+        return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
+      }
+      case 'config|set': {
+        if (argv.length % 2 !== 0) return syntaxError;
+        const pairs: [string, string][] = [];
+        for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]!), str(argv[i + 1]!)]);
+        const why = this.server.config.set(pairs);
+        return why === undefined ? ok : err(why);
+      }
+      default:
+        if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
+        if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
+        return err(`ERR unknown command '${spec.name}'`);
+    }
+  }
+
+  private authCommand(argv: Argv): Reply {
+    if (argv.length > 3) return syntaxError;
+    if (argv.length === 2 && !this.server.auth.required()) {
+      return err('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    const user = argv.length === 2 ? 'default' : str(argv[1]!);
+    if (!this.server.auth.check(user, argv[argv.length - 1]!)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+    this.user = user;
+    this.authenticated = true;
+    return ok;
+  }
+
+  private hello(argv: Argv): Reply {
+    let ver = 0;
+    if (argv.length >= 2) {
+      const v = intArg(argv[1]!);
+      if (v === null) return err('ERR Protocol version is not an integer or out of range');
+      if (v < 2 || v > 3) return err('NOPROTO unsupported protocol version');
+      ver = v;
+    }
+    let user: string | undefined;
+    let pass: Uint8Array | undefined;
+    let name: Uint8Array | undefined;
+    for (let j = 2; j < argv.length; j++) {
+      const more = argv.length - 1 - j;
+      const opt = upper(argv[j]!);
+      if (opt === 'AUTH' && more >= 2) {
+        user = str(argv[j + 1]!);
+        pass = argv[j + 2]!;
+        j += 2;
+      } else if (opt === 'SETNAME' && more >= 1) {
+        name = argv[++j]!;
+      } else return err(`ERR Syntax error in HELLO option '${quoted(argv[j]!)}'`);
+    }
+    if (user !== undefined && pass !== undefined) {
+      if (!this.server.auth.check(user, pass)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+      this.user = user;
+      this.authenticated = true;
+    }
+    if (!this.authenticated) {
+      return err(
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      );
+    }
+    if (name !== undefined) {
+      if (!validName(name)) return err('ERR Client names cannot contain spaces, newlines or special characters.');
+      this.name = str(name);
+    }
+    if (ver !== 0) this.resp = ver as RespVersion;
+    return {
+      kind: 'Map',
+      entries: [
+        [bulk('server'), bulk(this.server.serverName)],
+        [bulk('version'), bulk(this.server.version)],
+        [bulk('proto'), int(this.resp)],
+        [bulk('id'), int(this.id)],
+        [bulk('mode'), bulk('standalone')],
+        [bulk('role'), bulk(this.server.role())],
+        [bulk('modules'), { kind: 'Array', items: [] }],
+      ],
+    };
+  }
+
+  /**
+   * INFO's front-end sections (server, clients, persistence, replication), enough for clients' ready checks
+   * (`loading:0`) and tools; the keyspace's sections come with it.
+   */
+  private info(wanted: readonly string[]): string {
+    const all = wanted.length === 0 || wanted.some((w) => w === 'all' || w === 'everything' || w === 'default');
+    const sections: [string, [string, string | number][]][] = [
+      ['Server', [['redis_version', this.server.version], ['redis_mode', 'standalone'], ['process_id', process.pid], ['tcp_port', this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1)], ['uptime_in_seconds', Math.floor(process.uptime())]]],
+      ['Clients', [['connected_clients', this.server.clients.size], ['maxclients', this.server.config.values.maxClients], ['blocked_clients', 0]]],
+      ['Persistence', [['loading', 0], ['async_loading', 0]]],
+      ['Replication', [['role', this.server.role() === 'master' ? 'master' : 'slave'], ['connected_slaves', 0]]],
+    ];
+    return sections
+      .filter(([name]) => all || wanted.includes(name.toLowerCase()))
+      .map(([name, fields]) => `# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`)
+      .join('\r\n');
+  }
+
+  /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
+  infoLine(): string {
+    const now = Date.now();
+    const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const qbuf = this.decoder.bufferedBytes;
+    const omem = this.transport.outboundBytes() + this.writer.pendingBytes;
+    return (
+      `id=${this.id} addr=${this.transport.remote} laddr=${this.transport.local} fd=-1 name=${this.name} ` +
+      `age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} flags=${flags} db=${this.db} ` +
+      `sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.slots.length} ` +
+      `omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.lastCommand} user=${this.user} redir=-1 resp=${this.resp} ` +
+      `lib-name=${this.libName} lib-ver=${this.libVer}\n`
+    );
+  }
+
+  private client(sub: string, argv: Argv): Reply | null {
+    switch (sub) {
+      case 'id':
+        return int(this.id);
+      case 'setname':
+        if (!validName(argv[2]!)) return err('ERR Client names cannot contain spaces, newlines or special characters.');
+        this.name = str(argv[2]!);
+        return ok;
+      case 'getname':
+        return this.name === '' ? { kind: 'Null' } : bulk(this.name);
+      case 'info':
+        return { kind: 'Verbatim', format: 'txt', text: this.infoLine() };
+      case 'list': {
+        let ids: Set<number> | undefined;
+        if (argv.length > 2) {
+          const opt = upper(argv[2]!);
+          if (opt === 'TYPE' && argv.length === 4) {
+            const t = upper(argv[3]!);
+            if (t === 'NORMAL') ids = undefined;
+            else if (['MASTER', 'REPLICA', 'SLAVE', 'PUBSUB'].includes(t)) ids = new Set();
+            else return err(`ERR Unknown client type '${quoted(argv[3]!)}'`);
+          } else if (opt === 'ID' && argv.length >= 4) {
+            ids = new Set();
+            for (const a of argv.slice(3)) {
+              const n = intArg(a);
+              if (n === null || n <= 0) return err('ERR Invalid client ID');
+              ids.add(n);
+            }
+          } else return syntaxError;
+        }
+        const lines = [...this.server.clients.values()].filter((c) => ids === undefined || ids.has(c.id)).map((c) => c.infoLine());
+        return { kind: 'Verbatim', format: 'txt', text: lines.join('') };
+      }
+      case 'kill':
+        return this.clientKill(argv);
+      case 'no-evict':
+      case 'no-touch': {
+        const v = upper(argv[2]!);
+        if (v !== 'ON' && v !== 'OFF') return syntaxError;
+        if (sub === 'no-evict') this.noEvict = v === 'ON';
+        else this.noTouch = v === 'ON';
+        return ok;
+      }
+      case 'reply': {
+        const v = upper(argv[2]!);
+        if (v === 'ON') {
+          this.repliesOff = false;
+          return ok;
+        }
+        if (v === 'OFF') this.repliesOff = true;
+        else if (v === 'SKIP') this.skipNext = true;
+        else return syntaxError;
+        return null;
+      }
+      case 'setinfo': {
+        const attr = upper(argv[2]!);
+        if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') return err(`ERR Unrecognized option '${quoted(argv[2]!)}'`);
+        if (!validName(argv[3]!)) return err(`ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`);
+        if (attr === 'LIB-NAME') this.libName = str(argv[3]!);
+        else this.libVer = str(argv[3]!);
+        return ok;
+      }
+      case 'help':
+        return {
+          kind: 'Array',
+          items: ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'INFO', 'LIST [TYPE <type>|ID <id> ...]', 'KILL <ip:port>|<filter> <value> ...', 'NO-EVICT (ON|OFF)', 'NO-TOUCH (ON|OFF)', 'REPLY (ON|OFF|SKIP)', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'HELP'].map(
+            (text) => ({ kind: 'Simple', text }) as Reply,
+          ),
+        };
+      default:
+        return err(`ERR unknown subcommand '${sub}'. Try CLIENT HELP.`);
+    }
+  }
+
+  private clientKill(argv: Argv): Reply {
+    const all = [...this.server.clients.values()];
+    if (argv.length === 3) {
+      const addr = str(argv[2]!);
+      const c = all.find((x) => x.transport.remote === addr);
+      if (c === undefined) return err('ERR No such client');
+      this.killLater(c);
+      return ok;
+    }
+    if (argv.length % 2 !== 0) return syntaxError;
+    let match = all;
+    let skipMe = true;
+    for (let i = 2; i < argv.length; i += 2) {
+      const opt = upper(argv[i]!);
+      const v = argv[i + 1]!;
+      if (opt === 'ID') {
+        const id = intArg(v);
+        if (id === null || id <= 0) return err('ERR client-id should be greater than 0');
+        match = match.filter((c) => c.id === id);
+      } else if (opt === 'ADDR') match = match.filter((c) => c.transport.remote === str(v));
+      else if (opt === 'LADDR') match = match.filter((c) => c.transport.local === str(v));
+      else if (opt === 'USER') match = match.filter((c) => c.user === str(v));
+      else if (opt === 'TYPE') {
+        const t = upper(v);
+        if (!['NORMAL', 'MASTER', 'REPLICA', 'SLAVE', 'PUBSUB'].includes(t)) return err(`ERR Unknown client type '${quoted(v)}'`);
+        if (t !== 'NORMAL') match = [];
+      } else if (opt === 'SKIPME') {
+        const s = upper(v);
+        if (s !== 'YES' && s !== 'NO') return syntaxError;
+        skipMe = s === 'YES';
+      } else return syntaxError;
+    }
+    if (skipMe) match = match.filter((c) => c !== this);
+    for (const c of match) this.killLater(c);
+    return int(match.length);
+  }
+
+  /** Another connection closes now; this one after its reply. */
+  private killLater(c: RedisConnection): void {
+    if (c === this) this.closing = true;
+    else c.kill();
+  }
+
+  private commandInfo(s: RedisCommandSpec): Reply {
+    const simple = (text: string): Reply => ({ kind: 'Simple', text });
+    return {
+      kind: 'Array',
+      items: [
+        bulk(s.name),
+        int(s.arity),
+        { kind: 'Set', items: s.flags.map(simple) },
+        int(s.firstKey),
+        int(s.lastKey),
+        int(s.step),
+        { kind: 'Set', items: s.categories.map((c) => simple(`@${c}`)) },
+        { kind: 'Set', items: [] },
+        { kind: 'Set', items: [] },
+        { kind: 'Array', items: (s.subcommands ?? []).map((c) => this.commandInfo(c)) },
+      ],
+    };
+  }
+
+  private command(sub: string | undefined, argv: Argv): Reply {
+    const table = this.server.table;
+    const named = (b: Uint8Array) => {
+      const name = Buffer.from(b).toString('latin1').toLowerCase();
+      const [base, subName] = name.split('|');
+      const spec = table.byName.get(base!);
+      return subName === undefined ? spec : spec?.subcommands?.find((c) => c.name === name);
+    };
+    switch (sub) {
+      case undefined:
+        return { kind: 'Array', items: table.all.map((s) => this.commandInfo(s)) };
+      case 'count':
+        return int(table.all.length);
+      case 'list':
+        return { kind: 'Array', items: table.all.map((s) => bulk(s.name)) };
+      case 'info': {
+        const specs = argv.length === 2 ? table.all : argv.slice(2).map(named);
+        return { kind: 'Array', items: specs.map((s) => (s === undefined ? ({ kind: 'NullArray' } as Reply) : this.commandInfo(s))) };
+      }
+      case 'docs': {
+        const specs = argv.length === 2 ? table.all : argv.slice(2).map(named).filter((s) => s !== undefined);
+        return { kind: 'Map', entries: specs.map((s) => [bulk(s!.name), { kind: 'Map', entries: [[bulk('group'), bulk(s!.scope === 'connection' ? 'connection' : 'generic')]] }] as const) };
+      }
+      case 'getkeys': {
+        const target = argv.slice(2);
+        const found = lookupCommand(table, target);
+        if (found.kind !== 'found') return err('ERR Invalid command specified');
+        if (!arityOk(found.spec, target.length)) return err('ERR Invalid number of arguments specified for command');
+        const keys = keysOf(found.spec, target);
+        return keys.length === 0 ? err('ERR The command has no key arguments') : { kind: 'Array', items: keys.map(bulk) };
+      }
+      default:
+        return err(`ERR unknown subcommand '${sub}'. Try COMMAND HELP.`);
+    }
+  }
+}
