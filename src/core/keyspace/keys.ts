@@ -275,7 +275,7 @@ export function ttl(ms: boolean, absolute: boolean) {
     if (e === undefined) return int(-2);
     if (e.expireAt === null) return int(-1);
     const at = BigInt(e.expireAt);
-    if (absolute) return int(ms ? at : at / 1000n);
+    if (absolute) return int(ms ? at : (at + 500n) / 1000n);
     let left = at - BigInt(c.nowMs);
     if (left < 0n) left = 0n;
     return int(ms ? left : (left + 500n) / 1000n);
