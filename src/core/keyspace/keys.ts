@@ -52,10 +52,12 @@ function renameGeneric(nx: boolean) {
 export const rename = renameGeneric(false);
 export const renamenx = renameGeneric(true);
 
-/** getIntFromObject: a 32-bit signed integer. */
-function int32(b: Uint8Array): number | null {
+/** getIntFromObjectOrReply: a 32-bit signed integer, or its error (`custom` for both failures when given). */
+function int32(b: Uint8Array, custom?: string): number | Reply {
   const v = parseInt64(b);
-  return v === null || v < -(2n ** 31n) || v >= 2n ** 31n ? null : Number(v);
+  if (v === null) return custom !== undefined ? err(custom) : E.notInt;
+  if (v < -(2n ** 31n) || v >= 2n ** 31n) return err(custom ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+  return Number(v);
 }
 const validDb = (n: number): boolean => n >= 0 && n < databasesCount;
 
@@ -67,7 +69,7 @@ export function copy(c: Ctx, a: Argv): Reply {
     if (opt === 'REPLACE') replace = true;
     else if (opt === 'DB' && j + 1 < a.length) {
       const n = int32(a[++j]!);
-      if (n === null) return E.notInt;
+      if (isReply(n)) return n;
       dbTo = n;
     } else return E.syntax;
   }
@@ -88,7 +90,7 @@ export function copy(c: Ctx, a: Argv): Reply {
 
 export function move(c: Ctx, a: Argv): Reply {
   const to = int32(a[2]!);
-  if (to === null) return E.notInt;
+  if (isReply(to)) return to;
   if (!validDb(to)) return E.dbRange;
   if (to === c.db) return E.sameObject;
   const key = keyOf(a, 1);
@@ -319,10 +321,10 @@ export function flushall(c: Ctx, a: Argv): Reply {
 }
 
 export function swapdb(c: Ctx, a: Argv): Reply {
-  const x = int32(a[1]!);
-  if (x === null) return err('ERR invalid first DB index');
-  const y = int32(a[2]!);
-  if (y === null) return err('ERR invalid second DB index');
+  const x = int32(a[1]!, 'ERR invalid first DB index');
+  if (isReply(x)) return x;
+  const y = int32(a[2]!, 'ERR invalid second DB index');
+  if (isReply(y)) return y;
   if (!validDb(x) || !validDb(y)) return E.dbRange;
   if (x !== y) c.ks.swap(x, y);
   return OK;
@@ -331,7 +333,7 @@ export function swapdb(c: Ctx, a: Argv): Reply {
 /** SELECT inside an EXEC block (outside one, the front end keeps the connection's db). */
 export function select(c: Ctx, a: Argv): Reply {
   const n = int32(a[1]!);
-  if (n === null) return E.notInt;
+  if (isReply(n)) return n;
   if (!validDb(n)) return E.dbRange;
   c.db = n;
   return OK;
