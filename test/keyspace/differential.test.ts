@@ -5,9 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Reply } from '../../src/protocol/resp.js';
-import { Keyspace } from '../../src/core/keyspace/index.js';
-import { argv, hasRedisServer, resp2, runOn, show, startRedis, type RedisServer } from './harness.js';
+import type { Argv, Reply } from '../../src/protocol/resp.js';
+import { Keyspace, normalize } from '../../src/core/keyspace/index.js';
+import { RespClient, argv, hasRedisServer, resp2, runOn, show, startRedis, type RedisServer } from './harness.js';
 
 const W = (s: string): string[] => s.split(' ');
 const far = String(Date.now() + 10 * 86400_000);
@@ -113,6 +113,79 @@ if (!hasRedisServer()) {
       assert.equal(diffs, [], diffs.join('\n'));
     });
   }
+
+  /** MULTI/EXEC on redis-server vs one exec txn; WATCH touched by another client vs a changed revision. */
+  test('differential: EXEC blocks and WATCH', async () => {
+    const c = redis!.client;
+    const ks = new Keyspace();
+    await c.send(argv('FLUSHALL'));
+    const blocks = [
+      ['SET s x', 'INCR n', 'INCR s', 'LCS s n', 'SET e v PXAT ' + far, 'PEXPIRETIME e', 'SELECT 2', 'SET two 2', 'GET two', 'SELECT 0', 'GET two'],
+      ['SETBIT b 7 1', 'BITCOUNT b', 'GETRANGE b 0 -1', 'RENAME nokey x', 'MSET a 1 b 2', 'MGET a b'],
+      ['FLUSHDB', 'DBSIZE', 'SWAPDB 0 2', 'GET two', 'SWAPDB 0 2'],
+    ];
+    for (const block of blocks) {
+      await c.send(argv('MULTI'));
+      const cmds = block.map((b) => argv(...b.split(' ')));
+      for (const a of cmds) await c.send(a);
+      const theirs = await c.send(argv('EXEC'));
+      const ours = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: cmds.map((a) => normalize(a, nowMs) as Argv), exec: true, watched: [] });
+      assert.is(show(resp2(ours.reply)), show(theirs), block.join('; '));
+    }
+    // WATCH: untouched → EXEC runs; touched (by anyone) → null array, on both.
+    for (const touch of [null, 'SET a changed', 'DEL a', 'EXPIRE a 100', 'FLUSHDB']) {
+      await c.send(argv('SET', 'a', '1'));
+      runOn(ks, 0, argv('SET', 'a', '1'), nowMs);
+      await c.send(argv('WATCH', 'a'));
+      const rev = ks.revision(0, argv('a')[0]!, nowMs);
+      if (touch !== null) {
+        await c.send(argv(...touch.split(' ')));
+        runOn(ks, 0, argv(...touch.split(' ')), nowMs);
+      }
+      await c.send(argv('MULTI'));
+      await c.send(argv('INCR', 'a'));
+      const theirs = await c.send(argv('EXEC'));
+      const ours = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: [argv('INCR', 'a')], exec: true, watched: [{ db: 0, key: argv('a')[0]!, revision: rev }] });
+      assert.is(show(resp2(ours.reply)), show(theirs), String(touch));
+    }
+  });
+
+  /** The keyspace notifications a script produces, as a psubscribed client sees them with KEA + n. */
+  test('differential: keyspace notifications', async () => {
+    const c = redis!.client;
+    await c.send(argv('FLUSHALL'));
+    await c.send(argv('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn'));
+    const sub = await RespClient.connect(redis!.port);
+    await sub.send(argv('PSUBSCRIBE', '__key*__:*'));
+    const script = [
+      'SET k v', 'SET k v2 PXAT ' + far, 'INCRBY n 2', 'INCRBYFLOAT f 1.5', 'APPEND k x', 'SETRANGE k 1 y', 'SETBIT b 3 1',
+      'BITFIELD bf SET u8 0 1', 'RENAME k k2', 'COPY k2 k3', 'MOVE k3 1', 'EXPIRE k2 100', 'PERSIST k2', 'GETDEL n', 'MSET a 1 b 2',
+      'BITOP AND d a b', 'BITOP AND d nokey', 'GETEX a EX 100', 'GETEX a PERSIST', 'DEL a b nokey', 'EXPIRE k2 -1', 'RESTORE r 0 x',
+    ];
+    const ks = new Keyspace();
+    const ours: string[] = [];
+    for (const line of script) {
+      const a = argv(...line.split(' '));
+      await c.send(a);
+      const n = normalize(a, nowMs);
+      if (!Array.isArray(n)) continue;
+      const r = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: [n as Argv], exec: false, watched: [] });
+      for (const e of r.events) {
+        const key = Buffer.from(e.key).toString('latin1');
+        ours.push(`__keyspace@${e.db}__:${key} ${e.event}`, `__keyevent@${e.db}__:${e.event} ${key}`);
+      }
+    }
+    await c.send(argv('PING'));
+    await sub.send(argv('PING'));
+    const theirs = sub.pushed.map((p) => {
+      const items = (p as unknown as { items: { bytes: Uint8Array }[] }).items;
+      return `${Buffer.from(items[2]!.bytes).toString('latin1')} ${Buffer.from(items[3]!.bytes).toString('latin1')}`;
+    });
+    sub.close();
+    await c.send(argv('CONFIG', 'SET', 'notify-keyspace-events', ''));
+    assert.ok(ours.length > 40, `${ours.length} events`);
+    assert.equal(ours, theirs);
+  });
 }
 
 test.run();

@@ -31,6 +31,8 @@ async function freePort(): Promise<number> {
 export class RespClient {
   private buf = Buffer.alloc(0);
   private waiting: ((r: Reply) => void)[] = [];
+  /** Replies nobody waits for (pub/sub messages). */
+  readonly pushed: Reply[] = [];
   private constructor(private readonly sock: Socket) {
     sock.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
@@ -38,7 +40,9 @@ export class RespClient {
         const r = parse(this.buf, 0);
         if (r === null) break;
         this.buf = this.buf.subarray(r.end);
-        this.waiting.shift()!(r.reply);
+        const w = this.waiting.shift();
+        if (w !== undefined) w(r.reply);
+        else this.pushed.push(r.reply);
       }
     });
   }
@@ -148,6 +152,7 @@ export function show(r: Reply): string {
 
 export interface RedisServer {
   client: RespClient;
+  port: number;
   stop(): void;
 }
 
@@ -157,6 +162,7 @@ export async function startRedis(): Promise<RedisServer> {
   const client = await RespClient.connect(port);
   return {
     client,
+    port,
     stop: () => {
       client.close();
       proc.kill('SIGKILL');
