@@ -1,0 +1,100 @@
+/**
+ * The keyspace's command table: per command its arity (Redis's convention: n exact, -n at least n, the name
+ * counted), its kind (read: runs on local state; write: normalised, logged through ZAB and applied on every replica;
+ * connection: only meaningful inside an EXEC block, e.g. SELECT), its key positions (first, last (-1 = the last
+ * argument), step) and, for writes whose meaning depends on the clock, the normaliser run before logging.
+ * The RESP front end's command table merges this one.
+ */
+import type { Argv, Reply } from '../../protocol/resp.js';
+import * as bits from './bits.js';
+import * as keys from './keys.js';
+import type { Ctx } from './state.js';
+import * as str from './strings.js';
+
+export type CommandKind = 'read' | 'write' | 'connection';
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly arity: number;
+  readonly kind: CommandKind;
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  readonly run: (c: Ctx, a: Argv) => Reply;
+  /** Rewrites relative times to absolute ones and reports syntax errors before anything is logged. */
+  readonly normalize?: (a: Argv, nowMs: number) => Argv | Reply;
+}
+
+type Row = [name: string, arity: number, kind: CommandKind, first: number, last: number, step: number, run: CommandSpec['run'], normalize?: CommandSpec['normalize']];
+
+const rows: Row[] = [
+  ['get', 2, 'read', 1, 1, 1, str.get],
+  ['set', -3, 'write', 1, 1, 1, str.set, str.normalizeSet],
+  ['setnx', 3, 'write', 1, 1, 1, str.setnx],
+  ['setex', 4, 'write', 1, 1, 1, str.setex('EX', 'setex'), (a, now) => str.normalizeSetex(a, now, 'EX', 'setex')],
+  ['psetex', 4, 'write', 1, 1, 1, str.setex('PX', 'psetex'), (a, now) => str.normalizeSetex(a, now, 'PX', 'psetex')],
+  ['getset', 3, 'write', 1, 1, 1, str.getset],
+  ['getdel', 2, 'write', 1, 1, 1, str.getdel],
+  ['getex', -2, 'write', 1, 1, 1, str.getex, str.normalizeGetex],
+  ['mget', -2, 'read', 1, -1, 1, str.mget],
+  ['mset', -3, 'write', 1, -1, 2, str.mset],
+  ['msetnx', -3, 'write', 1, -1, 2, str.msetnx],
+  ['append', 3, 'write', 1, 1, 1, str.append],
+  ['strlen', 2, 'read', 1, 1, 1, str.strlen],
+  ['getrange', 4, 'read', 1, 1, 1, str.getrange],
+  ['substr', 4, 'read', 1, 1, 1, str.getrange],
+  ['setrange', 4, 'write', 1, 1, 1, str.setrange],
+  ['lcs', -3, 'read', 1, 2, 1, str.lcs],
+  ['incr', 2, 'write', 1, 1, 1, str.incr(1n)],
+  ['decr', 2, 'write', 1, 1, 1, str.incr(-1n)],
+  ['incrby', 3, 'write', 1, 1, 1, str.incrby(1n)],
+  ['decrby', 3, 'write', 1, 1, 1, str.incrby(-1n)],
+  ['incrbyfloat', 3, 'write', 1, 1, 1, str.incrbyfloat],
+  ['setbit', 4, 'write', 1, 1, 1, bits.setbit],
+  ['getbit', 3, 'read', 1, 1, 1, bits.getbit],
+  ['bitcount', -2, 'read', 1, 1, 1, bits.bitcount],
+  ['bitpos', -3, 'read', 1, 1, 1, bits.bitpos],
+  ['bitop', -4, 'write', 2, -1, 1, bits.bitop],
+  ['bitfield', -2, 'write', 1, 1, 1, bits.bitfield(false)],
+  ['bitfield_ro', -2, 'read', 1, 1, 1, bits.bitfield(true)],
+  ['del', -2, 'write', 1, -1, 1, keys.del],
+  ['unlink', -2, 'write', 1, -1, 1, keys.del],
+  ['exists', -2, 'read', 1, -1, 1, keys.exists],
+  ['type', 2, 'read', 1, 1, 1, keys.type],
+  ['touch', -2, 'read', 1, -1, 1, keys.exists],
+  ['rename', 3, 'write', 1, 2, 1, keys.rename],
+  ['renamenx', 3, 'write', 1, 2, 1, keys.renamenx],
+  ['copy', -3, 'write', 1, 2, 1, keys.copy],
+  ['move', 3, 'write', 1, 1, 1, keys.move],
+  ['keys', 2, 'read', 0, 0, 0, keys.keys],
+  ['scan', -2, 'read', 0, 0, 0, keys.scan],
+  ['randomkey', 1, 'read', 0, 0, 0, keys.randomkey],
+  ['dump', 2, 'read', 1, 1, 1, keys.dump],
+  ['restore', -4, 'write', 1, 1, 1, keys.restore, keys.normalizeRestore],
+  ['expire', -3, 'write', 1, 1, 1, keys.expire({ cmd: 'expire', seconds: true, relative: true }), keys.normalizeExpire({ cmd: 'expire', seconds: true, relative: true })],
+  ['pexpire', -3, 'write', 1, 1, 1, keys.expire({ cmd: 'pexpire', seconds: false, relative: true }), keys.normalizeExpire({ cmd: 'pexpire', seconds: false, relative: true })],
+  ['expireat', -3, 'write', 1, 1, 1, keys.expire({ cmd: 'expireat', seconds: true, relative: false }), keys.normalizeExpire({ cmd: 'expireat', seconds: true, relative: false })],
+  ['pexpireat', -3, 'write', 1, 1, 1, keys.expire({ cmd: 'pexpireat', seconds: false, relative: false })],
+  ['ttl', 2, 'read', 1, 1, 1, keys.ttl(false, false)],
+  ['pttl', 2, 'read', 1, 1, 1, keys.ttl(true, false)],
+  ['expiretime', 2, 'read', 1, 1, 1, keys.ttl(false, true)],
+  ['pexpiretime', 2, 'read', 1, 1, 1, keys.ttl(true, true)],
+  ['persist', 2, 'write', 1, 1, 1, keys.persist],
+  ['dbsize', 1, 'read', 0, 0, 0, keys.dbsize],
+  ['flushdb', -1, 'write', 0, 0, 0, keys.flushdb],
+  ['flushall', -1, 'write', 0, 0, 0, keys.flushall],
+  ['swapdb', 3, 'write', 0, 0, 0, keys.swapdb],
+  ['select', 2, 'connection', 0, 0, 0, keys.select],
+];
+
+/** Lower-case command name → spec. */
+export const keyspaceCommands: ReadonlyMap<string, CommandSpec> = new Map(
+  rows.map(([name, arity, kind, firstKey, lastKey, keyStep, run, normalize]) => [
+    name,
+    { name, arity, kind, firstKey, lastKey, keyStep, run, ...(normalize !== undefined ? { normalize } : {}) },
+  ]),
+);
+
+export function arityOk(spec: CommandSpec, argc: number): boolean {
+  return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+}

@@ -1,0 +1,91 @@
+/**
+ * Keyspace snapshots: encoded in bounded steps (a generator of chunks, `snapshotKeysPerChunk` keys each) and
+ * restored from the concatenated bytes; the digest is checked on restore. The state must not change between the
+ * steps of one snapshot (the storage actor runs them between applies, or copies first).
+ *
+ *   "CVKS" u32 | version u32 | seq f64
+ *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
+ *   records: 1 u8 | db u8 | key | type u8 | value | deadline (latin1 decimal, "" = none) | revision f64
+ *   end: 0 u8 | digest f64
+ */
+import { DecodeError, Reader, Writer } from '../tree/codec.js';
+import { Keyspace } from './keyspace.js';
+import { databasesCount, deletionBucketsCount } from './state.js';
+import { toDeadline } from './strings.js';
+
+export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
+export const keyspaceSnapshotVersion = 1;
+export const snapshotKeysPerChunk = 1024;
+
+export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
+  const w = new Writer(1 << 16);
+  w.u32(keyspaceSnapshotMagic);
+  w.u32(keyspaceSnapshotVersion);
+  w.f64(ks.seq);
+  for (let i = 0; i < databasesCount; i++) {
+    w.f64(ks.epoch[i]!);
+    const del = ks.deleted[i]!;
+    let n = 0;
+    for (let b = 0; b < deletionBucketsCount; b++) if (del[b] !== 0) n++;
+    w.u32(n);
+    for (let b = 0; b < deletionBucketsCount; b++)
+      if (del[b] !== 0) {
+        w.u32(b);
+        w.f64(del[b]!);
+      }
+  }
+  let inChunk = 0;
+  for (const db of ks.dbs) {
+    for (const [key, e] of db.map) {
+      w.u8(1);
+      w.u8(db.index);
+      w.latin1(key);
+      w.u8(0); // string
+      w.bytes(e.value.bytes);
+      w.latin1(e.expireAt === null ? '' : String(e.expireAt));
+      w.f64(e.rev);
+      if (++inChunk >= snapshotKeysPerChunk) {
+        yield w.view().slice();
+        w.reset();
+        inChunk = 0;
+      }
+    }
+  }
+  w.u8(0);
+  w.f64(ks.digest());
+  yield w.view().slice();
+}
+
+export function restoreKeyspace(bytes: Uint8Array): Keyspace {
+  const r = new Reader(bytes);
+  if (r.u32() !== keyspaceSnapshotMagic) throw new DecodeError('not a keyspace snapshot');
+  const version = r.u32();
+  if (version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
+  const ks = new Keyspace();
+  const seq = r.f64();
+  for (let i = 0; i < databasesCount; i++) {
+    ks.epoch[i] = r.f64();
+    const n = r.u32();
+    if (n > deletionBucketsCount) throw new DecodeError('deletion buckets');
+    for (let k = 0; k < n; k++) {
+      const b = r.u32();
+      if (b >= deletionBucketsCount) throw new DecodeError('deletion bucket');
+      ks.deleted[i]![b] = r.f64();
+    }
+  }
+  while (r.u8() === 1) {
+    const db = r.u8();
+    if (db >= databasesCount) throw new DecodeError(`db ${db}`);
+    const key = r.latin1();
+    if (r.u8() !== 0) throw new DecodeError('value type');
+    const value = r.bytes();
+    const at = r.latin1();
+    if (at !== '' && !/^-?[0-9]+$/.test(at)) throw new DecodeError('deadline');
+    const rev = r.f64();
+    ks.restoreEntry(ks.dbs[db]!, key, { type: 'string', bytes: value }, at === '' ? null : toDeadline(BigInt(at)), rev);
+  }
+  ks.seq = seq;
+  const digest = r.f64();
+  if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
+  return ks;
+}

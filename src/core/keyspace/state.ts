@@ -1,0 +1,341 @@
+/**
+ * The keyspace's state: 16 databases of typed values with absolute deadlines, per-key revisions for WATCH, an
+ * incrementally maintained digest, a bucket table per db for SCAN/RANDOMKEY, and a deadline heap for active expiry.
+ * Commands (strings.ts, keys.ts, bits.ts) change it only through `Ctx`, which applies Redis's rules in one place:
+ * a key past its deadline is absent; a write that meets one deletes it first (`expired` event); the WRONGTYPE check.
+ */
+import type { Argv, Reply } from '../../protocol/resp.js';
+import type { KeyspaceEvent } from '../../protocol/keyspace.js';
+import { E, digestMod, fromLatin1, hashBytes, hashKey, latin1, mix52 } from './bytes.js';
+
+export const databasesCount = 16;
+/** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
+export const deletionBucketsCount = 4096;
+/** Keys examined at most by one `expiredKeys` call. */
+export const expiryScanKeysMax = 1000;
+/** A string value may not grow beyond this (Redis's proto-max-bulk-len default, 512 MiB). */
+export const stringBytesMax = 512 * 1024 * 1024;
+/** The smallest SCAN bucket table of a db. */
+export const scanBucketsMin = 4;
+/** The deadline heap is rebuilt when stale items exceed live ones by this many. */
+const heapSlackMin = 1024;
+
+/** A value: the union part 2 extends (hash, list, set, zset, stream). */
+export type Value = { readonly type: 'string'; readonly bytes: Uint8Array };
+export type ValueType = Value['type'];
+
+/** An absolute unix-ms deadline; a bigint only beyond 2^53 (PXAT up to 2^63-1 is legal). */
+export type Deadline = number | bigint;
+
+export interface Entry {
+  readonly value: Value;
+  readonly expireAt: Deadline | null;
+  /** Revision: the keyspace's change counter when this key last changed (WATCH). */
+  readonly rev: number;
+  /** The key's hash (SCAN buckets, deletion buckets). */
+  readonly h: number;
+  /** This entry's share of the digest. */
+  readonly d: number;
+}
+
+const keySeed = 0x2f6b1d3;
+const valueSeed = 0x51ed27;
+
+export class Db {
+  readonly map = new Map<string, Entry>();
+  buckets: string[][] = Array.from({ length: scanBucketsMin }, () => []);
+  sum = 0;
+  volatile = 0;
+  constructor(public index: number) {}
+
+  insertBucket(key: string, h: number): void {
+    this.buckets[h & (this.buckets.length - 1)]!.push(key);
+    if (this.map.size > this.buckets.length) this.resize(this.buckets.length * 2);
+  }
+
+  removeBucket(key: string, h: number): void {
+    const b = this.buckets[h & (this.buckets.length - 1)]!;
+    const i = b.indexOf(key);
+    b[i] = b[b.length - 1]!;
+    b.pop();
+    if (this.buckets.length > scanBucketsMin && this.map.size * 10 < this.buckets.length) {
+      let size = scanBucketsMin;
+      while (size < this.map.size) size *= 2;
+      this.resize(size);
+    }
+  }
+
+  private resize(size: number): void {
+    const buckets: string[][] = Array.from({ length: size }, () => []);
+    for (const [k, e] of this.map) buckets[e.h & (size - 1)]!.push(k);
+    this.buckets = buckets;
+  }
+}
+
+interface HeapItem {
+  readonly at: Deadline;
+  readonly db: Db;
+  readonly key: string;
+  readonly rev: number;
+}
+
+export function typeName(v: Value): string {
+  return v.type;
+}
+
+function deadlineHash(at: Deadline | null): number {
+  if (at === null) return 0;
+  const s = String(at);
+  let h = 0x9e3779b9;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
+  return h >>> 0;
+}
+
+function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
+  const vh = hashBytes(v.bytes, h ^ valueSeed);
+  return mix52(h ^ (v.type === 'string' ? 1 : 0), vh ^ deadlineHash(at));
+}
+
+export function isExpired(e: Entry, nowMs: number): boolean {
+  return e.expireAt !== null && e.expireAt < nowMs;
+}
+
+export class KeyspaceState {
+  dbs: Db[] = Array.from({ length: databasesCount }, (_, i) => new Db(i));
+  readonly deleted: Float64Array[] = Array.from({ length: databasesCount }, () => new Float64Array(deletionBucketsCount));
+  readonly epoch: number[] = new Array<number>(databasesCount).fill(0);
+  /** The change counter: every modification takes the next value (a revision). */
+  seq = 0;
+  heap: HeapItem[] = [];
+  volatileTotal = 0;
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Revisions (WATCH)
+  // ---------------------------------------------------------------------------------------------------------------
+  /**
+   * What WATCH records for a key: changes whenever the key is written, deleted (expiry included), its db flushed or
+   * swapped, or (the `+ 0.5`) when a live key passes its deadline. Compare with `===` only.
+   */
+  revision(db: number, key: Uint8Array, nowMs: number): number {
+    const k = latin1(key);
+    const e = this.dbs[db]!.map.get(k);
+    const ep = this.epoch[db]!;
+    if (e !== undefined) return Math.max(ep, e.rev) + (isExpired(e, nowMs) ? 0.5 : 0);
+    return Math.max(ep, this.deleted[db]![hashKey(k, keySeed) & (deletionBucketsCount - 1)]!);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Digest
+  // ---------------------------------------------------------------------------------------------------------------
+  /** Equal on replicas with equal state: the sum of every key's hash per db, mixed with the db index and the counter. */
+  digest(): number {
+    let total = mix52(this.seq >>> 0, Math.floor(this.seq / 2 ** 32));
+    for (const db of this.dbs) total = (total + mix52(Math.floor(db.sum / 2 ** 32) * 16 + db.index, db.sum >>> 0)) % digestMod;
+    return total;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Primitive changes (no rules: Ctx applies them)
+  // ---------------------------------------------------------------------------------------------------------------
+  /** Insert or replace a key's entry; returns whether the key is new. */
+  store(db: Db, key: string, value: Value, expireAt: Deadline | null, rev: number = ++this.seq): boolean {
+    const old = db.map.get(key);
+    const h = old !== undefined ? old.h : hashKey(key, keySeed);
+    const d = entryDigest(key, h, value, expireAt);
+    const e: Entry = { value, expireAt, rev, h, d };
+    db.map.set(key, e);
+    if (old !== undefined) {
+      db.sum = (db.sum - old.d + digestMod) % digestMod;
+      if (old.expireAt !== null) this.countVolatile(db, -1);
+    } else db.insertBucket(key, h);
+    db.sum = (db.sum + d) % digestMod;
+    if (expireAt !== null) {
+      this.countVolatile(db, 1);
+      this.heapPush({ at: expireAt, db, key, rev: e.rev });
+    }
+    return old === undefined;
+  }
+
+  /** Insert an entry as a snapshot recorded it (its revision kept). */
+  restoreEntry(db: Db, key: string, value: Value, expireAt: Deadline | null, rev: number): void {
+    this.store(db, key, value, expireAt, rev);
+  }
+
+  /** Delete a key if present (whatever its deadline); returns whether it was. */
+  remove(db: Db, key: string): boolean {
+    const old = db.map.get(key);
+    if (old === undefined) return false;
+    db.map.delete(key);
+    db.removeBucket(key, old.h);
+    db.sum = (db.sum - old.d + digestMod) % digestMod;
+    if (old.expireAt !== null) this.countVolatile(db, -1);
+    this.deleted[db.index]![old.h & (deletionBucketsCount - 1)] = ++this.seq;
+    return true;
+  }
+
+  flush(index: number): void {
+    this.volatileTotal -= this.dbs[index]!.volatile;
+    this.dbs[index] = new Db(index);
+    this.epoch[index] = ++this.seq;
+  }
+
+  swap(a: number, b: number): void {
+    const da = this.dbs[a]!;
+    const dbb = this.dbs[b]!;
+    this.dbs[a] = dbb;
+    this.dbs[b] = da;
+    dbb.index = a;
+    da.index = b;
+    this.epoch[a] = ++this.seq;
+    this.epoch[b] = ++this.seq;
+  }
+
+  private countVolatile(db: Db, n: number): void {
+    db.volatile += n;
+    this.volatileTotal += n;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Deadline heap (active expiry on the leader)
+  // ---------------------------------------------------------------------------------------------------------------
+  private heapPush(item: HeapItem): void {
+    if (this.heap.length > 2 * this.volatileTotal + heapSlackMin) this.rebuildHeap();
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!(h[i]!.at < h[p]!.at)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private heapPop(): HeapItem | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last !== undefined) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]!.at < h[m]!.at) m = l;
+        if (r < h.length && h[r]!.at < h[m]!.at) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private live(item: HeapItem): boolean {
+    return this.dbs[item.db.index] === item.db && item.db.map.get(item.key)?.rev === item.rev;
+  }
+
+  private rebuildHeap(): void {
+    const items: HeapItem[] = [];
+    for (const db of this.dbs) for (const [key, e] of db.map) if (e.expireAt !== null) items.push({ at: e.expireAt, db, key, rev: e.rev });
+    this.heap = [];
+    for (const it of items) this.heapPushRaw(it);
+  }
+
+  private heapPushRaw(item: HeapItem): void {
+    const saved = this.volatileTotal;
+    this.volatileTotal = Number.MAX_SAFE_INTEGER; // no rebuild from inside a rebuild
+    this.heapPush(item);
+    this.volatileTotal = saved;
+  }
+
+  /**
+   * Keys past their deadline at `nowMs` (deadline < now), soonest first, at most `max` (and `expiryScanKeysMax`
+   * examined): what the leader proposes in a `RedisExpire` txn. Only drops stale heap items; the state is unchanged.
+   */
+  expiredKeys(nowMs: number, max: number): { db: number; key: Uint8Array }[] {
+    const out: { db: number; key: Uint8Array }[] = [];
+    const keep: HeapItem[] = [];
+    for (let examined = 0; examined < expiryScanKeysMax && out.length < max && this.heap.length > 0; examined++) {
+      const top = this.heap[0]!;
+      if (!(top.at < nowMs)) break;
+      this.heapPop();
+      if (!this.live(top)) continue;
+      keep.push(top);
+      out.push({ db: top.db.index, key: fromLatin1(top.key) });
+    }
+    for (const it of keep) this.heapPushRaw(it);
+    return out;
+  }
+}
+
+/** The execution context of one command: the rules every command goes through. */
+export class Ctx {
+  constructor(
+    readonly ks: KeyspaceState,
+    /** The selected db (SELECT inside MULTI changes it). */
+    public db: number,
+    readonly nowMs: number,
+    /** Apply (may change state) or a local read. */
+    readonly writing: boolean,
+    readonly events: KeyspaceEvent[],
+    /** A random draw in [0, 1) for RANDOMKEY (reads only). */
+    readonly draw: number,
+  ) {}
+
+  dbAt(index: number = this.db): Db {
+    return this.ks.dbs[index]!;
+  }
+
+  /** The live entry of a key; a write meeting a key past its deadline deletes it (`expired`). */
+  lookup(key: string, index: number = this.db): Entry | undefined {
+    const db = this.dbAt(index);
+    const e = db.map.get(key);
+    if (e === undefined) return undefined;
+    if (!isExpired(e, this.nowMs)) return e;
+    if (this.writing) {
+      this.ks.remove(db, key);
+      this.notify('x', 'expired', key, index);
+    }
+    return undefined;
+  }
+
+  /** A string key's bytes, null when absent, or the WRONGTYPE error. */
+  str(key: string): Uint8Array | null | Reply {
+    const e = this.lookup(key);
+    if (e === undefined) return null;
+    if (e.value.type !== 'string') return E.wrongType;
+    return e.value.bytes;
+  }
+
+  /** Set a string value; `expireAt` 'keep' keeps the current deadline. */
+  setStr(key: string, bytes: Uint8Array, expireAt: Deadline | null | 'keep' = null, index: number = this.db): void {
+    this.put(key, { type: 'string', bytes }, expireAt, index);
+  }
+
+  put(key: string, value: Value, expireAt: Deadline | null | 'keep', index: number = this.db): void {
+    const db = this.dbAt(index);
+    const at = expireAt === 'keep' ? (db.map.get(key)?.expireAt ?? null) : expireAt;
+    if (this.ks.store(db, key, value, at)) this.notify('n', 'new', key, index);
+  }
+
+  setExpire(key: string, at: Deadline | null, index: number = this.db): void {
+    const db = this.dbAt(index);
+    const e = db.map.get(key)!;
+    this.ks.store(db, key, e.value, at);
+  }
+
+  del(key: string, index: number = this.db): boolean {
+    return this.ks.remove(this.dbAt(index), key);
+  }
+
+  notify(cls: string, event: string, key: string, index: number = this.db): void {
+    if (this.writing) this.events.push({ db: index, cls, event, key: fromLatin1(key) });
+  }
+}
+
+/** The key arguments of a command as Map keys. */
+export function keyOf(a: Argv, i: number): string {
+  return latin1(a[i]!);
+}

@@ -1,0 +1,50 @@
+/**
+ * The Redis keyspace's replicated vocabulary (src/core/keyspace): the txn ZAB logs for a Redis write and what
+ * applying it produces. A txn carries the client's request (argv), normalised by the leader so that apply is
+ * deterministic (relative TTLs already absolute deadlines), and the leader's clock `timeMs`: every replica treats a
+ * key past its deadline at `timeMs` as absent. See ../../docs/keyspace.md.
+ */
+import type { Argv, Reply } from './resp.js';
+
+/** A key the client WATCHed, in the db it had selected then, with the revision it read (Keyspace.revision). */
+export interface WatchedKey {
+  readonly db: number;
+  readonly key: Uint8Array;
+  readonly revision: number;
+}
+
+export type KeyspaceTxn =
+  /**
+   * One command, or (`exec`) the queued block of a MULTI … EXEC: the reply is then the EXEC array, or NullArray when
+   * a watched key changed. `db` is the connection's selected db when the txn was made.
+   */
+  | {
+      readonly type: 'RedisCommands';
+      readonly db: number;
+      readonly timeMs: number;
+      readonly commands: readonly Argv[];
+      readonly exec: boolean;
+      readonly watched: readonly WatchedKey[];
+    }
+  /** The leader's active expiry: deletes those keys still past their deadline at `timeMs`. */
+  | { readonly type: 'RedisExpire'; readonly timeMs: number; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] };
+
+/**
+ * A keyspace notification as `notify-keyspace-events` classes it: `cls` is the class letter ('g' generic,
+ * '$' string, 'x' expired, 'n' new key, ...); the front end filters by the node's setting and publishes
+ * `__keyspace@<db>__:<key>` → event and/or `__keyevent@<db>__:<event>` → key.
+ */
+export interface KeyspaceEvent {
+  readonly db: number;
+  readonly cls: string;
+  readonly event: string;
+  readonly key: Uint8Array;
+}
+
+export interface KeyspaceApplied {
+  /** The command's reply; for an EXEC txn the EXEC reply (Array, or NullArray when aborted by WATCH). */
+  readonly reply: Reply;
+  readonly events: readonly KeyspaceEvent[];
+  /** The db selected after the txn (SELECT inside MULTI changes it for the connection). */
+  readonly db: number;
+}

@@ -1,0 +1,191 @@
+/**
+ * Differential test: the same command scripts against a real redis-server (started here on a free loopback
+ * port; skipped with a note when it is not installed) and against the keyspace (normalize + apply for writes,
+ * read for reads, a fixed clock far from every deadline), replies compared as `Reply` values (RESP2 view).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Argv, Reply } from '../../src/protocol/resp.js';
+import { Keyspace, normalize } from '../../src/core/keyspace/index.js';
+import { RespClient, argv, hasRedisServer, resp2, runOn, show, startRedis, type RedisServer } from './harness.js';
+
+const W = (s: string): string[] => s.split(' ');
+const far = String(Date.now() + 10 * 86400_000);
+
+/** Scripts: commands split on spaces (`\x` escapes are not needed); `~` before a command = compare unordered. */
+export const scripts: Record<string, string[]> = {
+  strings: [
+    'SET k v', 'GET k', 'GET nokey', 'SET k v2 NX', 'SET k v3 XX', 'GET k', 'SET n v XX', 'SET k v4 GET', 'SET k2 v NX GET',
+    'SET k v NX XX', 'SET k v EX', 'SET k v EX 0', 'SET k v EX -5', 'SET k v EX abc', 'SET k v PX 9223372036854775807',
+    'SET k v EXAT 9223372036854775807', `SET k v PXAT ${far}`, 'PEXPIRETIME k', 'EXPIRETIME k', 'SET k v KEEPTTL', 'PEXPIRETIME k',
+    'SET k v KEEPTTL EX 10', 'SET k v EX 10 PX 10', 'SET k v EX 100 EX 1000', 'TTL k', 'SET k v', 'TTL k', 'SET', 'SET k', 'GET',
+    'SETNX k x', 'SETNX fresh x', 'GET fresh', 'SETEX s 1000 v', 'TTL s', 'SETEX s 0 v', 'SETEX s abc v', 'PSETEX p 0 v', 'PSETEX p 1000000 v', 'TTL p',
+    'GETSET k new', 'GETSET none x', 'GETDEL k', 'GETDEL k', 'GETEX s', 'GETEX s PERSIST', 'TTL s', 'GETEX s EX 500', 'TTL s',
+    'GETEX s EX 0', 'GETEX s PERSIST EX 1', 'GETEX s KEEPTTL', 'GETEX nokey EX 10', `GETEX s PXAT ${far}`, 'PEXPIRETIME s', 'GETEX s EXAT 1', 'GET s',
+    'MSET a 1 b 2 c 3', 'MGET a b c d', 'MSET a', 'MSET a 1 b', 'MSETNX a 1 x 2', 'MSETNX x 1 y 2', 'MGET x y',
+    'APPEND ap hello', 'APPEND ap " world"', 'GET ap', 'STRLEN ap', 'STRLEN nokey',
+    'GETRANGE ap 0 3', 'GETRANGE ap -3 -1', 'GETRANGE ap 0 -100', 'GETRANGE ap -100 -100', 'GETRANGE ap 5 2', 'GETRANGE ap 0 999',
+    'GETRANGE ap x 1', 'SUBSTR ap 1 2', 'GETRANGE nokey 0 1', 'SETRANGE ap 6 W', 'GET ap', 'SETRANGE sr 5 x', 'GET sr', 'SETRANGE sr -1 x',
+    'SETRANGE sr 1 ""', 'SETRANGE none 3 ', 'EXISTS none', 'SETRANGE sr 536870912 x', 'SETRANGE sr abc x',
+    'LCS a b', 'SET l1 ohmytext', 'SET l2 mynewtext', 'LCS l1 l2', 'LCS l1 l2 LEN', 'LCS l1 l2 IDX', 'LCS l1 l2 IDX MINMATCHLEN 4 WITHMATCHLEN',
+    'LCS l1 l2 IDX LEN', 'LCS l1 l2 FOO', 'LCS l1 l2 MINMATCHLEN x', 'LCS l1 nokey', 'LCS l1 l2 IDX WITHMATCHLEN',
+  ],
+  numbers: [
+    'INCR i', 'INCR i', 'DECR i', 'INCRBY i 10', 'DECRBY i 3', 'INCRBY i -100', 'GET i', 'INCRBY i abc', 'INCRBY i 1.5', 'INCRBY i +1', 'INCRBY i 01',
+    'INCRBY i " 1"', 'SET big 9223372036854775807', 'INCR big', 'SET small -9223372036854775808', 'DECR small', 'DECRBY x -9223372036854775808',
+    'INCRBY x 9223372036854775808', 'SET s hello', 'INCR s', 'SET z 007', 'INCR z', 'SET z -0', 'INCR z', 'SET z 1e3', 'INCR z',
+    'INCRBYFLOAT f 0.1', 'INCRBYFLOAT f 3', 'INCRBYFLOAT f 1e20', 'INCRBYFLOAT g 1.5e-7', 'INCRBYFLOAT h -0', 'INCRBYFLOAT h inf',
+    'INCRBYFLOAT h 1e5000', 'INCRBYFLOAT h 0x10', 'INCRBYFLOAT h " 1"', 'INCRBYFLOAT h abc', 'INCRBYFLOAT h 1.', 'INCRBYFLOAT h .5',
+    'INCRBYFLOAT h -3.25e2', 'INCRBYFLOAT h 1e-320', 'INCRBYFLOAT j 10.5', 'INCRBYFLOAT j -10.5', 'GET j', 'INCRBYFLOAT s 1', 'INCRBYFLOAT k nan',
+    'INCRBYFLOAT m 0.3', 'INCRBYFLOAT m 0.6', 'INCRBYFLOAT m 1234567.891', 'INCRBYFLOAT n 5.0e3', 'INCRBYFLOAT n 1e17', 'INCRBYFLOAT n 2.5',
+    'INCRBYFLOAT o 1.7976931348623157e308', 'INCRBYFLOAT o 1e308', 'INCRBYFLOAT p -1e-17', 'INCRBYFLOAT q 0x1.8p1',
+  ],
+  bits: [
+    'SETBIT b 7 1', 'GET b', 'SETBIT b 7 0', 'SETBIT b 100 1', 'GETBIT b 100', 'GETBIT b 1000', 'GETBIT nokey 0', 'SETBIT b 4294967296 1',
+    'SETBIT b -1 1', 'SETBIT b 1 2', 'SETBIT b x 1', 'GETBIT b x', 'SET bs foobar', 'BITCOUNT bs', 'BITCOUNT bs 0 0', 'BITCOUNT bs 1 1',
+    'BITCOUNT bs 1 1 BYTE', 'BITCOUNT bs 5 30 BIT', 'BITCOUNT bs -5 -1 BIT', 'BITCOUNT bs 0', 'BITCOUNT bs 0 1 FOO', 'BITCOUNT bs a b',
+    'BITCOUNT nokey a b', 'BITCOUNT bs 3 1', 'SET bp \xff\xf0\x00', 'BITPOS bp 0', 'BITPOS bp 1 2', 'BITPOS bp 1 2 -1 BYTE',
+    'BITPOS bp 0 7 15 BIT', 'BITPOS bp 2', 'BITPOS nokey 0', 'BITPOS nokey 1', 'BITPOS bs 1 100', 'BITPOS bs 0 -1', 'BITPOS bs 0 0 -1',
+    'SET ones \xff\xff', 'BITPOS ones 0', 'BITPOS ones 0 0 -1', 'BITPOS ones 0 0', 'BITPOS ones 1 x', 'BITPOS ones 1 0 1 FOO',
+    'SET b1 abc', 'SET b2 xyzw', 'BITOP AND d b1 b2', 'GET d', 'BITOP OR d b1 b2', 'GET d', 'BITOP XOR d b1 b2 nokey', 'GET d', 'BITOP NOT d b1', 'GET d',
+    'BITOP NOT d b1 b2', 'BITOP FOO d b1', 'BITOP AND d nokey', 'EXISTS d', 'BITOP AND',
+    'BITFIELD bf SET u8 0 255 GET u8 0', 'BITFIELD bf INCRBY u8 0 10', 'BITFIELD bf OVERFLOW SAT INCRBY u8 0 300', 'BITFIELD bf OVERFLOW FAIL INCRBY u8 0 1',
+    'BITFIELD bf SET i8 #1 -100 GET i8 #1 GET u4 8', 'BITFIELD bf OVERFLOW WRAP INCRBY i8 8 -100', 'BITFIELD bf GET u64 0', 'BITFIELD bf GET i64 0',
+    'BITFIELD bf GET i8 x', 'BITFIELD bf OVERFLOW FOO', 'BITFIELD bf FOO', 'BITFIELD bf GET u8', 'BITFIELD bf SET u8 0 x', 'BITFIELD_RO bf GET u8 0',
+    'BITFIELD_RO bf SET u8 0 1', 'BITFIELD nokey GET u8 0', 'BITFIELD fail OVERFLOW FAIL SET u2 100 7', 'GET fail', 'BITFIELD bs GET u16 #2 SET i5 3 -3',
+    'GET bs', 'BITFIELD bf SET i64 0 -1 INCRBY i64 0 -9223372036854775807', 'BITFIELD bf', 'SET str x', 'BITFIELD_RO str GET u8 0',
+  ],
+  keys: [
+    'MSET a 1 b 2 c 3 hello 1 hallo 2 hxllo 3 hllo 4 heeeello 5 "h*" 6', 'DEL a b nokey', 'EXISTS a c c nokey', 'UNLINK c', 'TYPE hello', 'TYPE nokey',
+    '~KEYS *', '~KEYS h?llo', '~KEYS h*llo', '~KEYS h[ae]llo', '~KEYS h[^e]llo', '~KEYS h[a-b]llo', '~KEYS h[b-a]llo', '~KEYS h\\*', '~KEYS h[',
+    '~KEYS *o', '~KEYS **', '~KEYS h*l*o*', '~KEYS [', '~KEYS \\', 'TOUCH hello nokey hello', 'DBSIZE',
+    'RENAME hello hi', 'GET hi', 'RENAME nokey x', 'RENAME hi hi', 'RENAMENX hi hi', 'RENAMENX hi hallo', 'RENAMENX hi fresh', 'GET fresh',
+    `SET t v PXAT ${far}`, 'RENAME t t2', 'PEXPIRETIME t2', 'COPY t2 t3', 'PEXPIRETIME t3', 'COPY t2 t3', 'COPY t2 t3 REPLACE', 'COPY t2 t2',
+    'COPY t2 t4 DB 1', 'COPY t2 t4 DB 16', 'COPY t2 t4 DB x', 'COPY t2 t4 FOO', 'COPY nokey t5', 'MOVE t2 1', 'EXISTS t2', 'MOVE t3 1', 'MOVE t3 0',
+    'MOVE t3 16', 'MOVE t3 x', 'MOVE nokey 1', 'SWAPDB 0 1', 'EXISTS t2', 'SWAPDB 0 1', 'SWAPDB x 1', 'SWAPDB 0 x', 'SWAPDB 0 16', 'SWAPDB -1 0',
+    'DBSIZE', 'FLUSHDB FOO', 'FLUSHDB SYNC', 'DBSIZE', 'FLUSHALL ASYNC', 'FLUSHALL a b', 'RANDOMKEY', 'SET only 1', 'RANDOMKEY', 'DUMP nokey',
+    'RESTORE r 0 garbage', 'RESTORE r -1 garbage', 'RESTORE only 0 garbage', 'RESTORE r 0 garbage IDLETIME -1', 'RESTORE r 0 garbage FREQ 300',
+    'RESTORE r 0 garbage IDLETIME 1 FREQ 2', 'RESTORE r 0 garbage FOO', 'RESTORE r x garbage', 'UNKNOWNCMD a b', 'GET a b',
+  ],
+  expiry: [
+    'SET k v', 'EXPIRE k 1000', 'TTL k', 'EXPIRE k 2000 NX', 'EXPIRE k 2000 XX', 'TTL k', 'EXPIRE k 1000 GT', 'EXPIRE k 3000 GT', 'TTL k',
+    'EXPIRE k 5000 LT', 'EXPIRE k 100 LT', 'TTL k', 'PERSIST k', 'PERSIST k', 'TTL k', 'EXPIRE k 10 GT', 'EXPIRE k 10 LT', 'TTL k', 'PERSIST k',
+    'EXPIRE k 10 XX', 'EXPIRE k 10 NX', 'TTL k', 'EXPIRE k 10 NX XX', 'EXPIRE k 10 GT LT', 'EXPIRE k 10 FOO', 'EXPIRE k abc FOO', 'EXPIRE k abc',
+    'EXPIRE k 9223372036854775807', 'PEXPIRE k 9223372036854775807', 'EXPIRE k -9223372036854775808', 'EXPIRE nokey 10', 'TTL nokey', 'PTTL nokey',
+    'EXPIRETIME nokey', 'PERSIST nokey', 'SET k v', 'EXPIRETIME k', 'PEXPIRETIME k', `PEXPIREAT k ${far}`, 'PEXPIRETIME k', 'EXPIRETIME k',
+    `EXPIREAT k ${Math.floor(Number(far) / 1000)}`, 'EXPIRETIME k', 'PEXPIRETIME k', 'EXPIREAT k 9223372036854775807', 'PEXPIREAT k 9223372036854775807',
+    'PEXPIRETIME k', 'EXPIRE k -1', 'EXISTS k', 'SET k v', 'PEXPIRE k 0', 'EXISTS k', 'SET k v', 'EXPIREAT k 1', 'GET k', 'SET k v', 'PEXPIREAT k 1 GT', 'GET k',
+  ],
+};
+
+const nowMs = Date.now();
+let redis: RedisServer | null = null;
+
+if (!hasRedisServer()) {
+  test.skip('differential vs redis-server (not installed: apt-get install -y redis-server)', () => undefined);
+  console.log('note: redis-server not installed; differential keyspace test skipped');
+} else {
+  test.before(async () => {
+    redis = await startRedis();
+  });
+  test.after(() => redis?.stop());
+
+  for (const [name, script] of Object.entries(scripts)) {
+    test(`differential: ${name}`, async () => {
+      const ks = new Keyspace();
+      await redis!.client.send(argv('FLUSHALL'));
+      const diffs: string[] = [];
+      for (const raw of script) {
+        const unordered = raw.startsWith('~');
+        const text = (unordered ? raw.slice(1) : raw).replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+        const words = W(text).map((w) => (w === '""' ? '' : w.replace(/^"(.*)"$/, '$1')));
+        const a = argv(...words);
+        const theirs = await redis!.client.send(a);
+        let ours = resp2(runOn(ks, 0, a, nowMs));
+        let want: Reply = theirs;
+        if (unordered && ours.kind === 'Array' && want.kind === 'Array') {
+          const sort = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: [...r.items].sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
+          ours = sort(ours);
+          want = sort(want);
+        }
+        if (show(ours) !== show(want)) diffs.push(`${raw}\n   redis: ${show(want)}\n   ours:  ${show(ours)}`);
+      }
+      assert.equal(diffs, [], diffs.join('\n'));
+    });
+  }
+
+  /** MULTI/EXEC on redis-server vs one exec txn; WATCH touched by another client vs a changed revision. */
+  test('differential: EXEC blocks and WATCH', async () => {
+    const c = redis!.client;
+    const ks = new Keyspace();
+    await c.send(argv('FLUSHALL'));
+    const blocks = [
+      ['SET s x', 'INCR n', 'INCR s', 'LCS s n', 'SET e v PXAT ' + far, 'PEXPIRETIME e', 'SELECT 2', 'SET two 2', 'GET two', 'SELECT 0', 'GET two'],
+      ['SETBIT b 7 1', 'BITCOUNT b', 'GETRANGE b 0 -1', 'RENAME nokey x', 'MSET a 1 b 2', 'MGET a b'],
+      ['FLUSHDB', 'DBSIZE', 'SWAPDB 0 2', 'GET two', 'SWAPDB 0 2'],
+    ];
+    for (const block of blocks) {
+      await c.send(argv('MULTI'));
+      const cmds = block.map((b) => argv(...b.split(' ')));
+      for (const a of cmds) await c.send(a);
+      const theirs = await c.send(argv('EXEC'));
+      const ours = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: cmds.map((a) => normalize(a, nowMs) as Argv), exec: true, watched: [] });
+      assert.is(show(resp2(ours.reply)), show(theirs), block.join('; '));
+    }
+    // WATCH: untouched → EXEC runs; touched (by anyone) → null array, on both.
+    for (const touch of [null, 'SET a changed', 'DEL a', 'EXPIRE a 100', 'FLUSHDB']) {
+      await c.send(argv('SET', 'a', '1'));
+      runOn(ks, 0, argv('SET', 'a', '1'), nowMs);
+      await c.send(argv('WATCH', 'a'));
+      const rev = ks.revision(0, argv('a')[0]!, nowMs);
+      if (touch !== null) {
+        await c.send(argv(...touch.split(' ')));
+        runOn(ks, 0, argv(...touch.split(' ')), nowMs);
+      }
+      await c.send(argv('MULTI'));
+      await c.send(argv('INCR', 'a'));
+      const theirs = await c.send(argv('EXEC'));
+      const ours = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: [argv('INCR', 'a')], exec: true, watched: [{ db: 0, key: argv('a')[0]!, revision: rev }] });
+      assert.is(show(resp2(ours.reply)), show(theirs), String(touch));
+    }
+  });
+
+  /** The keyspace notifications a script produces, as a psubscribed client sees them with KEA + n. */
+  test('differential: keyspace notifications', async () => {
+    const c = redis!.client;
+    await c.send(argv('FLUSHALL'));
+    await c.send(argv('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn'));
+    const sub = await RespClient.connect(redis!.port);
+    await sub.send(argv('PSUBSCRIBE', '__key*__:*'));
+    const script = [
+      'SET k v', 'SET k v2 PXAT ' + far, 'INCRBY n 2', 'INCRBYFLOAT f 1.5', 'APPEND k x', 'SETRANGE k 1 y', 'SETBIT b 3 1',
+      'BITFIELD bf SET u8 0 1', 'RENAME k k2', 'COPY k2 k3', 'MOVE k3 1', 'EXPIRE k2 100', 'PERSIST k2', 'GETDEL n', 'MSET a 1 b 2',
+      'BITOP AND d a b', 'BITOP AND d nokey', 'GETEX a EX 100', 'GETEX a PERSIST', 'DEL a b nokey', 'EXPIRE k2 -1', 'RESTORE r 0 x',
+    ];
+    const ks = new Keyspace();
+    const ours: string[] = [];
+    for (const line of script) {
+      const a = argv(...line.split(' '));
+      await c.send(a);
+      const n = normalize(a, nowMs);
+      if (!Array.isArray(n)) continue;
+      const r = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: [n as Argv], exec: false, watched: [] });
+      for (const e of r.events) {
+        const key = Buffer.from(e.key).toString('latin1');
+        ours.push(`__keyspace@${e.db}__:${key} ${e.event}`, `__keyevent@${e.db}__:${e.event} ${key}`);
+      }
+    }
+    await c.send(argv('PING'));
+    await sub.send(argv('PING'));
+    const theirs = sub.pushed.map((p) => {
+      const items = (p as unknown as { items: { bytes: Uint8Array }[] }).items;
+      return `${Buffer.from(items[2]!.bytes).toString('latin1')} ${Buffer.from(items[3]!.bytes).toString('latin1')}`;
+    });
+    sub.close();
+    await c.send(argv('CONFIG', 'SET', 'notify-keyspace-events', ''));
+    assert.ok(ours.length > 40, `${ours.length} events`);
+    assert.equal(ours, theirs);
+  });
+}
+
+test.run();
