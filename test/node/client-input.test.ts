@@ -61,8 +61,9 @@ const frame = (payload: Buffer): Buffer => {
 };
 /** A connect response frame: length, protocolVersion, timeOut, sessionId, passwd (16 B). */
 const connectResponseBytes = 4 + 4 + 4 + 8 + 4 + 16;
-const connectFrame = (): Buffer =>
-  Buffer.from(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: new Uint8Array(16) }));
+/** A new session asking for `timeOutMs` (the members negotiate at least 2 x tickTime = 4 s). */
+const connectFrame = (timeOutMs = 30_000): Buffer =>
+  Buffer.from(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: timeOutMs, sessionId: 0n, passwd: new Uint8Array(16) }));
 
 const multiOfChecks = (n: number): Buffer =>
   Buffer.concat([connectFrame(), Buffer.from(encodeRequest(1, { type: 'Multi', ops: Array.from({ length: n }, () => ({ type: 'Check', path: '/', version: -1 }) as const) }))]);
@@ -116,6 +117,12 @@ const hostileInputs: readonly Hostile[] = [
       const acl = Array.from({ length: 40_000 }, (_, i) => ({ perms: 31, id: { scheme: 'ip', id: `10.0.${i >> 8}.${i & 255}` } }));
       return Buffer.concat([connectFrame(), Buffer.from(encodeRequest(1, { type: 'Create', path: '/evil', data: null, acl, flags: 0 }))]);
     },
+  },
+  {
+    port: 'zookeeper',
+    name: 'half-sent request on a 4 s session (1 MB announced, 512 KB sent)',
+    preamble: connectResponseBytes,
+    bytes: () => Buffer.concat([connectFrame(4_000), Buffer.from([0x00, 0x0f, 0xff, 0xff]), Buffer.alloc(512 * 1024)]),
   },
   { port: 'zookeeper', name: 'garbage frame after connect', preamble: connectResponseBytes, bytes: () => Buffer.concat([connectFrame(), frame(Buffer.alloc(900_000, 0xff))]) },
   { port: 'admin', name: '2 MB POST body', bytes: () => post('/commands/srvr', 'application/json', nested(1_000_000)) },

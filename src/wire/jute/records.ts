@@ -97,10 +97,7 @@ export const aclEntriesMax = 1_024;
 
 /** A vector<ACL>; null reads as []. */
 export function readACLs(r: JuteReader): ACL[] {
-  const at = r.offset;
-  const acls = r.vector(readACL, aclMinBytes) ?? [];
-  if (acls.length > aclEntriesMax) throw new JuteDecodeError(`more than ${aclEntriesMax} ACL entries`, at);
-  return acls;
+  return r.vector(readACL, aclMinBytes, aclEntriesMax) ?? [];
 }
 export function readStat(r: JuteReader): Stat {
   return {
