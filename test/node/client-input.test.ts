@@ -247,6 +247,8 @@ test('hostile bodies on the leader’s ports: no leader change, no client error,
     `  ${outcomes.length} hostile inputs in ${sentMs} ms; leader loop stall max ${stallMaxMs} ms (${stalls.join(', ')}); RSS ${mb(rss0)} → peak ${mb(rssPeak)} → ${mb(rss1)}; ` +
       `${writes} writes through n${followerId}, ${errors.length} errors; ${elections} leaders elected`,
   );
+  const mntr = await admin(lp.admin, 'mntr');
+  console.log(`  the leader's own loop since it started: longest stall ${String(mntr?.conclave_loop_stall_max_ms)} ms, p99 ${String(mntr?.conclave_loop_stall_p99_ms)} ms`);
   const leaderAfter = await waitForLeader(all, electionTimeoutMs);
   const epoch1 = await epochOf(lp);
   for (const s of subs) s.unsubscribe();
