@@ -3,7 +3,7 @@
  * slow, half-sent or oversized — holds memory or a connection for long. Node's own defaults (60 s for headers,
  * 300 s for a request, checked every 30 s) let a half-sent body sit for minutes.
  */
-import type { ServerOptions } from 'node:http';
+import type { ServerOptions, ServerResponse } from 'node:http';
 
 /** The request line and headers together, at most (Node's default; beyond: 431). */
 export const requestHeaderBytesMax = 16 * 1024;
@@ -16,6 +16,16 @@ export const requestHeadersTimeoutMs = 5_000;
 export const requestBodyTimeoutMs = 10_000;
 /** How often the server looks for requests past those limits. */
 export const requestTimeoutsCheckMs = 1_000;
+
+/**
+ * For a request whose body is not read (refused, or not wanted): the connection closes once the answer is written,
+ * so the rest of the body is neither parsed nor waited for. (A client still sending may see the close before it
+ * reads the answer.)
+ */
+export function closeAfterAnswer(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.once('finish', () => res.req.socket.destroy());
+}
 
 /** Options for `http.createServer` with the limits above. */
 export const limitedServerOptions: ServerOptions = {

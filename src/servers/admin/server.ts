@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerClientError, limitedServerOptions } from '../http-limits.js';
+import { answerClientError, closeAfterAnswer, limitedServerOptions } from '../http-limits.js';
 
 /** A command: its fields (without `command`/`error`). */
 export type AdminCommand = () => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -45,7 +45,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const names = Object.keys(o.commands).sort();
   const server = http.createServer(limitedServerOptions, (req, res) => {
     // commands take no body: one sent is not read, and the connection closes after the answer
-    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) res.shouldKeepAlive = false;
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) closeAfterAnswer(res);
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://admin').pathname).replace(/\/+$/, '');

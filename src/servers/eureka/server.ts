@@ -23,7 +23,7 @@ import {
   replicationBodyBytesMax,
   requestBodyBytesMax,
 } from '../../wire/eureka/codec.js';
-import { answerClientError, limitedServerOptions } from '../http-limits.js';
+import { answerClientError, closeAfterAnswer, limitedServerOptions } from '../http-limits.js';
 import type { CacheableKey, Format } from './cache.js';
 import { ResponseCache, gzipOf } from './cache.js';
 import type { Gateway } from './gateway.js';
@@ -352,8 +352,8 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
         res.destroy();
         return;
       }
-      // a body refused unread or half read is not drained: the connection closes after the answer
-      if (!req.complete) res.shouldKeepAlive = false;
+      // a body refused unread or half read is not read on: the connection closes once the answer is written
+      if (!req.complete) closeAfterAnswer(res);
       if (e instanceof HttpError) text(req, res, e.code, e.text);
       else text(req, res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}`);
     });
