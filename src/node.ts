@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { actorKindsUrl, memberActors } from './cluster.js';
@@ -52,6 +53,8 @@ export const zabTickMsDefault = 50;
 export const shutdownGraceMs = 15_000;
 /** How long a status question to the member's own zookeeper actor may take. */
 const statusAskTimeoutMs = 2_000;
+/** Resolution of the member's event-loop stall histogram (admin `monitor`: conclave_loop_stall_*). */
+const loopStallResolutionMs = 10;
 /** Events held for the control channel at most; older ones are dropped. */
 const controlEventsBufferedMax = 100_000;
 
@@ -163,6 +166,8 @@ function adminCommands(n: {
   eurekaPort: number | null;
   zk(): ZkPortServer | null;
   dirs: StorageDirs;
+  /** Delays of the event loop that the actors and front ends share, since the member started (ns). */
+  loopStalls: IntervalHistogram;
 }) {
   const { member, tcp } = n;
   // connections, dump, dirs, environment as ZooKeeper's AdminServer has them (empty while no client port serves)
@@ -248,6 +253,9 @@ function adminCommands(n: {
           outstanding_requests: st?.pending ?? 0,
           quorum_size: cfg.servers.filter((s) => s.role === 'participant').length,
           uptime: Date.now() - n.startedAtMs,
+          // the longest and the 99th-percentile stall of the loop the consensus actors share with the front ends
+          conclave_loop_stall_max_ms: Math.round(n.loopStalls.max / 1e6),
+          conclave_loop_stall_p99_ms: Math.round(n.loopStalls.percentile(99) / 1e6),
         };
       },
     },
@@ -337,7 +345,10 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   let admin: AdminServer | null = null;
   let eureka: EurekaServer | null = null;
   let zk: ZkPortServer | null = null;
+  const loopStalls = monitorEventLoopDelay({ resolution: loopStallResolutionMs });
+  loopStalls.enable();
   const closeAll = async (): Promise<void> => {
+    loopStalls.disable();
     for (const c of closers.reverse()) await c().catch(() => undefined);
     closers.length = 0;
     await tcp.close();
@@ -356,7 +367,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
     }
     if (cfg.admin.enabled) {
-      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs });
+      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs, loopStalls });
       try {
         admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
       } catch (e) {

@@ -9,7 +9,10 @@ import {
   encodeAppsXml,
   encodeInstanceJson,
   encodeReplicationResponse,
+  bodyDepthMax,
+  bodyElementsMax,
   instanceXml,
+  prescanBody,
 } from '../../src/wire/eureka/codec.js';
 import type { InstanceInfo } from '../../src/core/registry/types.js';
 import { inst } from './fixtures.js';
@@ -166,6 +169,25 @@ test('peer replication batch: decode Java-shaped items, encode positional respon
   assert.equal(r.responseList.slice(0, 2), [{ statusCode: 200 }, { statusCode: 404 }]);
   assert.is(r.responseList[2].statusCode, 409);
   assert.is(r.responseList[2].responseEntity.instanceId, 'host1:myapp:8080');
+});
+
+test('bodies past the element or depth bound, or XML with a DOCTYPE, are refused before any parser runs', () => {
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  assert.is(prescanBody(deep(bodyDepthMax), false), null);
+  assert.is(prescanBody(deep(bodyDepthMax + 1), false), `Body nested deeper than ${bodyDepthMax}`);
+  const wide = (n: number) => '[' + '0,'.repeat(n - 1) + '0]';
+  assert.is(prescanBody(wide(bodyElementsMax - 1), false), null);
+  assert.is(prescanBody(wide(bodyElementsMax), false), `Body has more than ${bodyElementsMax} values`);
+  // brackets and commas inside strings are not structure
+  assert.is(prescanBody(JSON.stringify({ a: ','.repeat(bodyElementsMax * 2) + '[[[["\\' }), false), null);
+  const xml = (n: number) => '<r>' + '<a>1</a>'.repeat(n) + '</r>';
+  assert.is(prescanBody(xml((bodyElementsMax - 2) / 2), true), null);
+  assert.is(prescanBody(xml(bodyElementsMax), true), `Body has more than ${bodyElementsMax} elements`);
+  assert.is(prescanBody('<a><b/><b/><b/></a>', true), null);
+  assert.is(prescanBody('<a>'.repeat(bodyDepthMax + 1), true), `Body nested deeper than ${bodyDepthMax}`);
+  assert.is(prescanBody('<!DOCTYPE x [<!ENTITY a "b">]><instance/>', true), 'XML body with a DOCTYPE');
+  const d = decodeInstance(deep(100_000), 0);
+  assert.equal(d, { ok: false, error: `Body nested deeper than ${bodyDepthMax}` });
 });
 
 test.run();

@@ -3,6 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/kernel/rng.js';
 import {
+  aclEntriesMax,
+  multiOpsMax,
   JuteReader,
   JuteWriter,
   OpCode,
@@ -117,6 +119,17 @@ test('malformed body of a known op is Malformed; unknown opcode is Unknown; shor
   assert.is(decodeRequest(Uint8Array.from([0, 0, 0, 1, 0, 0, 3, 0xe7])).request.type, 'Unknown');
   const { JuteDecodeError } = await import('../../src/wire/jute/index.js');
   assert.throws(() => decodeRequest(Uint8Array.from([0, 0, 0, 1, 0, 0])), (e: unknown) => e instanceof JuteDecodeError);
+});
+
+test('a multi over multiOpsMax ops and an ACL over aclEntriesMax entries are Malformed (MARSHALLINGERROR)', () => {
+  const check = { type: 'Check', path: '/', version: -1 } as const;
+  const multi = (n: number) => decodeRequest(encodeRequest(1, { type: 'Multi', ops: Array.from({ length: n }, () => check) }).subarray(4)).request.type;
+  assert.is(multi(multiOpsMax), 'Multi');
+  assert.is(multi(multiOpsMax + 1), 'Malformed');
+  const acl = (n: number) => Array.from({ length: n }, () => ({ perms: 31, id: { scheme: 'world', id: 'anyone' } }));
+  const create = (n: number) => decodeRequest(encodeRequest(1, { type: 'Create', path: '/a', data: null, acl: acl(n), flags: 0 }).subarray(4)).request.type;
+  assert.is(create(aclEntriesMax), 'Create');
+  assert.is(create(aclEntriesMax + 1), 'Malformed');
 });
 
 test('multi mixing reads and writes, and a write in multiRead, are Malformed', () => {

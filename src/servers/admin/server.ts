@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientError, closeAfterAnswer, limitedServerOptions } from '../http-limits.js';
 
 /** A command: its fields (without `command`/`error`). */
 export type AdminCommand = () => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -42,9 +43,16 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const base = (o.commandUrl ?? '/commands').replace(/\/+$/, '');
   const timeoutMs = o.commandTimeoutMs ?? commandTimeoutMsDefault;
   const names = Object.keys(o.commands).sort();
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const path = url.pathname.replace(/\/+$/, '');
+  const server = http.createServer(limitedServerOptions, (req, res) => {
+    // commands take no body: one sent is not read, and the connection closes after the answer
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) closeAfterAnswer(res);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://admin').pathname).replace(/\/+$/, '');
+    } catch {
+      send(res, 400, { command: null, error: 'Bad URL' });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { command: null, error: `Method ${req.method} not allowed` });
       return;
@@ -57,7 +65,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
       send(res, 404, { command: null, error: `Unknown path; commands are under ${base}/` });
       return;
     }
-    const asked = decodeURIComponent(path.slice(base.length + 1));
+    const asked = path.slice(base.length + 1);
     const name = o.aliases?.[asked] ?? asked;
     const cmd = Object.hasOwn(o.commands, name) ? o.commands[name] : undefined;
     if (cmd === undefined) {
@@ -75,6 +83,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     ).finally(() => clearTimeout(timer));
   });
   server.maxConnections = adminConnectionsMax;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {

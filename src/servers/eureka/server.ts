@@ -20,8 +20,10 @@ import {
   encodeInstanceXml,
   encodeReplicationResponse,
   instanceJsonObject,
+  replicationBodyBytesMax,
   requestBodyBytesMax,
 } from '../../wire/eureka/codec.js';
+import { answerClientError, closeAfterAnswer, limitedServerOptions } from '../http-limits.js';
 import type { CacheableKey, Format } from './cache.js';
 import { ResponseCache, gzipOf } from './cache.js';
 import type { Gateway } from './gateway.js';
@@ -61,33 +63,40 @@ class HttpError {
   ) {}
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * Reads a request body of at most `bytesMax` (after gunzip too): a larger `content-length` is refused (413) before a
+ * byte of the body is read, and a body that grows past the bound stops being read at once (the connection is closed
+ * after the answer, see `failed`). A body that stops arriving is closed by the server's `requestBodyTimeoutMs`.
+ */
+function readBody(req: IncomingMessage, bytesMax: number): Promise<string> {
+  const tooLarge = (): HttpError => new HttpError(413, `Request body larger than ${bytesMax} bytes`);
+  const announced = Number(req.headers['content-length'] ?? 0);
+  if (announced > bytesMax) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (e: HttpError): void => {
+      if (failed) return;
+      failed = true;
+      chunks.length = 0;
+      req.pause();
+      reject(e);
+    };
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
-      if (size > requestBodyBytesMax) {
-        failed = true;
-        reject(new HttpError(413, `Request body larger than ${requestBodyBytesMax} bytes`));
-        req.resume();
-        return;
-      }
+      if (size > bytesMax) return fail(tooLarge());
       chunks.push(c);
     });
-    req.on('error', (e) => {
-      if (!failed) reject(new HttpError(400, `Bad request body: ${e.message}`));
-      failed = true;
-    });
+    req.on('error', (e) => fail(new HttpError(400, `Bad request body: ${e.message}`)));
     req.on('end', () => {
       if (failed) return;
       const buf = Buffer.concat(chunks);
       const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
       if (enc.includes('gzip')) {
-        gunzip(buf, { maxOutputLength: requestBodyBytesMax }, (err, out) => {
-          if (err) reject(new HttpError(400, `Bad gzip request body: ${err.message}`));
+        gunzip(buf, { maxOutputLength: bytesMax }, (err, out) => {
+          if (err) reject((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge() : new HttpError(400, `Bad gzip request body: ${err.message}`));
           else resolve(out.toString('utf8'));
         });
       } else resolve(buf.toString('utf8'));
@@ -229,7 +238,7 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
           const app = a1!;
           if (method === 'GET' || method === 'HEAD') return cached(req, res, { kind: 'app', name: app.toUpperCase() });
           if (method !== 'POST') throw new HttpError(405, 'Method Not Allowed');
-          const body = await readBody(req);
+          const body = await readBody(req, requestBodyBytesMax);
           const d = decodeInstance(body, Date.now());
           if (!d.ok) throw new HttpError(400, d.error);
           const bad = validateRegistration(d.value, app);
@@ -297,7 +306,7 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
       case 'peerreplication': {
         if (a1 !== 'batch' || rest.length !== 2) throw new HttpError(404, 'Not Found');
         if (method !== 'POST') throw new HttpError(405, 'Method Not Allowed');
-        const d = decodeReplicationList(await readBody(req), Date.now());
+        const d = decodeReplicationList(await readBody(req, replicationBodyBytesMax), Date.now());
         if (!d.ok) throw new HttpError(400, d.error);
         const r = await ask({ type: 'EurekaReplicationBatch', items: d.value });
         if (r.type !== 'EurekaReplicationBatchResult') throw new HttpError(500, 'replication failed');
@@ -337,21 +346,20 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
     }
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(limitedServerOptions, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
       }
+      // a body refused unread or half read is not read on: the connection closes once the answer is written
+      if (!req.complete) closeAfterAnswer(res);
       if (e instanceof HttpError) text(req, res, e.code, e.text);
       else text(req, res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}`);
     });
   });
   server.maxConnections = connectionsMax;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host ?? '127.0.0.1', () => {

@@ -42,10 +42,21 @@ export function socketTransport(socket: Socket): ZkTransport {
   };
 }
 
+/**
+ * A connection must have sent its whole ConnectRequest (or a four-letter word) within this, else it is closed
+ * (ZooKeeper's `zookeeper.nio.sessionlessCnxnTimeout`, 10 s): a half-sent first frame holds at most jute.maxbuffer
+ * for this long.
+ */
+export const sessionlessConnectionTimeoutMs = 10_000;
+
 /** Attaches a ZkConnection to a socket; returns it. */
 export function attachZkConnection(socket: Socket, backend: ZkBackend, opts: ZkConnectionOptions = {}): ZkConnection {
   socket.setNoDelay(true);
   const conn = new ZkConnection(socketTransport(socket), backend, opts);
+  const sessionless = setTimeout(() => {
+    if (conn.phase === 'handshake') socket.destroy();
+  }, sessionlessConnectionTimeoutMs);
+  socket.once('close', () => clearTimeout(sessionless));
   socket.on('data', (chunk: Buffer) => conn.onData(chunk));
   socket.on('drain', () => conn.onDrain());
   socket.on('error', () => socket.destroy());

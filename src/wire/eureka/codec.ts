@@ -20,10 +20,24 @@ import { parseStatus } from '../../core/registry/types.js';
 export const defaultDataCenterClass = 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo';
 export const amazonDataCenterClass = 'com.netflix.appinfo.AmazonInfo';
 export const emptyMapClass = 'java.util.Collections$EmptyMap';
-/** Request bodies larger than this are refused (413) before parsing. */
-export const requestBodyBytesMax = 16 * 1024 * 1024;
-/** Items accepted in one /peerreplication/batch request. */
-export const replicationListItemsMax = 10_000;
+/**
+ * Request bodies larger than this are refused (413) before they are read: a registration is 1-3 KB, so 1 MiB leaves
+ * room for large metadata maps. (Eureka itself sets no limit of its own.)
+ */
+export const requestBodyBytesMax = 1024 * 1024;
+/** The same for `/peerreplication/batch` (batches of 250 instances, ~2 KB each, as Eureka peers send them). */
+export const replicationBodyBytesMax = 4 * 1024 * 1024;
+/** Items accepted in one /peerreplication/batch request (peers send at most 250). */
+export const replicationListItemsMax = 1_000;
+/**
+ * JSON values or XML elements in one body, counted by a pre-scan before any parser runs: parsing costs about 1 ms per
+ * 2,000 of them, so this keeps one parse of a body near 25 ms (a replication batch of 250 instances has ~15,000).
+ */
+export const bodyElementsMax = 50_000;
+/** Nesting of arrays/objects or elements in one body (Eureka's documents nest 5-7 deep). */
+export const bodyDepthMax = 32;
+/** Values or elements in a document read from a Eureka peer (a full registry: ~60 per instance). */
+export const peerDocumentElementsMax = 10_000_000;
 
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
@@ -207,11 +221,51 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Parse a body as JSON or XML (by its first character, whatever the content type says). */
-export function parseBody(body: string): Decoded<Obj> {
+/**
+ * Counts a body's values (JSON: every `[`, `{` and `,` outside strings; XML: every `<`) and its deepest nesting, in
+ * one pass without allocating, and stops at the first bound crossed: an error text, or null when the body is within
+ * {@link bodyElementsMax} and {@link bodyDepthMax}. XML with a DOCTYPE (entity declarations) is refused outright.
+ */
+export function prescanBody(t: string, xml: boolean, elementsMax = bodyElementsMax): string | null {
+  let elements = 0;
+  let depth = 0;
+  const n = t.length;
+  for (let i = 0; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (xml) {
+      if (c === 0x3e /* > */ && t.charCodeAt(i - 1) === 0x2f /* / */) depth--; // the end of <x ... />
+      if (c !== 0x3c /* < */) continue;
+      const next = t.charCodeAt(i + 1);
+      if (next === 0x21 /* ! */ && t.startsWith('DOCTYPE', i + 2)) return 'XML body with a DOCTYPE';
+      if (next === 0x2f /* / */) depth--;
+      else if (next !== 0x3f /* ? */ && next !== 0x21) depth++;
+    } else if (c === 0x22 /* " */) {
+      for (i++; i < n; i++) {
+        const d = t.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+      continue;
+    } else if (c === 0x5b || c === 0x7b /* [ { */) depth++;
+    else if (c === 0x5d || c === 0x7d /* ] } */) depth--;
+    else if (c !== 0x2c /* , */) continue;
+    if (++elements > elementsMax) return `Body has more than ${elementsMax} ${xml ? 'elements' : 'values'}`;
+    if (depth > bodyDepthMax) return `Body nested deeper than ${bodyDepthMax}`;
+  }
+  return null;
+}
+
+/**
+ * Parse a body as JSON or XML (by its first character, whatever the content type says), after {@link prescanBody}:
+ * a body beyond its bounds is an error before any parser runs.
+ */
+export function parseBody(body: string, elementsMax = bodyElementsMax): Decoded<Obj> {
   const t = body.trimStart();
   if (t === '') return { ok: false, error: 'Empty request body' };
-  if (t.startsWith('<')) {
+  const xml = t.startsWith('<');
+  const tooBig = prescanBody(t, xml, elementsMax);
+  if (tooBig !== null) return { ok: false, error: tooBig };
+  if (xml) {
     try {
       const v = xmlParser.parse(t) as unknown;
       if (!isObj(v)) return { ok: false, error: 'Malformed XML body' };
@@ -359,7 +413,7 @@ function asArray(v: unknown): unknown[] {
 
 /** An Applications document (full or delta) as a client reads it: arrays or single objects. */
 export function decodeApps(body: string, nowMs = 0): Decoded<AppsView> {
-  const p = parseBody(body);
+  const p = parseBody(body, peerDocumentElementsMax);
   if (!p.ok) return p;
   const root = p.value.applications;
   if (!isObj(root)) return { ok: false, error: 'Missing applications' };
@@ -441,7 +495,7 @@ export function encodeReplicationResponse(results: readonly ReplicationResult[])
 
 /** ReplicationListResponse as a Java peer answers it (what we read back when replicating to one). */
 export function decodeReplicationResponse(body: string, nowMs: number): Decoded<ReplicationResult[]> {
-  const p = parseBody(body);
+  const p = parseBody(body, peerDocumentElementsMax);
   if (!p.ok) return p;
   const out: ReplicationResult[] = [];
   for (const x of asArray(p.value.responseList)) {

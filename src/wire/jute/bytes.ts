@@ -93,13 +93,15 @@ export class JuteReader {
   }
   /**
    * A vector; -1 = null. The count is checked against the remaining bytes (each element takes at least
-   * `minElementBytes`) before any element is read, so a huge count fails at once instead of looping.
+   * `minElementBytes`) and against `countMax` before any element is read, so a huge count fails at once instead of
+   * looping.
    */
-  vector<T>(readElement: (r: JuteReader) => T, minElementBytes: number): T[] | null {
+  vector<T>(readElement: (r: JuteReader) => T, minElementBytes: number, countMax = Number.MAX_SAFE_INTEGER): T[] | null {
     const at = this.pos;
     const count = this.int();
     if (count === -1) return null;
     if (count < 0) throw new JuteDecodeError(`negative vector count ${count}`, at);
+    if (count > countMax) throw new JuteDecodeError(`vector count ${count} over ${countMax}`, at);
     if (count * minElementBytes > this.end - this.pos) {
       throw new JuteDecodeError(`vector count ${count} exceeds the ${this.end - this.pos} bytes left`, at);
     }

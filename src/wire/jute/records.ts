@@ -88,9 +88,16 @@ export function readACL(r: JuteReader): ACL {
   return { perms: r.int(), id: readId(r) };
 }
 const aclMinBytes = 12;
+/**
+ * ACL entries in one request (create, setACL, each create of a multi); more is a decode error (MARSHALLINGERROR).
+ * ZooKeeper has no count of its own; 40,000 entries in one frame took ~130 ms of the leader's loop; real ACLs hold
+ * a handful.
+ */
+export const aclEntriesMax = 1_024;
+
 /** A vector<ACL>; null reads as []. */
 export function readACLs(r: JuteReader): ACL[] {
-  return r.vector(readACL, aclMinBytes) ?? [];
+  return r.vector(readACL, aclMinBytes, aclEntriesMax) ?? [];
 }
 export function readStat(r: JuteReader): Stat {
   return {
