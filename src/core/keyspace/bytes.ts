@@ -123,16 +123,6 @@ export function hashBytes(b: Uint8Array, seed: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** 32-bit hash of a latin1 key string (the same mixing over char codes). */
-export function hashKey(s: string, seed: number): number {
-  let h = seed | 0;
-  for (let i = 0; i < s.length; i++) {
-    h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** Mix two 32-bit words into a 52-bit number (exact in a double). */
 export function mix52(a: number, b: number): number {

@@ -6,7 +6,8 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import type { KeyspaceEvent } from '../../protocol/keyspace.js';
-import { E, digestMod, fromLatin1, hashBytes, hashKey, latin1, mix52 } from './bytes.js';
+import { E, digestMod, fromLatin1, hashBytes, latin1, mix52 } from './bytes.js';
+import { strHash } from '../hash.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -121,7 +122,7 @@ export class KeyspaceState {
     const e = this.dbs[db]!.map.get(k);
     const ep = this.epoch[db]!;
     if (e !== undefined) return Math.max(ep, e.rev) + (isExpired(e, nowMs) ? 0.5 : 0);
-    return Math.max(ep, this.deleted[db]![hashKey(k, keySeed) & (deletionBucketsCount - 1)]!);
+    return Math.max(ep, this.deleted[db]![strHash(k, keySeed) & (deletionBucketsCount - 1)]!);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ export class KeyspaceState {
   /** Insert or replace a key's entry; returns whether the key is new. */
   store(db: Db, key: string, value: Value, expireAt: Deadline | null, rev: number = ++this.seq): boolean {
     const old = db.map.get(key);
-    const h = old !== undefined ? old.h : hashKey(key, keySeed);
+    const h = old !== undefined ? old.h : strHash(key, keySeed);
     const d = entryDigest(key, h, value, expireAt);
     const e: Entry = { value, expireAt, rev, h, d };
     db.map.set(key, e);

@@ -1,3 +1,4 @@
+import { strHash } from '../hash.js';
 import { Err, Perms, type Acl, type ErrCode, type Id } from '../../protocol/txn.js';
 import { ipMatches, validIpAcl } from './ip.js';
 
@@ -99,16 +100,6 @@ function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
   return true;
 }
 
-/** 32-bit string hash (murmur-like mixing over UTF-16 code units). */
-export function strHash(s: string, seed: number): number {
-  let h = seed | 0;
-  for (let i = 0; i < s.length; i++) {
-    h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** Who is asking: authenticated ids of the session and whether it is the super user. */
 export interface AuthInfo {

@@ -14,7 +14,8 @@ import {
   type Zxid,
 } from '../../protocol/txn.js';
 import { assertNever } from '../never.js';
-import { AclCache, strHash, worldReadable } from './acl.js';
+import { AclCache, worldReadable } from './acl.js';
+import { strHash } from '../hash.js';
 import { nameOf, parentOf } from './path.js';
 
 /**

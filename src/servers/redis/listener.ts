@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { RedisConnection, requirePassAuthenticator, type RedisAuthenticator, type RedisBackend, type RedisServerContext, type RedisTransport } from './connection.js';
 import { commandTable, type CommandTable } from './commands.js';
 import { RedisConfig, type RedisConfigValues } from './config.js';
-import { unmapped } from '../zookeeper/listener.js';
+import { corkedWrite, unmapped } from '../socket.js';
 
 /** What HELLO reports as the server's version: a 7.x version, which clients check. */
 export const redisServerVersion = '7.0.15';
@@ -42,20 +42,8 @@ const addr = (host: string | undefined, port: number | undefined): string => {
  * client's replies cost one system call per batch.
  */
 export function redisSocketTransport(socket: Socket): RedisTransport {
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
   return {
-    write: (bytes) => {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
-      }
-      socket.write(bytes);
-    },
+    write: corkedWrite(socket, process.nextTick),
     // Reading goes on (and is dropped) until the client's end arrives: a paused socket would never see it.
     close: () => void socket.end().resume(),
     destroy: () => void socket.destroy(),

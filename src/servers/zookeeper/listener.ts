@@ -1,32 +1,16 @@
 /** Binds TCP sockets of a client port to {@link ZkConnection}s. */
 import { createServer, type Server, type Socket } from 'node:net';
+import { corkedWrite, unmapped } from '../socket.js';
 import { ZkConnection, type ZkBackend, type ZkConnectionOptions, type ZkTransport } from './connection.js';
 
-/** A dual-stack socket's IPv4-mapped address (`::ffff:1.2.3.4`) as the IPv4 one, as a Java server reports it. */
-export function unmapped(addr: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  return m ? m[1]! : addr;
-}
 
 /**
  * A connection's transport. Writes of one event-loop turn are corked and leave together (one writev) when the
  * turn ends: a pipelining client's replies cost one system call per turn rather than one each.
  */
 export function socketTransport(socket: Socket): ZkTransport {
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
   return {
-    write: (bytes) => {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(uncork);
-      }
-      socket.write(bytes);
-    },
+    write: corkedWrite(socket, setImmediate),
     close: () => {
       socket.end();
     },
