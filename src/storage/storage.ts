@@ -204,6 +204,8 @@ export class Storage {
     let truncatedBytes = 0;
     const names = this.disk.list(logDir);
     let lastZxid = snapZxid;
+    /** The last zxid of the segment before (the next one's base must be it). */
+    let segLast = snapZxid;
     const replay: Txn[] = [];
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
@@ -226,6 +228,9 @@ export class Storage {
       if (this.segs.length === 0 && scan.base > snapZxid && scan.records.length > 0) {
         throw new CorruptLogError(`log starts after ${scan.base} but the snapshot is at ${snapZxid}: a gap`);
       }
+      if (this.segs.length > 0 && scan.base !== segLast) {
+        throw new CorruptLogError(`${name} starts after ${scan.base} but the segment before ends at ${segLast}: a gap`);
+      }
       this.segs.push({ name, path, base: scan.base, bytes: scan.validBytes });
       for (const t of scan.txns!) {
         if (t.zxid <= lastZxid) throw new CorruptLogError(`${name}: zxid ${t.zxid} out of order`);
@@ -233,6 +238,7 @@ export class Storage {
         lastZxid = t.zxid;
       }
       if (scan.records.length > 0) lastZxid = Math.max(lastZxid, scan.records[scan.records.length - 1]!.zxid);
+      segLast = scan.records.length > 0 ? scan.records[scan.records.length - 1]!.zxid : scan.base;
     }
     // What recovery read may be in the page cache only (a process crash keeps it, a power loss does not): make it
     // durable before anything (an epoch, an ACK) depends on it. Earlier segments were fsynced before the next began.
@@ -454,7 +460,9 @@ export class Storage {
   truncate(toZxid: Zxid): void {
     if (toZxid < this.tree.lastZxid) throw new Error(`truncate to ${toZxid} below the apply point ${this.tree.lastZxid}`);
     if (toZxid >= this.lastZxid) return;
+    // Whole segments go first, durably: were they to come back after the cut below, the log would have a gap.
     let removed = false;
+    let cutAt: { seg: Segment; at: number } | null = null;
     while (this.segs.length > 0) {
       const s = this.segs[this.segs.length - 1]!;
       const scan = scanSegment(s.name, this.disk.read(s.path) ?? new Uint8Array(0), false);
@@ -467,16 +475,16 @@ export class Storage {
         if (s.base <= toZxid) break;
         continue;
       }
-      if (cut > 0) {
-        const at = scan.records[cut]!.offset;
-        this.disk.truncate(s.path, at);
-        this.disk.fsync(s.path);
-        this.unsynced.delete(s.path);
-        s.bytes = at;
-      }
+      if (cut > 0) cutAt = { seg: s, at: scan.records[cut]!.offset };
       break;
     }
     if (removed) this.disk.fsyncDir(logDir);
+    if (cutAt !== null) {
+      this.disk.truncate(cutAt.seg.path, cutAt.at);
+      this.disk.fsync(cutAt.seg.path);
+      this.unsynced.delete(cutAt.seg.path);
+      cutAt.seg.bytes = cutAt.at;
+    }
     const keep: Txn[] = [];
     for (const t of this.pendingTxns()) if (t.zxid <= toZxid) keep.push(t);
     this.pending = keep;
