@@ -23,6 +23,11 @@ import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeader
  * Snapshots are consistent: taken at the apply point with no apply in between (synchronous, in 1 MiB chunks).
  * Retention keeps the newest `snapshotsRetainMax` snapshots and deletes log segments wholly older than the oldest
  * retained one.
+
+ *
+ * Durability order (docs/tree-and-storage.md): nothing (epochs, commit point, a snapshot replacing the log) is made
+ * durable ahead of the log it depends on; truncations are fsynced through the file they cut, and every new or
+ * removed name that recovery depends on is followed by an fsync of its directory.
  */
 
 export interface StorageOptions {

@@ -4,17 +4,21 @@
  * acknowledged entries stay, an epoch is never durable over a shorter log, a truncation or a SNAP never leaves
  * entries of the replaced history behind.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Disk } from '../../src/kernel/io.js';
 import { Rng } from '../../src/kernel/rng.js';
 import { SimDisk } from '../../src/runtime/sim/disk.js';
+import { FsDisk } from '../../src/runtime/fsdisk.js';
 import { Storage } from '../../src/storage/storage.js';
 import type { Txn } from '../../src/protocol/txn.js';
 import { Harness, create } from './helpers.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
-const content = (d: SimDisk, p: string): number[] | null => {
+const content = (d: Disk, p: string): number[] | null => {
   const b = d.read(p);
   return b === null ? null : [...b];
 };
@@ -78,6 +82,31 @@ test('SimDisk: a removed file comes back (with its synced contents) unless its d
   d.writeAtomic('snap/c', bytes(6));
   d.crash(new Rng(1), 0);
   assert.equal(d.list('snap'), ['c']);
+});
+
+test('FsDisk: truncate goes through the append descriptor (the fsync after it reaches the file); appends continue at the cut', () => {
+  const root = mkdtempSync(join(tmpdir(), 'conclave-disk-'));
+  try {
+    const d = new FsDisk(root);
+    d.append('log/a', bytes(1, 2, 3, 4));
+    d.fsync('log/a');
+    d.fsyncDir('log');
+    d.truncate('log/a', 2);
+    d.fsync('log/a');
+    d.append('log/a', bytes(9));
+    assert.equal(content(d, 'log/a'), [1, 2, 9]);
+    d.close();
+    const e = new FsDisk(root);
+    e.truncate('log/a', 1); // no descriptor open yet
+    e.fsync('log/a');
+    assert.equal([...e.read('log/a')!], [1]);
+    e.truncate('log/missing', 0);
+    e.fsync('log/missing');
+    assert.is(e.read('log/missing'), null, 'truncating or fsyncing a missing file creates nothing');
+    e.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 class Crash extends Error {}
