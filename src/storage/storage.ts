@@ -23,6 +23,11 @@ import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeader
  * Snapshots are consistent: taken at the apply point with no apply in between (synchronous, in 1 MiB chunks).
  * Retention keeps the newest `snapshotsRetainMax` snapshots and deletes log segments wholly older than the oldest
  * retained one.
+
+ *
+ * Durability order (docs/tree-and-storage.md): nothing (epochs, commit point, a snapshot replacing the log) is made
+ * durable ahead of the log it depends on; truncations are fsynced through the file they cut, and every new or
+ * removed name that recovery depends on is followed by an fsync of its directory.
  */
 
 export interface StorageOptions {
@@ -154,8 +159,13 @@ export class Storage {
     return { acceptedEpoch: parts[0]!, acceptedLeader: parts[1]!, currentEpoch: parts[2]! };
   }
 
-  /** Durable when it returns (one small atomic write). */
+  /**
+   * Durable when it returns (one small atomic write), and never ahead of the log it vouches for: everything appended
+   * so far (what a background sync holds included) is made durable first. A currentEpoch durable over an older log
+   * would let this node win an election, or pass the leader's "is a follower ahead of me" check, with a short history.
+   */
   persistEpochs(e: DurableEpochs): void {
+    this.sync();
     this.disk.writeAtomic(epochsFile, Buffer.from(`${e.acceptedEpoch} ${e.acceptedLeader} ${e.currentEpoch}\n`));
   }
 
@@ -199,6 +209,8 @@ export class Storage {
     let truncatedBytes = 0;
     const names = this.disk.list(logDir);
     let lastZxid = snapZxid;
+    /** The last zxid of the segment before (the next one's base must be it). */
+    let segLast = snapZxid;
     const replay: Txn[] = [];
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
@@ -210,7 +222,9 @@ export class Storage {
         if (!isLast) throw new CorruptLogError(`${name}: damaged tail in a segment that is not the last`);
         truncatedBytes = bytes.length - scan.validBytes;
         if (scan.validBytes < segmentHeaderBytes || scan.records.length === 0) {
+          // durably gone: were it to come back after a later segment, it would be a damaged segment in the middle
           this.disk.remove(path);
+          this.disk.fsyncDir(logDir);
           continue;
         }
         this.disk.truncate(path, scan.validBytes);
@@ -219,6 +233,9 @@ export class Storage {
       if (this.segs.length === 0 && scan.base > snapZxid && scan.records.length > 0) {
         throw new CorruptLogError(`log starts after ${scan.base} but the snapshot is at ${snapZxid}: a gap`);
       }
+      if (this.segs.length > 0 && scan.base !== segLast) {
+        throw new CorruptLogError(`${name} starts after ${scan.base} but the segment before ends at ${segLast}: a gap`);
+      }
       this.segs.push({ name, path, base: scan.base, bytes: scan.validBytes });
       for (const t of scan.txns!) {
         if (t.zxid <= lastZxid) throw new CorruptLogError(`${name}: zxid ${t.zxid} out of order`);
@@ -226,6 +243,18 @@ export class Storage {
         lastZxid = t.zxid;
       }
       if (scan.records.length > 0) lastZxid = Math.max(lastZxid, scan.records[scan.records.length - 1]!.zxid);
+      segLast = scan.records.length > 0 ? scan.records[scan.records.length - 1]!.zxid : scan.base;
+    }
+    // What recovery read may be in the page cache only (a process crash keeps it, a power loss does not): make it
+    // durable before anything (an epoch, an ACK) depends on it. Earlier segments were fsynced before the next began.
+    const lastSeg = this.segs[this.segs.length - 1];
+    if (lastSeg !== undefined) {
+      this.disk.fsync(lastSeg.path);
+      this.disk.fsyncDir(logDir);
+    }
+    if (snapFile !== null) {
+      this.disk.fsync(`${snapDir}/${snapFile}`);
+      this.disk.fsyncDir(snapDir);
     }
     this.lastZxid = lastZxid;
     this.durableZxid = lastZxid;
@@ -285,6 +314,8 @@ export class Storage {
         const name = segmentName(t.zxid);
         cur = { name, path: `${logDir}/${name}`, base: last, bytes: segmentHeaderBytes };
         this.disk.append(cur.path, segmentHeader(last));
+        // the new file's directory entry: without it a crash loses the whole segment, fsynced records and all
+        this.disk.fsyncDir(logDir);
         this.unsynced.add(cur.path);
         this.segs.push(cur);
         w.reset();
@@ -372,10 +403,14 @@ export class Storage {
     return out;
   }
 
-  /** Write the commit point file (lazily durable; an optimisation for recovery). */
+  /**
+   * Write the commit point file (lazily durable; an optimisation for recovery), never ahead of the log: the entries
+   * it says are applied are made durable first.
+   */
   persistCommit(): void {
     this.sinceCommitPersist = 0;
     if (this.tree.lastZxid === this.persistedCommit) return;
+    this.sync();
     this.persistedCommit = this.tree.lastZxid;
     this.disk.writeAtomic(commitFile, Buffer.from(`${this.persistedCommit}\n`));
   }
@@ -423,10 +458,16 @@ export class Storage {
     return out;
   }
 
-  /** TRUNC: drop every logged entry with zxid > toZxid, durably. Never below the apply point. */
+  /**
+   * TRUNC: drop every logged entry with zxid > toZxid, durably (the cut file fsynced, the removed segments' directory
+   * too: entries of another history must not come back after a crash). Never below the apply point.
+   */
   truncate(toZxid: Zxid): void {
     if (toZxid < this.tree.lastZxid) throw new Error(`truncate to ${toZxid} below the apply point ${this.tree.lastZxid}`);
     if (toZxid >= this.lastZxid) return;
+    // Whole segments go first, durably: were they to come back after the cut below, the log would have a gap.
+    let removed = false;
+    let cutAt: { seg: Segment; at: number } | null = null;
     while (this.segs.length > 0) {
       const s = this.segs[this.segs.length - 1]!;
       const scan = scanSegment(s.name, this.disk.read(s.path) ?? new Uint8Array(0), false);
@@ -434,17 +475,20 @@ export class Storage {
       if (cut === 0 || (cut < 0 && scan.records.length === 0)) {
         this.disk.remove(s.path);
         this.unsynced.delete(s.path);
+        removed = true;
         this.segs.pop();
         if (s.base <= toZxid) break;
         continue;
       }
-      if (cut > 0) {
-        const at = scan.records[cut]!.offset;
-        this.disk.truncate(s.path, at);
-        this.disk.fsync(s.path);
-        s.bytes = at;
-      }
+      if (cut > 0) cutAt = { seg: s, at: scan.records[cut]!.offset };
       break;
+    }
+    if (removed) this.disk.fsyncDir(logDir);
+    if (cutAt !== null) {
+      this.disk.truncate(cutAt.seg.path, cutAt.at);
+      this.disk.fsync(cutAt.seg.path);
+      this.unsynced.delete(cutAt.seg.path);
+      cutAt.seg.bytes = cutAt.at;
     }
     const keep: Txn[] = [];
     for (const t of this.pendingTxns()) if (t.zxid <= toZxid) keep.push(t);
@@ -519,6 +563,8 @@ export class Storage {
     w.u32(snapTrailerMagic);
     this.disk.append(c.file, w.view().slice());
     this.disk.fsync(c.file);
+    // durable, entry and all, before the commit point moves past the log or retention removes what it replaces
+    this.disk.fsyncDir(snapDir);
     this.capture = null;
     this.persistCommit();
     this.retain();
@@ -555,12 +601,18 @@ export class Storage {
     return { zxid: this.tree.lastZxid, bytes: out };
   }
 
-  /** SNAP: replace the state machine and the log with a snapshot (durable when it returns). Returns its zxid. */
+  /**
+   * SNAP: replace the state machine and the log with a snapshot (durable when it returns). Returns its zxid.
+   * The old log goes first, durably: a crash between the two steps leaves the older snapshot and no log (this node
+   * acknowledged nothing of the new history yet, and its currentEpoch is still the old one), never the new snapshot
+   * with the old log's entries after it (another history's suffix).
+   */
   loadSnapshot(bytes: Uint8Array): Zxid {
     this.abortSnapshot();
     const tree = restoreSnapshot(checkSnapshotTrailer(bytes));
     const zxid = tree.lastZxid;
     for (const s of this.segs) this.disk.remove(s.path);
+    if (this.segs.length > 0) this.disk.fsyncDir(logDir);
     this.segs = [];
     this.unsynced.clear();
     this.disk.writeAtomic(`${snapDir}/${segmentName(zxid)}`, bytes);
