@@ -111,7 +111,7 @@ test('ensemble swarm catches a storage that acknowledges log writes without fsyn
   const seeds = Array.from({ length: 12 }, (_, i) => 0xf5c0 + i);
   const msg = await firstCaught(seeds, (seed) => {
     const o = ensembleSwarmOptions(seed, { nodes: 3, broken: { faults: { ackWithoutFsync: true } }, segmentBytesMax: 64 << 20, snapshotEveryTxns: 100_000 });
-    return { ...o, faults: { ...o.faults, downMax: 3, weights: { crash: 6, bounce: 2, partition: 2, cut: 1, clog: 1, slow: 0, net: 1 } } };
+    return { ...o, faults: { ...o.faults, downMax: 3, weights: { crash: 6, crashInWindow: 0, bounce: 2, partition: 2, cut: 1, clog: 1, slow: 0, net: 1 } } };
   });
   assert.ok(msg !== null, 'caught within 12 seeds');
   console.log(`caught: ${msg!.split('\n')[0]}`);

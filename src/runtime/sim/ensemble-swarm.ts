@@ -26,6 +26,7 @@
  */
 import { Cluster, ZkClient, ZkUnavailableError, actorKindsUrl, ensembleNodes } from '../../cluster.js';
 import { DataTree } from '../../core/tree/tree.js';
+import type { ZabState } from '../../core/zab/index.js';
 import { Rng } from '../../kernel/rng.js';
 import type { ClusterEvent } from '../../protocol/events.js';
 import type { OpResult, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '../../protocol/txn.js';
@@ -40,7 +41,14 @@ import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } fro
 // Options and the fault plan (data)
 // ---------------------------------------------------------------------------------------------------------------
 
-export type FaultActionKind = 'crash' | 'bounce' | 'partition' | 'cut' | 'clog' | 'slow' | 'net';
+export type FaultActionKind = 'crash' | 'crashInWindow' | 'bounce' | 'partition' | 'cut' | 'clog' | 'slow' | 'net';
+
+/**
+ * The moments a `crashInWindow` waits for: `unsynced` — a node has log appends not yet fsynced (or a background
+ * fsync in flight); `syncing` — a follower in ZAB's sync phase (its new epoch persisted, the entries of the same
+ * sync not yet durable) with unsynced appends. A crash at a random time lands in these windows only by luck.
+ */
+export type CrashWindow = 'unsynced' | 'syncing';
 
 /** A node named by its index (0-based) or "whoever leads when the fault fires". */
 export type FaultTarget = number | 'leader';
@@ -51,6 +59,11 @@ export type SwarmFaultAction =
    * land between an append and its fsync, or inside any exchange); restart it `downMs` later.
    */
   | { readonly kind: 'crash'; readonly target: FaultTarget; readonly downMs: number; readonly afterSteps: number }
+  /**
+   * Wait up to `withinMs` for the first node (any member) inside `window`, then kill it at that step (its
+   * unsynced appends lost or torn); restart it `downMs` later. Nothing happens if no node enters the window.
+   */
+  | { readonly kind: 'crashInWindow'; readonly window: CrashWindow; readonly downMs: number; readonly withinMs: number }
   /** Crash and restart at once (a process restart). */
   | { readonly kind: 'bounce'; readonly target: FaultTarget }
   /** Split the nodes into groups (`side[i]` = node i's group), or cut the leader off; heal after `forMs`. */
@@ -127,7 +140,10 @@ export interface EnsembleSwarmOptions {
 /** A planned crash fires up to this many simulator steps after its slice starts. */
 const crashAfterStepsMax = 60;
 
-const defaultWeights: Record<FaultActionKind, number> = { crash: 5, bounce: 1, partition: 3, cut: 2, clog: 2, slow: 1, net: 2 };
+/** Longest a `crashInWindow` waits for its window. */
+const crashWindowWaitMaxMs = 400;
+
+const defaultWeights: Record<FaultActionKind, number> = { crash: 3, crashInWindow: 4, bounce: 1, partition: 3, cut: 2, clog: 2, slow: 1, net: 2 };
 
 /** The seed's choice of ensemble size, network, fault mix and storage tuning; `over` pins any of them. */
 export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOptions> = {}): EnsembleSwarmOptions {
@@ -198,6 +214,9 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
     switch (kind) {
       case 'crash':
         action = { kind, target: target(), downMs: r.int(10, f.downMaxMs), afterSteps: r.int(0, crashAfterStepsMax) };
+        break;
+      case 'crashInWindow':
+        action = { kind, window: r.chance(0.6) ? 'syncing' : 'unsynced', downMs: r.int(10, f.downMaxMs), withinMs: r.int(20, crashWindowWaitMaxMs) };
         break;
       case 'bounce':
         action = { kind, target: target() };
@@ -382,8 +401,11 @@ class EnsembleSwarm {
   violation: EnsembleSwarmViolation | null = null;
   agenda: Agenda[] = [];
   agendaSeq = 0;
-  /** Faults waiting for their step (crashes land between any two steps, not only at slice boundaries). */
-  armed: { steps: number; fire: () => void }[] = [];
+  /**
+   * Faults waiting for their step (crashes land between any two steps, not only at slice boundaries): each is
+   * asked after every step and answers true once it fired or gave up.
+   */
+  armed: (() => boolean)[] = [];
   workloadOn = true;
   faultsOn = true;
 
@@ -685,17 +707,23 @@ class EnsembleSwarm {
       case 'crash': {
         const n = this.resolve(a.target);
         if (n === null) return;
-        // Armed: onStep fires it `afterSteps` steps from now, between two simulator steps.
-        this.armed.push({
-          steps: a.afterSteps,
-          fire: () => {
-            const down = this.names.filter((x) => !rt.isUp(x)).length;
-            if (!rt.isUp(n) || down >= this.o.faults.downMax) return;
-            this.stats.crashes++;
-            this.note(`crash ${n} for ${a.downMs} ms`);
-            void rt.kill(n); // synchronous in the simulator
-            this.schedule(rt.now() + a.downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
-          },
+        // Armed: fires `afterSteps` steps from now, between two simulator steps.
+        let steps = a.afterSteps;
+        this.armed.push(() => {
+          if (--steps >= 0) return false;
+          this.crash(n, a.downMs, 'crash');
+          return true;
+        });
+        return;
+      }
+      case 'crashInWindow': {
+        const deadlineMs = rt.now() + a.withinMs;
+        this.armed.push(() => {
+          if (rt.now() > deadlineMs) return true;
+          const n = this.names.find((x) => this.inWindow(x, a.window));
+          if (n === undefined) return false;
+          this.crash(n, a.downMs, `crash in the ${a.window} window`);
+          return true;
         });
         return;
       }
@@ -762,10 +790,29 @@ class EnsembleSwarm {
   }
 
   fireArmed(): void {
-    const due = this.armed.filter((x) => --x.steps < 0);
-    if (due.length === 0) return;
-    this.armed = this.armed.filter((x) => x.steps >= 0);
-    for (const x of due) x.fire();
+    this.armed = this.armed.filter((tryFire) => !tryFire());
+  }
+
+  /** Kill `n` now (unless it is down or too many are) and restart it `downMs` later. */
+  crash(n: string, downMs: number, what: string): void {
+    const rt = this.rt;
+    const down = this.names.filter((x) => !rt.isUp(x)).length;
+    if (!rt.isUp(n) || down >= this.o.faults.downMax) return;
+    this.stats.crashes++;
+    const st = this.storageOf(n);
+    this.note(`${what}: ${n} for ${downMs} ms${st !== null && st.lastZxid > st.durableZxid ? ` (logged to ${zxidHex(st.lastZxid)}, durable to ${zxidHex(st.durableZxid)})` : ''}`);
+    void rt.kill(n); // synchronous in the simulator
+    this.schedule(rt.now() + downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
+  }
+
+  /** Is node `n` inside a crash window now? */
+  inWindow(n: string, w: CrashWindow): boolean {
+    const st = this.storageOf(n);
+    if (st === null || st.lastZxid <= st.durableZxid) return false;
+    if (w === 'unsynced') return true;
+    const b = this.rt.host(n)?.stateOf('broadcast') as { zab: ZabState<unknown> } | undefined;
+    const role = b?.zab.role;
+    return role !== undefined && role.kind === 'following' && (role.phase === 'sync' || role.phase === 'synced');
   }
 
   baseNet(): Partial<SimNetOptions> {
