@@ -5,8 +5,11 @@
  * cuts, clogged and slow nodes, loss, duplication and reordering. Invariants are checked at every step; a liveness
  * phase follows.
  *
- * `SEED=0x1234 npm test -- cluster/swarm` replays one seed (as does `npx conclave sim --seed 0x1234`);
- * `ENSEMBLE_SWARM_SEEDS=n` / `ENSEMBLE_SWARM_BASE=0x...` change how many seeds run and from where.
+ * Every run starts from a new base seed (from the clock, printed on the first line), so CI covers new seeds each
+ * time; `ENSEMBLE_SWARM_BASE=0x...` repeats a run, `ENSEMBLE_SWARM_SEEDS=n` changes how many seeds run,
+ * `ENSEMBLE_SWARM_SAFETY_MS=ms` the fault phase. `SEED=0x1234 npm test -- cluster/swarm` replays one seed at the
+ * CI fault phase (as does the printed `npx conclave sim --seed 0x1234 --safety-ms ...`). Named regression seeds
+ * live in test/cluster/swarm-regressions.test.ts; the mutations this swarm catches in docs/swarm-mutations.md.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,18 +21,22 @@ import {
   planFaults,
   runEnsembleSwarm,
 } from '../../src/runtime/sim/ensemble-swarm.js';
-import { formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
+import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
-const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 200);
-const baseSeed = process.env.ENSEMBLE_SWARM_BASE ? parseSeed(process.env.ENSEMBLE_SWARM_BASE) : 0x3c000;
+const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 400);
+/** The CI fault phase: long enough for crash storms to reach the bugs (docs/swarm-mutations.md), short enough for CI. */
+const safetyMs = Number(process.env.ENSEMBLE_SWARM_SAFETY_MS ?? 2_500);
+const baseSeed = process.env.ENSEMBLE_SWARM_BASE ? parseSeed(process.env.ENSEMBLE_SWARM_BASE) : clockSeed();
+const pinned = { safetyMs };
+console.log(`ensemble swarm: base seed ${formatSeed(baseSeed)} (repeat with ENSEMBLE_SWARM_BASE=${formatSeed(baseSeed)}), safety ${safetyMs} ms`);
 /** With at least this many seeds every fault kind and sync mode must have happened (fewer: no coverage claims). */
 const coverageSeedsMin = 100;
 /** Failures reported before the run stops. */
 const failuresMax = 3;
 
 test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble swarm: ${seedsN} seeds keep every invariant and converge`, async () => {
-  const seeds = one !== null ? [one] : Array.from({ length: seedsN }, (_, i) => baseSeed + i);
+  const seeds = one !== null ? [one] : Array.from({ length: seedsN }, (_, i) => (baseSeed + i) >>> 0);
   const total = emptyStats();
   const failures: string[] = [];
   let fiveNode = 0;
@@ -37,7 +44,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   const t0 = Date.now();
   for (const seed of seeds) {
     try {
-      const { stats } = await runEnsembleSwarm(ensembleSwarmOptions(seed));
+      const { stats } = await runEnsembleSwarm(ensembleSwarmOptions(seed, pinned), { pinned });
       addStats(total, stats);
       if (stats.nodes === 5) fiveNode++;
       if (stats.observers > 0) withObserver++;
@@ -111,7 +118,7 @@ test('ensemble swarm catches a storage that acknowledges log writes without fsyn
   const seeds = Array.from({ length: 12 }, (_, i) => 0xf5c0 + i);
   const msg = await firstCaught(seeds, (seed) => {
     const o = ensembleSwarmOptions(seed, { nodes: 3, broken: { faults: { ackWithoutFsync: true } }, segmentBytesMax: 64 << 20, snapshotEveryTxns: 100_000 });
-    return { ...o, faults: { ...o.faults, downMax: 3, weights: { crash: 6, crashInWindow: 0, bounce: 2, partition: 2, cut: 1, clog: 1, slow: 0, net: 1 } } };
+    return { ...o, faults: { ...o.faults, downMax: 3, weights: { crash: 6, crashInWindow: 0, bounce: 2, partition: 2, cut: 1, clog: 1, slow: 0, net: 1, client: 0 } } };
   });
   assert.ok(msg !== null, 'caught within 12 seeds');
   console.log(`caught: ${msg!.split('\n')[0]}`);
