@@ -24,11 +24,11 @@ import {
 import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
-const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 400);
-/** The CI fault phase: long enough for crash storms to reach the bugs (docs/swarm-mutations.md), short enough for CI. */
-const safetyMs = Number(process.env.ENSEMBLE_SWARM_SAFETY_MS ?? 2_500);
+const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 500);
 const baseSeed = process.env.ENSEMBLE_SWARM_BASE ? parseSeed(process.env.ENSEMBLE_SWARM_BASE) : clockSeed();
-const pinned = { safetyMs };
+/** The seeds' own fault phase (ensembleSwarmOptions) unless told otherwise; a replay command repeats an override. */
+const pinned = process.env.ENSEMBLE_SWARM_SAFETY_MS ? { safetyMs: Number(process.env.ENSEMBLE_SWARM_SAFETY_MS) } : {};
+const safetyMs = ensembleSwarmOptions(baseSeed, pinned).safetyMs;
 console.log(`ensemble swarm: base seed ${formatSeed(baseSeed)} (repeat with ENSEMBLE_SWARM_BASE=${formatSeed(baseSeed)}), safety ${safetyMs} ms`);
 /** With at least this many seeds every fault kind and sync mode must have happened (fewer: no coverage claims). */
 const coverageSeedsMin = 100;
@@ -58,7 +58,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
     `ensemble swarm: ${seeds.length} seeds (${fiveNode} with 5 voters, ${withObserver} with an observer) in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s), ` +
       `${(total.virtualMs / 1000).toFixed(0)} s virtual, ${total.steps} steps; ${total.faultsInjected} faults ${JSON.stringify(total.faultsByKind)}, ` +
       `${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
-      `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ` +
+      `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ${total.readsDone} reads answered, ${total.watchesFired} watches fired; ` +
       `${total.sessionMoves} sessions moved, ${total.staleWritesRefused} writes through the node left refused SESSIONMOVED; ` +
       `sync ${JSON.stringify(total.syncModes)}, ${total.snapshotsInstalled} snapshots installed; longest liveness ${total.livenessMs.toFixed(0)} ms`,
   );
@@ -66,21 +66,23 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
   assert.equal(failures, []);
   // The run exercised what it claims to.
   assert.ok(total.writesAcked > 0, 'writes acknowledged');
+  assert.ok(total.readsDone > 0, 'reads answered');
   assert.ok(total.crashes > 0 && total.recoveries > 0, 'crashes and recoveries');
   if (one === null && seeds.length >= coverageSeedsMin) {
     assert.ok(fiveNode > 0 && fiveNode < seeds.length, 'both 3- and 5-node ensembles');
     assert.ok(withObserver > 0 && withObserver < seeds.length, 'ensembles with and without an observer');
-    for (const k of ['kill', 'restart', 'partition', 'cut', 'slow', 'clog', 'net']) assert.ok((total.faultsByKind[k] ?? 0) > 0, `fault ${k} injected`);
+    for (const k of ['kill', 'restart', 'partition', 'cut', 'slow', 'clog', 'net', 'client']) assert.ok((total.faultsByKind[k] ?? 0) > 0, `fault ${k} injected`);
     for (const m of ['DIFF', 'TRUNC', 'SNAP']) assert.ok((total.syncModes[m] ?? 0) > 0, `sync mode ${m} exercised`);
     assert.ok(total.snapshotsInstalled > 0, 'SNAPs installed on followers');
     assert.ok(total.crashesLosingWrites > 0, 'crashes lost unsynced writes');
     assert.ok(total.crashesTearing > 0, 'crashes tore the last record');
     assert.ok(total.sessionMoves > 0 && total.staleWritesRefused > 0, 'sessions moved; stale writes refused');
+    assert.ok(total.watchesFired > 0, 'watches fired');
   }
 });
 
 test('ensemble swarm: one seed replays exactly (same trace hash, same stats)', async () => {
-  const seed = one ?? baseSeed + 7;
+  const seed = one ?? 0x3c007;
   const o = ensembleSwarmOptions(seed);
   assert.equal(planFaults(o), planFaults(ensembleSwarmOptions(seed)), 'the fault plan is data drawn from the seed');
   const a = await runEnsembleSwarm(o);

@@ -173,7 +173,7 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
   return {
     seed: seed >>> 0,
     nodes,
-    safetyMs: 1_200,
+    safetyMs: 2_500,
     livenessMs: 6_000,
     clients: nodes + r.int(0, 3),
     clientThinkMaxMs: r.pick([2, 6, 15]),
