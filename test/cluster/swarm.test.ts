@@ -24,7 +24,7 @@ import {
 import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
-const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 500);
+const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 800);
 const baseSeed = process.env.ENSEMBLE_SWARM_BASE ? parseSeed(process.env.ENSEMBLE_SWARM_BASE) : clockSeed();
 /** The seeds' own fault phase (ensembleSwarmOptions) unless told otherwise; a replay command repeats an override. */
 const pinned = process.env.ENSEMBLE_SWARM_SAFETY_MS ? { safetyMs: Number(process.env.ENSEMBLE_SWARM_SAFETY_MS) } : {};
