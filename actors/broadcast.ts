@@ -238,6 +238,7 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
       pipelineMax: args.zab?.pipelineMax ?? zabDefaults.pipelineMax,
       pendingRequestsMax: args.zab?.pendingRequestsMax ?? zabDefaults.pendingRequestsMax,
       pendingSyncsMax: args.zab?.pendingSyncsMax ?? zabDefaults.pendingSyncsMax,
+      ...(args.zab?.testFaults !== undefined ? { testFaults: args.zab.testFaults } : {}),
     };
     const tickMs = args.tickMs ?? zabDefaults.tickMs;
     const recover: StorageRecover = { type: 'StorageRecover', logTailMax: cfg.logWindowMax };

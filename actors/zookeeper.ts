@@ -123,6 +123,13 @@ interface State {
   readonly cxidBase: number;
   readonly watches: WatchTable;
   appliedZxid: Zxid;
+  /**
+   * The highest zxid this node has applied since it started. Below it after a SNAP older than what it had applied
+   * (the leader's lagging snapshot, bridged by entries), the node re-applies history it already showed: it fires
+   * no watch again for those txns and answers no read from the older state (clients retry; a session never sees
+   * state go back).
+   */
+  appliedHighZxid: Zxid;
   nextReq: number;
   role: RoleChanged['role'];
   epoch: number;
@@ -218,7 +225,10 @@ function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: WatchEve
 function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   for (const a of applied) {
     s.appliedZxid = a.zxid;
-    for (const c of a.changes) fire(s, ctx, a.zxid, c.path, c.kind, c.acl);
+    if (a.zxid > s.appliedHighZxid) {
+      s.appliedHighZxid = a.zxid;
+      for (const c of a.changes) fire(s, ctx, a.zxid, c.path, c.kind, c.acl);
+    }
     const r = a.result;
     if (r.type === 'CreateSession') s.tracker.add(r.sessionId, r.timeoutMs, ctx.now());
     else if (r.type === 'CloseSession') {
@@ -325,6 +335,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         persistentPerSessionMax: args.persistentWatchesPerSessionMax ?? persistentWatchesPerSessionMaxDefault,
       }),
       appliedZxid: 0,
+      appliedHighZxid: 0,
       nextReq: 0,
       role: 'looking',
       epoch: -1,
@@ -385,8 +396,8 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       }
       case 'ReadAnswered': {
-        if ('failed' in m.answer) {
-          answer(ctx, m.token, { type: 'ZkFailed', reason: m.answer.failed }, s, m.sub);
+        if ('failed' in m.answer || m.answer.zxid < s.appliedHighZxid) {
+          answer(ctx, m.token, { type: 'ZkFailed', reason: 'failed' in m.answer ? m.answer.failed : 'catching up after a resync' }, s, m.sub);
           return s;
         }
         const x = { ...m.answer, token: m.token, sub: m.sub };

@@ -1,27 +1,32 @@
 /**
  * The consensus swarm: FLE + ZAB machines on N = 3 or 5 simulated voters (and up to 2 observers) with loss, duplication, reordering,
  * partitions, crashes and restarts (losing unsynced log writes) under a concurrent write workload.
- * `SEED=0x1234 npm test -- swarm` replays one seed of the default mix (add `SWARM_HARSH=1` for a harsh-mix seed);
- * `SWARM_SEEDS=n` / `SWARM_HARSH_SEEDS=n` change how many seeds run.
+ * Every run starts from a new base seed (from the clock, printed on the first line): `SWARM_BASE=0x...` repeats a
+ * run. `SEED=0x1234 npm test -- zab/swarm` replays one seed of the default mix (add `SWARM_HARSH=1` for a harsh-mix
+ * seed); `SWARM_SEEDS=n` / `SWARM_HARSH_SEEDS=n` change how many seeds run, `SWARM_SAFETY_MS=ms` the fault phase.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 import { runSwarm, swarmDefaults, swarmHarsh, type SwarmStats } from '../../src/runtime/sim/zab-swarm.js';
 
-const one = process.env.SEED ? Number(process.env.SEED) : null;
-const seedsN = Number(process.env.SWARM_SEEDS ?? 200);
-const baseSeed = Number(process.env.SWARM_BASE ?? 0x2a000);
-const harshN = Number(process.env.SWARM_HARSH_SEEDS ?? 40);
+const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
+const seedsN = Number(process.env.SWARM_SEEDS ?? 500);
+const baseSeed = process.env.SWARM_BASE ? parseSeed(process.env.SWARM_BASE) : clockSeed();
+const harshN = Number(process.env.SWARM_HARSH_SEEDS ?? 150);
+/** The CI fault phase (the mixes' own is shorter): long enough for crash storms, short enough for CI. */
+const safetyMs = Number(process.env.SWARM_SAFETY_MS ?? 6_000);
+console.log(`zab swarm: base seed ${formatSeed(baseSeed)} (repeat with SWARM_BASE=${formatSeed(baseSeed)}), safety ${safetyMs} ms`);
 const harshOnly = process.env.SWARM_HARSH === '1';
 
 if (!(one !== null && harshOnly)) test(one !== null ? `swarm replays seed 0x${one.toString(16)}` : `swarm: ${seedsN} seeds keep every invariant and converge`, () => {
-  const seeds = one !== null ? [one] : Array.from({ length: seedsN }, (_, i) => baseSeed + i);
+  const seeds = one !== null ? [one] : Array.from({ length: seedsN }, (_, i) => (baseSeed + i) >>> 0);
   const t0 = Date.now();
   const total: SwarmStats = { events: 0, writes: 0, syncs: 0, acked: 0, ackedOnObservers: 0, committed: 0, elections: 0, leaders: 0, syncModes: {}, crashes: 0, partitions: 0, virtualMs: 0 };
   const failures: string[] = [];
   for (const seed of seeds) {
     try {
-      const s = runSwarm(swarmDefaults(seed));
+      const s = runSwarm({ ...swarmDefaults(seed), safetyMs });
       total.events += s.events;
       total.writes += s.writes;
       total.syncs += s.syncs;
@@ -58,12 +63,12 @@ if (!(one !== null && harshOnly)) test(one !== null ? `swarm replays seed 0x${on
 });
 
 if (!(one !== null && !harshOnly)) test(`swarm, harsh mix (7 nodes, 30 % loss, crash storms): ${one !== null ? 'replay' : harshN + ' seeds'}`, () => {
-  const seeds = one !== null ? [one] : Array.from({ length: harshN }, (_, i) => 0x900000 + i);
+  const seeds = one !== null ? [one] : Array.from({ length: harshN }, (_, i) => (baseSeed + 0x900000 + i) >>> 0);
   const failures: string[] = [];
   let committed = 0;
   for (const seed of seeds) {
     try {
-      committed += runSwarm(swarmHarsh(seed)).committed;
+      committed += runSwarm({ ...swarmHarsh(seed), safetyMs }).committed;
     } catch (e) {
       failures.push((e as Error).message);
       if (failures.length >= 3) break;

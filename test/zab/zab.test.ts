@@ -245,6 +245,20 @@ test('leader abandons when a follower in its discovery quorum is more up to date
   assert.is(zabPhase(L.s), 'looking');
 });
 
+test('mutation ignoreFollowerAhead (docs/swarm-mutations.md): the leader goes on and truncates the follower that is ahead', () => {
+  const L = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: 1, acceptedLeader: 1, currentEpoch: 1 }, logTail: entries(z(1, 1)) });
+  L.s = { ...L.s, cfg: { ...L.s.cfg, testFaults: { ignoreFollowerAhead: true } } };
+  L.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  let o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 1, attempt: 1 });
+  o = L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L, o) } });
+  const conn = (L.sent(o, 'NewEpoch')[0]!.msg as { conn: number }).conn;
+  o = L.recv({ type: 'AckEpoch', from: 2, conn, currentEpoch: 1, lastZxid: z(1, 5) });
+  assert.not.ok(o.some((x) => x.type === 'LookForLeader'));
+  const nl = L.sent(o, 'NewLeader')[0]!.msg as { mode: string; truncTo: number | null };
+  assert.is(nl.mode, 'TRUNC');
+  assert.is(nl.truncTo, z(1, 1), "the follower's 0x1_2..0x1_5 would be cut (committed or not)");
+});
+
 test('observer: the leader syncs and streams to it, but its epoch, acks and liveness never count for a quorum', () => {
   const L = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: 3, acceptedLeader: 1, currentEpoch: 3 } }, [4]);
   L.in({ type: 'Elected', role: 'LEADING', leader: 1 });

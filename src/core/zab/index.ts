@@ -56,6 +56,16 @@ export interface ZabConfig {
   readonly pendingRequestsMax: number;
   /** Outstanding sync markers per node. */
   readonly pendingSyncsMax: number;
+  /** Deliberate bugs, for tests that show the swarms catch them (docs/swarm-mutations.md); never set otherwise. */
+  readonly testFaults?: ZabTestFaults;
+}
+
+/** Why a leader gives up discovery when a follower of its quorum is more up to date than itself. */
+export const followerAheadReason = 'a follower is more up to date than the leader';
+
+export interface ZabTestFaults {
+  /** The leader does not abandon discovery when a follower of its quorum is more up to date than itself. */
+  readonly ignoreFollowerAhead?: boolean;
 }
 
 /** Tuned for fast failover with the shell's `tickMs` (50 ms by default): a dead leader is noticed in 250 ms. */
@@ -453,8 +463,8 @@ function maybeEpochQuorum<T>(s: S<T>, out: Out<T>): void {
   const acked = Object.entries(r.followers).filter(([id, f]) => isVoter(s, Number(id)) && f.phase === 'acked');
   if (acked.length + 1 < quorumOf(s.cfg.voters)) return;
   for (const [, f] of acked) {
-    if (selfAheadCheck(s, f)) {
-      lookForLeader(s, out, 'a follower is more up to date than the leader');
+    if (selfAheadCheck(s, f) && s.cfg.testFaults?.ignoreFollowerAhead !== true) {
+      lookForLeader(s, out, followerAheadReason);
       return;
     }
   }
@@ -467,9 +477,6 @@ function maybeEpochQuorum<T>(s: S<T>, out: Out<T>): void {
 
 function syncFollower<T>(s: S<T>, out: Out<T>, id: number, f: FollowerRec): void {
   const r = s.role as Leading<T>;
-  if (f.ackCurrentEpoch > s.currentEpoch && r.phase === 'broadcast') {
-    // cannot happen for a quorum member; a late joiner from a newer epoch that never established is truncated
-  }
   const c = chooseSync(windowOf(s) as readonly LogEntry[], s.windowBase, s.lastAppended, f.ackLastZxid);
   if (c.mode === 'SNAP') {
     s.token += 1;

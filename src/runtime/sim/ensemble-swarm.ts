@@ -26,21 +26,30 @@
  */
 import { Cluster, ZkClient, ZkUnavailableError, actorKindsUrl, ensembleNodes } from '../../cluster.js';
 import { DataTree } from '../../core/tree/tree.js';
+import { followerAheadReason, type ZabState, type ZabTestFaults } from '../../core/zab/index.js';
 import { Rng } from '../../kernel/rng.js';
 import type { ClusterEvent } from '../../protocol/events.js';
-import type { OpResult, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '../../protocol/txn.js';
+import type { OpResult, ReadRequest, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '../../protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from '../../protocol/txn.js';
 import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidHex } from '../../protocol/zxid.js';
 import { resultHash, type Storage, type StorageTestFaults } from '../../storage/storage.js';
 import type { NodeSpec } from '../driver.js';
+import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from './history-check.js';
 import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from './sim.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options and the fault plan (data)
 // ---------------------------------------------------------------------------------------------------------------
 
-export type FaultActionKind = 'crash' | 'bounce' | 'partition' | 'cut' | 'clog' | 'slow' | 'net';
+export type FaultActionKind = 'crash' | 'crashInWindow' | 'bounce' | 'partition' | 'cut' | 'clog' | 'slow' | 'net' | 'client';
+
+/**
+ * The moments a `crashInWindow` waits for: `unsynced` — a node has log appends not yet fsynced (or a background
+ * fsync in flight); `syncing` — a follower in ZAB's sync phase (its new epoch persisted, the entries of the same
+ * sync not yet durable) with unsynced appends. A crash at a random time lands in these windows only by luck.
+ */
+export type CrashWindow = 'unsynced' | 'syncing';
 
 /** A node named by its index (0-based) or "whoever leads when the fault fires". */
 export type FaultTarget = number | 'leader';
@@ -51,6 +60,11 @@ export type SwarmFaultAction =
    * land between an append and its fsync, or inside any exchange); restart it `downMs` later.
    */
   | { readonly kind: 'crash'; readonly target: FaultTarget; readonly downMs: number; readonly afterSteps: number }
+  /**
+   * Wait up to `withinMs` for the first node (any member) inside `window`, then kill it at that step (its
+   * unsynced appends lost or torn); restart it `downMs` later. Nothing happens if no node enters the window.
+   */
+  | { readonly kind: 'crashInWindow'; readonly window: CrashWindow; readonly downMs: number; readonly withinMs: number }
   /** Crash and restart at once (a process restart). */
   | { readonly kind: 'bounce'; readonly target: FaultTarget }
   /** Split the nodes into groups (`side[i]` = node i's group), or cut the leader off; heal after `forMs`. */
@@ -62,7 +76,13 @@ export type SwarmFaultAction =
   /** Delay every message into the node by `delayMs` for `forMs`. */
   | { readonly kind: 'slow'; readonly target: FaultTarget; readonly delayMs: number; readonly forMs: number }
   /** A window of a worse network. */
-  | { readonly kind: 'net'; readonly lossRatio: number; readonly duplicateRatio: number; readonly reorder: boolean; readonly forMs: number };
+  | { readonly kind: 'net'; readonly lossRatio: number; readonly duplicateRatio: number; readonly reorder: boolean; readonly forMs: number }
+  /**
+   * A window of worse client links: requests and answers lost or delivered twice (a write may then apply twice, as
+   * after a ZooKeeper client's retry), and the clients cut off from node `cut` (null: none) — they time out and
+   * reconnect elsewhere.
+   */
+  | { readonly kind: 'client'; readonly lossRatio: number; readonly duplicateRatio: number; readonly cut: number | null; readonly forMs: number };
 
 export interface PlannedFault {
   readonly atMs: number;
@@ -121,13 +141,18 @@ export interface EnsembleSwarmOptions {
   readonly faults: EnsembleSwarmFaultMix;
   /** A deliberately broken storage (tests that show the swarm catches bugs): on `node`, or on every node. */
   readonly broken?: { readonly node?: string; readonly faults: StorageTestFaults };
+  /** A deliberately broken ZAB on every node (docs/swarm-mutations.md). */
+  readonly brokenZab?: ZabTestFaults;
   readonly traceMessages?: boolean;
 }
 
 /** A planned crash fires up to this many simulator steps after its slice starts. */
 const crashAfterStepsMax = 60;
 
-const defaultWeights: Record<FaultActionKind, number> = { crash: 5, bounce: 1, partition: 3, cut: 2, clog: 2, slow: 1, net: 2 };
+/** Longest a `crashInWindow` waits for its window. */
+const crashWindowWaitMaxMs = 400;
+
+const defaultWeights: Record<FaultActionKind, number> = { crash: 3, crashInWindow: 4, bounce: 1, partition: 3, cut: 2, clog: 2, slow: 1, net: 2, client: 2 };
 
 /** The seed's choice of ensemble size, network, fault mix and storage tuning; `over` pins any of them. */
 export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOptions> = {}): EnsembleSwarmOptions {
@@ -148,7 +173,7 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
   return {
     seed: seed >>> 0,
     nodes,
-    safetyMs: 1_200,
+    safetyMs: 2_500,
     livenessMs: 6_000,
     clients: nodes + r.int(0, 3),
     clientThinkMaxMs: r.pick([2, 6, 15]),
@@ -199,6 +224,9 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
       case 'crash':
         action = { kind, target: target(), downMs: r.int(10, f.downMaxMs), afterSteps: r.int(0, crashAfterStepsMax) };
         break;
+      case 'crashInWindow':
+        action = { kind, window: r.chance(0.6) ? 'syncing' : 'unsynced', downMs: r.int(10, f.downMaxMs), withinMs: r.int(20, crashWindowWaitMaxMs) };
+        break;
       case 'bounce':
         action = { kind, target: target() };
         break;
@@ -220,6 +248,9 @@ export function planFaults(o: EnsembleSwarmOptions): PlannedFault[] {
         break;
       case 'net':
         action = { kind, lossRatio: r.pick([0.05, 0.2]), duplicateRatio: r.pick([0, 0.1]), reorder: true, forMs: window() };
+        break;
+      case 'client':
+        action = { kind, lossRatio: r.pick([0, 0.05, 0.2]), duplicateRatio: r.pick([0, 0.05, 0.2]), cut: r.chance(0.5) ? node() : null, forMs: window() };
         break;
     }
     out.push({ atMs: t, action });
@@ -248,10 +279,16 @@ export interface EnsembleSwarmStats {
   crashesLosingWrites: number;
   crashesTearing: number;
   elections: number;
+  /** Leaders that abandoned discovery because a follower of their quorum was more up to date. */
+  followerAheadAbandons: number;
   leaders: number;
   writesIssued: number;
   writesAcked: number;
   writesFailed: number;
+  /** Reads (plain, sync-then-read, watch-setting) issued and answered; watch notifications. */
+  readsIssued: number;
+  readsDone: number;
+  watchesFired: number;
   committed: number;
   recoveries: number;
   snapshotsInstalled: number;
@@ -275,10 +312,14 @@ export function emptyStats(): EnsembleSwarmStats {
     crashesLosingWrites: 0,
     crashesTearing: 0,
     elections: 0,
+    followerAheadAbandons: 0,
     leaders: 0,
     writesIssued: 0,
     writesAcked: 0,
     writesFailed: 0,
+    readsIssued: 0,
+    readsDone: 0,
+    watchesFired: 0,
     committed: 0,
     recoveries: 0,
     snapshotsInstalled: 0,
@@ -290,7 +331,7 @@ export function emptyStats(): EnsembleSwarmStats {
 
 /** Add `s` into `total` (the counters; seed, nodes and trace hash are left alone). */
 export function addStats(total: EnsembleSwarmStats, s: EnsembleSwarmStats): void {
-  for (const k of ['sessionMoves', 'staleWritesRefused', 'virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
+  for (const k of ['sessionMoves', 'staleWritesRefused', 'virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'followerAheadAbandons', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'readsIssued', 'readsDone', 'watchesFired', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
     total[k] += s[k];
   }
   total.livenessMs = Math.max(total.livenessMs, s.livenessMs);
@@ -360,6 +401,12 @@ type Agenda = { atMs: number; seq: number; what: string; run: () => Promise<void
 const freshDigest = DataTree.fresh().digest();
 /** The share of a client's turns that move its session to another node. */
 const sessionMoveRatio = 0.03;
+/** The share of a client's requests that read (the rest write); of those, the share that sync first, and of the plain reads the share that set a watch. */
+const readRatio = 0.35;
+const syncReadShare = 0.4;
+const watchRatio = 0.4;
+/** After a failed request, the chance that the client reconnects its session to another node (a real client does on connection loss). */
+const reconnectAfterFailureRatio = 0.3;
 /** A client whose request failed waits up to this long more before the next one. */
 const clientRetryBackoffMaxMs = 30;
 /** Recent swarm log lines kept for a failure report. */
@@ -378,12 +425,20 @@ class EnsembleSwarm {
   readonly leaderOfEpoch = new Map<number, number>();
   readonly acks: Ack[] = [];
   readonly clients: SwarmClient[] = [];
+  /** What the clients saw (answered reads and writes, watches set and fired): checked at the end (history-check.ts). */
+  readonly ops: ClientOp[] = [];
+  readonly watchSets: WatchSet[] = [];
+  readonly watchesFired: WatchFired[] = [];
+  readonly incarnation = new Map<string, number>();
   readonly log: string[] = [];
   violation: EnsembleSwarmViolation | null = null;
   agenda: Agenda[] = [];
   agendaSeq = 0;
-  /** Faults waiting for their step (crashes land between any two steps, not only at slice boundaries). */
-  armed: { steps: number; fire: () => void }[] = [];
+  /**
+   * Faults waiting for their step (crashes land between any two steps, not only at slice boundaries): each is
+   * asked after every step and answers true once it fired or gave up.
+   */
+  armed: (() => boolean)[] = [];
   workloadOn = true;
   faultsOn = true;
 
@@ -482,6 +537,9 @@ class EnsembleSwarm {
         this.note(`${e.node} loaded ${e.source} at ${zxidHex(e.zxid)}`);
         return;
       }
+      case 'NodeStarted':
+        this.incarnation.set(e.node, e.incarnation);
+        return;
       case 'NodeCrashed':
         this.cursor.set(e.node, null);
         this.note(`${e.node} crashed (${e.reason})`);
@@ -496,9 +554,14 @@ class EnsembleSwarm {
       }
       case 'ElectionStarted':
         this.stats.elections++;
+        if (e.reason === followerAheadReason) this.stats.followerAheadAbandons++;
         return;
       case 'SyncStarted':
         this.stats.syncModes[e.mode] = (this.stats.syncModes[e.mode] ?? 0) + 1;
+        return;
+      case 'WatchTriggered':
+        this.stats.watchesFired++;
+        this.watchesFired.push({ session: `${e.sessionId.toString(16)}@${e.node}#${this.incarnation.get(e.node) ?? 0}`, path: e.path, zxid: e.zxid, atMs: e.time });
         return;
       case 'ActorRestarted':
         return this.fail(`actor ${e.actor} threw (${e.directive}): ${e.error}`);
@@ -553,23 +616,86 @@ class EnsembleSwarm {
         this.moveSession(c, c.zk, done);
         continue;
       }
-      const { request, what } = this.nextRequest(c);
-      this.stats.writesIssued++;
-      c.zk.write(request).then(
-        ({ zxid, result }) => {
-          this.onAck(c, what, zxid, result);
-          if (result.type === 'Error' && (result.err === Err.SESSIONEXPIRED || result.err === Err.SESSIONMOVED)) c.zk = null;
-          done();
-        },
-        (e: unknown) => {
-          if (!(e instanceof ZkUnavailableError)) this.fail(`client ${c.id}: ${(e as Error).stack}`);
-          this.stats.writesFailed++;
-          this.note(`client ${c.id} on ${c.node}: ${what} failed: ${(e as Error).message}`);
-          done();
-          c.nextAtMs += this.rng.int(5, clientRetryBackoffMaxMs);
-        },
-      );
+      const roll = this.rng.next();
+      if (roll < readRatio) this.read(c, c.zk, roll < readRatio * syncReadShare, done);
+      else this.write(c, c.zk, done);
     }
+  }
+
+  /**
+   * The session key of the history checks: a session on one incarnation of one node (one connection: its answers
+   * are sequential). A restarted node breaks the connection, and this API has no connect-time check of the zxid the
+   * client saw last (ZooKeeper's lastZxidSeen), so the checks start over there. A request that ran across a restart
+   * (invoked at `inc0`) may have been answered by either incarnation: no key (global checks only).
+   */
+  sessionKey(zk: ZkClient, inc0: number, incarnation = this.incarnation.get(zk.node) ?? 0): string | null {
+    return inc0 === incarnation ? `${zk.sessionId.toString(16)}@${zk.node}#${incarnation}` : null;
+  }
+
+  /** A failed request (outcome unknown): back off; sometimes reconnect elsewhere, as a client after a lost connection. */
+  failed(c: SwarmClient, zk: ZkClient, what: string, e: unknown, done: () => void): void {
+    if (!(e instanceof ZkUnavailableError)) this.fail(`client ${c.id}: ${(e as Error).stack}`);
+    this.note(`client ${c.id} on ${c.node}: ${what} failed: ${(e as Error).message}`);
+    if (this.names.length > 1 && c.zk === zk && this.rng.chance(reconnectAfterFailureRatio)) {
+      this.moveSession(c, zk, done);
+      return;
+    }
+    done();
+    c.nextAtMs += this.rng.int(5, clientRetryBackoffMaxMs);
+  }
+
+  write(c: SwarmClient, zk: ZkClient, done: () => void): void {
+    const { request, what } = this.nextRequest(c);
+    this.stats.writesIssued++;
+    const t0 = this.rt.now();
+    const inc0 = this.incarnation.get(zk.node) ?? 0;
+    zk.write(request).then(
+      ({ zxid, result }) => {
+        this.onAck(c, what, zxid, result);
+        this.ops.push({ session: this.sessionKey(zk, inc0), kind: 'write', invokedMs: t0, returnedMs: this.rt.now(), zxid, what: `client ${c.id} ${what}` });
+        if (result.type === 'Error' && (result.err === Err.SESSIONEXPIRED || result.err === Err.SESSIONMOVED)) c.zk = null;
+        done();
+      },
+      (e: unknown) => {
+        this.stats.writesFailed++;
+        this.failed(c, zk, what, e, done);
+      },
+    );
+  }
+
+  /** A plain read, a sync-then-read, or a read that sets a watch (`watchRatio`). */
+  read(c: SwarmClient, zk: ZkClient, synced: boolean, done: () => void): void {
+    const r = this.rng;
+    const path = `/k${r.int(0, this.o.keysMax - 1)}`;
+    const kind = r.pick(['data', 'exists', 'children'] as const);
+    const request: ReadRequest = kind === 'data' ? { type: 'GetData', path } : kind === 'exists' ? { type: 'Exists', path } : { type: 'GetChildren', path };
+    const watch = !synced && r.chance(watchRatio) ? kind : undefined;
+    const what = `${synced ? 'sync+' : ''}${request.type} ${path}${watch ? ' (watch)' : ''}`;
+    const inc0 = this.incarnation.get(zk.node) ?? 0;
+    // The watch may be set (counted from the start: the answer may never come) on any incarnation of the node
+    // between the one at the start and the one at the answer.
+    if (watch !== undefined) this.watchSets.push({ session: this.sessionKey(zk, inc0)!, path });
+    const setWatch = () => {
+      if (watch === undefined) return;
+      for (let i = inc0 + 1; i <= (this.incarnation.get(zk.node) ?? 0); i++) this.watchSets.push({ session: this.sessionKey(zk, i, i)!, path });
+    };
+    this.stats.readsIssued++;
+    const t0 = this.rt.now();
+    (synced ? zk.sync().then(() => zk.read(request, watch)) : zk.read(request, watch)).then(
+      ({ zxid, result }) => {
+        this.stats.readsDone++;
+        const session = this.sessionKey(zk, inc0);
+        setWatch();
+        // Across a restart of its node the connection broke: a real client's read fails then; tell nothing.
+        if (session !== null) this.ops.push({ session, kind: synced ? 'syncRead' : 'read', invokedMs: t0, returnedMs: this.rt.now(), zxid, what: `client ${c.id} ${what}` });
+        if (result.type === 'Error' && (result.err === Err.SESSIONEXPIRED || result.err === Err.SESSIONMOVED)) c.zk = null;
+        done();
+      },
+      (e: unknown) => {
+        setWatch();
+        this.failed(c, zk, what, e, done);
+      },
+    );
   }
 
   /**
@@ -685,17 +811,23 @@ class EnsembleSwarm {
       case 'crash': {
         const n = this.resolve(a.target);
         if (n === null) return;
-        // Armed: onStep fires it `afterSteps` steps from now, between two simulator steps.
-        this.armed.push({
-          steps: a.afterSteps,
-          fire: () => {
-            const down = this.names.filter((x) => !rt.isUp(x)).length;
-            if (!rt.isUp(n) || down >= this.o.faults.downMax) return;
-            this.stats.crashes++;
-            this.note(`crash ${n} for ${a.downMs} ms`);
-            void rt.kill(n); // synchronous in the simulator
-            this.schedule(rt.now() + a.downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
-          },
+        // Armed: fires `afterSteps` steps from now, between two simulator steps.
+        let steps = a.afterSteps;
+        this.armed.push(() => {
+          if (--steps >= 0) return false;
+          this.crash(n, a.downMs, 'crash');
+          return true;
+        });
+        return;
+      }
+      case 'crashInWindow': {
+        const deadlineMs = rt.now() + a.withinMs;
+        this.armed.push(() => {
+          if (rt.now() > deadlineMs) return true;
+          const n = this.names.find((x) => this.inWindow(x, a.window));
+          if (n === undefined) return false;
+          this.crash(n, a.downMs, `crash in the ${a.window} window`);
+          return true;
         });
         return;
       }
@@ -758,14 +890,46 @@ class EnsembleSwarm {
         });
         return;
       }
+      case 'client': {
+        const cut = a.cut === null ? [] : [this.names[a.cut]!];
+        this.note(`client links: loss ${a.lossRatio} dup ${a.duplicateRatio}${cut.length > 0 ? `, clients cut off from ${cut[0]}` : ''} for ${a.forMs} ms`);
+        this.stats.faultsInjected++;
+        this.stats.faultsByKind.client = (this.stats.faultsByKind.client ?? 0) + 1;
+        rt.setNet({ clientLossRatio: a.lossRatio, clientDuplicateRatio: a.duplicateRatio, clientCut: cut });
+        this.schedule(rt.now() + a.forMs, 'client links healed', () => rt.setNet(this.clientNetOff()));
+        return;
+      }
     }
   }
 
+  clientNetOff(): Partial<SimNetOptions> {
+    return { clientLossRatio: 0, clientDuplicateRatio: 0, clientCut: [] };
+  }
+
   fireArmed(): void {
-    const due = this.armed.filter((x) => --x.steps < 0);
-    if (due.length === 0) return;
-    this.armed = this.armed.filter((x) => x.steps >= 0);
-    for (const x of due) x.fire();
+    this.armed = this.armed.filter((tryFire) => !tryFire());
+  }
+
+  /** Kill `n` now (unless it is down or too many are) and restart it `downMs` later. */
+  crash(n: string, downMs: number, what: string): void {
+    const rt = this.rt;
+    const down = this.names.filter((x) => !rt.isUp(x)).length;
+    if (!rt.isUp(n) || down >= this.o.faults.downMax) return;
+    this.stats.crashes++;
+    const st = this.storageOf(n);
+    this.note(`${what}: ${n} for ${downMs} ms${st !== null && st.lastZxid > st.durableZxid ? ` (logged to ${zxidHex(st.lastZxid)}, durable to ${zxidHex(st.durableZxid)})` : ''}`);
+    void rt.kill(n); // synchronous in the simulator
+    this.schedule(rt.now() + downMs, `restart ${n}`, () => (rt.isUp(n) ? undefined : rt.restart(n)));
+  }
+
+  /** Is node `n` inside a crash window now? */
+  inWindow(n: string, w: CrashWindow): boolean {
+    const st = this.storageOf(n);
+    if (st === null || st.lastZxid <= st.durableZxid) return false;
+    if (w === 'unsynced') return true;
+    const b = this.rt.host(n)?.stateOf('broadcast') as { zab: ZabState<unknown> } | undefined;
+    const role = b?.zab.role;
+    return role !== undefined && role.kind === 'following' && (role.phase === 'sync' || role.phase === 'synced');
   }
 
   baseNet(): Partial<SimNetOptions> {
@@ -801,7 +965,7 @@ class EnsembleSwarm {
     this.faultsOn = false;
     this.agenda = [];
     this.armed = [];
-    rt.setNet({ lossRatio: 0, duplicateRatio: 0, reorder: false, tornWriteRatio: 0 });
+    rt.setNet({ lossRatio: 0, duplicateRatio: 0, reorder: false, tornWriteRatio: 0, ...this.clientNetOff() });
     await rt.heal();
     await rt.drop(0);
     for (const n of this.names) {
@@ -875,8 +1039,10 @@ class EnsembleSwarm {
     throw this.violation!;
   }
 
-  /** The end: every acknowledged write is in the history every node converged to. */
+  /** The end: every acknowledged write is in the history every node converged to; what the clients saw is consistent. */
   finalCheck(): void {
+    const seen = checkHistory(this.ops, this.watchSets, this.watchesFired);
+    if (seen.length > 0) this.fail(`the clients' history is not consistent:\n    ${seen.join('\n    ')}`);
     const end = this.history.length;
     for (const a of this.acks) {
       const i = this.indexOf.get(a.zxid);
@@ -898,7 +1064,7 @@ export function swarmNodeSpecs(o: EnsembleSwarmOptions): NodeSpec[] {
           const broken = o.broken !== undefined && (o.broken.node === undefined || o.broken.node === spec.node) ? { testFaults: o.broken.faults } : {};
           return { ...a, args: { ...args, appliedEvents: true, logWindowMax: o.logWindowMax, segmentBytesMax: o.segmentBytesMax, flushDelayMs: o.flushDelayMs, ...broken } };
         }
-        if (a.kind === 'broadcast') return { ...a, args: { ...args, zab: { logWindowMax: o.logWindowMax } } };
+        if (a.kind === 'broadcast') return { ...a, args: { ...args, zab: { logWindowMax: o.logWindowMax, ...(o.brokenZab !== undefined ? { testFaults: o.brokenZab } : {}) } } };
         return a;
       }),
   }));

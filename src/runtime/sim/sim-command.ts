@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import { EnsembleSwarmViolation, addStats, emptyStats, ensembleSwarmOptions, planFaults, replayCommand, runEnsembleSwarm, type PinnedOptions } from './ensemble-swarm.js';
-import { formatSeed, parseSeed } from './sim.js';
+import { clockSeed, formatSeed, parseSeed } from './sim.js';
 
 export interface SimCommandOptions {
   readonly seeds?: string;
@@ -39,7 +39,7 @@ export async function runSimCommand(opts: SimCommandOptions): Promise<number> {
   const safetyMs = positive('safety-ms', opts.safetyMs) ?? (single !== null ? seedSafetyMs : cliSafetyMsDefault);
   const pinned: PinnedOptions = { ...(nodes !== undefined ? { nodes } : {}), ...(safetyMs !== seedSafetyMs ? { safetyMs } : {}) };
   const count = single !== null ? 1 : (positive('seeds', opts.seeds) ?? seedsDefault);
-  const base = single ?? (opts.base !== undefined ? parseSeed(opts.base) : (Date.now() * 2654435761) >>> 0);
+  const base = single ?? (opts.base !== undefined ? parseSeed(opts.base) : clockSeed());
   const seeds = Array.from({ length: count }, (_, i) => (base + i) >>> 0);
   const out = process.stdout;
   out.write(`conclave sim: ${count} seed${count === 1 ? '' : 's'} from ${formatSeed(base)}, ${nodes ?? '3 or 5'} nodes, safety ${safetyMs} ms + liveness (virtual)\n`);
@@ -79,8 +79,8 @@ export async function runSimCommand(opts: SimCommandOptions): Promise<number> {
   out.write(
     `\n${done} seeds in ${(ms / 1000).toFixed(1)} s (${((done * 1000) / Math.max(1, ms)).toFixed(2)} seeds/s), ${(total.virtualMs / 1000).toFixed(0)} s of virtual time, ${total.steps} steps\n` +
       `  faults injected: ${total.faultsInjected} ${JSON.stringify(total.faultsByKind)}; ${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries\n` +
-      `  elections: ${total.elections} started, ${total.leaders} leaders established; sync ${JSON.stringify(total.syncModes)}\n` +
-      `  writes: ${total.writesIssued} issued, ${total.writesAcked} acknowledged, ${total.writesFailed} failed (outcome unknown), ${total.committed} txns committed\n` +
+      `  elections: ${total.elections} started, ${total.leaders} leaders established, ${total.followerAheadAbandons} abandoned for a follower ahead; sync ${JSON.stringify(total.syncModes)}\n` +
+      `  writes: ${total.writesIssued} issued, ${total.writesAcked} acknowledged, ${total.writesFailed} failed (outcome unknown), ${total.committed} txns committed; reads: ${total.readsIssued} issued, ${total.readsDone} answered; ${total.watchesFired} watches fired\n` +
       `  sessions moved between nodes: ${total.sessionMoves}; writes through the node left refused SESSIONMOVED: ${total.staleWritesRefused}\n` +
       `  longest liveness phase: ${total.livenessMs.toFixed(0)} ms (virtual)\n`,
   );

@@ -25,6 +25,11 @@ export interface SimNetOptions {
   readonly duplicateRatio: number;
   /** When true, messages on one link may overtake each other; otherwise each link is FIFO. */
   readonly reorder: boolean;
+  /** Client links (between the simulation's clients and a node): probability that a message is lost, or delivered twice. */
+  readonly clientLossRatio: number;
+  readonly clientDuplicateRatio: number;
+  /** Nodes the clients cannot reach (nor hear from): a partition between clients and those nodes. */
+  readonly clientCut: readonly string[];
   /** Probability that a crash leaves a random prefix of the unsynced writes on disk (a torn last record). */
   readonly tornWriteRatio: number;
   /**
@@ -40,6 +45,9 @@ export const defaultSimNet: SimNetOptions = {
   lossRatio: 0,
   duplicateRatio: 0,
   reorder: false,
+  clientLossRatio: 0,
+  clientDuplicateRatio: 0,
+  clientCut: [],
   tornWriteRatio: 0,
 };
 
@@ -64,6 +72,11 @@ const externalNode = '$client';
 
 export function formatSeed(seed: number): string {
   return `0x${(seed >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** A fresh base seed from the clock (a run that covers new seeds each time; print it so it can be repeated). */
+export function clockSeed(): number {
+  return Math.imul(Date.now() >>> 0, 0x9e3779b1) >>> 0;
 }
 
 export function parseSeed(s: string): number {
@@ -312,8 +325,12 @@ export class SimRuntime implements Runtime {
       if (linkCut(this.links, fromNode, toNode)) return drop('partition');
       if (this.rng.chance(this.links.dropRatio)) return drop('drop');
       if (this.rng.chance(this.net.lossRatio)) return drop('loss');
+    } else if (fromNode !== toNode) {
+      if (this.net.clientCut.includes(fromNode === externalNode ? toNode : fromNode)) return drop('client partition');
+      if (this.net.clientLossRatio > 0 && this.rng.chance(this.net.clientLossRatio)) return drop('client loss');
     }
-    const copies = !ext && fromNode !== toNode && this.rng.chance(this.net.duplicateRatio) ? 2 : 1;
+    const twice = fromNode !== toNode && (ext ? this.net.clientDuplicateRatio > 0 && this.rng.chance(this.net.clientDuplicateRatio) : this.rng.chance(this.net.duplicateRatio));
+    const copies = twice ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       let t = this.nowMs;
       if (fromNode !== toNode) t += this.net.latencyMinMs + this.rng.next() * (this.net.latencyMaxMs - this.net.latencyMinMs);

@@ -19,7 +19,7 @@ import type { BootInfo, DurableEpochs, LogEntry, SnapshotData, StorageCommand, S
 import type { Notification } from '../../protocol/election.js';
 import { zxidHex, type Zxid } from '../../protocol/zxid.js';
 import { fleDefaults, fleInit, fleStep, type FleInput, type FleState, type FleTimerKey } from '../../core/fle/index.js';
-import { isNextZxid, zabDefaults, zabInit, zabStep, zabPhase, type ZabConfig, type ZabInput, type ZabState } from '../../core/zab/index.js';
+import { isNextZxid, zabDefaults, zabInit, zabStep, zabPhase, type ZabConfig, type ZabInput, type ZabState, type ZabTestFaults } from '../../core/zab/index.js';
 
 /** The client txn the swarm writes: who issued it, so the origin can acknowledge it when it applies it. */
 export interface SwarmTxn {
@@ -60,6 +60,8 @@ export interface SwarmOptions {
   readonly faults: SwarmFaults;
   /** Bound on scheduler events per run. */
   readonly eventsMax: number;
+  /** A deliberately broken ZAB (docs/swarm-mutations.md). */
+  readonly testFaults?: ZabTestFaults;
 }
 
 export function swarmDefaults(seed: number): SwarmOptions {
@@ -390,6 +392,7 @@ export class Swarm {
       pipelineMax: Math.min(zabDefaults.pipelineMax, Math.max(1, o.logWindowMax >> 1)),
       pendingRequestsMax: 200,
       pendingSyncsMax: zabDefaults.pendingSyncsMax,
+      ...(o.testFaults !== undefined ? { testFaults: o.testFaults } : {}),
     });
     for (const id of this.ids) {
       this.nodes.push({
