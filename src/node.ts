@@ -70,6 +70,11 @@ export interface NodeOptions {
   readonly log?: (line: string) => void;
   /** Every event of the node, as it happens (e.g. to print them as JSON lines). */
   readonly onEvent?: (ev: ClusterEvent) => void;
+  /**
+   * The event types wanted from the actors' thread, for `onEvent` and `events$` (default all; each event crosses
+   * the thread boundary, so a member that only logs a few asks for those).
+   */
+  readonly eventTypes?: readonly string[];
   readonly seed?: number;
 }
 
@@ -326,6 +331,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       ...(logRoot !== undefined ? { logDir: logRoot } : {}),
       seed: opts.seed ?? member.myId,
       onEvent,
+      ...(opts.eventTypes !== undefined ? { eventTypes: opts.eventTypes } : {}),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -474,6 +480,7 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
   try {
     running = await startNode(configPath, {
       log: out,
+      ...(flags.events || controlled ? {} : { eventTypes: [...loggedEvents] }),
       onEvent: (ev) => {
         if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');
         else if (loggedEvents.has(ev.type)) out(describe(ev));

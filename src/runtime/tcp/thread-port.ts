@@ -14,6 +14,8 @@ import type { TcpNodeConfig } from './node.js';
 export interface NodeThreadTask {
   /** The node's config without its callbacks (they stay on the main thread). */
   readonly config: Omit<TcpNodeConfig, 'onEvent' | 'onEscalate' | 'otherHost'>;
+  /** The event types the main thread gets (null: all); the others are not sent across. */
+  readonly eventTypes: readonly string[] | null;
   /** The ask address of the main thread's host: envelopes to it go back over `data`. */
   readonly frontAddress: Address;
   readonly data: MessagePort;

@@ -18,11 +18,14 @@ export default async function runNodeThread(task: NodeThreadTask): Promise<strin
   const stalls = monitorEventLoopDelay({ resolution: loopStallResolutionMs });
   stalls.enable();
   const toFront = new PortPoster(task.data);
+  const wanted = task.eventTypes === null ? null : new Set(task.eventTypes);
   let node: TcpNode;
   try {
     node = await startTcpNode({
       ...task.config,
-      onEvent: (n, time, ev) => toFront.event(n, time, ev),
+      onEvent: (n, time, ev) => {
+        if (wanted === null || wanted.has(ev.type)) toFront.event(n, time, ev);
+      },
       otherHost: { address: task.frontAddress, deliver: (env) => toFront.env(env) },
     });
   } catch (e) {

@@ -46,10 +46,12 @@ export class NodeStartError extends Error {
 
 export type TcpNodeThreadConfig = Omit<TcpNodeConfig, 'onEvent' | 'onEscalate' | 'otherHost'> & {
   readonly onEvent: (node: string, time: number, ev: EventPayload) => void;
+  /** The event types `onEvent` gets from the node's thread (default all: each costs a thread crossing). */
+  readonly eventTypes?: readonly string[];
 };
 
 export async function startTcpNodeThread(config: TcpNodeThreadConfig): Promise<TcpNodeThread> {
-  const { onEvent, ...nodeConfig } = config;
+  const { onEvent, eventTypes, ...nodeConfig } = config;
   const pool = new Piscina({
     filename: new URL('./thread-worker.js', import.meta.url).href,
     minThreads: 1,
@@ -90,7 +92,7 @@ export async function startTcpNodeThread(config: TcpNodeThreadConfig): Promise<T
         return failed(new NodeStartError(f.message, f.code ?? undefined));
     }
   });
-  const task: NodeThreadTask = { config: nodeConfig, frontAddress: host.askAddress, data: data.port2, control: control.port2 };
+  const task: NodeThreadTask = { config: nodeConfig, eventTypes: eventTypes ?? null, frontAddress: host.askAddress, data: data.port2, control: control.port2 };
   const ended = (pool.run(task, { transferList: [data.port2, control.port2] as never }) as Promise<string>).then(
     (why) => why,
     (e: unknown) => `the node's thread failed: ${e instanceof Error ? e.message : String(e)}`,
