@@ -17,6 +17,9 @@
  * - The ZooKeeper client port (clientPort, clientPortAddress, maxClientCnxns, 4lw.commands.whitelist, tickTime,
  *   min/maxSessionTimeout) is served by this member's zookeeper actor; sessions move between members (one session
  *   secret derived from the shared server list, see `ensembleSessionSecret`).
+ * - Threads: the actors (storage, election, broadcast, zookeeper, registry) and the peer transport run on a worker
+ *   thread of their own (runtime/tcp/thread.ts); the front ends (client port, Eureka, admin) on the main thread, so
+ *   parsing and encoding client bytes never stalls the loop that pings and acks. They talk by envelopes.
  * - SIGTERM/SIGINT: front ends closed, actors stopped (the storage actor fsyncs its log on stop), peers closed,
  *   exit 0. Starting again on the same dataDir resumes from the log and snapshots there.
  */
@@ -35,8 +38,8 @@ import type { ClusterEvent, EventPayload } from './protocol/events.js';
 import type { ZkReply } from './protocol/zookeeper.js';
 import type { FromNode, ToNode } from './runtime/tcp/ipc.js';
 import { eventBatchMax } from './runtime/tcp/ipc.js';
-import type { TcpNode } from './runtime/tcp/node.js';
-import { startTcpNode } from './runtime/tcp/node.js';
+import type { TcpNodeThread } from './runtime/tcp/thread.js';
+import { startTcpNodeThread } from './runtime/tcp/thread.js';
 import type { PeerAddress } from './runtime/tcp/transport.js';
 import type { AdminServer } from './servers/admin/server.js';
 import { startAdminServer } from './servers/admin/server.js';
@@ -53,7 +56,7 @@ export const zabTickMsDefault = 50;
 export const shutdownGraceMs = 15_000;
 /** How long a status question to the member's own zookeeper actor may take. */
 const statusAskTimeoutMs = 2_000;
-/** Resolution of the member's event-loop stall histogram (admin `monitor`: conclave_loop_stall_*). */
+/** Resolution of the front ends' event-loop stall histogram (admin `monitor`: conclave_loop_stall_front_*). */
 const loopStallResolutionMs = 10;
 /** Events held for the control channel at most; older ones are dropped. */
 const controlEventsBufferedMax = 100_000;
@@ -67,13 +70,19 @@ export interface NodeOptions {
   readonly log?: (line: string) => void;
   /** Every event of the node, as it happens (e.g. to print them as JSON lines). */
   readonly onEvent?: (ev: ClusterEvent) => void;
+  /**
+   * The event types wanted from the actors' thread, for `onEvent` and `events$` (default all; each event crosses
+   * the thread boundary, so a member that only logs a few asks for those).
+   */
+  readonly eventTypes?: readonly string[];
   readonly seed?: number;
 }
 
 export interface RunningNode {
   readonly member: ZooMember;
   readonly node: string;
-  readonly tcp: TcpNode;
+  /** The member's actors and peer transport, on a worker thread of their own. */
+  readonly thread: TcpNodeThread;
   /** ZkClient access to this member (connectZk(runningNode.gateway, runningNode.node)). */
   readonly gateway: ZkGateway;
   readonly events$: Observable<ClusterEvent>;
@@ -160,16 +169,16 @@ async function startClientPort(member: ZooMember, gateway: ZkGateway, node: stri
 function adminCommands(n: {
   member: ZooMember;
   node: string;
-  tcp: TcpNode;
+  thread: TcpNodeThread;
   status(): Promise<ZkStatus | null>;
   startedAtMs: number;
   eurekaPort: number | null;
   zk(): ZkPortServer | null;
   dirs: StorageDirs;
-  /** Delays of the event loop that the actors and front ends share, since the member started (ns). */
+  /** Delays of the front ends' event loop (the main thread), since the member started (ns). */
   loopStalls: IntervalHistogram;
 }) {
-  const { member, tcp } = n;
+  const { member, thread } = n;
   // connections, dump, dirs, environment as ZooKeeper's AdminServer has them (empty while no client port serves)
   const zkCommands = zkAdminCommands(
     {
@@ -189,7 +198,7 @@ function adminCommands(n: {
     return Number.isInteger(id) ? id : null;
   };
   const stats = async () => {
-    const st = await n.status();
+    const [st, th] = await Promise.all([n.status(), thread.stats()]);
     return {
       version: zkServerVersion,
       read_only: false,
@@ -211,7 +220,7 @@ function adminCommands(n: {
         applied_zxid: st === null ? null : hex(st.appliedZxid),
         watches: st?.watches ?? 0,
         sessions: st?.sessionsTracked ?? 0,
-        connected_peers: tcp.transport.connectedPeers(),
+        connected_peers: th?.connectedPeers ?? null,
       },
     };
   };
@@ -243,7 +252,8 @@ function adminCommands(n: {
       }),
       voting_view: () => ({ current_config: Object.fromEntries(cfg.servers.map((s) => [String(s.id), serverLine(s)])) }),
       monitor: async () => {
-        const st = await n.status();
+        const [st, th] = await Promise.all([n.status(), thread.stats()]);
+        const ms = (ns: number): number => Math.round(ns / 1e6);
         return {
           version: zkServerVersion,
           server_state: roleName(member, st),
@@ -253,9 +263,11 @@ function adminCommands(n: {
           outstanding_requests: st?.pending ?? 0,
           quorum_size: cfg.servers.filter((s) => s.role === 'participant').length,
           uptime: Date.now() - n.startedAtMs,
-          // the longest and the 99th-percentile stall of the loop the consensus actors share with the front ends
-          conclave_loop_stall_max_ms: Math.round(n.loopStalls.max / 1e6),
-          conclave_loop_stall_p99_ms: Math.round(n.loopStalls.percentile(99) / 1e6),
+          // the longest and the 99th-percentile stall of each loop: the actors' and peers' thread, the front ends'
+          conclave_loop_stall_consensus_max_ms: th === null ? null : ms(th.loopStallMaxNs),
+          conclave_loop_stall_consensus_p99_ms: th === null ? null : ms(th.loopStallP99Ns),
+          conclave_loop_stall_front_max_ms: ms(n.loopStalls.max),
+          conclave_loop_stall_front_p99_ms: ms(n.loopStalls.percentile(99)),
         };
       },
     },
@@ -304,9 +316,9 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     events.next(stamped);
   };
   const listen: PeerAddress = member.standalone ? { host: '127.0.0.1', port: 0 } : { host: member.self.host, port: member.self.quorumPort };
-  let tcp: TcpNode;
+  let thread: TcpNodeThread;
   try {
-    tcp = await startTcpNode({
+    thread = await startTcpNodeThread({
       node,
       listen,
       peers: peersOf(member),
@@ -319,6 +331,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       ...(logRoot !== undefined ? { logDir: logRoot } : {}),
       seed: opts.seed ?? member.myId,
       onEvent,
+      ...(opts.eventTypes !== undefined ? { eventTypes: opts.eventTypes } : {}),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -327,7 +340,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     }
     throw e;
   }
-  const host = tcp.host;
+  const host = thread.host;
   const gateway: ZkGateway = {
     ask: <R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number) => host.ask<R>(to, msg, timeoutMs),
     send: (to, msg) => host.send(to, msg),
@@ -341,7 +354,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   };
 
   const closers: (() => Promise<void>)[] = [];
-  const endpoints: { service: string; address: string }[] = [{ service: 'peers', address: `${listen.host}:${tcp.transport.port}` }];
+  const endpoints: { service: string; address: string }[] = [{ service: 'peers', address: `${listen.host}:${thread.port}` }];
   let admin: AdminServer | null = null;
   let eureka: EurekaServer | null = null;
   let zk: ZkPortServer | null = null;
@@ -351,7 +364,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     loopStalls.disable();
     for (const c of closers.reverse()) await c().catch(() => undefined);
     closers.length = 0;
-    await tcp.close();
+    await thread.close();
     events.complete();
   };
   try {
@@ -367,7 +380,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
     }
     if (cfg.admin.enabled) {
-      const { commands, aliases } = adminCommands({ member, node, tcp, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs, loopStalls });
+      const { commands, aliases } = adminCommands({ member, node, thread, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs, loopStalls });
       try {
         admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
       } catch (e) {
@@ -391,7 +404,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   return {
     member,
     node,
-    tcp,
+    thread,
     gateway,
     events$: events,
     endpoints,
@@ -467,6 +480,7 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
   try {
     running = await startNode(configPath, {
       log: out,
+      ...(flags.events || controlled ? {} : { eventTypes: [...loggedEvents] }),
       onEvent: (ev) => {
         if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');
         else if (loggedEvents.has(ev.type)) out(describe(ev));
@@ -511,6 +525,10 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
     // let the last IPC messages leave before the process goes
     setTimeout(() => process.exit(code), controlled ? 50 : 0);
   };
+  // the actors' thread ending on its own (it failed) ends the member, as a crash of the process did
+  void running.thread.ended.then((why) => {
+    if (!stopping) fail(why, 1);
+  });
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   process.on('SIGINT', () => void stop('SIGINT', 0));
 
@@ -526,6 +544,6 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
         );
       }
     });
-    toParent({ t: 'ready', port: running.tcp.transport.port });
+    toParent({ t: 'ready', port: running.thread.port });
   }
 }

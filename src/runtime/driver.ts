@@ -42,3 +42,20 @@ export interface Runtime extends FaultApi {
   sleep(ms: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** `p`, or a rejection naming `what` once `ms` have passed (admin calls across threads never wait longer). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -86,14 +86,22 @@ export class MemberProcess {
     cfgPath: string,
   ) {
     this.proc = fork(cliPath, ['node', cfgPath, '--control', 'ipc'], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    this.proc.stdout!.on('data', (d) => (this.output += d));
-    this.proc.stderr!.on('data', (d) => (this.output += d));
+    // 'ready' comes over IPC, the start lines over stdout: the two pipes keep no order between them, so ready
+    // waits for both (a test reading `output` after `ready` sees the start lines)
+    let started!: () => void;
+    const startLine = new Promise<void>((r) => (started = r));
+    const onOutput = (d: Buffer): void => {
+      this.output += d;
+      if (/ started in \d+ ms/.test(this.output)) started();
+    };
+    this.proc.stdout!.on('data', onOutput);
+    this.proc.stderr!.on('data', onOutput);
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
     this.ready = new Promise((resolve, reject) => {
       this.proc.once('exit', (code) => reject(new Error(`member ${id} exited (${code}) before it was ready:\n${this.output}`)));
       this.proc.on('message', (raw) => {
         const m = raw as FromNode;
-        if (m.t === 'ready') resolve();
+        if (m.t === 'ready') void startLine.then(resolve);
         else if (m.t === 'reply' || m.t === 'replyError') {
           const p = this.pending.get(m.id);
           if (p === undefined) return;

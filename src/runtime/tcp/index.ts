@@ -3,3 +3,4 @@ export * from './transport.js';
 export * from './node.js';
 export * from './controller.js';
 export type { NodeStatus } from './ipc.js';
+export * from './thread.js';

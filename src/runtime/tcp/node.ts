@@ -9,7 +9,7 @@ import { realClock } from '../../kernel/clock.js';
 import type { Clock } from '../../kernel/clock.js';
 import { Host } from '../../kernel/host.js';
 import type { NodeIo } from '../../kernel/io.js';
-import type { Address } from '../../protocol/envelope.js';
+import type { Address, Envelope } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk, SplitDisk } from '../fsdisk.js';
@@ -39,6 +39,11 @@ export interface TcpNodeConfig {
   readonly onEvent?: (node: string, time: number, ev: EventPayload) => void;
   /** An actor's supervisor escalated; default: the node crashes (its host stops; the process decides the rest). */
   readonly onEscalate?: (actor: Address, error: unknown) => void;
+  /**
+   * Envelopes to `address` (a host of this node on another thread: the replies to its asks) go to `deliver`
+   * instead of this node's host.
+   */
+  readonly otherHost?: { readonly address: Address; readonly deliver: (env: Envelope) => void };
 }
 
 export interface TcpNode {
@@ -73,6 +78,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
   const onEvent =
     config.onEvent ?? ((node: string, time: number, ev: EventPayload) => process.stdout.write(JSON.stringify({ ...ev, node, time }) + '\n'));
   let transport: TcpTransport | null = null;
+  const other = config.otherHost;
   const host: Host = new Host({
     node: config.node,
     clock,
@@ -87,7 +93,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     node: config.node,
     listen: config.listen,
     peers: config.peers,
-    deliver: (env) => host.deliver(env),
+    deliver: other === undefined ? (env) => host.deliver(env) : (env) => (env.to === other.address ? other.deliver(env) : host.deliver(env)),
     emit: (ev) => onEvent(config.node, clock.now(), ev),
     seed,
     ...(config.faults ? { faults: config.faults } : {}),

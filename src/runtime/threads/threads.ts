@@ -14,6 +14,7 @@ import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, noLinkFaults } from '../../protocol/faults.js';
 import type { Runtime, RuntimeOptions } from '../driver.js';
+import { withTimeout } from '../driver.js';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
 
 /** Admin calls (comlink) never wait longer than this. */
@@ -30,22 +31,6 @@ export interface ThreadsOptions extends RuntimeOptions {
   readonly threads?: number;
   /** How the driver supervises a crashed worker thread (its actor is restarted on another). */
   readonly supervision?: Partial<SupervisionPolicy>;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 interface Slot {
