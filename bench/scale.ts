@@ -7,13 +7,13 @@
  *   - restart-to-serving: recover = load newest snapshot + replay the log written after it
  * Prints a table, one final JSON line, and saves bench/results/scale.json.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import type { Disk } from '../src/kernel/io.js';
+import { FsDisk } from '../src/runtime/fsdisk.js';
 import { OPEN_ACL_UNSAFE, type Txn, type WriteRequest } from '../src/protocol/txn.js';
 import { Storage } from '../src/storage/storage.js';
 import { saveResult } from './report.js';
@@ -24,82 +24,6 @@ const growBatchTxnsMax = 1000;
 const latencySamplesMax = 5000;
 const durableSamplesMax = 300;
 const tailTxnsAfterSnapshot = 10_000;
-
-/** A plain fs Disk for the bench (the runtime's FsDisk does the same with handle caching). */
-class BenchDisk implements Disk {
-  private fds = new Map<string, number>();
-  constructor(readonly root: string) {
-    mkdirSync(root, { recursive: true });
-  }
-  private abs(p: string): string {
-    return join(this.root, p);
-  }
-  private fd(p: string): number {
-    let fd = this.fds.get(p);
-    if (fd === undefined) {
-      mkdirSync(dirname(this.abs(p)), { recursive: true });
-      fd = openSync(this.abs(p), 'a');
-      this.fds.set(p, fd);
-    }
-    return fd;
-  }
-  private close(p: string): void {
-    const fd = this.fds.get(p);
-    if (fd !== undefined) closeSync(fd);
-    this.fds.delete(p);
-  }
-  list(dir: string): string[] {
-    try {
-      return readdirSync(this.abs(dir)).sort();
-    } catch {
-      return [];
-    }
-  }
-  read(p: string): Uint8Array | null {
-    try {
-      return readFileSync(this.abs(p));
-    } catch {
-      return null;
-    }
-  }
-  append(p: string, data: Uint8Array): void {
-    const fd = this.fd(p);
-    let o = 0;
-    while (o < data.length) o += writeSync(fd, data, o, data.length - o);
-  }
-  writeAtomic(p: string, data: Uint8Array): void {
-    this.close(p);
-    const tmp = `${this.abs(p)}.tmp`;
-    mkdirSync(dirname(tmp), { recursive: true });
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.abs(p));
-  }
-  fsync(p: string): void {
-    const fd = this.fds.get(p);
-    if (fd !== undefined) fsyncSync(fd);
-  }
-  truncate(p: string, size: number): void {
-    this.close(p);
-    truncateSync(this.abs(p), size);
-  }
-  remove(p: string): void {
-    this.close(p);
-    rmSync(this.abs(p), { force: true });
-  }
-  size(p: string): number {
-    try {
-      return statSync(this.abs(p)).size;
-    } catch {
-      return 0;
-    }
-  }
-  closeAll(): void {
-    for (const p of [...this.fds.keys()]) this.close(p);
-  }
-}
 
 function gcFn(): () => void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -146,7 +70,7 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   const dataBytes = Number(opts.dataBytes ?? 100);
   const root = join(tmpdir(), `conclave-scale-${process.pid}`);
   rmSync(root, { recursive: true, force: true });
-  const disk = new BenchDisk(root);
+  const disk = new FsDisk(root);
   // A larger young generation: the tree's long-lived objects are otherwise copied by many scavenges.
   setFlagsFromString('--max-semi-space-size=64');
   const gc = gcFn();
@@ -274,11 +198,11 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   st.persistCommit();
   const digest = st.tree.digest();
   const size = st.tree.size;
-  disk.closeAll();
+  disk.close();
   // A restart: the old state is gone before recovery starts (one tree in memory, as in a real process).
   st = null as unknown as Storage;
   mem(gc);
-  const r = new Storage(new BenchDisk(root));
+  const r = new Storage(new FsDisk(root));
   const rep = r.recover();
   if (r.tree.digest() !== digest || r.tree.size !== size) throw new Error('recovered state differs');
   log(`restart-to-serving: ${rep.ms.toFixed(0)} ms (snapshot + replay of ${rep.replayed} txns)`);

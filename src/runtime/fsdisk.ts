@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Disk } from '../kernel/io.js';
 
@@ -13,7 +13,7 @@ export class FsDisk implements Disk {
   private readonly closeWhenSynced = new Set<number>();
 
   constructor(readonly root: string) {
-    mkdirSync(root, { recursive: true });
+    makeDirs(root);
   }
 
   private abs(path: string): string {
@@ -25,7 +25,7 @@ export class FsDisk implements Disk {
     let fd = this.fds.get(path);
     if (fd === undefined) {
       const p = this.abs(path);
-      mkdirSync(dirname(p), { recursive: true });
+      makeDirs(dirname(p));
       fd = openSync(p, 'a');
       this.fds.set(path, fd);
       if (this.fds.size > openFilesMax) {
@@ -76,7 +76,7 @@ export class FsDisk implements Disk {
   }
   writeAtomic(path: string, data: Uint8Array): void {
     const p = this.abs(path);
-    mkdirSync(dirname(p), { recursive: true });
+    makeDirs(dirname(p));
     const tmp = `${p}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
@@ -88,16 +88,16 @@ export class FsDisk implements Disk {
     }
     this.closeFd(path);
     renameSync(tmp, p);
-    const dfd = openSync(dirname(p), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    fsyncPath(dirname(p));
   }
+  /** Through the descriptor the appends and truncations used, or (none open) a fresh one: it reaches the file either way. */
   fsync(path: string): void {
     const fd = this.fds.get(path);
     if (fd !== undefined) fsyncSync(fd);
+    else fsyncPath(this.abs(path));
+  }
+  fsyncDir(dir: string): void {
+    fsyncPath(this.abs(dir));
   }
   /**
    * fdatasync on libuv's pool through the descriptors the appends used (a file without one was made durable when its
@@ -122,13 +122,10 @@ export class FsDisk implements Disk {
       });
     }
   }
+  /** ftruncate through the file's append descriptor (kept open), so the `fsync(path)` that must follow reaches it. */
   truncate(path: string, size: number): void {
-    this.closeFd(path);
-    try {
-      truncateSync(this.abs(path), size);
-    } catch {
-      // nothing to truncate
-    }
+    if (!this.fds.has(path) && !existsSync(this.abs(path))) return;
+    ftruncateSync(this.fd(path), size);
   }
   remove(path: string): void {
     this.closeFd(path);
@@ -144,6 +141,32 @@ export class FsDisk implements Disk {
   close(): void {
     for (const fd of this.fds.values()) this.release(fd);
     this.fds.clear();
+  }
+}
+
+/** Create a directory and any missing parents, and make each new entry durable (fsync of its parent). */
+function makeDirs(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    fsyncPath(dirname(d));
+    if (d === first || dirname(d) === d) return;
+  }
+}
+
+/** fsync a file or directory by path (a fresh read-only descriptor); a missing one is no error. */
+function fsyncPath(p: string): void {
+  let fd: number;
+  try {
+    fd = openSync(p, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -174,6 +197,9 @@ export class SplitDisk implements Disk {
   }
   fsync(path: string): void {
     this.pick(path).fsync(path);
+  }
+  fsyncDir(dir: string): void {
+    this.pick(dir).fsyncDir(dir);
   }
   fsyncInBackground(paths: readonly string[], done: (error: Error | null) => void): void {
     const groups = [this.main, this.other].map((d) => ({ d, ps: paths.filter((p) => this.pick(p) === d) })).filter((g) => g.ps.length > 0);

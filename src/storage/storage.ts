@@ -154,8 +154,13 @@ export class Storage {
     return { acceptedEpoch: parts[0]!, acceptedLeader: parts[1]!, currentEpoch: parts[2]! };
   }
 
-  /** Durable when it returns (one small atomic write). */
+  /**
+   * Durable when it returns (one small atomic write), and never ahead of the log it vouches for: everything appended
+   * so far (what a background sync holds included) is made durable first. A currentEpoch durable over an older log
+   * would let this node win an election, or pass the leader's "is a follower ahead of me" check, with a short history.
+   */
   persistEpochs(e: DurableEpochs): void {
+    this.sync();
     this.disk.writeAtomic(epochsFile, Buffer.from(`${e.acceptedEpoch} ${e.acceptedLeader} ${e.currentEpoch}\n`));
   }
 
@@ -210,7 +215,9 @@ export class Storage {
         if (!isLast) throw new CorruptLogError(`${name}: damaged tail in a segment that is not the last`);
         truncatedBytes = bytes.length - scan.validBytes;
         if (scan.validBytes < segmentHeaderBytes || scan.records.length === 0) {
+          // durably gone: were it to come back after a later segment, it would be a damaged segment in the middle
           this.disk.remove(path);
+          this.disk.fsyncDir(logDir);
           continue;
         }
         this.disk.truncate(path, scan.validBytes);
@@ -226,6 +233,17 @@ export class Storage {
         lastZxid = t.zxid;
       }
       if (scan.records.length > 0) lastZxid = Math.max(lastZxid, scan.records[scan.records.length - 1]!.zxid);
+    }
+    // What recovery read may be in the page cache only (a process crash keeps it, a power loss does not): make it
+    // durable before anything (an epoch, an ACK) depends on it. Earlier segments were fsynced before the next began.
+    const lastSeg = this.segs[this.segs.length - 1];
+    if (lastSeg !== undefined) {
+      this.disk.fsync(lastSeg.path);
+      this.disk.fsyncDir(logDir);
+    }
+    if (snapFile !== null) {
+      this.disk.fsync(`${snapDir}/${snapFile}`);
+      this.disk.fsyncDir(snapDir);
     }
     this.lastZxid = lastZxid;
     this.durableZxid = lastZxid;
@@ -285,6 +303,8 @@ export class Storage {
         const name = segmentName(t.zxid);
         cur = { name, path: `${logDir}/${name}`, base: last, bytes: segmentHeaderBytes };
         this.disk.append(cur.path, segmentHeader(last));
+        // the new file's directory entry: without it a crash loses the whole segment, fsynced records and all
+        this.disk.fsyncDir(logDir);
         this.unsynced.add(cur.path);
         this.segs.push(cur);
         w.reset();
@@ -372,10 +392,14 @@ export class Storage {
     return out;
   }
 
-  /** Write the commit point file (lazily durable; an optimisation for recovery). */
+  /**
+   * Write the commit point file (lazily durable; an optimisation for recovery), never ahead of the log: the entries
+   * it says are applied are made durable first.
+   */
   persistCommit(): void {
     this.sinceCommitPersist = 0;
     if (this.tree.lastZxid === this.persistedCommit) return;
+    this.sync();
     this.persistedCommit = this.tree.lastZxid;
     this.disk.writeAtomic(commitFile, Buffer.from(`${this.persistedCommit}\n`));
   }
@@ -423,10 +447,14 @@ export class Storage {
     return out;
   }
 
-  /** TRUNC: drop every logged entry with zxid > toZxid, durably. Never below the apply point. */
+  /**
+   * TRUNC: drop every logged entry with zxid > toZxid, durably (the cut file fsynced, the removed segments' directory
+   * too: entries of another history must not come back after a crash). Never below the apply point.
+   */
   truncate(toZxid: Zxid): void {
     if (toZxid < this.tree.lastZxid) throw new Error(`truncate to ${toZxid} below the apply point ${this.tree.lastZxid}`);
     if (toZxid >= this.lastZxid) return;
+    let removed = false;
     while (this.segs.length > 0) {
       const s = this.segs[this.segs.length - 1]!;
       const scan = scanSegment(s.name, this.disk.read(s.path) ?? new Uint8Array(0), false);
@@ -434,6 +462,7 @@ export class Storage {
       if (cut === 0 || (cut < 0 && scan.records.length === 0)) {
         this.disk.remove(s.path);
         this.unsynced.delete(s.path);
+        removed = true;
         this.segs.pop();
         if (s.base <= toZxid) break;
         continue;
@@ -442,10 +471,12 @@ export class Storage {
         const at = scan.records[cut]!.offset;
         this.disk.truncate(s.path, at);
         this.disk.fsync(s.path);
+        this.unsynced.delete(s.path);
         s.bytes = at;
       }
       break;
     }
+    if (removed) this.disk.fsyncDir(logDir);
     const keep: Txn[] = [];
     for (const t of this.pendingTxns()) if (t.zxid <= toZxid) keep.push(t);
     this.pending = keep;
@@ -519,6 +550,8 @@ export class Storage {
     w.u32(snapTrailerMagic);
     this.disk.append(c.file, w.view().slice());
     this.disk.fsync(c.file);
+    // durable, entry and all, before the commit point moves past the log or retention removes what it replaces
+    this.disk.fsyncDir(snapDir);
     this.capture = null;
     this.persistCommit();
     this.retain();
@@ -555,12 +588,18 @@ export class Storage {
     return { zxid: this.tree.lastZxid, bytes: out };
   }
 
-  /** SNAP: replace the state machine and the log with a snapshot (durable when it returns). Returns its zxid. */
+  /**
+   * SNAP: replace the state machine and the log with a snapshot (durable when it returns). Returns its zxid.
+   * The old log goes first, durably: a crash between the two steps leaves the older snapshot and no log (this node
+   * acknowledged nothing of the new history yet, and its currentEpoch is still the old one), never the new snapshot
+   * with the old log's entries after it (another history's suffix).
+   */
   loadSnapshot(bytes: Uint8Array): Zxid {
     this.abortSnapshot();
     const tree = restoreSnapshot(checkSnapshotTrailer(bytes));
     const zxid = tree.lastZxid;
     for (const s of this.segs) this.disk.remove(s.path);
+    if (this.segs.length > 0) this.disk.fsyncDir(logDir);
     this.segs = [];
     this.unsynced.clear();
     this.disk.writeAtomic(`${snapDir}/${segmentName(zxid)}`, bytes);

@@ -166,6 +166,7 @@ test('disk: synced data survives a crash, unsynced is lost or torn', () => {
   const d = new SimDisk();
   d.append('log/1', new Uint8Array([1, 2, 3]));
   d.fsync('log/1');
+  d.fsyncDir('log');
   d.append('log/1', new Uint8Array([4, 5, 6, 7]));
   assert.equal([...d.read('log/1')!], [1, 2, 3, 4, 5, 6, 7]);
   d.crash(new Rng(1), 0);
@@ -175,6 +176,7 @@ test('disk: synced data survives a crash, unsynced is lost or torn', () => {
     const e = new SimDisk();
     e.append('f', new Uint8Array([9]));
     e.fsync('f');
+    e.fsyncDir('');
     e.append('f', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
     e.crash(new Rng(seed), 1);
     const len = e.read('f')!.length;

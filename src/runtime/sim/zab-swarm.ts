@@ -35,6 +35,11 @@ export interface SwarmFaults {
   readonly reorderP: number;
   readonly crashEveryMs: number;
   readonly partitionEveryMs: number;
+  /**
+   * Probability that a node crashes right after a durability step of its storage (PersistEpochs, TruncateLog,
+   * InstallSnapshot), before its next group-commit flush: what is durable out of order shows.
+   */
+  readonly crashAfterPersistP: number;
 }
 
 export interface SwarmOptions {
@@ -76,6 +81,7 @@ export function swarmDefaults(seed: number): SwarmOptions {
       reorderP: r.pick([0, 0.01, 0.05]),
       crashEveryMs: r.pick([200, 400, 800]),
       partitionEveryMs: r.pick([300, 600, 1_200]),
+      crashAfterPersistP: r.pick([0, 0.05, 0.2]),
     },
     eventsMax: 2_000_000,
     observers: new Rng(seed ^ 0x0b5e).pick([0, 0, 1, 2]),
@@ -98,6 +104,7 @@ export function swarmHarsh(seed: number): SwarmOptions {
       reorderP: r.pick([0, 0.05, 0.2]),
       crashEveryMs: r.pick([60, 150, 400]),
       partitionEveryMs: r.pick([100, 300]),
+      crashAfterPersistP: r.pick([0.05, 0.2]),
     },
     livenessMs: 6_000,
   };
@@ -111,7 +118,9 @@ export class SwarmViolation extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// In-memory storage: what survives a crash is `durable`.
+// In-memory storage: what survives a crash is `durable`. It makes things durable when and in the order the real
+// Storage does (src/storage/storage.ts): appends at the group-commit flush; PersistEpochs makes every appended entry
+// durable first, then the epochs, and answers at once; TruncateLog and InstallSnapshot are durable when executed.
 
 interface Durable {
   epochs: DurableEpochs;
@@ -131,7 +140,6 @@ export class MemStorage {
   /** The state machine: every applied entry, in order (the node's committed history). */
   applied: LogEntry<SwarmTxn>[] = [];
   flushPending = false;
-  waitingTokens: number[] = [];
 
   constructor() {
     this.durable = {
@@ -160,7 +168,6 @@ export class MemStorage {
     this.snapshot = d.snapshot;
     this.log = d.log.slice(0, d.logLen);
     this.flushPending = false;
-    this.waitingTokens = [];
     this.gen = 0; // the machine restarts its log generations at 0
     this.applied = [...this.snapshot.data];
     for (const e of this.log) if (e.zxid <= d.commitMark && e.zxid > this.appliedZxid()) this.applied.push(e);
@@ -184,32 +191,31 @@ export class MemStorage {
       logLen: this.log.length,
       commitMark: this.appliedZxid(),
     };
-    const out: StorageReply[] = this.waitingTokens.map((token) => ({ type: 'EpochsPersisted', token }) as const);
-    this.waitingTokens = [];
-    out.push({ type: 'Logged', gen: this.gen, zxid: this.lastZxid() });
-    return out;
+    return [{ type: 'Logged', gen: this.gen, zxid: this.lastZxid() }];
   }
 
-  /** Executes one command; returns what it applied (for the checker) and whether a flush is needed. */
-  exec(cmd: StorageCommand<SwarmTxn>): { applied: LogEntry<SwarmTxn>[]; needsFlush: boolean; snapshotReply: StorageReply | null; installed: boolean } {
+  /** Executes one command; returns what it applied (for the checker), whether a flush is needed and a reply to send now. */
+  exec(cmd: StorageCommand<SwarmTxn>): { applied: LogEntry<SwarmTxn>[]; needsFlush: boolean; reply: StorageReply | null; installed: boolean } {
     switch (cmd.type) {
       case 'PersistEpochs':
         this.epochs = { acceptedEpoch: cmd.acceptedEpoch, acceptedLeader: cmd.acceptedLeader, currentEpoch: cmd.currentEpoch };
-        this.waitingTokens.push(cmd.token);
-        return { applied: [], needsFlush: true, snapshotReply: null, installed: false };
+        // never ahead of the log they vouch for: the log first, then the epochs
+        this.durable = { ...this.durable, log: this.log, logLen: this.log.length, epochs: this.epochs };
+        return { applied: [], needsFlush: false, reply: { type: 'EpochsPersisted', token: cmd.token }, installed: false };
       case 'AppendLog': {
         this.gen = cmd.gen;
         for (const e of cmd.entries) {
           if (!isNextZxid(this.lastZxid(), e.zxid)) throw new Error(`append not contiguous: ${zxidHex(e.zxid)} after ${zxidHex(this.lastZxid())}`);
           this.log.push(e);
         }
-        return { applied: [], needsFlush: true, snapshotReply: null, installed: false };
+        return { applied: [], needsFlush: true, reply: null, installed: false };
       }
       case 'TruncateLog': {
         if (cmd.toZxid < this.appliedZxid()) throw new Error(`truncate to ${zxidHex(cmd.toZxid)} below applied ${zxidHex(this.appliedZxid())}`);
         this.gen = cmd.gen;
         this.log = this.log.filter((e) => e.zxid <= cmd.toZxid);
-        return { applied: [], needsFlush: true, snapshotReply: null, installed: false };
+        this.durable = { ...this.durable, log: this.log, logLen: this.log.length };
+        return { applied: [], needsFlush: true, reply: null, installed: false };
       }
       case 'InstallSnapshot': {
         this.gen = cmd.gen;
@@ -217,7 +223,8 @@ export class MemStorage {
         this.snapshot = { zxid: cmd.snapshot.zxid, data };
         this.log = [];
         this.applied = [...data];
-        return { applied: [], needsFlush: true, snapshotReply: null, installed: true };
+        this.durable = { ...this.durable, snapshot: this.snapshot, log: this.log, logLen: 0, commitMark: this.snapshot.zxid };
+        return { applied: [], needsFlush: true, reply: null, installed: true };
       }
       case 'CommitTo': {
         const applied: LogEntry<SwarmTxn>[] = [];
@@ -227,13 +234,13 @@ export class MemStorage {
           this.applied.push(this.log[i]!);
           applied.push(this.log[i]!);
         }
-        return { applied, needsFlush: false, snapshotReply: null, installed: false };
+        return { applied, needsFlush: false, reply: null, installed: false };
       }
       case 'TakeSnapshot':
         return {
           applied: [],
           needsFlush: false,
-          snapshotReply: { type: 'SnapshotTaken', token: cmd.token, snapshot: { zxid: this.appliedZxid(), data: [...this.applied] } },
+          reply: { type: 'SnapshotTaken', token: cmd.token, snapshot: { zxid: this.appliedZxid(), data: [...this.applied] } },
           installed: false,
         };
     }
@@ -250,6 +257,7 @@ type Ev =
   | { kind: 'flush'; node: number; inc: number }
   | { kind: 'storageReply'; node: number; inc: number; reply: StorageReply }
   | { kind: 'restart'; node: number }
+  | { kind: 'crash'; node: number; inc: number }
   | { kind: 'fault' }
   | { kind: 'write' };
 
@@ -550,7 +558,10 @@ export class Swarm {
       n.storage.flushPending = true;
       this.at(0.05 + this.rng.next() * this.o.fsyncDelayMaxMs, { kind: 'flush', node: n.id, inc: n.inc });
     }
-    if (r.snapshotReply) this.at(0.5 + this.rng.next() * 2, { kind: 'storageReply', node: n.id, inc: n.inc, reply: r.snapshotReply });
+    if (this.faultsOn && (cmd.type === 'PersistEpochs' || cmd.type === 'TruncateLog' || cmd.type === 'InstallSnapshot') && this.rng.chance(this.o.faults.crashAfterPersistP)) {
+      this.at(0.01, { kind: 'crash', node: n.id, inc: n.inc });
+    }
+    if (r.reply) this.at(0.5 + this.rng.next() * 2, { kind: 'storageReply', node: n.id, inc: n.inc, reply: r.reply });
   }
 
   // --- invariants ----------------------------------------------------------------------------------------------
@@ -674,6 +685,13 @@ export class Swarm {
       case 'restart':
         if (!this.node(ev.node).up) this.start(ev.node);
         return;
+      case 'crash': {
+        const n = this.node(ev.node);
+        if (!n.up || n.inc !== ev.inc) return;
+        this.crash(n.id);
+        this.at(20 + this.rng.next() * 400, { kind: 'restart', node: n.id });
+        return;
+      }
       case 'fault':
         if (this.faultsOn) this.fault();
         return;
