@@ -428,7 +428,7 @@ class EnsembleSwarm {
       const st = this.storageOf(n);
       const zk = this.zkStateOf(n);
       lines.push(
-        `  ${n}${this.rt.isUp(n) ? '' : ' (down)'}: ${zk ? `${zk.role} epoch ${zk.epoch}` : '-'}; applied ${st ? zxidHex(st.appliedZxid) : '-'} digest ${st ? st.tree.digest() : '-'} logged ${st ? zxidHex(st.lastZxid) : '-'}; history cursor ${this.cursor.get(n) ?? '-'}/${this.history.length}`,
+        `  ${n}${this.rt.isUp(n) ? '' : ' (down)'}: ${zk ? `${zk.role} epoch ${zk.epoch}` : '-'}; applied ${st ? zxidHex(st.appliedZxid) : '-'} digest ${st ? st.digest() : '-'} logged ${st ? zxidHex(st.lastZxid) : '-'}; history cursor ${this.cursor.get(n) ?? '-'}/${this.history.length}`,
       );
     }
     lines.push(`  options: ${JSON.stringify({ ...this.o, faults: { ...this.o.faults, weights: undefined } })}`);
@@ -827,8 +827,8 @@ class EnsembleSwarm {
       else if (zk.epoch !== epoch) return false;
       if (zxid === -1) {
         zxid = st.appliedZxid;
-        digest = st.tree.digest();
-      } else if (st.appliedZxid !== zxid || st.tree.digest() !== digest) return false;
+        digest = st.digest();
+      } else if (st.appliedZxid !== zxid || st.digest() !== digest) return false;
       if (this.cursor.get(n) !== this.history.length) return false;
     }
     return leaders === 1 && zxid >= minZxid;
