@@ -41,6 +41,30 @@ export interface StorageArgs extends StorageOptions {
 }
 
 
+/** Keyspace reads waiting for the apply point at most (beyond: answered `KeyspaceBusy`). */
+export const keyspaceReadsWaitingMax = 100_000;
+type KeyspaceReadMsg = Extract<StorageMsg, { type: 'KeyspaceRead' | 'KeyspaceWatch' }>;
+
+function answerKeyspaceRead(s: Storage, ctx: Ctx<Msg>, m: KeyspaceReadMsg, token: ReplyToken): void {
+  ctx.respond(
+    token,
+    m.type === 'KeyspaceRead'
+      ? ({ type: 'KeyspaceReadDone', zxid: s.appliedZxid, reply: s.keyspace.read(m.db, m.argv, m.nowMs, m.draw) } satisfies StorageReply)
+      : ({ type: 'KeyspaceRevisions', revisions: m.keys.map((k) => s.keyspace.revision(k.db, k.key, m.nowMs)) } satisfies StorageReply),
+  );
+}
+
+/** Answer the waiting keyspace reads the apply point has reached. */
+function answerKeyspaceReads(st: State, ctx: Ctx<Msg>): void {
+  if (st.keyspaceReads.length === 0) return;
+  const at = st.storage.appliedZxid;
+  st.keyspaceReads = st.keyspaceReads.filter((w) => {
+    if (w.m.atLeastZxid > at) return true;
+    answerKeyspaceRead(st.storage, ctx, w.m, w.token);
+    return false;
+  });
+}
+
 /** Flush is scheduled under this timer key; its default delay is 0 ms (after the messages already queued). */
 const flushKey = 'flush';
 const flushDelayMsDefault = 0;
@@ -73,6 +97,8 @@ interface State {
   logTo: Address | null;
   waiters: ReplyToken[];
   flushScheduled: boolean;
+  /** Keyspace reads waiting for the apply point to reach their sync marker's zxid. */
+  keyspaceReads: { readonly m: KeyspaceReadMsg; readonly token: ReplyToken }[];
   /** Where each state machine's `Applied` batches go. */
   readonly subscribers: Map<StateMachineName, Address>;
   sinceSnapshot: number;
@@ -173,6 +199,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       logTo: null,
       waiters: [],
       flushScheduled: false,
+      keyspaceReads: [],
       subscribers: new Map(args?.subscriber !== undefined ? [['tree', args.subscriber]] : []),
       sinceSnapshot: 0,
       snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
@@ -234,6 +261,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
         if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.digest(), source: 'snapshot' });
+        answerKeyspaceReads(st, ctx);
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
         return st;
       }
@@ -282,11 +310,14 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         st.subscribers.set(m.machine ?? 'tree', m.to);
         return st;
       case 'KeyspaceRead':
-        answer(ctx, { type: 'KeyspaceReadDone', zxid: s.appliedZxid, reply: s.keyspace.read(m.db, m.argv, m.nowMs, m.draw) });
+      case 'KeyspaceWatch': {
+        const token = ctx.replyToken();
+        if (token === null) return st;
+        if (m.atLeastZxid <= s.appliedZxid) answerKeyspaceRead(s, ctx, m, token);
+        else if (st.keyspaceReads.length >= keyspaceReadsWaitingMax) ctx.respond(token, { type: 'KeyspaceBusy' });
+        else st.keyspaceReads.push({ m, token });
         return st;
-      case 'KeyspaceWatch':
-        answer(ctx, { type: 'KeyspaceRevisions', revisions: m.keys.map((k) => s.keyspace.revision(k.db, k.key, m.nowMs)) });
-        return st;
+      }
       case 'KeyspaceListExpired':
         answer(ctx, { type: 'KeyspaceExpired', keys: s.keyspace.expiredKeys(m.nowMs, m.max) });
         return st;
@@ -335,6 +366,7 @@ function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     const to = st.subscribers.get(machine);
     if (to !== undefined && list.length > 0) ctx.send(to, { type: 'Applied', applied: list } satisfies StorageReply);
   }
+  answerKeyspaceReads(st, ctx);
   st.sinceSnapshot += applied.length;
   if (st.sinceSnapshot >= st.snapshotEveryTxns) {
     st.sinceSnapshot = 0;

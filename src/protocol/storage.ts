@@ -62,10 +62,13 @@ export type StorageMsg =
   | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
   /** Where `Applied` batches of one state machine go (one subscriber each; default the tree). */
   | { readonly type: 'Subscribe'; readonly to: string; readonly machine?: StateMachineName }
-  /** A keyspace read command on the local state at `nowMs` (answer `KeyspaceReadDone`). */
-  | { readonly type: 'KeyspaceRead'; readonly db: number; readonly argv: Argv; readonly nowMs: number; readonly draw: number }
-  /** WATCH: the keys' current revisions at `nowMs` (answer `KeyspaceRevisions`). */
-  | { readonly type: 'KeyspaceWatch'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[]; readonly nowMs: number }
+  /**
+   * A keyspace read command on the local state at `nowMs` (answer `KeyspaceReadDone`), once the apply point has
+   * reached `atLeastZxid` (a linearizable read: the zxid of its sync marker; 0: at once).
+   */
+  | { readonly type: 'KeyspaceRead'; readonly db: number; readonly argv: Argv; readonly nowMs: number; readonly draw: number; readonly atLeastZxid: Zxid }
+  /** WATCH: the keys' current revisions at `nowMs` (answer `KeyspaceRevisions`), as KeyspaceRead waits. */
+  | { readonly type: 'KeyspaceWatch'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[]; readonly nowMs: number; readonly atLeastZxid: Zxid }
   /** The leader's active expiry: keys past their deadline at `nowMs`, at most `max` (answer `KeyspaceExpired`). */
   | { readonly type: 'KeyspaceListExpired'; readonly nowMs: number; readonly max: number }
   /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
@@ -93,6 +96,8 @@ export type StorageReply =
   | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
   | { readonly type: 'KeyspaceReadDone'; readonly zxid: Zxid; readonly reply: Reply }
   | { readonly type: 'KeyspaceRevisions'; readonly revisions: readonly number[] }
+  /** Too many keyspace reads wait for the apply point. */
+  | { readonly type: 'KeyspaceBusy' }
   | { readonly type: 'KeyspaceExpired'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
   /** `ephemerals`: sessions owning ephemerals, paths sorted; `truncated` when more than pathsMax paths exist. */
@@ -102,7 +107,7 @@ export type StorageReply =
       readonly ephemerals: readonly (readonly [SessionId, readonly string[]])[];
       readonly truncated: boolean;
     }
-  /** Published to the subscriber after each CommitTo that applied something. */
+  /** Published to the machine's subscriber after each CommitTo that applied something of it. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
 
 /** The state machines behind the log (storage's apply dispatches on the txn's kind). */
