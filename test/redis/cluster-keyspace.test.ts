@@ -92,6 +92,43 @@ test('INCR from several clients on several nodes sums exactly', async () => {
   for (const r of rs.slice(0, 3)) assert.is(await r.get('counter'), String(perClient * rs.length));
 });
 
+test('the leader killed while a client writes: writes carry on after TRYAGAIN retries; nothing acknowledged is lost', async () => {
+  const leader = await cluster.waitForLeader(10_000);
+  const node = cluster.nodes.find((n) => n !== leader)!;
+  const r = connect(cluster, node);
+  const acked: number[] = [];
+  let retries = 0;
+  const writesMax = 60;
+  const t0 = Date.now();
+  for (let i = 0; i < writesMax && Date.now() - t0 < 40_000; i++) {
+    if (i === 15) void cluster.kill(leader);
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const ok = await r.set(`lk:${i}`, String(i)).then(
+        () => true,
+        (e: Error) => {
+          if (!/TRYAGAIN/.test(e.message)) throw e;
+          return false;
+        },
+      );
+      if (ok) {
+        acked.push(i);
+        break;
+      }
+      retries++;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  assert.is(acked.length, writesMax, 'every write went through, after retries');
+  assert.ok(retries > 0, 'the leader change was seen by the client');
+  await cluster.restart(leader);
+  await cluster.waitForAllServing(15_000);
+  for (const n of cluster.nodes) {
+    const c = connect(cluster, n);
+    const got = await c.mget(acked.map((i) => `lk:${i}`));
+    assert.equal(got, acked.map(String), `every acknowledged write on ${n}`);
+  }
+});
+
 test('a cluster restarted on the same dataDir keeps its keys', async () => {
   const a = connect(cluster, 'n2');
   await a.set('durable', 'yes');
