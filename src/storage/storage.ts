@@ -150,7 +150,7 @@ export class Storage {
 
   /** The digest of both state machines (what replicas compare). */
   digest(): number {
-    return hash32(`${this.tree.digest()}:${this.keyspace.digest()}`);
+    return stateDigest(this.tree, this.keyspace);
   }
 
   get pendingCount(): number {
@@ -667,6 +667,11 @@ export class Storage {
 /** A hash of a write's result (what a client is told), to compare replicas' results and acknowledgements. */
 export function resultHash(r: Applied['result']): number {
   return hash32(JSON.stringify(r));
+}
+
+/** The digest replicas compare: the tree's and the keyspace's together. */
+export function stateDigest(tree: DataTree, keyspace: Keyspace): number {
+  return hash32(`${tree.digest()}:${keyspace.digest()}`);
 }
 
 /** A snapshot file's body: the tree's snapshot, then the keyspace's (absent in files written before it existed). */

@@ -32,7 +32,8 @@ import type { OpResult, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '
 import { Err, OPEN_ACL_UNSAFE } from '../../protocol/txn.js';
 import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidHex } from '../../protocol/zxid.js';
-import { resultHash, type Storage, type StorageTestFaults } from '../../storage/storage.js';
+import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
+import { Keyspace } from '../../core/keyspace/index.js';
 import type { NodeSpec } from '../driver.js';
 import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from './sim.js';
 
@@ -357,7 +358,7 @@ interface SwarmClient {
 
 type Agenda = { atMs: number; seq: number; what: string; run: () => Promise<void> | void };
 
-const freshDigest = DataTree.fresh().digest();
+const freshDigest = stateDigest(DataTree.fresh(), new Keyspace());
 /** The share of a client's turns that move its session to another node. */
 const sessionMoveRatio = 0.03;
 /** A client whose request failed waits up to this long more before the next one. */
