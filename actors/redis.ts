@@ -41,7 +41,8 @@ interface Waiting {
   readonly token: ReplyToken | null;
   readonly deadlineMs: number;
 }
-interface WaitingRead extends Waiting {
+interface WaitingRead {
+  readonly token: ReplyToken | null;
   readonly req: ReadReq;
 }
 
@@ -62,7 +63,7 @@ interface State {
   nextReq: number;
   /** Reads for the next marker, and the marker in flight with its reads. */
   nextReads: WaitingRead[];
-  marker: { reqId: number; reads: WaitingRead[] } | null;
+  marker: { reqId: number; reads: WaitingRead[]; deadlineMs: number } | null;
   role: RoleChanged['role'];
   epoch: number;
   expiring: boolean;
@@ -110,7 +111,7 @@ function runReads(ctx: Ctx<Msg>, reads: readonly WaitingRead[], atLeastZxid: Zxi
 function sendMarker(s: State, ctx: Ctx<Msg>): void {
   if (s.marker !== null || s.nextReads.length === 0) return;
   const reqId = ++s.nextReq;
-  s.marker = { reqId, reads: s.nextReads };
+  s.marker = { reqId, reads: s.nextReads, deadlineMs: ctx.now() + s.requestTimeoutMs };
   s.nextReads = [];
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
 }
@@ -155,7 +156,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
           submit(s, ctx, token, { type: 'RedisCommands', db: m.db, timeMs: wholeMs(ctx), commands: m.commands, exec: m.exec, watched: m.watched });
           return s;
         }
-        const r: WaitingRead = { token, deadlineMs: ctx.now() + s.requestTimeoutMs, req: m };
+        const r: WaitingRead = { token, req: m };
         if (m.local) runReads(ctx, [r], 0, s.requestTimeoutMs);
         else {
           s.nextReads.push(r);
@@ -204,6 +205,12 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
         const now = wholeMs(ctx);
         const timedOut = (w: Waiting): boolean => w.deadlineMs <= now;
         for (const [id, w] of s.writes) if (timedOut(w)) (s.writes.delete(id), answer(ctx, w.token, errorReply(tryAgainText)));
+        // a marker never answered (lost with its leader): its reads fail, the next marker goes out
+        if (s.marker !== null && s.marker.deadlineMs <= now) {
+          for (const r of s.marker.reads) answer(ctx, r.token, errorReply(tryAgainText));
+          s.marker = null;
+          sendMarker(s, ctx);
+        }
         if (s.role === 'leading' && !s.expiring) {
           s.expiring = true;
           ctx
