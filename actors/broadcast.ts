@@ -20,6 +20,8 @@ export interface BroadcastArgs extends EnsembleArgs {
   readonly zab?: Partial<Omit<ZabConfig, 'myId' | 'voters' | 'observers'>>;
   /** Client requests awaiting an answer from the machine, at most. */
   readonly pendingClientsMax?: number;
+  /** The node's front-end actors told of every role change (default: `zookeeper`). */
+  readonly roleListeners?: readonly string[];
 }
 
 interface Pending {
@@ -148,9 +150,9 @@ function reply(s: BState, ctx: Ctx<BroadcastMsg>, reqId: number, msg: (clientReq
   ctx.send(p.to, msg(p.reqId));
 }
 
-/** The node's ZooKeeper service follows the role (session expiry runs on the leader). */
-function tellRole(ctx: Ctx<BroadcastMsg>, msg: RoleChanged): void {
-  ctx.send(address(ctx.node, 'zookeeper'), msg);
+/** The node's front ends follow the role (session expiry and key expiry run on the leader). */
+function tellRole(s: BState, ctx: Ctx<BroadcastMsg>, msg: RoleChanged): void {
+  for (const name of s.args.roleListeners ?? ['zookeeper']) ctx.send(address(ctx.node, name), msg);
 }
 
 function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BState {
@@ -171,7 +173,7 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         if (o.was === 'leading') ctx.emit({ type: 'LeaderSteppedDown', epoch: s.epoch, reason: o.reason });
         else if (o.was === 'following') ctx.emit({ type: 'LeaderLost', leader: s.leader, reason: o.reason });
         s.lookingSinceMs = ctx.now();
-        tellRole(ctx, { type: 'RoleChanged', role: 'looking', epoch: s.epoch, leaderNode: null });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'looking', epoch: s.epoch, leaderNode: null });
         ctx.send(address(ctx.node, 'election'), { type: 'LookForLeader', lastZxid: o.lastZxid, currentEpoch: o.currentEpoch, reason: o.reason });
         break;
       case 'WriteFailed':
@@ -187,13 +189,13 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         s.leader = s.args.myId;
         s.epoch = o.epoch;
         ctx.emit({ type: 'LeaderElected', leader: s.args.myId, epoch: o.epoch, zxid: o.zxid, electionMs: ctx.now() - s.lookingSinceMs });
-        tellRole(ctx, { type: 'RoleChanged', role: 'leading', epoch: o.epoch, leaderNode: ctx.node });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'leading', epoch: o.epoch, leaderNode: ctx.node });
         break;
       case 'FollowingLeader':
         s.leader = o.leader;
         s.epoch = o.epoch;
         ctx.emit({ type: 'FollowingLeader', leader: o.leader, epoch: o.epoch, electionMs: ctx.now() - s.lookingSinceMs });
-        tellRole(ctx, { type: 'RoleChanged', role: 'following', epoch: o.epoch, leaderNode: s.args.members[o.leader] ?? null });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'following', epoch: o.epoch, leaderNode: s.args.members[o.leader] ?? null });
         break;
       case 'SyncStarted':
         ctx.emit({ type: 'SyncStarted', peer: o.peer, mode: o.mode, fromZxid: o.fromZxid, toZxid: o.toZxid });

@@ -3,6 +3,7 @@ import type { ActorKinds } from '../src/kernel/actor.js';
 import { broadcast } from './broadcast.js';
 import { election } from './election.js';
 import { eurekaHttpPeer } from './eureka-http-peer.js';
+import { redis } from './redis.js';
 import { registry } from './registry.js';
 import { storageActor } from './storage.js';
 import { zookeeper } from './zookeeper.js';
@@ -12,6 +13,7 @@ export const kinds: ActorKinds = {
   broadcast,
   storage: storageActor,
   zookeeper,
+  redis,
   registry,
   eurekaHttpPeer,
 };

@@ -15,7 +15,7 @@
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import type { Address } from '../src/protocol/envelope.js';
-import type { BootInfo, LogEntry, StorageMsg, StorageReply } from '../src/protocol/storage.js';
+import type { BootInfo, LogEntry, StateMachineName, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
 import { read, reapable } from '../src/core/tree/read.js';
 import { captureStepNodesMax } from '../src/core/tree/codec.js';
@@ -26,7 +26,7 @@ export interface StorageArgs extends StorageOptions {
   readonly snapshotEveryTxns?: number;
   /** Nodes written per SnapshotStep turn (default captureStepNodesMax: ~10–20 ms). */
   readonly snapshotStepNodes?: number;
-  /** Where `Applied` batches go (may also be set later with Subscribe). */
+  /** Where the tree's `Applied` batches go (may also be set later with Subscribe). */
   readonly subscriber?: Address;
   /**
    * Group commit window: the Flush (one fsync for every AppendLog before it) runs this long after the first
@@ -40,6 +40,30 @@ export interface StorageArgs extends StorageOptions {
   readonly testFaults?: StorageTestFaults;
 }
 
+
+/** Keyspace reads waiting for the apply point at most (beyond: answered `KeyspaceBusy`). */
+export const keyspaceReadsWaitingMax = 100_000;
+type KeyspaceReadMsg = Extract<StorageMsg, { type: 'KeyspaceRead' | 'KeyspaceWatch' }>;
+
+function answerKeyspaceRead(s: Storage, ctx: Ctx<Msg>, m: KeyspaceReadMsg, token: ReplyToken): void {
+  ctx.respond(
+    token,
+    m.type === 'KeyspaceRead'
+      ? ({ type: 'KeyspaceReadDone', zxid: s.appliedZxid, reply: s.keyspace.read(m.db, m.argv, m.nowMs, m.draw) } satisfies StorageReply)
+      : ({ type: 'KeyspaceRevisions', revisions: m.keys.map((k) => s.keyspace.revision(k.db, k.key, m.nowMs)) } satisfies StorageReply),
+  );
+}
+
+/** Answer the waiting keyspace reads the apply point has reached. */
+function answerKeyspaceReads(st: State, ctx: Ctx<Msg>): void {
+  if (st.keyspaceReads.length === 0) return;
+  const at = st.storage.appliedZxid;
+  st.keyspaceReads = st.keyspaceReads.filter((w) => {
+    if (w.m.atLeastZxid > at) return true;
+    answerKeyspaceRead(st.storage, ctx, w.m, w.token);
+    return false;
+  });
+}
 
 /** Flush is scheduled under this timer key; its default delay is 0 ms (after the messages already queued). */
 const flushKey = 'flush';
@@ -73,7 +97,10 @@ interface State {
   logTo: Address | null;
   waiters: ReplyToken[];
   flushScheduled: boolean;
-  subscriber: Address | null;
+  /** Keyspace reads waiting for the apply point to reach their sync marker's zxid. */
+  keyspaceReads: { readonly m: KeyspaceReadMsg; readonly token: ReplyToken }[];
+  /** Where each state machine's `Applied` batches go. */
+  readonly subscribers: Map<StateMachineName, Address>;
   sinceSnapshot: number;
   readonly snapshotEveryTxns: number;
   readonly snapshotStepNodes: number;
@@ -163,7 +190,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     storage.recover();
     const appliedEvents = args?.appliedEvents === true;
     if (appliedEvents) {
-      ctx.emit({ type: 'StorageLoaded', zxid: storage.appliedZxid, digest: storage.tree.digest(), source: 'recovery' });
+      ctx.emit({ type: 'StorageLoaded', zxid: storage.appliedZxid, digest: storage.digest(), source: 'recovery' });
       storage.onApply = (a, digest) => ctx.emit({ type: 'TxnApplied', zxid: a.zxid, digest, resultHash: resultHash(a.result) });
     }
     return {
@@ -172,7 +199,8 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       logTo: null,
       waiters: [],
       flushScheduled: false,
-      subscriber: args?.subscriber ?? null,
+      keyspaceReads: [],
+      subscribers: new Map(args?.subscriber !== undefined ? [['tree', args.subscriber]] : []),
       sinceSnapshot: 0,
       snapshotEveryTxns: args?.snapshotEveryTxns ?? 100_000,
       snapshotStepNodes: args?.snapshotStepNodes ?? captureStepNodesMax,
@@ -232,7 +260,8 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         st.gen = Math.max(st.gen, m.gen);
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
-        if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.tree.digest(), source: 'snapshot' });
+        if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.digest(), source: 'snapshot' });
+        answerKeyspaceReads(st, ctx);
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
         return st;
       }
@@ -278,7 +307,19 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         answer(ctx, { type: 'ReadDone', zxid: s.appliedZxid, result: read(s.tree, m.request, m.auth) });
         return st;
       case 'Subscribe':
-        st.subscriber = m.to;
+        st.subscribers.set(m.machine ?? 'tree', m.to);
+        return st;
+      case 'KeyspaceRead':
+      case 'KeyspaceWatch': {
+        const token = ctx.replyToken();
+        if (token === null) return st;
+        if (m.atLeastZxid <= s.appliedZxid) answerKeyspaceRead(s, ctx, m, token);
+        else if (st.keyspaceReads.length >= keyspaceReadsWaitingMax) ctx.respond(token, { type: 'KeyspaceBusy' });
+        else st.keyspaceReads.push({ m, token });
+        return st;
+      }
+      case 'KeyspaceListExpired':
+        answer(ctx, { type: 'KeyspaceExpired', keys: s.keyspace.expiredKeys(m.nowMs, m.max) });
         return st;
       case 'ListReapable':
         answer(ctx, { type: 'ReapableList', paths: reapable(s.tree, m.nowMs, m.max) });
@@ -312,10 +353,20 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
   },
 });
 
-/** Hand applied txns to the subscriber (front end: answers clients, fires watches); count toward a snapshot. */
+/**
+ * Hand applied txns to their state machine's subscriber (the front end: answers clients, fires watches), in order
+ * per machine; count toward a snapshot.
+ */
 function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   if (applied.length === 0) return;
-  if (st.subscriber !== null) ctx.send(st.subscriber, { type: 'Applied', applied } satisfies StorageReply);
+  const tree: Applied[] = [];
+  const keyspace: Applied[] = [];
+  for (const a of applied) (a.result.type === 'Keyspace' ? keyspace : tree).push(a);
+  for (const [machine, list] of [['tree', tree], ['keyspace', keyspace]] as const) {
+    const to = st.subscribers.get(machine);
+    if (to !== undefined && list.length > 0) ctx.send(to, { type: 'Applied', applied: list } satisfies StorageReply);
+  }
+  answerKeyspaceReads(st, ctx);
   st.sinceSnapshot += applied.length;
   if (st.sinceSnapshot >= st.snapshotEveryTxns) {
     st.sinceSnapshot = 0;

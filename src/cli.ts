@@ -17,6 +17,7 @@ program
   .option('--host <addr>', 'address the client ports listen on', '127.0.0.1')
   .option('--eureka-port <port>', 'Eureka port of the first node (the others follow)', '8761')
   .option('--zk-port <port>', 'ZooKeeper client port of the first node (the others follow; 0 = free ports)', '2181')
+  .option('--redis-port <port>', "RESP (Redis) port of the first node (the others follow; 0 = free ports; 'off' = none)", '6379')
   .option('--admin-port <port>', "AdminServer (/commands/<name>) port of the first node (the others follow; 0 = free ports; 'off' = none)", '8081')
   .option('--super-digest <user:digest>', "ZooKeeper super user, user:base64(sha1('user:password')) as ZooKeeper's superDigest")
   .option('--4lw <words>', "four-letter words answered on the ZooKeeper ports, comma-separated ('*' = all)")

@@ -20,6 +20,8 @@ import type { ClusterEvent } from './protocol/events.js';
 import type { Acl, OpResult, ReadRequest, ReadResult, SessionId, Stat, WriteOpRequest, WriteRequest, WriteResult } from './protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './protocol/zookeeper.js';
+import { startRedisServers } from './servers/redis/keyspace.js';
+import type { RedisListener } from './servers/redis/listener.js';
 
 export interface ClusterOptions {
   /** Ensemble size (default 3). */
@@ -40,6 +42,12 @@ export interface ClusterOptions {
   readonly reapIntervalMs?: number;
   /** The Eureka registry actors' configuration and replication options. */
   readonly registry?: Parameters<typeof registryActorSpec>[2];
+  /**
+   * Each node's RESP (Redis) port: node i listens on `redisBasePort + i` on `redisHost` (default 0: free ports,
+   * 127.0.0.1); 'off': none. Not in the simulator. `Cluster.redisPorts` tells where they are.
+   */
+  readonly redisBasePort?: number | 'off';
+  readonly redisHost?: string;
 }
 
 /** A ZooKeeper error code from the replicated state machine (e.g. NONODE, NODEEXISTS, BADVERSION). */
@@ -305,6 +313,13 @@ export class Cluster {
   readonly events$: Observable<ClusterEvent>;
   private leaderNode: string | null = null;
   private leaderEpoch = -1;
+  /** Each node's RESP listener (see ClusterOptions.redisBasePort). */
+  redis: ReadonlyMap<string, RedisListener> = new Map();
+
+  /** Each node's RESP port. */
+  get redisPorts(): ReadonlyMap<string, number> {
+    return new Map([...this.redis].map(([n, l]) => [n, l.port]));
+  }
 
   constructor(
     readonly runtime: Runtime,
@@ -433,6 +448,7 @@ export class Cluster {
   }
 
   async close(): Promise<void> {
+    for (const l of this.redis.values()) await l.close();
     await this.runtime.close();
     if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }
@@ -492,7 +508,7 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
       args: { snapshotEveryTxns: opts.snapshotEveryTxns, ...(opts.snapshotsRetainMax !== undefined ? { snapshotsRetainMax: opts.snapshotsRetainMax } : {}) },
     },
     { name: 'election', kind: 'election', args: ensemble },
-    { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
+    { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, roleListeners: frontEndActors, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },
     {
       name: 'zookeeper',
       kind: 'zookeeper',
@@ -506,9 +522,16 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
         ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
       },
     },
+    { name: 'redis', kind: 'redis', args: { myId: m.myId, requestTimeoutMs: serviceRequestTimeoutMs } },
     registryActorSpec(m.node, Object.values(m.members), opts.registry ?? {}),
   ];
 }
+
+/**
+ * The front-end actors of every member (the one place they are registered: createCluster, `conclave start` and
+ * `conclave node` all build members with memberActors): told of role changes by the broadcast actor.
+ */
+export const frontEndActors: readonly string[] = ['zookeeper', 'redis'];
 
 /** The actors of every member of an ensemble `n1..nN` with server ids 1..N; the last `observers` of them observe. */
 export function ensembleNodes(
@@ -543,5 +566,15 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const tempDir = opts.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'conclave-')) : null;
   const dataDir = opts.dataDir ?? tempDir!;
   const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir });
-  return new Cluster(rt, tempDir, dataDir);
+  const cluster = new Cluster(rt, tempDir, dataDir);
+  const base = opts.redisBasePort ?? 0;
+  if (base !== 'off') {
+    try {
+      cluster.redis = await startRedisServers(rt, cluster.nodes.map((node, i) => ({ node, port: base === 0 ? 0 : base + i })), { host: opts.redisHost ?? '127.0.0.1' });
+    } catch (e) {
+      await cluster.close();
+      throw e;
+    }
+  }
+  return cluster;
 }

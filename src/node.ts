@@ -10,6 +10,8 @@
  *   init limits in those ticks, so a leader's loss is noticed in a fraction of a second). `tickTime` sets what clients may negotiate: session
  *   timeouts clamped into [minSessionTimeout, maxSessionTimeout], default [2, 20] x tickTime, as ZooKeeper.
  *   `initLimit`/`syncLimit` are parsed and reported (admin `configuration`); ZAB's limits stay in its own ticks.
+ * - RESP (Redis) is served on `redisPort=` (conclave's own key) at `clientPortAddress`, answered by this member's
+ *   redis actor (docs/resp.md).
  * - Eureka is served on `eurekaPort=` (conclave's own key) at `clientPortAddress` (default all interfaces),
  *   replicating with the other members' registries.
  * - The AdminServer (admin.enableServer, admin.serverAddress, admin.serverPort, admin.commandURL) answers
@@ -30,6 +32,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { actorKindsUrl, memberActors } from './cluster.js';
+import { startRedisServers } from './servers/redis/keyspace.js';
+import type { RedisListener } from './servers/redis/listener.js';
 import type { MemberOptions, ZkGateway } from './cluster.js';
 import type { ZooCfg, ZooMember } from './config/zoocfg.js';
 import { ZooCfgError, loadZooMember } from './config/zoocfg.js';
@@ -389,6 +393,16 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       const a = admin;
       closers.push(() => a.close());
       endpoints.push({ service: 'admin', address: `http://${cfg.admin.address}:${a.port}${cfg.admin.commandUrl}` });
+    }
+    if (cfg.redisPort !== undefined) {
+      let r: RedisListener;
+      try {
+        r = (await startRedisServers(host, [{ node, port: cfg.redisPort }], { host: frontHost })).get(node)!;
+      } catch (e) {
+        throw new ZooCfgError(`redisPort: cannot listen on ${frontHost}:${cfg.redisPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      closers.push(() => r.close());
+      endpoints.push({ service: 'redis', address: `redis://${frontHost}:${r.port}` });
     }
     zk = await startClientPort(member, gateway, node, storageDirs, log);
     if (zk !== null) {

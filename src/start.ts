@@ -1,7 +1,8 @@
 /**
  * `conclave start`: the embedded cluster on worker threads (3 nodes, or `--nodes`; the last `--observers` of them
  * observe), with each node's client front ends on loopback ports (Eureka on 8761-8763, ZooKeeper on 2181-2183, an
- * AdminServer on 8081-8083 when asked for), printing where everything listens, until SIGINT/SIGTERM.
+ * RESP (Redis) on 6379-6381, an AdminServer on 8081-8083 when asked for), printing where everything listens, until
+ * SIGINT/SIGTERM.
  */
 import { join } from 'node:path';
 import { createCluster } from './cluster.js';
@@ -19,6 +20,8 @@ export interface StartOptions {
   readonly eurekaBasePort?: number;
   /** ZooKeeper client port of the first node, the others follow (default 2181; 0 = free ports). */
   readonly zkBasePort?: number;
+  /** RESP port of the first node, the others follow (default 6379; 0 = free ports; 'off' = none). */
+  readonly redisBasePort?: number | 'off';
   /** AdminServer port of the first node, the others follow (0 = free ports); absent: no AdminServer. */
   readonly adminBasePort?: number;
   /** The super user's `user:base64(sha1(user:password))` (ZooKeeper's superDigest). */
@@ -69,7 +72,14 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
   const nodeCount = opts.nodes ?? 3;
   const observers = opts.observers ?? 0;
-  const cluster = await createCluster({ nodes: nodeCount, observers, runtime: 'threads', ...(opts.data !== undefined ? { dataDir: opts.data } : {}) });
+  const cluster = await createCluster({
+    nodes: nodeCount,
+    observers,
+    runtime: 'threads',
+    redisBasePort: opts.redisBasePort ?? 6379,
+    redisHost: host,
+    ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
+  });
   const observes = (i: number): boolean => i >= nodeCount - observers;
   try {
     await cluster.waitForLeader(startLeaderWaitMs);
@@ -114,6 +124,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
     const endpoints = cluster.nodes.flatMap((node) => [
       { node, service: 'eureka', url: `http://${host}:${eureka.get(node)!.port}/eureka/v2/apps/` },
       { node, service: 'zookeeper', url: `${host}:${zk.get(node)!.port}` },
+      ...(cluster.redis.has(node) ? [{ node, service: 'redis', url: `redis://${host}:${cluster.redis.get(node)!.port}` }] : []),
       ...(admin.has(node) ? [{ node, service: 'admin', url: `http://${host}:${admin.get(node)!.port}/commands` }] : []),
     ]);
     return {
@@ -145,6 +156,7 @@ export function parseStartFlags(o: {
   eurekaPort: string;
   zkPort: string;
   adminPort: string;
+  redisPort?: string;
   superDigest?: string;
   '4lw'?: string;
   nodes?: string;
@@ -171,6 +183,7 @@ export function parseStartFlags(o: {
     eurekaBasePort: port(o.eurekaPort, '--eureka-port'),
     zkBasePort: port(o.zkPort, '--zk-port'),
     ...(o.adminPort !== 'off' ? { adminBasePort: port(o.adminPort, '--admin-port') } : {}),
+    ...(o.redisPort !== undefined ? { redisBasePort: o.redisPort === 'off' ? ('off' as const) : port(o.redisPort, '--redis-port') } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     ...(words !== undefined ? { fourLetterWords: words } : {}),
   };

@@ -56,6 +56,8 @@ export interface ZooCfg {
   readonly autopurge: { readonly snapRetainCount: number; readonly purgeIntervalHours: number };
   /** conclave's own key: serve Eureka on this port. */
   readonly eurekaPort?: number;
+  /** conclave's own key: serve RESP (Redis) on this port. */
+  readonly redisPort?: number;
   /**
    * conclave's own key `zabTickMs`: ZAB's tick (pings; a leader or follower gives up after 5 silent ticks). The
    * default 50 ms notices a lost leader in 250 ms; a slower network or long pauses want more.
@@ -184,6 +186,7 @@ const knownKeys = new Set([
   'autopurge.snapRetainCount',
   'autopurge.purgeInterval',
   'eurekaPort',
+  'redisPort',
   'zabTickMs',
   superDigestKey,
 ]);
@@ -341,6 +344,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   const adminEnabled = get('admin.enableServer');
   const retain = int('autopurge.snapRetainCount', zooDefaults.snapRetainCountMin, 0);
   const eurekaPort = port('eurekaPort');
+  const redisPort = port('redisPort');
   const zabTick = get('zabTickMs');
   const zabTickMs = zabTick === undefined ? undefined : intOf(zabTick.value, 'zabTickMs', at(zabTick), zooDefaults.zabTickMsMin);
   if (zabTickMs !== undefined && zabTickMs > zooDefaults.zabTickMsMax) throw new ZooCfgError(`${at(zabTick!)}: zabTickMs must be at most ${zooDefaults.zabTickMsMax}, got ${zabTickMs}`);
@@ -370,6 +374,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     // ZooKeeper raises a retain count below 3 to 3
     autopurge: { snapRetainCount: Math.max(zooDefaults.snapRetainCountMin, retain), purgeIntervalHours: int('autopurge.purgeInterval', zooDefaults.purgeIntervalHours, 0) },
     ...(eurekaPort !== undefined ? { eurekaPort } : {}),
+    ...(redisPort !== undefined ? { redisPort } : {}),
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),

@@ -48,3 +48,19 @@ export interface KeyspaceApplied {
   /** The db selected after the txn (SELECT inside MULTI changes it for the connection). */
   readonly db: number;
 }
+
+/**
+ * Messages of a node's `redis` actor (actors/redis.ts), asked by the RESP front end (src/servers/redis/keyspace.ts).
+ * Every ask is answered with `RedisAnswer`.
+ */
+export type RedisRequestMsg =
+  /** A write (one command, or an EXEC block) already normalised: logged through ZAB, answered when applied. */
+  | { readonly type: 'RedisWrite'; readonly db: number; readonly commands: readonly Argv[]; readonly exec: boolean; readonly watched: readonly WatchedKey[] }
+  /** A read; `local`: from this node's state at once (READONLY), else linearizable (after a sync marker). */
+  | { readonly type: 'RedisRead'; readonly db: number; readonly argv: Argv; readonly local: boolean }
+  /** WATCH: the keys' revisions, read as a `RedisRead` is (the answer's `revisions`). */
+  | { readonly type: 'RedisWatch'; readonly db: number; readonly keys: readonly Uint8Array[]; readonly local: boolean };
+
+export type RedisAnswer =
+  | { readonly type: 'RedisAnswer'; readonly reply: Reply }
+  | { readonly type: 'RedisRevisions'; readonly revisions: readonly number[] };

@@ -6,8 +6,10 @@
  * Order guarantees: commands are executed in arrival order. All AppendLog commands that arrive in one turn (one
  * mailbox drain) are group-committed: appended, ONE fsync, then one `Logged{gen, zxid}` with the highest durable
  * zxid (cumulative ack). CommitTo applies logged entries ≤ zxid exactly once, in zxid order, and publishes them as
- * `Applied` to the subscriber (the front end): that is when a write is answered and watches fire.
+ * `Applied` to the subscriber of its state machine (the tree's: the ZooKeeper front end; the keyspace's: the RESP
+ * front end, which answers the txns whose origin is its own): that is when a write is answered and watches fire.
  */
+import type { Argv, Reply } from './resp.js';
 import type { Applied, ReadRequest, ReadResult, SessionId, Txn, WriteRequest, Zxid } from './txn.js';
 import type { Id } from './txn.js';
 
@@ -58,8 +60,17 @@ export type StorageMsg =
   | { readonly type: 'StorageRecover'; readonly logTailMax: number }
   // --- from front ends ---
   | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
-  /** Where `Applied` batches go (one subscriber: the node's front end / client API). */
-  | { readonly type: 'Subscribe'; readonly to: string }
+  /** Where `Applied` batches of one state machine go (one subscriber each; default the tree). */
+  | { readonly type: 'Subscribe'; readonly to: string; readonly machine?: StateMachineName }
+  /**
+   * A keyspace read command on the local state at `nowMs` (answer `KeyspaceReadDone`), once the apply point has
+   * reached `atLeastZxid` (a linearizable read: the zxid of its sync marker; 0: at once).
+   */
+  | { readonly type: 'KeyspaceRead'; readonly db: number; readonly argv: Argv; readonly nowMs: number; readonly draw: number; readonly atLeastZxid: Zxid }
+  /** WATCH: the keys' current revisions at `nowMs` (answer `KeyspaceRevisions`), as KeyspaceRead waits. */
+  | { readonly type: 'KeyspaceWatch'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[]; readonly nowMs: number; readonly atLeastZxid: Zxid }
+  /** The leader's active expiry: keys past their deadline at `nowMs`, at most `max` (answer `KeyspaceExpired`). */
+  | { readonly type: 'KeyspaceListExpired'; readonly nowMs: number; readonly max: number }
   /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
   | { readonly type: 'ListSessions' }
   /** The session table with each session's ephemeral paths (4lw `dump`): answer `EphemeralsList`. */
@@ -83,6 +94,11 @@ export type StorageReply =
   | { readonly type: 'StorageRecovered'; readonly boot: BootInfo }
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
+  | { readonly type: 'KeyspaceReadDone'; readonly zxid: Zxid; readonly reply: Reply }
+  | { readonly type: 'KeyspaceRevisions'; readonly revisions: readonly number[] }
+  /** Too many keyspace reads wait for the apply point. */
+  | { readonly type: 'KeyspaceBusy' }
+  | { readonly type: 'KeyspaceExpired'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
   /** `ephemerals`: sessions owning ephemerals, paths sorted; `truncated` when more than pathsMax paths exist. */
   | {
@@ -91,8 +107,11 @@ export type StorageReply =
       readonly ephemerals: readonly (readonly [SessionId, readonly string[]])[];
       readonly truncated: boolean;
     }
-  /** Published to the subscriber after each CommitTo that applied something. */
+  /** Published to the machine's subscriber after each CommitTo that applied something of it. */
   | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
+
+/** The state machines behind the log (storage's apply dispatches on the txn's kind). */
+export type StateMachineName = 'tree' | 'keyspace';
 
 /** What storage recovered, for the broadcast machine at start. */
 export interface BootInfo {

@@ -12,9 +12,10 @@
  * bits, as ZooKeeper), so that server can recognise its own CreateSession when it applies. Wire codecs widen them
  * to int64. Data is a Uint8Array (survives structured clone; the tcp codec must carry bytes).
  *
- * Open for later kinds: a later issue adds Redis keyspace txns; add members to `TxnOp` / `Txn`, a tag in the
- * binary codec (src/core/tree/codec.ts, `TxnTag`), and a case in apply's exhaustive switch.
+ * Two state machines share the log: the znode tree (every body but `Keyspace`) and the Redis keyspace (`Keyspace`,
+ * src/core/keyspace); storage's apply dispatches on the body's type (src/storage/storage.ts).
  */
+import type { KeyspaceApplied, KeyspaceTxn } from './keyspace.js';
 
 /** A transaction id: epoch * 2^32 + counter (one JS number). */
 export type Zxid = number;
@@ -207,7 +208,19 @@ export type TxnBody =
       readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
       /** The server id the client's request arrived at (absent: internal, e.g. the leader expiring a session). */
       readonly origin?: number;
-    };
+    }
+  /**
+   * A Redis keyspace write (src/protocol/keyspace.ts), applied by the keyspace, not the tree. `origin` names the
+   * front end that submitted it: server id and that front end's request id (0, 0: internal, e.g. the leader's active
+   * expiry); its result goes back there (`Applied.origin`).
+   */
+  | { readonly type: 'Keyspace'; readonly txn: KeyspaceTxn; readonly origin: TxnOrigin };
+
+/** Who submitted a txn: the server id and the front end's own request id (unique per run of that front end). */
+export interface TxnOrigin {
+  readonly server: number;
+  readonly reqId: number;
+}
 
 export type Txn = TxnHeader & { readonly body: TxnBody };
 
@@ -232,7 +245,9 @@ export type WriteResult =
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
   /** The session's negotiated timeout comes back with the move (the new server answers the reconnect with it). */
   | { readonly type: 'MoveSession'; readonly timeoutMs: number }
-  | { readonly type: 'CloseSession' };
+  | { readonly type: 'CloseSession' }
+  /** A keyspace txn's reply, notifications and the db selected after it. */
+  | ({ readonly type: 'Keyspace' } & KeyspaceApplied);
 
 export type ReadResult =
   | { readonly type: 'Data'; readonly data: Uint8Array; readonly stat: Stat }
@@ -264,4 +279,6 @@ export interface Applied {
   readonly result: WriteResult;
   /** In order; empty for failed ops and setACL. */
   readonly changes: readonly Change[];
+  /** The submitting front end, for keyspace txns (their results go back to it alone). */
+  readonly origin?: TxnOrigin;
 }

@@ -3,7 +3,8 @@ import type { Disk } from '../kernel/io.js';
 import { hash32 } from '../kernel/rng.js';
 import type { Applied, Txn, WriteRequest, Zxid } from '../protocol/txn.js';
 import type { DurableEpochs } from '../protocol/storage.js';
-import { DecodeError, SnapshotCapture, Writer, captureStepNodesMax, restoreSnapshot, snapshotChunks } from '../core/tree/codec.js';
+import { DecodeError, SnapshotCapture, Writer, captureStepNodesMax, restoreSnapshotPrefix, snapshotChunks } from '../core/tree/codec.js';
+import { Keyspace, keyspaceSnapshotChunks, restoreKeyspace } from '../core/keyspace/index.js';
 import { Preparer, type PrepareCtx } from '../core/tree/prepare.js';
 import { DataTree } from '../core/tree/tree.js';
 import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeaderBytes, segmentName } from './wal.js';
@@ -12,6 +13,12 @@ import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeader
  * Durable storage of one node: the write-ahead log (segments under `log/`), snapshots (`snap/`), the ZAB epochs
  * (`epochs`) and a lazily written commit point (`commit`), plus the in-memory state machine (DataTree) they
  * rebuild. Synchronous over the `Disk` interface; the storage actor owns one instance.
+ *
+ * Two state machines sit behind the log, both applied here in zxid order: the znode tree (with its sessions) and the
+ * Redis keyspace (src/core/keyspace). `applyCommitted` dispatches on the txn's body (`Keyspace` bodies to the
+ * keyspace, every other to the tree); the tree's lastZxid is the apply point for both. A snapshot file holds the
+ * tree's snapshot then the keyspace's (a file without the keyspace section, written before it existed, restores
+ * with an empty keyspace); `digest()` covers both.
  *
  * Group commit: `append(batch)` any number of times in a turn, then ONE `sync()`, then acknowledge every zxid
  * ≤ the returned durable zxid.
@@ -98,6 +105,7 @@ interface Segment {
 
 export class Storage {
   tree: DataTree = DataTree.fresh();
+  keyspace = new Keyspace();
   preparer: Preparer;
   /** Last zxid appended to the log (maybe not yet durable). */
   lastZxid: Zxid = 0;
@@ -117,7 +125,8 @@ export class Storage {
   private syncing: readonly string[] = [];
   private readonly writer = new Writer(1 << 16);
   private sinceCommitPersist = 0;
-  private capture: { cap: SnapshotCapture; file: string; crc: number; bytes: number; t0: number; busyMs: number } | null = null;
+  /** The running snapshot: the tree's copy-on-write capture, and the keyspace's chunks encoded when it began. */
+  private capture: { cap: SnapshotCapture; keyspace: Uint8Array[]; file: string; crc: number; bytes: number; t0: number; busyMs: number } | null = null;
   private persistedCommit: Zxid = 0;
   private readonly segmentBytesMax: number;
   private readonly snapshotsRetainMax: number;
@@ -142,6 +151,11 @@ export class Storage {
   /** The apply point. */
   get appliedZxid(): Zxid {
     return this.tree.lastZxid;
+  }
+
+  /** The digest of both state machines (what replicas compare). */
+  digest(): number {
+    return stateDigest(this.tree, this.keyspace);
   }
 
   get pendingCount(): number {
@@ -177,12 +191,12 @@ export class Storage {
     const t0 = performance.now();
     const invalid: string[] = [];
     let snapFile: string | null = null;
-    let tree: DataTree | null = null;
+    let state: { tree: DataTree; keyspace: Keyspace } | null = null;
     for (const name of this.disk.list(snapDir).slice().reverse()) {
       const bytes = this.disk.read(`${snapDir}/${name}`);
       try {
         if (bytes === null) throw new DecodeError('unreadable');
-        tree = restoreSnapshot(checkSnapshotTrailer(bytes));
+        state = restoreState(checkSnapshotTrailer(bytes));
         snapFile = name;
         break;
       } catch (e) {
@@ -192,7 +206,8 @@ export class Storage {
         this.disk.remove(`${snapDir}/${name}`);
       }
     }
-    this.tree = tree ?? DataTree.fresh();
+    this.tree = state?.tree ?? DataTree.fresh();
+    this.keyspace = state?.keyspace ?? new Keyspace();
     const snapshotMs = performance.now() - t0;
     this.preparer = new Preparer(this.tree, { extendedTypesEnabled: this.extendedTypesEnabled });
     const snapZxid = this.tree.lastZxid;
@@ -380,9 +395,9 @@ export class Storage {
               ...(logged.body.origin !== undefined ? { origin: logged.body.origin } : {}),
             })
           : logged;
-      const a = this.tree.apply(t);
+      const a = this.applyOne(t);
       out.push(a);
-      if (this.onApply !== null) this.onApply(a, this.tree.digest());
+      if (this.onApply !== null) this.onApply(a, this.digest());
       if (t !== logged) this.preparer.committed(t.zxid);
       this.recent.push(t);
       if (this.recent.length > this.logWindowMax * 2) {
@@ -401,6 +416,16 @@ export class Storage {
       if (this.sinceCommitPersist >= this.commitPersistTxnsMax) this.persistCommit();
     }
     return out;
+  }
+
+  /** The dispatcher: a keyspace txn to the keyspace (the tree's apply point moves with it), every other to the tree. */
+  private applyOne(t: Txn): Applied {
+    const b = t.body;
+    if (b.type !== 'Keyspace') return this.tree.apply(t);
+    if (t.zxid <= this.tree.lastZxid) throw new Error(`apply out of order: zxid ${t.zxid} after ${this.tree.lastZxid}`);
+    const r = this.keyspace.apply(b.txn);
+    this.tree.lastZxid = t.zxid;
+    return { zxid: t.zxid, sessionId: t.sessionId, cxid: t.cxid, result: { type: 'Keyspace', ...r }, changes: [], origin: b.origin };
   }
 
   /**
@@ -534,9 +559,11 @@ export class Storage {
     // The log must hold everything the snapshot does (a DIFF from the log may start before the snapshot).
     this.sync();
     const cap = new SnapshotCapture(this.tree);
+    // The keyspace has no copy-on-write capture yet: its section is encoded now, at the same apply point.
+    const keyspace = [...keyspaceSnapshotChunks(this.keyspace)];
     const file = `${snapDir}/${segmentName(cap.zxid)}`;
     if (this.disk.size(file) > 0) this.disk.remove(file);
-    this.capture = { cap, file, crc: 0, bytes: 0, t0: performance.now(), busyMs: 0 };
+    this.capture = { cap, keyspace, file, crc: 0, bytes: 0, t0: performance.now(), busyMs: 0 };
     return true;
   }
 
@@ -546,7 +573,9 @@ export class Storage {
     if (c === null) return null;
     const t0 = performance.now();
     let wrote = false;
-    for (const chunk of c.cap.step(maxNodes)) {
+    const chunks = c.cap.step(maxNodes);
+    if (c.cap.done) chunks.push(...c.keyspace);
+    for (const chunk of chunks) {
       c.crc = crc32(chunk, c.crc);
       c.bytes += chunk.length;
       this.disk.append(c.file, chunk);
@@ -584,7 +613,7 @@ export class Storage {
     const parts: Uint8Array[] = [];
     let crc = 0;
     let n = 0;
-    for (const chunk of snapshotChunks(this.tree)) {
+    for (const chunk of [...snapshotChunks(this.tree), ...keyspaceSnapshotChunks(this.keyspace)]) {
       crc = crc32(chunk, crc);
       n += chunk.length;
       parts.push(chunk);
@@ -609,7 +638,7 @@ export class Storage {
    */
   loadSnapshot(bytes: Uint8Array): Zxid {
     this.abortSnapshot();
-    const tree = restoreSnapshot(checkSnapshotTrailer(bytes));
+    const { tree, keyspace } = restoreState(checkSnapshotTrailer(bytes));
     const zxid = tree.lastZxid;
     for (const s of this.segs) this.disk.remove(s.path);
     if (this.segs.length > 0) this.disk.fsyncDir(logDir);
@@ -617,6 +646,7 @@ export class Storage {
     this.unsynced.clear();
     this.disk.writeAtomic(`${snapDir}/${segmentName(zxid)}`, bytes);
     this.tree = tree;
+    this.keyspace = keyspace;
     this.preparer = new Preparer(tree, { extendedTypesEnabled: this.extendedTypesEnabled });
     this.pending = [];
     this.pendingHead = 0;
@@ -650,6 +680,17 @@ export class Storage {
 /** A hash of a write's result (what a client is told), to compare replicas' results and acknowledgements. */
 export function resultHash(r: Applied['result']): number {
   return hash32(JSON.stringify(r));
+}
+
+/** The digest replicas compare: the tree's and the keyspace's together. */
+export function stateDigest(tree: DataTree, keyspace: Keyspace): number {
+  return hash32(`${tree.digest()}:${keyspace.digest()}`);
+}
+
+/** A snapshot file's body: the tree's snapshot, then the keyspace's (absent in files written before it existed). */
+export function restoreState(body: Uint8Array): { tree: DataTree; keyspace: Keyspace } {
+  const { tree, end } = restoreSnapshotPrefix(body);
+  return { tree, keyspace: end === body.length ? new Keyspace() : restoreKeyspace(body.subarray(end)) };
 }
 
 /** Verify a snapshot file's CRC trailer; returns the snapshot body. */

@@ -4,12 +4,13 @@ import { parseStartFlags, startEmbedded } from '../../src/start.js';
 import { RawZk, fourLetterWord } from '../zookeeper/raw-zk.js';
 
 test('conclave start: a 3-node cluster with a leader, each node serving Eureka; a registration on one is seen on another', async () => {
-  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0 });
+  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0 });
   try {
     const st = await s.cluster.status();
     assert.is(Object.values(st).filter((x) => x.role === 'leading').length, 1);
     assert.is(s.endpoints.filter((e) => e.service === 'eureka').length, 3);
     assert.is(s.endpoints.filter((e) => e.service === 'zookeeper').length, 3);
+    assert.equal(s.endpoints.filter((e) => e.service === 'redis').map((e) => e.url), [...s.cluster.redisPorts.values()].map((p) => `redis://127.0.0.1:${p}`));
     const [a, b] = s.endpoints.filter((e) => e.service === 'eureka').map((e) => e.url);
     const body = {
       instance: {
@@ -37,7 +38,7 @@ test('conclave start: a 3-node cluster with a leader, each node serving Eureka; 
 });
 
 test('conclave start --nodes 4 --observers 1: the last node observes (srvr Mode: observer, :observer in /zookeeper/config) and serves', async () => {
-  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, nodes: 4, observers: 1 });
+  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0, nodes: 4, observers: 1 });
   try {
     const ports = [...s.zk.values()].map((z) => z.port);
     assert.is(ports.length, 4);
@@ -64,6 +65,9 @@ test('conclave start flags: admin port (off = none), super digest and 4lw list c
   const base = { host: '127.0.0.1', eurekaPort: '8761', zkPort: '2181', adminPort: '8081' };
   assert.equal(parseStartFlags(base), { host: '127.0.0.1', eurekaBasePort: 8761, zkBasePort: 2181, adminBasePort: 8081 });
   assert.is(parseStartFlags({ ...base, adminPort: 'off' }).adminBasePort, undefined);
+  assert.is(parseStartFlags({ ...base, redisPort: 'off' }).redisBasePort, 'off');
+  assert.is(parseStartFlags({ ...base, redisPort: '7000' }).redisBasePort, 7000);
+  assert.throws(() => parseStartFlags({ ...base, redisPort: 'x' }), /--redis-port must be a port number/);
   const f = parseStartFlags({ ...base, superDigest: 'super:0bX78nEegDzJM3ju0iLBEJdWzjg=', '4lw': 'srvr, CONS,dump' });
   assert.is(f.superDigest, 'super:0bX78nEegDzJM3ju0iLBEJdWzjg=');
   assert.equal(f.fourLetterWords, ['srvr', 'cons', 'dump']);

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
 import { connectZk } from '../../src/cluster.js';
 import { Ensemble, admin, waitForLeader } from './helpers.js';
 
@@ -60,6 +61,17 @@ test('a write through one member is read through another; session timeouts are c
   assert.is(await fired, 'NodeDataChanged');
   await a.close();
   await b.close();
+});
+
+test('RESP on redisPort: a SET on one member is read on the others (linearizable reads)', async () => {
+  const rs = [1, 2, 3].map((id) => new Redis({ port: ports.get(id)!.redis, host: '127.0.0.1', maxRetriesPerRequest: 1 }));
+  try {
+    assert.is(await rs[0]!.set('member-key', 'v'), 'OK');
+    assert.is(await rs[1]!.get('member-key'), 'v');
+    assert.is(await rs[2]!.get('member-key'), 'v');
+  } finally {
+    for (const r of rs) r.disconnect();
+  }
 });
 
 test('Eureka on eurekaPort: an instance registered on one member shows on another', async () => {

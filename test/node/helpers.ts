@@ -26,6 +26,7 @@ export interface MemberPorts {
   readonly client: number;
   readonly admin: number;
   readonly eureka: number;
+  readonly redis: number;
 }
 
 /**
@@ -38,9 +39,9 @@ export async function writeEnsemble(
   extra = '',
   observers: readonly number[] = [],
 ): Promise<{ cfgs: Map<number, string>; ports: Map<number, MemberPorts> }> {
-  const p = await freePorts(ids.length * 5);
+  const p = await freePorts(ids.length * 6);
   const ports = new Map<number, MemberPorts>();
-  ids.forEach((id, i) => ports.set(id, { id, quorum: p[i * 5]!, election: p[i * 5 + 1]!, client: p[i * 5 + 2]!, admin: p[i * 5 + 3]!, eureka: p[i * 5 + 4]! }));
+  ids.forEach((id, i) => ports.set(id, { id, quorum: p[i * 6]!, election: p[i * 6 + 1]!, client: p[i * 6 + 2]!, admin: p[i * 6 + 3]!, eureka: p[i * 6 + 4]!, redis: p[i * 6 + 5]! }));
   const serverLines = ids.map((id) => `server.${id}=127.0.0.1:${ports.get(id)!.quorum}:${ports.get(id)!.election}${observers.includes(id) ? ':observer' : ''}`).join('\n');
   const cfgs = new Map<number, string>();
   for (const id of ids) {
@@ -61,6 +62,7 @@ export async function writeEnsemble(
       'admin.serverAddress=127.0.0.1',
       `admin.serverPort=${mp.admin}`,
       `eurekaPort=${mp.eureka}`,
+      `redisPort=${mp.redis}`,
       serverLines,
       extra,
     ].join('\n');

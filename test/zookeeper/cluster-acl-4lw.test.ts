@@ -21,7 +21,7 @@ let leaderPort = 0;
 let followerPort = 0;
 
 test.before(async () => {
-  s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, adminBasePort: 0, superDigest, fourLetterWords: ['*'] });
+  s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0, adminBasePort: 0, superDigest, fourLetterWords: ['*'] });
   const leader = s.cluster.leader()!;
   leaderPort = portOf(leader);
   followerPort = portOf(s.cluster.nodes.find((n) => n !== leader)!);

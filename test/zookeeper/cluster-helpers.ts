@@ -28,7 +28,7 @@ export async function codeOf(p: Promise<unknown>): Promise<number | undefined> {
 }
 
 export async function startCluster(opts: { fourLetterWords?: readonly string[] } = {}): Promise<Started> {
-  return startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, adminBasePort: 0, ...opts });
+  return startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0, adminBasePort: 0, ...opts });
 }
 
 export function ports(s: Started): number[] {

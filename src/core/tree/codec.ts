@@ -1,4 +1,5 @@
 import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
+import type { KeyspaceTxn } from '../../protocol/keyspace.js';
 import { assertNever } from '../never.js';
 import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
 
@@ -21,8 +22,12 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *  12 RequestFrom    u32 origin | the same as Request
  *  13 CreateSessionOwned  u32 timeoutMs | u32 owner
  *  14 MoveSession    u32 owner
+ *  15 Keyspace       u8 version 1 | u32 origin server | f64 origin reqId | u8 kind | kind's fields:
+ *       1 RedisCommands  u8 db | f64 timeMs | u8 exec | u32 n | n × argv | u32 w | w × (u8 db | bytes key | f64 revision)
+ *       2 RedisExpire    f64 timeMs | u32 n | n × (u8 db | bytes key)
+ *     argv = u32 argc | argc × bytes
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
- * New kinds (a later issue: Redis keyspace) take new tags; an unknown tag is a decode error.
+ * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
  *
  * Snapshot = header | sessions | acls | nodes | end, written in chunks of at most `snapshotChunkBytesMax`:
  *   header   u32 magic "CVSN" | u32 version 2 | f64 lastZxid | f64 nodeCount | f64 digest
@@ -210,6 +215,82 @@ const enum Tag {
   RequestFrom = 12,
   CreateSessionOwned = 13,
   MoveSession = 14,
+  Keyspace = 15,
+}
+
+const keyspaceTxnVersion = 1;
+const enum KeyspaceTag {
+  Commands = 1,
+  Expire = 2,
+}
+/** Commands in one keyspace txn (an EXEC block), arguments of one command, keys of one expiry or WATCH: at most. */
+export const keyspaceTxnItemsMax = 1_000_000;
+
+function count(r: Reader, what: string): number {
+  const n = r.u32();
+  if (n > keyspaceTxnItemsMax) throw new DecodeError(`${what}: ${n} beyond ${keyspaceTxnItemsMax}`);
+  return n;
+}
+
+function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
+  switch (t.type) {
+    case 'RedisCommands':
+      w.u8(KeyspaceTag.Commands);
+      w.u8(t.db);
+      w.f64(t.timeMs);
+      w.u8(t.exec ? 1 : 0);
+      w.u32(t.commands.length);
+      for (const argv of t.commands) {
+        w.u32(argv.length);
+        for (const a of argv) w.bytes(a);
+      }
+      w.u32(t.watched.length);
+      for (const k of t.watched) {
+        w.u8(k.db);
+        w.bytes(k.key);
+        w.f64(k.revision);
+      }
+      return;
+    case 'RedisExpire':
+      w.u8(KeyspaceTag.Expire);
+      w.f64(t.timeMs);
+      w.u32(t.keys.length);
+      for (const k of t.keys) {
+        w.u8(k.db);
+        w.bytes(k.key);
+      }
+      return;
+    default:
+      assertNever(t);
+  }
+}
+
+function readKeyspaceTxn(r: Reader): KeyspaceTxn {
+  const tag = r.u8();
+  switch (tag) {
+    case KeyspaceTag.Commands: {
+      const db = r.u8();
+      const timeMs = r.f64();
+      const exec = r.u8() === 1;
+      const commands: Uint8Array[][] = [];
+      for (let i = count(r, 'commands'); i > 0; i--) {
+        const argv: Uint8Array[] = [];
+        for (let j = count(r, 'arguments'); j > 0; j--) argv.push(r.bytes());
+        commands.push(argv);
+      }
+      const watched: { db: number; key: Uint8Array; revision: number }[] = [];
+      for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
+      return { type: 'RedisCommands', db, timeMs, commands, exec, watched };
+    }
+    case KeyspaceTag.Expire: {
+      const timeMs = r.f64();
+      const keys: { db: number; key: Uint8Array }[] = [];
+      for (let i = count(r, 'expired keys'); i > 0; i--) keys.push({ db: r.u8(), key: r.bytes() });
+      return { type: 'RedisExpire', timeMs, keys };
+    }
+    default:
+      throw new DecodeError(`unknown keyspace txn kind ${tag}`);
+  }
 }
 
 /** Request kinds inside a Request record (a client's write, prepared at apply time). */
@@ -435,6 +516,13 @@ function writeBody(w: Writer, b: TxnBody): void {
       }
       return;
     }
+    case 'Keyspace':
+      w.u8(Tag.Keyspace);
+      w.u8(keyspaceTxnVersion);
+      w.u32(b.origin.server);
+      w.f64(b.origin.reqId);
+      writeKeyspaceTxn(w, b.txn);
+      return;
     default:
       assertNever(b);
   }
@@ -472,7 +560,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const op = readBody(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession' || op.type === 'Keyspace') {
           throw new DecodeError(`${op.type} inside multi`);
         }
         ops.push(op);
@@ -501,6 +589,12 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       for (let i = 0; i < n; i++) ids.push({ scheme: r.str(), id: r.str() });
       const auth = superUser ? { ids, superUser } : { ids };
       return origin === undefined ? { type: 'Request', request, auth } : { type: 'Request', request, auth, origin };
+    }
+    case Tag.Keyspace: {
+      const v = r.u8();
+      if (v !== keyspaceTxnVersion) throw new DecodeError(`keyspace txn version ${v}`);
+      const origin = { server: r.u32(), reqId: r.f64() };
+      return { type: 'Keyspace', txn: readKeyspaceTxn(r), origin };
     }
     default:
       throw new DecodeError(`unknown txn tag ${tag}`);
@@ -702,6 +796,11 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /** Rebuild a tree from snapshot bytes. `verifyDigest` recomputes the digest (O(N) hashing) and compares. */
 export function restoreSnapshot(bytes: Uint8Array, opts: { verifyDigest?: boolean } = {}): DataTree {
+  return restoreSnapshotPrefix(bytes, opts).tree;
+}
+
+/** The tree of a snapshot that other sections may follow (storage's snapshot file), and where the tree's bytes end. */
+export function restoreSnapshotPrefix(bytes: Uint8Array, opts: { verifyDigest?: boolean } = {}): { tree: DataTree; end: number } {
   try {
     return restoreUnchecked(bytes, opts);
   } catch (e) {
@@ -710,7 +809,7 @@ export function restoreSnapshot(bytes: Uint8Array, opts: { verifyDigest?: boolea
   }
 }
 
-function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): DataTree {
+function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): { tree: DataTree; end: number } {
   const r = new Reader(bytes);
   if (r.u32() !== snapshotMagic) throw new DecodeError('not a snapshot (magic)');
   const v = r.u32();
@@ -776,7 +875,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     const d = tree.recomputeDigest();
     if (d !== digest) throw new DecodeError(`snapshot digest mismatch ${d} != ${digest}`);
   }
-  return tree;
+  return { tree, end: r.pos };
 }
 
 export { bytesToLatin1 };

@@ -295,6 +295,9 @@ export class DataTree {
       case 'Request':
         // Storage prepares a Request into a final txn before applying it; reaching here is a bug.
         throw new Error(`apply: unprepared request at zxid ${txn.zxid}`);
+      case 'Keyspace':
+        // Storage's dispatcher gives keyspace txns to the keyspace; reaching here is a bug.
+        throw new Error(`apply: a keyspace txn at zxid ${txn.zxid} given to the tree`);
       default:
         assertNever(b);
     }

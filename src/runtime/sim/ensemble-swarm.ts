@@ -33,7 +33,8 @@ import type { OpResult, ReadRequest, WriteOpRequest, WriteRequest, WriteResult, 
 import { Err, OPEN_ACL_UNSAFE } from '../../protocol/txn.js';
 import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidHex } from '../../protocol/zxid.js';
-import { resultHash, type Storage, type StorageTestFaults } from '../../storage/storage.js';
+import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
+import { Keyspace } from '../../core/keyspace/index.js';
 import type { NodeSpec } from '../driver.js';
 import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from './history-check.js';
 import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from './sim.js';
@@ -398,7 +399,7 @@ interface SwarmClient {
 
 type Agenda = { atMs: number; seq: number; what: string; run: () => Promise<void> | void };
 
-const freshDigest = DataTree.fresh().digest();
+const freshDigest = stateDigest(DataTree.fresh(), new Keyspace());
 /** The share of a client's turns that move its session to another node. */
 const sessionMoveRatio = 0.03;
 /** The share of a client's requests that read (the rest write); of those, the share that sync first, and of the plain reads the share that set a watch. */
@@ -483,7 +484,7 @@ class EnsembleSwarm {
       const st = this.storageOf(n);
       const zk = this.zkStateOf(n);
       lines.push(
-        `  ${n}${this.rt.isUp(n) ? '' : ' (down)'}: ${zk ? `${zk.role} epoch ${zk.epoch}` : '-'}; applied ${st ? zxidHex(st.appliedZxid) : '-'} digest ${st ? st.tree.digest() : '-'} logged ${st ? zxidHex(st.lastZxid) : '-'}; history cursor ${this.cursor.get(n) ?? '-'}/${this.history.length}`,
+        `  ${n}${this.rt.isUp(n) ? '' : ' (down)'}: ${zk ? `${zk.role} epoch ${zk.epoch}` : '-'}; applied ${st ? zxidHex(st.appliedZxid) : '-'} digest ${st ? st.digest() : '-'} logged ${st ? zxidHex(st.lastZxid) : '-'}; history cursor ${this.cursor.get(n) ?? '-'}/${this.history.length}`,
       );
     }
     lines.push(`  options: ${JSON.stringify({ ...this.o, faults: { ...this.o.faults, weights: undefined } })}`);
@@ -991,8 +992,8 @@ class EnsembleSwarm {
       else if (zk.epoch !== epoch) return false;
       if (zxid === -1) {
         zxid = st.appliedZxid;
-        digest = st.tree.digest();
-      } else if (st.appliedZxid !== zxid || st.tree.digest() !== digest) return false;
+        digest = st.digest();
+      } else if (st.appliedZxid !== zxid || st.digest() !== digest) return false;
       if (this.cursor.get(n) !== this.history.length) return false;
     }
     return leaders === 1 && zxid >= minZxid;

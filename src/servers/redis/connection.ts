@@ -56,6 +56,8 @@ export interface RedisClientContext {
 export interface RedisBackend {
   /** Runs a command already checked for existence, arity and authentication. Sync for local reads. */
   execute(client: RedisClientContext, argv: Argv, spec: RedisCommandSpec): Reply | Promise<Reply>;
+  /** The front end refused a command (unknown, wrong arity): inside MULTI, EXEC must then abort (EXECABORT). */
+  refused?(client: RedisClientContext): void;
   /** The connection's state was dropped (RESET) or it closed: forget its MULTI queue, watches, subscriptions. */
   release?(client: RedisClientContext, why: 'reset' | 'closed'): void;
 }
@@ -241,10 +243,14 @@ export class RedisConnection implements RedisClientContext {
       return;
     }
     const found = lookupCommand(this.server.table, argv);
-    if (found.kind === 'unknown') return this.enqueue(unknownCommandError(argv), silent);
-    if (found.kind === 'unknownSubcommand') return this.enqueue(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`), silent);
+    const refuse = (e: Reply): void => {
+      this.server.backend.refused?.(this);
+      this.enqueue(e, silent);
+    };
+    if (found.kind === 'unknown') return refuse(unknownCommandError(argv));
+    if (found.kind === 'unknownSubcommand') return refuse(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`));
     const spec = found.spec;
-    if (!arityOk(spec, argv.length)) return this.enqueue(err(`ERR wrong number of arguments for '${spec.name}' command`), silent);
+    if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
     if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
     this.lastCommand = spec.name;
     if (spec.scope !== 'connection') {

@@ -2,3 +2,4 @@ export * from './commands.js';
 export * from './config.js';
 export * from './connection.js';
 export * from './listener.js';
+export * from './keyspace.js';
