@@ -1,0 +1,74 @@
+/**
+ * The failure lab's record of what clients did: one `HistoryOp` per client operation, written one per line to a
+ * run's `history.jsonl` (docs/lab.md). The checkers (`src/lab/check/`) read it; the workload generators and the
+ * runtimes' client wrappers write it. Times are milliseconds since the run began (virtual time under the sim).
+ */
+
+/** ok: the client got an answer; fail: it surely did not take effect (a refused write); unknown: no answer. */
+export type Outcome = 'ok' | 'fail' | 'unknown';
+
+export type ZkOpName = 'create' | 'setData' | 'delete' | 'getData' | 'syncGetData' | 'exists';
+export type RedisOpName = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi';
+
+interface OpBase {
+  /** Unique in the run, in invocation order. */
+  readonly id: number;
+  /** A client (one connection at a time, its operations sequential). */
+  readonly client: string;
+  /** The node the client was connected to when it invoked the op (null: not connected). */
+  readonly node: string | null;
+  readonly callMs: number;
+  /** When the answer came back; null when it never did (outcome unknown). */
+  readonly returnMs: number | null;
+  readonly outcome: Outcome;
+  /** The error text of a failed or unknown op. */
+  readonly error?: string;
+}
+
+/**
+ * A ZooKeeper operation on one znode. Values written are unique per path (the generator's job), so a read names
+ * its writer. `zxid`: for a write, the zxid the server stamped it with (the Stat's mzxid; for delete, absent);
+ * for a read, the mzxid of the value read. `version`: the znode's data version after a write / of the value read.
+ * `session`: the session id (hex) the op ran in; sequential consistency is checked per session.
+ */
+export interface ZkOp extends OpBase {
+  readonly kind: 'zk';
+  readonly op: ZkOpName;
+  readonly path: string;
+  readonly session: string | null;
+  /** Written (create/setData) or read (getData/syncGetData); null for a read of a missing znode. */
+  readonly value?: string | null;
+  readonly zxid?: string;
+  readonly version?: number;
+}
+
+/**
+ * A Redis operation. set/get: a register of unique string values. incr: `value` is the new count returned.
+ * rpush: `value` the element appended (unique), `length` the list length returned. lrange: `list` the whole list
+ * read. multi: a transaction of `txn` micro-ops ([op, key, value]) with `txnResults` the replies, in order.
+ */
+export interface RedisOp extends OpBase {
+  readonly kind: 'redis';
+  readonly op: RedisOpName;
+  readonly key: string;
+  readonly value?: string | number | null;
+  readonly length?: number;
+  readonly list?: readonly string[];
+  readonly txn?: readonly (readonly ['append' | 'read', string, string | null])[];
+  readonly txnResults?: readonly (readonly string[] | number | null)[];
+}
+
+export type HistoryOp = ZkOp | RedisOp;
+
+/** The verdict of a check: valid, a violation (with the ops that explain it), or unknown (budget spent). */
+export interface Verdict {
+  readonly verdict: 'valid' | 'violation' | 'unknown';
+  /** One line per finding, in words. */
+  readonly findings: readonly string[];
+  /** The ids of the operations that explain the first finding. */
+  readonly ops: readonly number[];
+  /** For `unknown`: the longest prefix (op count) shown valid. */
+  readonly validPrefix?: number;
+  readonly checkedOps: number;
+  readonly elapsedMs: number;
+}
