@@ -3,7 +3,8 @@
  * - src/core imports only src/protocol, src/core and pure libraries (no node: builtins: no IO, clock, threads);
  * - src/kernel imports only src/protocol, src/kernel and rxjs;
  * - actors/ import core, kernel, protocol (and the storage helpers), never a concrete runtime or a front end;
- * - src/runtime never imports actors/ by path (workers and node processes load actor kinds by URL).
+ * - src/runtime never imports actors/ by path (workers and node processes load actor kinds by URL), nor anything
+ *   above it (src/cluster.ts, src/lab: the swarms that drive a whole cluster live in src/lab/swarm).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -84,6 +85,10 @@ test('actors never import a concrete runtime or a front end', () => {
 
 test('src/runtime never imports actors by path', () => {
   assert.equal(violations('src/runtime', (t) => !t.startsWith('actors/') && t !== 'actors'), []);
+});
+
+test('src/runtime never imports what sits above it (cluster.ts, the lab)', () => {
+  assert.equal(violations('src/runtime', (t) => !t.startsWith('src/lab/') && t !== 'src/cluster.js' && t !== 'src/node.js' && t !== 'src/start.js'), []);
 });
 
 test('a rule violation is reported (the check can fail)', () => {

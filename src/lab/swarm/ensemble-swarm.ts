@@ -35,9 +35,9 @@ import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidHex } from '../../protocol/zxid.js';
 import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
 import { Keyspace } from '../../core/keyspace/index.js';
-import type { NodeSpec } from '../driver.js';
-import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from './history-check.js';
-import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from './sim.js';
+import type { NodeSpec } from '../../runtime/driver.js';
+import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from '../../runtime/sim/history-check.js';
+import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from '../../runtime/sim/sim.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options and the fault plan (data)
