@@ -13,7 +13,8 @@
  * - Sessions: requests touch their session; learners report touches to the leader every tick; the leader tracks
  *   every session (ZooKeeper's bucketed expiry, src/core/sessions) and closes expired ones.
  */
-import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { assertNever } from '../src/core/never.js';
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';

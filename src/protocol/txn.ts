@@ -3,9 +3,10 @@
  * transaction the leader turns a write into (`Txn`, ZooKeeper's PrepRequestProcessor idea), and what comes back
  * (`WriteResult`, `ReadResult`, `Change`).
  *
- * Flow: front end → leader `prepare(view, request, ctx)` → `Txn` (all validation done, sequential names resolved,
- * ephemeral owner and times fixed; a failed request becomes an `Error` txn that still takes a zxid) → ZAB logs and
- * commits it → every replica runs `apply(tree, txn)` in zxid order with identical results.
+ * Flow: front end → a `Request` txn → ZAB logs and commits it → every replica, in zxid order, runs `prepare(tree,
+ * request, ctx)` (src/core/tree/prepare.ts: validation against the tree at that zxid, sequential names resolved,
+ * ephemeral owner and times fixed; a failed request becomes an `Error` txn) and applies the result: identical
+ * results everywhere.
  *
  * Numbers: zxids are one JS number `epoch * 2^32 + counter` (see ZAB's zxid.ts); session ids are JS numbers too
  * (< 2^53), chosen by the server that receives the connect (src/core/sessions `SessionIds`: server id in the high

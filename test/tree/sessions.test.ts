@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SessionIds, SessionTracker, expiredPerCallMax, roundToNextInterval } from '../../src/core/sessions/index.js';
 import { Harness, create } from './helpers.js';
-import { Preparer } from '../../src/core/tree/prepare.js';
+import { prepareLogged } from '../../src/core/tree/prepare.js';
 import { DataTree } from '../../src/core/tree/tree.js';
 import { decodeTxn, encodeTxn, restoreSnapshot, snapshotBytes } from '../../src/core/tree/codec.js';
 import { Err, type Txn, type WriteRequest } from '../../src/protocol/txn.js';
@@ -107,7 +107,6 @@ test('leader flow: reload table, expire, CloseSession txn removes the ephemerals
 
 test('session owners: a write through a server that no longer owns its session fails SESSIONMOVED; owners survive codec and snapshot', () => {
   const tree = DataTree.fresh();
-  const prep = new Preparer(tree);
   let zxid = 0;
   /** One request through the log as the storage runs it: encoded, decoded, prepared at apply time, applied. */
   const run = (sessionId: number, request: WriteRequest, origin?: number) => {
@@ -115,11 +114,9 @@ test('session owners: a write through a server that no longer owns its session f
     const logged: Txn = { sessionId, cxid: zxid, zxid, timeMs: 1_000, body: { type: 'Request', request, auth: { ids: [] }, ...(origin !== undefined ? { origin } : {}) } };
     const back = decodeTxn(encodeTxn(logged));
     assert.equal(back, logged, 'a Request with its origin survives the log codec');
-    const b = back.body as Extract<Txn['body'], { type: 'Request' }>;
-    const t = prep.prepare(b.request, { zxid, timeMs: 1_000, sessionId, cxid: zxid, ...(b.origin !== undefined ? { origin: b.origin } : {}) });
+    const t = prepareLogged(tree, back);
     assert.equal(decodeTxn(encodeTxn(t)), t, 'the prepared txn survives the log codec');
     const a = tree.apply(t);
-    prep.committed(zxid);
     return a.result;
   };
   const sid = 0x1234;

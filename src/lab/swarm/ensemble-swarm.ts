@@ -27,7 +27,7 @@
 import { Cluster, ZkClient, ZkUnavailableError, actorKindsUrl, ensembleNodes } from '../../cluster.js';
 import { DataTree } from '../../core/tree/tree.js';
 import { followerAheadReason, type ZabState, type ZabTestFaults } from '../../core/zab/index.js';
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { ClusterEvent } from '../../protocol/events.js';
 import type { OpResult, ReadRequest, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '../../protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from '../../protocol/txn.js';

@@ -14,7 +14,7 @@
  * The faults are data (`SwarmFaults`); the node logic (`SwarmNode`) is separate from the scheduler so the runtime
  * sim driver can reuse it. One seed reproduces a run exactly.
  */
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { BootInfo, DurableEpochs, LogEntry, SnapshotData, StorageCommand, StorageReply, ZabPeerMsg } from '../../protocol/broadcast.js';
 import type { Notification } from '../../protocol/election.js';
 import { zxidHex, type Zxid } from '../../protocol/zxid.js';

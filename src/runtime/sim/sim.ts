@@ -3,7 +3,7 @@ import type { ActorKinds } from '../../kernel/actor.js';
 import type { Clock, TimerHandle } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import { Host } from '../../kernel/host.js';
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
