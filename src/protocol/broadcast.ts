@@ -2,7 +2,7 @@
  * ZAB: the messages between `<node>/broadcast` actors (peers), and the interface between the broadcast machine
  * and its node's storage (the write-ahead log + the replicated state machine). The transaction payload `T` is
  * opaque to ZAB: plain data defined by the storage side (src/protocol/txn.ts); it must carry whatever the state
- * machine needs to answer the client that issued it (ZooKeeper puts session id + cxid in the txn header).
+ * machine needs to answer the client that issued it (ours name their origin: server id and request id).
  *
  * Zxids: see ./zxid.ts (one number, epoch * 2^32 + counter).
  */

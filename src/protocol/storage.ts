@@ -8,7 +8,7 @@
  * mailbox drain) are group-committed: appended, ONE fsync, then one `Logged{gen, zxid}` with the highest durable
  * zxid (cumulative ack). CommitTo applies logged entries ≤ zxid exactly once, in zxid order, and publishes them as
  * `Applied` to the subscriber of its state machine (the tree's: the ZooKeeper front end; the keyspace's: the RESP
- * front end, which answers the txns whose origin is its own): that is when a write is answered and watches fire.
+ * front end); each answers the txns whose origin is its own: that is when a write is answered and watches fire.
  */
 import type {
   BootInfo as LogBootInfo,

@@ -207,8 +207,11 @@ export type TxnBody =
       readonly type: 'Request';
       readonly request: WriteRequest;
       readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
-      /** The server id the client's request arrived at (absent: internal, e.g. the leader expiring a session). */
-      readonly origin?: number;
+      /**
+       * The front end the client's request arrived at, which gets the result (`Applied.origin`); a session another
+       * server owns fails SESSIONMOVED. Absent: internal (the leader expiring a session, the reaper), answered to no one.
+       */
+      readonly origin?: TxnOrigin;
     }
   /**
    * A Redis keyspace write (src/protocol/keyspace.ts), applied by the keyspace, not the tree. `origin` names the
@@ -280,6 +283,6 @@ export interface Applied {
   readonly result: WriteResult;
   /** In order; empty for failed ops and setACL. */
   readonly changes: readonly Change[];
-  /** The submitting front end, for keyspace txns (their results go back to it alone). */
+  /** The front end that submitted the txn (absent: internal): it answers its client, the others only watch. */
   readonly origin?: TxnOrigin;
 }

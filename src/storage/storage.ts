@@ -382,7 +382,7 @@ export class Storage {
       this.pending[this.pendingHead++] = undefined as unknown as Txn;
       // A client's write is validated here, against this replica's tree at this zxid: the same on every replica.
       const t = prepareLogged(this.tree, logged, { extendedTypesEnabled: this.extendedTypesEnabled });
-      const a = this.applyOne(t);
+      const a = this.applyOne(t, logged);
       out.push(a);
       if (this.onApply !== null) this.onApply(a, this.digest());
       this.recent.push(t);
@@ -403,10 +403,16 @@ export class Storage {
     return out;
   }
 
-  /** The dispatcher: a keyspace txn to the keyspace (the tree's apply point moves with it), every other to the tree. */
-  private applyOne(t: Txn): Applied {
+  /**
+   * The dispatcher: a keyspace txn to the keyspace (the tree's apply point moves with it), every other to the tree
+   * (`t`: prepared from `logged`). The result names the submitting front end, if any (`Applied.origin`).
+   */
+  private applyOne(t: Txn, logged: Txn): Applied {
     const b = t.body;
-    if (b.type !== 'Keyspace') return this.tree.apply(t);
+    if (b.type !== 'Keyspace') {
+      const a = this.tree.apply(t);
+      return logged.body.type === 'Request' && logged.body.origin !== undefined ? { ...a, origin: logged.body.origin } : a;
+    }
     if (t.zxid <= this.tree.lastZxid) throw new Error(`apply out of order: zxid ${t.zxid} after ${this.tree.lastZxid}`);
     const r = this.keyspace.apply(b.txn);
     this.tree.lastZxid = t.zxid;

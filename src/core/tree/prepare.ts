@@ -76,7 +76,7 @@ export function prepareLogged(tree: DataTree, logged: Txn, opts: PrepareOptions 
       sessionId: logged.sessionId,
       cxid: logged.cxid,
       ...(b.auth !== undefined ? { auth: b.auth } : {}),
-      ...(b.origin !== undefined ? { origin: b.origin } : {}),
+      ...(b.origin !== undefined ? { origin: b.origin.server } : {}),
     },
     opts,
   );
