@@ -169,6 +169,13 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
       if (r.kind === 'leading') leaderTick(s, out);
       else if (r.kind === 'following') followerTick(s, out);
       break;
+    case 'PeerActive':
+      if (r.kind === 'following' && input.from === r.leader) r.ticksSinceHeard = 0;
+      else if (r.kind === 'leading') {
+        const f = r.followers[input.from];
+        if (f !== undefined) f.lastHeardTick = r.tick;
+      }
+      break;
     case 'Write':
       if (r.kind === 'leading') leaderWrite(s, out, s.cfg.myId, input.reqId, input.txn);
       else if (r.kind === 'following' && r.phase === 'broadcast') {

@@ -163,6 +163,12 @@ export type ZabInput<T = unknown> =
   | { readonly type: 'Receive'; readonly msg: ZabPeerMsg<T> }
   | { readonly type: 'Storage'; readonly reply: StorageReply }
   | { readonly type: 'Tick' }
+  /**
+   * Bytes are arriving from peer `from` (a large message is on its way): it is alive, though its message is not
+   * in yet. Counts as hearing from it for the liveness limits, so a leader busy sending large values is not
+   * dropped for silence while its bytes flow (the driver reports this at most every few milliseconds per peer).
+   */
+  | { readonly type: 'PeerActive'; readonly from: number }
   /** A client write on this node. Success is the commit of `txn` (storage answers the client). */
   | { readonly type: 'Write'; readonly reqId: number; readonly txn: T }
   /** A client sync on this node: SyncDone once this node applied everything the leader committed before it. */
