@@ -9,7 +9,7 @@ import { nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
-import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
+import type { ActorInspect, NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import { SimDisk } from './disk.js';
 import { Heap } from './heap.js';
 import type { Scheduled } from './heap.js';
@@ -120,6 +120,13 @@ export class SimRuntime implements Runtime {
   steps = 0;
   delivered = 0;
   dropped = 0;
+  /** Envelopes sent per link, `from actor address > to node` (Runtime.inspect's per-node counters). */
+  private readonly sentTo = new Map<Address, Record<string, number>>();
+  /**
+   * Called for each envelope between nodes when it is delivered (or dropped), with its send and delivery times:
+   * how the failure lab records a sim run's messages for its Lamport diagram.
+   */
+  onMessage: ((m: { readonly from: Address | null; readonly to: Address; readonly type: string; readonly sendMs: number; readonly deliverMs: number | null }) => void) | null = null;
   /** Called after every scheduled item runs (cheap invariant checks); may throw to stop the run. */
   onStep: ((sim: SimRuntime) => void) | null = null;
   askDrivesClock: boolean;
@@ -300,6 +307,19 @@ export class SimRuntime implements Runtime {
     return this.simNodes.get(node)?.host != null;
   }
 
+  async inspect(): Promise<readonly ActorInspect[]> {
+    const out: ActorInspect[] = [];
+    for (const [node, n] of this.simNodes) {
+      if (n.host === null) continue;
+      for (const name of n.host.actorNames()) {
+        const i = n.host.inspect(name);
+        const addr = `${node}/${name}`;
+        if (i !== null) out.push({ addr, node, incarnation: n.incarnation, ...i, sentTo: { ...this.sentTo.get(addr) } });
+      }
+    }
+    return out;
+  }
+
   host(node: string): Host | null {
     return this.simNodes.get(node)?.host ?? null;
   }
@@ -317,8 +337,15 @@ export class SimRuntime implements Runtime {
   private transmit(fromNode: string, env: Envelope): void {
     const toNode = nodeOf(env.to);
     const ext = fromNode === externalNode || toNode === externalNode;
+    if (env.from !== null) {
+      let c = this.sentTo.get(env.from);
+      if (c === undefined) this.sentTo.set(env.from, (c = {}));
+      c[toNode] = (c[toNode] ?? 0) + 1;
+    }
+    const sendMs = this.nowMs;
     const drop = (reason: string) => {
       this.dropped++;
+      if (this.onMessage !== null && !ext && fromNode !== toNode) this.onMessage({ from: env.from, to: env.to, type: env.msg.type, sendMs, deliverMs: null });
       this.emitEvent(fromNode, this.nowMs, { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason });
     };
     if (!ext && fromNode !== toNode) {
@@ -341,7 +368,10 @@ export class SimRuntime implements Runtime {
         t = Math.max(t, this.lastDelivery.get(link) ?? 0);
         this.lastDelivery.set(link, t);
       }
-      this.at(t, 'deliver', () => this.arrive(env));
+      this.at(t, 'deliver', () => {
+        if (this.onMessage !== null && !ext && fromNode !== toNode) this.onMessage({ from: env.from, to: env.to, type: env.msg.type, sendMs, deliverMs: this.nowMs });
+        this.arrive(env);
+      });
     }
   }
 
