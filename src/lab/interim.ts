@@ -65,9 +65,23 @@ export async function injectFault(cluster: Cluster, spec: FaultSpec): Promise<vo
       for (const n of resolveTarget(cluster, spec.target)) await cluster.slow(n, spec.delayMs);
       return;
     case 'drop':
-      return cluster.drop(spec.ratio);
-    default:
-      throw new Error(`fault '${spec.fault}' is not supported on the ${cluster.runtime.kind} runtime yet`);
+    case 'duplicate':
+    case 'reorder':
+      return cluster.runtime.inject({ kind: spec.fault, ratio: spec.ratio });
+    case 'pause':
+    case 'resume':
+    case 'corrupt':
+      for (const node of resolveTarget(cluster, spec.target)) await cluster.runtime.inject({ kind: spec.fault, node });
+      return;
+    case 'clock':
+      for (const node of resolveTarget(cluster, spec.target)) await cluster.runtime.inject({ kind: 'clock', node, offsetMs: spec.offsetMs, driftPpm: spec.driftPpm ?? 0 });
+      return;
+    case 'diskStall':
+      for (const node of resolveTarget(cluster, spec.target)) await cluster.runtime.inject({ kind: 'diskStall', node, durationMs: spec.durationMs });
+      return;
+    case 'diskSlow':
+      for (const node of resolveTarget(cluster, spec.target)) await cluster.runtime.inject({ kind: 'diskSlow', node, delayMs: spec.delayMs });
+      return;
   }
 }
 

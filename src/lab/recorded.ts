@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterEvent } from '../protocol/events.js';
+import type { SimMessage } from '../runtime/sim/sim.js';
 import type { StreamItem } from '../servers/lab/stream.js';
 import type { LabMeta } from '../servers/lab/server.js';
 import type { HistoryOp, Verdict } from './history.js';
@@ -15,15 +16,8 @@ import { StateTracker } from './live.js';
 /** Lines read from one file of a run at most (a bound on memory; the rest is left out and said so). */
 export const recordedLinesMax = 2_000_000;
 
-/** One message between nodes of a simulated run (messages.jsonl). */
-export interface RecordedMessage {
-  readonly from: string | null;
-  readonly to: string;
-  readonly type: string;
-  readonly sendMs: number;
-  /** null: lost (partition, drop, node down). */
-  readonly deliverMs: number | null;
-}
+/** One message of a simulated run (messages.jsonl): the simulator's `onMessage` record. */
+export type RecordedMessage = SimMessage;
 
 export interface RecordedRun {
   readonly meta: LabMeta;
@@ -74,7 +68,7 @@ export function loadRun(dir: string): RecordedRun {
   const timed: { t: number; o: number; item: StreamItem }[] = [];
   events.forEach((e, i) => timed.push({ t: e.time - t0, o: i, item: { k: 'ev', t: e.time - t0, e } }));
   history.forEach((op, i) => timed.push({ t: op.returnMs ?? op.callMs, o: i, item: { k: 'op', t: op.returnMs ?? op.callMs, op } }));
-  messages.forEach((m, i) => timed.push({ t: m.sendMs, o: i, item: { k: 'msg', t: m.sendMs, m } }));
+  messages.forEach((m, i) => timed.push({ t: m.sentMs, o: i, item: { k: 'msg', t: m.sentMs, m } }));
   timed.sort((a, b) => a.t - b.t || a.o - b.o);
   const items: StreamItem[] = [];
   const tracker = new StateTracker(nodes, (it) => items.push(it));

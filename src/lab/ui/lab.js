@@ -49,6 +49,9 @@
       case 'drop': closeBands((b) => b.kind === 'drop', t); return f.ratio > 0 ? openBand('drop', t, `drop ${f.ratio}`) : undefined;
       case 'partition': closeBands((b) => b.kind === 'partition', t); return openBand('partition', t, `partition ${f.groups.map((g) => g.join(',')).join(' | ')}`);
       case 'cut': return openBand('cut', t, `cut ${f.from}>${f.to}`);
+      case 'resume': return closeBands((b) => b.kind === 'pause' && b.node === f.node, t);
+      case 'duplicate': case 'reorder': closeBands((b) => b.kind === f.kind, t); return f.ratio > 0 ? openBand(f.kind, t, `${f.kind} ${f.ratio}`) : undefined;
+      case 'diskSlow': closeBands((b) => b.kind === 'diskSlow' && b.node === f.node, t); return f.delayMs > 0 ? openBand('diskSlow', t, `slow disk ${f.node}`, f.node) : undefined;
       default: return openBand(f.kind, t, f.kind, f.node);
     }
   }
@@ -245,9 +248,9 @@
     for (let i = from; i < to; i++) {
       const m = L.msgs[i].m, a = nodes.indexOf(node(m.from)), b = nodes.indexOf(node(m.to));
       if (a < 0 || b < 0) continue;
-      const end = m.deliverMs === null ? m.sendMs + 2 : m.deliverMs;
+      const end = m.deliverMs === null ? m.sentMs + 2 : m.deliverMs;
       if (end < W.t0) continue;
-      const x0 = xOf(c, W, m.sendMs), x1 = xOf(c, W, end), y0 = 10 + (a + 0.5) * laneH, y1 = 10 + (b + 0.5) * laneH;
+      const x0 = xOf(c, W, m.sentMs), x1 = xOf(c, W, end), y0 = 10 + (a + 0.5) * laneH, y1 = 10 + (b + 0.5) * laneH;
       g.strokeStyle = m.deliverMs === null ? '#d22' : '#3558'; g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1); g.stroke();
       arrows++;
     }

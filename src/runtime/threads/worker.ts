@@ -46,7 +46,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const outbox = new Map<MessagePort, Envelope[]>();
   const events: [string, number, EventPayload][] = [];
   let faults: LinkFaults = task.faults;
-  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || Object.keys(f.slowMs).length > 0;
+  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || f.duplicateRatio > 0 || Object.keys(f.slowMs).length > 0;
   let faultsActive = isActive(faults);
   /** Where each destination address is served from, computed once per address. */
   const routes = new Map<string, { readonly toNode: string; readonly key: string; readonly external: boolean }>();
@@ -122,6 +122,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
         if (rng.chance(faults.dropRatio)) return drop('drop');
         const slowMs = faults.slowMs[toNode] ?? 0;
         if (slowMs > 0) return void setTimeout(() => enqueue(port, env), slowMs);
+        if (faults.duplicateRatio > 0 && rng.chance(faults.duplicateRatio)) enqueue(port, env);
       }
       sentTo[toNode] = (sentTo[toNode] ?? 0) + 1;
       enqueue(port, env);
