@@ -15,6 +15,7 @@ import type { Subscription } from 'rxjs';
 import type { Cluster } from '../cluster.js';
 import type { ActorInspect } from '../runtime/driver.js';
 import type { ClusterEvent } from '../protocol/events.js';
+import { zxidHex } from '../protocol/zxid.js';
 import type { HistoryOp } from './history.js';
 import type { StreamItem } from '../servers/lab/stream.js';
 
@@ -36,7 +37,6 @@ type Draft = { nodes: Record<string, Record<string, Scalar>>; actors: Record<str
 /** Changes to the state are gathered and sent as one patch item at most this often. */
 export const stateFlushMs = 50;
 
-const hex = (z: number): string => `0x${z.toString(16)}`;
 
 /**
  * The dashboard's inspectable state, kept with immer: each change (an event, an inspection) is applied to a draft;
@@ -48,7 +48,11 @@ export class StateTracker {
   private lastFlushT = Number.NEGATIVE_INFINITY;
 
   constructor(nodes: readonly string[], private readonly push: (item: StreamItem) => void) {
-    this.state = { nodes: Object.fromEntries(nodes.map((n) => [n, { role: 'starting', epoch: null, proposed: null, committed: null, applied: null, incarnation: 0 }])), actors: {} };
+    // The page starts from this empty state too: everything after arrives as patches.
+    this.state = { nodes: {}, actors: {} };
+    this.pending.push((d) => {
+      for (const n of nodes) d.nodes[n] ??= { role: 'starting', epoch: null, proposed: null, committed: null, applied: null, incarnation: 0 };
+    });
   }
 
   get current(): LabState {
@@ -73,11 +77,11 @@ export class StateTracker {
       case 'LeaderSteppedDown':
         return set({ role: 'looking' });
       case 'Proposed':
-        return set({ proposed: hex(e.zxid) });
+        return set({ proposed: zxidHex(e.zxid) });
       case 'Committed':
-        return set({ committed: hex(e.zxid) });
+        return set({ committed: zxidHex(e.zxid) });
       case 'TxnApplied':
-        return set({ applied: hex(e.zxid) });
+        return set({ applied: zxidHex(e.zxid) });
       case 'NodeCrashed':
         return set({ role: 'down' });
       case 'NodeStarted':
@@ -116,7 +120,9 @@ export class StateTracker {
         const s = a.state ?? {};
         if (a.addr.endsWith('/broadcast')) {
           const role = s.role === 'leading' || s.role === 'following' || s.role === 'looking' ? s.role : null;
-          if (role !== null && n.role !== role) n.role = role;
+          // Events say when a role changes; an inspection (which may have been on its way during the change) only
+          // fills in a role no event told yet (a dashboard attached to a running cluster).
+          if (role !== null && (n.role === 'starting' || n.role === undefined)) n.role = role;
           for (const k of ['epoch', 'proposed', 'committed'] as const) if (s[k] !== undefined && n[k] !== s[k]) n[k] = s[k]!;
         }
         if (a.addr.endsWith('/storage') && s.applied !== undefined && n.applied !== s.applied) n.applied = s.applied;

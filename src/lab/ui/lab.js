@@ -120,7 +120,7 @@
     let leader = '';
     for (const n of nodes) {
       const s = L.state.nodes[n] || {};
-      if (s.role === 'leading') leader = n;
+      if (s.role === 'leading' && (leader === '' || (s.epoch ?? 0) > (L.state.nodes[leader].epoch ?? 0))) leader = n;
       const boxes = Object.entries(L.state.actors).filter(([a]) => a.startsWith(n + '/')).map(([a, v]) => `${a.slice(n.length + 1)} ${v.mailbox}`).join(' · ');
       rows.push(`<tr class="${s.role || ''}" data-node="${n}"><td>${n}</td><td class="role">${s.role ?? '—'}</td><td>${s.epoch ?? '—'}</td><td>${s.proposed ?? '—'}</td><td>${s.committed ?? '—'}</td><td>${s.applied ?? '—'}</td><td>${s.incarnation ?? '—'}</td><td>${boxes || '—'}</td></tr>`);
     }
