@@ -4,6 +4,8 @@
   'use strict';
   /** Items the page keeps per kind at most (older ones are dropped; the scrubber cannot go back past them). */
   const keepMax = 300000;
+  /** Items per frame whose event-to-pixel time is noted (benchmarks stamp items with `wall`). */
+  const pendingSampleMax = 256;
   const faultColors = { kill: '#e05050', restart: '#e05050', partition: '#5080e0', cut: '#50a0c0', slow: '#c0a030', drop: '#a050c0', pause: '#808080', clock: '#40a080', diskStall: '#a07040', diskSlow: '#a07040', duplicate: '#c06090', reorder: '#c06090', corrupt: '#000000' };
   const eventColor = (t) =>
     /Leader|Elect|Following/.test(t) ? '#1a7f37' : /Fault|Crash|Dropped|Dead|Lost|Restarted|Stopped/.test(t) ? '#c00' : /Proposed|Committed|Applied/.test(t) ? '#8aa' : /Session|Watch/.test(t) ? '#a60' : '#555';
@@ -11,7 +13,7 @@
     meta: null, events: [], ops: [], st: [], stBase: 0, stIdx: 0, links: [], msgs: [], bands: [], notes: [],
     state: { nodes: {}, actors: {} }, tEnd: 0, tMin: 0, viewT: 0, follow: true, winMs: 10000,
     drawn: { bands: [], failedOps: 0, okOps: 0, events: 0, arrows: 0, throughput: 0 }, hits: [], dirty: true,
-    received: 0, renders: 0, latencies: [], pendingWall: 0, violation: new Set(),
+    received: 0, renders: 0, latencies: [], renderMs: [], arrivals: [], pendingWalls: [], violation: new Set(),
   };
   window.lab = L;
   const $ = (id) => document.getElementById(id);
@@ -61,7 +63,12 @@
   }
   function ingest(it) {
     L.received++;
-    if (it.wall) L.pendingWall = Math.max(L.pendingWall, it.wall);
+    if (it.wall && L.received % 16 === 0) { L.arrivals.push(performance.timeOrigin + performance.now() - it.wall); if (L.arrivals.length > 10000) L.arrivals.shift(); }
+    if (it.wall) {
+      // the items not yet drawn (a sample of at most pendingSampleMax per frame), for event-to-pixel times
+      if (L.pendingWalls.length < pendingSampleMax) L.pendingWalls.push(it.wall);
+      else L.pendingWalls[Math.floor(Math.random() * pendingSampleMax)] = it.wall;
+    }
     if (it.t > L.tEnd) L.tEnd = it.t;
     switch (it.k) {
       case 'ev':
@@ -275,12 +282,19 @@
   function frame() {
     if (L.dirty) {
       L.dirty = false;
-      const wall = L.pendingWall;
-      L.pendingWall = 0;
+      const walls = L.pendingWalls;
+      L.pendingWalls = [];
+      const r0 = performance.now();
       render();
-      if (wall > 0) {
-        // after the paint of this frame: the event reached pixels
-        requestAnimationFrame(() => { L.latencies.push(performance.timeOrigin + performance.now() - wall); if (L.latencies.length > 10000) L.latencies.shift(); });
+      L.renderMs.push(performance.now() - r0);
+      if (L.renderMs.length > 1000) L.renderMs.shift();
+      if (walls.length > 0) {
+        // at the next frame this one is painted: its items reached pixels
+        requestAnimationFrame(() => {
+          const now = performance.timeOrigin + performance.now();
+          for (const w of walls) L.latencies.push(now - w);
+          if (L.latencies.length > 100000) L.latencies.splice(0, L.latencies.length - 100000);
+        });
       }
     }
     requestAnimationFrame(frame);
