@@ -18,7 +18,7 @@ import type { ScheduledFault } from './faults.js';
 import { injectFault, undoOf } from './faults.js';
 import type { HistoryOp, Verdict } from './history.js';
 import type { LabRuntime, Scenario } from './scenario.js';
-import { parseScenario, scenarioYaml } from './scenario.js';
+import { parseScenario, scenarioDoc, scenarioYaml } from './scenario.js';
 import { HistoryRecorder, prepareWorkload, runWorkload } from './workload.js';
 
 /** The format of `run.json` (and of the run directory). */
@@ -40,7 +40,8 @@ export interface RunJson {
   readonly conclave: string;
   readonly runtime: LabRuntime;
   readonly seed: string;
-  readonly scenario: Scenario;
+  /** The scenario as its file says it (`parseScenario` reads it). */
+  readonly scenario: Record<string, unknown>;
   /** Where the workload began, in run time (ms): fault entries' `atMs` count from here. */
   readonly workloadStartMs: number;
   /** The runtime clock's reading when the run began: event times minus this are run times. */
@@ -192,7 +193,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     conclave: packageVersion(),
     runtime,
     seed: formatSeed(seed),
-    scenario,
+    scenario: scenarioDoc(scenario),
     workloadStartMs,
     clockOriginMs: origin,
     endMs: runNow(),
@@ -211,14 +212,14 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
 }
 
 /** Reads a run directory's run.json and history. */
-export function readRun(dir: string): { run: RunJson; history: HistoryOp[] } {
+export function readRun(dir: string): { run: RunJson; scenario: Scenario; history: HistoryOp[] } {
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson;
   if (run.version !== runFormatVersion) throw new Error(`${dir}: run format ${run.version}, this conclave reads ${runFormatVersion}`);
   const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as HistoryOp);
-  return { run: { ...run, scenario: parseScenario(run.scenario) }, history };
+  return { run, scenario: parseScenario(run.scenario), history };
 }
 
 /** Checks a recorded history and writes `verdict.json` beside it. */
@@ -241,11 +242,11 @@ export interface ReplayResult {
 
 /** Re-runs a sim run from its scenario and seed (in a temporary directory) and compares the hashes. */
 export async function replayRun(dir: string): Promise<ReplayResult> {
-  const { run } = readRun(dir);
+  const { run, scenario } = readRun(dir);
   if (run.runtime !== 'sim') throw new Error(`${dir}: a ${run.runtime} run cannot be replayed (only sim runs are deterministic)`);
   const tmp = mkdtempSync(join(tmpdir(), 'conclave-replay-'));
   try {
-    const r = await runScenario(run.scenario, { runtime: 'sim', seed: Number.parseInt(run.seed.slice(2), 16), runsDir: tmp, id: 'replay' });
+    const r = await runScenario(scenario, { runtime: 'sim', seed: Number.parseInt(run.seed.slice(2), 16), runsDir: tmp, id: 'replay' });
     return {
       same: r.run.traceHash === run.traceHash && r.run.historyHash === run.historyHash,
       traceHash: { recorded: run.traceHash, replayed: r.run.traceHash },
@@ -270,7 +271,7 @@ export interface ShrinkResult {
  * fault at a time while the verdict stays `violation`, until no single fault can go (at most `shrinkRunsMax` runs).
  */
 export async function shrinkRun(dir: string, onRun?: (runs: number, faults: number) => void): Promise<ShrinkResult> {
-  const { run } = readRun(dir);
+  const { run, scenario } = readRun(dir);
   if (run.runtime !== 'sim') throw new Error(`${dir}: only sim runs can be shrunk (a live run does not repeat)`);
   const seed = Number.parseInt(run.seed.slice(2), 16);
   const tmp = mkdtempSync(join(tmpdir(), 'conclave-shrink-'));
@@ -278,12 +279,12 @@ export async function shrinkRun(dir: string, onRun?: (runs: number, faults: numb
   const fails = async (faults: readonly ScheduledFault[]): Promise<boolean> => {
     runs++;
     onRun?.(runs, faults.length);
-    const r = await runScenario({ ...run.scenario, faults }, { runtime: 'sim', seed, runsDir: tmp, id: `try-${runs}` });
+    const r = await runScenario({ ...scenario, faults }, { runtime: 'sim', seed, runsDir: tmp, id: `try-${runs}` });
     rmSync(r.dir, { recursive: true, force: true });
     return r.verdict.verdict === 'violation';
   };
   try {
-    let faults = [...run.scenario.faults];
+    let faults = [...scenario.faults];
     if (!(await fails(faults))) throw new Error(`${dir}: the run does not fail when re-run; nothing to shrink`);
     let changed = true;
     while (changed && runs < shrinkRunsMax) {
@@ -297,8 +298,8 @@ export async function shrinkRun(dir: string, onRun?: (runs: number, faults: numb
       }
     }
     const path = join(dir, 'shrunk.yaml');
-    writeFileSync(path, scenarioYaml({ ...run.scenario, name: `${run.scenario.name} (shrunk)`, seed, faults }));
-    return { faults, removed: run.scenario.faults.length - faults.length, runs, path };
+    writeFileSync(path, scenarioYaml({ ...scenario, name: `${scenario.name} (shrunk)`, seed, faults }));
+    return { faults, removed: scenario.faults.length - faults.length, runs, path };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

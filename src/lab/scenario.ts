@@ -130,8 +130,13 @@ export function loadScenario(path: string): Scenario {
   }
 }
 
+/** The scenario as its file says it (`parseScenario` reads it back): run.json holds this. */
+export function scenarioDoc(s: Scenario): Record<string, unknown> {
+  const { workload: w, ...rest } = s;
+  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, zk: w.zkMix, redis: w.redisMix } };
+}
+
 /** The scenario as YAML (a shrunk fault plan is written back this way). */
 export function scenarioYaml(s: Scenario): string {
-  const { workload: w, ...rest } = s;
-  return stringify({ ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, zk: w.zkMix, redis: w.redisMix } });
+  return stringify(scenarioDoc(s));
 }
