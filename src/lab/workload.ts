@@ -26,6 +26,8 @@ export interface WorkloadSpec {
   readonly keys: number;
   /** Operations in all, at most. */
   readonly opsMax: number;
+  /** Each client's pause between two operations (ms). */
+  readonly thinkMs: number;
   /** Relative weights of the operations (absent: 0). ZooKeeper: setData, getData, syncGetData, create. */
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
   /** Redis: set, get, incr, rpush, lrange, multi. */
@@ -50,6 +52,7 @@ export const defaultWorkload: WorkloadSpec = {
   redisClients: 3,
   keys: 3,
   opsMax: 2_000,
+  thinkMs: 20,
   zkMix: { setData: 3, getData: 3, syncGetData: 2, create: 1 },
   redisMix: { set: 3, get: 3, incr: 1, rpush: 1, lrange: 1, multi: 1 },
 };
@@ -158,8 +161,8 @@ async function zkClient(ctx: Ctx, name: string, index: number, rng: Rng): Promis
     if (lost) {
       client = null;
       nodeIx = (nodeIx + 1) % nodes.length;
-      await ctx.clock.wait(clientRetryPauseMs);
     }
+    await ctx.clock.wait(lost ? clientRetryPauseMs : ctx.spec.thinkMs);
   }
 }
 
@@ -264,6 +267,7 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
         await ctx.clock.wait(clientRetryPauseMs);
       }
     }
+    await ctx.clock.wait(ctx.spec.thinkMs);
   }
 }
 
