@@ -1,0 +1,199 @@
+/**
+ * The ZooKeeper history checker (docs/lab.md, "Checker"; the method of /work/shared/spec/lab.md §2). ZooKeeper
+ * stamps its answers: a write's reply carries its zxid, a read's Stat the mzxid and version of the value read, and
+ * a reply header the zxid of the state that answered. Zxids totally order the writes, so no search is needed:
+ * every check is a sort and a sweep, O(n log n).
+ *
+ *  - values: a read names its writer (written values are unique per path); the read's mzxid and version are the
+ *    writer's; no read of a failed write, of a value never written, or of a write begun after the read returned;
+ *  - versions: per path, in zxid order, a create has version 0 and each setData a larger version, with no more
+ *    gaps than writes of unknown outcome could fill;
+ *  - each stamped op gets the interval of states it may have been served at: a write exactly its zxid; a read its
+ *    `stateZxid`, or else [its mzxid .. the next write to its path);
+ *  - sequential consistency per session: a session's ops, in order, never go back in state (it reads its own
+ *    writes and never older state than it saw before);
+ *  - linearizable writes and sync-then-reads: nothing older than what any op (an acknowledged write, any read)
+ *    showed committed before the op began;
+ *  - no op sees a write begun after it returned (plain reads included);
+ *  - zxids are unique.
+ *
+ * A write of unknown outcome is placed where a read saw it (its zxid and version are the read's) and treated as
+ * never applied otherwise; reads of unknown outcome tell nothing. What carries no stamp (a read of a missing
+ * znode) is checked only for what its value shows: the checker can miss an anomaly there, never report a false one.
+ * Plain reads are only sequentially consistent, as in ZooKeeper, so a plain read may lag other sessions' writes.
+ */
+import type { ZkOp } from '../history.js';
+import { describeOp, findingsMax, type Finding } from './finding.js';
+import { checkPlaces, firstAfter, type Place } from './stamped.js';
+
+/** A zxid as the history writes it: `0x` hex, `0x<epoch>_<counter>` or decimal; null when absent or unreadable. */
+export function parseZxid(s: string | undefined): number | null {
+  if (s === undefined) return null;
+  const m = /^0x([0-9a-f]+)_([0-9a-f]+)$/i.exec(s);
+  const n = m !== null ? parseInt(m[1]!, 16) * 2 ** 32 + parseInt(m[2]!, 16) : /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? Number(s) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const writeOps: ReadonlySet<string> = new Set(['create', 'setData', 'delete', 'multi']);
+export const isZkWrite = (o: ZkOp): boolean => writeOps.has(o.op);
+
+/** A write with a zxid: its own, or the one the read that saw it showed (a write of unknown outcome). */
+interface Stamped {
+  readonly op: ZkOp;
+  readonly zxid: number;
+  /** +∞ for a write of unknown outcome: it was never acknowledged. */
+  readonly returnMs: number;
+}
+
+const hex = (z: number): string => (Number.isFinite(z) ? `0x${z.toString(16)}` : '∞');
+
+/** Checks a ZooKeeper history (all paths together: zxids order writes across paths). */
+export function checkZk(ops: readonly ZkOp[]): Finding[] {
+  const out: Finding[] = [];
+  const report = (text: string, ...by: ZkOp[]): boolean => {
+    if (out.length < findingsMax) out.push({ text, ops: by.map((o) => o.id) });
+    return out.length >= findingsMax;
+  };
+
+  // 1. values: each read names its writer; place the writes of unknown outcome that reads saw
+  const writersOf = new Map<string, Map<string, ZkOp[]>>();
+  for (const o of ops) {
+    if ((o.op !== 'create' && o.op !== 'setData') || typeof o.value !== 'string') continue;
+    let byValue = writersOf.get(o.path);
+    if (byValue === undefined) writersOf.set(o.path, (byValue = new Map()));
+    const ws = byValue.get(o.value);
+    if (ws === undefined) byValue.set(o.value, [o]);
+    else ws.push(o);
+  }
+  const placed = new Map<number, { zxid: number; version: number | undefined; by: ZkOp }>();
+  const readMzxid = new Map<number, number>();
+  for (const r of ops) {
+    if (isZkWrite(r) || r.outcome !== 'ok') continue;
+    const rz = parseZxid(r.zxid);
+    if (rz !== null) readMzxid.set(r.id, rz);
+    if (typeof r.value !== 'string') continue;
+    const ws = writersOf.get(r.path)?.get(r.value);
+    if (ws === undefined) {
+      if (report(`${describeOp(r)} read a value never written to ${r.path}`, r)) return out;
+      continue;
+    }
+    if (ws.length > 1) continue; // the generator's values were not unique: the read does not name its writer
+    const w = ws[0]!;
+    if (w.outcome === 'fail' && report(`${describeOp(r)} read the value of a failed write ${describeOp(w)}`, r, w)) return out;
+    if (w.callMs > r.returnMs! && report(`${describeOp(r)} read the value of ${describeOp(w)}, begun after the read returned`, r, w)) return out;
+    const p = placed.get(w.id);
+    const wz = parseZxid(w.zxid) ?? p?.zxid ?? null;
+    if (wz === null) {
+      if (rz !== null) placed.set(w.id, { zxid: rz, version: r.version, by: r });
+    } else if (rz !== null && rz !== wz) {
+      if (report(`${describeOp(r)} read at mzxid ${hex(rz)} the value that ${describeOp(w)} wrote at ${hex(wz)}`, r, ...(p ? [p.by] : []), w)) return out;
+    } else if (rz === null) readMzxid.set(r.id, wz);
+    const wv = w.version ?? p?.version;
+    if (wv !== undefined && r.version !== undefined && wv !== r.version) {
+      if (report(`${describeOp(r)} read version ${r.version} of the value that ${describeOp(w)} wrote as version ${wv}`, r, ...(p ? [p.by] : []), w)) return out;
+    }
+  }
+
+  // 2. the stamped writes, in zxid order
+  const stamped: Stamped[] = [];
+  for (const o of ops) {
+    if (!isZkWrite(o)) continue;
+    const z = parseZxid(o.zxid) ?? placed.get(o.id)?.zxid ?? null;
+    if (z !== null) stamped.push({ op: o, zxid: z, returnMs: o.outcome === 'unknown' || o.returnMs === null ? Infinity : o.returnMs });
+  }
+  stamped.sort((a, b) => a.zxid - b.zxid);
+
+  // 3. per path: the zxids of the writes that changed it, and their versions
+  const changes = new Map<string, Stamped[]>();
+  const gapsAllowed = new Map<string, number>();
+  let multis = 0;
+  for (const o of ops) {
+    if (o.op === 'multi') multis++;
+    if (o.op === 'setData' && o.outcome === 'unknown' && !placed.has(o.id)) gapsAllowed.set(o.path, (gapsAllowed.get(o.path) ?? 0) + 1);
+  }
+  for (const s of stamped) {
+    if (s.op.outcome === 'fail' || s.op.op === 'multi') continue;
+    const cs = changes.get(s.op.path);
+    if (cs === undefined) changes.set(s.op.path, [s]);
+    else cs.push(s);
+  }
+  for (const [path, cs] of changes) {
+    let prev: { s: Stamped; version: number } | null = null;
+    let gaps = 0;
+    for (const s of cs) {
+      const version = s.op.version ?? placed.get(s.op.id)?.version;
+      if (s.op.op === 'delete' || version === undefined) {
+        prev = null;
+        continue;
+      }
+      if (s.op.op === 'create' && version !== 0 && report(`${describeOp(s.op)} created ${path} with version ${version}, not 0`, s.op)) return out;
+      if (s.op.op === 'setData' && prev !== null) {
+        if (version <= prev.version) {
+          if (report(`${describeOp(s.op)} wrote version ${version} of ${path} at ${hex(s.zxid)}, after ${describeOp(prev.s.op)} wrote version ${prev.version} at ${hex(prev.s.zxid)}`, prev.s.op, s.op)) return out;
+        } else {
+          gaps += version - prev.version - 1;
+          if (gaps > (gapsAllowed.get(path) ?? 0) + multis) {
+            if (report(`${describeOp(s.op)} wrote version ${version} of ${path} after version ${prev.version} (${describeOp(prev.s.op)}): more versions skipped than writes of unknown outcome could fill`, prev.s.op, s.op)) return out;
+          }
+        }
+      }
+      prev = { s, version };
+    }
+  }
+
+  // 4. each stamped op's place in the write order, then the sweeps
+  const places: Place[] = [];
+  const nextChange = (path: string, z: number): number => {
+    const cs = changes.get(path);
+    if (cs === undefined) return Infinity;
+    const i = firstAfter(cs, (c) => c.zxid, z);
+    return i < cs.length ? cs[i]!.zxid : Infinity;
+  };
+  for (const s of stamped) places.push({ op: s.op, lo: s.zxid, below: s.zxid + 1, write: true, linearizable: true, session: s.op.session });
+  for (const r of ops) {
+    if (isZkWrite(r) || r.outcome !== 'ok') continue;
+    const m = readMzxid.get(r.id);
+    const below = m === undefined ? Infinity : nextChange(r.path, m);
+    const s = parseZxid(r.stateZxid);
+    const how = { write: false, linearizable: r.op === 'syncGetData' || r.synced === true, session: r.session };
+    if (s !== null) {
+      if (m !== undefined && (s < m || s >= below)) {
+        if (report(`${describeOp(r)} was served at state ${hex(s)} but shows ${r.path} as last written at ${hex(m)}${below < Infinity ? `, rewritten at ${hex(below)}` : ''}`, r)) return out;
+      }
+      places.push({ op: r, lo: s, below: s + 1, ...how });
+    } else if (m !== undefined) places.push({ op: r, lo: m, below, ...how });
+  }
+  checkPlaces(places, (z) => `zxid ${hex(z)}`, out);
+  return out;
+}
+
+/** A watch set by a successful read, and a notification a session received (the simulation swarm records them). */
+export interface WatchSet {
+  readonly session: string;
+  readonly path: string;
+}
+export interface WatchFired {
+  readonly session: string;
+  readonly path: string;
+  readonly zxid: number;
+  readonly atMs: number;
+}
+
+/** Watches fire at most once per setting, and each session's notifications come in zxid order. */
+export function checkWatches(sets: readonly WatchSet[], fired: readonly WatchFired[]): string[] {
+  const out: string[] = [];
+  const armed = new Map<string, number>();
+  for (const w of sets) armed.set(`${w.session} ${w.path}`, (armed.get(`${w.session} ${w.path}`) ?? 0) + 1);
+  const last = new Map<string, WatchFired>();
+  for (const f of fired) {
+    const key = `${f.session} ${f.path}`;
+    const left = armed.get(key) ?? 0;
+    if (left <= 0) out.push(`watch on ${f.path} fired for session ${f.session} at ${hex(f.zxid)} (t=${f.atMs.toFixed(1)} ms) more often than it was set`);
+    armed.set(key, left - 1);
+    const prev = last.get(f.session);
+    if (prev !== undefined && f.zxid < prev.zxid) out.push(`session ${f.session} got the watch on ${f.path} at ${hex(f.zxid)} after the one on ${prev.path} at ${hex(prev.zxid)}`);
+    last.set(f.session, f);
+    if (out.length >= findingsMax) break;
+  }
+  return out;
+}
