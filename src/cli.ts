@@ -120,4 +120,7 @@ program
     }
   });
 
+const lab = program.command('lab').description('the failure lab: scenarios, recorded runs, history checks (docs/lab.md)');
+(await import('./lab/cli.js')).registerLabRunCommands(lab);
+
 await program.parseAsync(process.argv);

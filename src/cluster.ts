@@ -342,6 +342,10 @@ export class Cluster {
     });
   }
 
+  isUp(node: string): boolean {
+    return this.runtime.isUp(node);
+  }
+
   /** The node currently leading (as last announced), or null during an election. */
   leader(): string | null {
     return this.leaderNode;

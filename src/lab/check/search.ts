@@ -11,10 +11,10 @@
  */
 import type { HistoryOp } from '../history.js';
 
-/** A sequential specification: `step` gives the state after `op`, or null when `op` cannot happen in `state`. */
+/** A sequential specification: `step` gives the state after `op`, or undefined when `op` cannot happen in `state`. */
 export interface Model<S> {
   readonly init: S;
-  step(state: S, op: HistoryOp): S | null;
+  step(state: S, op: HistoryOp): S | undefined;
   /** Equal for equal states (the memo key). */
   key(state: S): string;
 }
@@ -86,7 +86,7 @@ export function linearize<S>(ops: readonly HistoryOp[], model: Model<S>, deadlin
     }
     if (e!.call) {
       const s = model.step(state, ops[e!.i]!);
-      if (s !== null) {
+      if (s !== undefined) {
         bits[e!.i >> 4]! |= 1 << (e!.i & 15);
         const memo = `${String.fromCharCode(...bits)}|${model.key(s)}`;
         if (!seen.has(memo)) {

@@ -90,3 +90,33 @@ export function checkPlaces(places: readonly Place[], at: (n: number) => string,
     }
   }
 }
+
+/**
+ * Stamps no answer showed (a count or a list length reached, but no answered write has it) were made by writes of
+ * unknown outcome: each missing stamp m needs its own such write, called no later than the first answer that showed m
+ * or more returned. Greedy in stamp order (the deadlines grow with m), O(n log n). Returns the first stamp that no
+ * write can explain, or null.
+ */
+export function unexplainedStamp(places: readonly Place[], taken: ReadonlySet<number>, unknownCallsMs: readonly number[]): { stamp: number; shownBy: Place } | null {
+  const shown = places.filter((p) => p.op.outcome === 'ok' && p.op.returnMs !== null).sort((a, b) => b.lo - a.lo);
+  if (shown.length === 0) return null;
+  // deadline(m): the earliest return among answers showing m or more (walk down in stamp, keeping the minimum)
+  const calls = [...unknownCallsMs].sort((a, b) => a - b);
+  const missing: { stamp: number; by: Place }[] = [];
+  let best: Place | null = null;
+  let k = 0;
+  for (let m = shown[0]!.lo; m >= 1; m--) {
+    while (k < shown.length && shown[k]!.lo >= m) {
+      const p = shown[k++]!;
+      if (best === null || p.op.returnMs! < best.op.returnMs!) best = p;
+    }
+    if (!taken.has(m)) missing.push({ stamp: m, by: best! });
+    if (missing.length > calls.length) break;
+  }
+  missing.reverse();
+  for (let i = 0; i < missing.length; i++) {
+    const need = missing[i]!;
+    if (i >= calls.length || calls[i]! > need.by.op.returnMs!) return { stamp: need.stamp, shownBy: need.by };
+  }
+  return null;
+}

@@ -289,6 +289,11 @@ export class SimRuntime implements Runtime {
     return this.runFor(ms);
   }
 
+  /** Settles after `ms` of virtual time without driving the clock (clients of a run whose driver calls `runFor`). */
+  delay(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => void this.at(this.nowMs + Math.max(0, ms), 'timer', resolve));
+  }
+
   // ---- nodes ----
 
   private makeHost(node: string, incarnation: number): Host {
