@@ -61,7 +61,9 @@ export function registerLabRunCommands(lab: Command): void {
           runsDir: o.runs,
           onProgress: (p) => bar.update(Math.round(p.elapsedMs), { ops: p.ops }),
         }).finally(() => bar.stop());
-        process.stdout.write(`${r.dir}  (${r.run.runtime}, seed=${r.run.seed})\n`);
+        const { writeReport } = await import('./report.js');
+        const report = writeReport(r.dir, r.verdict);
+        process.stdout.write(`${r.dir}  (${r.run.runtime}, seed=${r.run.seed})  report: ${report}\n`);
         process.stdout.write(verdictTable(r.verdict, { operations: r.run.ops, ...(r.run.traceHash !== null ? { 'trace hash': r.run.traceHash.slice(0, 16) } : {}), 'history hash': r.run.historyHash.slice(0, 16) }) + '\n');
         process.exitCode = exitCodeOf(r.verdict);
       } catch (e) {

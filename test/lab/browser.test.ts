@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (no browser download) against
  * `conclave lab --runtime threads`. "kill leader" → a different leader shown within 1 s, the kill band drawn, the
- * client lanes mark failed operations; "heal" → throughput recovers; then a simulated run's report.html opened
- * from disk shows its verdict and its Lamport diagram. Screenshots go to $CONCLAVE_TEST_OUTPUT (default: a temp
+ * client lanes mark failed operations; "heal" → throughput recovers; scrubbing back shows the old leader; then a
+ * simulated run of scenarios/leader-kill.yaml, its report.html opened from disk, shows its verdict and its Lamport
+ * diagram. Screenshots go to $CONCLAVE_TEST_OUTPUT (default: a temp
  * directory, printed). Skips with a note where /usr/bin/chromium is missing (apt-get install -y chromium).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +14,9 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeReport } from '../../src/lab/report.js';
-import { checkHistory } from '../../src/lab/check/index.js';
-import { loadRun } from '../../src/lab/recorded.js';
-import type { HistoryOp } from '../../src/lab/history.js';
+import { runScenario } from '../../src/lab/run.js';
+import { loadScenario } from '../../src/lab/scenario.js';
 import { cliPath } from '../node/helpers.js';
-import { writeSimRun } from './simrun.js';
 
 // The functions passed to page.evaluate run in the page; these names are the page's (this project has no DOM lib).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -75,7 +74,7 @@ if (!existsSync(chromiumPath)) {
     const { chromium } = await import('playwright-core');
     mkdirSync(outDir, { recursive: true });
     const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
-    const lab = await startLabProcess();
+    const lab = await startLabProcess(['--clients', '2']);
     const runDir = mkdtempSync(join(tmpdir(), 'conclave-simrun-'));
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -95,6 +94,13 @@ if (!existsSync(chromiumPath)) {
       }, before.leader, { timeout: 5_000 });
       const newLeaderMs = Date.now() - clickedAt;
       const after = await page.evaluate(() => document.getElementById('leader')!.dataset.leader!);
+      const times = await page.evaluate(() => {
+        const ev = window.lab.events.map((i: { t: number; e: { type: string; fault?: { kind: string } } }) => i);
+        const kill = ev.find((i: { e: { type: string; fault?: { kind: string } } }) => i.e.type === 'FaultInjected' && i.e.fault!.kind === 'kill');
+        const elected = ev.filter((i: { t: number; e: { type: string } }) => i.e.type === 'LeaderElected' && i.t > kill.t)[0];
+        return { killT: kill.t, electedT: elected?.t, tEnd: window.lab.tEnd };
+      });
+      console.log(`on the cluster: killed at ${times.killT.toFixed(0)} ms, new leader elected ${(times.electedT - times.killT).toFixed(0)} ms later`);
       assert.is.not(after, before.leader);
       assert.ok(newLeaderMs < 1_000, `a different leader shown ${newLeaderMs} ms after the click (at most 1000)`);
       console.log(`new leader ${after} shown ${newLeaderMs} ms after "kill leader" (was ${before.leader})`);
@@ -131,11 +137,10 @@ if (!existsSync(chromiumPath)) {
       assert.is(rewound, before.leader, 'rewound to before the kill: the old leader');
 
       // a simulated run's report.html, opened from disk
-      await writeSimRun(runDir);
-      const run = loadRun(runDir);
-      const ops = run.items.filter((i) => i.k === 'op').map((i) => (i as unknown as { op: HistoryOp }).op);
-      const verdict = checkHistory(ops);
-      const file = writeReport(runDir, verdict);
+      const scenario = loadScenario(join(cliPath, '../../../scenarios/leader-kill.yaml'));
+      const r = await runScenario(scenario, { runtime: 'sim', seed: 7, runsDir: runDir });
+      const verdict = r.verdict;
+      const file = writeReport(r.dir, verdict);
       await page.goto(pathToFileURL(file).href);
       await page.waitForFunction(() => window.lab.renders > 0, null, { timeout: 5_000 });
       const shown = await page.evaluate(() => ({ verdict: document.getElementById('verdict')!.dataset.verdict, arrows: window.lab.drawn.arrows as number }));
