@@ -36,8 +36,11 @@ program
     await runStart(flags);
   });
 
+// `lab`'s own options (--runtime, --port) come before a subcommand; after one they are the subcommand's.
+program.enablePositionalOptions();
 const lab = program
   .command('lab')
+  .enablePositionalOptions()
   .description('the failure lab: a cluster, a workload and the dashboard at http://127.0.0.1:8090/lab; scenarios, recorded runs, history checks (docs/lab.md)')
   .option('--runtime <kind>', 'threads | tcp | sim (default threads)', 'threads')
   .option('--nodes <n>', 'how many nodes (1-9; default 3)', '3')

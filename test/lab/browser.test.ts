@@ -115,8 +115,12 @@ if (!existsSync(chromiumPath)) {
         return { r, g, b: bl };
       });
       assert.ok(tint.r > tint.g + 10 && tint.r > tint.b + 10, `kill band pixel ${JSON.stringify(tint)} is red-tinted`);
-      // the client lanes mark the operations that failed (or never returned) around the kill
-      await page.waitForFunction(() => window.lab.drawn.failedOps > 0, null, { timeout: 8_000 });
+      // the client lanes mark the operations that failed (or never returned) because of the kill
+      await page.waitForFunction(
+        (killT) => window.lab.drawn.failedOps > 0 && window.lab.ops.some((i: { op: { outcome: string; callMs: number } }) => i.op.outcome !== 'ok' && i.op.callMs >= killT - 1_000),
+        times.killT,
+        { timeout: 8_000 },
+      );
       await page.screenshot({ path: join(outDir, 'lab-killed.png') });
 
       await page.click('button:text("heal")');
