@@ -13,7 +13,7 @@
     meta: null, events: [], ops: [], st: [], stBase: 0, stIdx: 0, links: [], msgs: [], bands: [], notes: [],
     state: { nodes: {}, actors: {} }, tEnd: 0, tMin: 0, viewT: 0, follow: true, winMs: 10000,
     drawn: { bands: [], failedOps: 0, okOps: 0, events: 0, arrows: 0, throughput: 0 }, hits: [], dirty: true,
-    received: 0, renders: 0, latencies: [], renderMs: [], arrivals: [], pendingWalls: [], violation: new Set(),
+    received: 0, renders: 0, latencies: [], renderMs: [], arrivals: [], pendingWalls: [], marks: [], posts: [], violation: new Set(),
   };
   window.lab = L;
   const $ = (id) => document.getElementById(id);
@@ -74,6 +74,8 @@
       case 'ev':
         L.events.push(it); trim(L.events);
         if (it.e.type === 'FaultInjected') onFault(it.e.fault, it.t);
+        // when faults and leader changes reached the page (wall-clock ms): how long click → pixel took, and where
+        if ((it.e.type === 'FaultInjected' || it.e.type === 'LeaderElected') && L.marks.length < 1000) L.marks.push({ type: it.e.type, t: it.t, arrived: performance.timeOrigin + performance.now() });
         if (it.e.type === 'NodeStarted') closeBands((b) => b.kind === 'kill' && b.node === it.e.node, it.t);
         break;
       case 'op': L.ops.push(it); trim(L.ops); break;
@@ -363,6 +365,8 @@
     for (const n of nodesOf()) if ((L.state.nodes[n] || {}).role === 'down') await post('api/fault', { fault: 'restart', target: n });
   }
   async function post(path, body) {
+    L.posts.push({ body, at: performance.timeOrigin + performance.now() });
+    if (L.posts.length > 1000) L.posts.shift();
     $('status').textContent = `${path.split('/').pop()} ${JSON.stringify(body)}…`;
     try {
       const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
