@@ -14,6 +14,7 @@
  * look at it; nothing is skipped silently).
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { zxidHex } from '../src/protocol/zxid.js';
 import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StateMachineName, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
@@ -351,6 +352,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     st.storage.sync();
     st.storage.persistCommit();
   },
+  inspect: (st) => ({ applied: zxidHex(st.storage.appliedZxid), logged: zxidHex(st.storage.lastZxid) }),
 });
 
 /**

@@ -16,6 +16,9 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'zk':
       await (await import('./zk.js')).runZkBench(opts);
       return;
+    case 'lab':
+      await (await import('./lab.js')).runLabBench();
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

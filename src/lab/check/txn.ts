@@ -5,7 +5,8 @@
  * shows the order of every append before it. The checker
  *
  *  1. checks every read against the others: elements appended once, by a transaction that did not fail, each
- *     read a prefix of the longest read of its key (the key's version order);
+ *     read a prefix of the longest read of its key; that read, extended by the positions appends answered (an
+ *     RPUSH's new length), is the key's version order;
  *  2. infers a dependency graph between transactions: ww (T1 appended the element before T2's), wr (T2 read the
  *     list ending with T1's element), rw (T1 read the list without the element T2 appended next), and real-time
  *     edges (T1 returned before T2 was called: Redis serves MULTI/EXEC and reads linearizably), the latter built
@@ -34,15 +35,18 @@ interface Micro {
   readonly value: string | null;
   /** A read's list (null: unknown). */
   readonly list: readonly string[] | null;
+  /** An append's answered list length (null: unknown). */
+  readonly length: number | null;
 }
 
 function microOps(o: RedisOp): Micro[] {
-  if (o.op === 'rpush') return [{ f: 'append', key: o.key, value: String(o.value), list: null }];
-  if (o.op === 'lrange') return [{ f: 'read', key: o.key, value: null, list: o.outcome === 'ok' ? (o.list ?? []) : null }];
+  const ok = o.outcome === 'ok';
+  if (o.op === 'rpush') return [{ f: 'append', key: o.key, value: String(o.value), list: null, length: ok ? (o.length ?? null) : null }];
+  if (o.op === 'lrange') return [{ f: 'read', key: o.key, value: null, list: ok ? (o.list ?? []) : null, length: null }];
   if (o.op !== 'multi') return [];
   return (o.txn ?? []).map(([f, key, value], i) => {
     const r = o.txnResults?.[i];
-    return { f, key, value, list: f === 'read' && o.outcome === 'ok' && Array.isArray(r) ? (r as readonly string[]) : null };
+    return { f, key, value, list: f === 'read' && ok && Array.isArray(r) ? (r as readonly string[]) : null, length: f === 'append' && ok && typeof r === 'number' ? r : null };
   });
 }
 
@@ -84,12 +88,32 @@ export function checkTxns(ops: readonly RedisOp[]): Finding[] {
     const at = r.list.findIndex((e, j) => l.list[j] !== e);
     if (at >= 0 && report(`${r.key} read in incompatible orders: ${describeOp(txns[r.i]!)} has ${JSON.stringify(r.list[at])} at [${at}], ${describeOp(txns[l.i]!)} ${JSON.stringify(l.list[at])}`, txns[r.i]!, txns[l.i]!)) return out;
   }
-  // an RPUSH's answered length puts its element at a position the order must agree with
-  for (const t of txns) {
-    if (t.op !== 'rpush' || t.outcome !== 'ok' || t.length === undefined) continue;
-    const l = longest.get(t.key)?.list;
-    const e = l?.[t.length - 1];
-    if (l !== undefined && e !== undefined && e !== String(t.value) && report(`${describeOp(t)} answered length ${t.length}, but ${t.key}[${t.length - 1}] is ${JSON.stringify(e)} in ${describeOp(txns[longest.get(t.key)!.i]!)}`, t)) return out;
+  // an append's answered length puts its element at a position: it must agree with the reads, and extends the
+  // version order past the longest read where the positions follow on
+  const order = new Map<string, string[]>();
+  for (const [key, l] of longest) order.set(key, [...l.list]);
+  const placedAt = new Map<string, Map<number, { e: string; i: number }>>();
+  for (let i = 0; i < txns.length; i++) {
+    for (const m of micro[i]!) {
+      if (m.f !== 'append' || m.length === null) continue;
+      const known = longest.get(m.key);
+      const e = known?.list[m.length - 1];
+      if (e !== undefined && e !== m.value) {
+        if (report(`${describeOp(txns[i]!)} appended ${JSON.stringify(m.value)} as ${m.key}[${m.length - 1}], but ${describeOp(txns[known!.i]!)} read ${JSON.stringify(e)} there`, txns[i]!, txns[known!.i]!)) return out;
+        continue;
+      }
+      let at = placedAt.get(m.key);
+      if (at === undefined) placedAt.set(m.key, (at = new Map()));
+      const other = at.get(m.length - 1);
+      if (other !== undefined && other.e !== m.value) {
+        if (report(`${describeOp(txns[i]!)} and ${describeOp(txns[other.i]!)} both appended as ${m.key}[${m.length - 1}]`, txns[i]!, txns[other.i]!)) return out;
+      } else at.set(m.length - 1, { e: m.value!, i });
+    }
+  }
+  for (const [key, at] of placedAt) {
+    let o = order.get(key);
+    if (o === undefined) order.set(key, (o = []));
+    for (let next = at.get(o.length); next !== undefined; next = at.get(o.length)) o.push(next.e);
   }
   if (out.length > 0) return out;
 
@@ -100,13 +124,13 @@ export function checkTxns(ops: readonly RedisOp[]): Finding[] {
     const old = edges[a]!.get(b);
     if (old === undefined || (old.kind === 'realtime' && e.kind !== 'realtime')) edges[a]!.set(b, e);
   };
-  for (const [key, { list }] of longest) {
+  for (const [key, list] of order) {
     for (let j = 1; j < list.length; j++) add(appender.get(`${key}\n${list[j - 1]}`), appender.get(`${key}\n${list[j]}`), { kind: 'ww', key, element: list[j]! });
   }
   for (const r of reads) {
-    const order = longest.get(r.key)!.list;
+    const o = order.get(r.key)!;
     if (r.list.length > 0) add(appender.get(`${r.key}\n${r.list[r.list.length - 1]}`), r.i, { kind: 'wr', key: r.key, element: r.list[r.list.length - 1]! });
-    if (r.list.length < order.length) add(r.i, appender.get(`${r.key}\n${order[r.list.length]}`), { kind: 'rw', key: r.key, element: order[r.list.length]! });
+    if (r.list.length < o.length) add(r.i, appender.get(`${r.key}\n${o[r.list.length]}`), { kind: 'rw', key: r.key, element: o[r.list.length]! });
   }
   // real time, from the frontier of completed transactions (Elle's realtime graph)
   const events: { t: number; call: boolean; i: number }[] = [];

@@ -11,7 +11,7 @@ import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
 import { logDir } from '../../storage/storage.js';
 import { corruptibleOffset } from '../../storage/wal.js';
-import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
+import type { ActorInspect, NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import { SimDisk } from './disk.js';
 import { Heap } from './heap.js';
 import type { Scheduled } from './heap.js';
@@ -141,6 +141,8 @@ export class SimRuntime implements Runtime {
   steps = 0;
   delivered = 0;
   dropped = 0;
+  /** Envelopes sent per link, `from actor address > to node` (Runtime.inspect's per-node counters). */
+  private readonly sentTo = new Map<Address, Record<string, number>>();
   /** Called for every message between nodes or clients as it is delivered or lost (the lab's Lamport diagrams). */
   onMessage: ((m: SimMessage) => void) | null = null;
   /** Called after every scheduled item runs (cheap invariant checks); may throw to stop the run. */
@@ -335,6 +337,19 @@ export class SimRuntime implements Runtime {
     return this.simNodes.get(node)?.host != null;
   }
 
+  async inspect(): Promise<readonly ActorInspect[]> {
+    const out: ActorInspect[] = [];
+    for (const [node, n] of this.simNodes) {
+      if (n.host === null) continue;
+      for (const name of n.host.actorNames()) {
+        const i = n.host.inspect(name);
+        const addr = `${node}/${name}`;
+        if (i !== null) out.push({ addr, node, incarnation: n.incarnation, ...i, sentTo: { ...this.sentTo.get(addr) } });
+      }
+    }
+    return out;
+  }
+
   host(node: string): Host | null {
     return this.simNodes.get(node)?.host ?? null;
   }
@@ -352,6 +367,11 @@ export class SimRuntime implements Runtime {
   private transmit(fromNode: string, env: Envelope): void {
     const toNode = nodeOf(env.to);
     const ext = fromNode === externalNode || toNode === externalNode;
+    if (env.from !== null) {
+      let c = this.sentTo.get(env.from);
+      if (c === undefined) this.sentTo.set(env.from, (c = {}));
+      c[toNode] = (c[toNode] ?? 0) + 1;
+    }
     const drop = (reason: string) => {
       this.dropped++;
       this.onMessage?.({ from: env.from ?? null, to: env.to, type: env.msg.type, sentMs: this.nowMs, deliverMs: null, dropped: reason });

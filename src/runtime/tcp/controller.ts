@@ -13,7 +13,7 @@ import { ActorGoneError, AskTimeoutError } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import type { Address, Message } from '../../protocol/envelope.js';
-import { nodeOf } from '../../protocol/envelope.js';
+import { address, nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
@@ -338,6 +338,17 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     now: () => clock.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     close,
+    async inspect() {
+      const up = [...children.values()].filter((c) => c.up);
+      const all = await Promise.all(
+        up.map(async (c) => {
+          const s = await control(c, (id) => ({ t: 'status', id })).catch(() => undefined);
+          // Peer frames are counted per node process, not per actor: no per-link counters over tcp yet.
+          return Object.entries(s?.inspect ?? {}).map(([a, i]) => ({ addr: address(c.spec.node, a), node: c.spec.node, incarnation: c.incarnation, ...i, sentTo: {} }));
+        }),
+      );
+      return all.flat();
+    },
     async status(node) {
       const s = await control(child(node), (id) => ({ t: 'status', id }));
       if (s === undefined) throw new Error(`node ${node} sent no status`);

@@ -15,7 +15,7 @@ import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
 import { corruptLogFile } from '../fsdisk.js';
-import type { Runtime, RuntimeOptions } from '../driver.js';
+import type { ActorInspect, Runtime, RuntimeOptions } from '../driver.js';
 import { withTimeout } from '../driver.js';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
 
@@ -237,6 +237,17 @@ export class ThreadsRuntime implements Runtime {
     const s = this.slots.get(addr);
     if (s?.control == null) throw new Error(`${addr} is not running`);
     return withTimeout(s.control.stats() as Promise<ReturnType<ActorControl['stats']>>, controlTimeoutMs, `stats ${addr}`);
+  }
+
+  async inspect(): Promise<readonly ActorInspect[]> {
+    const running = [...this.slots.values()].filter((s) => s.running && s.control !== null);
+    const out = await Promise.all(
+      running.map(async (s) => {
+        const i = await withTimeout(s.control!.inspect() as Promise<ReturnType<ActorControl['inspect']>>, controlTimeoutMs, `inspect ${s.addr}`).catch(() => null);
+        return i === null ? null : { addr: s.addr, node: s.node, incarnation: s.incarnation, ...i };
+      }),
+    );
+    return out.filter((x): x is ActorInspect => x !== null);
   }
 
   private async broadcastFaults(f: Fault): Promise<void> {

@@ -55,6 +55,8 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   let delivered = 0;
   let posted = 0;
   let batches = 0;
+  /** Envelopes handed to each destination node (the lab's per-link rates; at most one key per node). */
+  const sentTo: Record<string, number> = {};
   let finished = false;
   let finish!: (r: ActorTaskResult) => void;
   const done = new Promise<ActorTaskResult>((r) => (finish = r));
@@ -122,6 +124,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
         if (slowMs > 0) return void setTimeout(() => enqueue(port, env), slowMs);
         if (faults.duplicateRatio > 0 && rng.chance(faults.duplicateRatio)) enqueue(port, env);
       }
+      sentTo[toNode] = (sentTo[toNode] ?? 0) + 1;
       enqueue(port, env);
     },
     onEscalate: (actor, err) => end({ reason: `escalated: ${actor}: ${String(err)}` }, true),
@@ -173,6 +176,10 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
       end({ reason }, false);
     },
     stats: () => ({ delivered, posted, batches, deadLetters: host.deadLetters }),
+    inspect: () => {
+      const i = host.inspect(task.name);
+      return { mailbox: i?.mailbox ?? 0, restarts: i?.restarts ?? 0, state: i?.state ?? null, sentTo: { ...sentTo } };
+    },
   };
   expose(control, nodeEndpoint(task.control));
   task.gateway.postMessage({ t: 'ready' } satisfies PortFrame);
