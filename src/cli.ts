@@ -72,6 +72,8 @@ lab
       process.exitCode = 2;
     }
   });
+// lab run | check | replay | shrink
+(await import('./lab/cli.js')).registerLabRunCommands(lab);
 
 program
   .command('node')
@@ -119,8 +121,5 @@ program
       process.exitCode = 2;
     }
   });
-
-const lab = program.command('lab').description('the failure lab: scenarios, recorded runs, history checks (docs/lab.md)');
-(await import('./lab/cli.js')).registerLabRunCommands(lab);
 
 await program.parseAsync(process.argv);
