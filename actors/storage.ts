@@ -366,7 +366,7 @@ function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   for (const a of applied) (a.result.type === 'Keyspace' ? keyspace : tree).push(a);
   for (const [machine, list] of [['tree', tree], ['keyspace', keyspace]] as const) {
     const to = st.subscribers.get(machine);
-    if (to !== undefined && list.length > 0) ctx.send(to, { type: 'Applied', applied: list } satisfies StorageReply);
+    if (to !== undefined && (list.length > 0 || machine === 'tree')) ctx.send(to, { type: 'Applied', applied: list, upTo: applied[applied.length - 1]!.zxid } satisfies StorageReply);
   }
   answerKeyspaceReads(st, ctx);
   st.sinceSnapshot += applied.length;

@@ -75,6 +75,8 @@ lab
       process.exitCode = 2;
     }
   });
+// lab run | check | replay | shrink
+(await import('./lab/cli.js')).registerLabRunCommands(lab);
 
 program
   .command('node')
@@ -122,7 +124,5 @@ program
       process.exitCode = 2;
     }
   });
-
-(await import('./lab/cli.js')).registerLabRunCommands(lab);
 
 await program.parseAsync(process.argv);

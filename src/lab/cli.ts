@@ -61,9 +61,8 @@ export function registerLabRunCommands(lab: Command): void {
           runsDir: o.runs,
           onProgress: (p) => bar.update(Math.round(p.elapsedMs), { ops: p.ops }),
         }).finally(() => bar.stop());
-        const { writeReport } = await import('./report.js');
-        const report = writeReport(r.dir, r.verdict);
-        process.stdout.write(`${r.dir}  (${r.run.runtime}, seed=${r.run.seed})  report: ${report}\n`);
+        const report = (await import('./report.js')).writeReport(r.dir, r.verdict);
+        process.stdout.write(`${r.dir}  (${r.run.runtime}, seed=${r.run.seed})  ${report}\n`);
         process.stdout.write(verdictTable(r.verdict, { operations: r.run.ops, ...(r.run.traceHash !== null ? { 'trace hash': r.run.traceHash.slice(0, 16) } : {}), 'history hash': r.run.historyHash.slice(0, 16) }) + '\n');
         process.exitCode = exitCodeOf(r.verdict);
       } catch (e) {
@@ -81,6 +80,7 @@ export function registerLabRunCommands(lab: Command): void {
         const { readRun, checkRecorded, exitCodeOf } = await runner();
         const { history } = readRun(dir);
         const v = checkRecorded(dir, history, o.budgetMs !== undefined ? Number(o.budgetMs) : undefined);
+        (await import('./report.js')).writeReport(dir, v);
         process.stdout.write(verdictTable(v) + '\n');
         process.exitCode = exitCodeOf(v);
       } catch (e) {

@@ -135,7 +135,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   let workloadStartMs = 0;
   try {
     await cluster.waitForLeader(30_000);
-    await prepareWorkload(cluster, scenario.workload);
+    await prepareWorkload(cluster, scenario.workload, rec);
     workloadStartMs = runNow();
     labEvent('WorkloadStarted', { scenario: scenario.name, seed: formatSeed(seed) });
     const clock = sim !== null ? { now: runNow, wait: (ms: number) => sim.delay(ms) } : { now: runNow, wait: (ms: number) => rt.sleep(ms) };
@@ -257,6 +257,28 @@ export async function replayRun(dir: string): Promise<ReplayResult> {
   }
 }
 
+/**
+ * Greedy one-at-a-time removal: drops each fault whose removal keeps `fails` true, passing over the plan again
+ * until nothing more can go or `runsMax` tries are spent. The plan given must fail.
+ */
+export async function shrinkFaults<T>(plan: readonly T[], fails: (plan: readonly T[]) => Promise<boolean>, runsMax: number): Promise<T[]> {
+  let faults = [...plan];
+  let runs = 0;
+  let changed = true;
+  while (changed && runs < runsMax) {
+    changed = false;
+    for (let i = faults.length - 1; i >= 0 && runs < runsMax; i--) {
+      const without = faults.filter((_, j) => j !== i);
+      runs++;
+      if (await fails(without)) {
+        faults = without;
+        changed = true;
+      }
+    }
+  }
+  return faults;
+}
+
 export interface ShrinkResult {
   /** The smallest fault plan found that still fails. */
   readonly faults: readonly ScheduledFault[];
@@ -284,19 +306,8 @@ export async function shrinkRun(dir: string, onRun?: (runs: number, faults: numb
     return r.verdict.verdict === 'violation';
   };
   try {
-    let faults = [...scenario.faults];
-    if (!(await fails(faults))) throw new Error(`${dir}: the run does not fail when re-run; nothing to shrink`);
-    let changed = true;
-    while (changed && runs < shrinkRunsMax) {
-      changed = false;
-      for (let i = faults.length - 1; i >= 0 && runs < shrinkRunsMax; i--) {
-        const without = faults.filter((_, j) => j !== i);
-        if (await fails(without)) {
-          faults = without;
-          changed = true;
-        }
-      }
-    }
+    if (!(await fails(scenario.faults))) throw new Error(`${dir}: the run does not fail when re-run; nothing to shrink`);
+    const faults = await shrinkFaults(scenario.faults, fails, shrinkRunsMax - 1);
     const path = join(dir, 'shrunk.yaml');
     writeFileSync(path, scenarioYaml({ ...scenario, name: `${scenario.name} (shrunk)`, seed, faults }));
     return { faults, removed: scenario.faults.length - faults.length, runs, path };

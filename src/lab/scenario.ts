@@ -24,6 +24,11 @@ export interface Scenario {
   readonly workload: WorkloadSpec;
   readonly faults: readonly ScheduledFault[];
   /**
+   * The verdict the scenario should get (default valid). A scenario that shows a known bug says `violation`, so CI
+   * notices both a regression and the fix.
+   */
+  readonly expect: 'valid' | 'violation';
+  /**
    * Tests only: a deliberately broken storage (the simulation swarm's test faults) on one node or all, to show that
    * the checker catches what it breaks.
    */
@@ -59,14 +64,15 @@ function mix<K extends string>(v: unknown, keys: readonly K[], what: string, dfl
 export function parseSeedValue(v: unknown): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
   if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v)) return Number.parseInt(v.slice(2), 16) >>> 0;
-  throw new Error(`a seed is an integer in [0, 2^32) or 0x followed by 1-8 hex digits, not ${JSON.stringify(v)}`);
+  if (typeof v === 'string' && /^[0-9]{1,10}$/.test(v) && Number(v) <= 0xffffffff) return Number(v);
+  throw new Error(`a seed is an integer in [0, 2^32) (decimal, or 0x followed by 1-8 hex digits), not ${JSON.stringify(v)}`);
 }
 
 /** Checks a parsed scenario document; errors name the field. */
 export function parseScenario(doc: unknown): Scenario {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('a scenario is a YAML mapping');
   const o = doc as Record<string, unknown>;
-  const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'broken'];
+  const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'expect', 'broken'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown scenario field '${k}' (${known.join(', ')})`);
   if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200) throw new Error('"name" must be a non-empty string');
   const runtime = o.runtime ?? 'sim';
@@ -92,6 +98,8 @@ export function parseScenario(doc: unknown): Scenario {
       throw new Error(`faults[${i}]: ${(e as Error).message}`);
     }
   });
+  const expect = o.expect ?? 'valid';
+  if (expect !== 'valid' && expect !== 'violation') throw new Error('"expect" must be valid or violation');
   let broken: Scenario['broken'];
   if (o.broken !== undefined) {
     const b = o.broken as Record<string, unknown>;
@@ -114,6 +122,7 @@ export function parseScenario(doc: unknown): Scenario {
     ...(o.seed !== undefined ? { seed: parseSeedValue(o.seed) } : {}),
     workload,
     faults,
+    expect,
     ...(broken !== undefined ? { broken } : {}),
   };
 }

@@ -271,14 +271,24 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
   }
 }
 
-/** The znodes the ZooKeeper clients share, created before the workload starts (not part of the history). */
-export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec): Promise<void> {
+/**
+ * Creates the znodes the ZooKeeper clients share before the workload starts, each with a unique first value,
+ * recorded in the history as creates (so that reads of those values have their writer).
+ */
+export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec, rec: HistoryRecorder): Promise<void> {
   if (spec.zkClients === 0) return;
   const c = await cluster.client({ connectTimeoutMs: 30_000 });
   await c.create(zkRoot, '').catch((e) => {
     if (!(e instanceof ZkError)) throw e;
   });
-  for (let k = 0; k < spec.keys; k++) await c.create(zkPath(k), '');
+  for (let k = 0; k < spec.keys; k++) {
+    const path = zkPath(k);
+    const value = `init-${k}`;
+    const done = rec.begin<ZkOp>({ kind: 'zk', client: 'init', node: c.node, session: c.sessionId.toString(16), op: 'create', path, value });
+    const { zxid, result } = await c.write({ type: 'Create', path, data: new TextEncoder().encode(value), acl: OPEN_ACL_UNSAFE, mode: 0 });
+    if (result.type === 'Error') throw new ZkError(result.err, `create ${path}`);
+    done('ok', { zxid: zxidHex(zxid), version: 0 });
+  }
   await c.close();
 }
 
