@@ -92,7 +92,7 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover | lab (dashboard events/s in chromium) | zk (conclave vs Apache ZooKeeper, same generator)')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
   .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package)')
   .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')

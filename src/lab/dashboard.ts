@@ -157,9 +157,9 @@ export async function runLab(o: LabRunOptions): Promise<void> {
     if (sim !== null) sim.onMessage = (m) => dash!.stream.push({ k: 'msg', t: m.sentMs - dash!.t0, m });
     await cluster.waitForLeader(30_000);
     const spec = { ...defaultWorkload, zkClients: o.clients, redisClients: o.clients, opsMax: workloadOpsMax };
-    await prepareWorkload(cluster, spec);
     const t0 = dash.t0;
     const rec = new StreamingRecorder(() => rt.now() - t0, dash.record);
+    await prepareWorkload(cluster, spec, rec);
     const clock = { now: () => rt.now() - t0, wait: (ms: number) => (sim !== null ? sim.delay(ms) : rt.sleep(ms)) };
     work = runWorkload(cluster, spec, rec, clock, 1, () => stopped);
     process.stdout.write(`conclave lab: ${o.nodes} nodes on ${o.runtime}, ${o.clients} ZooKeeper and ${o.clients} Redis clients (${workloadOpsMax} operations at most); dashboard at ${dash.server.url}\nCtrl-C stops it.\n`);
