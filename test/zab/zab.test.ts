@@ -387,6 +387,20 @@ test('liveness: a leader without a quorum heard within syncLimit ticks steps dow
   assert.is(zabPhase(L.s), 'looking');
 });
 
+/** Node 2 following node 1 in epoch 1, synced (DIFF, empty) and in broadcast. */
+function followingInBroadcast(): M {
+  const F = new M(2, [1, 2, 3]);
+  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  let o = F.recv({ type: 'NewEpoch', from: 1, epoch: 1, attempt: 1, conn: 1, established: false });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  F.take();
+  o = F.recv({ type: 'NewLeader', from: 1, conn: 1, epoch: 1, mode: 'DIFF', truncTo: null, snapshot: null, entries: [], commitTo: 0 });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
+  F.recv({ type: 'UpToDate', from: 1, conn: 1, epoch: 1, commitTo: 0 });
+  assert.is(zabPhase(F.s), 'following:broadcast');
+  return F;
+}
+
 test('liveness: bytes arriving from a peer (PeerActive) count as hearing it; from anyone else they do not', () => {
   const { L, conns, epoch } = establishedLeader(3, [2]);
   L.recv({ type: 'PingAck', from: 2, conn: conns.get(2)!, epoch, lastZxid: 0 });
@@ -403,13 +417,7 @@ test('liveness: bytes arriving from a peer (PeerActive) count as hearing it; fro
   }
   assert.is(stepped, 6);
   // a follower: its leader's bytes keep it following, another peer's do not
-  const F = new M(2, [1, 2, 3]);
-  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
-  let o = F.recv({ type: 'NewEpoch', from: 1, epoch: 1, attempt: 1, conn: 1, established: false });
-  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
-  o = F.recv({ type: 'NewLeader', from: 1, conn: 1, epoch: 1, mode: 'DIFF', truncTo: null, snapshot: null, entries: [], commitTo: 0 });
-  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
-  F.recv({ type: 'UpToDate', from: 1, conn: 1, epoch: 1, commitTo: 0 });
+  const F = followingInBroadcast();
   for (let i = 0; i < 20; i++) {
     assert.not.ok(F.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader'), `follower tick ${i}`);
     F.in({ type: 'PeerActive', from: 1 });
@@ -423,17 +431,9 @@ test('liveness: bytes arriving from a peer (PeerActive) count as hearing it; fro
 });
 
 test('liveness: a follower that stops hearing its leader goes back to election', () => {
-  const F = new M(2, [1, 2, 3]);
-  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
-  let o = F.recv({ type: 'NewEpoch', from: 1, epoch: 1, attempt: 1, conn: 1, established: false });
-  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
-  F.take();
-  o = F.recv({ type: 'NewLeader', from: 1, conn: 1, epoch: 1, mode: 'DIFF', truncTo: null, snapshot: null, entries: [], commitTo: 0 });
-  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
-  F.recv({ type: 'UpToDate', from: 1, conn: 1, epoch: 1, commitTo: 0 });
-  assert.is(zabPhase(F.s), 'following:broadcast');
+  const F = followingInBroadcast();
   // a proposal, acked only after the log write
-  o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 1), txn: 'a' } });
+  let o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 1), txn: 'a' } });
   assert.is(F.sent(o, 'Ack').length, 0);
   o = F.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(1, 1) } });
   assert.is((F.sent(o, 'Ack')[0]!.msg as { zxid: number }).zxid, z(1, 1));
