@@ -36,7 +36,7 @@ function schedule(r: Rng, n: number): { client: number; callMs: number; atMs: nu
 }
 
 /** A valid ZooKeeper history: writes take zxids in the order they take effect; plain reads may lag. */
-function zkHistory(seed: number): ZkOp[] {
+export function zkHistory(seed: number): ZkOp[] {
   const r = new Rng(seed);
   const paths = Array.from({ length: 10 }, (_, i) => `/k${i}`);
   const versions = new Map<string, { zxid: number; value: string; version: number }[]>();

@@ -4,7 +4,7 @@
  * linearize the first pending call whose model step succeeds, backtracks when it meets the return of an op not yet
  * linearized, and remembers every (set of linearized ops, model state) it has been in, so no configuration is
  * explored twice. Exponential in the worst case (NP-complete in general), fast when few ops overlap; it runs per
- * key, under a deadline, and says how far it got: the longest linearizable prefix it found.
+ * key, under a deadline and a memo bound, and says how far it got: the longest linearizable prefix it found.
  *
  * An op of unknown outcome returns at +∞: it may take effect at any time after its call, or (being last) never
  * visibly.
@@ -27,6 +27,8 @@ export type SearchResult =
 
 /** Search steps between two looks at the clock. */
 export const searchClockEverySteps = 1024;
+/** Configurations remembered at most: past it the search stops as out of budget (memory is a budget too). */
+export const searchMemoEntriesMax = 2_000_000;
 
 interface Entry {
   readonly i: number;
@@ -81,7 +83,7 @@ export function linearize<S>(ops: readonly HistoryOp[], model: Model<S>, deadlin
   let steps = 0;
   let e: Entry | null = head.next;
   while (head.next !== null) {
-    if (++steps % searchClockEverySteps === 0 && performance.now() > deadlineMs) {
+    if ((++steps % searchClockEverySteps === 0 && performance.now() > deadlineMs) || seen.size > searchMemoEntriesMax) {
       return { result: 'timeout', longest: longest.map((i) => ops[i]!) };
     }
     if (e!.call) {

@@ -58,7 +58,8 @@ export function checkPlaces(places: readonly Place[], at: (n: number) => string,
   for (const p of byCall) {
     if (p.session === null || !answered(p)) continue;
     const prev = seen.get(p.session);
-    if (prev !== undefined && prev.lo >= p.below) {
+    // a write comes after everything its session saw before it (strictly: what it saw did not include it yet)
+    if (prev !== undefined && prev.lo >= (p.write ? p.lo : p.below)) {
       if (report(`session ${p.session} went back in time: ${describeOp(p.op)} (below ${at(p.below)}) after ${describeOp(prev.op)} (${at(prev.lo)} or later)`, prev.op, p.op)) return;
     }
     if (prev === undefined || p.lo > prev.lo) seen.set(p.session, p);
