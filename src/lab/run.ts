@@ -180,7 +180,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     for (const a of active.splice(0).reverse()) await undo(a.faults);
     labEvent('WorkloadStopped', { ops: rec.ops.length });
     if (sim !== null) await sim.runUntil(() => workDone, settleMaxMs);
-    else await Promise.race([work, rt.sleep(settleMaxMs)]);
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, settleMaxMs)))]);
+      clearTimeout(timer);
+    }
   } finally {
     sub.unsubscribe();
     await cluster.close();

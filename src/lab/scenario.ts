@@ -79,13 +79,14 @@ export function parseScenario(doc: unknown): Scenario {
   if (runtime !== 'sim' && runtime !== 'threads' && runtime !== 'tcp') throw new Error('"runtime" must be sim, threads or tcp');
   const w = (o.workload ?? {}) as Record<string, unknown>;
   if (typeof w !== 'object' || Array.isArray(w)) throw new Error('"workload" must be a mapping');
-  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'keys', 'opsMax', 'thinkMs', 'zk', 'redis'].includes(k)) throw new Error(`unknown workload field '${k}'`);
+  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'keys', 'opsMax', 'thinkMs', 'requestTimeoutMs', 'zk', 'redis'].includes(k)) throw new Error(`unknown workload field '${k}'`);
   const workload: WorkloadSpec = {
     zkClients: int(w, 'zkClients', 0, workloadClientsMax, defaultWorkload.zkClients),
     redisClients: int(w, 'redisClients', 0, workloadClientsMax, defaultWorkload.redisClients),
     keys: int(w, 'keys', 1, workloadKeysMax, defaultWorkload.keys),
     opsMax: int(w, 'opsMax', 0, workloadOpsMax, defaultWorkload.opsMax),
     thinkMs: int(w, 'thinkMs', 0, faultDurationMaxMs, defaultWorkload.thinkMs),
+    requestTimeoutMs: int(w, 'requestTimeoutMs', 1, faultDurationMaxMs, defaultWorkload.requestTimeoutMs),
     zkMix: mix(w.zk, ['setData', 'getData', 'syncGetData', 'create'], 'workload.zk', defaultWorkload.zkMix),
     redisMix: mix(w.redis, ['set', 'get', 'incr', 'rpush', 'lrange', 'multi'], 'workload.redis', defaultWorkload.redisMix),
   };
@@ -143,7 +144,7 @@ export function loadScenario(path: string): Scenario {
 /** The scenario as its file says it (`parseScenario` reads it back): run.json holds this. */
 export function scenarioDoc(s: Scenario): Record<string, unknown> {
   const { workload: w, ...rest } = s;
-  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, thinkMs: w.thinkMs, zk: w.zkMix, redis: w.redisMix } };
+  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, thinkMs: w.thinkMs, requestTimeoutMs: w.requestTimeoutMs, zk: w.zkMix, redis: w.redisMix } };
 }
 
 /** The scenario as YAML (a shrunk fault plan is written back this way). */
