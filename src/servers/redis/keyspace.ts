@@ -9,7 +9,7 @@
  * - Reads are linearizable unless the connection said READONLY (then they read this node's state).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import type { RedisAnswer, RedisRequestMsg, WatchedKey } from '../../protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type RedisAnswer, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
@@ -28,6 +28,9 @@ export interface RedisGateway {
 }
 
 const spec = (name: string, arity: number, flags: string[], categories: string[], firstKey = 0, lastKey = 0, step = 0): RedisCommandSpec => ({ name, arity, flags, firstKey, lastKey, step, categories });
+
+const argvBytes = (argv: Argv): number => argv.reduce((n, a) => n + a.length, 0);
+const tooLarge = (bytes: number): string => `ERR write too large for the replicated log: ${bytes} bytes of arguments (at most ${keyspaceWriteBytesMax})`;
 
 /** The front end's table: the connection commands, the keyspace's, transactions and READONLY/READWRITE. */
 export function keyspaceCommandTable(): CommandTable {
@@ -118,6 +121,8 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
           s.queue = null;
           s.watched = [];
           if (failed) return err('EXECABORT Transaction discarded because of previous errors.');
+          const bytes = queue.reduce((n, a) => n + argvBytes(a), 0);
+          if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
           const t = now();
           // a command that fails normalisation fails the same way when it applies: logged as sent, its error in place
           const commands = queue.map((a) => {
@@ -141,6 +146,8 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       const c = commandOf(argv);
       if (!('run' in c)) return c;
       if (c.kind === 'read') return ask({ type: 'RedisRead', db: client.db, argv, local: s.readonly }).then(replyOf);
+      const bytes = argvBytes(argv);
+      if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
       const n = normalize(argv, now());
       if ('kind' in n) return n;
       return ask({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] }).then(replyOf);
