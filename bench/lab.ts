@@ -12,7 +12,7 @@ import { percentile, printTable, progress, saveResult } from './report.js';
 
 /** Event-to-pixel bound the page must keep. */
 export const eventToPixelMaxMs = 100;
-const ratesPerS = [500, 1_000, 2_000, 5_000, 10_000, 20_000, 40_000];
+const ratesPerS = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 40_000];
 const stepMs = 4_000;
 const warmupMs = 1_000;
 const pushTickMs = 10;

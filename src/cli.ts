@@ -36,15 +36,18 @@ program
     await runStart(flags);
   });
 
+// `lab`'s own options (--runtime, --port) come before a subcommand; after one they are the subcommand's.
+program.enablePositionalOptions();
 const lab = program
   .command('lab')
-  .description('the failure lab: a cluster, a workload and the dashboard at http://127.0.0.1:8090/lab')
+  .enablePositionalOptions()
+  .description('the failure lab: a cluster, a workload and the dashboard at http://127.0.0.1:8090/lab; scenarios, recorded runs, history checks (docs/lab.md)')
   .option('--runtime <kind>', 'threads | tcp | sim (default threads)', 'threads')
   .option('--nodes <n>', 'how many nodes (1-9; default 3)', '3')
-  .option('--clients <n>', 'workload clients (default 3)', '3')
+  .option('--clients <n>', 'ZooKeeper clients, and as many Redis clients (default 3)', '3')
   .option('--port <port>', 'dashboard port (default 8090; 0 = a free port)', '8090')
   .action(async (o: { runtime: string; nodes: string; clients: string; port: string }) => {
-    const { runLab, labClientsMax } = await import('./lab/dashboard.js');
+    const [{ runLab }, { workloadClientsMax }] = await Promise.all([import('./lab/dashboard.js'), import('./lab/workload.js')]);
     const whole = (v: string, flag: string, min: number, max: number): number => {
       if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
         process.stderr.write(`conclave lab: ${flag} must be a whole number from ${min} to ${max}, got '${v}'\n`);
@@ -56,7 +59,7 @@ const lab = program
       process.stderr.write(`conclave lab: --runtime must be threads, tcp or sim, got '${o.runtime}'\n`);
       process.exit(2);
     }
-    await runLab({ runtime: o.runtime as 'threads', nodes: whole(o.nodes, '--nodes', 1, 9), clients: whole(o.clients, '--clients', 1, labClientsMax), port: whole(o.port, '--port', 0, 65_535) });
+    await runLab({ runtime: o.runtime as 'threads', nodes: whole(o.nodes, '--nodes', 1, 9), clients: whole(o.clients, '--clients', 0, workloadClientsMax), port: whole(o.port, '--port', 0, 65_535) });
   });
 lab
   .command('view')
@@ -89,7 +92,7 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover | lab (dashboard events/s in chromium) | zk (conclave vs Apache ZooKeeper, same generator)')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
   .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package)')
   .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')

@@ -67,6 +67,12 @@ export interface RedisOp extends OpBase {
 
 export type HistoryOp = ZkOp | RedisOp;
 
+/**
+ * Workload generators move a register to a fresh key after this many operations on one key: the Redis register
+ * search (src/lab/check/search.ts) is exponential in the concurrency within one key, so a key's history stays short.
+ */
+export const keyRotateOpsMax = 1000;
+
 /** The verdict of a check: valid, a violation (with the ops that explain it), or unknown (budget spent). */
 export interface Verdict {
   readonly verdict: 'valid' | 'violation' | 'unknown';
@@ -74,7 +80,10 @@ export interface Verdict {
   readonly findings: readonly string[];
   /** The ids of the operations that explain the first finding. */
   readonly ops: readonly number[];
-  /** For `unknown`: the longest prefix (op count) shown valid. */
+  /**
+   * For `unknown`: how many ops were shown valid (every op of the parts checked in full, plus the longest prefix
+   * the search linearized where it ran out of budget).
+   */
   readonly validPrefix?: number;
   readonly checkedOps: number;
   readonly elapsedMs: number;

@@ -179,6 +179,8 @@ export function startLiveFeed(cluster: Cluster, push: (item: StreamItem) => void
     if (quietEvents.has(e.type)) return;
     push({ k: 'ev', t: e.time - t0, e });
     tracker.event(e);
+    // a leader change goes out with the next stream batch, not up to stateFlushMs later
+    if (e.type === 'LeaderElected' || e.type === 'NodeCrashed' || (e.type === 'FaultInjected' && e.fault.kind === 'kill')) tracker.flush(e.time - t0, true);
   });
   let counters = new Map<string, number>();
   let lastPoll = rt.now();

@@ -1,5 +1,5 @@
 /**
- * A recorded run as the dashboard's stream items (live.ts describes them): `runs/<id>/run.json`, `events.jsonl`,
+ * A recorded run as the dashboard's stream items (live.ts describes them): `runs/<id>/run.json` (src/lab/run.ts), `events.jsonl`,
  * `history.jsonl` and, for simulated runs, `messages.jsonl`, merged in time order, with the node strips' state
  * rebuilt from the events as immer patches (the same StateTracker the live feed uses). `conclave lab view` serves
  * them; `writeReport` inlines them into report.html.
@@ -52,6 +52,11 @@ function verdictOf(dir: string, run: Record<string, unknown>): Verdict | undefin
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Verdict) : undefined;
 }
 
+function scenarioName(run: Record<string, unknown>): string | undefined {
+  const s = run.scenario as { name?: unknown } | string | undefined;
+  return typeof s === 'string' ? s : typeof s?.name === 'string' ? s.name : undefined;
+}
+
 export function loadRun(dir: string): RecordedRun {
   const runFile = join(dir, 'run.json');
   if (!existsSync(runFile)) throw new Error(`${dir} is not a run directory (no run.json)`);
@@ -61,7 +66,7 @@ export function loadRun(dir: string): RecordedRun {
   const history = readJsonl<HistoryOp>(join(dir, 'history.jsonl'), notes);
   const messages = readJsonl<RecordedMessage>(join(dir, 'messages.jsonl'), notes);
   // Event times are the driver's clock: virtual ms from 0 in the simulator, wall-clock ms on live runtimes.
-  const t0 = typeof run.t0 === 'number' ? run.t0 : events.length > 0 && events[0]!.time > 1e12 ? events[0]!.time : 0;
+  const t0 = typeof run.clockOriginMs === 'number' ? run.clockOriginMs : events.length > 0 && events[0]!.time > 1e12 ? events[0]!.time : 0;
   const nodeSet = new Set<string>(Array.isArray(run.nodes) ? (run.nodes as string[]) : []);
   for (const e of events) if (!e.node.startsWith('$')) nodeSet.add(e.node);
   const nodes = [...nodeSet].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -85,7 +90,7 @@ export function loadRun(dir: string): RecordedRun {
       runtime: typeof run.runtime === 'string' ? run.runtime : 'sim',
       nodes,
       startedAt: typeof run.startedAt === 'number' ? run.startedAt : 0,
-      title: `run ${typeof run.id === 'string' ? run.id : dir}${run.seed !== undefined ? ` seed ${String(run.seed)}` : ''}${typeof run.scenario === 'string' ? ` — ${run.scenario}` : ''}`,
+      title: `${scenarioName(run) ?? 'run'} · ${typeof run.id === 'string' ? run.id : dir}${run.seed !== undefined ? ` · seed ${String(run.seed)}` : ''}`,
       faults: false,
       scenarios: [],
       ...(verdict !== undefined ? { verdict } : {}),

@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (no browser download) against
  * `conclave lab --runtime threads`. "kill leader" → a different leader shown within 1 s, the kill band drawn, the
- * client lanes mark failed operations; "heal" → throughput recovers; then a simulated run's report.html opened
- * from disk shows its verdict and its Lamport diagram. Screenshots go to $CONCLAVE_TEST_OUTPUT (default: a temp
+ * client lanes mark failed operations; "heal" → throughput recovers; scrubbing back shows the old leader; then a
+ * simulated run of scenarios/leader-kill.yaml, its report.html opened from disk, shows its verdict and its Lamport
+ * diagram. Screenshots go to $CONCLAVE_TEST_OUTPUT (default: a temp
  * directory, printed). Skips with a note where /usr/bin/chromium is missing (apt-get install -y chromium).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +14,9 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeReport } from '../../src/lab/report.js';
-import { checkHistory } from '../../src/lab/check/index.js';
-import { loadRun } from '../../src/lab/recorded.js';
-import type { HistoryOp } from '../../src/lab/history.js';
+import { runScenario } from '../../src/lab/run.js';
+import { loadScenario } from '../../src/lab/scenario.js';
 import { cliPath } from '../node/helpers.js';
-import { writeSimRun } from './simrun.js';
 
 // The functions passed to page.evaluate run in the page; these names are the page's (this project has no DOM lib).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -75,7 +74,7 @@ if (!existsSync(chromiumPath)) {
     const { chromium } = await import('playwright-core');
     mkdirSync(outDir, { recursive: true });
     const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
-    const lab = await startLabProcess();
+    const lab = await startLabProcess(['--clients', '2']);
     const runDir = mkdtempSync(join(tmpdir(), 'conclave-simrun-'));
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -87,14 +86,29 @@ if (!existsSync(chromiumPath)) {
       assert.ok(before.throughput > 0, `throughput before the kill: ${before.throughput}`);
       await page.screenshot({ path: join(outDir, 'lab-before.png') });
 
-      const clickedAt = Date.now();
       await page.click('button:text("kill leader")');
       await page.waitForFunction((old) => {
         const l = document.getElementById('leader')!.dataset.leader;
         return l !== '' && l !== old;
       }, before.leader, { timeout: 5_000 });
-      const newLeaderMs = Date.now() - clickedAt;
+      const shownAt: number = await page.evaluate(() => performance.timeOrigin + performance.now());
+      // from the page's own click handler (the browser's click, not the test driver's round trips)
+      const clickedAt: number = await page.evaluate(() => window.lab.posts.find((p: { body: { fault: string } }) => p.body.fault === 'kill').at);
+      const newLeaderMs = shownAt - clickedAt;
       const after = await page.evaluate(() => document.getElementById('leader')!.dataset.leader!);
+      const times = await page.evaluate(() => {
+        const ev = window.lab.events.map((i: { t: number; e: { type: string; fault?: { kind: string } } }) => i);
+        const kill = ev.find((i: { e: { type: string; fault?: { kind: string } } }) => i.e.type === 'FaultInjected' && i.e.fault!.kind === 'kill');
+        const elected = ev.filter((i: { t: number; e: { type: string } }) => i.e.type === 'LeaderElected' && i.t > kill.t)[0];
+        return { killT: kill.t, electedT: elected?.t, tEnd: window.lab.tEnd };
+      });
+      const marks = await page.evaluate(() => window.lab.marks as { type: string; t: number; arrived: number }[]);
+      const killMark = marks.find((m) => m.type === 'FaultInjected' && m.t === times.killT);
+      const electedMark = marks.find((m) => m.type === 'LeaderElected' && m.t === times.electedT);
+      console.log(
+        `click → kill event on the page ${(killMark!.arrived - clickedAt).toFixed(0)} ms; election on the cluster ${(times.electedT - times.killT).toFixed(0)} ms; ` +
+          `LeaderElected on the page ${(electedMark!.arrived - clickedAt).toFixed(0)} ms after the click`,
+      );
       assert.is.not(after, before.leader);
       assert.ok(newLeaderMs < 1_000, `a different leader shown ${newLeaderMs} ms after the click (at most 1000)`);
       console.log(`new leader ${after} shown ${newLeaderMs} ms after "kill leader" (was ${before.leader})`);
@@ -109,8 +123,12 @@ if (!existsSync(chromiumPath)) {
         return { r, g, b: bl };
       });
       assert.ok(tint.r > tint.g + 10 && tint.r > tint.b + 10, `kill band pixel ${JSON.stringify(tint)} is red-tinted`);
-      // the client lanes mark the operations that failed (or never returned) around the kill
-      await page.waitForFunction(() => window.lab.drawn.failedOps > 0, null, { timeout: 8_000 });
+      // the client lanes mark the operations that failed (or never returned) because of the kill
+      await page.waitForFunction(
+        (killT) => window.lab.drawn.failedOps > 0 && window.lab.ops.some((i: { op: { outcome: string; callMs: number } }) => i.op.outcome !== 'ok' && i.op.callMs >= killT - 1_000),
+        times.killT,
+        { timeout: 8_000 },
+      );
       await page.screenshot({ path: join(outDir, 'lab-killed.png') });
 
       await page.click('button:text("heal")');
@@ -131,11 +149,10 @@ if (!existsSync(chromiumPath)) {
       assert.is(rewound, before.leader, 'rewound to before the kill: the old leader');
 
       // a simulated run's report.html, opened from disk
-      await writeSimRun(runDir);
-      const run = loadRun(runDir);
-      const ops = run.items.filter((i) => i.k === 'op').map((i) => (i as unknown as { op: HistoryOp }).op);
-      const verdict = checkHistory(ops);
-      const file = writeReport(runDir, verdict);
+      const scenario = loadScenario(join(cliPath, '../../../scenarios/leader-kill.yaml'));
+      const r = await runScenario(scenario, { runtime: 'sim', seed: 7, runsDir: runDir });
+      const verdict = r.verdict;
+      const file = writeReport(r.dir, verdict);
       await page.goto(pathToFileURL(file).href);
       await page.waitForFunction(() => window.lab.renders > 0, null, { timeout: 5_000 });
       const shown = await page.evaluate(() => ({ verdict: document.getElementById('verdict')!.dataset.verdict, arrows: window.lab.drawn.arrows as number }));

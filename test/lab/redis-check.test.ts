@@ -9,27 +9,9 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { checkHistory } from '../../src/lab/check/index.js';
 import type { RedisOp } from '../../src/lab/history.js';
-import { bruteLinearizable, counterStep, listStep, registerStep } from './brute.js';
+import { bruteLinearizable, counterStep, listStep, registerStep, rng, type Rng } from './brute.js';
 
 type Kind = 'register' | 'counter' | 'list';
-
-/** A small seeded PRNG (mulberry32); fast-check draws the seeds and reports the failing one. */
-export interface Rng {
-  nextInt(lo: number, hi: number): number;
-}
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return {
-    nextInt(lo: number, hi: number): number {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const x = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      return lo + Math.floor(x * (hi - lo + 1));
-    },
-  };
-}
 /** Runs per model and mode (valid-by-construction, mutated). */
 const runs = Number(process.env.CHECK_RUNS ?? 1500);
 

@@ -18,8 +18,9 @@
  *  - zxids are unique.
  *
  * A write of unknown outcome is placed where a read saw it (its zxid and version are the read's) and treated as
- * never applied otherwise; reads of unknown outcome tell nothing. What carries no stamp (a read of a missing
- * znode) is checked only for what its value shows: the checker can miss an anomaly there, never report a false one.
+ * never applied otherwise; reads of unknown outcome tell nothing. A read of a missing znode (no Stat) was served
+ * before the path's first create, unless the history deletes the path or has multis (then it tells nothing). The
+ * checker can miss an anomaly, never report a false one.
  * Plain reads are only sequentially consistent, as in ZooKeeper, so a plain read may lag other sessions' writes.
  */
 import type { ZkOp } from '../history.js';
@@ -117,7 +118,18 @@ export function checkZk(ops: readonly ZkOp[]): Finding[] {
     if (cs === undefined) changes.set(s.op.path, [s]);
     else cs.push(s);
   }
+  // the paths whose life the history does not show whole: deleted (deletes carry no zxid) or written by a multi
+  const unstampedPaths = new Set(ops.filter((o) => o.op === 'delete' || o.op === 'multi').map((o) => o.path));
+  if (multis > 0) for (const o of ops) unstampedPaths.add(o.path);
   for (const [path, cs] of changes) {
+    // elsewhere one create, and it comes first in zxid order
+    const creates = cs.filter((c) => c.op.op === 'create');
+    if (!unstampedPaths.has(path) && creates.length > 0 && cs[0]!.op.op !== 'create') {
+      if (report(`${describeOp(cs[0]!.op)} wrote ${path} at ${hex(cs[0]!.zxid)}, before ${describeOp(creates[0]!.op)} created it at ${hex(creates[0]!.zxid)}`, cs[0]!.op, creates[0]!.op)) return out;
+    }
+    if (!unstampedPaths.has(path) && creates.length > 1) {
+      if (report(`${path} created twice with no delete: ${describeOp(creates[0]!.op)} and ${describeOp(creates[1]!.op)}`, creates[0]!.op, creates[1]!.op)) return out;
+    }
     let prev: { s: Stamped; version: number } | null = null;
     let gaps = 0;
     for (const s of cs) {
@@ -150,10 +162,14 @@ export function checkZk(ops: readonly ZkOp[]): Finding[] {
     return i < cs.length ? cs[i]!.zxid : Infinity;
   };
   for (const s of stamped) places.push({ op: s.op, lo: s.zxid, below: s.zxid + 1, write: true, linearizable: true, session: s.op.session });
+  // a read of a missing znode carries no Stat: it was served before the path's first create, as far as the
+  // history tells (when the history deletes or multi-writes the path, it tells nothing)
+  const firstCreate = new Map<string, number>();
+  for (const s of stamped) if (s.op.op === 'create' && s.op.outcome !== 'fail' && !firstCreate.has(s.op.path)) firstCreate.set(s.op.path, s.zxid);
   for (const r of ops) {
     if (isZkWrite(r) || r.outcome !== 'ok') continue;
-    const m = readMzxid.get(r.id);
-    const below = m === undefined ? Infinity : nextChange(r.path, m);
+    const m = readMzxid.get(r.id) ?? (r.value === null && r.zxid === undefined && !unstampedPaths.has(r.path) ? 0 : undefined);
+    const below = m === undefined ? Infinity : m === 0 ? (firstCreate.get(r.path) ?? Infinity) : nextChange(r.path, m);
     const s = parseZxid(r.stateZxid);
     const how = { write: false, linearizable: r.op === 'syncGetData' || r.synced === true, session: r.session };
     if (s !== null) {

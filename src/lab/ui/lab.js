@@ -13,7 +13,7 @@
     meta: null, events: [], ops: [], st: [], stBase: 0, stIdx: 0, links: [], msgs: [], bands: [], notes: [],
     state: { nodes: {}, actors: {} }, tEnd: 0, tMin: 0, viewT: 0, follow: true, winMs: 10000,
     drawn: { bands: [], failedOps: 0, okOps: 0, events: 0, arrows: 0, throughput: 0 }, hits: [], dirty: true,
-    received: 0, renders: 0, latencies: [], renderMs: [], arrivals: [], pendingWalls: [], violation: new Set(),
+    received: 0, renders: 0, latencies: [], renderMs: [], arrivals: [], pendingWalls: [], marks: [], posts: [], violation: new Set(),
   };
   window.lab = L;
   const $ = (id) => document.getElementById(id);
@@ -74,6 +74,8 @@
       case 'ev':
         L.events.push(it); trim(L.events);
         if (it.e.type === 'FaultInjected') onFault(it.e.fault, it.t);
+        // when faults and leader changes reached the page (wall-clock ms): how long click → pixel took, and where
+        if ((it.e.type === 'FaultInjected' || it.e.type === 'LeaderElected') && L.marks.length < 1000) L.marks.push({ type: it.e.type, t: it.t, arrived: performance.timeOrigin + performance.now() });
         if (it.e.type === 'NodeStarted') closeBands((b) => b.kind === 'kill' && b.node === it.e.node, it.t);
         break;
       case 'op': L.ops.push(it); trim(L.ops); break;
@@ -101,6 +103,10 @@
     const g = c.getContext('2d');
     g.clearRect(0, 0, c.width, c.height);
     return g;
+  }
+  /** Draws `fn` clipped to the time area (right of the labels). */
+  function clipped(g, c, fn) {
+    g.save(); g.beginPath(); g.rect(gutter, 0, c.width - gutter, c.height); g.clip(); fn(); g.restore();
   }
   const gutter = 70;
   const xOf = (c, W, t) => gutter + ((t - W.t0) / W.w) * (c.width - gutter - 4);
@@ -176,6 +182,7 @@
     clients.forEach((cl, i) => { g.fillStyle = '#333'; g.fillText(cl, 4, i * laneH + 12); });
     L.hits = L.hits.filter((h) => h.c !== 'clients');
     let failed = 0, ok = 0;
+    g.save(); g.beginPath(); g.rect(gutter, 0, c.width - gutter, c.height); g.clip();
     // ops are ordered by return time; an op is visible if it returned after the window began
     const from = lowerBound(L.ops, W.t0, (x) => x.t);
     for (let i = from; i < L.ops.length; i++) {
@@ -191,6 +198,7 @@
       if (L.violation.has(o.id)) { g.strokeStyle = '#d0f'; g.lineWidth = 3; g.strokeRect(x0 - 1, y - 1, x1 - x0 + 2, laneH - 3); }
       L.hits.push({ c: 'clients', x: x0, y, w: x1 - x0, h: laneH - 5, item: L.ops[i] });
     }
+    g.restore();
     L.drawn.failedOps = failed; L.drawn.okOps = ok;
     axis(g, c, W);
   }
@@ -223,10 +231,23 @@
     axis(g, c, W);
   }
 
+  /** Messages per second on each link, counted from recorded messages sent in [t0, t1]. */
+  function msgRates(t0, t1) {
+    const r = {};
+    const from = lowerBound(L.msgs, t0, (x) => x.t), to = lowerBound(L.msgs, t1 + 1e-9, (x) => x.t);
+    for (let i = from; i < to; i++) {
+      const m = L.msgs[i].m;
+      if (!m.from) continue;
+      const k = `${m.from.slice(0, m.from.indexOf('/'))}>${m.to.slice(0, m.to.indexOf('/'))}`;
+      r[k] = (r[k] || 0) + 1000 / (t1 - t0);
+    }
+    for (const k in r) r[k] = Math.round(r[k]);
+    return r;
+  }
   function drawHeat() {
     const c = $('heat'), g = sizeCanvas(c), nodes = nodesOf();
     const i = lowerBound(L.links, L.viewT + 1e-9, (x) => x.t) - 1;
-    const r = i >= 0 ? L.links[i].r : {};
+    const r = i >= 0 ? L.links[i].r : L.msgs.length ? msgRates(L.viewT - 1000, L.viewT) : {};
     const cell = Math.min(60, Math.floor((Math.min(c.width, c.height) - 30) / Math.max(1, nodes.length)));
     const max = Math.max(1, ...Object.values(r));
     g.font = '10px sans-serif';
@@ -251,6 +272,7 @@
     const node = (a) => (a ? a.slice(0, a.indexOf('/')) : '');
     let arrows = 0;
     // messages are ordered by send time; one sent up to a window's width before it may still land inside it
+    g.save(); g.beginPath(); g.rect(gutter, 0, c.width - gutter, c.height); g.clip();
     const from = lowerBound(L.msgs, W.t0 - W.w, (x) => x.t), to = lowerBound(L.msgs, W.t1 + 1e-9, (x) => x.t);
     for (let i = from; i < to; i++) {
       const m = L.msgs[i].m, a = nodes.indexOf(node(m.from)), b = nodes.indexOf(node(m.to));
@@ -261,6 +283,7 @@
       g.strokeStyle = m.deliverMs === null ? '#d22' : '#3558'; g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1); g.stroke();
       arrows++;
     }
+    g.restore();
     L.drawn.arrows = arrows;
   }
 
@@ -326,7 +349,7 @@
 
   const faultButtons = [
     ['kill leader', { fault: 'kill', target: 'leader' }], ['kill follower', { fault: 'kill', target: 'follower' }],
-    ['restart all down', { fault: 'restart', target: 'all' }],
+    ['restart all', { fault: 'restart', target: 'all' }],
     ['isolate leader', { fault: 'partition', shape: 'leader-isolated' }], ['partition minority', { fault: 'partition', shape: 'minority' }],
     ['ring partition', { fault: 'partition', shape: 'ring' }], ['cut leader→follower', { fault: 'cut', from: 'leader', to: 'follower' }],
     ['slow leader 200 ms', { fault: 'slow', target: 'leader', delayMs: 200 }], ['drop 20%', { fault: 'drop', ratio: 0.2 }],
@@ -336,7 +359,14 @@
     ['slow disk 50 ms', { fault: 'diskSlow', target: 'leader', delayMs: 50 }], ['corrupt a record', { fault: 'corrupt', target: 'follower' }],
     ['heal', { fault: 'heal' }],
   ];
+  /** "heal" ends every fault: the network healed, then each node shown down restarted. */
+  async function heal() {
+    await post('api/fault', { fault: 'heal' });
+    for (const n of nodesOf()) if ((L.state.nodes[n] || {}).role === 'down') await post('api/fault', { fault: 'restart', target: n });
+  }
   async function post(path, body) {
+    L.posts.push({ body, at: performance.timeOrigin + performance.now() });
+    if (L.posts.length > 1000) L.posts.shift();
     $('status').textContent = `${path.split('/').pop()} ${JSON.stringify(body)}…`;
     try {
       const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -347,6 +377,7 @@
 
   function showMeta(meta) {
     L.meta = meta;
+    if (meta.mode === 'recorded') { L.winMs = 0; $('win').value = '0'; }
     $('title').textContent = `${meta.title} · ${meta.runtime}`;
     const v = meta.verdict;
     if (v) {
@@ -361,7 +392,7 @@
       for (const [label, spec] of faultButtons) {
         const b = document.createElement('button');
         b.textContent = label; b.dataset.fault = JSON.stringify(spec);
-        b.addEventListener('click', () => post('api/fault', spec));
+        b.addEventListener('click', () => (spec.fault === 'heal' ? heal() : post('api/fault', spec)));
         fb.appendChild(b);
       }
     }
