@@ -42,9 +42,6 @@ function runtimeOf(v: string | undefined): LabRuntime | undefined {
 
 /** Adds the subcommands to `conclave lab`. */
 export function registerLabRunCommands(lab: Command): void {
-  // `lab` has options of its own (--runtime, --port): those after a subcommand belong to the subcommand
-  lab.parent?.enablePositionalOptions();
-  lab.enablePositionalOptions();
   lab
     .command('run')
     .description('run a scenario, record runs/<id>/ and check its history (exit 0 valid, 1 violation, 2 unknown)')

@@ -39,6 +39,14 @@ export interface Scenario {
 export const scenarioNodesMax = 9;
 /** Fault entries one scenario may hold. */
 export const scenarioFaultsMax = 1_000;
+/** A workload operation's weight, at most. */
+export const mixWeightMax = 1_000;
+/** Characters of a scenario's name, at most. */
+export const scenarioNameMax = 200;
+/** The `broken.storage.dropLoggedEntryNth` value, at most. */
+export const dropLoggedEntryNthMax = 1_000_000;
+/** A scenario's duration when it names none (ms). */
+export const scenarioDurationMsDefault = 5_000;
 /** Bytes of a scenario file, at most. */
 export const scenarioBytesMax = 1 << 20;
 
@@ -54,7 +62,7 @@ function mix<K extends string>(v: unknown, keys: readonly K[], what: string, dfl
   const out: Partial<Record<K, number>> = {};
   for (const [k, w] of Object.entries(v)) {
     if (!keys.includes(k as K)) throw new Error(`"${what}": unknown operation '${k}' (${keys.join(', ')})`);
-    if (typeof w !== 'number' || !(w >= 0) || w > 1_000) throw new Error(`"${what}.${k}" must be a weight in [0, 1000]`);
+    if (typeof w !== 'number' || !(w >= 0) || w > mixWeightMax) throw new Error(`"${what}.${k}" must be a weight in [0, ${mixWeightMax}]`);
     out[k as K] = w;
   }
   return out;
@@ -74,7 +82,7 @@ export function parseScenario(doc: unknown): Scenario {
   const o = doc as Record<string, unknown>;
   const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'expect', 'broken'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown scenario field '${k}' (${known.join(', ')})`);
-  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200) throw new Error('"name" must be a non-empty string');
+  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > scenarioNameMax) throw new Error('"name" must be a non-empty string');
   const runtime = o.runtime ?? 'sim';
   if (runtime !== 'sim' && runtime !== 'threads' && runtime !== 'tcp') throw new Error('"runtime" must be sim, threads or tcp');
   const w = (o.workload ?? {}) as Record<string, unknown>;
@@ -109,7 +117,7 @@ export function parseScenario(doc: unknown): Scenario {
     broken = {
       ...(b.node !== undefined ? { node: b.node as string } : {}),
       storage: {
-        ...(s.dropLoggedEntryNth !== undefined ? { dropLoggedEntryNth: int(s, 'dropLoggedEntryNth', 1, 1_000_000, 1) } : {}),
+        ...(s.dropLoggedEntryNth !== undefined ? { dropLoggedEntryNth: int(s, 'dropLoggedEntryNth', 1, dropLoggedEntryNthMax, 1) } : {}),
         ...(s.ackWithoutFsync !== undefined ? { ackWithoutFsync: s.ackWithoutFsync === true } : {}),
       },
     };
@@ -119,7 +127,7 @@ export function parseScenario(doc: unknown): Scenario {
     ...(typeof o.description === 'string' ? { description: o.description } : {}),
     nodes: int(o, 'nodes', 1, scenarioNodesMax, 3),
     runtime,
-    durationMs: int(o, 'durationMs', 1, faultDurationMaxMs, 5_000),
+    durationMs: int(o, 'durationMs', 1, faultDurationMaxMs, scenarioDurationMsDefault),
     ...(o.seed !== undefined ? { seed: parseSeedValue(o.seed) } : {}),
     workload,
     faults,

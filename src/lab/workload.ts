@@ -46,6 +46,8 @@ export const workloadKeysMax = 1_000;
 export const clientRetryPauseMs = 50;
 /** How long a ZooKeeper client waits for its session, per attempt. */
 const zkConnectTimeoutMs = 5_000;
+/** How long the cluster may take to elect and serve its first client before a run gives up. */
+export const clusterReadyTimeoutMs = 30_000;
 /** Session timeout the lab's ZooKeeper clients ask for. */
 const zkSessionTimeoutMs = 10_000;
 
@@ -282,7 +284,7 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
  */
 export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec, rec: HistoryRecorder): Promise<void> {
   if (spec.zkClients === 0) return;
-  const c = await cluster.client({ connectTimeoutMs: 30_000 });
+  const c = await cluster.client({ connectTimeoutMs: clusterReadyTimeoutMs });
   await c.create(zkRoot, '').catch((e) => {
     if (!(e instanceof ZkError)) throw e;
   });
