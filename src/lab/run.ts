@@ -19,7 +19,7 @@ import { injectFault, undoOf } from './faults.js';
 import type { HistoryOp, Verdict } from './history.js';
 import type { LabRuntime, Scenario } from './scenario.js';
 import { parseScenario, scenarioDoc, scenarioYaml } from './scenario.js';
-import { HistoryRecorder, prepareWorkload, runWorkload } from './workload.js';
+import { HistoryRecorder, clusterReadyTimeoutMs, prepareWorkload, runWorkload } from './workload.js';
 
 /** The format of `run.json` (and of the run directory). */
 export const runFormatVersion = 1;
@@ -134,7 +134,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const rec = new HistoryRecorder(runNow);
   let workloadStartMs = 0;
   try {
-    await cluster.waitForLeader(30_000);
+    await cluster.waitForLeader(clusterReadyTimeoutMs);
     await prepareWorkload(cluster, scenario.workload, rec);
     workloadStartMs = runNow();
     labEvent('WorkloadStarted', { scenario: scenario.name, seed: formatSeed(seed) });
@@ -180,7 +180,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     for (const a of active.splice(0).reverse()) await undo(a.faults);
     labEvent('WorkloadStopped', { ops: rec.ops.length });
     if (sim !== null) await sim.runUntil(() => workDone, settleMaxMs);
-    else await Promise.race([work, rt.sleep(settleMaxMs)]);
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, settleMaxMs)))]);
+      clearTimeout(timer);
+    }
   } finally {
     sub.unsubscribe();
     await cluster.close();

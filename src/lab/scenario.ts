@@ -39,6 +39,14 @@ export interface Scenario {
 export const scenarioNodesMax = 9;
 /** Fault entries one scenario may hold. */
 export const scenarioFaultsMax = 1_000;
+/** A workload operation's weight, at most. */
+export const mixWeightMax = 1_000;
+/** Characters of a scenario's name, at most. */
+export const scenarioNameMax = 200;
+/** The `broken.storage.dropLoggedEntryNth` value, at most. */
+export const dropLoggedEntryNthMax = 1_000_000;
+/** A scenario's duration when it names none (ms). */
+export const scenarioDurationMsDefault = 5_000;
 /** Bytes of a scenario file, at most. */
 export const scenarioBytesMax = 1 << 20;
 
@@ -54,7 +62,7 @@ function mix<K extends string>(v: unknown, keys: readonly K[], what: string, dfl
   const out: Partial<Record<K, number>> = {};
   for (const [k, w] of Object.entries(v)) {
     if (!keys.includes(k as K)) throw new Error(`"${what}": unknown operation '${k}' (${keys.join(', ')})`);
-    if (typeof w !== 'number' || !(w >= 0) || w > 1_000) throw new Error(`"${what}.${k}" must be a weight in [0, 1000]`);
+    if (typeof w !== 'number' || !(w >= 0) || w > mixWeightMax) throw new Error(`"${what}.${k}" must be a weight in [0, ${mixWeightMax}]`);
     out[k as K] = w;
   }
   return out;
@@ -74,18 +82,19 @@ export function parseScenario(doc: unknown): Scenario {
   const o = doc as Record<string, unknown>;
   const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'expect', 'broken'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown scenario field '${k}' (${known.join(', ')})`);
-  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200) throw new Error('"name" must be a non-empty string');
+  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > scenarioNameMax) throw new Error('"name" must be a non-empty string');
   const runtime = o.runtime ?? 'sim';
   if (runtime !== 'sim' && runtime !== 'threads' && runtime !== 'tcp') throw new Error('"runtime" must be sim, threads or tcp');
   const w = (o.workload ?? {}) as Record<string, unknown>;
   if (typeof w !== 'object' || Array.isArray(w)) throw new Error('"workload" must be a mapping');
-  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'keys', 'opsMax', 'thinkMs', 'zk', 'redis'].includes(k)) throw new Error(`unknown workload field '${k}'`);
+  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'keys', 'opsMax', 'thinkMs', 'requestTimeoutMs', 'zk', 'redis'].includes(k)) throw new Error(`unknown workload field '${k}'`);
   const workload: WorkloadSpec = {
     zkClients: int(w, 'zkClients', 0, workloadClientsMax, defaultWorkload.zkClients),
     redisClients: int(w, 'redisClients', 0, workloadClientsMax, defaultWorkload.redisClients),
     keys: int(w, 'keys', 1, workloadKeysMax, defaultWorkload.keys),
     opsMax: int(w, 'opsMax', 0, workloadOpsMax, defaultWorkload.opsMax),
     thinkMs: int(w, 'thinkMs', 0, faultDurationMaxMs, defaultWorkload.thinkMs),
+    requestTimeoutMs: int(w, 'requestTimeoutMs', 1, faultDurationMaxMs, defaultWorkload.requestTimeoutMs),
     zkMix: mix(w.zk, ['setData', 'getData', 'syncGetData', 'create'], 'workload.zk', defaultWorkload.zkMix),
     redisMix: mix(w.redis, ['set', 'get', 'incr', 'rpush', 'lrange', 'multi'], 'workload.redis', defaultWorkload.redisMix),
   };
@@ -108,7 +117,7 @@ export function parseScenario(doc: unknown): Scenario {
     broken = {
       ...(b.node !== undefined ? { node: b.node as string } : {}),
       storage: {
-        ...(s.dropLoggedEntryNth !== undefined ? { dropLoggedEntryNth: int(s, 'dropLoggedEntryNth', 1, 1_000_000, 1) } : {}),
+        ...(s.dropLoggedEntryNth !== undefined ? { dropLoggedEntryNth: int(s, 'dropLoggedEntryNth', 1, dropLoggedEntryNthMax, 1) } : {}),
         ...(s.ackWithoutFsync !== undefined ? { ackWithoutFsync: s.ackWithoutFsync === true } : {}),
       },
     };
@@ -118,7 +127,7 @@ export function parseScenario(doc: unknown): Scenario {
     ...(typeof o.description === 'string' ? { description: o.description } : {}),
     nodes: int(o, 'nodes', 1, scenarioNodesMax, 3),
     runtime,
-    durationMs: int(o, 'durationMs', 1, faultDurationMaxMs, 5_000),
+    durationMs: int(o, 'durationMs', 1, faultDurationMaxMs, scenarioDurationMsDefault),
     ...(o.seed !== undefined ? { seed: parseSeedValue(o.seed) } : {}),
     workload,
     faults,
@@ -143,7 +152,7 @@ export function loadScenario(path: string): Scenario {
 /** The scenario as its file says it (`parseScenario` reads it back): run.json holds this. */
 export function scenarioDoc(s: Scenario): Record<string, unknown> {
   const { workload: w, ...rest } = s;
-  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, thinkMs: w.thinkMs, zk: w.zkMix, redis: w.redisMix } };
+  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, thinkMs: w.thinkMs, requestTimeoutMs: w.requestTimeoutMs, zk: w.zkMix, redis: w.redisMix } };
 }
 
 /** The scenario as YAML (a shrunk fault plan is written back this way). */

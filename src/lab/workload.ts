@@ -6,7 +6,7 @@
  * cluster's gateway (`ZkClient`), Redis through the RESP front end's keyspace backend (the same code a RESP
  * connection runs, without the socket) — so the simulator runs them too.
  */
-import type { Cluster, ZkClient } from '../cluster.js';
+import type { Cluster, ZkClient, ZkGateway } from '../cluster.js';
 import { ZkError, connectZk } from '../cluster.js';
 import { Rng } from '../kernel/rng.js';
 import type { Reply } from '../protocol/resp.js';
@@ -28,6 +28,8 @@ export interface WorkloadSpec {
   readonly opsMax: number;
   /** Each client's pause between two operations (ms). */
   readonly thinkMs: number;
+  /** How long a client waits for an answer before it records the outcome as unknown and moves to another node. */
+  readonly requestTimeoutMs: number;
   /** Relative weights of the operations (absent: 0). ZooKeeper: setData, getData, syncGetData, create. */
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
   /** Redis: set, get, incr, rpush, lrange, multi. */
@@ -44,6 +46,8 @@ export const workloadKeysMax = 1_000;
 export const clientRetryPauseMs = 50;
 /** How long a ZooKeeper client waits for its session, per attempt. */
 const zkConnectTimeoutMs = 5_000;
+/** How long the cluster may take to elect and serve its first client before a run gives up. */
+export const clusterReadyTimeoutMs = 30_000;
 /** Session timeout the lab's ZooKeeper clients ask for. */
 const zkSessionTimeoutMs = 10_000;
 
@@ -53,6 +57,7 @@ export const defaultWorkload: WorkloadSpec = {
   keys: 3,
   opsMax: 2_000,
   thinkMs: 20,
+  requestTimeoutMs: 2_000,
   zkMix: { setData: 3, getData: 3, syncGetData: 2, create: 1 },
   redisMix: { set: 3, get: 3, incr: 1, rpush: 1, lrange: 1, multi: 1 },
 };
@@ -88,6 +93,8 @@ export interface WorkloadClock {
 
 interface Ctx {
   readonly cluster: Cluster;
+  /** The cluster's gateway with every ask bounded by the workload's request timeout and waits on the workload's clock. */
+  readonly gateway: ZkGateway;
   readonly spec: WorkloadSpec;
   readonly rec: HistoryRecorder;
   readonly clock: WorkloadClock;
@@ -114,7 +121,7 @@ async function zkClient(ctx: Ctx, name: string, index: number, rng: Rng): Promis
   while (!ctx.stopped() && ctx.rec.ops.length < ctx.spec.opsMax) {
     if (client === null) {
       try {
-        client = await connectZk(ctx.cluster.gateway, nodes[nodeIx]!, { sessionTimeoutMs: zkSessionTimeoutMs, connectTimeoutMs: zkConnectTimeoutMs });
+        client = await connectZk(ctx.gateway, nodes[nodeIx]!, { sessionTimeoutMs: zkSessionTimeoutMs, connectTimeoutMs: zkConnectTimeoutMs });
       } catch {
         nodeIx = (nodeIx + 1) % nodes.length;
         await ctx.clock.wait(clientRetryPauseMs);
@@ -214,7 +221,7 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
   let counter = 0;
   while (!ctx.stopped() && ctx.rec.ops.length < ctx.spec.opsMax) {
     const node = nodes[nodeIx]!;
-    const backend = keyspaceBackend(ctx.cluster.runtime, node, () => ctx.cluster.runtime.now());
+    const backend = keyspaceBackend(ctx.gateway, node, () => ctx.cluster.runtime.now());
     const op = pickWeighted(rng, ctx.spec.redisMix);
     if (op === null) return;
     const k = rng.int(0, ctx.spec.keys - 1);
@@ -277,7 +284,7 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
  */
 export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec, rec: HistoryRecorder): Promise<void> {
   if (spec.zkClients === 0) return;
-  const c = await cluster.client({ connectTimeoutMs: 30_000 });
+  const c = await cluster.client({ connectTimeoutMs: clusterReadyTimeoutMs });
   await c.create(zkRoot, '').catch((e) => {
     if (!(e instanceof ZkError)) throw e;
   });
@@ -297,7 +304,13 @@ export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec, rec:
  * `seed` draws every choice the clients make.
  */
 export function runWorkload(cluster: Cluster, spec: WorkloadSpec, rec: HistoryRecorder, clock: WorkloadClock, seed: number, stopped: () => boolean): Promise<void> {
-  const ctx: Ctx = { cluster, spec, rec, clock, stopped };
+  const rt = cluster.runtime;
+  const gateway: ZkGateway = {
+    ...cluster.gateway,
+    ask: (to, msg, timeoutMs) => rt.ask(to, msg, Math.min(timeoutMs, spec.requestTimeoutMs)),
+    sleep: (ms) => clock.wait(ms),
+  };
+  const ctx: Ctx = { cluster, gateway, spec, rec, clock, stopped };
   const clients: Promise<void>[] = [];
   for (let i = 0; i < spec.zkClients; i++) clients.push(zkClient(ctx, `zk${i + 1}`, i, new Rng((seed ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0)));
   for (let i = 0; i < spec.redisClients; i++) clients.push(redisClient(ctx, `redis${i + 1}`, i, new Rng((seed ^ Math.imul(i + 101, 0xc2b2ae35)) >>> 0)));
