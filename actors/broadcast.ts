@@ -9,6 +9,7 @@
  * output then sends LookForLeader to `<node>/election`.
  */
 import { defineActor, type Ctx } from '../src/kernel/actor.js';
+import { zxidHex } from '../src/protocol/zxid.js';
 import { address, type Address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply, BroadcastMsg, LogEntry, StorageCommand, StorageRecover, ZabBatchMsg, ZabPeerMsg } from '../src/protocol/broadcast.js';
 import type { EnsembleArgs } from '../src/protocol/election.js';
@@ -336,4 +337,12 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     s.committed = 0;
     return s;
   },
+  inspect: (s) => ({
+    role: s.zab.role.kind,
+    epoch: s.zab.currentEpoch,
+    proposed: zxidHex(s.zab.lastAppended),
+    logged: zxidHex(s.zab.lastLogged),
+    committed: zxidHex(s.zab.committed),
+    pendingClients: s.clients.size,
+  }),
 });

@@ -81,4 +81,5 @@ export const election = defineActor<{ fle: FleState; args: ElectionArgs }, Elect
         return assertNever(m);
     }
   },
+  inspect: (s) => ({ state: s.fle.state, round: s.fle.logicalclock, vote: s.fle.proposal.leader }),
 });

@@ -15,6 +15,7 @@
  */
 import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { assertNever } from '../src/core/never.js';
+import { zxidHex } from '../src/protocol/zxid.js';
 import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StateMachineName, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
@@ -342,6 +343,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     st.storage.sync();
     st.storage.persistCommit();
   },
+  inspect: (st) => ({ applied: zxidHex(st.storage.appliedZxid), logged: zxidHex(st.storage.lastZxid) }),
 });
 
 /**
@@ -355,7 +357,7 @@ function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
   for (const a of applied) (a.result.type === 'Keyspace' ? keyspace : tree).push(a);
   for (const [machine, list] of [['tree', tree], ['keyspace', keyspace]] as const) {
     const to = st.subscribers.get(machine);
-    if (to !== undefined && list.length > 0) ctx.send(to, { type: 'Applied', applied: list } satisfies StorageReply);
+    if (to !== undefined && (list.length > 0 || machine === 'tree')) ctx.send(to, { type: 'Applied', applied: list, upTo: applied[applied.length - 1]!.zxid } satisfies StorageReply);
   }
   answerKeyspaceReads(st, ctx);
   st.sinceSnapshot += applied.length;

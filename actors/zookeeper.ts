@@ -210,7 +210,7 @@ function fire(s: State, ctx: Ctx<Msg>, zxid: Zxid, path: string, event: WatchEve
   }
 }
 
-function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
+function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[], upTo: Zxid | undefined): void {
   for (const a of applied) {
     s.appliedZxid = a.zxid;
     if (a.zxid > s.appliedHighZxid) {
@@ -238,6 +238,8 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     else answer(ctx, p.token, { type: 'ZkWriteDone', zxid: a.zxid, result: r }, s, p.sub);
     if (r.type === 'CloseSession') s.sessionSub.delete(a.sessionId);
   }
+  // the Redis keyspace's txns move the apply point too: a sync that waits for one must not wait for a later znode write
+  if (upTo !== undefined && upTo > s.appliedZxid) s.appliedZxid = upTo;
   if (s.syncWaiters.length > 0) {
     const still: State['syncWaiters'] = [];
     for (const w of s.syncWaiters) {
@@ -420,7 +422,7 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       }
       case 'Applied':
-        onApplied(s, ctx, m.applied);
+        onApplied(s, ctx, m.applied, m.upTo);
         return s;
       case 'RoleChanged': {
         const was = s.role;

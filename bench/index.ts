@@ -16,6 +16,12 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'zk':
       await (await import('./zk.js')).runZkBench(opts);
       return;
+    case 'lab':
+      await (await import('./lab.js')).runLabBench();
+      return;
+    case 'lab-check':
+      await (await import('./lab-check.js')).runLabCheckBench();
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

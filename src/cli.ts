@@ -23,6 +23,7 @@ program
   .option('--4lw <words>', "four-letter words answered on the ZooKeeper ports, comma-separated ('*' = all)")
   .option('--nodes <n>', 'how many nodes (1-9; default 3)')
   .option('--observers <n>', 'how many of them (the last ones) are observers: they serve and follow but never vote (default 0)')
+  .option('--lab [port]', 'also serve the failure lab dashboard (default port 8090)')
   .action(async (o: Parameters<typeof import('./start.js').parseStartFlags>[0]) => {
     const { runStart, parseStartFlags } = await import('./start.js');
     let flags;
@@ -34,6 +35,48 @@ program
     }
     await runStart(flags);
   });
+
+// `lab`'s own options (--runtime, --port) come before a subcommand; after one they are the subcommand's.
+program.enablePositionalOptions();
+const lab = program
+  .command('lab')
+  .enablePositionalOptions()
+  .description('the failure lab: a cluster, a workload and the dashboard at http://127.0.0.1:8090/lab; scenarios, recorded runs, history checks (docs/lab.md)')
+  .option('--runtime <kind>', 'threads | tcp | sim (default threads)', 'threads')
+  .option('--nodes <n>', 'how many nodes (1-9; default 3)', '3')
+  .option('--clients <n>', 'ZooKeeper clients, and as many Redis clients (default 3)', '3')
+  .option('--port <port>', 'dashboard port (default 8090; 0 = a free port)', '8090')
+  .action(async (o: { runtime: string; nodes: string; clients: string; port: string }) => {
+    const [{ runLab }, { workloadClientsMax }] = await Promise.all([import('./lab/dashboard.js'), import('./lab/workload.js')]);
+    const whole = (v: string, flag: string, min: number, max: number): number => {
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+        process.stderr.write(`conclave lab: ${flag} must be a whole number from ${min} to ${max}, got '${v}'\n`);
+        process.exit(2);
+      }
+      return Number(v);
+    };
+    if (!['threads', 'tcp', 'sim'].includes(o.runtime)) {
+      process.stderr.write(`conclave lab: --runtime must be threads, tcp or sim, got '${o.runtime}'\n`);
+      process.exit(2);
+    }
+    await runLab({ runtime: o.runtime as 'threads', nodes: whole(o.nodes, '--nodes', 1, 9), clients: whole(o.clients, '--clients', 0, workloadClientsMax), port: whole(o.port, '--port', 0, 65_535) });
+  });
+lab
+  .command('view')
+  .description('serve a recorded run (runs/<id>) in the dashboard')
+  .argument('<run>', 'the run directory')
+  .option('--port <port>', 'dashboard port (default 8090)', '8090')
+  .action(async (dir: string, o: { port: string }) => {
+    const { runLabView } = await import('./lab/dashboard.js');
+    try {
+      await runLabView(dir, Number(o.port));
+    } catch (e) {
+      process.stderr.write(`conclave lab view: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  });
+// lab run | check | replay | shrink
+(await import('./lab/cli.js')).registerLabRunCommands(lab);
 
 program
   .command('node')
@@ -49,7 +92,7 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator)')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
   .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package)')
   .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')

@@ -17,6 +17,7 @@ import type { SimNetOptions, SimRuntime } from './runtime/sim/index.js';
 import { createThreadsRuntime } from './runtime/threads/index.js';
 import { createTcpRuntime } from './runtime/tcp/index.js';
 import type { ClusterEvent } from './protocol/events.js';
+import type { Fault } from './protocol/faults.js';
 import type { Acl, OpResult, ReadRequest, ReadResult, SessionId, Stat, WriteOpRequest, WriteRequest, WriteResult } from './protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './protocol/zookeeper.js';
@@ -341,6 +342,10 @@ export class Cluster {
     });
   }
 
+  isUp(node: string): boolean {
+    return this.runtime.isUp(node);
+  }
+
   /** The node currently leading (as last announced), or null during an election. */
   leader(): string | null {
     return this.leaderNode;
@@ -445,6 +450,10 @@ export class Cluster {
   }
   drop(ratio: number): Promise<void> {
     return this.runtime.drop(ratio);
+  }
+  /** Any fault as data (src/protocol/faults.ts); the lab resolves roles into these (src/lab/faults.ts). */
+  inject(fault: Fault): Promise<void> {
+    return this.runtime.inject(fault);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { createCluster } from './cluster.js';
+import { labPortDefault, startDashboard } from './lab/dashboard.js';
 import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
 import { logDir, snapDir } from './storage/storage.js';
@@ -32,6 +33,8 @@ export interface StartOptions {
   /** Nodes (default 3), and how many of them (the last ones) observe: they serve and follow but never vote. */
   readonly nodes?: number;
   readonly observers?: number;
+  /** Serve the failure lab's dashboard on this port too (src/lab/dashboard.ts). */
+  readonly labPort?: number;
 }
 
 export interface Started {
@@ -166,6 +169,7 @@ export function parseStartFlags(o: {
   '4lw'?: string;
   nodes?: string;
   observers?: string;
+  lab?: string | boolean;
 }): StartOptions {
   const port = (v: string, flag: string): number => {
     if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new Error(`${flag} must be a port number (0-65535), got '${v}'`);
@@ -191,6 +195,7 @@ export function parseStartFlags(o: {
     ...(o.redisPort !== undefined ? { redisBasePort: o.redisPort === 'off' ? ('off' as const) : port(o.redisPort, '--redis-port') } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     ...(words !== undefined ? { fourLetterWords: words } : {}),
+    ...(o.lab !== undefined && o.lab !== false ? { labPort: o.lab === true ? labPortDefault : port(o.lab, '--lab') } : {}),
   };
 }
 
@@ -210,6 +215,8 @@ export async function runStart(opts: StartOptions): Promise<void> {
   for (const w of s.warnings) out.write(`  warning: ${w}\n`);
   out.write(`  ZooKeeper connect string: ${[...s.zk.values()].map((z) => `${opts.host ?? '127.0.0.1'}:${z.port}`).join(',')}\n`);
   if (opts.superDigest !== undefined) out.write(`  ZooKeeper super user: ${opts.superDigest.slice(0, opts.superDigest.indexOf(':'))} (addauth digest <user>:<password>)\n`);
+  const dash = opts.labPort !== undefined ? await startDashboard(s.cluster, { port: opts.labPort, ...(opts.host !== undefined ? { host: opts.host } : {}) }) : null;
+  if (dash !== null) out.write(`  failure lab dashboard: ${dash.server.url}\n`);
   out.write('Ctrl-C stops the cluster.\n');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -217,5 +224,6 @@ export async function runStart(opts: StartOptions): Promise<void> {
     process.once('SIGTERM', stop);
   });
   out.write('conclave: stopping\n');
+  await dash?.close();
   await s.close();
 }

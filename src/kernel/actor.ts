@@ -74,7 +74,15 @@ export interface ActorDef<S = unknown, M extends Message = Message, A = unknown>
   readonly supervision?: Partial<SupervisionPolicy>;
   /** Bound of the user mailbox; overflow goes to dead letters. */
   readonly mailboxCapacity?: number;
+  /**
+   * A small, flat summary of the state for dashboards (the failure lab's node strips): a few scalars, cheap to
+   * compute, never the state itself. Must not throw.
+   */
+  readonly inspect?: (state: S) => Inspected;
 }
+
+/** What `ActorDef.inspect` shows of an actor's state. */
+export type Inspected = Readonly<Record<string, string | number | boolean | null>>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyActorDef = ActorDef<any, any, any>;

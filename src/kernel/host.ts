@@ -1,7 +1,7 @@
 import type { Address, AnyMessage, Envelope, Message } from '../protocol/envelope.js';
 import { address } from '../protocol/envelope.js';
 import type { EventPayload } from '../protocol/events.js';
-import type { ActorKinds, AnyActorDef, Ctx, Directive, ReplyToken, SupervisionPolicy } from './actor.js';
+import type { ActorKinds, AnyActorDef, Ctx, Directive, Inspected, ReplyToken, SupervisionPolicy } from './actor.js';
 import { ActorGoneError, AskTimeoutError, defaultSupervision } from './actor.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { deepFreeze, freezeOnDelivery } from './freeze.js';
@@ -108,6 +108,21 @@ export class Host {
   /** Peek at an actor's state (tests, admin); never mutate it. */
   stateOf(name: string): unknown {
     return this.cells.get(name)?.state;
+  }
+
+  /** An actor's mailbox depth, supervisor restarts and `inspect` summary (null: no such actor). */
+  inspect(name: string): { readonly mailbox: number; readonly restarts: number; readonly state: Inspected | null } | null {
+    const c = this.cells.get(name);
+    if (c === undefined) return null;
+    let state: Inspected | null = null;
+    if (c.def.inspect !== undefined && c.status !== 'stopped') {
+      try {
+        state = c.def.inspect(c.state);
+      } catch {
+        state = null;
+      }
+    }
+    return { mailbox: c.mailbox.size, restarts: c.incarnation, state };
   }
 
   spawn(name: string, kind: string, args?: unknown): Address {

@@ -7,7 +7,8 @@
 /** ok: the client got an answer; fail: it surely did not take effect (a refused write); unknown: no answer. */
 export type Outcome = 'ok' | 'fail' | 'unknown';
 
-export type ZkOpName = 'create' | 'setData' | 'delete' | 'getData' | 'syncGetData' | 'exists';
+/** `multi`: a ZooKeeper multi (a write to several paths; `path` is the first). */
+export type ZkOpName = 'create' | 'setData' | 'delete' | 'multi' | 'getData' | 'syncGetData' | 'exists' | 'getChildren';
 export type RedisOpName = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi';
 
 interface OpBase {
@@ -30,6 +31,9 @@ interface OpBase {
  * its writer. `zxid`: for a write, the zxid the server stamped it with (the Stat's mzxid; for delete, absent);
  * for a read, the mzxid of the value read. `version`: the znode's data version after a write / of the value read.
  * `session`: the session id (hex) the op ran in; sequential consistency is checked per session.
+ * `stateZxid`: when known, the zxid of the whole state the server answered from (ZooKeeper's reply header zxid);
+ * it pins a read's place in the write order exactly, where the mzxid only bounds it. Zxids are strings: `0x` hex
+ * (`0x100000003`), `0x<epoch>_<counter>` (zxidHex) or decimal.
  */
 export interface ZkOp extends OpBase {
   readonly kind: 'zk';
@@ -40,6 +44,9 @@ export interface ZkOp extends OpBase {
   readonly value?: string | null;
   readonly zxid?: string;
   readonly version?: number;
+  readonly stateZxid?: string;
+  /** A read preceded by a sync in its session (linearizable, as `syncGetData`). */
+  readonly synced?: boolean;
 }
 
 /**
@@ -60,6 +67,12 @@ export interface RedisOp extends OpBase {
 
 export type HistoryOp = ZkOp | RedisOp;
 
+/**
+ * Workload generators move a register to a fresh key after this many operations on one key: the Redis register
+ * search (src/lab/check/search.ts) is exponential in the concurrency within one key, so a key's history stays short.
+ */
+export const keyRotateOpsMax = 1000;
+
 /** The verdict of a check: valid, a violation (with the ops that explain it), or unknown (budget spent). */
 export interface Verdict {
   readonly verdict: 'valid' | 'violation' | 'unknown';
@@ -67,7 +80,10 @@ export interface Verdict {
   readonly findings: readonly string[];
   /** The ids of the operations that explain the first finding. */
   readonly ops: readonly number[];
-  /** For `unknown`: the longest prefix (op count) shown valid. */
+  /**
+   * For `unknown`: how many ops were shown valid (every op of the parts checked in full, plus the longest prefix
+   * the search linearized where it ran out of budget).
+   */
   readonly validPrefix?: number;
   readonly checkedOps: number;
   readonly elapsedMs: number;

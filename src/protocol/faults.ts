@@ -10,7 +10,30 @@ export type Fault =
   /** Every message into `node` is delayed by `delayMs` (0 clears it). */
   | { readonly kind: 'slow'; readonly node: string; readonly delayMs: number }
   /** Each message between different nodes is lost with this probability (0 clears it). */
-  | { readonly kind: 'drop'; readonly ratio: number };
+  | { readonly kind: 'drop'; readonly ratio: number }
+  /** Each message between different nodes is delivered twice with this probability (0 clears it). */
+  | { readonly kind: 'duplicate'; readonly ratio: number }
+  /** Each message between different nodes may overtake earlier ones on its link with this probability (0 clears it). */
+  | { readonly kind: 'reorder'; readonly ratio: number }
+  /** The node stops scheduling anything (SIGSTOP on tcp) until `resume`; messages to it wait. */
+  | { readonly kind: 'pause'; readonly node: string }
+  | { readonly kind: 'resume'; readonly node: string }
+  /** The node's clock reads `offsetMs` ahead and runs `driftPpm` fast (negative: behind, slow); 0 and 0 clear it. */
+  | { readonly kind: 'clock'; readonly node: string; readonly offsetMs: number; readonly driftPpm: number }
+  /** The node's fsyncs complete no earlier than `durationMs` from now (a stalled disk). */
+  | { readonly kind: 'diskStall'; readonly node: string; readonly durationMs: number }
+  /** Each fsync of the node takes `delayMs` longer (0 clears it). */
+  | { readonly kind: 'diskSlow'; readonly node: string; readonly delayMs: number }
+  /** One bit flipped in a record in the middle of the node's newest log segment (recovery must refuse the log). */
+  | { readonly kind: 'corrupt'; readonly node: string };
+
+/** A driver that cannot carry out a fault of this kind rejects with this error. */
+export class UnsupportedFaultError extends Error {
+  constructor(runtime: string, fault: Fault) {
+    super(`the ${runtime} runtime cannot inject '${fault.kind}' faults`);
+    this.name = 'UnsupportedFaultError';
+  }
+}
 
 /** The fault API every driver offers. */
 export interface FaultApi {
@@ -21,6 +44,8 @@ export interface FaultApi {
   heal(): Promise<void>;
   slow(node: string, delayMs: number): Promise<void>;
   drop(ratio: number): Promise<void>;
+  /** Any fault as data (the lab's entry point); UnsupportedFaultError for a kind the driver cannot do. */
+  inject(fault: Fault): Promise<void>;
 }
 
 /** The network view shared by all drivers: may a message go from node `a` to node `b` right now? */
@@ -29,9 +54,13 @@ export interface LinkFaults {
   readonly cuts: readonly string[]; // "from>to"
   readonly slowMs: Readonly<Record<string, number>>;
   readonly dropRatio: number;
+  readonly duplicateRatio: number;
+  readonly reorderRatio: number;
 }
 
-export const noLinkFaults: LinkFaults = { groups: null, cuts: [], slowMs: {}, dropRatio: 0 };
+export const noLinkFaults: LinkFaults = { groups: null, cuts: [], slowMs: {}, dropRatio: 0, duplicateRatio: 0, reorderRatio: 0 };
+
+const ratio = (r: number): number => Math.max(0, Math.min(1, r));
 
 export function applyFault(f: LinkFaults, fault: Fault): LinkFaults {
   switch (fault.kind) {
@@ -48,9 +77,19 @@ export function applyFault(f: LinkFaults, fault: Fault): LinkFaults {
       return { ...f, slowMs };
     }
     case 'drop':
-      return { ...f, dropRatio: Math.max(0, Math.min(1, fault.ratio)) };
+      return { ...f, dropRatio: ratio(fault.ratio) };
+    case 'duplicate':
+      return { ...f, duplicateRatio: ratio(fault.ratio) };
+    case 'reorder':
+      return { ...f, reorderRatio: ratio(fault.ratio) };
     case 'kill':
     case 'restart':
+    case 'pause':
+    case 'resume':
+    case 'clock':
+    case 'diskStall':
+    case 'diskSlow':
+    case 'corrupt':
       return f;
   }
 }

@@ -85,8 +85,12 @@ export type StorageReply =
       readonly ephemerals: readonly (readonly [SessionId, readonly string[]])[];
       readonly truncated: boolean;
     }
-  /** Published to the machine's subscriber after each CommitTo that applied something of it. */
-  | { readonly type: 'Applied'; readonly applied: readonly Applied[] };
+  /**
+   * Published to the machine's subscriber after each CommitTo that applied something of it (the tree's subscriber
+   * after every CommitTo that applied anything: a sync waits for the apply point, whichever machine's txn is there).
+   * `upTo`: the apply point after the batch, other machines' txns included.
+   */
+  | { readonly type: 'Applied'; readonly applied: readonly Applied[]; readonly upTo?: Zxid };
 
 /** The state machines behind the log (storage's apply dispatches on the txn's kind). */
 export type StateMachineName = 'tree' | 'keyspace';

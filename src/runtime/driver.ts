@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ActorSpec } from '../kernel/actor.js';
+import type { ActorSpec, Inspected } from '../kernel/actor.js';
 import type { Address, AnyMessage, Message } from '../protocol/envelope.js';
 import type { ClusterEvent } from '../protocol/events.js';
 import type { FaultApi } from '../protocol/faults.js';
@@ -23,6 +23,20 @@ export interface RuntimeOptions {
   readonly dataDir?: string;
 }
 
+/** One actor as a dashboard sees it (`Runtime.inspect`). */
+export interface ActorInspect {
+  readonly addr: Address;
+  readonly node: string;
+  /** The node's incarnation (bumped by each restart of the node). */
+  readonly incarnation: number;
+  readonly mailbox: number;
+  /** Supervisor restarts of this actor in this incarnation. */
+  readonly restarts: number;
+  readonly state: Inspected | null;
+  /** Envelopes this actor sent to each node since it started (node → count; its own node included). */
+  readonly sentTo: Readonly<Record<string, number>>;
+}
+
 /**
  * A running set of nodes, whatever the driver. Everything a test, a benchmark or `createCluster` needs:
  * talk to actors from outside, watch events, inject faults, stop.
@@ -40,6 +54,11 @@ export interface Runtime extends FaultApi {
   now(): number;
   /** Wait for `ms` of the driver's time (the simulator advances its virtual clock). */
   sleep(ms: number): Promise<void>;
+  /**
+   * Every running actor's mailbox depth, inspected state and per-node send counters (the failure lab polls it).
+   * Threads: each worker answers for its actor over the admin plane; actor traffic stays off the main thread.
+   */
+  inspect(): Promise<readonly ActorInspect[]>;
   close(): Promise<void>;
 }
 

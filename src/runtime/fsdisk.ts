@@ -1,6 +1,32 @@
 import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Disk } from '../kernel/io.js';
+import { logDir } from '../storage/storage.js';
+import { corruptibleOffset } from '../storage/wal.js';
+
+/**
+ * The `corrupt` fault on a real disk: flip one bit in a record in the middle of the newest log segment (with two
+ * records or more) under a node's data directory; `pick` chooses the record. False if no segment qualifies.
+ */
+export function corruptLogFile(nodeDir: string, pick: number): boolean {
+  const dir = join(nodeDir, logDir);
+  if (!existsSync(dir)) return false;
+  for (const name of readdirSync(dir).sort().reverse()) {
+    const path = join(dir, name);
+    const bytes = readFileSync(path);
+    const offset = corruptibleOffset(name, bytes, pick);
+    if (offset === null) continue;
+    const fd = openSync(path, 'r+');
+    try {
+      writeSync(fd, Uint8Array.of(bytes[offset]! ^ (1 << (pick & 7))), 0, 1, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+  return false;
+}
 
 /** Open append handles kept per disk; the least recently opened is closed beyond this. */
 export const openFilesMax = 16;

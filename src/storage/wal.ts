@@ -86,6 +86,18 @@ export interface SegmentScan {
   readonly tornTail: boolean;
 }
 
+/**
+ * Where one flipped bit makes a segment corrupt in the MIDDLE (so recovery must refuse it, not truncate it): a byte of
+ * the payload of a record that has another record after it; of those records, the `pick`-th (modulo their count).
+ * Null when the segment holds fewer than two whole records. For fault injection (the failure lab's `corrupt`).
+ */
+export function corruptibleOffset(name: string, bytes: Uint8Array, pick: number): number | null {
+  const records = scanSegment(name, bytes, false).records;
+  if (records.length < 2) return null;
+  const r = records[Math.abs(Math.trunc(pick)) % (records.length - 1)]!;
+  return r.offset + recordHeaderBytes + Math.floor((r.end - r.offset - recordHeaderBytes) / 2);
+}
+
 function allZero(b: Uint8Array, from: number): boolean {
   for (let i = from; i < b.length; i++) if (b[i] !== 0) return false;
   return true;

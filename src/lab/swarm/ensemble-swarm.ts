@@ -36,7 +36,8 @@ import { zxidHex } from '../../protocol/zxid.js';
 import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
 import { Keyspace } from '../../core/keyspace/index.js';
 import type { NodeSpec } from '../../runtime/driver.js';
-import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from '../../runtime/sim/history-check.js';
+import type { ZkOp } from '../history.js';
+import { checkWatches, checkZk, type WatchFired, type WatchSet } from '../check/zk.js';
 import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from '../../runtime/sim/sim.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -426,8 +427,8 @@ class EnsembleSwarm {
   readonly leaderOfEpoch = new Map<number, number>();
   readonly acks: Ack[] = [];
   readonly clients: SwarmClient[] = [];
-  /** What the clients saw (answered reads and writes, watches set and fired): checked at the end (history-check.ts). */
-  readonly ops: ClientOp[] = [];
+  /** What the clients saw (answered reads and writes, watches set and fired): checked at the end (src/lab/check/zk.ts). */
+  readonly ops: ZkOp[] = [];
   readonly watchSets: WatchSet[] = [];
   readonly watchesFired: WatchFired[] = [];
   readonly incarnation = new Map<string, number>();
@@ -653,7 +654,10 @@ class EnsembleSwarm {
     zk.write(request).then(
       ({ zxid, result }) => {
         this.onAck(c, what, zxid, result);
-        this.ops.push({ session: this.sessionKey(zk, inc0), kind: 'write', invokedMs: t0, returnedMs: this.rt.now(), zxid, what: `client ${c.id} ${what}` });
+        const op = request.type === 'Create' ? 'create' : request.type === 'SetData' ? 'setData' : request.type === 'Delete' ? 'delete' : 'multi';
+        const path = 'path' in request ? request.path : request.type === 'Multi' ? (request.ops[0]?.path ?? '') : '';
+        const outcome = result.type === 'Error' ? 'fail' : 'ok';
+        this.ops.push({ kind: 'zk', id: this.ops.length, client: `client ${c.id}`, node: zk.node, session: this.sessionKey(zk, inc0), op, path, callMs: t0, returnMs: this.rt.now(), outcome, zxid: zxidHex(zxid) });
         if (result.type === 'Error' && (result.err === Err.SESSIONEXPIRED || result.err === Err.SESSIONMOVED)) c.zk = null;
         done();
       },
@@ -688,7 +692,8 @@ class EnsembleSwarm {
         const session = this.sessionKey(zk, inc0);
         setWatch();
         // Across a restart of its node the connection broke: a real client's read fails then; tell nothing.
-        if (session !== null) this.ops.push({ session, kind: synced ? 'syncRead' : 'read', invokedMs: t0, returnedMs: this.rt.now(), zxid, what: `client ${c.id} ${what}` });
+        const op = kind === 'data' ? (synced ? 'syncGetData' : 'getData') : kind === 'exists' ? 'exists' : 'getChildren';
+        if (session !== null) this.ops.push({ kind: 'zk', id: this.ops.length, client: `client ${c.id}`, node: zk.node, session, op, path, synced, callMs: t0, returnMs: this.rt.now(), outcome: 'ok', stateZxid: zxidHex(zxid) });
         if (result.type === 'Error' && (result.err === Err.SESSIONEXPIRED || result.err === Err.SESSIONMOVED)) c.zk = null;
         done();
       },
@@ -1042,7 +1047,7 @@ class EnsembleSwarm {
 
   /** The end: every acknowledged write is in the history every node converged to; what the clients saw is consistent. */
   finalCheck(): void {
-    const seen = checkHistory(this.ops, this.watchSets, this.watchesFired);
+    const seen = [...checkZk(this.ops).map((f) => f.text), ...checkWatches(this.watchSets, this.watchesFired)];
     if (seen.length > 0) this.fail(`the clients' history is not consistent:\n    ${seen.join('\n    ')}`);
     const end = this.history.length;
     for (const a of this.acks) {

@@ -57,13 +57,14 @@ export class SimDisk implements Disk {
    * `background`: offer `fsyncInBackground`, completing `latencyMs` of simulated time later through `schedule`
    * (the simulation's deterministic scheduler).
    */
-  constructor(background?: { readonly latencyMs: number; readonly schedule: (delayMs: number, fn: () => void) => void }) {
+  constructor(background?: { readonly latencyMs: number; readonly schedule: (delayMs: number, fn: () => void) => void; readonly now?: () => number }) {
     if (background !== undefined) {
       this.fsyncInBackground = (paths, done) => {
         const crashes = this.crashes;
         // what is durable when it completes: each file as long as it is now (unless truncated or replaced since)
         const targets = paths.map((p) => ({ p, f: this.files.get(p), bytes: this.size(p) }));
-        background.schedule(background.latencyMs, () => {
+        const delayMs = Math.max(background.latencyMs + this.slowMs, this.stalledUntilMs - (background.now?.() ?? 0));
+        background.schedule(delayMs, () => {
           if (this.crashes !== crashes) return;
           for (const { p, f, bytes } of targets) {
             if (f === undefined || this.files.get(p) !== f || f.truncated || f.synced.length >= bytes) continue;
@@ -78,6 +79,28 @@ export class SimDisk implements Disk {
       };
     }
   }
+  /** Fault injection (background fsyncs only): each takes this much longer; none completes before `stalledUntilMs`. */
+  slowMs = 0;
+  stalledUntilMs = 0;
+
+  /**
+   * Fault injection: flip one bit of a file as it is on disk (its durable and its current contents alike), as a
+   * bad sector would. False if the file is shorter.
+   */
+  flipBit(path: string, offset: number, bit = 0): boolean {
+    const f = this.files.get(path);
+    if (f === undefined || offset < 0 || offset >= this.size(path)) return false;
+    const mask = 1 << (bit & 7);
+    if (offset < f.synced.length) f.synced[offset]! ^= mask;
+    if (f.data !== f.synced && offset < f.data.length) f.data[offset]! ^= mask;
+    let o = offset - f.data.length;
+    for (const p of f.pending) {
+      if (o >= 0 && o < p.length) p[o]! ^= mask;
+      o -= p.length;
+    }
+    return true;
+  }
+
   /** Crashes that found unsynced appends (lost or torn), and of those the torn ones: fault coverage. */
   crashesLosingWrites = 0;
   crashesTearing = 0;

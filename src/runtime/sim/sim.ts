@@ -8,8 +8,10 @@ import type { Address, AnyMessage, Envelope, Message } from '../../protocol/enve
 import { nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
-import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
-import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
+import { UnsupportedFaultError, applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
+import { logDir } from '../../storage/storage.js';
+import { corruptibleOffset } from '../../storage/wal.js';
+import type { ActorInspect, NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import { SimDisk } from './disk.js';
 import { MinHeap } from '../../core/heap.js';
 
@@ -78,6 +80,8 @@ export interface SimOptions extends RuntimeOptions {
 /** Steps one `run*` call may take before it gives up: a bound against livelock. */
 export const simStepsMax = 50_000_000;
 const externalNode = '$client';
+/** The slowest a drifting node clock may run (a `clock` fault's drift is clamped to it). */
+export const clockRateMin = 0.01;
 
 export function formatSeed(seed: number): string {
   return `0x${(seed >>> 0).toString(16).padStart(8, '0')}`;
@@ -97,6 +101,23 @@ interface SimNode {
   host: Host | null;
   readonly disk: SimDisk;
   incarnation: number;
+  /** Paused (the `pause` fault): its timers, deferred work and deliveries wait in `held` until `resume`. */
+  paused: boolean;
+  held: (() => void)[];
+  /** The node's clock (the `clock` fault): it reads `skewMs + driftPpm * (now - driftSinceMs) / 1e6` ahead. */
+  skewMs: number;
+  driftPpm: number;
+  driftSinceMs: number;
+}
+
+/** One message between actors as the simulator carried it (`SimRuntime.onMessage`): deliverMs null when it was lost. */
+export interface SimMessage {
+  readonly from: Address | null;
+  readonly to: Address;
+  readonly type: string;
+  readonly sentMs: number;
+  readonly deliverMs: number | null;
+  readonly dropped?: string;
 }
 
 /**
@@ -129,6 +150,10 @@ export class SimRuntime implements Runtime {
   steps = 0;
   delivered = 0;
   dropped = 0;
+  /** Envelopes sent per link, `from actor address > to node` (Runtime.inspect's per-node counters). */
+  private readonly sentTo = new Map<Address, Record<string, number>>();
+  /** Called for every message between nodes or clients as it is delivered or lost (the lab's Lamport diagrams). */
+  onMessage: ((m: SimMessage) => void) | null = null;
   /** Called after every scheduled item runs (cheap invariant checks); may throw to stop the run. */
   onStep: ((sim: SimRuntime) => void) | null = null;
   askDrivesClock: boolean;
@@ -147,8 +172,8 @@ export class SimRuntime implements Runtime {
     this.external = this.makeHost(externalNode, 0);
     for (const spec of opts.nodes) {
       const latencyMs = this.net.backgroundFsyncMs;
-      const disk = latencyMs === undefined ? new SimDisk() : new SimDisk({ latencyMs, schedule: (delayMs, fn) => void this.at(this.nowMs + delayMs, 'timer', fn) });
-      const n: SimNode = { spec, host: null, disk, incarnation: 0 };
+      const disk = latencyMs === undefined ? new SimDisk() : new SimDisk({ latencyMs, schedule: (delayMs, fn) => void this.at(this.nowMs + delayMs, 'timer', fn), now: () => this.nowMs });
+      const n: SimNode = { spec, host: null, disk, incarnation: 0, paused: false, held: [], skewMs: 0, driftPpm: 0, driftSinceMs: 0 };
       this.simNodes.set(spec.node, n);
     }
     for (const spec of opts.nodes) this.startNode(spec.node);
@@ -171,14 +196,18 @@ export class SimRuntime implements Runtime {
     return s;
   }
 
-  private clockFor(): Clock {
+  /** The clock of `node`'s actors (the outside world's for null): skewed and paused by the faults. */
+  private clockFor(node: SimNode | null): Clock {
+    const gated = (fn: () => void) => (node === null ? fn : () => (node.paused ? node.held.push(fn) : fn()));
     return {
-      now: () => this.nowMs,
+      now: () => (node === null ? this.nowMs : this.nowMs + node.skewMs + (node.driftPpm * (this.nowMs - node.driftSinceMs)) / 1e6),
       setTimer: (delayMs, fn): TimerHandle => {
         const id = this.nextTimerId++;
-        const s = this.at(this.nowMs + Math.max(0, delayMs), 'timer', () => {
+        const run = gated(fn);
+        const rate = node === null ? 1 : Math.max(clockRateMin, 1 + node.driftPpm / 1e6);
+        const s = this.at(this.nowMs + Math.max(0, delayMs) / rate, 'timer', () => {
           this.timers.delete(id);
-          fn();
+          run();
         });
         this.timers.set(id, s);
         return { id };
@@ -191,7 +220,7 @@ export class SimRuntime implements Runtime {
         }
       },
       defer: (fn) => {
-        this.at(this.nowMs, 'defer', fn);
+        this.at(this.nowMs, 'defer', gated(fn));
       },
     };
   }
@@ -269,16 +298,22 @@ export class SimRuntime implements Runtime {
     return this.runFor(ms);
   }
 
+  /** Settles after `ms` of virtual time without driving the clock (clients of a run whose driver calls `runFor`). */
+  delay(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => void this.at(this.nowMs + Math.max(0, ms), 'timer', resolve));
+  }
+
   // ---- nodes ----
 
   private makeHost(node: string, incarnation: number): Host {
     return new Host({
       node,
-      clock: this.clockFor(),
+      clock: this.clockFor(this.simNodes.get(node) ?? null),
       seed: (this.seed ^ Math.imul(incarnation + 1, 0x9e3779b1)) >>> 0,
       kinds: this.kinds,
       outbound: (env) => this.transmit(node, env),
-      emit: (n, time, ev) => this.emitEvent(n, time, ev),
+      // stamped with the simulation's time, not the node's (possibly skewed) clock
+      emit: (n, _time, ev) => this.emitEvent(n, this.nowMs, ev),
       io: node === externalNode ? {} : { disk: this.simNodes.get(node)!.disk },
       onEscalate: (actor, err) => {
         // An escalation takes the node down, as a crashed process would; `restart` brings it back.
@@ -302,11 +337,26 @@ export class SimRuntime implements Runtime {
     if (n.host === null) return;
     n.host.crash(reason);
     n.host = null;
+    n.paused = false;
+    n.held = [];
     n.disk.crash(this.rng, this.net.tornWriteRatio);
   }
 
   isUp(node: string): boolean {
     return this.simNodes.get(node)?.host != null;
+  }
+
+  async inspect(): Promise<readonly ActorInspect[]> {
+    const out: ActorInspect[] = [];
+    for (const [node, n] of this.simNodes) {
+      if (n.host === null) continue;
+      for (const name of n.host.actorNames()) {
+        const i = n.host.inspect(name);
+        const addr = `${node}/${name}`;
+        if (i !== null) out.push({ addr, node, incarnation: n.incarnation, ...i, sentTo: { ...this.sentTo.get(addr) } });
+      }
+    }
+    return out;
   }
 
   host(node: string): Host | null {
@@ -326,8 +376,14 @@ export class SimRuntime implements Runtime {
   private transmit(fromNode: string, env: Envelope): void {
     const toNode = nodeOf(env.to);
     const ext = fromNode === externalNode || toNode === externalNode;
+    if (env.from !== null) {
+      let c = this.sentTo.get(env.from);
+      if (c === undefined) this.sentTo.set(env.from, (c = {}));
+      c[toNode] = (c[toNode] ?? 0) + 1;
+    }
     const drop = (reason: string) => {
       this.dropped++;
+      this.onMessage?.({ from: env.from ?? null, to: env.to, type: env.msg.type, sentMs: this.nowMs, deliverMs: null, dropped: reason });
       this.emitEvent(fromNode, this.nowMs, { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason });
     };
     if (!ext && fromNode !== toNode) {
@@ -338,7 +394,13 @@ export class SimRuntime implements Runtime {
       if (this.net.clientCut.includes(fromNode === externalNode ? toNode : fromNode)) return drop('client partition');
       if (this.net.clientLossRatio > 0 && this.rng.chance(this.net.clientLossRatio)) return drop('client loss');
     }
-    const twice = fromNode !== toNode && (ext ? this.net.clientDuplicateRatio > 0 && this.rng.chance(this.net.clientDuplicateRatio) : this.rng.chance(this.net.duplicateRatio));
+    const twice =
+      fromNode !== toNode &&
+      (ext
+        ? this.net.clientDuplicateRatio > 0 && this.rng.chance(this.net.clientDuplicateRatio)
+        : this.rng.chance(this.net.duplicateRatio) || (this.links.duplicateRatio > 0 && this.rng.chance(this.links.duplicateRatio)));
+    const fifo = !this.net.reorder && !(!ext && fromNode !== toNode && this.links.reorderRatio > 0 && this.rng.chance(this.links.reorderRatio));
+    const sentMs = this.nowMs;
     const copies = twice ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       let t = this.nowMs;
@@ -346,23 +408,30 @@ export class SimRuntime implements Runtime {
       t += this.links.slowMs[toNode] ?? 0;
       t = Math.max(t, this.clogUntil.get(toNode) ?? 0, this.clogUntil.get(fromNode) ?? 0);
       const link = `${fromNode}>${toNode}`;
-      if (!this.net.reorder) {
+      if (fifo) {
         t = Math.max(t, this.lastDelivery.get(link) ?? 0);
         this.lastDelivery.set(link, t);
       }
-      this.at(t, 'deliver', () => this.arrive(env));
+      this.at(t, 'deliver', () => this.arrive(env, sentMs));
     }
   }
 
-  private arrive(env: Envelope): void {
+  private arrive(env: Envelope, sentMs: number): void {
     const toNode = nodeOf(env.to);
-    const host = toNode === externalNode ? this.external : this.simNodes.get(toNode)?.host;
+    const n = this.simNodes.get(toNode);
+    if (n?.paused === true && n.host !== null) {
+      n.held.push(() => this.arrive(env, sentMs));
+      return;
+    }
+    const host = toNode === externalNode ? this.external : n?.host;
     if (host == null) {
       this.dropped++;
+      this.onMessage?.({ from: env.from ?? null, to: env.to, type: env.msg.type, sentMs, deliverMs: null, dropped: 'node down' });
       this.emitEvent(toNode, this.nowMs, { type: 'MessageDropped', from: env.from, to: env.to, msgType: env.msg.type, reason: 'node down' });
       return;
     }
     this.delivered++;
+    this.onMessage?.({ from: env.from ?? null, to: env.to, type: env.msg.type, sentMs, deliverMs: this.nowMs });
     if (this.traceMessages) this.traceLines.push(`${this.nowMs.toFixed(6)} ${env.from ?? '-'} > ${env.to} ${env.msg.type}`);
     host.deliver(env);
     if (env.replyTo !== undefined) this.needsFlush = true;
@@ -415,6 +484,72 @@ export class SimRuntime implements Runtime {
   async drop(ratio: number): Promise<void> {
     this.fault({ kind: 'drop', ratio });
   }
+  async inject(f: Fault): Promise<void> {
+    switch (f.kind) {
+      case 'kill':
+        return this.kill(f.node);
+      case 'restart':
+        return this.restart(f.node);
+      case 'partition':
+      case 'cut':
+      case 'heal':
+      case 'slow':
+      case 'drop':
+      case 'duplicate':
+      case 'reorder':
+        return this.fault(f);
+      case 'pause': {
+        const n = this.simNode(f.node);
+        this.fault(f);
+        if (n.host !== null) n.paused = true;
+        return;
+      }
+      case 'resume': {
+        const n = this.simNode(f.node);
+        this.fault(f);
+        const held = n.held;
+        n.paused = false;
+        n.held = [];
+        for (const fn of held) this.at(this.nowMs, 'defer', fn);
+        this.needsFlush = true;
+        return;
+      }
+      case 'clock': {
+        const n = this.simNode(f.node);
+        this.fault(f);
+        n.skewMs = f.offsetMs;
+        n.driftPpm = f.driftPpm;
+        n.driftSinceMs = this.nowMs;
+        return;
+      }
+      case 'diskStall':
+      case 'diskSlow': {
+        const disk = this.simNode(f.node).disk;
+        if (disk.fsyncInBackground === undefined) throw new UnsupportedFaultError('sim (without net.backgroundFsyncMs)', f);
+        this.fault(f);
+        if (f.kind === 'diskSlow') disk.slowMs = Math.max(0, f.delayMs);
+        else disk.stalledUntilMs = Math.max(disk.stalledUntilMs, this.nowMs + f.durationMs);
+        return;
+      }
+      case 'corrupt': {
+        const disk = this.simNode(f.node).disk;
+        this.fault(f);
+        for (const name of disk.list(logDir).reverse()) {
+          const path = `${logDir}/${name}`;
+          const offset = corruptibleOffset(path, disk.read(path)!, this.rng.int(0, 1 << 20));
+          if (offset !== null && disk.flipBit(path, offset, this.rng.int(0, 7))) return;
+        }
+        throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
+      }
+    }
+  }
+
+  private simNode(node: string): SimNode {
+    const n = this.simNodes.get(node);
+    if (n === undefined) throw new Error(`no node ${node}`);
+    return n;
+  }
+
   /** Simulator only: hold every message into or out of `node` for `ms` (a clogged link), then release it. */
   clog(node: string, ms: number): void {
     this.clogUntil.set(node, this.nowMs + ms);

@@ -13,10 +13,11 @@ import { ActorGoneError, AskTimeoutError } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import type { Address, Message } from '../../protocol/envelope.js';
-import { nodeOf } from '../../protocol/envelope.js';
+import { address, nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
-import { applyFault, noLinkFaults } from '../../protocol/faults.js';
+import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
+import { corruptLogFile } from '../fsdisk.js';
 import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import type { FromNode, NodeStatus, ToNode } from './ipc.js';
 import type { TcpNodeConfig } from './node.js';
@@ -337,6 +338,17 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     now: () => clock.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     close,
+    async inspect() {
+      const up = [...children.values()].filter((c) => c.up);
+      const all = await Promise.all(
+        up.map(async (c) => {
+          const s = await control(c, (id) => ({ t: 'status', id })).catch(() => undefined);
+          // Peer frames are counted per node process, not per actor: no per-link counters over tcp yet.
+          return Object.entries(s?.inspect ?? {}).map(([a, i]) => ({ addr: address(c.spec.node, a), node: c.spec.node, incarnation: c.incarnation, ...i, sentTo: {} }));
+        }),
+      );
+      return all.flat();
+    },
     async status(node) {
       const s = await control(child(node), (id) => ({ t: 'status', id }));
       if (s === undefined) throw new Error(`node ${node} sent no status`);
@@ -362,6 +374,39 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     heal: () => networkFault({ kind: 'heal' }),
     slow: (node, delayMs) => networkFault({ kind: 'slow', node, delayMs }),
     drop: (ratio) => networkFault({ kind: 'drop', ratio }),
+    async inject(f) {
+      switch (f.kind) {
+        case 'kill':
+          return runtime.kill(f.node);
+        case 'restart':
+          return runtime.restart(f.node);
+        case 'partition':
+        case 'cut':
+        case 'heal':
+        case 'slow':
+        case 'drop':
+        case 'duplicate':
+          return networkFault(f);
+        case 'pause':
+        case 'resume': {
+          const c = child(f.node);
+          return serially(c, async () => {
+            publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+            c.proc?.kill(f.kind === 'pause' ? 'SIGSTOP' : 'SIGCONT');
+          });
+        }
+        case 'corrupt':
+          if (opts.dataDir === undefined) throw new UnsupportedFaultError('tcp (without a data directory)', f);
+          publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+          if (!corruptLogFile(join(opts.dataDir, f.node), nextId++)) throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
+          return;
+        case 'reorder':
+        case 'clock':
+        case 'diskStall':
+        case 'diskSlow':
+          throw new UnsupportedFaultError('tcp', f);
+      }
+    },
   };
   return runtime;
 }

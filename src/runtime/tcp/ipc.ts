@@ -1,3 +1,4 @@
+import type { Inspected } from '../../kernel/actor.js';
 /** The control channel between the tcp runtime's controller and its node processes (Node IPC, advanced serialization). */
 import type { Address, Envelope, Message } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
@@ -21,6 +22,8 @@ export interface NodeStatus {
   readonly dropped: number;
   /** Events dropped because the forwarding buffer was full. */
   readonly eventsLost: number;
+  /** Each actor's mailbox depth, restarts and inspected state (Runtime.inspect). */
+  readonly inspect: Readonly<Record<string, { readonly mailbox: number; readonly restarts: number; readonly state: Inspected | null }>>;
 }
 
 /** Node to controller. */

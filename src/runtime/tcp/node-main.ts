@@ -136,6 +136,10 @@ if (node !== null) {
               writes: n.transport.stats.writes,
               dropped: n.transport.stats.dropped,
               eventsLost,
+              inspect: Object.fromEntries(n.host.actorNames().flatMap((a) => {
+                const i = n.host.inspect(a);
+                return i === null ? [] : [[a, i]];
+              })),
             },
           });
           return;

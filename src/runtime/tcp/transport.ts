@@ -183,8 +183,11 @@ export class TcpTransport {
     if (this.faults.dropRatio > 0 && this.rng.chance(this.faults.dropRatio)) return this.drop(env, 'drop');
     const slowMs = this.faults.slowMs[dest] ?? 0;
     // once anything is held back on this link, later envelopes queue behind it: the link stays FIFO
-    if (slowMs > 0 || link.delayed.length > link.delayedHead) return this.delay(link, env, slowMs);
-    this.enqueue(link, env);
+    const copies = this.faults.duplicateRatio > 0 && this.rng.chance(this.faults.duplicateRatio) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      if (slowMs > 0 || link.delayed.length > link.delayedHead) this.delay(link, env, slowMs);
+      else this.enqueue(link, env);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { transfer, wrap } from 'comlink';
 import type { Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -12,8 +13,9 @@ import { Host } from '../../kernel/host.js';
 import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
-import { applyFault, noLinkFaults } from '../../protocol/faults.js';
-import type { Runtime, RuntimeOptions } from '../driver.js';
+import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
+import { corruptLogFile } from '../fsdisk.js';
+import type { ActorInspect, Runtime, RuntimeOptions } from '../driver.js';
 import { withTimeout } from '../driver.js';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
 
@@ -60,6 +62,8 @@ export class ThreadsRuntime implements Runtime {
   private readonly slots = new Map<Address, Slot>();
   private readonly down = new Set<string>();
   private faults: LinkFaults = noLinkFaults;
+  /** Corruptions injected so far (each picks another record). */
+  private corruptions = 0;
   private readonly gatewayHost: Host;
   private readonly policy: SupervisionPolicy;
   private closing = false;
@@ -235,6 +239,17 @@ export class ThreadsRuntime implements Runtime {
     return withTimeout(s.control.stats() as Promise<ReturnType<ActorControl['stats']>>, controlTimeoutMs, `stats ${addr}`);
   }
 
+  async inspect(): Promise<readonly ActorInspect[]> {
+    const running = [...this.slots.values()].filter((s) => s.running && s.control !== null);
+    const out = await Promise.all(
+      running.map(async (s) => {
+        const i = await withTimeout(s.control!.inspect() as Promise<ReturnType<ActorControl['inspect']>>, controlTimeoutMs, `inspect ${s.addr}`).catch(() => null);
+        return i === null ? null : { addr: s.addr, node: s.node, incarnation: s.incarnation, ...i };
+      }),
+    );
+    return out.filter((x): x is ActorInspect => x !== null);
+  }
+
   private async broadcastFaults(f: Fault): Promise<void> {
     this.bus.publish('$main', this.now(), { type: 'FaultInjected', fault: f });
     this.faults = applyFault(this.faults, f);
@@ -283,6 +298,33 @@ export class ThreadsRuntime implements Runtime {
   }
   drop(ratio: number): Promise<void> {
     return this.broadcastFaults({ kind: 'drop', ratio });
+  }
+  async inject(f: Fault): Promise<void> {
+    switch (f.kind) {
+      case 'kill':
+        return this.kill(f.node);
+      case 'restart':
+        return this.restart(f.node);
+      case 'partition':
+      case 'cut':
+      case 'heal':
+      case 'slow':
+      case 'drop':
+      case 'duplicate':
+        return this.broadcastFaults(f);
+      case 'corrupt':
+        if (this.opts.dataDir === undefined) throw new UnsupportedFaultError('threads (without a data directory)', f);
+        this.bus.publish('$main', this.now(), { type: 'FaultInjected', fault: f });
+        if (!corruptLogFile(join(this.opts.dataDir, f.node), this.corruptions++)) throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
+        return;
+      case 'pause':
+      case 'resume':
+      case 'reorder':
+      case 'clock':
+      case 'diskStall':
+      case 'diskSlow':
+        throw new UnsupportedFaultError('threads', f);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
+import type { Inspected } from '../../kernel/actor.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 
 /** What the main thread hands to the long-lived piscina task that hosts one actor. */
@@ -41,6 +42,8 @@ export interface ActorControl {
   /** Graceful stop; the task resolves. */
   stop(reason: string): void;
   stats(): { delivered: number; posted: number; batches: number; deadLetters: number };
+  /** Mailbox depth, restarts, inspected state, and envelopes sent per destination node. */
+  inspect(): { mailbox: number; restarts: number; state: Inspected | null; sentTo: Record<string, number> };
 }
 
 /** Envelopes in one postMessage at most (a turn's batch for one destination is split into posts of this size). */

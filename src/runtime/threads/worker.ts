@@ -46,7 +46,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const outbox = new Map<MessagePort, Envelope[]>();
   const events: [string, number, EventPayload][] = [];
   let faults: LinkFaults = task.faults;
-  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || Object.keys(f.slowMs).length > 0;
+  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || f.duplicateRatio > 0 || Object.keys(f.slowMs).length > 0;
   let faultsActive = isActive(faults);
   /** Where each destination address is served from, computed once per address. */
   const routes = new Map<string, { readonly toNode: string; readonly key: string; readonly external: boolean }>();
@@ -55,6 +55,8 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   let delivered = 0;
   let posted = 0;
   let batches = 0;
+  /** Envelopes handed to each destination node (the lab's per-link rates; at most one key per node). */
+  const sentTo: Record<string, number> = {};
   let finished = false;
   let finish!: (r: ActorTaskResult) => void;
   const done = new Promise<ActorTaskResult>((r) => (finish = r));
@@ -120,7 +122,9 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
         if (rng.chance(faults.dropRatio)) return drop('drop');
         const slowMs = faults.slowMs[toNode] ?? 0;
         if (slowMs > 0) return void setTimeout(() => enqueue(port, env), slowMs);
+        if (faults.duplicateRatio > 0 && rng.chance(faults.duplicateRatio)) enqueue(port, env);
       }
+      sentTo[toNode] = (sentTo[toNode] ?? 0) + 1;
       enqueue(port, env);
     },
     onEscalate: (actor, err) => end({ reason: `escalated: ${actor}: ${String(err)}` }, true),
@@ -172,6 +176,10 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
       end({ reason }, false);
     },
     stats: () => ({ delivered, posted, batches, deadLetters: host.deadLetters }),
+    inspect: () => {
+      const i = host.inspect(task.name);
+      return { mailbox: i?.mailbox ?? 0, restarts: i?.restarts ?? 0, state: i?.state ?? null, sentTo: { ...sentTo } };
+    },
   };
   expose(control, nodeEndpoint(task.control));
   task.gateway.postMessage({ t: 'ready' } satisfies PortFrame);
