@@ -16,6 +16,9 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'zk':
       await (await import('./zk.js')).runZkBench(opts);
       return;
+    case 'redis':
+      await (await import('./redis.js')).runRedisBench(opts);
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;
