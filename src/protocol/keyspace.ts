@@ -26,8 +26,21 @@ export type KeyspaceTxn =
       readonly exec: boolean;
       readonly watched: readonly WatchedKey[];
     }
+  /**
+   * Many clients' writes in one log entry (one ZAB proposal, one fsync): each item is applied as a `RedisCommands`
+   * txn at `timeMs`, in order, and has its own reply (`KeyspaceApplied.items`, in the same order).
+   */
+  | { readonly type: 'RedisBatch'; readonly timeMs: number; readonly items: readonly RedisBatchItem[] }
   /** The leader's active expiry: deletes those keys still past their deadline at `timeMs`. */
   | { readonly type: 'RedisExpire'; readonly timeMs: number; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] };
+
+/** One client's write inside a `RedisBatch`: a `RedisCommands` txn without its time. */
+export interface RedisBatchItem {
+  readonly db: number;
+  readonly commands: readonly Argv[];
+  readonly exec: boolean;
+  readonly watched: readonly WatchedKey[];
+}
 
 /**
  * A keyspace notification as `notify-keyspace-events` classes it: `cls` is the class letter ('g' generic,
@@ -47,6 +60,8 @@ export interface KeyspaceApplied {
   readonly events: readonly KeyspaceEvent[];
   /** The db selected after the txn (SELECT inside MULTI changes it for the connection). */
   readonly db: number;
+  /** A `RedisBatch`'s per-item replies and dbs, in order (`reply` is then the item count). */
+  readonly items?: readonly { readonly reply: Reply; readonly db: number }[];
 }
 
 /**
@@ -54,6 +69,14 @@ export interface KeyspaceApplied {
  * Every ask is answered with `RedisAnswer`.
  */
 export type RedisRequestMsg =
+  /**
+   * Requests gathered by the front end over one event-loop turn, in arrival order, handled as if sent one by one;
+   * answered with `RedisAnswers` (one answer per item, in order) once every item is answered.
+   */
+  | { readonly type: 'RedisRequests'; readonly items: readonly RedisRequest[] }
+  | RedisRequest;
+
+export type RedisRequest =
   /** A write (one command, or an EXEC block) already normalised: logged through ZAB, answered when applied. */
   | { readonly type: 'RedisWrite'; readonly db: number; readonly commands: readonly Argv[]; readonly exec: boolean; readonly watched: readonly WatchedKey[] }
   /** A read; `local`: from this node's state at once (READONLY), else linearizable (after a sync marker). */
@@ -64,3 +87,8 @@ export type RedisRequestMsg =
 export type RedisAnswer =
   | { readonly type: 'RedisAnswer'; readonly reply: Reply }
   | { readonly type: 'RedisRevisions'; readonly revisions: readonly number[] };
+
+export interface RedisAnswers {
+  readonly type: 'RedisAnswers';
+  readonly answers: readonly RedisAnswer[];
+}

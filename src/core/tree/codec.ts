@@ -1,5 +1,5 @@
 import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
-import type { KeyspaceTxn } from '../../protocol/keyspace.js';
+import type { KeyspaceTxn, RedisBatchItem, WatchedKey } from '../../protocol/keyspace.js';
 import { assertNever } from '../never.js';
 import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
 
@@ -25,6 +25,7 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *  15 Keyspace       u8 version 1 | u32 origin server | f64 origin reqId | u8 kind | kind's fields:
  *       1 RedisCommands  u8 db | f64 timeMs | u8 exec | u32 n | n × argv | u32 w | w × (u8 db | bytes key | f64 revision)
  *       2 RedisExpire    f64 timeMs | u32 n | n × (u8 db | bytes key)
+ *       3 RedisBatch     f64 timeMs | u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
@@ -222,6 +223,7 @@ const keyspaceTxnVersion = 1;
 const enum KeyspaceTag {
   Commands = 1,
   Expire = 2,
+  Batch = 3,
 }
 /** Commands in one keyspace txn (an EXEC block), arguments of one command, keys of one expiry or WATCH: at most. */
 export const keyspaceTxnItemsMax = 1_000_000;
@@ -232,23 +234,50 @@ function count(r: Reader, what: string): number {
   return n;
 }
 
+/** exec, commands and watched keys of a `RedisCommands` txn or a batch item. */
+function writeCommands(w: Writer, t: Pick<RedisBatchItem, 'exec' | 'commands' | 'watched'>): void {
+  w.u8(t.exec ? 1 : 0);
+  w.u32(t.commands.length);
+  for (const argv of t.commands) {
+    w.u32(argv.length);
+    for (const a of argv) w.bytes(a);
+  }
+  w.u32(t.watched.length);
+  for (const k of t.watched) {
+    w.u8(k.db);
+    w.bytes(k.key);
+    w.f64(k.revision);
+  }
+}
+
+function readCommands(r: Reader): Pick<RedisBatchItem, 'exec' | 'commands' | 'watched'> {
+  const exec = r.u8() === 1;
+  const commands: Uint8Array[][] = [];
+  for (let i = count(r, 'commands'); i > 0; i--) {
+    const argv: Uint8Array[] = [];
+    for (let j = count(r, 'arguments'); j > 0; j--) argv.push(r.bytes());
+    commands.push(argv);
+  }
+  const watched: WatchedKey[] = [];
+  for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
+  return { exec, commands, watched };
+}
+
 function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
   switch (t.type) {
     case 'RedisCommands':
       w.u8(KeyspaceTag.Commands);
       w.u8(t.db);
       w.f64(t.timeMs);
-      w.u8(t.exec ? 1 : 0);
-      w.u32(t.commands.length);
-      for (const argv of t.commands) {
-        w.u32(argv.length);
-        for (const a of argv) w.bytes(a);
-      }
-      w.u32(t.watched.length);
-      for (const k of t.watched) {
-        w.u8(k.db);
-        w.bytes(k.key);
-        w.f64(k.revision);
+      writeCommands(w, t);
+      return;
+    case 'RedisBatch':
+      w.u8(KeyspaceTag.Batch);
+      w.f64(t.timeMs);
+      w.u32(t.items.length);
+      for (const it of t.items) {
+        w.u8(it.db);
+        writeCommands(w, it);
       }
       return;
     case 'RedisExpire':
@@ -271,16 +300,16 @@ function readKeyspaceTxn(r: Reader): KeyspaceTxn {
     case KeyspaceTag.Commands: {
       const db = r.u8();
       const timeMs = r.f64();
-      const exec = r.u8() === 1;
-      const commands: Uint8Array[][] = [];
-      for (let i = count(r, 'commands'); i > 0; i--) {
-        const argv: Uint8Array[] = [];
-        for (let j = count(r, 'arguments'); j > 0; j--) argv.push(r.bytes());
-        commands.push(argv);
+      return { type: 'RedisCommands', db, timeMs, ...readCommands(r) };
+    }
+    case KeyspaceTag.Batch: {
+      const timeMs = r.f64();
+      const items: RedisBatchItem[] = [];
+      for (let i = count(r, 'batch items'); i > 0; i--) {
+        const db = r.u8();
+        items.push({ db, ...readCommands(r) });
       }
-      const watched: { db: number; key: Uint8Array; revision: number }[] = [];
-      for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
-      return { type: 'RedisCommands', db, timeMs, commands, exec, watched };
+      return { type: 'RedisBatch', timeMs, items };
     }
     case KeyspaceTag.Expire: {
       const timeMs = r.f64();

@@ -9,7 +9,7 @@
  * - Reads are linearizable unless the connection said READONLY (then they read this node's state).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import type { RedisAnswer, RedisRequestMsg, WatchedKey } from '../../protocol/keyspace.js';
+import type { RedisAnswer, RedisAnswers, RedisRequest, RedisRequestMsg, WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
@@ -20,6 +20,8 @@ import { startRedisServer, type RedisListener, type RedisServerOptions } from '.
 export const multiQueuedMax = 10_000;
 /** Keys one connection may WATCH, at most. */
 export const watchedKeysMax = 10_000;
+/** Requests in one ask to the node, at most (a turn with more sends several). */
+export const requestsPerAskMax = 4_096;
 /** The front end's ask to the node allows this much beyond the actor's own request timeout. */
 const askTimeoutMs = 12_000;
 
@@ -67,13 +69,32 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
     if (s === undefined) clients.set(c.id, (s = { queue: null, queueFailed: false, watched: [], readonly: false }));
     return s;
   };
-  const ask = async (msg: RedisRequestMsg): Promise<RedisAnswer> => {
-    try {
-      return await gateway.ask<RedisAnswer>(`${node}/redis`, msg, askTimeoutMs);
-    } catch (e) {
-      return { type: 'RedisAnswer', reply: err(`TRYAGAIN ${node} did not answer (${(e as Error).message})`) };
+  // The requests of one event-loop turn (every connection's) go to the node together: one ask per run of writes or
+  // of reads, in arrival order (reads do not wait for the writes' commit; the actor keeps the order of the asks).
+  let turn: { readonly req: RedisRequest; readonly resolve: (a: RedisAnswer) => void }[] = [];
+  const sendRun = (run: typeof turn): void => {
+    const failed = (why: string): RedisAnswer => ({ type: 'RedisAnswer', reply: err(`TRYAGAIN ${node} did not answer (${why})`) });
+    gateway.ask<RedisAnswers>(`${node}/redis`, { type: 'RedisRequests', items: run.map((r) => r.req) } satisfies RedisRequestMsg, askTimeoutMs).then(
+      (a) => run.forEach((r, i) => r.resolve(a.type === 'RedisAnswers' ? (a.answers[i] ?? failed('no answer')) : failed(a.type))),
+      (e: Error) => run.forEach((r) => r.resolve(failed(e.message))),
+    );
+  };
+  const flush = (): void => {
+    const all = turn;
+    turn = [];
+    for (let i = 0; i < all.length; ) {
+      const write = all[i]!.req.type === 'RedisWrite';
+      let j = i + 1;
+      while (j < all.length && j - i < requestsPerAskMax && (all[j]!.req.type === 'RedisWrite') === write) j++;
+      sendRun(all.slice(i, j));
+      i = j;
     }
   };
+  const ask = (req: RedisRequest): Promise<RedisAnswer> =>
+    new Promise((resolve) => {
+      if (turn.length === 0) setImmediate(flush);
+      turn.push({ req, resolve });
+    });
   const replyOf = (a: RedisAnswer): Reply => (a.type === 'RedisAnswer' ? a.reply : err('ERR unexpected answer'));
   return {
     execute(client, argv, cmd) {
