@@ -260,7 +260,7 @@ function readCommands(r: Reader): Pick<RedisBatchItem, 'exec' | 'commands' | 'wa
   }
   const watched: WatchedKey[] = [];
   for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
-  return { exec, commands, watched };
+  return { commands, exec, watched };
 }
 
 function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
