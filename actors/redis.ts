@@ -18,6 +18,7 @@
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
+import { encodeBatchItems } from '../src/core/tree/codec.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { KeyspaceTxn, RedisAnswer, RedisAnswers, RedisBatchItem, RedisRequest, RedisRequestMsg } from '../src/protocol/keyspace.js';
 import type { KeyspaceReadItem, StorageMsg, StorageReply } from '../src/protocol/storage.js';
@@ -118,7 +119,7 @@ function flushWrites(s: State, ctx: Ctx<Msg>): void {
   const slots = s.batchSlots;
   s.batchItems = [];
   s.batchSlots = [];
-  submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items });
+  submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items: encodeBatchItems(items) });
 }
 
 /** Run reads on local state once it has applied `atLeastZxid`: one storage ask for all of them. */

@@ -28,9 +28,11 @@ export type KeyspaceTxn =
     }
   /**
    * Many clients' writes in one log entry (one ZAB proposal, one fsync): each item is applied as a `RedisCommands`
-   * txn at `timeMs`, in order, and has its own reply (`KeyspaceApplied.items`, in the same order).
+   * txn at `timeMs`, in order, and has its own reply (`KeyspaceApplied.items`, in the same order). `items` are the
+   * `RedisBatchItem`s as one byte string (src/core/tree/codec.ts `encodeBatchItems`): it crosses threads and peers
+   * and goes into the log as it is, never as one object per argument.
    */
-  | { readonly type: 'RedisBatch'; readonly timeMs: number; readonly items: readonly RedisBatchItem[] }
+  | { readonly type: 'RedisBatch'; readonly timeMs: number; readonly items: Uint8Array }
   /** The leader's active expiry: deletes those keys still past their deadline at `timeMs`. */
   | { readonly type: 'RedisExpire'; readonly timeMs: number; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] };
 

@@ -8,6 +8,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { NULL_ARRAY, array, arityError, err, latin1 } from './bytes.js';
 import { type CommandSpec, arityOk, keyspaceCommands } from './commands.js';
 import { Ctx, KeyspaceState } from './state.js';
+import { decodeBatchItems } from '../tree/codec.js';
 
 function unknownCommand(a: Argv): Reply {
   const name = a.length > 0 ? latin1(a[0]!) : '';
@@ -48,7 +49,7 @@ export class Keyspace extends KeyspaceState {
       case 'RedisCommands':
         return { ...this.commands(txn, txn.timeMs, events), events };
       case 'RedisBatch': {
-        const items = txn.items.map((it) => this.commands(it, txn.timeMs, events));
+        const items = decodeBatchItems(txn.items).map((it) => this.commands(it, txn.timeMs, events));
         return { reply: { kind: 'Int', value: items.length }, events, db: 0, items };
       }
     }

@@ -25,7 +25,7 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *  15 Keyspace       u8 version 1 | u32 origin server | f64 origin reqId | u8 kind | kind's fields:
  *       1 RedisCommands  u8 db | f64 timeMs | u8 exec | u32 n | n × argv | u32 w | w × (u8 db | bytes key | f64 revision)
  *       2 RedisExpire    f64 timeMs | u32 n | n × (u8 db | bytes key)
- *       3 RedisBatch     f64 timeMs | u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
+ *       3 RedisBatch     f64 timeMs | bytes items, items = u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
@@ -263,6 +263,29 @@ function readCommands(r: Reader): Pick<RedisBatchItem, 'exec' | 'commands' | 'wa
   return { commands, exec, watched };
 }
 
+/** A `RedisBatch`'s items as its byte string (an empty batch is 4 bytes). */
+export function encodeBatchItems(items: readonly RedisBatchItem[]): Uint8Array {
+  const w = new Writer(64 * items.length + 16);
+  w.u32(items.length);
+  for (const it of items) {
+    w.u8(it.db);
+    writeCommands(w, it);
+  }
+  return w.view().slice();
+}
+
+/** The items of a `RedisBatch` (arguments copied out: a value the keyspace keeps never pins the batch's bytes). */
+export function decodeBatchItems(bytes: Uint8Array): RedisBatchItem[] {
+  const r = new Reader(bytes);
+  const items: RedisBatchItem[] = [];
+  for (let i = count(r, 'batch items'); i > 0; i--) {
+    const db = r.u8();
+    items.push({ db, ...readCommands(r) });
+  }
+  if (r.pos !== r.end) throw new DecodeError(`batch items: ${r.end - r.pos} bytes left over`);
+  return items;
+}
+
 function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
   switch (t.type) {
     case 'RedisCommands':
@@ -274,11 +297,7 @@ function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
     case 'RedisBatch':
       w.u8(KeyspaceTag.Batch);
       w.f64(t.timeMs);
-      w.u32(t.items.length);
-      for (const it of t.items) {
-        w.u8(it.db);
-        writeCommands(w, it);
-      }
+      w.bytes(t.items);
       return;
     case 'RedisExpire':
       w.u8(KeyspaceTag.Expire);
@@ -302,15 +321,8 @@ function readKeyspaceTxn(r: Reader): KeyspaceTxn {
       const timeMs = r.f64();
       return { type: 'RedisCommands', db, timeMs, ...readCommands(r) };
     }
-    case KeyspaceTag.Batch: {
-      const timeMs = r.f64();
-      const items: RedisBatchItem[] = [];
-      for (let i = count(r, 'batch items'); i > 0; i--) {
-        const db = r.u8();
-        items.push({ db, ...readCommands(r) });
-      }
-      return { type: 'RedisBatch', timeMs, items };
-    }
+    case KeyspaceTag.Batch:
+      return { type: 'RedisBatch', timeMs: r.f64(), items: r.bytes() };
     case KeyspaceTag.Expire: {
       const timeMs = r.f64();
       const keys: { db: number; key: Uint8Array }[] = [];
