@@ -1,7 +1,8 @@
 /**
  * The `<node>/redis` actor: the node's Redis keyspace service, asked by the RESP front end (messages:
  * src/protocol/keyspace.ts `RedisRequestMsg`; the front end sends what one event-loop turn gathered as one
- * `RedisRequests`, answered with one `RedisAnswers` once every item is answered).
+ * `RedisWrites` (the writes, already encoded as batch items) or `RedisRequests` (the reads), answered with one
+ * `RedisAnswers` once every item is answered).
  *
  * - Writes: every write of one mailbox run goes into ONE `RedisBatch` txn (at most `writeBatchItemsMax` items)
  *   naming this server and a request id as its origin → `ClientWrite` to `<node>/broadcast` (forwarded to the
@@ -18,9 +19,9 @@
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
-import { encodeBatchItems } from '../src/core/tree/codec.js';
+import { batchItemsCount, encodeBatchItems, joinBatchItems } from '../src/core/tree/codec.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import type { KeyspaceTxn, RedisAnswer, RedisAnswers, RedisBatchItem, RedisRequest, RedisRequestMsg } from '../src/protocol/keyspace.js';
+import type { KeyspaceTxn, RedisAnswer, RedisAnswers, RedisRequest, RedisRequestMsg } from '../src/protocol/keyspace.js';
 import type { KeyspaceReadItem, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
@@ -80,7 +81,7 @@ interface State {
   readonly writes: Map<number, Waiting>;
   nextReq: number;
   /** The writes of this mailbox run, logged as ONE `RedisBatch` txn when the run ends (or the batch is full). */
-  batchItems: RedisBatchItem[];
+  batchParts: Uint8Array[];
   batchSlots: Slot[];
   /** Reads for the next marker, and the marker in flight with its reads. */
   nextReads: WaitingRead[];
@@ -114,12 +115,19 @@ function submit(s: State, ctx: Ctx<Msg>, slots: readonly Slot[], txn: KeyspaceTx
 
 /** Log the writes gathered so far as one txn. */
 function flushWrites(s: State, ctx: Ctx<Msg>): void {
-  if (s.batchItems.length === 0) return;
-  const items = s.batchItems;
+  if (s.batchSlots.length === 0) return;
+  const items = joinBatchItems(s.batchParts);
   const slots = s.batchSlots;
-  s.batchItems = [];
+  s.batchParts = [];
   s.batchSlots = [];
-  submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items: encodeBatchItems(items) });
+  submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items });
+}
+
+/** Writes (encoded items, one slot each) join this run's batch; a full batch is logged first. */
+function addWrites(s: State, ctx: Ctx<Msg>, items: Uint8Array, slots: readonly Slot[]): void {
+  if (s.batchSlots.length + slots.length > writeBatchItemsMax) flushWrites(s, ctx);
+  s.batchParts.push(items);
+  for (const slot of slots) s.batchSlots.push(slot);
 }
 
 /** Run reads on local state once it has applied `atLeastZxid`: one storage ask for all of them. */
@@ -173,9 +181,7 @@ function request(s: State, ctx: Ctx<Msg>, m: RedisRequest, slot: Slot, localRead
     return;
   }
   if (m.type === 'RedisWrite') {
-    s.batchItems.push({ db: m.db, commands: m.commands, exec: m.exec, watched: m.watched });
-    s.batchSlots.push(slot);
-    if (s.batchItems.length >= writeBatchItemsMax) flushWrites(s, ctx);
+    addWrites(s, ctx, encodeBatchItems([{ db: m.db, commands: m.commands, exec: m.exec, watched: m.watched }]), [slot]);
     return;
   }
   const item: KeyspaceReadItem = m.type === 'RedisRead' ? { type: 'read', db: m.db, argv: m.argv, draw: ctx.random() } : { type: 'watch', keys: m.keys.map((key) => ({ db: m.db, key })) };
@@ -193,7 +199,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       expiryTickMs,
       writes: new Map(),
       nextReq: Math.floor(ctx.now()) * 1000,
-      batchItems: [],
+      batchParts: [],
       batchSlots: [],
       nextReads: [],
       pending: 0,
@@ -205,6 +211,20 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
   },
   receive(s, m, ctx) {
     switch (m.type) {
+      case 'RedisWrites': {
+        const count = batchItemsCount(m.items);
+        const batch: Batch = { token: ctx.replyToken(), single: false, answers: new Array<RedisAnswer>(count), left: count };
+        const slots: Slot[] = [];
+        for (let index = 0; index < count; index++) slots.push({ batch, index });
+        s.pending += count;
+        if (count === 0 || s.pending > redisPendingMax) {
+          if (count === 0 && batch.token !== null) ctx.respond(batch.token, { type: 'RedisAnswers', answers: [] } satisfies RedisAnswers);
+          for (const slot of slots) fill(s, ctx, slot, errorReply(`TRYAGAIN more than ${redisPendingMax} requests pending on this node`));
+          return s;
+        }
+        addWrites(s, ctx, m.items, slots);
+        return s;
+      }
       case 'RedisRequests':
       case 'RedisWrite':
       case 'RedisRead':

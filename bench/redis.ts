@@ -9,7 +9,7 @@
  * leader per batch). The benchmark connects to one member (`--node follower`, the default: writes are forwarded
  * to the leader, as for two connections in three; or `--node leader`).
  *
- * Options: --system conclave|redis|both (both), --requests N per test and run (50,000), --rounds N (3),
+ * Options: --system conclave|redis|both (both), --requests N per test and run (30,000), --rounds N (3),
  * --node follower|leader. Every redis-benchmark run is killed after `runTimeoutMs`. Skips with a note when
  * redis-benchmark (redis-tools) is missing; measures conclave alone when redis-server is missing.
  */
@@ -30,11 +30,11 @@ const testFlag = 'set,get,incr,mset';
 const clients = 50;
 const pipeline = 16;
 const requestsMax = 1_000_000;
-const requestsDefault = 50_000;
+const requestsDefault = 30_000;
 const roundsMax = 9;
 const roundsDefault = 3;
 /** One redis-benchmark run (all four tests) at most; past it the run is killed and counted as failed. */
-export const runTimeoutMs = 120_000;
+export const runTimeoutMs = 240_000;
 /** redis-server answering PING after its start, at most. */
 const redisStartWaitMs = 10_000;
 const redisStopGraceMs = 10_000;
@@ -132,7 +132,7 @@ async function measureRedis(target: Exclude<Target, 'conclave'>, requests: numbe
   const [port] = await freePorts(1);
   // no --save: redis-server's default snapshots (3600 1 300 100 60 10000), as a server started without a config
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', ...(target === 'redis-fsync-always' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [])];
-  progress(`${target}: redis-server ${args.slice(6).join(' ') || '(default persistence)'} on port ${port}`);
+  progress(`${target}: redis-server ${args.slice(8).join(' ') || '(default persistence)'} on port ${port}`);
   const proc = spawn(redisServerPath, args, { stdio: 'ignore' });
   const killOnExit = (): void => void proc.kill('SIGKILL');
   process.once('exit', killOnExit);

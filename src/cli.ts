@@ -56,7 +56,7 @@ program
   .option('--clients <n>', 'throughput, zk: client sessions (default 8)')
   .option('--window <n>', 'throughput, zk: outstanding requests per client (default 32)')
   .option('--rounds <n>', 'failover: leader kills (default 10); zk: leader kills per system (default 3); redis: runs per figure, median (default 3)')
-  .option('--requests <n>', 'redis: requests per test and run (default 50,000)')
+  .option('--requests <n>', 'redis: requests per test and run (default 30,000)')
   .option('--node <role>', 'redis: the conclave member redis-benchmark connects to: follower | leader (default follower)')
   .option('--busy-loops <n>', 'zk: CPU-bound processes running beside the systems (default 0; result in zk-busy-<n>.json)')
   .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')

@@ -72,7 +72,12 @@ export interface KeyspaceApplied {
  */
 export type RedisRequestMsg =
   /**
-   * Requests gathered by the front end over one event-loop turn, in arrival order, handled as if sent one by one;
+   * Writes gathered by the front end over one event-loop turn, in arrival order, already encoded as a `RedisBatch`'s
+   * items (`encodeBatchItems`: they join the actor's batch as bytes); answered with `RedisAnswers`, one per item.
+   */
+  | { readonly type: 'RedisWrites'; readonly items: Uint8Array }
+  /**
+   * Reads (and writes) gathered by the front end over one event-loop turn, in arrival order, handled as if sent one by one;
    * answered with `RedisAnswers` (one answer per item, in order) once every item is answered.
    */
   | { readonly type: 'RedisRequests'; readonly items: readonly RedisRequest[] }

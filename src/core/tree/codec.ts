@@ -274,6 +274,26 @@ export function encodeBatchItems(items: readonly RedisBatchItem[]): Uint8Array {
   return w.view().slice();
 }
 
+/** How many items a `RedisBatch` items byte string holds. */
+export function batchItemsCount(bytes: Uint8Array): number {
+  return new Reader(bytes).u32();
+}
+
+/** Several items byte strings (each as `encodeBatchItems` made it) as one, their items in order. */
+export function joinBatchItems(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  let len = 4;
+  for (const p of parts) {
+    n += batchItemsCount(p);
+    len += p.length - 4;
+  }
+  const w = new Writer(len);
+  w.u32(n);
+  for (const p of parts) w.bytesRaw(p.subarray(4));
+  return w.view().slice();
+}
+
 /** The items of a `RedisBatch` (arguments copied out: a value the keyspace keeps never pins the batch's bytes). */
 export function decodeBatchItems(bytes: Uint8Array): RedisBatchItem[] {
   const r = new Reader(bytes);

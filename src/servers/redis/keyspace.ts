@@ -2,7 +2,9 @@
  * The RESP front end's keyspace backend: the keyspace commands, MULTI/EXEC/DISCARD/WATCH/UNWATCH and
  * READONLY/READWRITE, answered through a node's `redis` actor (actors/redis.ts). See ../../../docs/resp.md.
  *
- * - A write is normalised here (relative TTLs become absolute deadlines with this node's clock) and sent as one txn.
+ * - A write is normalised here (relative TTLs become absolute deadlines with this node's clock). The requests of one
+ *   event-loop turn, every connection's, go to the actor together, in arrival order: each run of writes as one
+ *   `RedisWrites` (encoded as batch items: one byte string to clone), each run of reads as one `RedisRequests`.
  * - MULTI queues commands (a command the keyspace refuses in any state, unknown or of the wrong arity, answers its
  *   error and makes EXEC answer EXECABORT); EXEC sends the block as ONE txn with the revisions WATCH read, so the
  *   watch check and the commands apply atomically on every replica.
@@ -12,6 +14,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import type { RedisAnswer, RedisAnswers, RedisRequest, RedisRequestMsg, WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
+import { encodeBatchItems } from '../../core/tree/codec.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './listener.js';
@@ -74,7 +77,11 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
   let turn: { readonly req: RedisRequest; readonly resolve: (a: RedisAnswer) => void }[] = [];
   const sendRun = (run: typeof turn): void => {
     const failed = (why: string): RedisAnswer => ({ type: 'RedisAnswer', reply: err(`TRYAGAIN ${node} did not answer (${why})`) });
-    gateway.ask<RedisAnswers>(`${node}/redis`, { type: 'RedisRequests', items: run.map((r) => r.req) } satisfies RedisRequestMsg, askTimeoutMs).then(
+    const msg: RedisRequestMsg =
+      run[0]!.req.type === 'RedisWrite'
+        ? { type: 'RedisWrites', items: encodeBatchItems(run.map((r) => r.req as Extract<RedisRequest, { type: 'RedisWrite' }>)) }
+        : { type: 'RedisRequests', items: run.map((r) => r.req) };
+    gateway.ask<RedisAnswers>(`${node}/redis`, msg, askTimeoutMs).then(
       (a) => run.forEach((r, i) => r.resolve(a.type === 'RedisAnswers' ? (a.answers[i] ?? failed('no answer')) : failed(a.type))),
       (e: Error) => run.forEach((r) => r.resolve(failed(e.message))),
     );
@@ -90,12 +97,13 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       i = j;
     }
   };
-  const ask = (req: RedisRequest): Promise<RedisAnswer> =>
-    new Promise((resolve) => {
-      if (turn.length === 0) setImmediate(flush);
-      turn.push({ req, resolve });
-    });
+  const enqueue = (req: RedisRequest, resolve: (a: RedisAnswer) => void): void => {
+    if (turn.length === 0) setImmediate(flush);
+    turn.push({ req, resolve });
+  };
+  const ask = (req: RedisRequest): Promise<RedisAnswer> => new Promise((resolve) => enqueue(req, resolve));
   const replyOf = (a: RedisAnswer): Reply => (a.type === 'RedisAnswer' ? a.reply : err('ERR unexpected answer'));
+  const askReply = (req: RedisRequest): Promise<Reply> => new Promise((resolve) => enqueue(req, (a) => resolve(replyOf(a))));
   return {
     execute(client, argv, cmd) {
       const s = state(client);
@@ -145,7 +153,7 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
             const n = normalize(a, t);
             return 'kind' in n ? a : n;
           });
-          return ask({ type: 'RedisWrite', db: client.db, commands, exec: true, watched }).then(replyOf);
+          return askReply({ type: 'RedisWrite', db: client.db, commands, exec: true, watched });
         }
         case 'watch': {
           if (s.queue !== null) return err('ERR WATCH inside MULTI is not allowed');
@@ -161,10 +169,10 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       }
       const c = commandOf(argv);
       if (!('run' in c)) return c;
-      if (c.kind === 'read') return ask({ type: 'RedisRead', db: client.db, argv, local: s.readonly }).then(replyOf);
-      const n = normalize(argv, now());
+      if (c.kind === 'read') return askReply({ type: 'RedisRead', db: client.db, argv, local: s.readonly });
+      const n = c.normalize === undefined ? argv : c.normalize(argv, now());
       if ('kind' in n) return n;
-      return ask({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] }).then(replyOf);
+      return askReply({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] });
     },
     refused(client) {
       const s = clients.get(client.id);
