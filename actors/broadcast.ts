@@ -31,6 +31,24 @@ interface Pending {
 
 /** Entries (or requests) merged into one message, at most; a longer run goes as several. */
 export const mergedEntriesMax = 1_024;
+/**
+ * Approximate bytes of the txns merged into one message, at most (one entry larger than this goes alone): a
+ * peer receives, logs and acknowledges large values a piece at a time instead of in one long turn.
+ */
+export const mergedBytesMax = 1024 * 1024;
+
+/** Approximate encoded size of a txn: its byte arrays and strings, plus a little per field (bounded walk). */
+export function approxBytes(v: unknown, depth = 0): number {
+  if (v instanceof Uint8Array) return v.length;
+  if (typeof v === 'string') return v.length;
+  if (typeof v !== 'object' || v === null || depth > approxDepthMax) return 8;
+  let n = 8;
+  if (Array.isArray(v)) for (const x of v) n += approxBytes(x, depth + 1);
+  else for (const k in v) n += 8 + approxBytes((v as Record<string, unknown>)[k], depth + 1);
+  return n;
+}
+/** Nesting `approxBytes` follows (txns are a few levels deep). */
+const approxDepthMax = 8;
 
 type Proposal = Extract<ZabPeerMsg, { type: 'Proposal' }>;
 type Request = Extract<ZabPeerMsg, { type: 'Request' }>;
@@ -38,9 +56,9 @@ type AppendLog = Extract<StorageCommand, { type: 'AppendLog' }>;
 
 /** The message being gathered for one destination: later ones of the same kind merge into it. */
 type Open =
-  | { readonly kind: 'proposals'; readonly first: Proposal; readonly entries: LogEntry[] }
-  | { readonly kind: 'requests'; readonly first: Request; readonly items: { reqId: number; txn: unknown }[] }
-  | { readonly kind: 'append'; readonly gen: number; readonly entries: LogEntry[] }
+  | { readonly kind: 'proposals'; readonly first: Proposal; readonly entries: LogEntry[]; bytes: number }
+  | { readonly kind: 'requests'; readonly first: Request; readonly items: { reqId: number; txn: unknown }[]; bytes: number }
+  | { readonly kind: 'append'; readonly gen: number; readonly entries: LogEntry[]; bytes: number }
   /** Cumulative (Commit to a peer, CommitTo to storage): only the newest counts. */
   | { readonly kind: 'cumulative'; msg: StorageCommand | ZabPeerMsg };
 
@@ -59,26 +77,32 @@ class Outbox {
   send(to: string, msg: ZabPeerMsg | StorageCommand): void {
     const cur = this.open.get(to);
     if (msg.type === 'Proposal') {
-      if (cur?.kind === 'proposals' && cur.first.conn === msg.conn && cur.first.epoch === msg.epoch && cur.entries.length < mergedEntriesMax) {
+      const b = approxBytes(msg.entry.txn);
+      if (cur?.kind === 'proposals' && cur.first.conn === msg.conn && cur.first.epoch === msg.epoch && fits(cur.entries.length, cur.bytes, b)) {
         cur.entries.push(msg.entry);
+        cur.bytes += b;
         return;
       }
       this.flush(to);
-      this.open.set(to, { kind: 'proposals', first: msg, entries: [msg.entry] });
+      this.open.set(to, { kind: 'proposals', first: msg, entries: [msg.entry], bytes: b });
     } else if (msg.type === 'Request') {
-      if (cur?.kind === 'requests' && cur.first.conn === msg.conn && cur.items.length < mergedEntriesMax) {
+      const b = approxBytes(msg.txn);
+      if (cur?.kind === 'requests' && cur.first.conn === msg.conn && fits(cur.items.length, cur.bytes, b)) {
         cur.items.push({ reqId: msg.reqId, txn: msg.txn });
+        cur.bytes += b;
         return;
       }
       this.flush(to);
-      this.open.set(to, { kind: 'requests', first: msg, items: [{ reqId: msg.reqId, txn: msg.txn }] });
+      this.open.set(to, { kind: 'requests', first: msg, items: [{ reqId: msg.reqId, txn: msg.txn }], bytes: b });
     } else if (msg.type === 'AppendLog') {
-      if (cur?.kind === 'append' && cur.gen === msg.gen && cur.entries.length < mergedEntriesMax) {
+      const b = msg.entries.reduce((n, e) => n + approxBytes(e.txn), 0);
+      if (cur?.kind === 'append' && cur.gen === msg.gen && fits(cur.entries.length, cur.bytes, b)) {
         for (const e of msg.entries) cur.entries.push(e);
+        cur.bytes += b;
         return;
       }
       this.flush(to);
-      this.open.set(to, { kind: 'append', gen: msg.gen, entries: [...msg.entries] });
+      this.open.set(to, { kind: 'append', gen: msg.gen, entries: [...msg.entries], bytes: b });
     } else if (msg.type === 'Commit' || msg.type === 'CommitTo') {
       if (cur?.kind === 'cumulative' && cur.msg.type === msg.type && (msg.type === 'CommitTo' || sameStream(cur.msg, msg))) {
         cur.msg = msg;
@@ -103,6 +127,8 @@ class Outbox {
     for (const to of [...this.open.keys()]) this.flush(to);
   }
 }
+
+const fits = (count: number, bytes: number, more: number): boolean => count < mergedEntriesMax && bytes + more <= mergedBytesMax;
 
 function sameStream(a: StorageCommand | ZabPeerMsg, b: Extract<ZabPeerMsg, { type: 'Commit' }>): boolean {
   return a.type === 'Commit' && a.conn === b.conn && a.epoch === b.epoch && a.from === b.from;
@@ -255,6 +281,10 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
       case 'BroadcastTick':
         ctx.schedule('zab-tick', s.tickMs, { type: 'BroadcastTick' });
         return run(s, { type: 'Tick' }, ctx);
+      case 'PeerActive': {
+        const id = Object.keys(s.args.members).find((k) => s.args.members[Number(k)] === m.node);
+        return id === undefined ? s : run(s, { type: 'PeerActive', from: Number(id) }, ctx);
+      }
       case 'ElectionDecided':
         return run(s, { type: 'Elected', role: m.role, leader: m.leader }, ctx);
       case 'EpochsPersisted':

@@ -21,7 +21,7 @@ import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kern
 import { address } from '../src/protocol/envelope.js';
 import { batchItemsCount, encodeBatchItems, joinBatchItems } from '../src/core/tree/codec.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import type { KeyspaceTxn, RedisAnswer, RedisAnswers, RedisRequest, RedisRequestMsg } from '../src/protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type KeyspaceTxn, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg } from '../src/protocol/keyspace.js';
 import type { KeyspaceReadItem, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
@@ -36,6 +36,11 @@ export interface RedisActorArgs {
 export const redisPendingMax = 100_000;
 /** Client writes logged as one `RedisBatch` txn, at most (a mailbox run with more logs several). */
 export const writeBatchItemsMax = 4_096;
+/**
+ * Encoded bytes of one `RedisBatch`, at most, unless one part alone is larger (a front end's run or one write: at
+ * most `keyspaceWriteBytesMax` of arguments): a batch stays within the WAL's record bound.
+ */
+export const writeBatchBytesMax = keyspaceWriteBytesMax;
 /** Keys the leader's active expiry deletes per tick, at most. */
 export const expireKeysPerTickMax = 200;
 export const expiryTickMsDefault = 100;
@@ -83,6 +88,7 @@ interface State {
   /** The writes of this mailbox run, logged as ONE `RedisBatch` txn when the run ends (or the batch is full). */
   batchParts: Uint8Array[];
   batchSlots: Slot[];
+  batchBytes: number;
   /** Reads for the next marker, and the marker in flight with its reads. */
   nextReads: WaitingRead[];
   marker: { reqId: number; reads: WaitingRead[]; deadlineMs: number } | null;
@@ -120,13 +126,15 @@ function flushWrites(s: State, ctx: Ctx<Msg>): void {
   const slots = s.batchSlots;
   s.batchParts = [];
   s.batchSlots = [];
+  s.batchBytes = 0;
   submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items });
 }
 
 /** Writes (encoded items, one slot each) join this run's batch; a full batch is logged first. */
 function addWrites(s: State, ctx: Ctx<Msg>, items: Uint8Array, slots: readonly Slot[]): void {
-  if (s.batchSlots.length + slots.length > writeBatchItemsMax) flushWrites(s, ctx);
+  if (s.batchSlots.length + slots.length > writeBatchItemsMax || (s.batchBytes > 0 && s.batchBytes + items.length > writeBatchBytesMax)) flushWrites(s, ctx);
   s.batchParts.push(items);
+  s.batchBytes += items.length;
   for (const slot of slots) s.batchSlots.push(slot);
 }
 
@@ -201,6 +209,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       nextReq: Math.floor(ctx.now()) * 1000,
       batchParts: [],
       batchSlots: [],
+      batchBytes: 0,
       nextReads: [],
       pending: 0,
       marker: null,

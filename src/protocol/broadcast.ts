@@ -195,4 +195,6 @@ export type BroadcastMsg<T = unknown> =
   | StorageRecovered<T>
   | ElectionDecided
   | BroadcastClientMsg<T>
-  | { readonly type: 'BroadcastTick' };
+  | { readonly type: 'BroadcastTick' }
+  /** From the node's peer transport: bytes are arriving from node `node` (a large message is on its way). */
+  | { readonly type: 'PeerActive'; readonly node: string };

@@ -6,6 +6,13 @@
  */
 import type { Argv, Reply } from './resp.js';
 
+/**
+ * The largest keyspace write a client may submit: the bytes of all its arguments (of every command of a MULTI
+ * block). It is logged as one WAL record (`recordBytesMax`, src/storage/wal.ts, leaves room for the encoding) and
+ * sent to followers in one peer message; a larger write is refused before it is proposed.
+ */
+export const keyspaceWriteBytesMax = 32 * 1024 * 1024;
+
 /** A key the client WATCHed, in the db it had selected then, with the revision it read (Keyspace.revision). */
 export interface WatchedKey {
   readonly db: number;

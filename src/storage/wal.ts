@@ -23,8 +23,8 @@ export const walMagic = 0x4c575643; // "CVWL"
 export const walVersion = 1;
 export const segmentHeaderBytes = 16;
 export const recordHeaderBytes = 8;
-/** One logged txn may not exceed this. */
-export const recordBytesMax = 16 << 20;
+/** One logged txn may not exceed this (above every client write bound, e.g. `keyspaceWriteBytesMax`, with its encoding). */
+export const recordBytesMax = 64 << 20;
 
 export class CorruptLogError extends Error {
   constructor(msg: string) {

@@ -1,13 +1,14 @@
 /**
  * Hostile client input must not depose the leader (issue 9 §2). A 3-process ensemble of `conclave node`; a ZooKeeper
  * client writes through a follower the whole time while the hostile inputs of `hostileInputs` (one table, per port)
- * are sent to the leader's Eureka, ZooKeeper and admin ports. Then: the same leader and epoch as before, no leader
+ * are sent to the leader's Eureka, ZooKeeper, admin and RESP ports. Then: the same leader and epoch as before, no leader
  * elected anywhere, no client error, every hostile request answered with an error or closed, and the leader's RSS
  * back within `rssGrowthBytesMax` of its baseline. The longest stall of the leader's event loop seen from outside
  * (a status ask over its control channel every `probeEveryMs`) is printed, not asserted (timings are for bench/).
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,7 +34,7 @@ const backgroundWritesMax = 100_000;
 type Port = 'eureka' | 'zookeeper' | 'admin' | 'resp';
 type Outcome =
   | { readonly kind: 'status'; readonly code: number }
-  /** The ZooKeeper port's reply to the hostile request: its ReplyHeader's err (0 = done). */
+  /** The ZooKeeper port's reply to the hostile request: its ReplyHeader's err (0 = done); RESP: 1 for an error reply. */
   | { readonly kind: 'replied'; readonly err: number }
   | { readonly kind: 'closed' }
   | { readonly kind: 'timeout' };
@@ -70,15 +71,13 @@ const connectFrame = (timeOutMs = 30_000): Buffer =>
 
 const multiOfChecks = (n: number): Buffer =>
   Buffer.concat([connectFrame(), Buffer.from(encodeRequest(1, { type: 'Multi', ops: Array.from({ length: n }, () => ({ type: 'Check', path: '/', version: -1 }) as const) }))]);
+const respCommand = (args: string[]): Buffer => Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
 const nested = (n: number): Buffer => Buffer.from('['.repeat(n) + ']'.repeat(n));
 const wide = (n: number): Buffer => Buffer.from('[' + '0,'.repeat(n) + '0]');
 const siblingsXml = (n: number): Buffer => Buffer.from('<instance>' + '<a>1</a>'.repeat(n) + '</instance>');
 const wideObject = (n: number): Buffer => Buffer.from(`{"instance":{"metadata":{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}}}`);
 
-/**
- * The hostile inputs, per port. A later issue adds the RESP port: its rows go here with `port: 'resp'` (e.g. a
- * multibulk announcing 2^31 elements, a bulk string announcing 2 GB and stalling, deeply nested RESP3 aggregates).
- */
+/** The hostile inputs, per port. */
 const hostileInputs: readonly Hostile[] = [
   { port: 'eureka', name: '2 MB of nested JSON arrays', bytes: () => post('/eureka/v2/apps/EVIL', 'application/json', nested(1_000_000)) },
   { port: 'eureka', name: '2 MB JSON array of 1M numbers', bytes: () => post('/eureka/v2/apps/EVIL', 'application/json', wide(1_000_000)) },
@@ -132,6 +131,13 @@ const hostileInputs: readonly Hostile[] = [
   { port: 'admin', name: '64 KB URL', bytes: () => http('GET', `/commands/${'a'.repeat(64 * 1024)}`, {}, Buffer.alloc(0)) },
   { port: 'admin', name: 'bad URL encoding', bytes: () => http('GET', '/commands/%E0%A4%A', {}, Buffer.alloc(0)) },
   { port: 'admin', name: 'half-sent headers', bytes: () => Buffer.from('GET /commands/srvr HTTP/1.1\r\nhost: x\r\nx-slow: ') },
+  { port: 'resp', name: 'multibulk announcing 2^31 elements', bytes: () => Buffer.from('*2147483648\r\n') },
+  { port: 'resp', name: 'bulk announcing 512 MB + 1', bytes: () => Buffer.from('*1\r\n$536870913\r\n') },
+  { port: 'resp', name: '100 KB inline request without a newline', bytes: () => Buffer.alloc(100 * 1024, 0x61) },
+  { port: 'resp', name: 'nested aggregate in a request', bytes: () => Buffer.from('*1\r\n*1\r\n*1\r\n$4\r\nPING\r\n') },
+  { port: 'resp', name: '1 MB of random bytes', bytes: () => Buffer.concat([Buffer.from('*2\r\n'), randomBytes(1024 * 1024)]) },
+  { port: 'resp', name: 'MSET of 1,000 keys in one command', allowed: true, bytes: () => respCommand(['MSET', ...Array.from({ length: 1_000 }, (_, i) => [`k${i}`, `v${i}`]).flat()]) },
+  { port: 'resp', name: '20k pipelined PINGs', allowed: true, bytes: () => Buffer.from('PING\r\n'.repeat(20_000)) },
 ];
 
 /** Sends `bytes` and waits for the first reply bytes (an HTTP status, or any bytes from the ZooKeeper port) or a close. */
@@ -154,6 +160,11 @@ function sendHostile(port: number, h: Hostile, bytes: Buffer): Promise<Outcome> 
       got = Buffer.concat([got, d]);
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(got.toString('latin1', 0, 16));
       if (m) return finish({ kind: 'status', code: Number(m[1]) });
+      // RESP: the first reply line; an error reply is '-'
+      if (h.port === 'resp') {
+        if (got.includes('\r\n')) finish({ kind: 'replied', err: got[0] === 0x2d ? 1 : 0 });
+        return;
+      }
       // a reply frame after the preamble: length (4), xid (4), zxid (8), err (4)
       const p = h.preamble ?? 0;
       if (h.port !== 'eureka' && h.port !== 'admin' && got.length >= p + 20) return finish({ kind: 'replied', err: got.readInt32BE(p + 16) });
@@ -221,14 +232,14 @@ test('hostile bodies on the leader’s ports: no leader change, no client error,
 
   await new Promise((r) => setTimeout(r, 1_000));
   const rss0 = rssBytes(leader.proc.pid!);
-  const portOf: Record<Port, number | undefined> = { eureka: lp.eureka, zookeeper: lp.client, admin: lp.admin, resp: undefined };
+  const portOf: Record<Port, number | undefined> = { eureka: lp.eureka, zookeeper: lp.client, admin: lp.admin, resp: lp.redis };
   const t0 = Date.now();
   // one port's rows at a time, in parallel within a port
   const outcomes: { h: Hostile; o: Outcome }[] = [];
   let rssPeak = rss0;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssBytes(leader.proc.pid!))), 100);
   const stalls: string[] = [];
-  for (const port of ['eureka', 'zookeeper', 'admin'] as const) {
+  for (const port of ['eureka', 'zookeeper', 'admin', 'resp'] as const) {
     const rows = hostileInputs.filter((h) => h.port === port);
     const p = portOf[port]!;
     const before = stallMaxMs;

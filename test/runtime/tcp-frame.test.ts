@@ -12,12 +12,16 @@ import {
   encodeValueFrame,
   bodyTagJson,
   bodyTagV8,
+  bodyTagBinary,
   jsonSafe,
   frameBodyBytesMax,
   frameHeaderBytes,
   protocolTag,
 } from '../../src/runtime/tcp/frame.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
+import v8 from 'node:v8';
+
+const v8Roundtrip = (v: unknown): unknown => v8.deserialize(v8.serialize(v));
 
 const msg = (m: { type: string; [k: string]: unknown }) => m;
 const envs: Envelope[] = [
@@ -145,6 +149,98 @@ test('plain data goes as JSON; what JSON would change goes as v8 and comes back 
 test('a body with an unknown tag does not decode', () => {
   assert.throws(() => decodeBody(Buffer.from('{"to":"a/b"}')), (e: unknown) => e instanceof FrameError);
   assert.throws(() => decodeBody(Buffer.alloc(0)), (e: unknown) => e instanceof FrameError);
+});
+
+
+test('the first frame (a hello) has its own bound; later frames the larger one', () => {
+  const dec = new FrameDecoder(1 << 20, 64);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(65, 0);
+  assert.throws(() => dec.push(header), (e: unknown) => e instanceof FrameError);
+  const ok = new FrameDecoder(1 << 20, 64);
+  // the hello and a large frame in one chunk
+  const out = ok.push(Buffer.concat([encodeFrame(Buffer.alloc(64, 1)), encodeFrame(Buffer.alloc(100_000, 2))]));
+  assert.equal(out.map((b) => b.length), [64, 100_000]);
+});
+
+test('a large frame in many small chunks is gathered whole (and once)', () => {
+  const dec = new FrameDecoder();
+  const body = Buffer.alloc(3_000_000);
+  for (let i = 0; i < body.length; i++) body[i] = i % 251;
+  const f = Buffer.concat([encodeFrame(body), encodeFrame(Buffer.from('tail'))]);
+  const out: Buffer[] = [];
+  for (let o = 0; o < f.length; o += 65_536) out.push(...dec.push(f.subarray(o, Math.min(f.length, o + 65_536))));
+  assert.is(out.length, 2);
+  assert.ok(out[0]!.equals(body));
+  assert.is(out[1]!.toString(), 'tail');
+  assert.is(dec.bufferedBytes, 0);
+});
+
+test("byte arrays go raw beside the JSON ('B' body) and come back as equal Uint8Arrays", () => {
+  const data = new Uint8Array(300_000).map((_, i) => i % 256);
+  const v = { to: 'n2/storage', from: 'n1/broadcast', msg: { type: 'Proposals', entries: [{ zxid: 5, txn: { path: '/a', data, acl: [], passwd: new Uint8Array([1, 2]) } }, { zxid: 6, txn: { data: new Uint8Array(0) } }] } };
+  const f = encodeValueFrame(v);
+  assert.is(f[frameHeaderBytes], bodyTagBinary);
+  const back = decodeBody(f.subarray(frameHeaderBytes)) as typeof v;
+  const e = back.msg.entries;
+  assert.ok(e[0]!.txn.data instanceof Uint8Array && !Buffer.isBuffer(e[0]!.txn.data));
+  assert.equal([...e[0]!.txn.data.subarray(0, 300)], [...data.subarray(0, 300)]);
+  assert.is(Buffer.compare(Buffer.from(e[0]!.txn.data), Buffer.from(data)), 0);
+  assert.equal([...e[0]!.txn.passwd!], [1, 2]);
+  assert.is(e[1]!.txn.data.length, 0);
+  assert.equal({ ...back, msg: { ...back.msg, entries: [] } }, { ...v, msg: { ...v.msg, entries: [] } });
+  // the same value through v8 decodes equal
+  assert.equal(decodeBody(f.subarray(frameHeaderBytes)), v8Roundtrip(v));
+});
+
+test("a 'B' body whose references point outside it is refused", () => {
+  const bad = (json: string, extra = 0): Buffer => {
+    const t = Buffer.from(json);
+    const b = Buffer.alloc(5 + t.length + extra);
+    b[0] = bodyTagBinary;
+    b.writeUInt32BE(t.length, 1);
+    t.copy(b, 5);
+    return b;
+  };
+  assert.throws(() => decodeBody(bad('{"a":{"\\u0000b":[0,10]}}', 5)), (e: unknown) => e instanceof FrameError);
+  assert.throws(() => decodeBody(bad('{"a":{"\\u0000b":[-1,1]}}', 5)), (e: unknown) => e instanceof FrameError);
+  assert.throws(() => decodeBody(bad('{"a":{"\\u0000b":"x"}}', 5)), (e: unknown) => e instanceof FrameError);
+  const short = Buffer.from([bodyTagBinary, 0, 0, 1, 0]);
+  assert.throws(() => decodeBody(short), (e: unknown) => e instanceof FrameError);
+  assert.equal(decodeBody(bad('{"a":{"\\u0000b":[1,2]}}', 4)), { a: new Uint8Array(2) });
+});
+
+test('the transport tells when a peer’s large message is on its way (onPeerActive), then delivers it whole', async () => {
+  const { TcpTransport } = await import('../../src/runtime/tcp/transport.js');
+  const net = await import('node:net');
+  const active: string[] = [];
+  const got: Envelope[] = [];
+  const t = new TcpTransport({
+    node: 'n1',
+    listen: { host: '127.0.0.1', port: 0 },
+    peers: {},
+    deliver: (env) => got.push(env),
+    emit: () => undefined,
+    seed: 1,
+    onPeerActive: (peer) => active.push(peer),
+  });
+  await t.start();
+  try {
+    const s = net.connect(t.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    const big = encodeValueFrame({ to: 'n1/x', from: null, msg: { type: 'Big', data: new Uint8Array(2_000_000) } });
+    s.write(Buffer.concat([encodeFrame(encodeBody({ hello: protocolTag, node: 'n7' })), big.subarray(0, 1_000_000)]));
+    const t0 = Date.now();
+    while (active.length === 0 && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(active.slice(0, 1), ['n7']);
+    assert.is(got.length, 0);
+    s.write(big.subarray(1_000_000));
+    while (got.length === 0 && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
+    assert.is((got[0]!.msg as unknown as { data: Uint8Array }).data.length, 2_000_000);
+    s.destroy();
+  } finally {
+    await t.close();
+  }
 });
 
 test.run();

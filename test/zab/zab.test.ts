@@ -387,7 +387,8 @@ test('liveness: a leader without a quorum heard within syncLimit ticks steps dow
   assert.is(zabPhase(L.s), 'looking');
 });
 
-test('liveness: a follower that stops hearing its leader goes back to election', () => {
+/** Node 2 following node 1 in epoch 1, synced (DIFF, empty) and in broadcast. */
+function followingInBroadcast(): M {
   const F = new M(2, [1, 2, 3]);
   F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
   let o = F.recv({ type: 'NewEpoch', from: 1, epoch: 1, attempt: 1, conn: 1, established: false });
@@ -397,8 +398,42 @@ test('liveness: a follower that stops hearing its leader goes back to election',
   F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, o) } });
   F.recv({ type: 'UpToDate', from: 1, conn: 1, epoch: 1, commitTo: 0 });
   assert.is(zabPhase(F.s), 'following:broadcast');
+  return F;
+}
+
+test('liveness: bytes arriving from a peer (PeerActive) count as hearing it; from anyone else they do not', () => {
+  const { L, conns, epoch } = establishedLeader(3, [2]);
+  L.recv({ type: 'PingAck', from: 2, conn: conns.get(2)!, epoch, lastZxid: 0 });
+  // a follower whose large message is still arriving keeps the leader in place
+  for (let i = 0; i < 20; i++) {
+    assert.not.ok(L.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader'), `tick ${i}`);
+    L.in({ type: 'PeerActive', from: 2 });
+  }
+  // activity from a node that is not a follower does not
+  let stepped = -1;
+  for (let i = 1; i <= 10 && stepped < 0; i++) {
+    L.in({ type: 'PeerActive', from: 9 });
+    if (L.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader')) stepped = i;
+  }
+  assert.is(stepped, 6);
+  // a follower: its leader's bytes keep it following, another peer's do not
+  const F = followingInBroadcast();
+  for (let i = 0; i < 20; i++) {
+    assert.not.ok(F.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader'), `follower tick ${i}`);
+    F.in({ type: 'PeerActive', from: 1 });
+  }
+  let gone = -1;
+  for (let i = 1; i <= 10 && gone < 0; i++) {
+    F.in({ type: 'PeerActive', from: 3 });
+    if (F.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader')) gone = i;
+  }
+  assert.is(gone, 6);
+});
+
+test('liveness: a follower that stops hearing its leader goes back to election', () => {
+  const F = followingInBroadcast();
   // a proposal, acked only after the log write
-  o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 1), txn: 'a' } });
+  let o = F.recv({ type: 'Proposal', from: 1, conn: 1, epoch: 1, entry: { zxid: z(1, 1), txn: 'a' } });
   assert.is(F.sent(o, 'Ack').length, 0);
   o = F.in({ type: 'Storage', reply: { type: 'Logged', gen: 0, zxid: z(1, 1) } });
   assert.is((F.sent(o, 'Ack')[0]!.msg as { zxid: number }).zxid, z(1, 1));

@@ -192,6 +192,12 @@ export type ZabInput<T = unknown> =
   | { readonly type: 'Receive'; readonly msg: ZabPeerMsg<T> }
   | { readonly type: 'Storage'; readonly reply: StorageReply }
   | { readonly type: 'Tick' }
+  /**
+   * Bytes are arriving from peer `from` (a large message is on its way): it is alive, though its message is not
+   * in yet. Counts as hearing from it for the liveness limits, so a leader busy sending large values is not
+   * dropped for silence while its bytes flow (the driver reports this at most every few milliseconds per peer).
+   */
+  | { readonly type: 'PeerActive'; readonly from: number }
   /** A client write on this node. Success is the commit of `txn` (storage answers the client). */
   | { readonly type: 'Write'; readonly reqId: number; readonly txn: T }
   /** A client sync on this node: SyncDone once this node applied everything the leader committed before it. */
@@ -1150,6 +1156,13 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
     case 'Tick':
       if (r.kind === 'leading') leaderTick(s, out);
       else if (r.kind === 'following') followerTick(s, out);
+      break;
+    case 'PeerActive':
+      if (r.kind === 'following' && input.from === r.leader) r.ticksSinceHeard = 0;
+      else if (r.kind === 'leading') {
+        const f = r.followers[input.from];
+        if (f !== undefined) f.lastHeardTick = r.tick;
+      }
       break;
     case 'Write':
       if (r.kind === 'leading') leaderWrite(s, out, s.cfg.myId, input.reqId, input.txn);

@@ -12,10 +12,15 @@ import type { Envelope } from '../../protocol/envelope.js';
 
 /** Bytes of the length prefix. */
 export const frameHeaderBytes = 4;
-/** The largest body a peer may send; a bigger announced length closes the connection. */
-export const frameBodyBytesMax = 8 * 1024 * 1024;
-/** Bytes a decoder holds while waiting for the rest of a frame (one full frame plus its header). */
-export const decoderBufferedBytesMax = frameBodyBytesMax + frameHeaderBytes;
+/**
+ * The largest body a peer may send once it has said hello; a bigger announced length closes the connection. One
+ * message is one frame, and the largest messages are a follower's sync (NEWLEADER with a whole snapshot) and
+ * merged proposals of large client values, so the bound is the largest state a follower can be synced with
+ * (docs/runtime-tcp.md). A decoder holds at most one frame plus its header.
+ */
+export const frameBodyBytesMax = 512 * 1024 * 1024;
+/** The largest frame before a connection has said hello (a hello is tens of bytes). */
+export const helloFrameBytesMax = 4 * 1024;
 
 export class FrameError extends Error {
   constructor(message: string) {
@@ -40,8 +45,16 @@ export function encodeFrame(body: Uint8Array, bodyBytesMax: number = frameBodyBy
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Header and body bytes of the frame being gathered, once its header is in (0: not known yet). */
+  private awaited = 0;
 
-  constructor(private readonly bodyBytesMax: number = frameBodyBytesMax) {}
+  /** Frames returned so far (the first one may have a bound of its own: a connection's hello). */
+  private frames = 0;
+
+  constructor(
+    private readonly bodyBytesMax: number = frameBodyBytesMax,
+    private readonly firstBodyBytesMax: number = bodyBytesMax,
+  ) {}
 
   get bufferedBytes(): number {
     return this.buffered;
@@ -51,18 +64,26 @@ export class FrameDecoder {
     if (chunk.length === 0) return [];
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    // a large frame arrives in many chunks: gather them and join once, when the whole frame is in
+    if (this.awaited > 0 && this.buffered < this.awaited) return [];
+    this.awaited = 0;
     let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     const out: Buffer[] = [];
     let off = 0;
     while (buf.length - off >= frameHeaderBytes) {
       const len = buf.readUInt32BE(off);
-      if (len > this.bodyBytesMax) {
+      const max = this.frames === 0 ? this.firstBodyBytesMax : this.bodyBytesMax;
+      if (len > max) {
         this.chunks = [];
         this.buffered = 0;
-        throw new FrameError(`announced frame body of ${len} bytes exceeds ${this.bodyBytesMax}`);
+        throw new FrameError(`announced frame body of ${len} bytes exceeds ${max}`);
       }
-      if (buf.length - off - frameHeaderBytes < len) break;
+      if (buf.length - off - frameHeaderBytes < len) {
+        this.awaited = frameHeaderBytes + len;
+        break;
+      }
       out.push(buf.subarray(off + frameHeaderBytes, off + frameHeaderBytes + len));
+      this.frames++;
       off += frameHeaderBytes + len;
     }
     if (off === buf.length) {
@@ -89,14 +110,19 @@ export const protocolTag = 'conclave-tcp/1';
 /** The first byte of every body says how the rest is encoded. */
 export const bodyTagJson = 0x4a; // 'J'
 export const bodyTagV8 = 0x56; // 'V'
+/** JSON with its byte arrays carried raw after it: 'B' | u32 JSON bytes | JSON | the arrays' bytes. */
+export const bodyTagBinary = 0x42; // 'B'
+/** The key that stands for a byte array in a 'B' body's JSON: `{"\u0000b": [offset, length]}`. */
+const binaryKey = '\u0000b';
 /** How deep `jsonSafe` looks before it gives up and the value goes as v8. */
 export const jsonCheckDepthMax = 32;
 
 /**
  * Does JSON carry this value unchanged? Plain objects and arrays of strings, finite numbers, booleans and null
- * do; typed arrays, Maps, Sets, Dates, bigints, `undefined` and non-finite numbers do not (they go as v8).
+ * do; typed arrays, Maps, Sets, Dates, bigints, `undefined` and non-finite numbers do not (they go as v8). With
+ * `arrays`, Uint8Arrays are accepted too and collected there (they go raw beside the JSON: a 'B' body).
  */
-export function jsonSafe(v: unknown, depth = 0): boolean {
+export function jsonSafe(v: unknown, depth = 0, arrays?: Uint8Array[]): boolean {
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -107,12 +133,16 @@ export function jsonSafe(v: unknown, depth = 0): boolean {
       if (v === null) return true;
       if (depth >= jsonCheckDepthMax) return false;
       if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) if (!jsonSafe(v[i], depth + 1)) return false;
+        for (let i = 0; i < v.length; i++) if (!jsonSafe(v[i], depth + 1, arrays)) return false;
+        return true;
+      }
+      if (arrays !== undefined && v instanceof Uint8Array) {
+        arrays.push(v);
         return true;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) return false;
-      for (const k in v) if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+      for (const k in v) if (k === binaryKey || !jsonSafe((v as Record<string, unknown>)[k], depth + 1, arrays)) return false;
       return true;
     }
     default:
@@ -120,9 +150,39 @@ export function jsonSafe(v: unknown, depth = 0): boolean {
   }
 }
 
-/** A whole frame (header, tag, body) for one value, in one allocation on the JSON path. */
+/**
+ * A whole frame (header, tag, body) for one value, in one allocation on the JSON paths. A value that is JSON but
+ * for its byte arrays (znode data, Redis arguments, snapshots) goes as a 'B' body: the arrays are copied once,
+ * raw, and are copied once out of the received frame, which is several times cheaper than v8 for large values.
+ */
 export function encodeValueFrame(v: unknown, bodyBytesMax: number = frameBodyBytesMax): Buffer {
-  if (jsonSafe(v)) {
+  const arrays: Uint8Array[] = [];
+  if (jsonSafe(v, 0, arrays) && arrays.length > 0) {
+    let at = 0;
+    const text = JSON.stringify(v, function (this: Record<string, unknown>, k: string, val: unknown) {
+      const raw = this[k];
+      if (!(raw instanceof Uint8Array)) return val;
+      const ref = { [binaryKey]: [at, raw.length] };
+      at += raw.length;
+      return ref;
+    });
+    const textBytes = Buffer.byteLength(text, 'utf8');
+    const len = 1 + 4 + textBytes + at;
+    if (len > bodyBytesMax) throw new FrameError(`frame body of ${len} bytes exceeds ${bodyBytesMax}`);
+    const out = Buffer.allocUnsafe(frameHeaderBytes + len);
+    out.writeUInt32BE(len, 0);
+    out[frameHeaderBytes] = bodyTagBinary;
+    out.writeUInt32BE(textBytes, frameHeaderBytes + 1);
+    out.write(text, frameHeaderBytes + 5, 'utf8');
+    // the arrays in the order JSON.stringify met them, which is the order `jsonSafe` collected them in
+    let o = frameHeaderBytes + 5 + textBytes;
+    for (const a of arrays) {
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  }
+  if (arrays.length === 0 && jsonSafe(v)) {
     const text = JSON.stringify(v);
     const len = 1 + Buffer.byteLength(text, 'utf8');
     if (len > bodyBytesMax) throw new FrameError(`frame body of ${len} bytes exceeds ${bodyBytesMax}`);
@@ -154,6 +214,23 @@ export function decodeBody(b: Buffer): unknown {
       return JSON.parse(b.toString('utf8', 1));
     case bodyTagV8:
       return v8.deserialize(b.subarray(1));
+    case bodyTagBinary: {
+      if (b.length < 5) throw new FrameError('short binary body');
+      const textBytes = b.readUInt32BE(1);
+      const base = 5 + textBytes;
+      if (base > b.length) throw new FrameError('binary body: JSON longer than the body');
+      return JSON.parse(b.toString('utf8', 5, base), (_k, val: unknown) => {
+        if (val === null || typeof val !== 'object' || !(binaryKey in val)) return val;
+        const ref = (val as Record<string, unknown>)[binaryKey];
+        if (!Array.isArray(ref) || ref.length !== 2 || !Number.isSafeInteger(ref[0]) || !Number.isSafeInteger(ref[1])) throw new FrameError('binary body: bad array reference');
+        const [off, n] = ref as [number, number];
+        if (off < 0 || n < 0 || base + off + n > b.length) throw new FrameError('binary body: array outside the body');
+        // a copy: a view would keep the whole frame (and the chunk it arrived in) alive as long as the value
+        const copy = new Uint8Array(n);
+        copy.set(b.subarray(base + off, base + off + n));
+        return copy;
+      }) as unknown;
+    }
     default:
       throw new FrameError(`unknown body tag ${b[0]}`);
   }

@@ -10,6 +10,8 @@ import type { Clock } from '../../kernel/clock.js';
 import { Host } from '../../kernel/host.js';
 import type { NodeIo } from '../../kernel/io.js';
 import type { Address, Envelope } from '../../protocol/envelope.js';
+import { address } from '../../protocol/envelope.js';
+import type { BroadcastMsg } from '../../protocol/broadcast.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk, SplitDisk } from '../fsdisk.js';
@@ -95,6 +97,8 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     peers: config.peers,
     deliver: other === undefined ? (env) => host.deliver(env) : (env) => (env.to === other.address ? other.deliver(env) : host.deliver(env)),
     emit: (ev) => onEvent(config.node, clock.now(), ev),
+    // a peer's large message on its way counts as hearing from it (ZAB's liveness limits)
+    onPeerActive: (peer) => host.deliver({ to: address(config.node, 'broadcast'), from: null, msg: { type: 'PeerActive', node: peer } satisfies BroadcastMsg as BroadcastMsg }),
     seed,
     ...(config.faults ? { faults: config.faults } : {}),
   });

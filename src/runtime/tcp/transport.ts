@@ -19,6 +19,7 @@ import {
   decodeBody,
   encodeValueFrame,
   frameBodyBytesMax,
+  helloFrameBytesMax,
   protocolTag,
 } from './frame.js';
 
@@ -29,7 +30,16 @@ export const reconnectMaxMs = 1_000;
 export const peerBufferMessagesMax = 10_000;
 /** Envelopes written to one peer in one write; a fuller batch is written at once. */
 export const batchMessagesMax = 1_024;
-/** Bytes queued in a socket's user-space buffer before further envelopes to that peer are dropped. */
+/**
+ * Bytes of frames gathered for one peer before they are written at once (a large frame goes out as soon as it is
+ * encoded, so the peer starts receiving while the sender encodes the next); a batch this big is written frame
+ * by frame (corked) rather than copied into one buffer.
+ */
+export const batchBytesMax = 256 * 1024;
+/**
+ * Bytes queued in a socket's user-space buffer before further envelopes to that peer are dropped (one envelope
+ * may pass it: a large one is taken while the backlog is under the bound).
+ */
 export const socketBacklogBytesMax = 32 * 1024 * 1024;
 /** Envelopes held back by a `slow` fault at once (all peers); more are dropped. */
 export const slowedMessagesMax = 100_000;
@@ -39,6 +49,8 @@ export const keepAliveInitialDelayMs = 5_000;
 export const inboundConnectionsMax = 64;
 /** An inbound connection must introduce itself within this time. */
 export const helloTimeoutMs = 5_000;
+/** Partial-message arrivals from one connection are told (`onPeerActive`) at most this often. */
+export const peerActiveEveryMs = 10;
 /** How long a connect attempt may take before it counts as failed. */
 export const connectTimeoutMs = 2_000;
 
@@ -59,6 +71,11 @@ export interface TransportOptions {
   readonly seed: number;
   readonly faults?: LinkFaults;
   readonly frameBodyBytesMax?: number;
+  /**
+   * Bytes of a message still incomplete arrived from `peer` (a large message on its way): told at most every
+   * `peerActiveEveryMs` per connection, so the node's liveness limits can count the peer as heard.
+   */
+  readonly onPeerActive?: (peer: string) => void;
 }
 
 export interface TransportStats {
@@ -81,6 +98,7 @@ class PeerLink {
   /** Frames collected this turn, and their envelopes (for MessageDropped if the connection goes first). */
   batch: Buffer[] = [];
   batchEnvs: Envelope[] = [];
+  batchBytes = 0;
   flushScheduled = false;
   /** Envelopes held back by `slow`, in send order, each with the time it may go. */
   delayed: { readonly atMs: number; readonly env: Envelope }[] = [];
@@ -249,7 +267,8 @@ export class TcpTransport {
     if (link.socket.writableLength > socketBacklogBytesMax) return this.drop(env, 'peer backlog full');
     link.batch.push(frame);
     link.batchEnvs.push(env);
-    if (link.batch.length >= batchMessagesMax) this.flush(link);
+    link.batchBytes += frame.length;
+    if (link.batch.length >= batchMessagesMax || link.batchBytes >= batchBytesMax) this.flush(link);
     else if (!link.flushScheduled) {
       link.flushScheduled = true;
       setImmediate(() => {
@@ -263,8 +282,10 @@ export class TcpTransport {
     if (link.batch.length === 0) return;
     const frames = link.batch;
     const envs = link.batchEnvs;
+    const bytes = link.batchBytes;
     link.batch = [];
     link.batchEnvs = [];
+    link.batchBytes = 0;
     if (!link.ready || link.socket === null) {
       // the connection went away in between: the frames wait for the next one, within the bound
       const room = Math.max(0, peerBufferMessagesMax - link.pending.length);
@@ -272,7 +293,12 @@ export class TcpTransport {
       for (const env of envs.slice(room)) this.drop(env, 'peer buffer full');
       return;
     }
-    link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    if (frames.length === 1 || bytes < batchBytesMax) link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    else {
+      link.socket.cork();
+      for (const f of frames) link.socket.write(f);
+      link.socket.uncork();
+    }
     this.stats.writes++;
     this.stats.framesSent += frames.length;
   }
@@ -335,8 +361,9 @@ export class TcpTransport {
     this.inbound.add(sock);
     sock.setNoDelay(true);
     sock.setKeepAlive(true, keepAliveInitialDelayMs);
-    const decoder = new FrameDecoder(this.bodyBytesMax);
+    const decoder = new FrameDecoder(this.bodyBytesMax, helloFrameBytesMax);
     let peer: string | null = null;
+    let activeToldMs = 0;
     const helloTimer = setTimeout(() => reject(), helloTimeoutMs);
     const reject = () => {
       this.stats.rejectedConnections++;
@@ -373,6 +400,13 @@ export class TcpTransport {
         this.stats.framesReceived++;
         this.opts.deliver(env);
         if (sock.destroyed) return;
+      }
+      if (peer !== null && decoder.bufferedBytes > 0 && this.opts.onPeerActive !== undefined) {
+        const now = performance.now();
+        if (now - activeToldMs >= peerActiveEveryMs) {
+          activeToldMs = now;
+          this.opts.onPeerActive(peer);
+        }
       }
     });
     sock.on('error', () => {

@@ -11,7 +11,7 @@
  * - Reads are linearizable unless the connection said READONLY (then they read this node's state).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import type { RedisAnswer, RedisAnswers, RedisRequest, RedisRequestMsg, WatchedKey } from '../../protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
 import { encodeBatchItems } from '../../core/tree/codec.js';
@@ -33,6 +33,9 @@ export interface RedisGateway {
 }
 
 const spec = (name: string, arity: number, flags: string[], categories: string[], firstKey = 0, lastKey = 0, step = 0): RedisCommandSpec => ({ name, arity, flags, firstKey, lastKey, step, categories });
+
+const argvBytes = (argv: Argv): number => argv.reduce((n, a) => n + a.length, 0);
+const tooLarge = (bytes: number): string => `ERR write too large for the replicated log: ${bytes} bytes of arguments (at most ${keyspaceWriteBytesMax})`;
 
 /** The front end's table: the connection commands, the keyspace's, transactions and READONLY/READWRITE. */
 export function keyspaceCommandTable(): CommandTable {
@@ -89,10 +92,13 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
   const flush = (): void => {
     const all = turn;
     turn = [];
+    const bytesOf = (r: RedisRequest): number => (r.type === 'RedisWrite' ? r.commands.reduce((n, a) => n + argvBytes(a), 0) : 0);
     for (let i = 0; i < all.length; ) {
       const write = all[i]!.req.type === 'RedisWrite';
+      // a run of writes holds at most keyspaceWriteBytesMax of arguments (one larger write goes alone)
+      let bytes = bytesOf(all[i]!.req);
       let j = i + 1;
-      while (j < all.length && j - i < requestsPerAskMax && (all[j]!.req.type === 'RedisWrite') === write) j++;
+      while (j < all.length && j - i < requestsPerAskMax && (all[j]!.req.type === 'RedisWrite') === write && (bytes += bytesOf(all[j]!.req)) <= keyspaceWriteBytesMax) j++;
       sendRun(all.slice(i, j));
       i = j;
     }
@@ -147,6 +153,8 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
           s.queue = null;
           s.watched = [];
           if (failed) return err('EXECABORT Transaction discarded because of previous errors.');
+          const bytes = queue.reduce((n, a) => n + argvBytes(a), 0);
+          if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
           const t = now();
           // a command that fails normalisation fails the same way when it applies: logged as sent, its error in place
           const commands = queue.map((a) => {
@@ -170,6 +178,8 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       const c = commandOf(argv);
       if (!('run' in c)) return c;
       if (c.kind === 'read') return askReply({ type: 'RedisRead', db: client.db, argv, local: s.readonly });
+      const bytes = argvBytes(argv);
+      if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
       const n = c.normalize === undefined ? argv : c.normalize(argv, now());
       if ('kind' in n) return n;
       return askReply({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] });
