@@ -1,13 +1,17 @@
 /**
  * The `<node>/redis` actor: the node's Redis keyspace service, asked by the RESP front end (messages:
- * src/protocol/keyspace.ts `RedisRequestMsg`).
+ * src/protocol/keyspace.ts `RedisRequestMsg`; the front end sends what one event-loop turn gathered as one
+ * `RedisWrites` (the writes, already encoded as batch items) or `RedisRequests` (the reads), answered with one
+ * `RedisAnswers` once every item is answered).
  *
- * - Writes: `RedisWrite` → a `Keyspace` txn naming this server and a request id as its origin → `ClientWrite` to
- *   `<node>/broadcast` (forwarded to the leader, logged, committed) → answered when the local storage applies it
- *   (storage sends the keyspace's `Applied` here; results are matched by origin, never by another front end's field).
+ * - Writes: every write of one mailbox run goes into ONE `RedisBatch` txn (at most `writeBatchItemsMax` items)
+ *   naming this server and a request id as its origin → `ClientWrite` to `<node>/broadcast` (forwarded to the
+ *   leader, logged with one fsync, committed by a quorum) → answered when the local storage applies it (storage
+ *   sends the keyspace's `Applied` here; the items' replies are matched by origin and order).
  * - Reads: linearizable by default: reads wait for the next sync marker through the leader (`ClientSync`; one marker
- *   serves every read that arrived before it was sent), then run on local state once storage's apply point has
- *   reached the marker's zxid (storage holds them until then). `local` reads (a READONLY connection) run on local state at once.
+ *   serves every read that arrived before it was sent, and the writes gathered before it are logged first), then
+ *   run on local state in one storage ask once its apply point has reached the marker's zxid. `local` reads (a
+ *   READONLY connection) run on local state at once.
  * - A leader change fails what is in flight with `-TRYAGAIN` (the write may or may not have been applied; nothing
  *   here retries it).
  * - Active expiry: the leader asks storage for keys past their deadline every `expiryTickMs` (at most
@@ -16,9 +20,10 @@
 import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { assertNever } from '../src/core/never.js';
 import { address } from '../src/protocol/envelope.js';
+import { batchItemsCount, encodeBatchItems, joinBatchItems } from '../src/core/tree/codec.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn } from '../src/protocol/keyspace.js';
-import type { StorageMsg, StorageReply } from '../src/protocol/storage.js';
+import { keyspaceWriteBytesMax, type KeyspaceTxn, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg } from '../src/protocol/keyspace.js';
+import type { KeyspaceReadItem, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
 
@@ -30,6 +35,13 @@ export interface RedisActorArgs {
 
 /** Requests (writes, reads, watches) waiting at once, at most; beyond, a client gets an error at once. */
 export const redisPendingMax = 100_000;
+/** Client writes logged as one `RedisBatch` txn, at most (a mailbox run with more logs several). */
+export const writeBatchItemsMax = 4_096;
+/**
+ * Encoded bytes of one `RedisBatch`, at most, unless one part alone is larger (a front end's run or one write: at
+ * most `keyspaceWriteBytesMax` of arguments): a batch stays within the WAL's record bound.
+ */
+export const writeBatchBytesMax = keyspaceWriteBytesMax;
 /** Keys the leader's active expiry deletes per tick, at most. */
 export const expireKeysPerTickMax = 200;
 export const expiryTickMsDefault = 100;
@@ -37,14 +49,26 @@ const requestTimeoutMsDefault = 10_000;
 /** The error a client gets when a leader change catches its request: retry it (a write's outcome is unknown). */
 export const tryAgainText = 'TRYAGAIN leader changed or unavailable; the command may or may not have been applied';
 
-type ReadReq = Extract<RedisRequestMsg, { type: 'RedisRead' | 'RedisWatch' }>;
-interface Waiting {
+/** Where one request's answer goes: its slot in the batch (ask) it came in. */
+interface Batch {
   readonly token: ReplyToken | null;
+  /** Answered as one `RedisAnswer` (a single request) or as `RedisAnswers` (a `RedisRequests`). */
+  readonly single: boolean;
+  readonly answers: RedisAnswer[];
+  left: number;
+}
+interface Slot {
+  readonly batch: Batch;
+  readonly index: number;
+}
+/** A logged write txn waiting to be applied: the slots of its items, in order. */
+interface Waiting {
+  readonly slots: readonly Slot[];
   readonly deadlineMs: number;
 }
 interface WaitingRead {
-  readonly token: ReplyToken | null;
-  readonly req: ReadReq;
+  readonly slot: Slot;
+  readonly item: KeyspaceReadItem;
 }
 
 type Msg =
@@ -59,12 +83,18 @@ interface State {
   readonly myId: number;
   readonly requestTimeoutMs: number;
   readonly expiryTickMs: number;
-  /** Request id → waiting write (ids start from the clock: a restarted node does not reuse its old ones). */
+  /** Request id → waiting write txn (ids start from the clock: a restarted node does not reuse its old ones). */
   readonly writes: Map<number, Waiting>;
   nextReq: number;
+  /** The writes of this mailbox run, logged as ONE `RedisBatch` txn when the run ends (or the batch is full). */
+  batchParts: Uint8Array[];
+  batchSlots: Slot[];
+  batchBytes: number;
   /** Reads for the next marker, and the marker in flight with its reads. */
   nextReads: WaitingRead[];
   marker: { reqId: number; reads: WaitingRead[]; deadlineMs: number } | null;
+  /** Requests not yet answered (writes, reads, watches). */
+  pending: number;
   role: RoleChanged['role'];
   epoch: number;
   expiring: boolean;
@@ -72,57 +102,99 @@ interface State {
 
 /** The keyspace's clock is whole milliseconds (deadlines are integers). */
 const wholeMs = (ctx: Ctx<Msg>): number => Math.floor(ctx.now());
-const answer = (ctx: Ctx<Msg>, token: ReplyToken | null, msg: RedisAnswer): void => {
-  if (token !== null) ctx.respond(token, msg);
-};
 const errorReply = (text: string): RedisAnswer => ({ type: 'RedisAnswer', reply: { kind: 'Error', text } });
-const pendingCount = (s: State): number => s.writes.size + s.nextReads.length + (s.marker?.reads.length ?? 0);
 
-function submit(s: State, ctx: Ctx<Msg>, token: ReplyToken | null, txn: KeyspaceTxn): void {
+/** Fill a request's slot; the batch is answered once every slot is filled. */
+function fill(s: State, ctx: Ctx<Msg>, slot: Slot, a: RedisAnswer): void {
+  const b = slot.batch;
+  b.answers[slot.index] = a;
+  s.pending--;
+  if (--b.left > 0 || b.token === null) return;
+  ctx.respond(b.token, b.single ? b.answers[0]! : ({ type: 'RedisAnswers', answers: b.answers } satisfies RedisAnswers));
+}
+
+function submit(s: State, ctx: Ctx<Msg>, slots: readonly Slot[], txn: KeyspaceTxn): void {
   const reqId = ++s.nextReq;
-  if (token !== null) s.writes.set(reqId, { token, deadlineMs: ctx.now() + s.requestTimeoutMs });
-  const t: Txn = { sessionId: 0, cxid: 0, zxid: 0, timeMs: txn.timeMs, body: { type: 'Keyspace', txn, origin: { server: s.myId, reqId: token === null ? 0 : reqId } } };
+  if (slots.length > 0) s.writes.set(reqId, { slots, deadlineMs: ctx.now() + s.requestTimeoutMs });
+  const t: Txn = { sessionId: 0, cxid: 0, zxid: 0, timeMs: txn.timeMs, body: { type: 'Keyspace', txn, origin: { server: s.myId, reqId: slots.length === 0 ? 0 : reqId } } };
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn: t });
 }
 
-/** Run reads on local state once it has applied `atLeastZxid` (storage answers in order). */
-function runReads(ctx: Ctx<Msg>, reads: readonly WaitingRead[], atLeastZxid: Zxid, timeoutMs: number): void {
-  type Answer = Extract<StorageReply, { type: 'KeyspaceReadDone' | 'KeyspaceRevisions' | 'KeyspaceBusy' }>;
-  const storage = address(ctx.node, 'storage');
-  for (const r of reads) {
-    const q = r.req;
-    const nowMs = wholeMs(ctx);
-    const msg: StorageMsg =
-      q.type === 'RedisRead'
-        ? { type: 'KeyspaceRead', db: q.db, argv: q.argv, nowMs, draw: ctx.random(), atLeastZxid }
-        : { type: 'KeyspaceWatch', keys: q.keys.map((key) => ({ db: q.db, key })), nowMs, atLeastZxid };
-    ctx.ask<Answer>(storage, msg, timeoutMs).then(
-      (x) =>
-        answer(
-          ctx,
-          r.token,
-          x.type === 'KeyspaceReadDone' ? { type: 'RedisAnswer', reply: x.reply } : x.type === 'KeyspaceRevisions' ? { type: 'RedisRevisions', revisions: x.revisions } : errorReply(`${tryAgainText} (storage busy)`),
-        ),
-      (e: Error) => answer(ctx, r.token, errorReply(`${tryAgainText} (${e.message})`)),
-    );
-  }
+/** Log the writes gathered so far as one txn. */
+function flushWrites(s: State, ctx: Ctx<Msg>): void {
+  if (s.batchSlots.length === 0) return;
+  const items = joinBatchItems(s.batchParts);
+  const slots = s.batchSlots;
+  s.batchParts = [];
+  s.batchSlots = [];
+  s.batchBytes = 0;
+  submit(s, ctx, slots, { type: 'RedisBatch', timeMs: wholeMs(ctx), items });
 }
 
-/** Send the next sync marker when none is in flight and reads wait for one. */
+/** Writes (encoded items, one slot each) join this run's batch; a full batch is logged first. */
+function addWrites(s: State, ctx: Ctx<Msg>, items: Uint8Array, slots: readonly Slot[]): void {
+  if (s.batchSlots.length + slots.length > writeBatchItemsMax || (s.batchBytes > 0 && s.batchBytes + items.length > writeBatchBytesMax)) flushWrites(s, ctx);
+  s.batchParts.push(items);
+  s.batchBytes += items.length;
+  for (const slot of slots) s.batchSlots.push(slot);
+}
+
+/** Run reads on local state once it has applied `atLeastZxid`: one storage ask for all of them. */
+function runReads(s: State, ctx: Ctx<Msg>, reads: readonly WaitingRead[], atLeastZxid: Zxid): void {
+  if (reads.length === 0) return;
+  type Answer = Extract<StorageReply, { type: 'KeyspaceReadsDone' | 'KeyspaceBusy' }>;
+  const msg: StorageMsg = { type: 'KeyspaceReads', items: reads.map((r) => r.item), nowMs: wholeMs(ctx), atLeastZxid };
+  ctx.ask<Answer>(address(ctx.node, 'storage'), msg, s.requestTimeoutMs).then(
+    (x) => {
+      if (x.type === 'KeyspaceReadsDone') reads.forEach((r, i) => fill(s, ctx, r.slot, x.answers[i]!));
+      else for (const r of reads) fill(s, ctx, r.slot, errorReply(`${tryAgainText} (storage busy)`));
+    },
+    (e: Error) => {
+      for (const r of reads) fill(s, ctx, r.slot, errorReply(`${tryAgainText} (${e.message})`));
+    },
+  );
+}
+
+/**
+ * Send the next sync marker when none is in flight and reads wait for one. The writes gathered so far are logged
+ * first, so a read sees every write that arrived before it.
+ */
 function sendMarker(s: State, ctx: Ctx<Msg>): void {
   if (s.marker !== null || s.nextReads.length === 0) return;
+  flushWrites(s, ctx);
   const reqId = ++s.nextReq;
   s.marker = { reqId, reads: s.nextReads, deadlineMs: ctx.now() + s.requestTimeoutMs };
   s.nextReads = [];
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
 }
 
+function failReads(s: State, ctx: Ctx<Msg>, reads: readonly WaitingRead[]): void {
+  for (const r of reads) fill(s, ctx, r.slot, errorReply(tryAgainText));
+}
+
 function failAll(s: State, ctx: Ctx<Msg>): void {
-  for (const w of s.writes.values()) answer(ctx, w.token, errorReply(tryAgainText));
+  flushWrites(s, ctx);
+  for (const w of s.writes.values()) for (const slot of w.slots) fill(s, ctx, slot, errorReply(tryAgainText));
   s.writes.clear();
-  for (const r of [...s.nextReads, ...(s.marker?.reads ?? [])]) answer(ctx, r.token, errorReply(tryAgainText));
+  failReads(s, ctx, s.nextReads);
+  if (s.marker !== null) failReads(s, ctx, s.marker.reads);
   s.nextReads = [];
   s.marker = null;
+}
+
+/** One request into its slot: a write joins this run's batch, a read waits for the next marker (or runs now). */
+function request(s: State, ctx: Ctx<Msg>, m: RedisRequest, slot: Slot, localReads: WaitingRead[]): void {
+  s.pending++;
+  if (s.pending > redisPendingMax) {
+    fill(s, ctx, slot, errorReply(`TRYAGAIN more than ${redisPendingMax} requests pending on this node`));
+    return;
+  }
+  if (m.type === 'RedisWrite') {
+    addWrites(s, ctx, encodeBatchItems([{ db: m.db, commands: m.commands, exec: m.exec, watched: m.watched }]), [slot]);
+    return;
+  }
+  const item: KeyspaceReadItem = m.type === 'RedisRead' ? { type: 'read', db: m.db, argv: m.argv, draw: ctx.random() } : { type: 'watch', keys: m.keys.map((key) => ({ db: m.db, key })) };
+  (m.local ? localReads : s.nextReads).push({ slot, item });
 }
 
 export const redis = defineActor<State, Msg, RedisActorArgs>({
@@ -136,7 +208,11 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       expiryTickMs,
       writes: new Map(),
       nextReq: Math.floor(ctx.now()) * 1000,
+      batchParts: [],
+      batchSlots: [],
+      batchBytes: 0,
       nextReads: [],
+      pending: 0,
       marker: null,
       role: 'looking',
       epoch: -1,
@@ -145,37 +221,44 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
   },
   receive(s, m, ctx) {
     switch (m.type) {
+      case 'RedisWrites': {
+        const count = batchItemsCount(m.items);
+        const batch: Batch = { token: ctx.replyToken(), single: false, answers: new Array<RedisAnswer>(count), left: count };
+        const slots: Slot[] = [];
+        for (let index = 0; index < count; index++) slots.push({ batch, index });
+        s.pending += count;
+        if (count === 0 || s.pending > redisPendingMax) {
+          if (count === 0 && batch.token !== null) ctx.respond(batch.token, { type: 'RedisAnswers', answers: [] } satisfies RedisAnswers);
+          for (const slot of slots) fill(s, ctx, slot, errorReply(`TRYAGAIN more than ${redisPendingMax} requests pending on this node`));
+          return s;
+        }
+        addWrites(s, ctx, m.items, slots);
+        return s;
+      }
+      case 'RedisRequests':
       case 'RedisWrite':
       case 'RedisRead':
       case 'RedisWatch': {
-        const token = ctx.replyToken();
-        if (pendingCount(s) >= redisPendingMax) {
-          answer(ctx, token, errorReply(`TRYAGAIN more than ${redisPendingMax} requests pending on this node`));
-          return s;
-        }
-        if (m.type === 'RedisWrite') {
-          submit(s, ctx, token, { type: 'RedisCommands', db: m.db, timeMs: wholeMs(ctx), commands: m.commands, exec: m.exec, watched: m.watched });
-          return s;
-        }
-        const r: WaitingRead = { token, req: m };
-        if (m.local) runReads(ctx, [r], 0, s.requestTimeoutMs);
-        else {
-          s.nextReads.push(r);
-          sendMarker(s, ctx);
-        }
+        const items = m.type === 'RedisRequests' ? m.items : [m];
+        const batch: Batch = { token: ctx.replyToken(), single: m.type !== 'RedisRequests', answers: new Array<RedisAnswer>(items.length), left: items.length };
+        if (items.length === 0 && batch.token !== null) ctx.respond(batch.token, { type: 'RedisAnswers', answers: [] } satisfies RedisAnswers);
+        const localReads: WaitingRead[] = [];
+        items.forEach((it, index) => request(s, ctx, it, { batch, index }, localReads));
+        runReads(s, ctx, localReads, 0);
+        sendMarker(s, ctx);
         return s;
       }
       case 'ClientSyncDone': {
         if (s.marker === null || s.marker.reqId !== m.reqId) return s;
         const reads = s.marker.reads;
         s.marker = null;
-        runReads(ctx, reads, m.zxid, s.requestTimeoutMs);
+        runReads(s, ctx, reads, m.zxid);
         sendMarker(s, ctx);
         return s;
       }
       case 'ClientSyncFailed': {
         if (s.marker === null || s.marker.reqId !== m.reqId) return s;
-        for (const r of s.marker.reads) answer(ctx, r.token, errorReply(tryAgainText));
+        failReads(s, ctx, s.marker.reads);
         s.marker = null;
         sendMarker(s, ctx);
         return s;
@@ -183,16 +266,17 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       case 'ClientWriteFailed': {
         const w = s.writes.get(m.reqId);
         s.writes.delete(m.reqId);
-        if (w !== undefined) answer(ctx, w.token, errorReply(tryAgainText));
+        if (w !== undefined) for (const slot of w.slots) fill(s, ctx, slot, errorReply(tryAgainText));
         return s;
       }
       case 'Applied': {
         for (const a of m.applied) {
-          if (a.result.type !== 'Keyspace' || a.origin?.server !== s.myId) continue;
+          const r = a.result;
+          if (r.type !== 'Keyspace' || a.origin?.server !== s.myId) continue;
           const w = s.writes.get(a.origin.reqId);
           if (w === undefined) continue;
           s.writes.delete(a.origin.reqId);
-          answer(ctx, w.token, { type: 'RedisAnswer', reply: a.result.reply });
+          w.slots.forEach((slot, i) => fill(s, ctx, slot, { type: 'RedisAnswer', reply: r.items?.[i]?.reply ?? r.reply }));
         }
         return s;
       }
@@ -204,11 +288,14 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       case 'RedisTick': {
         ctx.schedule('tick', s.expiryTickMs, { type: 'RedisTick' });
         const now = wholeMs(ctx);
-        const timedOut = (w: Waiting): boolean => w.deadlineMs <= now;
-        for (const [id, w] of s.writes) if (timedOut(w)) (s.writes.delete(id), answer(ctx, w.token, errorReply(tryAgainText)));
+        for (const [id, w] of s.writes) {
+          if (w.deadlineMs > now) continue;
+          s.writes.delete(id);
+          for (const slot of w.slots) fill(s, ctx, slot, errorReply(tryAgainText));
+        }
         // a marker never answered (lost with its leader): its reads fail, the next marker goes out
         if (s.marker !== null && s.marker.deadlineMs <= now) {
-          for (const r of s.marker.reads) answer(ctx, r.token, errorReply(tryAgainText));
+          failReads(s, ctx, s.marker.reads);
           s.marker = null;
           sendMarker(s, ctx);
         }
@@ -225,11 +312,15 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       }
       case 'ExpiredKeys':
         s.expiring = false;
-        if (s.role === 'leading' && m.keys.length > 0) submit(s, ctx, null, { type: 'RedisExpire', timeMs: wholeMs(ctx), keys: m.keys });
+        if (s.role === 'leading' && m.keys.length > 0) submit(s, ctx, [], { type: 'RedisExpire', timeMs: wholeMs(ctx), keys: m.keys });
         return s;
       default:
         return assertNever(m);
     }
+  },
+  drained(s, ctx) {
+    flushWrites(s, ctx);
+    return s;
   },
 });
 

@@ -19,6 +19,7 @@ import { zxidHex } from '../src/protocol/zxid.js';
 import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StateMachineName, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
+import type { RedisAnswer } from '../src/protocol/keyspace.js';
 import { read, reapable } from '../src/core/tree/read.js';
 import { captureStepNodesMax } from '../src/core/tree/codec.js';
 import { Storage, resultHash, type StorageOptions, type StorageTestFaults } from '../src/storage/storage.js';
@@ -43,28 +44,30 @@ export interface StorageArgs extends StorageOptions {
 }
 
 
-/** Keyspace reads waiting for the apply point at most (beyond: answered `KeyspaceBusy`). */
+/** Keyspace read batches waiting for the apply point at most (beyond: answered `KeyspaceBusy`). */
 export const keyspaceReadsWaitingMax = 100_000;
-type KeyspaceReadMsg = Extract<StorageMsg, { type: 'KeyspaceRead' | 'KeyspaceWatch' }>;
+type KeyspaceReadsMsg = Extract<StorageMsg, { type: 'KeyspaceReads' }>;
 
-function answerKeyspaceRead(s: Storage, ctx: Ctx<Msg>, m: KeyspaceReadMsg, token: ReplyToken): void {
-  ctx.respond(
-    token,
-    m.type === 'KeyspaceRead'
-      ? ({ type: 'KeyspaceReadDone', zxid: s.appliedZxid, reply: s.keyspace.read(m.db, m.argv, m.nowMs, m.draw) } satisfies StorageReply)
-      : ({ type: 'KeyspaceRevisions', revisions: m.keys.map((k) => s.keyspace.revision(k.db, k.key, m.nowMs)) } satisfies StorageReply),
+function answerKeyspaceReads(s: Storage, ctx: Ctx<Msg>, m: KeyspaceReadsMsg, token: ReplyToken): void {
+  const ks = s.keyspace;
+  const answers: RedisAnswer[] = m.items.map((it) =>
+    it.type === 'read'
+      ? { type: 'RedisAnswer', reply: ks.read(it.db, it.argv, m.nowMs, it.draw) }
+      : { type: 'RedisRevisions', revisions: it.keys.map((k) => ks.revision(k.db, k.key, m.nowMs)) },
   );
+  ctx.respond(token, { type: 'KeyspaceReadsDone', zxid: s.appliedZxid, answers } satisfies StorageReply);
 }
 
-/** Answer the waiting keyspace reads the apply point has reached. */
-function answerKeyspaceReads(st: State, ctx: Ctx<Msg>): void {
+/** Answer the waiting keyspace reads the apply point has reached (they wait in zxid order). */
+function answerWaitingReads(st: State, ctx: Ctx<Msg>): void {
   if (st.keyspaceReads.length === 0) return;
   const at = st.storage.appliedZxid;
-  st.keyspaceReads = st.keyspaceReads.filter((w) => {
-    if (w.m.atLeastZxid > at) return true;
-    answerKeyspaceRead(st.storage, ctx, w.m, w.token);
-    return false;
-  });
+  let n = 0;
+  while (n < st.keyspaceReads.length && st.keyspaceReads[n]!.m.atLeastZxid <= at) {
+    const w = st.keyspaceReads[n++]!;
+    answerKeyspaceReads(st.storage, ctx, w.m, w.token);
+  }
+  if (n > 0) st.keyspaceReads.splice(0, n);
 }
 
 /** Flush is scheduled under this timer key; its default delay is 0 ms (after the messages already queued). */
@@ -100,7 +103,7 @@ interface State {
   waiters: ReplyToken[];
   flushScheduled: boolean;
   /** Keyspace reads waiting for the apply point to reach their sync marker's zxid. */
-  keyspaceReads: { readonly m: KeyspaceReadMsg; readonly token: ReplyToken }[];
+  keyspaceReads: { readonly m: KeyspaceReadsMsg; readonly token: ReplyToken }[];
   /** Where each state machine's `Applied` batches go. */
   readonly subscribers: Map<StateMachineName, Address>;
   sinceSnapshot: number;
@@ -263,7 +266,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
         if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.digest(), source: 'snapshot' });
-        answerKeyspaceReads(st, ctx);
+        answerWaitingReads(st, ctx);
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
         return st;
       }
@@ -301,13 +304,17 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       case 'Subscribe':
         st.subscribers.set(m.machine ?? 'tree', m.to);
         return st;
-      case 'KeyspaceRead':
-      case 'KeyspaceWatch': {
+      case 'KeyspaceReads': {
         const token = ctx.replyToken();
         if (token === null) return st;
-        if (m.atLeastZxid <= s.appliedZxid) answerKeyspaceRead(s, ctx, m, token);
+        if (m.atLeastZxid <= s.appliedZxid) answerKeyspaceReads(s, ctx, m, token);
         else if (st.keyspaceReads.length >= keyspaceReadsWaitingMax) ctx.respond(token, { type: 'KeyspaceBusy' });
-        else st.keyspaceReads.push({ m, token });
+        else {
+          // kept sorted by zxid, so the apply point answers them from the front
+          let i = st.keyspaceReads.length;
+          while (i > 0 && st.keyspaceReads[i - 1]!.m.atLeastZxid > m.atLeastZxid) i--;
+          st.keyspaceReads.splice(i, 0, { m, token });
+        }
         return st;
       }
       case 'KeyspaceListExpired':
@@ -359,7 +366,7 @@ function deliver(st: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     const to = st.subscribers.get(machine);
     if (to !== undefined && (list.length > 0 || machine === 'tree')) ctx.send(to, { type: 'Applied', applied: list, upTo: applied[applied.length - 1]!.zxid } satisfies StorageReply);
   }
-  answerKeyspaceReads(st, ctx);
+  answerWaitingReads(st, ctx);
   st.sinceSnapshot += applied.length;
   if (st.sinceSnapshot >= st.snapshotEveryTxns) {
     st.sinceSnapshot = 0;

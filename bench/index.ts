@@ -22,6 +22,9 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'lab-check':
       await (await import('./lab-check.js')).runLabCheckBench();
       return;
+    case 'redis':
+      await (await import('./redis.js')).runRedisBench(opts);
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

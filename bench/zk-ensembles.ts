@@ -44,6 +44,8 @@ interface MemberPorts {
   readonly quorum: number;
   readonly election: number;
   readonly admin: number;
+  /** RESP port (`redisPort=`, conclave only; 0 when not asked for). */
+  readonly redis: number;
 }
 
 /** Every pid this process started and has not seen exit: killed if the bench itself exits early. */
@@ -63,13 +65,16 @@ function track(p: ChildProcess): void {
 export class Ensemble {
   readonly base: string;
   readonly servers: ServerAddress[] = [];
+  /** Each member's RESP port (conclave members, when constructed with `redis`). */
+  readonly redisPorts: number[] = [];
   private ports: MemberPorts[] = [];
   private readonly procs: (ChildProcess | null)[] = [];
 
-  /** `nodeArgs`: extra node flags for conclave members (e.g. `--cpu-prof`). */
+  /** `nodeArgs`: extra node flags for conclave members (e.g. `--cpu-prof`); `redis`: serve RESP (`redisPort=`). */
   constructor(
     readonly system: System,
     private readonly nodeArgs: readonly string[] = [],
+    private readonly redis = false,
   ) {
     this.base = mkdtempSync(join(tmpdir(), `conclave-bench-${system}-`));
   }
@@ -97,9 +102,10 @@ export class Ensemble {
 
   private async startOnce(): Promise<number> {
     this.servers.length = 0;
+    this.redisPorts.length = 0;
     this.procs.length = 0;
-    const p = await freePorts(membersCount * 4);
-    this.ports = Array.from({ length: membersCount }, (_, i) => ({ client: p[i * 4]!, quorum: p[i * 4 + 1]!, election: p[i * 4 + 2]!, admin: p[i * 4 + 3]! }));
+    const p = await freePorts(membersCount * 5);
+    this.ports = Array.from({ length: membersCount }, (_, i) => ({ client: p[i * 5]!, quorum: p[i * 5 + 1]!, election: p[i * 5 + 2]!, admin: p[i * 5 + 3]!, redis: this.redis ? p[i * 5 + 4]! : 0 }));
     const serverLines = this.ports.map((m, i) => `server.${i + 1}=127.0.0.1:${m.quorum}:${m.election}`);
     for (let i = 0; i < membersCount; i++) {
       const d = this.dir(i);
@@ -118,6 +124,7 @@ export class Ensemble {
         'admin.enableServer=true',
         'admin.serverAddress=127.0.0.1',
         `admin.serverPort=${this.ports[i]!.admin}`,
+        ...(this.ports[i]!.redis > 0 ? [`redisPort=${this.ports[i]!.redis}`] : []),
         ...serverLines,
       ];
       writeFileSync(join(d, 'zoo.cfg'), `${cfg.join('\n')}\n`);
@@ -126,6 +133,7 @@ export class Ensemble {
         ['log4j.rootLogger=INFO, F', 'log4j.appender.F=org.apache.log4j.ConsoleAppender', 'log4j.appender.F.layout=org.apache.log4j.PatternLayout', 'log4j.appender.F.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n', ''].join('\n'),
       );
       this.servers.push({ host: '127.0.0.1', port: this.ports[i]!.client });
+      this.redisPorts.push(this.ports[i]!.redis);
     }
     const t0 = performance.now();
     for (let i = 0; i < membersCount; i++) this.spawn(i);

@@ -92,13 +92,15 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | redis (conclave vs redis-server, redis-benchmark) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
-  .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package)')
+  .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package); redis: conclave | redis | both')
   .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')
   .option('--clients <n>', 'throughput, zk: client sessions (default 8)')
   .option('--window <n>', 'throughput, zk: outstanding requests per client (default 32)')
-  .option('--rounds <n>', 'failover: leader kills (default 10); zk: leader kills per system (default 3)')
+  .option('--rounds <n>', 'failover: leader kills (default 10); zk: leader kills per system (default 3); redis: runs per figure, median (default 3)')
+  .option('--requests <n>', 'redis: requests per test and run (default 30,000)')
+  .option('--node <role>', 'redis: the conclave member redis-benchmark connects to: follower | leader (default follower)')
   .option('--busy-loops <n>', 'zk: CPU-bound processes running beside the systems (default 0; result in zk-busy-<n>.json)')
   .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')
   .action(async (name: string, o: Record<string, unknown>) => {

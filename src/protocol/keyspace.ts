@@ -33,8 +33,23 @@ export type KeyspaceTxn =
       readonly exec: boolean;
       readonly watched: readonly WatchedKey[];
     }
+  /**
+   * Many clients' writes in one log entry (one ZAB proposal, one fsync): each item is applied as a `RedisCommands`
+   * txn at `timeMs`, in order, and has its own reply (`KeyspaceApplied.items`, in the same order). `items` are the
+   * `RedisBatchItem`s as one byte string (src/core/tree/codec.ts `encodeBatchItems`): it crosses threads and peers
+   * and goes into the log as it is, never as one object per argument.
+   */
+  | { readonly type: 'RedisBatch'; readonly timeMs: number; readonly items: Uint8Array }
   /** The leader's active expiry: deletes those keys still past their deadline at `timeMs`. */
   | { readonly type: 'RedisExpire'; readonly timeMs: number; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] };
+
+/** One client's write inside a `RedisBatch`: a `RedisCommands` txn without its time. */
+export interface RedisBatchItem {
+  readonly db: number;
+  readonly commands: readonly Argv[];
+  readonly exec: boolean;
+  readonly watched: readonly WatchedKey[];
+}
 
 /**
  * A keyspace notification as `notify-keyspace-events` classes it: `cls` is the class letter ('g' generic,
@@ -54,6 +69,8 @@ export interface KeyspaceApplied {
   readonly events: readonly KeyspaceEvent[];
   /** The db selected after the txn (SELECT inside MULTI changes it for the connection). */
   readonly db: number;
+  /** A `RedisBatch`'s per-item replies and dbs, in order (`reply` is then the item count). */
+  readonly items?: readonly { readonly reply: Reply; readonly db: number }[];
 }
 
 /**
@@ -61,6 +78,19 @@ export interface KeyspaceApplied {
  * Every ask is answered with `RedisAnswer`.
  */
 export type RedisRequestMsg =
+  /**
+   * Writes gathered by the front end over one event-loop turn, in arrival order, already encoded as a `RedisBatch`'s
+   * items (`encodeBatchItems`: they join the actor's batch as bytes); answered with `RedisAnswers`, one per item.
+   */
+  | { readonly type: 'RedisWrites'; readonly items: Uint8Array }
+  /**
+   * Reads (and writes) gathered by the front end over one event-loop turn, in arrival order, handled as if sent one by one;
+   * answered with `RedisAnswers` (one answer per item, in order) once every item is answered.
+   */
+  | { readonly type: 'RedisRequests'; readonly items: readonly RedisRequest[] }
+  | RedisRequest;
+
+export type RedisRequest =
   /** A write (one command, or an EXEC block) already normalised: logged through ZAB, answered when applied. */
   | { readonly type: 'RedisWrite'; readonly db: number; readonly commands: readonly Argv[]; readonly exec: boolean; readonly watched: readonly WatchedKey[] }
   /** A read; `local`: from this node's state at once (READONLY), else linearizable (after a sync marker). */
@@ -71,3 +101,8 @@ export type RedisRequestMsg =
 export type RedisAnswer =
   | { readonly type: 'RedisAnswer'; readonly reply: Reply }
   | { readonly type: 'RedisRevisions'; readonly revisions: readonly number[] };
+
+export interface RedisAnswers {
+  readonly type: 'RedisAnswers';
+  readonly answers: readonly RedisAnswer[];
+}

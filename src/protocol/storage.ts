@@ -22,6 +22,11 @@ import type {
 } from './broadcast.js';
 import type { Argv, Reply } from './resp.js';
 import type { Applied, Id, ReadRequest, ReadResult, SessionId, Txn, Zxid } from './txn.js';
+import type { RedisAnswer } from './keyspace.js';
+
+export type KeyspaceReadItem =
+  | { readonly type: 'read'; readonly db: number; readonly argv: Argv; readonly draw: number }
+  | { readonly type: 'watch'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] };
 
 export type { DurableEpochs };
 /** The log interface of src/protocol/broadcast.ts, with this storage's payloads: a log entry carries a `Txn`. */
@@ -45,12 +50,11 @@ export type StorageMsg =
   /** Where `Applied` batches of one state machine go (one subscriber each; default the tree). */
   | { readonly type: 'Subscribe'; readonly to: string; readonly machine?: StateMachineName }
   /**
-   * A keyspace read command on the local state at `nowMs` (answer `KeyspaceReadDone`), once the apply point has
-   * reached `atLeastZxid` (a linearizable read: the zxid of its sync marker; 0: at once).
+   * Keyspace reads (a read command with its random draw, or WATCH: the keys' revisions) on the local state at `nowMs`,
+   * once the apply point has reached `atLeastZxid` (linearizable reads: the zxid of their sync marker; 0: at once).
+   * Answer `KeyspaceReadsDone`, one answer per item, in order.
    */
-  | { readonly type: 'KeyspaceRead'; readonly db: number; readonly argv: Argv; readonly nowMs: number; readonly draw: number; readonly atLeastZxid: Zxid }
-  /** WATCH: the keys' current revisions at `nowMs` (answer `KeyspaceRevisions`), as KeyspaceRead waits. */
-  | { readonly type: 'KeyspaceWatch'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[]; readonly nowMs: number; readonly atLeastZxid: Zxid }
+  | { readonly type: 'KeyspaceReads'; readonly items: readonly KeyspaceReadItem[]; readonly nowMs: number; readonly atLeastZxid: Zxid }
   /** The leader's active expiry: keys past their deadline at `nowMs`, at most `max` (answer `KeyspaceExpired`). */
   | { readonly type: 'KeyspaceListExpired'; readonly nowMs: number; readonly max: number }
   /** The replicated session table (id → timeout ms), for a new leader's expiry tracker (answer `SessionTable`). */
@@ -72,8 +76,7 @@ export type StorageReply =
   | StorageRecovered<Txn>
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
-  | { readonly type: 'KeyspaceReadDone'; readonly zxid: Zxid; readonly reply: Reply }
-  | { readonly type: 'KeyspaceRevisions'; readonly revisions: readonly number[] }
+  | { readonly type: 'KeyspaceReadsDone'; readonly zxid: Zxid; readonly answers: readonly RedisAnswer[] }
   /** Too many keyspace reads wait for the apply point. */
   | { readonly type: 'KeyspaceBusy' }
   | { readonly type: 'KeyspaceExpired'; readonly keys: readonly { readonly db: number; readonly key: Uint8Array }[] }

@@ -3,11 +3,12 @@
  * in zxid order), `read` (local state, never deletes), `expiredKeys` (the leader's active expiry), `revision`
  * (WATCH), `digest`. See ../../../docs/keyspace.md.
  */
-import type { KeyspaceApplied, KeyspaceEvent, KeyspaceTxn } from '../../protocol/keyspace.js';
+import type { KeyspaceApplied, KeyspaceEvent, KeyspaceTxn, RedisBatchItem } from '../../protocol/keyspace.js';
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { NULL_ARRAY, array, arityError, err, latin1 } from './bytes.js';
 import { type CommandSpec, arityOk, keyspaceCommands } from './commands.js';
 import { Ctx, KeyspaceState } from './state.js';
+import { decodeBatchItems } from '../tree/codec.js';
 
 function unknownCommand(a: Argv): Reply {
   const name = a.length > 0 ? latin1(a[0]!) : '';
@@ -45,14 +46,22 @@ export class Keyspace extends KeyspaceState {
         }
         return { reply: { kind: 'Int', value: events.length }, events, db: 0 };
       }
-      case 'RedisCommands': {
-        if (txn.watched.some((w) => this.revision(w.db, w.key, txn.timeMs) !== w.revision))
-          return { reply: NULL_ARRAY, events, db: txn.db };
-        const c = new Ctx(this, txn.db, txn.timeMs, true, events, 0);
-        const replies = txn.commands.map((a) => this.run(c, a));
-        return { reply: txn.exec ? array(replies) : replies[0]!, events, db: c.db };
+      case 'RedisCommands':
+        return { ...this.commands(txn, txn.timeMs, events), events };
+      case 'RedisBatch': {
+        const items = decodeBatchItems(txn.items).map((it) => this.commands(it, txn.timeMs, events));
+        return { reply: { kind: 'Int', value: items.length }, events, db: 0, items };
       }
     }
+  }
+
+  /** One command, or an EXEC block after its WATCH check: its reply and the db selected after it. */
+  private commands(t: RedisBatchItem, timeMs: number, events: KeyspaceEvent[]): { reply: Reply; db: number } {
+    if (t.watched.some((w) => this.revision(w.db, w.key, timeMs) !== w.revision)) return { reply: NULL_ARRAY, db: t.db };
+    const c = new Ctx(this, t.db, timeMs, true, events, 0);
+    if (!t.exec) return { reply: this.run(c, t.commands[0]!), db: c.db };
+    const replies = t.commands.map((a) => this.run(c, a));
+    return { reply: array(replies), db: c.db };
   }
 
   private run(c: Ctx, a: Argv): Reply {

@@ -1,5 +1,5 @@
 import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
-import type { KeyspaceTxn } from '../../protocol/keyspace.js';
+import type { KeyspaceTxn, RedisBatchItem, WatchedKey } from '../../protocol/keyspace.js';
 import { assertNever } from '../never.js';
 import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
 
@@ -25,6 +25,7 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *  15 Keyspace       u8 version 1 | u32 origin server | f64 origin reqId | u8 kind | kind's fields:
  *       1 RedisCommands  u8 db | f64 timeMs | u8 exec | u32 n | n × argv | u32 w | w × (u8 db | bytes key | f64 revision)
  *       2 RedisExpire    f64 timeMs | u32 n | n × (u8 db | bytes key)
+ *       3 RedisBatch     f64 timeMs | bytes items, items = u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  *  16 RequestOrigin  u32 origin server | f64 origin reqId | the same as Request
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
@@ -224,6 +225,7 @@ const keyspaceTxnVersion = 1;
 const enum KeyspaceTag {
   Commands = 1,
   Expire = 2,
+  Batch = 3,
 }
 /** Commands in one keyspace txn (an EXEC block), arguments of one command, keys of one expiry or WATCH: at most. */
 export const keyspaceTxnItemsMax = 1_000_000;
@@ -234,24 +236,90 @@ function count(r: Reader, what: string): number {
   return n;
 }
 
+/** exec, commands and watched keys of a `RedisCommands` txn or a batch item. */
+function writeCommands(w: Writer, t: Pick<RedisBatchItem, 'exec' | 'commands' | 'watched'>): void {
+  w.u8(t.exec ? 1 : 0);
+  w.u32(t.commands.length);
+  for (const argv of t.commands) {
+    w.u32(argv.length);
+    for (const a of argv) w.bytes(a);
+  }
+  w.u32(t.watched.length);
+  for (const k of t.watched) {
+    w.u8(k.db);
+    w.bytes(k.key);
+    w.f64(k.revision);
+  }
+}
+
+function readCommands(r: Reader): Pick<RedisBatchItem, 'exec' | 'commands' | 'watched'> {
+  const exec = r.u8() === 1;
+  const commands: Uint8Array[][] = [];
+  for (let i = count(r, 'commands'); i > 0; i--) {
+    const argv: Uint8Array[] = [];
+    for (let j = count(r, 'arguments'); j > 0; j--) argv.push(r.bytes());
+    commands.push(argv);
+  }
+  const watched: WatchedKey[] = [];
+  for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
+  return { commands, exec, watched };
+}
+
+/** A `RedisBatch`'s items as its byte string (an empty batch is 4 bytes). */
+export function encodeBatchItems(items: readonly RedisBatchItem[]): Uint8Array {
+  const w = new Writer(64 * items.length + 16);
+  w.u32(items.length);
+  for (const it of items) {
+    w.u8(it.db);
+    writeCommands(w, it);
+  }
+  return w.view().slice();
+}
+
+/** How many items a `RedisBatch` items byte string holds. */
+export function batchItemsCount(bytes: Uint8Array): number {
+  return new Reader(bytes).u32();
+}
+
+/** Several items byte strings (each as `encodeBatchItems` made it) as one, their items in order. */
+export function joinBatchItems(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  let len = 4;
+  for (const p of parts) {
+    n += batchItemsCount(p);
+    len += p.length - 4;
+  }
+  const w = new Writer(len);
+  w.u32(n);
+  for (const p of parts) w.bytesRaw(p.subarray(4));
+  return w.view().slice();
+}
+
+/** The items of a `RedisBatch` (arguments copied out: a value the keyspace keeps never pins the batch's bytes). */
+export function decodeBatchItems(bytes: Uint8Array): RedisBatchItem[] {
+  const r = new Reader(bytes);
+  const items: RedisBatchItem[] = [];
+  for (let i = count(r, 'batch items'); i > 0; i--) {
+    const db = r.u8();
+    items.push({ db, ...readCommands(r) });
+  }
+  if (r.pos !== r.end) throw new DecodeError(`batch items: ${r.end - r.pos} bytes left over`);
+  return items;
+}
+
 function writeKeyspaceTxn(w: Writer, t: KeyspaceTxn): void {
   switch (t.type) {
     case 'RedisCommands':
       w.u8(KeyspaceTag.Commands);
       w.u8(t.db);
       w.f64(t.timeMs);
-      w.u8(t.exec ? 1 : 0);
-      w.u32(t.commands.length);
-      for (const argv of t.commands) {
-        w.u32(argv.length);
-        for (const a of argv) w.bytes(a);
-      }
-      w.u32(t.watched.length);
-      for (const k of t.watched) {
-        w.u8(k.db);
-        w.bytes(k.key);
-        w.f64(k.revision);
-      }
+      writeCommands(w, t);
+      return;
+    case 'RedisBatch':
+      w.u8(KeyspaceTag.Batch);
+      w.f64(t.timeMs);
+      w.bytes(t.items);
       return;
     case 'RedisExpire':
       w.u8(KeyspaceTag.Expire);
@@ -273,17 +341,10 @@ function readKeyspaceTxn(r: Reader): KeyspaceTxn {
     case KeyspaceTag.Commands: {
       const db = r.u8();
       const timeMs = r.f64();
-      const exec = r.u8() === 1;
-      const commands: Uint8Array[][] = [];
-      for (let i = count(r, 'commands'); i > 0; i--) {
-        const argv: Uint8Array[] = [];
-        for (let j = count(r, 'arguments'); j > 0; j--) argv.push(r.bytes());
-        commands.push(argv);
-      }
-      const watched: { db: number; key: Uint8Array; revision: number }[] = [];
-      for (let i = count(r, 'watched keys'); i > 0; i--) watched.push({ db: r.u8(), key: r.bytes(), revision: r.f64() });
-      return { type: 'RedisCommands', db, timeMs, commands, exec, watched };
+      return { type: 'RedisCommands', db, timeMs, ...readCommands(r) };
     }
+    case KeyspaceTag.Batch:
+      return { type: 'RedisBatch', timeMs: r.f64(), items: r.bytes() };
     case KeyspaceTag.Expire: {
       const timeMs = r.f64();
       const keys: { db: number; key: Uint8Array }[] = [];

@@ -2,16 +2,19 @@
  * The RESP front end's keyspace backend: the keyspace commands, MULTI/EXEC/DISCARD/WATCH/UNWATCH and
  * READONLY/READWRITE, answered through a node's `redis` actor (actors/redis.ts). See ../../../docs/resp.md.
  *
- * - A write is normalised here (relative TTLs become absolute deadlines with this node's clock) and sent as one txn.
+ * - A write is normalised here (relative TTLs become absolute deadlines with this node's clock). The requests of one
+ *   event-loop turn, every connection's, go to the actor together, in arrival order: each run of writes as one
+ *   `RedisWrites` (encoded as batch items: one byte string to clone), each run of reads as one `RedisRequests`.
  * - MULTI queues commands (a command the keyspace refuses in any state, unknown or of the wrong arity, answers its
  *   error and makes EXEC answer EXECABORT); EXEC sends the block as ONE txn with the revisions WATCH read, so the
  *   watch check and the commands apply atomically on every replica.
  * - Reads are linearizable unless the connection said READONLY (then they read this node's state).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { keyspaceWriteBytesMax, type RedisAnswer, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
+import { encodeBatchItems } from '../../core/tree/codec.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
 
@@ -19,6 +22,8 @@ import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSp
 export const multiQueuedMax = 10_000;
 /** Keys one connection may WATCH, at most. */
 export const watchedKeysMax = 10_000;
+/** Requests in one ask to the node, at most (a turn with more sends several). */
+export const requestsPerAskMax = 4_096;
 /** The front end's ask to the node allows this much beyond the actor's own request timeout. */
 const askTimeoutMs = 12_000;
 
@@ -69,14 +74,41 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
     if (s === undefined) clients.set(c.id, (s = { queue: null, queueFailed: false, watched: [], readonly: false }));
     return s;
   };
-  const ask = async (msg: RedisRequestMsg): Promise<RedisAnswer> => {
-    try {
-      return await gateway.ask<RedisAnswer>(`${node}/redis`, msg, askTimeoutMs);
-    } catch (e) {
-      return { type: 'RedisAnswer', reply: err(`TRYAGAIN ${node} did not answer (${(e as Error).message})`) };
+  // The requests of one event-loop turn (every connection's) go to the node together: one ask per run of writes or
+  // of reads, in arrival order (reads do not wait for the writes' commit; the actor keeps the order of the asks).
+  let turn: { readonly req: RedisRequest; readonly resolve: (a: RedisAnswer) => void }[] = [];
+  const sendRun = (run: typeof turn): void => {
+    const failed = (why: string): RedisAnswer => ({ type: 'RedisAnswer', reply: err(`TRYAGAIN ${node} did not answer (${why})`) });
+    const msg: RedisRequestMsg =
+      run[0]!.req.type === 'RedisWrite'
+        ? { type: 'RedisWrites', items: encodeBatchItems(run.map((r) => r.req as Extract<RedisRequest, { type: 'RedisWrite' }>)) }
+        : { type: 'RedisRequests', items: run.map((r) => r.req) };
+    gateway.ask<RedisAnswers>(`${node}/redis`, msg, askTimeoutMs).then(
+      (a) => run.forEach((r, i) => r.resolve(a.type === 'RedisAnswers' ? (a.answers[i] ?? failed('no answer')) : failed(a.type))),
+      (e: Error) => run.forEach((r) => r.resolve(failed(e.message))),
+    );
+  };
+  const flush = (): void => {
+    const all = turn;
+    turn = [];
+    const bytesOf = (r: RedisRequest): number => (r.type === 'RedisWrite' ? r.commands.reduce((n, a) => n + argvBytes(a), 0) : 0);
+    for (let i = 0; i < all.length; ) {
+      const write = all[i]!.req.type === 'RedisWrite';
+      // a run of writes holds at most keyspaceWriteBytesMax of arguments (one larger write goes alone)
+      let bytes = bytesOf(all[i]!.req);
+      let j = i + 1;
+      while (j < all.length && j - i < requestsPerAskMax && (all[j]!.req.type === 'RedisWrite') === write && (bytes += bytesOf(all[j]!.req)) <= keyspaceWriteBytesMax) j++;
+      sendRun(all.slice(i, j));
+      i = j;
     }
   };
+  const enqueue = (req: RedisRequest, resolve: (a: RedisAnswer) => void): void => {
+    if (turn.length === 0) setImmediate(flush);
+    turn.push({ req, resolve });
+  };
+  const ask = (req: RedisRequest): Promise<RedisAnswer> => new Promise((resolve) => enqueue(req, resolve));
   const replyOf = (a: RedisAnswer): Reply => (a.type === 'RedisAnswer' ? a.reply : err('ERR unexpected answer'));
+  const askReply = (req: RedisRequest): Promise<Reply> => new Promise((resolve) => enqueue(req, (a) => resolve(replyOf(a))));
   return {
     execute(client, argv, cmd) {
       const s = state(client);
@@ -128,7 +160,7 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
             const n = normalize(a, t);
             return 'kind' in n ? a : n;
           });
-          return ask({ type: 'RedisWrite', db: client.db, commands, exec: true, watched }).then(replyOf);
+          return askReply({ type: 'RedisWrite', db: client.db, commands, exec: true, watched });
         }
         case 'watch': {
           if (s.queue !== null) return err('ERR WATCH inside MULTI is not allowed');
@@ -144,12 +176,12 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       }
       const c = commandOf(argv);
       if (!('run' in c)) return c;
-      if (c.kind === 'read') return ask({ type: 'RedisRead', db: client.db, argv, local: s.readonly }).then(replyOf);
+      if (c.kind === 'read') return askReply({ type: 'RedisRead', db: client.db, argv, local: s.readonly });
       const bytes = argvBytes(argv);
       if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
-      const n = normalize(argv, now());
+      const n = c.normalize === undefined ? argv : c.normalize(argv, now());
       if ('kind' in n) return n;
-      return ask({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] }).then(replyOf);
+      return askReply({ type: 'RedisWrite', db: client.db, commands: [n], exec: false, watched: [] });
     },
     refused(client) {
       const s = clients.get(client.id);
