@@ -12,7 +12,7 @@ import { RespClient, argv, hasRedisServer, resp2, runOn, show, startRedis, type 
 const W = (s: string): string[] => s.split(' ');
 const far = String(Date.now() + 10 * 86400_000);
 
-/** Scripts: commands split on spaces (`\x` escapes are not needed); `~` before a command = compare unordered. */
+/** Scripts: commands split on spaces (`\x` escapes are not needed); `~` before a command = compare unordered (nested arrays too). */
 export const scripts: Record<string, string[]> = {
   strings: [
     'SET k v', 'GET k', 'GET nokey', 'SET k v2 NX', 'SET k v3 XX', 'GET k', 'SET n v XX', 'SET k v4 GET', 'SET k2 v NX GET',
@@ -76,6 +76,18 @@ export const scripts: Record<string, string[]> = {
     `EXPIREAT k ${Math.floor(Number(far) / 1000)}`, 'EXPIRETIME k', 'PEXPIRETIME k', 'EXPIREAT k 9223372036854775807', 'PEXPIREAT k 9223372036854775807',
     'PEXPIRETIME k', 'EXPIRE k -1', 'EXISTS k', 'SET k v', 'PEXPIRE k 0', 'EXISTS k', 'SET k v', 'EXPIREAT k 1', 'GET k', 'SET k v', 'PEXPIREAT k 1 GT', 'GET k',
   ],
+  hashes: [
+    'HSET h f1 v1 f2 v2', 'HSET h f1 x f3 v3', 'HGETALL h', 'HSET h f1', 'HSET h', 'HMSET h a 1 b 2', 'HMSET h a', 'HGET h a', 'HGET h nof',
+    'HGET nokey a', 'HMGET h a nof b', 'HMGET nokey a b', 'HSETNX h a 9', 'HSETNX h c 9', 'HGET h c', 'HKEYS h', 'HVALS h', 'HKEYS nokey',
+    'HGETALL nokey', 'HLEN h', 'HLEN nokey', 'HEXISTS h a', 'HEXISTS h nof', 'HEXISTS nokey a', 'HSTRLEN h f3', 'HSTRLEN h nof', 'HSTRLEN nokey f',
+    'HDEL h a nof b', 'HDEL h nof', 'HDEL nokey a', 'HGETALL h', 'HDEL h f1 f2 f3 c', 'EXISTS h', 'TYPE h', 'HINCRBY n f 5', 'HINCRBY n f -7',
+    'HINCRBY n f abc', 'HINCRBY n f 1.5', 'HSET n big 9223372036854775807', 'HINCRBY n big 1', 'HSET n s hello', 'HINCRBY n s 1',
+    'HSET n sp " 1"', 'HINCRBY n sp 1', 'HINCRBYFLOAT n g 1.5', 'HINCRBYFLOAT n g 0.1', 'HINCRBYFLOAT n g abc', 'HINCRBYFLOAT n s 1',
+    'HINCRBYFLOAT n g inf', 'HINCRBYFLOAT n g 1e5000', 'HINCRBYFLOAT n f 1e3', 'HSET n m 1.7976931348623157e308', 'HGETALL n', 'TYPE n',
+    'SET str x', 'HSET str a 1', 'HGET str a', 'HGETALL str', 'HDEL str a', 'HLEN str', 'HINCRBY str a 1', 'GET n', 'INCR n', 'APPEND n x',
+    'HSET h a 1 b 2', 'COPY h h2', 'HSET h2 c 3', 'HGETALL h', 'HGETALL h2', 'RENAME h2 h3', 'HGETALL h3', '~SCAN 0 TYPE hash', '~SCAN 0 TYPE string',
+    'EXPIRE h3 100', 'TTL h3', 'HSET h3 z 1', 'TTL h3', 'HGET', 'HGETALL a b', 'HINCRBY n f', 'HSTRLEN n', 'LCS h str',
+  ],
 };
 
 const nowMs = Date.now();
@@ -104,7 +116,7 @@ if (!hasRedisServer()) {
         let ours = resp2(runOn(ks, 0, a, nowMs));
         let want: Reply = theirs;
         if (unordered && ours.kind === 'Array' && want.kind === 'Array') {
-          const sort = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: [...r.items].sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
+          const sort = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: r.items.map(sort).sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
           ours = sort(ours);
           want = sort(want);
         }
@@ -161,6 +173,8 @@ if (!hasRedisServer()) {
       'SET k v', 'SET k v2 PXAT ' + far, 'INCRBY n 2', 'INCRBYFLOAT f 1.5', 'APPEND k x', 'SETRANGE k 1 y', 'SETBIT b 3 1',
       'BITFIELD bf SET u8 0 1', 'RENAME k k2', 'COPY k2 k3', 'MOVE k3 1', 'EXPIRE k2 100', 'PERSIST k2', 'GETDEL n', 'MSET a 1 b 2',
       'BITOP AND d a b', 'BITOP AND d nokey', 'GETEX a EX 100', 'GETEX a PERSIST', 'DEL a b nokey', 'EXPIRE k2 -1', 'RESTORE r 0 x',
+      'HSET h a 1', 'HMSET h c 3', 'HSETNX h b 2', 'HSETNX h b 2', 'HINCRBY h n 1', 'HINCRBYFLOAT h f 1.5', 'HDEL h nof', 'COPY h h2',
+      'RENAME h2 h3', 'EXPIRE h3 100', 'HDEL h a b c n', 'HDEL h f',
     ];
     const ks = new Keyspace();
     const ours: string[] = [];

@@ -17,6 +17,7 @@ const T0 = Date.now();
 const key = fc.constantFrom('a', 'b', 'c', 'n', 'f', '');
 const val = fc.constantFrom('0', '1', '-1', '10', 'abc', '', '9223372036854775807', '-9223372036854775808', '1.5', '01', ' 2', '\xff\x00', 'hello world');
 const num = fc.constantFrom('0', '1', '-1', '2', '7', '100', '-100', 'x', '9223372036854775807', '-9223372036854775808', '4294967296');
+const field = fc.constantFrom('x', 'y', 'z', '', '\xff');
 const farAt = String(T0 + 86_400_000);
 
 const command: fc.Arbitrary<string[]> = fc.oneof(
@@ -31,6 +32,11 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constant('BITFIELD'), key, fc.constantFrom('GET', 'SET', 'INCRBY'), fc.constantFrom('u8', 'i5', 'i64', 'u63', 'u64', 'x'), num, num),
   fc.tuple(fc.constant('LCS'), key, key, fc.constantFrom('LEN', 'IDX', 'WITHMATCHLEN', 'FOO')),
   fc.tuple(fc.constantFrom('DBSIZE', 'FLUSHDB')),
+  fc.tuple(fc.constantFrom('HSET', 'HMSET'), key, field, val, field, val),
+  fc.tuple(fc.constantFrom('HGET', 'HEXISTS', 'HSTRLEN', 'HDEL'), key, field),
+  fc.tuple(fc.constantFrom('HSETNX', 'HINCRBY', 'HINCRBYFLOAT'), key, field, fc.oneof(num, val)),
+  fc.tuple(fc.constantFrom('HGETALL', 'HKEYS', 'HVALS', 'HLEN'), key),
+  fc.tuple(fc.constantFrom('HMGET', 'HDEL'), key, field, field),
 );
 const script = fc.array(command, { minLength: 1, maxLength: scriptCommandsMax });
 

@@ -192,6 +192,7 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   runOn(ks, 0, argv('DEL', 'key:0'), T0);
   runOn(ks, 0, argv('PEXPIREAT', 'big', '9223372036854775807'), T0);
   runOn(ks, 5, argv('SET', 'huge', 'v', 'PXAT', '9223372036854775807'), T0);
+  runOn(ks, 2, argv('HSET', 'hash', 'f', 'v', '\xff', ''), T0);
   const chunks = [...keyspaceSnapshotChunks(ks)];
   assert.ok(chunks.length >= 3);
   const all = Buffer.concat(chunks);
@@ -200,10 +201,33 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   assert.is(back.revision(0, enc('key:0'), T0), ks.revision(0, enc('key:0'), T0));
   assert.is(back.revision(3, enc('key:3'), T0), ks.revision(3, enc('key:3'), T0));
   assert.is(show(back.read(5, argv('PEXPIRETIME', 'huge'), T0)), ':9223372036854775807');
+  assert.is(show(back.read(2, argv('HGETALL', 'hash'), T0)), show(ks.read(2, argv('HGETALL', 'hash'), T0)));
   assert.equal(back.expiredKeys(T0 + 100, 1000).length, ks.expiredKeys(T0 + 100, 1000).length);
   const bad = Buffer.from(all);
   bad[all.length - 40] ^= 0x01;
   assert.throws(() => restoreKeyspace(bad));
+});
+
+test('hashes: DUMP → RESTORE round trip, COPY is independent, a field change changes the digest', () => {
+  const ks = new Keyspace();
+  runOn(ks, 0, argv('HSET', 'h', 'a', '1', 'b', '\x00\xff'), T0);
+  const payload = ks.read(0, argv('DUMP', 'h'), T0);
+  assert.is(payload.kind, 'Bulk');
+  const bytes = (payload as { bytes: Uint8Array }).bytes;
+  assert.is(show(runOn(ks, 0, [enc('RESTORE'), enc('h2'), enc('0'), bytes], T0)), '+OK');
+  assert.is(show(ks.read(0, argv('HGETALL', 'h2'), T0)), show(ks.read(0, argv('HGETALL', 'h'), T0)));
+  const cut = bytes.slice(0, bytes.length - 8);
+  assert.is(show(runOn(ks, 0, [enc('RESTORE'), enc('h3'), enc('0'), cut], T0)), '-ERR DUMP payload version or checksum are wrong');
+  runOn(ks, 0, argv('COPY', 'h', 'c'), T0);
+  runOn(ks, 0, argv('HSET', 'c', 'z', '1'), T0);
+  assert.is(show(ks.read(0, argv('HLEN', 'h'), T0)), ':2');
+  assert.is(show(ks.read(0, argv('HLEN', 'c'), T0)), ':3');
+  const before = ks.digest();
+  runOn(ks, 0, argv('HSET', 'h', 'a', '2'), T0);
+  assert.is.not(ks.digest(), before);
+  runOn(ks, 0, argv('HSET', 'h', 'a', '1'), T0);
+  runOn(ks, 0, argv('HDEL', 'h', 'a', 'b'), T0);
+  assert.is(show(ks.read(0, argv('TYPE', 'h'), T0)), '+none');
 });
 
 test.run();

@@ -7,6 +7,7 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
+import * as hashes from './hashes.js';
 import * as keys from './keys.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
@@ -57,6 +58,20 @@ const rows: Row[] = [
   ['bitop', -4, 'write', 2, -1, 1, bits.bitop],
   ['bitfield', -2, 'write', 1, 1, 1, bits.bitfield(false)],
   ['bitfield_ro', -2, 'read', 1, 1, 1, bits.bitfield(true)],
+  ['hset', -4, 'write', 1, 1, 1, hashes.hset('hset')],
+  ['hmset', -4, 'write', 1, 1, 1, hashes.hset('hmset')],
+  ['hsetnx', 4, 'write', 1, 1, 1, hashes.hsetnx],
+  ['hget', 3, 'read', 1, 1, 1, hashes.hget],
+  ['hmget', -3, 'read', 1, 1, 1, hashes.hmget],
+  ['hgetall', 2, 'read', 1, 1, 1, hashes.hgetall('all')],
+  ['hkeys', 2, 'read', 1, 1, 1, hashes.hgetall('keys')],
+  ['hvals', 2, 'read', 1, 1, 1, hashes.hgetall('vals')],
+  ['hdel', -3, 'write', 1, 1, 1, hashes.hdel],
+  ['hexists', 3, 'read', 1, 1, 1, hashes.hexists],
+  ['hlen', 2, 'read', 1, 1, 1, hashes.hlen],
+  ['hstrlen', 3, 'read', 1, 1, 1, hashes.hstrlen],
+  ['hincrby', 4, 'write', 1, 1, 1, hashes.hincrby],
+  ['hincrbyfloat', 4, 'write', 1, 1, 1, hashes.hincrbyfloat],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

@@ -21,9 +21,66 @@ export const scanBucketsMin = 4;
 /** The deadline heap is rebuilt when stale items exceed live ones by this many. */
 const heapSlackMin = 1024;
 
-/** A value: the union part 2 extends (hash, list, set, zset, stream). */
-export type Value = { readonly type: 'string'; readonly bytes: Uint8Array };
+/**
+ * A value: a string's bytes, or a hash as a Map from field (latin1, one char per byte) to value bytes in insertion
+ * order (what HGETALL of a listpack hash answers). Lists, sets, zsets and streams slot in as more members.
+ */
+export type Value =
+  | { readonly type: 'string'; readonly bytes: Uint8Array }
+  | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> };
 export type ValueType = Value['type'];
+/** Type tags of values in DUMP payloads and snapshots. */
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1 };
+
+/** A value's bytes (DUMP body, snapshot record, digest): a string as is; a hash as u32 count, then u32-length-prefixed field, value pairs. */
+export function encodeValue(v: Value): Uint8Array {
+  if (v.type === 'string') return v.bytes;
+  let n = 4;
+  for (const [f, x] of v.fields) n += 8 + f.length + x.length;
+  const out = new Uint8Array(n);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, v.fields.size, true);
+  let o = 4;
+  for (const [f, x] of v.fields) {
+    dv.setUint32(o, f.length, true);
+    out.set(fromLatin1(f), o + 4);
+    o += 4 + f.length;
+    dv.setUint32(o, x.length, true);
+    out.set(x, o + 4);
+    o += 4 + x.length;
+  }
+  return out;
+}
+
+/** An independent copy (COPY): collections are changed in place. */
+export function cloneValue(v: Value): Value {
+  return v.type === 'string' ? v : { type: 'hash', fields: new Map(v.fields) };
+}
+
+/** The value `encodeValue` wrote under `tag`, or null when the bytes are not one. */
+export function decodeValue(tag: number, b: Uint8Array): Value | null {
+  if (tag === valueTags.string) return { type: 'string', bytes: b };
+  if (tag !== valueTags.hash || b.length < 4) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const count = dv.getUint32(0, true);
+  const fields = new Map<string, Uint8Array>();
+  let o = 4;
+  const part = (): Uint8Array | null => {
+    if (o + 4 > b.length) return null;
+    const len = dv.getUint32(o, true);
+    if (o + 4 + len > b.length) return null;
+    const x = b.slice(o + 4, o + 4 + len);
+    o += 4 + len;
+    return x;
+  };
+  for (let i = 0; i < count; i++) {
+    const f = part();
+    const x = part();
+    if (f === null || x === null) return null;
+    fields.set(latin1(f), x);
+  }
+  return o === b.length && fields.size === count && count > 0 ? { type: 'hash', fields } : null;
+}
 
 /** An absolute unix-ms deadline; a bigint only beyond 2^53 (PXAT up to 2^63-1 is legal). */
 export type Deadline = number | bigint;
@@ -93,8 +150,8 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  const vh = hashBytes(v.bytes, h ^ valueSeed);
-  return mix52(h ^ (v.type === 'string' ? 1 : 0), vh ^ deadlineHash(at));
+  const vh = hashBytes(encodeValue(v), h ^ valueSeed);
+  return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 
 export function isExpired(e: Entry, nowMs: number): boolean {
@@ -308,6 +365,22 @@ export class Ctx {
     if (e === undefined) return null;
     if (e.value.type !== 'string') return E.wrongType;
     return e.value.bytes;
+  }
+
+  /** A hash key's fields, null when absent, or the WRONGTYPE error. */
+  hash(key: string): Map<string, Uint8Array> | null | Reply {
+    const e = this.lookup(key);
+    if (e === undefined) return null;
+    if (e.value.type !== 'hash') return E.wrongType;
+    return e.value.fields;
+  }
+
+  /** Store a hash changed in place (its revision and digest follow); an empty one deletes the key. */
+  putHash(key: string, fields: Map<string, Uint8Array>): void {
+    if (fields.size === 0) {
+      this.del(key);
+      this.notify('g', 'del', key);
+    } else this.put(key, { type: 'hash', fields }, 'keep');
   }
 
   /** Set a string value; `expireAt` 'keep' keeps the current deadline. */
