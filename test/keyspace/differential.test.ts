@@ -88,6 +88,26 @@ export const scripts: Record<string, string[]> = {
     'HSET h a 1 b 2', 'COPY h h2', 'HSET h2 c 3', 'HGETALL h', 'HGETALL h2', 'RENAME h2 h3', 'HGETALL h3', '~SCAN 0 TYPE hash', '~SCAN 0 TYPE string',
     'EXPIRE h3 100', 'TTL h3', 'HSET h3 z 1', 'TTL h3', 'HGET', 'HGETALL a b', 'HINCRBY n f', 'HSTRLEN n', 'LCS h str',
   ],
+  lists: [
+    'RPUSH l a b c', 'LPUSH l x y', 'LRANGE l 0 -1', 'LPUSHX nokey a', 'RPUSHX nokey a', 'EXISTS nokey', 'LPUSHX l z', 'RPUSHX l w', 'LLEN l',
+    'LLEN nokey', 'LRANGE l 1 2', 'LRANGE l -2 -1', 'LRANGE l -100 100', 'LRANGE l 5 2', 'LRANGE l 100 200', 'LRANGE l x 1', 'LRANGE nokey 0 -1',
+    'LINDEX l 0', 'LINDEX l -1', 'LINDEX l 100', 'LINDEX l x', 'LINDEX nokey 0', 'LSET l 0 Z', 'LSET l -1 W', 'LSET l 100 q', 'LSET nokey 0 q',
+    'LSET l x q', 'LSET nokey x q', 'LINDEX nokey x', 'LRANGE nokey x 1', 'LTRIM nokey x 1', 'LREM nokey x a', 'LRANGE l 0 -1', 'LINSERT l BEFORE a A', 'LINSERT l AFTER c C', 'LINSERT l AFTER nof q', 'LINSERT l MIDDLE a q',
+    'LINSERT nokey BEFORE a q', 'LRANGE l 0 -1', 'RPUSH r a b a c a d a', 'LREM r 2 a', 'LRANGE r 0 -1', 'LREM r -1 a', 'LRANGE r 0 -1',
+    'LREM r 0 a', 'LRANGE r 0 -1', 'LREM r x a', 'LREM nokey 1 a', 'LREM r 0 b', 'LREM r 0 c', 'LREM r 0 d', 'EXISTS r',
+    'RPUSH t 1 2 3 4 5 6', 'LTRIM t 1 -2', 'LRANGE t 0 -1', 'LTRIM t x 1', 'LTRIM nokey 0 1', 'LTRIM t 5 1', 'EXISTS t',
+    'RPUSH p a b c a b c a', 'LPOS p a', 'LPOS p a RANK 2', 'LPOS p a RANK -1', 'LPOS p a RANK -2 COUNT 0', 'LPOS p a COUNT 0', 'LPOS p a COUNT 2',
+    'LPOS p a COUNT 0 MAXLEN 4', 'LPOS p a RANK 0', 'LPOS p a COUNT -1', 'LPOS p a MAXLEN -1', 'LPOS p a RANK -9223372036854775808', 'LPOS p a FOO',
+    'LPOS p a RANK', 'LPOS p nof', 'LPOS p nof COUNT 2', 'LPOS nokey a', 'LPOS nokey a COUNT 1', 'LPOS p a RANK x', 'LPOS p a RANK 10 COUNT 1',
+    'LPOP p', 'RPOP p', 'LPOP p 2', 'RPOP p 2', 'LPOP p 0', 'LPOP p -1', 'LPOP p x', 'LPOP nokey', 'LPOP nokey 2', 'LPOP nokey 0', 'LPOP p 1 2',
+    'RPOP p 100', 'EXISTS p', 'RPUSH m a b c', 'LMOVE m m2 LEFT RIGHT', 'LMOVE m m2 RIGHT LEFT', 'LRANGE m2 0 -1', 'LMOVE m m LEFT RIGHT',
+    'LRANGE m 0 -1', 'LMOVE m m2 UP LEFT', 'LMOVE nokey m2 LEFT LEFT', 'RPOPLPUSH m m2', 'EXISTS m', 'LRANGE m2 0 -1', 'RPOPLPUSH nokey m2',
+    'SET s x', 'RPOPLPUSH m2 s', 'RPOPLPUSH s m2', 'LPUSH s a', 'LRANGE s 0 1', 'LPOP s', 'LMOVE m2 s LEFT LEFT', 'LLEN m2',
+    'LMPOP 2 nokey m2 LEFT', 'LMPOP 2 nokey m2 RIGHT COUNT 10', 'LMPOP 1 nokey LEFT', 'LMPOP 0 m2 LEFT', 'LMPOP -1 m2 LEFT', 'LMPOP x m2 LEFT',
+    'LMPOP 3 a b LEFT', 'LMPOP 1 m2 UP', 'LMPOP 1 m2 LEFT COUNT 0', 'LMPOP 1 m2 LEFT COUNT 1 COUNT 2', 'LMPOP 1 m2 LEFT FOO', 'LMPOP 2 s m2 LEFT',
+    'RPUSH q 1 2 3', 'LMPOP 2 q s LEFT COUNT 2', 'COPY q q2', 'RPUSH q2 9', 'LRANGE q 0 -1', 'LRANGE q2 0 -1', 'TYPE q', '~SCAN 0 TYPE list',
+    'LPUSH', 'LPUSH l', 'LRANGE l 0', 'LINSERT l BEFORE a', 'LMOVE a b LEFT', 'RPOPLPUSH a',
+  ],
 };
 
 const nowMs = Date.now();
@@ -175,6 +195,8 @@ if (!hasRedisServer()) {
       'BITOP AND d a b', 'BITOP AND d nokey', 'GETEX a EX 100', 'GETEX a PERSIST', 'DEL a b nokey', 'EXPIRE k2 -1', 'RESTORE r 0 x',
       'HSET h a 1', 'HMSET h c 3', 'HSETNX h b 2', 'HSETNX h b 2', 'HINCRBY h n 1', 'HINCRBYFLOAT h f 1.5', 'HDEL h nof', 'COPY h h2',
       'RENAME h2 h3', 'EXPIRE h3 100', 'HDEL h a b c n', 'HDEL h f',
+      'RPUSH l a b c', 'LPUSH l z', 'LPUSHX l y', 'RPUSHX nol y', 'LSET l 0 q', 'LINSERT l BEFORE a x', 'LREM l 1 x', 'LTRIM l 0 2', 'LPOP l',
+      'RPOP l 1', 'LMOVE l l2 LEFT RIGHT', 'RPOPLPUSH l2 l', 'LMPOP 1 l LEFT COUNT 5', 'RPUSH l3 a', 'LMOVE l3 l3 LEFT LEFT', 'LREM l3 0 a',
     ];
     const ks = new Keyspace();
     const ours: string[] = [];

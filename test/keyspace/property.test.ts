@@ -37,6 +37,12 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom('HSETNX', 'HINCRBY', 'HINCRBYFLOAT'), key, field, fc.oneof(num, val)),
   fc.tuple(fc.constantFrom('HGETALL', 'HKEYS', 'HVALS', 'HLEN'), key),
   fc.tuple(fc.constantFrom('HMGET', 'HDEL'), key, field, field),
+  fc.tuple(fc.constantFrom('LPUSH', 'RPUSH', 'LPUSHX', 'RPUSHX'), key, field, field),
+  fc.tuple(fc.constantFrom('LPOP', 'RPOP', 'LLEN', 'LPOS'), key, fc.constantFrom([], ['2'], ['0'])).map(([c, k, n]): string[] => (c === 'LPOS' ? [c, k, 'x'] : c === 'LLEN' ? [c, k] : [c, k, ...n])),
+  fc.tuple(fc.constantFrom('LRANGE', 'LTRIM'), key, num, num),
+  fc.tuple(fc.constantFrom('LINDEX', 'LSET', 'LREM', 'LINSERT'), key, num, field).map((t): string[] => (t[0] === 'LINSERT' ? [t[0], t[1], 'BEFORE', t[3], 'n'] : t[0] === 'LINDEX' ? t.slice(0, 3) : [...t])),
+  fc.tuple(fc.constantFrom('LMOVE', 'RPOPLPUSH'), key, key).map((t): string[] => (t[0] === 'LMOVE' ? [...t, 'LEFT', 'RIGHT'] : [...t])),
+  fc.tuple(fc.constant('LMPOP'), fc.constant('2'), key, key, fc.constantFrom('LEFT', 'RIGHT')),
 );
 const script = fc.array(command, { minLength: 1, maxLength: scriptCommandsMax });
 

@@ -193,6 +193,7 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   runOn(ks, 0, argv('PEXPIREAT', 'big', '9223372036854775807'), T0);
   runOn(ks, 5, argv('SET', 'huge', 'v', 'PXAT', '9223372036854775807'), T0);
   runOn(ks, 2, argv('HSET', 'hash', 'f', 'v', '\xff', ''), T0);
+  runOn(ks, 3, argv('RPUSH', 'list', 'a', '', 'c'), T0);
   const chunks = [...keyspaceSnapshotChunks(ks)];
   assert.ok(chunks.length >= 3);
   const all = Buffer.concat(chunks);
@@ -202,13 +203,14 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   assert.is(back.revision(3, enc('key:3'), T0), ks.revision(3, enc('key:3'), T0));
   assert.is(show(back.read(5, argv('PEXPIRETIME', 'huge'), T0)), ':9223372036854775807');
   assert.is(show(back.read(2, argv('HGETALL', 'hash'), T0)), show(ks.read(2, argv('HGETALL', 'hash'), T0)));
+  assert.is(show(back.read(3, argv('LRANGE', 'list', '0', '-1'), T0)), '["a", "", "c"]');
   assert.equal(back.expiredKeys(T0 + 100, 1000).length, ks.expiredKeys(T0 + 100, 1000).length);
   const bad = Buffer.from(all);
   bad[all.length - 40] ^= 0x01;
   assert.throws(() => restoreKeyspace(bad));
 });
 
-test('hashes: DUMP → RESTORE round trip, COPY is independent, a field change changes the digest', () => {
+test('collections: DUMP → RESTORE round trip, COPY is independent, a field change changes the digest', () => {
   const ks = new Keyspace();
   runOn(ks, 0, argv('HSET', 'h', 'a', '1', 'b', '\x00\xff'), T0);
   const payload = ks.read(0, argv('DUMP', 'h'), T0);
@@ -228,6 +230,13 @@ test('hashes: DUMP → RESTORE round trip, COPY is independent, a field change c
   runOn(ks, 0, argv('HSET', 'h', 'a', '1'), T0);
   runOn(ks, 0, argv('HDEL', 'h', 'a', 'b'), T0);
   assert.is(show(ks.read(0, argv('TYPE', 'h'), T0)), '+none');
+  runOn(ks, 0, argv('RPUSH', 'l', 'x', 'y'), T0);
+  const lp = (ks.read(0, argv('DUMP', 'l'), T0) as { bytes: Uint8Array }).bytes;
+  assert.is(show(runOn(ks, 0, [enc('RESTORE'), enc('l2'), enc('0'), lp], T0)), '+OK');
+  assert.is(show(ks.read(0, argv('LRANGE', 'l2', '0', '-1'), T0)), '["x", "y"]');
+  runOn(ks, 0, argv('COPY', 'l', 'l3'), T0);
+  runOn(ks, 0, argv('LPOP', 'l3'), T0);
+  assert.is(show(ks.read(0, argv('LLEN', 'l'), T0)), ':2');
 });
 
 test.run();

@@ -9,6 +9,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
 import * as hashes from './hashes.js';
 import * as keys from './keys.js';
+import * as lists from './lists.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
 
@@ -72,6 +73,23 @@ const rows: Row[] = [
   ['hstrlen', 3, 'read', 1, 1, 1, hashes.hstrlen],
   ['hincrby', 4, 'write', 1, 1, 1, hashes.hincrby],
   ['hincrbyfloat', 4, 'write', 1, 1, 1, hashes.hincrbyfloat],
+  ['lpush', -3, 'write', 1, 1, 1, lists.push('left', false)],
+  ['rpush', -3, 'write', 1, 1, 1, lists.push('right', false)],
+  ['lpushx', -3, 'write', 1, 1, 1, lists.push('left', true)],
+  ['rpushx', -3, 'write', 1, 1, 1, lists.push('right', true)],
+  ['lpop', -2, 'write', 1, 1, 1, lists.pop('left')],
+  ['rpop', -2, 'write', 1, 1, 1, lists.pop('right')],
+  ['llen', 2, 'read', 1, 1, 1, lists.llen],
+  ['lrange', 4, 'read', 1, 1, 1, lists.lrange],
+  ['lindex', 3, 'read', 1, 1, 1, lists.lindex],
+  ['lset', 4, 'write', 1, 1, 1, lists.lset],
+  ['linsert', 5, 'write', 1, 1, 1, lists.linsert],
+  ['lrem', 4, 'write', 1, 1, 1, lists.lrem],
+  ['ltrim', 4, 'write', 1, 1, 1, lists.ltrim],
+  ['lpos', -3, 'read', 1, 1, 1, lists.lpos],
+  ['lmove', 5, 'write', 1, 2, 1, lists.lmove],
+  ['rpoplpush', 3, 'write', 1, 2, 1, lists.rpoplpush],
+  ['lmpop', -4, 'write', 0, 0, 0, lists.lmpop],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

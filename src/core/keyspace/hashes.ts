@@ -26,7 +26,7 @@ export function hset(name: 'hset' | 'hmset') {
       if (!h.has(f)) created++;
       h.set(f, a[i + 1]!);
     }
-    c.putHash(key, h);
+    c.putCollection(key, { type: 'hash', fields: h });
     c.notify('h', 'hset', key);
     return name === 'hset' ? int(created) : OK;
   };
@@ -39,7 +39,7 @@ export function hsetnx(c: Ctx, a: Argv): Reply {
   const f = keyOf(a, 2);
   if (h.has(f)) return int(0);
   h.set(f, a[3]!);
-  c.putHash(key, h);
+  c.putCollection(key, { type: 'hash', fields: h });
   c.notify('h', 'hset', key);
   return int(1);
 }
@@ -80,7 +80,7 @@ export function hdel(c: Ctx, a: Argv): Reply {
   for (let i = 2; i < a.length; i++) if (h.delete(keyOf(a, i))) deleted++;
   if (deleted > 0) {
     c.notify('h', 'hdel', key);
-    c.putHash(key, h);
+    c.putCollection(key, { type: 'hash', fields: h });
   }
   return int(deleted);
 }
@@ -116,7 +116,7 @@ export function hincrby(c: Ctx, a: Argv): Reply {
   const sum = cur + by;
   if (sum < int64Min || sum > int64Max) return E.overflow;
   h.set(f, intBytes(sum));
-  c.putHash(key, h);
+  c.putCollection(key, { type: 'hash', fields: h });
   c.notify('h', 'hincrby', key);
   return int(sum);
 }
@@ -136,7 +136,7 @@ export function hincrbyfloat(c: Ctx, a: Argv): Reply {
   if (sum === null) return err('ERR increment would produce NaN or Infinity');
   const text = ascii(formatLongDouble(sum));
   h.set(f, text);
-  c.putHash(key, h);
+  c.putCollection(key, { type: 'hash', fields: h });
   c.notify('h', 'hincrbyfloat', key);
   return bulk(text);
 }
