@@ -108,6 +108,18 @@ export const scripts: Record<string, string[]> = {
     'RPUSH q 1 2 3', 'LMPOP 2 q s LEFT COUNT 2', 'COPY q q2', 'RPUSH q2 9', 'LRANGE q 0 -1', 'LRANGE q2 0 -1', 'TYPE q', '~SCAN 0 TYPE list',
     'LPUSH', 'LPUSH l', 'LRANGE l 0', 'LINSERT l BEFORE a', 'LMOVE a b LEFT', 'RPOPLPUSH a',
   ],
+  sets: [
+    'SADD s a b c', 'SADD s a d', 'SADD s', '~SMEMBERS s', '~SMEMBERS nokey', 'SCARD s', 'SCARD nokey', 'SISMEMBER s a', 'SISMEMBER s z',
+    'SISMEMBER nokey a', 'SMISMEMBER s a z b', 'SMISMEMBER nokey a', 'SMISMEMBER s', 'SREM s a z', 'SREM s z', 'SREM nokey a', 'SADD t c d e',
+    'SADD u 1 2 3', '~SINTER s t', '~SINTER s nokey', '~SINTER s t u', '~SUNION s t nokey', '~SDIFF s t', '~SDIFF nokey s', '~SDIFF s nokey t',
+    'SINTERSTORE d s t', '~SMEMBERS d', 'SUNIONSTORE d s t u', 'SCARD d', 'SDIFFSTORE d s t', '~SMEMBERS d', 'SINTERSTORE d s u', 'EXISTS d',
+    'SINTERSTORE d s u', 'SET str x', 'SINTER s str', 'SINTER nokey str', 'SUNION s str', 'SDIFF s str', 'SINTERSTORE str s t', 'TYPE str',
+    'SUNIONSTORE str2 nokey', 'SINTERCARD 2 s t', 'SINTERCARD 3 s t u', 'SINTERCARD 1 u LIMIT 2', 'SINTERCARD 1 u LIMIT 0', 'SINTERCARD 0 s',
+    'SINTERCARD x s', 'SINTERCARD 3 s t', 'SINTERCARD 1 s LIMIT -1', 'SINTERCARD 1 s LIMIT x', 'SINTERCARD 1 s FOO', 'SINTERCARD 2 s str',
+    'SINTERCARD 2 nokey str', 'SMOVE s t b', 'SMOVE s t b', 'SMOVE nokey t b', 'SMOVE s str c', 'SMOVE str s x', 'SMOVE s s c', 'SMOVE s s z',
+    'SMOVE s fresh c', '~SMEMBERS fresh', 'EXISTS s', 'SADD str a', 'SCARD str', '~SMEMBERS str', 'SISMEMBER str a', 'SREM str a',
+    'COPY t t2', 'SADD t2 z', 'SCARD t', 'SCARD t2', 'RENAME t2 t3', 'TYPE t3', '~SCAN 0 TYPE set', 'SADD', 'SCARD', 'SISMEMBER s', 'SMOVE a b',
+  ],
 };
 
 const nowMs = Date.now();
@@ -197,6 +209,8 @@ if (!hasRedisServer()) {
       'RENAME h2 h3', 'EXPIRE h3 100', 'HDEL h a b c n', 'HDEL h f',
       'RPUSH l a b c', 'LPUSH l z', 'LPUSHX l y', 'RPUSHX nol y', 'LSET l 0 q', 'LINSERT l BEFORE a x', 'LREM l 1 x', 'LTRIM l 0 2', 'LPOP l',
       'RPOP l 1', 'LMOVE l l2 LEFT RIGHT', 'RPOPLPUSH l2 l', 'LMPOP 1 l LEFT COUNT 5', 'RPUSH l3 a', 'LMOVE l3 l3 LEFT LEFT', 'LREM l3 0 a',
+      'SADD s a b', 'SADD s a', 'SREM s a', 'SADD t b c', 'SINTERSTORE d s t', 'SUNIONSTORE d s t', 'SDIFFSTORE d s t', 'SMOVE s t b',
+      'SMOVE t u c', 'SREM t b', 'SREM u c',
     ];
     const ks = new Keyspace();
     const ours: string[] = [];

@@ -194,6 +194,7 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   runOn(ks, 5, argv('SET', 'huge', 'v', 'PXAT', '9223372036854775807'), T0);
   runOn(ks, 2, argv('HSET', 'hash', 'f', 'v', '\xff', ''), T0);
   runOn(ks, 3, argv('RPUSH', 'list', 'a', '', 'c'), T0);
+  runOn(ks, 4, argv('SADD', 'set', 'a', '', '1'), T0);
   const chunks = [...keyspaceSnapshotChunks(ks)];
   assert.ok(chunks.length >= 3);
   const all = Buffer.concat(chunks);
@@ -204,6 +205,7 @@ test('snapshot round trip keeps the digest, revisions and deadlines; a flipped b
   assert.is(show(back.read(5, argv('PEXPIRETIME', 'huge'), T0)), ':9223372036854775807');
   assert.is(show(back.read(2, argv('HGETALL', 'hash'), T0)), show(ks.read(2, argv('HGETALL', 'hash'), T0)));
   assert.is(show(back.read(3, argv('LRANGE', 'list', '0', '-1'), T0)), '["a", "", "c"]');
+  assert.is(show(back.read(4, argv('SMISMEMBER', 'set', 'a', '', '1', 'z'), T0)), '[:1, :1, :1, :0]');
   assert.equal(back.expiredKeys(T0 + 100, 1000).length, ks.expiredKeys(T0 + 100, 1000).length);
   const bad = Buffer.from(all);
   bad[all.length - 40] ^= 0x01;
@@ -237,6 +239,13 @@ test('collections: DUMP → RESTORE round trip, COPY is independent, a field cha
   runOn(ks, 0, argv('COPY', 'l', 'l3'), T0);
   runOn(ks, 0, argv('LPOP', 'l3'), T0);
   assert.is(show(ks.read(0, argv('LLEN', 'l'), T0)), ':2');
+  runOn(ks, 0, argv('SADD', 's', 'x', 'y'), T0);
+  const sp = (ks.read(0, argv('DUMP', 's'), T0) as { bytes: Uint8Array }).bytes;
+  assert.is(show(runOn(ks, 0, [enc('RESTORE'), enc('s2'), enc('0'), sp], T0)), '+OK');
+  assert.is(show(ks.read(0, argv('SCARD', 's2'), T0)), ':2');
+  runOn(ks, 0, argv('COPY', 's', 's3'), T0);
+  runOn(ks, 0, argv('SREM', 's3', 'x'), T0);
+  assert.is(show(ks.read(0, argv('SCARD', 's'), T0)), ':2');
 });
 
 test.run();

@@ -10,6 +10,7 @@ import * as bits from './bits.js';
 import * as hashes from './hashes.js';
 import * as keys from './keys.js';
 import * as lists from './lists.js';
+import * as sets from './sets.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
 
@@ -90,6 +91,20 @@ const rows: Row[] = [
   ['lmove', 5, 'write', 1, 2, 1, lists.lmove],
   ['rpoplpush', 3, 'write', 1, 2, 1, lists.rpoplpush],
   ['lmpop', -4, 'write', 0, 0, 0, lists.lmpop],
+  ['sadd', -3, 'write', 1, 1, 1, sets.sadd],
+  ['srem', -3, 'write', 1, 1, 1, sets.srem],
+  ['scard', 2, 'read', 1, 1, 1, sets.scard],
+  ['sismember', 3, 'read', 1, 1, 1, sets.sismember],
+  ['smismember', -3, 'read', 1, 1, 1, sets.smismember],
+  ['smembers', 2, 'read', 1, 1, 1, sets.smembers],
+  ['smove', 4, 'write', 1, 2, 1, sets.smove],
+  ['sinter', -2, 'read', 1, -1, 1, sets.combineRead('inter')],
+  ['sunion', -2, 'read', 1, -1, 1, sets.combineRead('union')],
+  ['sdiff', -2, 'read', 1, -1, 1, sets.combineRead('diff')],
+  ['sinterstore', -3, 'write', 1, -1, 1, sets.combineStore('inter')],
+  ['sunionstore', -3, 'write', 1, -1, 1, sets.combineStore('union')],
+  ['sdiffstore', -3, 'write', 1, -1, 1, sets.combineStore('diff')],
+  ['sintercard', -3, 'read', 0, 0, 0, sets.sintercard],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

@@ -23,21 +23,23 @@ const heapSlackMin = 1024;
 
 /**
  * A value: a string's bytes; a hash as a Map from field (latin1, one char per byte) to value bytes in insertion
- * order (what HGETALL of a listpack hash answers); a list as an array of elements, head first. Sets, zsets and
- * streams slot in as more members. Collections are changed in place and stored again (Ctx.putCollection).
+ * order (what HGETALL of a listpack hash answers); a list as an array of elements, head first; a set as a Set of
+ * members (latin1). Zsets and streams slot in as more members. Collections are changed in place and stored again (Ctx.putCollection).
  */
 export type Value =
   | { readonly type: 'string'; readonly bytes: Uint8Array }
   | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
-  | { readonly type: 'list'; readonly items: Uint8Array[] };
+  | { readonly type: 'list'; readonly items: Uint8Array[] }
+  | { readonly type: 'set'; readonly members: Set<string> };
 export type ValueType = Value['type'];
 export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
 /** Type tags of values in DUMP payloads and snapshots. */
-export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2 };
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3 };
 
 /** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
 function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
   if (v.type === 'list') return v.items;
+  if (v.type === 'set') return [...v.members].map(fromLatin1);
   const out: Uint8Array[] = [];
   for (const [f, x] of v.fields) out.push(fromLatin1(f), x);
   return out;
@@ -78,6 +80,10 @@ export function decodeValue(tag: number, b: Uint8Array): Value | null {
   }
   if (o !== b.length || count === 0) return null;
   if (tag === valueTags.list) return { type: 'list', items: ps };
+  if (tag === valueTags.set) {
+    const members = new Set(ps.map(latin1));
+    return members.size === count ? { type: 'set', members } : null;
+  }
   if (tag !== valueTags.hash || count % 2 !== 0) return null;
   const fields = new Map<string, Uint8Array>();
   for (let i = 0; i < count; i += 2) fields.set(latin1(ps[i]!), ps[i + 1]!);
@@ -88,6 +94,7 @@ export function decodeValue(tag: number, b: Uint8Array): Value | null {
 export function cloneValue(v: Value): Value {
   if (v.type === 'hash') return { type: 'hash', fields: new Map(v.fields) };
   if (v.type === 'list') return { type: 'list', items: [...v.items] };
+  if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
   return v;
 }
 
@@ -397,7 +404,7 @@ export class Ctx {
 
   /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
   putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
-    if ((v.type === 'hash' ? v.fields.size : v.items.length) === 0) {
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.items.length) === 0) {
       this.del(key, index);
       this.notify('g', 'del', key, index);
     } else this.put(key, v, 'keep', index);
