@@ -14,6 +14,7 @@ import type { BroadcastClientReply, BroadcastMsg, LogEntry, StorageCommand, Stor
 import type { EnsembleArgs } from '../src/protocol/election.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
 import { zabDefaults, zabInit, zabStep, type ZabConfig, type ZabInput, type ZabState } from '../src/core/zab/index.js';
+import { assertNever } from '../src/core/never.js';
 
 export interface BroadcastArgs extends EnsembleArgs {
   readonly tickMs?: number;
@@ -164,10 +165,6 @@ interface BState {
 }
 
 const pendingClientsMaxDefault = 100_000;
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
-}
 
 function reply(s: BState, ctx: Ctx<BroadcastMsg>, reqId: number, msg: (clientReqId: number) => BroadcastClientReply): void {
   const p = s.clients.get(reqId);

@@ -8,15 +8,12 @@ import { defineActor, type Ctx } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
 import type { ElectionDecided, ElectionMsg, EnsembleArgs } from '../src/protocol/election.js';
 import { fleDefaults, fleInit, fleStep, type FleInput, type FleState } from '../src/core/fle/index.js';
+import { assertNever } from '../src/core/never.js';
 
 export interface ElectionArgs extends EnsembleArgs {
   readonly finalizeWaitMs?: number;
   readonly notifyIntervalMinMs?: number;
   readonly notifyIntervalMaxMs?: number;
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
 
 function run(s: FleState, input: FleInput, ctx: Ctx<ElectionMsg>, args: ElectionArgs, reason: string): FleState {

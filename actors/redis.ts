@@ -13,7 +13,8 @@
  * - Active expiry: the leader asks storage for keys past their deadline every `expiryTickMs` (at most
  *   `expireKeysPerTickMax`) and proposes their deletion as one `RedisExpire` txn; followers never delete.
  */
-import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { assertNever } from '../src/core/never.js';
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn } from '../src/protocol/keyspace.js';

@@ -10,7 +10,8 @@
  * answers a replicated heartbeat with 404 gets a Register of our copy; 409 makes us adopt the peer's copy.
  */
 import type { Ctx } from '../src/kernel/actor.js';
-import { assertNever, defineActor } from '../src/kernel/actor.js';
+import { defineActor } from '../src/kernel/actor.js';
+import { assertNever } from '../src/core/never.js';
 import type { Address } from '../src/protocol/envelope.js';
 import { gzipSync } from 'node:zlib';
 import type { ReadKey, RegistryReply, RegistryRequest } from '../src/core/registry/messages.js';

@@ -13,7 +13,8 @@
  * Recovery runs in init; a corrupt log (CorruptLogError) is a crash: the supervisor decides (an operator must
  * look at it; nothing is skipped silently).
  */
-import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { assertNever } from '../src/core/never.js';
 import type { Address } from '../src/protocol/envelope.js';
 import type { BootInfo, LogEntry, StateMachineName, StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Txn } from '../src/protocol/txn.js';
@@ -281,16 +282,6 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         answer(ctx, { type: 'SnapshotTaken', token: m.token, snapshot: { zxid: snap.zxid, data: snap.bytes }, entries });
         return st;
       }
-      case 'Prepare': {
-        const txns = m.items.map((it) =>
-          s.prepare(it.request, { zxid: it.zxid, timeMs: it.timeMs, sessionId: it.sessionId, cxid: it.cxid, auth: it.auth }),
-        );
-        answer(ctx, { type: 'Prepared', txns });
-        return st;
-      }
-      case 'ResetPrepare':
-        s.preparer.reset();
-        return st;
       case 'ReadLog': {
         const txns = s.readLog(m.fromZxid);
         const entries: LogEntry[] | null = txns === null ? null : txns.map((txn) => ({ zxid: txn.zxid, txn }));

@@ -2,8 +2,9 @@
  * The `<node>/zookeeper` actor: the node's ZooKeeper service (messages: src/protocol/zookeeper.ts).
  *
  * - Writes: `ZkWrite` → `ClientWrite{txn: Request}` to `<node>/broadcast` (forwarded to the leader, proposed,
- *   logged, committed); answered when `<node>/storage` publishes the applied txn (matched by session id and
- *   cxid). Every replica validates the request at apply time, so the answer is the committed result.
+ *   logged, committed); the request names this server and a request id as its origin, and is answered when
+ *   `<node>/storage` publishes the applied txn with that origin (as the RESP front end's keyspace txns). Every
+ *   replica validates the request at apply time, so the answer is the committed result.
  * - Reads: served by the local storage (sequential consistency); `ZkSync` first waits until this node has applied
  *   everything the leader had committed when the sync passed through it.
  * - Watches: one-shot data/exists/children watches and persistent (recursive) ones per session, in a
@@ -13,7 +14,8 @@
  * - Sessions: requests touch their session; learners report touches to the leader every tick; the leader tracks
  *   every session (ZooKeeper's bucketed expiry, src/core/sessions) and closes expired ones.
  */
-import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
+import { assertNever } from '../src/core/never.js';
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
@@ -108,19 +110,14 @@ interface State {
   readonly requestTimeoutMs: number;
   readonly pendingMax: number;
   readonly ids: SessionIds;
-  /** `${sessionId}:${cxid}` → waiting write. */
-  readonly writes: Map<string, Pending>;
-  /** Broadcast request id → session:cxid, to fail a write the broadcast refuses. */
-  readonly byReq: Map<number, string>;
+  /** Request id (the txn's origin and the broadcast's reqId) → waiting write. */
+  readonly writes: Map<number, Pending>;
   /** Syncs: request id → reply token; then waiting for the apply point. */
   readonly syncs: Map<number, { token: ReplyToken | null; sub?: string }>;
   syncWaiters: { zxid: Zxid; token: ReplyToken | null; sub?: string }[];
   /** Front ends receiving notifications, and which one each session's go to. */
   readonly subs: Map<string, Subscriber>;
   readonly sessionSub: Map<SessionId, string>;
-  /** The last cxid counter used per session on this node; new sessions start from `cxidBase` (per run). */
-  readonly cxids: Map<SessionId, number>;
-  readonly cxidBase: number;
   readonly watches: WatchTable;
   appliedZxid: Zxid;
   /**
@@ -130,6 +127,7 @@ interface State {
    * state go back).
    */
   appliedHighZxid: Zxid;
+  /** The last request id; ids start from the clock, so a restarted node never takes an old result for a new write. */
   nextReq: number;
   role: RoleChanged['role'];
   epoch: number;
@@ -138,10 +136,6 @@ interface State {
   leaderNode: string | null;
 }
 
-const key = (sessionId: SessionId, cxid: number) => `${sessionId}:${cxid}`;
-/** cxid = counter × cxidServerMod + server id (ids ≥ 256 share residues; an i32 in the log). */
-const cxidServerMod = 256;
-const cxidCounterMod = 2 ** 23;
 
 function answer(ctx: Ctx<Msg>, token: ReplyToken | null, msg: ZkReply, s?: State, sub?: string): void {
   if (token === null) return;
@@ -198,18 +192,12 @@ function submit(
     answer(ctx, token, { type: 'ZkFailed', reason: 'too many pending requests' }, s, sub);
     return;
   }
-  // The applied result comes back to every node, matched by (session, cxid): a cxid names this node and this
-  // run (a session moved between servers, or a restart, must not answer another server's write).
-  const counter = ((s.cxids.get(sessionId) ?? s.cxidBase) + 1) % cxidCounterMod;
-  s.cxids.set(sessionId, counter);
-  const cxid = counter * cxidServerMod + (s.args.myId % cxidServerMod);
-  const k = key(sessionId, cxid);
-  s.writes.set(k, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, ...(sub !== undefined ? { sub } : {}) });
   const reqId = ++s.nextReq;
-  s.byReq.set(reqId, k);
-  // A client's request names the server it arrived at: a session owned by another server fails SESSIONMOVED.
-  const origin = fromClient ? { origin: s.args.myId } : {};
-  const txn: Txn = { sessionId, cxid, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}), ...origin } };
+  // A client's request names this server and its request id: the applied result comes back to every node and this
+  // one answers it (a session owned by another server fails SESSIONMOVED). An internal one is answered to no one.
+  if (fromClient) s.writes.set(reqId, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, ...(sub !== undefined ? { sub } : {}) });
+  const origin = fromClient ? { origin: { server: s.args.myId, reqId } } : {};
+  const txn: Txn = { sessionId, cxid: 0, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}), ...origin } };
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn });
 }
 
@@ -234,16 +222,15 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
     else if (r.type === 'CloseSession') {
       s.tracker.remove(a.sessionId);
       s.watches.dropSession(a.sessionId);
-      s.cxids.delete(a.sessionId);
       push(s, ctx, { sessionId: a.sessionId, path: '', event: 'SessionClosed', zxid: a.zxid });
     }
-    const k = key(a.sessionId, a.cxid);
-    const p = s.writes.get(k);
+    const mine = a.origin !== undefined && a.origin.server === s.args.myId ? a.origin.reqId : undefined;
+    const p = mine === undefined ? undefined : s.writes.get(mine);
     if (p === undefined) {
       if (r.type === 'CloseSession') s.sessionSub.delete(a.sessionId);
       continue;
     }
-    s.writes.delete(k);
+    s.writes.delete(mine!);
     if (p.kind === 'connect' && r.type === 'CreateSession') {
       bindSession(s, r.sessionId, p.sub, ctx.now());
       answer(ctx, p.token, { type: 'ZkConnected', sessionId: r.sessionId, timeoutMs: r.timeoutMs, zxid: a.zxid }, s, p.sub);
@@ -268,7 +255,6 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[]): void {
 function failAll(s: State, ctx: Ctx<Msg>, reason: string): void {
   for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason }, s, p.sub);
   s.writes.clear();
-  s.byReq.clear();
   for (const t of s.syncs.values()) answer(ctx, t.token, { type: 'ZkFailed', reason }, s, t.sub);
   s.syncs.clear();
   for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason }, s, w.sub);
@@ -323,20 +309,17 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       pendingMax: args.pendingMax ?? pendingRequestsMaxDefault,
       ids: new SessionIds(args.myId, ctx.now()),
       writes: new Map(),
-      byReq: new Map(),
       syncs: new Map(),
       syncWaiters: [],
       subs: new Map(),
       sessionSub: new Map(),
-      cxids: new Map(),
-      cxidBase: Math.floor(ctx.now()) % cxidCounterMod,
       watches: new WatchTable({
         registrationsMax: args.watchesMax ?? watchesMaxDefault,
         persistentPerSessionMax: args.persistentWatchesPerSessionMax ?? persistentWatchesPerSessionMaxDefault,
       }),
       appliedZxid: 0,
       appliedHighZxid: 0,
-      nextReq: 0,
+      nextReq: Math.floor(ctx.now()) * 1000,
       role: 'looking',
       epoch: -1,
       tracker: new SessionTracker(tickMs, ctx.now()),
@@ -429,19 +412,15 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       }
       case 'ClientWriteFailed': {
-        const k = s.byReq.get(m.reqId);
-        s.byReq.delete(m.reqId);
-        const p = k === undefined ? undefined : s.writes.get(k);
-        if (k !== undefined && p !== undefined) {
-          s.writes.delete(k);
+        const p = s.writes.get(m.reqId);
+        if (p !== undefined) {
+          s.writes.delete(m.reqId);
           answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason }, s, p.sub);
         }
         return s;
       }
       case 'Applied':
         onApplied(s, ctx, m.applied);
-        // Request ids of applied writes are no longer needed.
-        if (s.byReq.size > s.pendingMax) s.byReq.clear();
         return s;
       case 'RoleChanged': {
         const was = s.role;

@@ -82,7 +82,8 @@ export async function runScale(opts: Record<string, unknown> = {}): Promise<Scal
   st.recover();
   let zxid = 0x1_0000_0000;
   let cxid = 0;
-  const prep = (req: WriteRequest): Txn => st.prepare(req, { zxid: ++zxid, timeMs: 1_700_000_000_000 + zxid, sessionId: 0, cxid: ++cxid });
+  /** A client's write as the log carries it (storage validates it against the tree when it applies it). */
+  const prep = (req: WriteRequest): Txn => ({ zxid: ++zxid, timeMs: 1_700_000_000_000 + zxid, sessionId: 0, cxid: ++cxid, body: { type: 'Request', request: req } });
   const createReq = (path: string): WriteRequest => ({ type: 'Create', path, data: payload, acl: OPEN_ACL_UNSAFE, mode: 0 });
 
   /**

@@ -73,7 +73,7 @@ program
   .option('--safety-ms <ms>', 'virtual duration of the fault phase (default 4000)')
   .option('--keep-going', 'run every seed even after a failure')
   .action(async (opts: Record<string, string | boolean | undefined>) => {
-    const { runSimCommand } = await import('./runtime/sim/sim-command.js');
+    const { runSimCommand } = await import('./lab/swarm/sim-command.js');
     try {
       process.exitCode = await runSimCommand(opts);
     } catch (e) {

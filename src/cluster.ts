@@ -20,7 +20,7 @@ import type { ClusterEvent } from './protocol/events.js';
 import type { Acl, OpResult, ReadRequest, ReadResult, SessionId, Stat, WriteOpRequest, WriteRequest, WriteResult } from './protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './protocol/zookeeper.js';
-import { startRedisServers } from './servers/redis/keyspace.js';
+import { frontEndActors, startFrontEnds } from './servers/front-ends.js';
 import type { RedisListener } from './servers/redis/listener.js';
 
 export interface ClusterOptions {
@@ -527,12 +527,6 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
   ];
 }
 
-/**
- * The front-end actors of every member (the one place they are registered: createCluster, `conclave start` and
- * `conclave node` all build members with memberActors): told of role changes by the broadcast actor.
- */
-export const frontEndActors: readonly string[] = ['zookeeper', 'redis'];
-
 /** The actors of every member of an ensemble `n1..nN` with server ids 1..N; the last `observers` of them observe. */
 export function ensembleNodes(
   count: number,
@@ -569,8 +563,13 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const cluster = new Cluster(rt, tempDir, dataDir);
   const base = opts.redisBasePort ?? 0;
   if (base !== 'off') {
+    const redis = new Map<string, RedisListener>();
+    cluster.redis = redis;
     try {
-      cluster.redis = await startRedisServers(rt, cluster.nodes.map((node, i) => ({ node, port: base === 0 ? 0 : base + i })), { host: opts.redisHost ?? '127.0.0.1' });
+      for (const [i, node] of cluster.nodes.entries()) {
+        const f = await startFrontEnds(rt, node, { redis: { host: opts.redisHost ?? '127.0.0.1', port: base === 0 ? 0 : base + i } });
+        redis.set(node, f.listeners.redis!);
+      }
     } catch (e) {
       await cluster.close();
       throw e;

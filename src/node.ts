@@ -32,8 +32,6 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { actorKindsUrl, memberActors } from './cluster.js';
-import { startRedisServers } from './servers/redis/keyspace.js';
-import type { RedisListener } from './servers/redis/listener.js';
 import type { MemberOptions, ZkGateway } from './cluster.js';
 import type { ZooCfg, ZooMember } from './config/zoocfg.js';
 import { ZooCfgError, loadZooMember } from './config/zoocfg.js';
@@ -46,11 +44,10 @@ import type { TcpNodeThread } from './runtime/tcp/thread.js';
 import { startTcpNodeThread } from './runtime/tcp/thread.js';
 import type { PeerAddress } from './runtime/tcp/transport.js';
 import type { AdminServer } from './servers/admin/server.js';
-import { startAdminServer } from './servers/admin/server.js';
 import type { EurekaServer } from './servers/eureka/server.js';
-import { startEurekaServer } from './servers/eureka/server.js';
 import type { ZkPortServer } from './servers/zookeeper/serve.js';
-import { startZkServer, zkServerVersion } from './servers/zookeeper/serve.js';
+import { zkServerVersion } from './servers/zookeeper/serve.js';
+import { FrontEndListenError, startFrontEnds, type FrontEndPlan } from './servers/front-ends.js';
 import { environmentEntries, storageBytes, zkAdminCommands, type StorageDirs } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
 
@@ -144,30 +141,24 @@ export function ensembleConfigText(member: ZooMember): string {
  * The ZooKeeper client port: `clientPortAddress`:`clientPort` served by this member's zookeeper actor, with
  * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
  */
-async function startClientPort(member: ZooMember, gateway: ZkGateway, node: string, dirs: StorageDirs, log: (l: string) => void): Promise<ZkPortServer | null> {
-  if (member.clientPort === undefined) {
-    log('no clientPort configured: no ZooKeeper client port');
-    return null;
-  }
+/** The ZooKeeper client port's options from zoo.cfg. */
+function clientPortOptions(member: ZooMember, dirs: StorageDirs, log: (l: string) => void): NonNullable<FrontEndPlan['zookeeper']> {
   const cfg = member.cfg;
-  try {
-    return await startZkServer(gateway, node, member.clientPort, {
-      host: member.clientAddress,
-      tickTimeMs: cfg.tickTimeMs,
-      minSessionTimeoutMs: cfg.minSessionTimeoutMs,
-      maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
-      sessionSecret: ensembleSessionSecret(member),
-      fourLetterWordsWhitelist: cfg.fourLetterWords,
-      maxClientCnxns: cfg.maxClientCnxns,
-      ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
-      storageDirsOf: () => dirs,
-      ensembleConfig: ensembleConfigText(member),
-      membership: member.standalone ? 'standalone' : member.self.role === 'observer' ? 'observer' : 'voter',
-      log,
-    });
-  } catch (e) {
-    throw new ZooCfgError(`clientPort: cannot listen on ${member.clientAddress}:${member.clientPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  return {
+    host: member.clientAddress,
+    port: member.clientPort!,
+    tickTimeMs: cfg.tickTimeMs,
+    minSessionTimeoutMs: cfg.minSessionTimeoutMs,
+    maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
+    sessionSecret: ensembleSessionSecret(member),
+    fourLetterWordsWhitelist: cfg.fourLetterWords,
+    maxClientCnxns: cfg.maxClientCnxns,
+    ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
+    storageDirsOf: () => dirs,
+    ensembleConfig: ensembleConfigText(member),
+    membership: member.standalone ? 'standalone' : member.self.role === 'observer' ? 'observer' : 'voter',
+    log,
+  };
 }
 
 function adminCommands(n: {
@@ -371,45 +362,35 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     await thread.close();
     events.complete();
   };
+  /** The zoo.cfg setting behind each front end, for a listen error. */
+  const settingOf = { eureka: 'eurekaPort', zookeeper: 'clientPort', redis: 'redisPort', admin: 'admin.serverPort' } as const;
   try {
     const frontHost = member.clientAddress;
-    if (cfg.eurekaPort !== undefined) {
-      try {
-        eureka = await startEurekaServer({ port: cfg.eurekaPort, host: frontHost, gateway: host, registryAddress: `${node}/registry` });
-      } catch (e) {
-        throw new ZooCfgError(`eurekaPort: cannot listen on ${frontHost}:${cfg.eurekaPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-      const s = eureka;
-      closers.push(() => s.close());
-      endpoints.push({ service: 'eureka', address: `http://${frontHost}:${s.port}/eureka/v2/apps/` });
-    }
-    if (cfg.admin.enabled) {
-      const { commands, aliases } = adminCommands({ member, node, thread, status, startedAtMs: Date.now(), eurekaPort: eureka?.port ?? null, zk: () => zk, dirs: storageDirs, loopStalls });
-      try {
-        admin = await startAdminServer({ host: cfg.admin.address, port: cfg.admin.port, commandUrl: cfg.admin.commandUrl, commands, aliases });
-      } catch (e) {
-        throw new ZooCfgError(`admin.serverPort: cannot listen on ${cfg.admin.address}:${cfg.admin.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-      const a = admin;
-      closers.push(() => a.close());
-      endpoints.push({ service: 'admin', address: `http://${cfg.admin.address}:${a.port}${cfg.admin.commandUrl}` });
-    }
-    if (cfg.redisPort !== undefined) {
-      let r: RedisListener;
-      try {
-        r = (await startRedisServers(host, [{ node, port: cfg.redisPort }], { host: frontHost })).get(node)!;
-      } catch (e) {
-        throw new ZooCfgError(`redisPort: cannot listen on ${frontHost}:${cfg.redisPort} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-      closers.push(() => r.close());
-      endpoints.push({ service: 'redis', address: `redis://${frontHost}:${r.port}` });
-    }
-    zk = await startClientPort(member, gateway, node, storageDirs, log);
-    if (zk !== null) {
-      const z = zk;
-      closers.push(() => z.close());
-      endpoints.push({ service: 'zookeeper', address: `${member.clientAddress}:${z.port}` });
-    }
+    if (member.clientPort === undefined) log('no clientPort configured: no ZooKeeper client port');
+    const startedAtMs = Date.now();
+    const fronts = await startFrontEnds(gateway, node, {
+      ...(cfg.eurekaPort !== undefined ? { eureka: { port: cfg.eurekaPort, host: frontHost } } : {}),
+      ...(member.clientPort !== undefined ? { zookeeper: clientPortOptions(member, storageDirs, log) } : {}),
+      ...(cfg.redisPort !== undefined ? { redis: { port: cfg.redisPort, host: frontHost } } : {}),
+      ...(cfg.admin.enabled
+        ? {
+            admin: {
+              host: cfg.admin.address,
+              port: cfg.admin.port,
+              commandUrl: cfg.admin.commandUrl,
+              commands: (started) =>
+                adminCommands({ member, node, thread, status, startedAtMs, eurekaPort: started.eureka?.port ?? null, zk: () => zk, dirs: storageDirs, loopStalls }),
+            },
+          }
+        : {}),
+    }).catch((e: unknown) => {
+      throw e instanceof FrontEndListenError ? new ZooCfgError(`${settingOf[e.service]}: ${e.message}`) : e;
+    });
+    closers.push(() => fronts.close());
+    endpoints.push(...fronts.endpoints);
+    eureka = fronts.listeners.eureka ?? null;
+    zk = fronts.listeners.zookeeper ?? null;
+    admin = fronts.listeners.admin ?? null;
   } catch (e) {
     await closeAll();
     throw e;

@@ -9,10 +9,11 @@ import { createCluster } from './cluster.js';
 import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
 import { logDir, snapDir } from './storage/storage.js';
-import { startAdminServer, type AdminServer } from './servers/admin/server.js';
-import { startEurekaServers } from './servers/eureka/server.js';
+import type { AdminServer, AdminServerOptions } from './servers/admin/server.js';
+import { startFrontEnds, type StartedFrontEnds } from './servers/front-ends.js';
 import { zkAdminCommands } from './servers/zookeeper/introspect.js';
-import { startZkServers, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
+import { newSessionSecret } from './servers/zookeeper/backend.js';
+import { embeddedEnsembleConfig, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
 
 export interface StartOptions {
   readonly data?: string;
@@ -45,12 +46,10 @@ export interface Started {
   close(): Promise<void>;
 }
 
-/** The AdminServer of one embedded node: ruok, leader, and the client port's connections/dump/dirs/environment. */
-async function startNodeAdmin(cluster: Cluster, node: string, zk: ZkPortServer, host: string, port: number): Promise<AdminServer> {
+/** The AdminServer commands of one embedded node: ruok, leader, and the client port's connections/dump/dirs/environment. */
+function nodeAdminCommands(cluster: Cluster, zk: ZkPortServer, host: string): Pick<AdminServerOptions, 'commands' | 'aliases'> {
   const { commands, aliases } = zkAdminCommands(zk, zkServerVersion);
-  return startAdminServer({
-    host,
-    port,
+  return {
     commands: {
       ...commands,
       ruok: () => ({}),
@@ -61,7 +60,7 @@ async function startNodeAdmin(cluster: Cluster, node: string, zk: ZkPortServer, 
       },
     },
     aliases: { ...aliases, lead: 'leader' },
-  });
+  };
 }
 
 /** How long `conclave start` waits for a leader, then for the other nodes to join it. */
@@ -86,47 +85,55 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
     // Ready means every node serves, so the first client of any port is not refused while its node syncs.
     if (!(await cluster.waitForAllServing(startAllServingWaitMs))) console.warn(`conclave: not every node serves after ${startAllServingWaitMs} ms; starting with a quorum`);
     const eurekaBase = opts.eurekaBasePort ?? 8761;
-    const eureka = await startEurekaServers(
-      cluster.runtime,
-      cluster.nodes.map((node, i) => ({ node, port: eurekaBase === 0 ? 0 : eurekaBase + i })),
-      { host },
-    );
     const zkBase = opts.zkBasePort ?? 2181;
     const dataDir = cluster.dataDir;
-    let zk: Map<string, ZkPortServer>;
-    try {
-      zk = await startZkServers(
-        cluster.runtime,
-        cluster.nodes.map((node, i) => ({ node, port: zkBase === 0 ? 0 : zkBase + i, observer: observes(i) })),
-        {
-          host,
-          ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
-          ...(opts.fourLetterWords !== undefined ? { fourLetterWordsWhitelist: opts.fourLetterWords } : {}),
-          ...(dataDir !== null ? { storageDirsOf: (node: string) => ({ dataDir: join(dataDir, node, snapDir), logDir: join(dataDir, node, logDir) }) } : {}),
-        },
-      );
-    } catch (e) {
-      for (const s of eureka.values()) await s.close();
-      throw e;
-    }
+    const sessionSecret = newSessionSecret();
+    const ensembleConfig = embeddedEnsembleConfig(host, () => cluster.nodes.map((node, i) => ({ port: zk.get(node)?.port ?? 0, observer: observes(i) })));
+    const fronts: StartedFrontEnds[] = [];
+    const zk = new Map<string, ZkPortServer>();
     const admin = new Map<string, AdminServer>();
     const warnings: string[] = [];
-    if (opts.adminBasePort !== undefined) {
+    const closeFronts = async (): Promise<void> => {
+      for (const f of fronts.splice(0).reverse()) await f.close();
+    };
+    try {
       for (const [i, node] of cluster.nodes.entries()) {
-        const port = opts.adminBasePort === 0 ? 0 : opts.adminBasePort + i;
-        try {
-          admin.set(node, await startNodeAdmin(cluster, node, zk.get(node)!, host, port));
-        } catch (e) {
-          warnings.push(`${node}: no AdminServer, cannot listen on ${host}:${port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
+        const at = (base: number): number => (base === 0 ? 0 : base + i);
+        const f = await startFrontEnds(cluster.runtime, node, {
+          eureka: { host, port: at(eurekaBase) },
+          zookeeper: {
+            host,
+            port: at(zkBase),
+            sessionSecret,
+            ensembleConfig,
+            ...(observes(i) ? { membership: 'observer' as const } : {}),
+            ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+            ...(opts.fourLetterWords !== undefined ? { fourLetterWordsWhitelist: opts.fourLetterWords } : {}),
+            ...(dataDir !== null ? { storageDirsOf: (n: string) => ({ dataDir: join(dataDir, n, snapDir), logDir: join(dataDir, n, logDir) }) } : {}),
+          },
+          ...(opts.adminBasePort !== undefined
+            ? { admin: { host, port: at(opts.adminBasePort), optional: true, commands: (started) => nodeAdminCommands(cluster, started.zookeeper!, host) } }
+            : {}),
+        });
+        fronts.push(f);
+        zk.set(node, f.listeners.zookeeper!);
+        if (f.listeners.admin !== undefined) admin.set(node, f.listeners.admin);
+        warnings.push(...f.warnings);
       }
+    } catch (e) {
+      await closeFronts();
+      throw e;
     }
-    const endpoints = cluster.nodes.flatMap((node) => [
-      { node, service: 'eureka', url: `http://${host}:${eureka.get(node)!.port}/eureka/v2/apps/` },
-      { node, service: 'zookeeper', url: `${host}:${zk.get(node)!.port}` },
-      ...(cluster.redis.has(node) ? [{ node, service: 'redis', url: `redis://${host}:${cluster.redis.get(node)!.port}` }] : []),
-      ...(admin.has(node) ? [{ node, service: 'admin', url: `http://${host}:${admin.get(node)!.port}/commands` }] : []),
-    ]);
+    const endpoints = cluster.nodes.flatMap((node, i) => {
+      const f = fronts[i]!.endpoints;
+      const url = (service: string) => f.find((e) => e.service === service)?.address;
+      return [
+        { node, service: 'eureka', url: url('eureka')! },
+        { node, service: 'zookeeper', url: url('zookeeper')! },
+        ...(cluster.redis.has(node) ? [{ node, service: 'redis', url: `redis://${host}:${cluster.redis.get(node)!.port}` }] : []),
+        ...(admin.has(node) ? [{ node, service: 'admin', url: url('admin')! }] : []),
+      ];
+    });
     return {
       cluster,
       endpoints,
@@ -134,9 +141,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
       admin,
       warnings,
       async close() {
-        for (const a of admin.values()) await a.close();
-        for (const s of zk.values()) await s.close();
-        for (const s of eureka.values()) await s.close();
+        await closeFronts();
         await cluster.close();
       },
     };

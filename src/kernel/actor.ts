@@ -110,8 +110,3 @@ export class ActorGoneError extends Error {
 export function defineActor<S, M extends Message, A = void>(def: ActorDef<S, M, A>): ActorDef<S, M, A> {
   return def;
 }
-
-/** For exhaustive switches over message unions. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
-}

@@ -8,7 +8,7 @@ import { deepFreeze, freezeOnDelivery } from './freeze.js';
 import type { NodeIo } from './io.js';
 import { Mailbox } from './mailbox.js';
 import type { SystemMessage } from './mailbox.js';
-import { Rng, hash32 } from './rng.js';
+import { Rng, hash32 } from '../core/rng.js';
 
 /** Messages handled in one drain turn before yielding to other actors. */
 export const drainBatchMax = 256;

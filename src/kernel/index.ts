@@ -5,4 +5,4 @@ export * from './freeze.js';
 export * from './host.js';
 export * from './io.js';
 export * from './mailbox.js';
-export * from './rng.js';
+export * from '../core/rng.js';

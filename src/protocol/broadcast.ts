@@ -2,7 +2,7 @@
  * ZAB: the messages between `<node>/broadcast` actors (peers), and the interface between the broadcast machine
  * and its node's storage (the write-ahead log + the replicated state machine). The transaction payload `T` is
  * opaque to ZAB: plain data defined by the storage side (src/protocol/txn.ts); it must carry whatever the state
- * machine needs to answer the client that issued it (ZooKeeper puts session id + cxid in the txn header).
+ * machine needs to answer the client that issued it (ours name their origin: server id and request id).
  *
  * Zxids: see ./zxid.ts (one number, epoch * 2^32 + counter).
  */
@@ -17,10 +17,13 @@ export interface LogEntry<T = unknown> {
 /** How the leader brings a follower's log in line with its own (spec §17.2). */
 export type SyncMode = 'DIFF' | 'TRUNC' | 'SNAP';
 
-/** A state-machine snapshot as storage hands it over: everything committed up to and including `zxid`. */
-export interface SnapshotData {
+/**
+ * A state-machine snapshot as storage hands it over: everything committed up to and including `zxid`. `D` is
+ * storage's business (opaque to ZAB): src/protocol/storage.ts uses the snapshot file's bytes.
+ */
+export interface SnapshotData<D = unknown> {
   readonly zxid: Zxid;
-  readonly data: unknown;
+  readonly data: D;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -127,18 +130,19 @@ export interface DurableEpochs {
   readonly currentEpoch: number;
 }
 
-export type StorageCommand<T = unknown> =
+/** `T`: the txn payload; `D`: the snapshot data (both storage's, opaque to ZAB). */
+export type StorageCommand<T = unknown, D = unknown> =
   | ({ readonly type: 'PersistEpochs'; readonly token: number } & DurableEpochs)
   | { readonly type: 'AppendLog'; readonly gen: number; readonly entries: readonly LogEntry<T>[] }
   | { readonly type: 'TruncateLog'; readonly gen: number; readonly toZxid: Zxid }
-  | { readonly type: 'InstallSnapshot'; readonly gen: number; readonly snapshot: SnapshotData }
+  | { readonly type: 'InstallSnapshot'; readonly gen: number; readonly snapshot: SnapshotData<D> }
   | { readonly type: 'CommitTo'; readonly zxid: Zxid }
   | { readonly type: 'TakeSnapshot'; readonly token: number };
 
-export type StorageReply =
+export type StorageReply<T = unknown, D = unknown> =
   | { readonly type: 'EpochsPersisted'; readonly token: number }
   | { readonly type: 'Logged'; readonly gen: number; readonly zxid: Zxid }
-  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData; readonly entries?: readonly LogEntry[] };
+  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData<D>; readonly entries?: readonly LogEntry<T>[] };
 
 /** What storage recovered, handed to the broadcast machine once at start. */
 export interface BootInfo<T = unknown> {

@@ -1,63 +1,45 @@
 /**
  * Messages of the storage actor (`<node>/storage`, actors/storage.ts). The command/reply names follow the
  * broadcast (ZAB) machine's storage interface: ZAB emits the commands in order and the shell forwards them FIFO;
- * storage answers the sender. Log entries carry a prepared `Txn` (src/protocol/txn.ts; entry.zxid = txn.zxid).
+ * storage answers the sender. Log entries carry a `Txn` (src/protocol/txn.ts; entry.zxid = txn.zxid); a client's
+ * `Request` is validated against the tree when it applies.
  *
  * Order guarantees: commands are executed in arrival order. All AppendLog commands that arrive in one turn (one
  * mailbox drain) are group-committed: appended, ONE fsync, then one `Logged{gen, zxid}` with the highest durable
  * zxid (cumulative ack). CommitTo applies logged entries ≤ zxid exactly once, in zxid order, and publishes them as
  * `Applied` to the subscriber of its state machine (the tree's: the ZooKeeper front end; the keyspace's: the RESP
- * front end, which answers the txns whose origin is its own): that is when a write is answered and watches fire.
+ * front end); each answers the txns whose origin is its own: that is when a write is answered and watches fire.
  */
+import type {
+  BootInfo as LogBootInfo,
+  DurableEpochs,
+  LogEntry as LogEntryOf,
+  SnapshotData as SnapshotOf,
+  StorageCommand,
+  StorageRecover,
+  StorageRecovered,
+  StorageReply as LogReply,
+} from './broadcast.js';
 import type { Argv, Reply } from './resp.js';
-import type { Applied, ReadRequest, ReadResult, SessionId, Txn, WriteRequest, Zxid } from './txn.js';
-import type { Id } from './txn.js';
+import type { Applied, Id, ReadRequest, ReadResult, SessionId, Txn, Zxid } from './txn.js';
 
-export interface DurableEpochs {
-  readonly acceptedEpoch: number;
-  /** The leader whose NEWEPOCH we accepted for acceptedEpoch (-1 if none). */
-  readonly acceptedLeader: number;
-  readonly currentEpoch: number;
-}
-
-export interface LogEntry {
-  readonly zxid: Zxid;
-  readonly txn: Txn;
-}
-
+export type { DurableEpochs };
+/** The log interface of src/protocol/broadcast.ts, with this storage's payloads: a log entry carries a `Txn`. */
+export type LogEntry = LogEntryOf<Txn>;
 /** A snapshot for SNAP sync: `data` is the snapshot file (binary, CRC trailer), everything committed ≤ zxid. */
-export interface SnapshotData {
-  readonly zxid: Zxid;
-  readonly data: Uint8Array;
-}
-
-/** One client write for the leader to prepare into a txn (zxid assigned by ZAB, in order). */
-export interface PrepareItem {
-  readonly zxid: Zxid;
-  readonly timeMs: number;
-  readonly sessionId: number;
-  readonly cxid: number;
-  readonly request: WriteRequest;
-  readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
-}
+export type SnapshotData = SnapshotOf<Uint8Array>;
+/** What storage recovered, for the broadcast machine at start. */
+export type BootInfo = LogBootInfo<Txn>;
 
 export type StorageMsg =
-  // --- from broadcast (ZAB) ---
-  | ({ readonly type: 'PersistEpochs'; readonly token: number } & DurableEpochs)
-  | { readonly type: 'AppendLog'; readonly gen: number; readonly entries: readonly LogEntry[] }
-  | { readonly type: 'TruncateLog'; readonly gen: number; readonly toZxid: Zxid }
-  | { readonly type: 'InstallSnapshot'; readonly gen: number; readonly snapshot: SnapshotData }
-  | { readonly type: 'CommitTo'; readonly zxid: Zxid }
-  | { readonly type: 'TakeSnapshot'; readonly token: number }
-  /** Leader: prepare requests into txns (ask; answer `Prepared`). Leadership lost ⇒ `ResetPrepare`. */
-  | { readonly type: 'Prepare'; readonly items: readonly PrepareItem[] }
-  | { readonly type: 'ResetPrepare' }
+  // --- from broadcast (ZAB): StorageCommand (src/protocol/broadcast.ts) ---
+  | StorageCommand<Txn, Uint8Array>
   /** DIFF sync: entries after fromZxid (ask; answer `LogRead`, entries null ⇒ send SNAP). */
   | { readonly type: 'ReadLog'; readonly fromZxid: Zxid }
   /** Ask for what recovery found (answer `Boot`). */
   | { readonly type: 'GetBoot' }
-  /** The broadcast actor's start-up request (ZAB's name): answered with `StorageRecovered{boot}`. */
-  | { readonly type: 'StorageRecover'; readonly logTailMax: number }
+  /** The broadcast actor's start-up request: answered with `StorageRecovered{boot}`. */
+  | StorageRecover
   // --- from front ends ---
   | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
   /** Where `Applied` batches of one state machine go (one subscriber each; default the tree). */
@@ -84,14 +66,10 @@ export type StorageMsg =
   | { readonly type: 'SnapshotStep' };
 
 export type StorageReply =
-  | { readonly type: 'EpochsPersisted'; readonly token: number }
-  | { readonly type: 'Logged'; readonly gen: number; readonly zxid: Zxid }
-  /** `entries`: logged after the snapshot's zxid (not yet applied), in order (see protocol/broadcast.ts). */
-  | { readonly type: 'SnapshotTaken'; readonly token: number; readonly snapshot: SnapshotData; readonly entries?: readonly LogEntry[] }
-  | { readonly type: 'Prepared'; readonly txns: readonly Txn[] }
+  | LogReply<Txn, Uint8Array>
   | { readonly type: 'LogRead'; readonly fromZxid: Zxid; readonly entries: readonly LogEntry[] | null }
   | { readonly type: 'Boot'; readonly boot: BootInfo }
-  | { readonly type: 'StorageRecovered'; readonly boot: BootInfo }
+  | StorageRecovered<Txn>
   | { readonly type: 'ReadDone'; readonly zxid: Zxid; readonly result: ReadResult }
   | { readonly type: 'ReapableList'; readonly paths: readonly string[] }
   | { readonly type: 'KeyspaceReadDone'; readonly zxid: Zxid; readonly reply: Reply }
@@ -112,16 +90,3 @@ export type StorageReply =
 
 /** The state machines behind the log (storage's apply dispatches on the txn's kind). */
 export type StateMachineName = 'tree' | 'keyspace';
-
-/** What storage recovered, for the broadcast machine at start. */
-export interface BootInfo {
-  readonly epochs: DurableEpochs;
-  /** Last durable log zxid (or the snapshot's zxid if the log is empty). */
-  readonly lastZxid: Zxid;
-  /** The apply point the state machine recovered to. */
-  readonly committedZxid: Zxid;
-  /** The last up to logWindowMax log entries, ascending, ending at lastZxid. */
-  readonly logTail: readonly LogEntry[];
-  /** The zxid just before logTail[0] (lastZxid if the tail is empty). */
-  readonly logTailBase: Zxid;
-}

@@ -3,9 +3,10 @@
  * transaction the leader turns a write into (`Txn`, ZooKeeper's PrepRequestProcessor idea), and what comes back
  * (`WriteResult`, `ReadResult`, `Change`).
  *
- * Flow: front end → leader `prepare(view, request, ctx)` → `Txn` (all validation done, sequential names resolved,
- * ephemeral owner and times fixed; a failed request becomes an `Error` txn that still takes a zxid) → ZAB logs and
- * commits it → every replica runs `apply(tree, txn)` in zxid order with identical results.
+ * Flow: front end → a `Request` txn → ZAB logs and commits it → every replica, in zxid order, runs `prepare(tree,
+ * request, ctx)` (src/core/tree/prepare.ts: validation against the tree at that zxid, sequential names resolved,
+ * ephemeral owner and times fixed; a failed request becomes an `Error` txn) and applies the result: identical
+ * results everywhere.
  *
  * Numbers: zxids are one JS number `epoch * 2^32 + counter` (see ZAB's zxid.ts); session ids are JS numbers too
  * (< 2^53), chosen by the server that receives the connect (src/core/sessions `SessionIds`: server id in the high
@@ -206,8 +207,11 @@ export type TxnBody =
       readonly type: 'Request';
       readonly request: WriteRequest;
       readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
-      /** The server id the client's request arrived at (absent: internal, e.g. the leader expiring a session). */
-      readonly origin?: number;
+      /**
+       * The front end the client's request arrived at, which gets the result (`Applied.origin`); a session another
+       * server owns fails SESSIONMOVED. Absent: internal (the leader expiring a session, the reaper), answered to no one.
+       */
+      readonly origin?: TxnOrigin;
     }
   /**
    * A Redis keyspace write (src/protocol/keyspace.ts), applied by the keyspace, not the tree. `origin` names the
@@ -279,6 +283,6 @@ export interface Applied {
   readonly result: WriteResult;
   /** In order; empty for failed ops and setACL. */
   readonly changes: readonly Change[];
-  /** The submitting front end, for keyspace txns (their results go back to it alone). */
+  /** The front end that submitted the txn (absent: internal): it answers its client, the others only watch. */
   readonly origin?: TxnOrigin;
 }

@@ -1,11 +1,11 @@
 import { crc32 } from 'node:zlib';
 import type { Disk } from '../kernel/io.js';
-import { hash32 } from '../kernel/rng.js';
+import { hash32 } from '../core/rng.js';
 import type { Applied, Txn, WriteRequest, Zxid } from '../protocol/txn.js';
 import type { DurableEpochs } from '../protocol/storage.js';
 import { DecodeError, SnapshotCapture, Writer, captureStepNodesMax, restoreSnapshotPrefix, snapshotChunks } from '../core/tree/codec.js';
 import { Keyspace, keyspaceSnapshotChunks, restoreKeyspace } from '../core/keyspace/index.js';
-import { Preparer, type PrepareCtx } from '../core/tree/prepare.js';
+import { prepareLogged } from '../core/tree/prepare.js';
 import { DataTree } from '../core/tree/tree.js';
 import { CorruptLogError, scanSegment, writeRecord, segmentHeader, segmentHeaderBytes, segmentName } from './wal.js';
 
@@ -106,7 +106,6 @@ interface Segment {
 export class Storage {
   tree: DataTree = DataTree.fresh();
   keyspace = new Keyspace();
-  preparer: Preparer;
   /** Last zxid appended to the log (maybe not yet durable). */
   lastZxid: Zxid = 0;
   /** Last zxid known durable (fsynced). */
@@ -145,7 +144,6 @@ export class Storage {
     this.commitPersistTxnsMax = opts.commitPersistTxnsMax ?? defaultCommitPersistTxnsMax;
     this.readLogEntriesMax = opts.readLogEntriesMax ?? defaultReadLogEntriesMax;
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? true;
-    this.preparer = new Preparer(this.tree, { extendedTypesEnabled: this.extendedTypesEnabled });
   }
 
   /** The apply point. */
@@ -209,7 +207,6 @@ export class Storage {
     this.tree = state?.tree ?? DataTree.fresh();
     this.keyspace = state?.keyspace ?? new Keyspace();
     const snapshotMs = performance.now() - t0;
-    this.preparer = new Preparer(this.tree, { extendedTypesEnabled: this.extendedTypesEnabled });
     const snapZxid = this.tree.lastZxid;
     const cb = this.disk.read(commitFile);
     const commitPoint = cb === null ? 0 : Number(Buffer.from(cb).toString('utf8').trim()) || 0;
@@ -384,21 +381,10 @@ export class Storage {
       const logged = this.pending[this.pendingHead]!;
       this.pending[this.pendingHead++] = undefined as unknown as Txn;
       // A client's write is validated here, against this replica's tree at this zxid: the same on every replica.
-      const t =
-        logged.body.type === 'Request'
-          ? this.preparer.prepare(logged.body.request, {
-              zxid: logged.zxid,
-              timeMs: logged.timeMs,
-              sessionId: logged.sessionId,
-              cxid: logged.cxid,
-              auth: logged.body.auth,
-              ...(logged.body.origin !== undefined ? { origin: logged.body.origin } : {}),
-            })
-          : logged;
-      const a = this.applyOne(t);
+      const t = prepareLogged(this.tree, logged, { extendedTypesEnabled: this.extendedTypesEnabled });
+      const a = this.applyOne(t, logged);
       out.push(a);
       if (this.onApply !== null) this.onApply(a, this.digest());
-      if (t !== logged) this.preparer.committed(t.zxid);
       this.recent.push(t);
       if (this.recent.length > this.logWindowMax * 2) {
         const drop = this.recent.length - this.logWindowMax;
@@ -411,17 +397,22 @@ export class Storage {
       this.pendingHead = 0;
     }
     if (out.length > 0) {
-      this.preparer.committed(this.tree.lastZxid);
       this.sinceCommitPersist += out.length;
       if (this.sinceCommitPersist >= this.commitPersistTxnsMax) this.persistCommit();
     }
     return out;
   }
 
-  /** The dispatcher: a keyspace txn to the keyspace (the tree's apply point moves with it), every other to the tree. */
-  private applyOne(t: Txn): Applied {
+  /**
+   * The dispatcher: a keyspace txn to the keyspace (the tree's apply point moves with it), every other to the tree
+   * (`t`: prepared from `logged`). The result names the submitting front end, if any (`Applied.origin`).
+   */
+  private applyOne(t: Txn, logged: Txn): Applied {
     const b = t.body;
-    if (b.type !== 'Keyspace') return this.tree.apply(t);
+    if (b.type !== 'Keyspace') {
+      const a = this.tree.apply(t);
+      return logged.body.type === 'Request' && logged.body.origin !== undefined ? { ...a, origin: logged.body.origin } : a;
+    }
     if (t.zxid <= this.tree.lastZxid) throw new Error(`apply out of order: zxid ${t.zxid} after ${this.tree.lastZxid}`);
     const r = this.keyspace.apply(b.txn);
     this.tree.lastZxid = t.zxid;
@@ -438,11 +429,6 @@ export class Storage {
     this.sync();
     this.persistedCommit = this.tree.lastZxid;
     this.disk.writeAtomic(commitFile, Buffer.from(`${this.persistedCommit}\n`));
-  }
-
-  /** Leader: turn a client request into the txn that will take `ctx.zxid` (validated against applied + pending). */
-  prepare(req: WriteRequest, ctx: PrepareCtx): Txn {
-    return this.preparer.prepare(req, ctx);
   }
 
   /** Entries logged but not applied, in order. */
@@ -522,7 +508,6 @@ export class Storage {
     this.lastZxid = Math.max(this.tree.lastZxid, keep.length > 0 ? keep[keep.length - 1]!.zxid : this.lastLoggedBefore(toZxid));
     this.durableZxid = Math.min(this.durableZxid, this.lastZxid);
     if (this.commitTarget > this.lastZxid) this.commitTarget = this.tree.lastZxid;
-    this.preparer.reset();
   }
 
   private lastLoggedBefore(toZxid: Zxid): Zxid {
@@ -647,7 +632,6 @@ export class Storage {
     this.disk.writeAtomic(`${snapDir}/${segmentName(zxid)}`, bytes);
     this.tree = tree;
     this.keyspace = keyspace;
-    this.preparer = new Preparer(tree, { extendedTypesEnabled: this.extendedTypesEnabled });
     this.pending = [];
     this.pendingHead = 0;
     this.recent = [];

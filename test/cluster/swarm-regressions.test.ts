@@ -1,11 +1,11 @@
 /**
- * Named regression seeds of the ensemble swarm (src/runtime/sim/ensemble-swarm.ts), each with the options it failed
+ * Named regression seeds of the ensemble swarm (src/lab/swarm/ensemble-swarm.ts), each with the options it failed
  * under and why. A seed's run changes whenever the code under it does, so these no longer replay the original
  * failure step by step; they keep the fault mix that found a bug in the suite. Add a seed here with every fix.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensembleSwarmOptions, runEnsembleSwarm, type PinnedOptions } from '../../src/runtime/sim/ensemble-swarm.js';
+import { ensembleSwarmOptions, runEnsembleSwarm, type PinnedOptions } from '../../src/lab/swarm/ensemble-swarm.js';
 import { formatSeed } from '../../src/runtime/sim/sim.js';
 
 interface Regression {

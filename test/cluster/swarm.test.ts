@@ -1,5 +1,5 @@
 /**
- * The simulation swarm over the real actors (src/runtime/sim/ensemble-swarm.ts): 3- and 5-node ensembles of
+ * The simulation swarm over the real actors (src/lab/swarm/ensemble-swarm.ts): 3- and 5-node ensembles of
  * storage (WAL, snapshots, recovery on a SimDisk), election, broadcast and the ZooKeeper service under a
  * concurrent client workload, with crashes losing unsynced writes (and torn tails), restarts, partitions, one-way
  * cuts, clogged and slow nodes, loss, duplication and reordering. Invariants are checked at every step; a liveness
@@ -20,7 +20,7 @@ import {
   ensembleSwarmOptions,
   planFaults,
   runEnsembleSwarm,
-} from '../../src/runtime/sim/ensemble-swarm.js';
+} from '../../src/lab/swarm/ensemble-swarm.js';
 import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { kinds } from '../../actors/index.js';
 import type { RegistryReply, RegistryRequest } from '../../src/core/registry/messages.js';
 import type { RegistryConfig } from '../../src/core/registry/types.js';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { createSimRuntime, formatSeed } from '../../src/runtime/sim/index.js';
 import type { SimRuntime } from '../../src/runtime/sim/index.js';
 import { inst } from './fixtures.js';

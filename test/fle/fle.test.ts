@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import type { Notification, Vote } from '../../src/protocol/election.js';
 import { zxidOf } from '../../src/protocol/zxid.js';
 import { fleDefaults, fleInit, fleStep, voteBeats, type FleConfig, type FleInput, type FleOutput, type FleState } from '../../src/core/fle/index.js';

@@ -5,7 +5,7 @@ import { AskTimeoutError, defineActor } from '../../src/kernel/actor.js';
 import type { ActorKinds } from '../../src/kernel/actor.js';
 import { ofType } from '../../src/kernel/events.js';
 import { Mailbox } from '../../src/kernel/mailbox.js';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { createSimRuntime } from '../../src/runtime/sim/index.js';
 import type { ClusterEvent } from '../../src/protocol/events.js';
 import { kinds as demoKinds } from '../fixtures/demo-actors.js';

@@ -1,9 +1,10 @@
 /**
  * The layout's import rules (DESIGN.md §2), read from the TypeScript sources:
  * - src/core imports only src/protocol, src/core and pure libraries (no node: builtins: no IO, clock, threads);
- * - src/kernel imports only src/protocol, src/kernel and rxjs;
+ * - src/kernel imports only src/protocol, src/kernel, rxjs and the one PRNG (src/core/rng.ts, pure);
  * - actors/ import core, kernel, protocol (and the storage helpers), never a concrete runtime or a front end;
- * - src/runtime never imports actors/ by path (workers and node processes load actor kinds by URL).
+ * - src/runtime never imports actors/ by path (workers and node processes load actor kinds by URL), nor anything
+ *   above it (src/cluster.ts, src/lab: the swarms that drive a whole cluster live in src/lab/swarm).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -73,9 +74,9 @@ test('src/core imports only src/protocol, src/core and pure libraries', () => {
   );
 });
 
-test('src/kernel imports only src/protocol, itself and rxjs', () => {
+test('src/kernel imports only src/protocol, itself, rxjs and the PRNG of src/core', () => {
   const rxjs = (t: string) => t === 'rxjs' || t.startsWith('rxjs/');
-  assert.equal(violations('src/kernel', (t) => t.startsWith('src/protocol/') || t.startsWith('src/kernel/') || rxjs(t)), []);
+  assert.equal(violations('src/kernel', (t) => t.startsWith('src/protocol/') || t.startsWith('src/kernel/') || t === 'src/core/rng.js' || rxjs(t)), []);
 });
 
 test('actors never import a concrete runtime or a front end', () => {
@@ -84,6 +85,10 @@ test('actors never import a concrete runtime or a front end', () => {
 
 test('src/runtime never imports actors by path', () => {
   assert.equal(violations('src/runtime', (t) => !t.startsWith('actors/') && t !== 'actors'), []);
+});
+
+test('src/runtime never imports what sits above it (cluster.ts, the lab)', () => {
+  assert.equal(violations('src/runtime', (t) => !t.startsWith('src/lab/') && t !== 'src/cluster.js' && t !== 'src/node.js' && t !== 'src/start.js'), []);
 });
 
 test('a rule violation is reported (the check can fail)', () => {

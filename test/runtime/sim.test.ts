@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ofType } from '../../src/kernel/events.js';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { SimDisk, createSimRuntime, formatSeed, parseSeed } from '../../src/runtime/sim/index.js';
 import type { SimNetOptions } from '../../src/runtime/sim/index.js';
 import { kinds } from '../fixtures/demo-actors.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Disk } from '../../src/kernel/io.js';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { SimDisk } from '../../src/runtime/sim/disk.js';
 import { FsDisk } from '../../src/runtime/fsdisk.js';
 import { Storage } from '../../src/storage/storage.js';
@@ -172,7 +172,7 @@ const foreign = (() => {
   s.recover();
   const h = new Harness();
   for (const t of H.slice(0, 10)) {
-    h.tree.apply(t);
+    h.apply(t);
     h.zxid = t.zxid;
   }
   const f = [h.prepare(create('/f')), h.prepare(create('/f/x'))];
@@ -187,7 +187,7 @@ const ourDigests = new Map<number, number>();
   const h = new Harness();
   ourDigests.set(0, h.tree.digest());
   H.forEach((t, i) => {
-    h.tree.apply(t);
+    h.apply(t);
     ourDigests.set(i + 1, h.tree.digest());
   });
 }

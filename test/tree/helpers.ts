@@ -1,32 +1,37 @@
 import { DataTree } from '../../src/core/tree/tree.js';
-import { Preparer } from '../../src/core/tree/prepare.js';
+import { prepareLogged, type PrepareOptions } from '../../src/core/tree/prepare.js';
 import { SessionIds } from '../../src/core/sessions/index.js';
 import type { AuthInfo } from '../../src/core/tree/acl.js';
 import { OPEN_ACL_UNSAFE, type Acl, type Applied, type Txn, type WriteOpRequest, type WriteRequest } from '../../src/protocol/txn.js';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** A single-replica pipeline: prepare (leader) → apply (every replica), with a zxid counter and a fake clock. */
+/**
+ * A single replica as the log drives it: `prepare` makes the txn a front end logs (a client's `Request`, zxid
+ * assigned, not validated), `apply` runs it as storage does at commit (validated against the tree at its zxid, then
+ * applied) and records the final txn in `log`. Pipelined requests (several prepared before their applies) each see
+ * the ones applied before them.
+ */
 export class Harness {
   tree = DataTree.fresh();
-  prep = new Preparer(this.tree);
+  opts: PrepareOptions = {};
   zxid = 0x1_0000_0000;
   timeMs = 1_000_000;
+  cxid = 0;
+  /** The final txns, in apply order. */
   log: Txn[] = [];
   ids = new SessionIds(1, 123_456);
 
   prepare(req: WriteRequest, sessionId = 0, auth?: AuthInfo): Txn {
     this.zxid++;
     this.timeMs += 10;
-    const t = this.prep.prepare(req, { zxid: this.zxid, timeMs: this.timeMs, sessionId, cxid: this.log.length + 1, auth });
-    this.log.push(t);
-    return t;
+    return { sessionId, cxid: ++this.cxid, zxid: this.zxid, timeMs: this.timeMs, body: { type: 'Request', request: req, ...(auth !== undefined ? { auth } : {}) } };
   }
 
-  apply(t: Txn): Applied {
-    const a = this.tree.apply(t);
-    this.prep.committed(t.zxid);
-    return a;
+  apply(logged: Txn): Applied {
+    const t = prepareLogged(this.tree, logged, this.opts);
+    this.log.push(t);
+    return this.tree.apply(t);
   }
 
   run(req: WriteRequest, sessionId = 0, auth?: AuthInfo): Applied {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SessionIds, SessionTracker, expiredPerCallMax, roundToNextInterval } from '../../src/core/sessions/index.js';
 import { Harness, create } from './helpers.js';
-import { Preparer } from '../../src/core/tree/prepare.js';
+import { prepareLogged } from '../../src/core/tree/prepare.js';
 import { DataTree } from '../../src/core/tree/tree.js';
 import { decodeTxn, encodeTxn, restoreSnapshot, snapshotBytes } from '../../src/core/tree/codec.js';
 import { Err, type Txn, type WriteRequest } from '../../src/protocol/txn.js';
@@ -107,19 +107,16 @@ test('leader flow: reload table, expire, CloseSession txn removes the ephemerals
 
 test('session owners: a write through a server that no longer owns its session fails SESSIONMOVED; owners survive codec and snapshot', () => {
   const tree = DataTree.fresh();
-  const prep = new Preparer(tree);
   let zxid = 0;
   /** One request through the log as the storage runs it: encoded, decoded, prepared at apply time, applied. */
-  const run = (sessionId: number, request: WriteRequest, origin?: number) => {
+  const run = (sessionId: number, request: WriteRequest, server?: number) => {
     zxid++;
-    const logged: Txn = { sessionId, cxid: zxid, zxid, timeMs: 1_000, body: { type: 'Request', request, auth: { ids: [] }, ...(origin !== undefined ? { origin } : {}) } };
+    const logged: Txn = { sessionId, cxid: zxid, zxid, timeMs: 1_000, body: { type: 'Request', request, auth: { ids: [] }, ...(server !== undefined ? { origin: { server, reqId: zxid } } : {}) } };
     const back = decodeTxn(encodeTxn(logged));
     assert.equal(back, logged, 'a Request with its origin survives the log codec');
-    const b = back.body as Extract<Txn['body'], { type: 'Request' }>;
-    const t = prep.prepare(b.request, { zxid, timeMs: 1_000, sessionId, cxid: zxid, ...(b.origin !== undefined ? { origin: b.origin } : {}) });
+    const t = prepareLogged(tree, back);
     assert.equal(decodeTxn(encodeTxn(t)), t, 'the prepared txn survives the log codec');
     const a = tree.apply(t);
-    prep.committed(zxid);
     return a.result;
   };
   const sid = 0x1234;
@@ -141,6 +138,19 @@ test('session owners: a write through a server that no longer owns its session f
   assert.equal(run(9, { type: 'MoveSession' }, 2), { type: 'Error', err: Err.SESSIONEXPIRED }, 'no such session');
   assert.equal(run(sid, { type: 'CloseSession' }, 2), { type: 'CloseSession' });
   assert.is(tree.sessionOwners.has(sid), false, 'closing forgets the owner');
+});
+
+test('a Request logged before origins carried a request id (tag 12, server only) still decodes: origin reqId 0', () => {
+  const t: Txn = { sessionId: 9, cxid: 3, zxid: 5, timeMs: 1_000, body: { type: 'Request', request: create('/a'), auth: { ids: [] }, origin: { server: 2, reqId: 77 } } };
+  const now = encodeTxn(t);
+  const bodyAt = 8 + 8 + 4 + 8; // zxid, sessionId, cxid, timeMs
+  assert.is(now[bodyAt], 16, 'written with tag 16 (server and request id)');
+  // the old layout: tag 12 | u32 server | request … (no f64 request id)
+  const old = new Uint8Array(now.length - 8);
+  old.set(now.subarray(0, bodyAt + 5));
+  old[bodyAt] = 12;
+  old.set(now.subarray(bodyAt + 5 + 8), bodyAt + 5);
+  assert.equal(decodeTxn(old), { ...t, body: { ...t.body, origin: { server: 2, reqId: 0 } } });
 });
 
 test.run();

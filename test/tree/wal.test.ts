@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimDisk } from '../../src/runtime/sim/disk.js';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { Storage } from '../../src/storage/storage.js';
 import { CorruptLogError } from '../../src/storage/wal.js';
 import type { Txn } from '../../src/protocol/txn.js';
@@ -63,7 +63,7 @@ test('crash loses unsynced appends; acknowledged (synced) entries survive', () =
   assert.is(r.lastZxid, all[29]!.zxid);
   r.commitTo(r.lastZxid);
   const ref = new Harness();
-  for (const t of all.slice(0, 30)) ref.tree.apply(t);
+  for (const t of all.slice(0, 30)) ref.apply(t);
   assert.is(r.tree.digest(), ref.tree.digest());
 });
 

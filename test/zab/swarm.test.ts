@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
-import { runSwarm, swarmDefaults, swarmHarsh, type SwarmStats } from '../../src/runtime/sim/zab-swarm.js';
+import { runSwarm, swarmDefaults, swarmHarsh, type SwarmStats } from '../../src/lab/swarm/zab-swarm.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
 const seedsN = Number(process.env.SWARM_SEEDS ?? 500);

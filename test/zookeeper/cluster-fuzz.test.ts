@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect as tcp } from 'node:net';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { encodeConnectRequest, encodeRequest } from '../../src/wire/jute/index.js';
 import { Gen } from './gen.js';
 import { call, closeClient, connect, ports, rawSync, startCluster } from './cluster-helpers.js';

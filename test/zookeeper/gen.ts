@@ -1,5 +1,5 @@
 /** Test helper: seeded random jute values, requests and responses covering every type. */
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import type { ACL, MultiResult, MultiWriteOp, Stat, ZkRequest, ZkResponse } from '../../src/wire/jute/index.js';
 
 const alphabet = ['a', 'b', 'z', '0', '9', '-', '_', '.', 'é', '漢', '😀', ' '];

@@ -1,7 +1,7 @@
 /** Every request, response and record encodes and decodes back to the same value and the same bytes. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import {
   aclEntriesMax,
   multiOpsMax,

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng } from '../../src/kernel/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { ZkConnection, type ZkTransport } from '../../src/servers/zookeeper/index.js';
 import { FrameSplitter, JuteReader, encodeConnectRequest, encodeRequest, readReplyHeader } from '../../src/wire/jute/index.js';
 import { Gen } from './gen.js';

@@ -19,6 +19,7 @@
  */
 import type { ElectionTimerKey, Notification, PeerState, Vote } from '../../protocol/election.js';
 import type { Zxid } from '../../protocol/zxid.js';
+import { assertNever } from '../never.js';
 
 export interface FleConfig {
   readonly myId: number;
@@ -80,10 +81,6 @@ export type FleOutput =
 export interface FleStep {
   readonly state: FleState;
   readonly out: readonly FleOutput[];
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
 
 /** The total order on votes: does `a` beat `b`? Non-voters never win. */

@@ -8,6 +8,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import type { KeyspaceEvent } from '../../protocol/keyspace.js';
 import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
+import { MinHeap } from '../heap.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -180,7 +181,7 @@ export class KeyspaceState {
   readonly epoch: number[] = new Array<number>(databasesCount).fill(0);
   /** The change counter: every modification takes the next value (a revision). */
   seq = 0;
-  heap: HeapItem[] = [];
+  heap = new MinHeap<HeapItem>((a, b) => a.at < b.at);
   volatileTotal = 0;
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -273,37 +274,8 @@ export class KeyspaceState {
   // Deadline heap (active expiry on the leader)
   // ---------------------------------------------------------------------------------------------------------------
   private heapPush(item: HeapItem): void {
-    if (this.heap.length > 2 * this.volatileTotal + heapSlackMin) this.rebuildHeap();
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!(h[i]!.at < h[p]!.at)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private heapPop(): HeapItem | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && h[l]!.at < h[m]!.at) m = l;
-        if (r < h.length && h[r]!.at < h[m]!.at) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
+    if (this.heap.size > 2 * this.volatileTotal + heapSlackMin) this.rebuildHeap();
+    this.heap.push(item);
   }
 
   private live(item: HeapItem): boolean {
@@ -313,15 +285,8 @@ export class KeyspaceState {
   private rebuildHeap(): void {
     const items: HeapItem[] = [];
     for (const db of this.dbs) for (const [key, e] of db.map) if (e.expireAt !== null) items.push({ at: e.expireAt, db, key, rev: e.rev });
-    this.heap = [];
-    for (const it of items) this.heapPushRaw(it);
-  }
-
-  private heapPushRaw(item: HeapItem): void {
-    const saved = this.volatileTotal;
-    this.volatileTotal = Number.MAX_SAFE_INTEGER; // no rebuild from inside a rebuild
-    this.heapPush(item);
-    this.volatileTotal = saved;
+    this.heap.clear();
+    for (const it of items) this.heap.push(it);
   }
 
   /**
@@ -331,15 +296,15 @@ export class KeyspaceState {
   expiredKeys(nowMs: number, max: number): { db: number; key: Uint8Array }[] {
     const out: { db: number; key: Uint8Array }[] = [];
     const keep: HeapItem[] = [];
-    for (let examined = 0; examined < expiryScanKeysMax && out.length < max && this.heap.length > 0; examined++) {
-      const top = this.heap[0]!;
+    for (let examined = 0; examined < expiryScanKeysMax && out.length < max && this.heap.size > 0; examined++) {
+      const top = this.heap.peek()!;
       if (!(top.at < nowMs)) break;
-      this.heapPop();
+      this.heap.pop();
       if (!this.live(top)) continue;
       keep.push(top);
       out.push({ db: top.db.index, key: fromLatin1(top.key) });
     }
-    for (const it of keep) this.heapPushRaw(it);
+    for (const it of keep) this.heap.push(it);
     return out;
   }
 }

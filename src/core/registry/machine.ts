@@ -7,8 +7,8 @@
  * (`fullView`, `deltaView`, ...) never change it. Per-renew work is O(1): a map lookup, a counter, a status-count
  * update. O(N) work happens only in eviction runs, threshold recounts and view building (cached by the shell).
  */
-import { assertNeverRegistry } from './util.js';
-import { Prng } from './prng.js';
+import { assertNever } from '../never.js';
+import { Rng } from '../rng.js';
 import type {
   AppView,
   AppsView,
@@ -177,7 +177,7 @@ export function step(s: RegistryState, input: RegistryInput): StepResult {
       break;
     }
     default:
-      assertNeverRegistry(input);
+      assertNever(input);
   }
   return { state: s, out };
 }
@@ -644,10 +644,10 @@ function evict(s: RegistryState, nowMs: number, seed: number, out: RegistryOutpu
   if (expired.length === 0) return;
   const limit = s.size - Math.floor(s.size * s.config.evictionKeepRatio);
   const n = Math.min(expired.length, limit);
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   for (let i = 0; i < n; i++) {
     // Knuth shuffle, drawing only as many victims as we evict
-    const j = i + rng.below(expired.length - i);
+    const j = rng.int(i, expired.length - 1);
     const t = expired[i]!;
     expired[i] = expired[j]!;
     expired[j] = t;

@@ -19,13 +19,14 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *   9 CloseSession   –
  *  10 DeleteContainer str path
  *  11 Request        request | u8 superUser | u32 n | n × (str scheme | str id)   (a client's write, unprepared)
- *  12 RequestFrom    u32 origin | the same as Request
+ *  12 RequestFrom    u32 origin server | the same as Request   (older logs: read with origin reqId 0)
  *  13 CreateSessionOwned  u32 timeoutMs | u32 owner
  *  14 MoveSession    u32 owner
  *  15 Keyspace       u8 version 1 | u32 origin server | f64 origin reqId | u8 kind | kind's fields:
  *       1 RedisCommands  u8 db | f64 timeMs | u8 exec | u32 n | n × argv | u32 w | w × (u8 db | bytes key | f64 revision)
  *       2 RedisExpire    f64 timeMs | u32 n | n × (u8 db | bytes key)
  *     argv = u32 argc | argc × bytes
+ *  16 RequestOrigin  u32 origin server | f64 origin reqId | the same as Request
  * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
  *
@@ -216,6 +217,7 @@ const enum Tag {
   CreateSessionOwned = 13,
   MoveSession = 14,
   Keyspace = 15,
+  RequestOrigin = 16,
 }
 
 const keyspaceTxnVersion = 1;
@@ -503,8 +505,9 @@ function writeBody(w: Writer, b: TxnBody): void {
     case 'Request': {
       if (b.origin === undefined) w.u8(Tag.Request);
       else {
-        w.u8(Tag.RequestFrom);
-        w.u32(b.origin);
+        w.u8(Tag.RequestOrigin);
+        w.u32(b.origin.server);
+        w.f64(b.origin.reqId);
       }
       writeRequest(w, b.request);
       const ids = b.auth?.ids ?? [];
@@ -578,9 +581,11 @@ function readBody(r: Reader, nested: boolean): TxnBody {
     case Tag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
     case Tag.Request:
-    case Tag.RequestFrom: {
+    case Tag.RequestFrom:
+    case Tag.RequestOrigin: {
       if (nested) throw new DecodeError('request inside multi');
-      const origin = tag === Tag.RequestFrom ? r.u32() : undefined;
+      const origin =
+        tag === Tag.RequestOrigin ? { server: r.u32(), reqId: r.f64() } : tag === Tag.RequestFrom ? { server: r.u32(), reqId: 0 } : undefined;
       const request = readRequest(r, false);
       const superUser = r.u8() === 1;
       const n = r.u32();

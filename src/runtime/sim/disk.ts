@@ -1,5 +1,5 @@
 import type { Disk } from '../../kernel/io.js';
-import type { Rng } from '../../kernel/rng.js';
+import type { Rng } from '../../core/rng.js';
 
 /**
  * One file. What a crash keeps of it is `synced` (its contents at the last fsync), and only if its directory entry is

@@ -3,7 +3,7 @@ import type { ActorKinds } from '../../kernel/actor.js';
 import type { Clock, TimerHandle } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
 import { Host } from '../../kernel/host.js';
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { nodeOf } from '../../protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
@@ -11,8 +11,17 @@ import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
 import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import { SimDisk } from './disk.js';
-import { Heap } from './heap.js';
-import type { Scheduled } from './heap.js';
+import { MinHeap } from '../../core/heap.js';
+
+/** A scheduled item of the simulator, ordered by (time, seq). */
+export interface Scheduled {
+  readonly time: number;
+  readonly seq: number;
+  readonly fn: () => void;
+  readonly kind: 'deliver' | 'timer' | 'defer' | 'control';
+  cancelled: boolean;
+}
+const scheduledBefore = (a: Scheduled, b: Scheduled): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq);
 
 /** Network and disk behaviour of a simulation, as data. */
 export interface SimNetOptions {
@@ -103,7 +112,7 @@ export class SimRuntime implements Runtime {
   readonly bus = new EventBus();
   readonly events$ = this.bus.events$;
   readonly net: SimNetOptions;
-  private readonly heap = new Heap();
+  private readonly heap = new MinHeap<Scheduled>(scheduledBefore);
   private seq = 0;
   private nowMs = 0;
   private readonly timers = new Map<number, Scheduled>();

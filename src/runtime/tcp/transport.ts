@@ -10,7 +10,7 @@ import { nodeOf } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
-import { Rng, hash32 } from '../../kernel/rng.js';
+import { Rng, hash32 } from '../../core/rng.js';
 import {
   FrameDecoder,
   FrameError,

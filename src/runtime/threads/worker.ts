@@ -9,7 +9,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ActorKinds } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import { Host } from '../../kernel/host.js';
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { Envelope } from '../../protocol/envelope.js';
 import { actorOf, address, nodeOf } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';

@@ -383,19 +383,3 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
 function gzipBuf(b: Buffer): Buffer {
   return gzipSync(b);
 }
-
-/** One Eureka server per node (e.g. ports 8761, 8762, 8763 for n1..n3), each in front of its node's registry actor. */
-export async function startEurekaServers(
-  gateway: Gateway,
-  nodes: readonly { readonly node: string; readonly port: number }[],
-  opts: Omit<EurekaServerOptions, 'port' | 'gateway' | 'registryAddress'> = {},
-): Promise<Map<string, EurekaServer>> {
-  const out = new Map<string, EurekaServer>();
-  try {
-    for (const n of nodes) out.set(n.node, await startEurekaServer({ ...opts, port: n.port, gateway, registryAddress: `${n.node}/registry` }));
-  } catch (e) {
-    for (const s of out.values()) await s.close();
-    throw e;
-  }
-  return out;
-}

@@ -2,6 +2,7 @@
  * The server-wide parameters CONFIG GET/SET reach, with Redis 7.0's names, value formats, bounds and error texts.
  * Node-local (as RedisRaft keeps CONFIG): a later step decides what is replicated.
  */
+import { globMatch } from '../../core/keyspace/glob.js';
 import { protoMaxBulkLenDefault } from '../../wire/resp/index.js';
 
 /** client-query-buffer-limit default (1 GiB). */
@@ -121,57 +122,7 @@ const params: readonly Param[] = [
   { name: 'appendonly', get: () => 'no' },
 ];
 const byName = new Map(params.map((p) => [p.name, p]));
-
-/** Redis's stringmatchlen with nocase: `*`, `?`, `[...]` (with `^` and ranges) and `\` escapes. */
-export function globMatch(pattern: string, s: string): boolean {
-  const p = pattern.toLowerCase();
-  const t = s.toLowerCase();
-  const go = (i: number, j: number): boolean => {
-    while (i < p.length) {
-      const c = p[i]!;
-      if (c === '*') {
-        while (p[i + 1] === '*') i++;
-        if (i + 1 === p.length) return true;
-        for (let k = j; k <= t.length; k++) if (go(i + 1, k)) return true;
-        return false;
-      }
-      if (j >= t.length) return false;
-      if (c === '?') {
-        i++;
-        j++;
-        continue;
-      }
-      if (c === '[') {
-        let k = i + 1;
-        const not = p[k] === '^';
-        if (not) k++;
-        let match = false;
-        while (k < p.length && p[k] !== ']') {
-          if (p[k] === '\\' && k + 1 < p.length) {
-            k++;
-            if (p[k] === t[j]) match = true;
-          } else if (p[k + 1] === '-' && k + 2 < p.length && p[k + 2] !== ']') {
-            const [a, b] = p[k]! <= p[k + 2]! ? [p[k]!, p[k + 2]!] : [p[k + 2]!, p[k]!];
-            if (t[j]! >= a && t[j]! <= b) match = true;
-            k += 2;
-          } else if (p[k] === t[j]) match = true;
-          k++;
-        }
-        if (not) match = !match;
-        if (!match) return false;
-        i = k + 1;
-        j++;
-        continue;
-      }
-      if (c === '\\' && i + 1 < p.length) i++;
-      if (p[i] !== t[j]) return false;
-      i++;
-      j++;
-    }
-    return j === t.length;
-  };
-  return go(0, 0);
-}
+const utf8 = new TextEncoder();
 
 export class RedisConfig {
   readonly values: RedisConfigValues;
@@ -194,7 +145,7 @@ export class RedisConfig {
         continue;
       }
       for (const p of params) {
-        if (!seen.has(p.name) && globMatch(pat, p.name)) {
+        if (!seen.has(p.name) && globMatch(utf8.encode(pat.toLowerCase()), utf8.encode(p.name))) {
           seen.add(p.name);
           out.set(p.name, p.get(this.values));
         }

@@ -14,7 +14,6 @@ import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
-import { startRedisServer, type RedisListener, type RedisServerOptions } from './listener.js';
 
 /** Commands one MULTI may queue, at most (beyond: an error, and EXEC aborts). */
 export const multiQueuedMax = 10_000;
@@ -160,20 +159,4 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       clients.delete(client.id);
     },
   };
-}
-
-/** A RESP port per node, each answered through its node's `redis` actor. */
-export async function startRedisServers(
-  gateway: RedisGateway,
-  nodes: readonly { node: string; port: number }[],
-  opts: Omit<RedisServerOptions, 'port' | 'table'> = {},
-): Promise<Map<string, RedisListener>> {
-  const out = new Map<string, RedisListener>();
-  try {
-    for (const n of nodes) out.set(n.node, await startRedisServer(keyspaceBackend(gateway, n.node), { ...opts, port: n.port, table: keyspaceCommandTable() }));
-  } catch (e) {
-    for (const l of out.values()) await l.close();
-    throw e;
-  }
-  return out;
 }

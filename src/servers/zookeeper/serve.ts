@@ -307,6 +307,12 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
  * otherwise, `/zookeeper/config` lists the nodes as ZooKeeper's `server.N=` lines with their client addresses
  * (what Curator's ensemble tracker reads); the nodes talk in-process, so the quorum and election ports are 0.
  */
+/** `/zookeeper/config` of an embedded ensemble (server i + 1 = member i), with its members' client ports as they listen. */
+export function embeddedEnsembleConfig(listenHost: string, members: () => readonly { readonly port: number; readonly observer?: boolean }[]): () => string {
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  return () => members().map((m, i) => `server.${i + 1}=${host}:0:0:${m.observer === true ? 'observer' : 'participant'};${host}:${m.port}\n`).join('') + 'version=0';
+}
+
 export async function startZkServers(
   gateway: ZkGateway,
   nodes: readonly { node: string; port: number; observer?: boolean }[],
@@ -314,11 +320,8 @@ export async function startZkServers(
 ): Promise<Map<string, ZkPortServer>> {
   const sessionSecret = opts.sessionSecret ?? newSessionSecret();
   const out = new Map<string, ZkPortServer>();
-  const listenHost = opts.host ?? '127.0.0.1';
-  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const ensembleConfig =
-    opts.ensembleConfig ??
-    (() => nodes.map((n, i) => `server.${i + 1}=${host}:0:0:${n.observer === true ? 'observer' : 'participant'};${host}:${out.get(n.node)?.port ?? n.port}\n`).join('') + 'version=0');
+    opts.ensembleConfig ?? embeddedEnsembleConfig(opts.host ?? '127.0.0.1', () => nodes.map((n) => ({ port: out.get(n.node)?.port ?? n.port, observer: n.observer === true })));
   try {
     for (const n of nodes) {
       const membership = n.observer === true ? { membership: 'observer' as const } : {};

@@ -38,6 +38,7 @@ import {
   writeStat,
   writeWatcherEvent,
 } from './records.js';
+import { assertNever } from '../../core/never.js';
 
 // ---------------------------------------------------------------- requests
 
@@ -446,10 +447,6 @@ function writeOpBody(w: JuteWriter, req: ZkRequest): void {
     default:
       return assertNever(req);
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
 // ---------------------------------------------------------------- frames

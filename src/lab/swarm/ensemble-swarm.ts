@@ -27,7 +27,7 @@
 import { Cluster, ZkClient, ZkUnavailableError, actorKindsUrl, ensembleNodes } from '../../cluster.js';
 import { DataTree } from '../../core/tree/tree.js';
 import { followerAheadReason, type ZabState, type ZabTestFaults } from '../../core/zab/index.js';
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { ClusterEvent } from '../../protocol/events.js';
 import type { OpResult, ReadRequest, WriteOpRequest, WriteRequest, WriteResult, Zxid } from '../../protocol/txn.js';
 import { Err, OPEN_ACL_UNSAFE } from '../../protocol/txn.js';
@@ -35,9 +35,9 @@ import type { ZkReply } from '../../protocol/zookeeper.js';
 import { zxidHex } from '../../protocol/zxid.js';
 import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
 import { Keyspace } from '../../core/keyspace/index.js';
-import type { NodeSpec } from '../driver.js';
-import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from './history-check.js';
-import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from './sim.js';
+import type { NodeSpec } from '../../runtime/driver.js';
+import { checkHistory, type ClientOp, type WatchFired, type WatchSet } from '../../runtime/sim/history-check.js';
+import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from '../../runtime/sim/sim.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options and the fault plan (data)

@@ -14,7 +14,8 @@
  * The faults are data (`SwarmFaults`); the node logic (`SwarmNode`) is separate from the scheduler so the runtime
  * sim driver can reuse it. One seed reproduces a run exactly.
  */
-import { Rng } from '../../kernel/rng.js';
+import { Rng } from '../../core/rng.js';
+import { MinHeap } from '../../core/heap.js';
 import type { BootInfo, DurableEpochs, LogEntry, SnapshotData, StorageCommand, StorageReply, ZabPeerMsg } from '../../protocol/broadcast.js';
 import type { Notification } from '../../protocol/election.js';
 import { zxidHex, type Zxid } from '../../protocol/zxid.js';
@@ -269,45 +270,6 @@ interface QItem {
   ev: Ev;
 }
 
-/** A binary min-heap on (t, seq). */
-class Queue {
-  private h: QItem[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  push(x: QItem): void {
-    const h = this.h;
-    h.push(x);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(h[p]!, h[i]!)) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-  pop(): QItem | undefined {
-    const h = this.h;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i]!, h[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 function less(a: QItem, b: QItem): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }
@@ -341,7 +303,7 @@ export interface SwarmStats {
 
 export class Swarm {
   readonly rng: Rng;
-  readonly q = new Queue();
+  readonly q = new MinHeap<QItem>(less);
   now = 0;
   seq = 0;
   readonly nodes: SwarmNode[] = [];

@@ -1,6 +1,7 @@
 /**
  * Seeded pseudo-random numbers (sfc32, seeded through splitmix32). Same seed, same sequence, on every driver.
- * The state is four 32-bit words, so it can live inside a pure machine's state and be copied.
+ * The state is four 32-bit words, so it can live inside a pure machine's state and be copied. The one PRNG of the
+ * project: pure machines (src/core), the kernel's `ctx.random`, the drivers and the swarms all use it.
  */
 export type RngState = readonly [number, number, number, number];
 

@@ -1,11 +1,11 @@
 /**
- * `conclave sim`: longer ensemble swarms from the command line (src/runtime/sim/ensemble-swarm.ts). Runs seeds
+ * `conclave sim`: longer ensemble swarms from the command line (src/lab/swarm/ensemble-swarm.ts). Runs seeds
  * one after the other with a progress bar, prints a summary (seeds/s, faults injected, elections, writes
  * acknowledged) and, on a failure, the seed, the violation and the replay command; exits non-zero.
  */
 import cliProgress from 'cli-progress';
 import { EnsembleSwarmViolation, addStats, emptyStats, ensembleSwarmOptions, planFaults, replayCommand, runEnsembleSwarm, type PinnedOptions } from './ensemble-swarm.js';
-import { clockSeed, formatSeed, parseSeed } from './sim.js';
+import { clockSeed, formatSeed, parseSeed } from '../../runtime/sim/sim.js';
 
 export interface SimCommandOptions {
   readonly seeds?: string;

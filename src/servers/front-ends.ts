@@ -1,0 +1,131 @@
+/**
+ * The client-facing front ends of a node, registered in one place: `createCluster` (RESP), `conclave start`
+ * (Eureka, ZooKeeper, AdminServer, on top of createCluster's RESP) and `conclave node` (all four, from zoo.cfg) start
+ * them with `startFrontEnds`, in the registry's order; what differs between them is only each front end's options.
+ * Their actors (the `zookeeper` and `redis` actors, told of role changes by the broadcast actor) are listed in
+ * `frontEndActors`, which `memberActors` (src/cluster.ts) hands to every member's broadcast actor.
+ */
+import type { Gateway } from './eureka/gateway.js';
+import { startEurekaServer, type EurekaServer, type EurekaServerOptions } from './eureka/server.js';
+import type { ZkGateway } from './zookeeper/backend.js';
+import { startZkServer, type ZkPortServer, type ZkServeOptions } from './zookeeper/serve.js';
+import { keyspaceBackend, keyspaceCommandTable, type RedisGateway } from './redis/keyspace.js';
+import { startRedisServer, type RedisListener, type RedisServerOptions } from './redis/listener.js';
+import { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js';
+
+/** The actors behind the front ends: each is told of its node's role changes (session and key expiry run on the leader). */
+export const frontEndActors: readonly string[] = ['zookeeper', 'redis'];
+
+/** The front ends, in the order a node starts them (the AdminServer last: its commands look at the others). */
+export const frontEndServices = ['eureka', 'zookeeper', 'redis', 'admin'] as const;
+export type FrontEndService = (typeof frontEndServices)[number];
+
+/** What each front end's listener is. */
+export interface FrontEndListeners {
+  eureka: EurekaServer;
+  zookeeper: ZkPortServer;
+  redis: RedisListener;
+  admin: AdminServer;
+}
+
+/** Every front end's options for one node; a front end left out is not started. */
+export interface FrontEndPlan {
+  readonly eureka?: Omit<EurekaServerOptions, 'gateway' | 'registryAddress'> & { readonly host: string };
+  readonly zookeeper?: ZkServeOptions & { readonly sessionSecret: Uint8Array; readonly port: number; readonly host: string };
+  readonly redis?: Omit<RedisServerOptions, 'table'> & { readonly host: string; readonly port: number };
+  /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
+  readonly admin?: Omit<AdminServerOptions, 'commands' | 'aliases'> & {
+    readonly optional?: boolean;
+    commands(started: Partial<FrontEndListeners>): Pick<AdminServerOptions, 'commands' | 'aliases'>;
+  };
+}
+
+/** A front end could not listen: which one, where, and why (the caller names its own setting for it). */
+export class FrontEndListenError extends Error {
+  constructor(
+    readonly service: FrontEndService,
+    readonly host: string,
+    readonly port: number,
+    readonly reason: string,
+  ) {
+    super(`cannot listen on ${host}:${port} (${reason})`);
+    this.name = 'FrontEndListenError';
+  }
+}
+
+export interface StartedFrontEnds {
+  readonly listeners: Partial<FrontEndListeners>;
+  /** Where each started front end is reached, in the registry's order. */
+  readonly endpoints: readonly { readonly service: FrontEndService; readonly address: string }[];
+  /** Optional front ends that did not start. */
+  readonly warnings: readonly string[];
+  /** Closes them, in the reverse order. */
+  close(): Promise<void>;
+}
+
+const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** The front ends of `node` in the plan, in the registry's order; on a failure the started ones are closed again. */
+export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway, node: string, plan: FrontEndPlan): Promise<StartedFrontEnds> {
+  const listeners: Partial<FrontEndListeners> = {};
+  const endpoints: { service: FrontEndService; address: string }[] = [];
+  const warnings: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  const listen = async <S extends FrontEndService>(service: S, host: string, port: number, start: () => Promise<FrontEndListeners[S]>): Promise<FrontEndListeners[S]> => {
+    let l: FrontEndListeners[S];
+    try {
+      l = await start();
+    } catch (e) {
+      throw new FrontEndListenError(service, host, port, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    }
+    listeners[service] = l;
+    closers.push(() => l.close());
+    return l;
+  };
+  try {
+    for (const service of frontEndServices) {
+      switch (service) {
+        case 'eureka': {
+          const o = plan.eureka;
+          if (o === undefined) break;
+          const s = await listen(service, o.host, o.port, () => startEurekaServer({ ...o, gateway, registryAddress: `${node}/registry` }));
+          endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}/eureka/v2/apps/` });
+          break;
+        }
+        case 'zookeeper': {
+          const o = plan.zookeeper;
+          if (o === undefined) break;
+          const s = await listen(service, o.host, o.port, () => startZkServer(gateway, node, o.port, o));
+          endpoints.push({ service, address: hostPort(o.host, s.port) });
+          break;
+        }
+        case 'redis': {
+          const o = plan.redis;
+          if (o === undefined) break;
+          const s = await listen(service, o.host, o.port, () => startRedisServer(keyspaceBackend(gateway, node), { ...o, table: keyspaceCommandTable() }));
+          endpoints.push({ service, address: `redis://${hostPort(o.host, s.port)}` });
+          break;
+        }
+        case 'admin': {
+          const o = plan.admin;
+          if (o === undefined) break;
+          try {
+            const s = await listen(service, o.host, o.port, () => startAdminServer({ ...o, ...o.commands(listeners) }));
+            endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}${o.commandUrl ?? '/commands'}` });
+          } catch (e) {
+            if (o.optional !== true || !(e instanceof FrontEndListenError)) throw e;
+            warnings.push(`${node}: no AdminServer, ${e.message}`);
+          }
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { listeners, endpoints, warnings, close };
+}
