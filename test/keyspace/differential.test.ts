@@ -12,7 +12,7 @@ import { RespClient, argv, hasRedisServer, resp2, runOn, show, startRedis, type 
 const W = (s: string): string[] => s.split(' ');
 const far = String(Date.now() + 10 * 86400_000);
 
-/** Scripts: commands split on spaces (`\x` escapes are not needed); `~` before a command = compare unordered. */
+/** Scripts: commands split on spaces (`\x` escapes are not needed); `~` before a command = compare unordered (nested arrays too). */
 export const scripts: Record<string, string[]> = {
   strings: [
     'SET k v', 'GET k', 'GET nokey', 'SET k v2 NX', 'SET k v3 XX', 'GET k', 'SET n v XX', 'SET k v4 GET', 'SET k2 v NX GET',
@@ -76,6 +76,50 @@ export const scripts: Record<string, string[]> = {
     `EXPIREAT k ${Math.floor(Number(far) / 1000)}`, 'EXPIRETIME k', 'PEXPIRETIME k', 'EXPIREAT k 9223372036854775807', 'PEXPIREAT k 9223372036854775807',
     'PEXPIRETIME k', 'EXPIRE k -1', 'EXISTS k', 'SET k v', 'PEXPIRE k 0', 'EXISTS k', 'SET k v', 'EXPIREAT k 1', 'GET k', 'SET k v', 'PEXPIREAT k 1 GT', 'GET k',
   ],
+  hashes: [
+    'HSET h f1 v1 f2 v2', 'HSET h f1 x f3 v3', 'HGETALL h', 'HSET h f1', 'HSET h', 'HMSET h a 1 b 2', 'HMSET h a', 'HGET h a', 'HGET h nof',
+    'HGET nokey a', 'HMGET h a nof b', 'HMGET nokey a b', 'HSETNX h a 9', 'HSETNX h c 9', 'HGET h c', 'HKEYS h', 'HVALS h', 'HKEYS nokey',
+    'HGETALL nokey', 'HLEN h', 'HLEN nokey', 'HEXISTS h a', 'HEXISTS h nof', 'HEXISTS nokey a', 'HSTRLEN h f3', 'HSTRLEN h nof', 'HSTRLEN nokey f',
+    'HDEL h a nof b', 'HDEL h nof', 'HDEL nokey a', 'HGETALL h', 'HDEL h f1 f2 f3 c', 'EXISTS h', 'TYPE h', 'HINCRBY n f 5', 'HINCRBY n f -7',
+    'HINCRBY n f abc', 'HINCRBY n f 1.5', 'HSET n big 9223372036854775807', 'HINCRBY n big 1', 'HSET n s hello', 'HINCRBY n s 1',
+    'HSET n sp " 1"', 'HINCRBY n sp 1', 'HINCRBYFLOAT n g 1.5', 'HINCRBYFLOAT n g 0.1', 'HINCRBYFLOAT n g abc', 'HINCRBYFLOAT n s 1',
+    'HINCRBYFLOAT n g inf', 'HINCRBYFLOAT n g 1e5000', 'HINCRBYFLOAT n f 1e3', 'HSET n m 1.7976931348623157e308', 'HGETALL n', 'TYPE n',
+    'SET str x', 'HSET str a 1', 'HGET str a', 'HGETALL str', 'HDEL str a', 'HLEN str', 'HINCRBY str a 1', 'GET n', 'INCR n', 'APPEND n x',
+    'HSET h a 1 b 2', 'COPY h h2', 'HSET h2 c 3', 'HGETALL h', 'HGETALL h2', 'RENAME h2 h3', 'HGETALL h3', '~SCAN 0 TYPE hash', '~SCAN 0 TYPE string',
+    'EXPIRE h3 100', 'TTL h3', 'HSET h3 z 1', 'TTL h3', 'HGET', 'HGETALL a b', 'HINCRBY n f', 'HSTRLEN n', 'LCS h str',
+  ],
+  lists: [
+    'RPUSH l a b c', 'LPUSH l x y', 'LRANGE l 0 -1', 'LPUSHX nokey a', 'RPUSHX nokey a', 'EXISTS nokey', 'LPUSHX l z', 'RPUSHX l w', 'LLEN l',
+    'LLEN nokey', 'LRANGE l 1 2', 'LRANGE l -2 -1', 'LRANGE l -100 100', 'LRANGE l 5 2', 'LRANGE l 100 200', 'LRANGE l x 1', 'LRANGE nokey 0 -1',
+    'LINDEX l 0', 'LINDEX l -1', 'LINDEX l 100', 'LINDEX l x', 'LINDEX nokey 0', 'LSET l 0 Z', 'LSET l -1 W', 'LSET l 100 q', 'LSET nokey 0 q',
+    'LSET l x q', 'LSET nokey x q', 'LINDEX nokey x', 'LRANGE nokey x 1', 'LTRIM nokey x 1', 'LREM nokey x a', 'LRANGE l 0 -1', 'LINSERT l BEFORE a A', 'LINSERT l AFTER c C', 'LINSERT l AFTER nof q', 'LINSERT l MIDDLE a q',
+    'LINSERT nokey BEFORE a q', 'LRANGE l 0 -1', 'RPUSH r a b a c a d a', 'LREM r 2 a', 'LRANGE r 0 -1', 'LREM r -1 a', 'LRANGE r 0 -1',
+    'LREM r 0 a', 'LRANGE r 0 -1', 'LREM r x a', 'LREM nokey 1 a', 'LREM r 0 b', 'LREM r 0 c', 'LREM r 0 d', 'EXISTS r',
+    'RPUSH t 1 2 3 4 5 6', 'LTRIM t 1 -2', 'LRANGE t 0 -1', 'LTRIM t x 1', 'LTRIM nokey 0 1', 'LTRIM t 5 1', 'EXISTS t',
+    'RPUSH p a b c a b c a', 'LPOS p a', 'LPOS p a RANK 2', 'LPOS p a RANK -1', 'LPOS p a RANK -2 COUNT 0', 'LPOS p a COUNT 0', 'LPOS p a COUNT 2',
+    'LPOS p a COUNT 0 MAXLEN 4', 'LPOS p a RANK 0', 'LPOS p a COUNT -1', 'LPOS p a MAXLEN -1', 'LPOS p a RANK -9223372036854775808', 'LPOS p a FOO',
+    'LPOS p a RANK', 'LPOS p nof', 'LPOS p nof COUNT 2', 'LPOS nokey a', 'LPOS nokey a COUNT 1', 'LPOS p a RANK x', 'LPOS p a RANK 10 COUNT 1',
+    'LPOP p', 'RPOP p', 'LPOP p 2', 'RPOP p 2', 'LPOP p 0', 'LPOP p -1', 'LPOP p x', 'LPOP nokey', 'LPOP nokey 2', 'LPOP nokey 0', 'LPOP p 1 2',
+    'RPOP p 100', 'EXISTS p', 'RPUSH m a b c', 'LMOVE m m2 LEFT RIGHT', 'LMOVE m m2 RIGHT LEFT', 'LRANGE m2 0 -1', 'LMOVE m m LEFT RIGHT',
+    'LRANGE m 0 -1', 'LMOVE m m2 UP LEFT', 'LMOVE nokey m2 LEFT LEFT', 'RPOPLPUSH m m2', 'EXISTS m', 'LRANGE m2 0 -1', 'RPOPLPUSH nokey m2',
+    'SET s x', 'RPOPLPUSH m2 s', 'RPOPLPUSH s m2', 'LPUSH s a', 'LRANGE s 0 1', 'LPOP s', 'LMOVE m2 s LEFT LEFT', 'LLEN m2',
+    'LMPOP 2 nokey m2 LEFT', 'LMPOP 2 nokey m2 RIGHT COUNT 10', 'LMPOP 1 nokey LEFT', 'LMPOP 0 m2 LEFT', 'LMPOP -1 m2 LEFT', 'LMPOP x m2 LEFT',
+    'LMPOP 3 a b LEFT', 'LMPOP 1 m2 UP', 'LMPOP 1 m2 LEFT COUNT 0', 'LMPOP 1 m2 LEFT COUNT 1 COUNT 2', 'LMPOP 1 m2 LEFT FOO', 'LMPOP 2 s m2 LEFT',
+    'RPUSH q 1 2 3', 'LMPOP 2 q s LEFT COUNT 2', 'COPY q q2', 'RPUSH q2 9', 'LRANGE q 0 -1', 'LRANGE q2 0 -1', 'TYPE q', '~SCAN 0 TYPE list',
+    'LPUSH', 'LPUSH l', 'LRANGE l 0', 'LINSERT l BEFORE a', 'LMOVE a b LEFT', 'RPOPLPUSH a',
+  ],
+  sets: [
+    'SADD s a b c', 'SADD s a d', 'SADD s', '~SMEMBERS s', '~SMEMBERS nokey', 'SCARD s', 'SCARD nokey', 'SISMEMBER s a', 'SISMEMBER s z',
+    'SISMEMBER nokey a', 'SMISMEMBER s a z b', 'SMISMEMBER nokey a', 'SMISMEMBER s', 'SREM s a z', 'SREM s z', 'SREM nokey a', 'SADD t c d e',
+    'SADD u 1 2 3', '~SINTER s t', '~SINTER s nokey', '~SINTER s t u', '~SUNION s t nokey', '~SDIFF s t', '~SDIFF nokey s', '~SDIFF s nokey t',
+    'SINTERSTORE d s t', '~SMEMBERS d', 'SUNIONSTORE d s t u', 'SCARD d', 'SDIFFSTORE d s t', '~SMEMBERS d', 'SINTERSTORE d s u', 'EXISTS d',
+    'SINTERSTORE d s u', 'SET str x', 'SINTER s str', 'SINTER nokey str', 'SUNION s str', 'SDIFF s str', 'SINTERSTORE str s t', 'TYPE str',
+    'SUNIONSTORE str2 nokey', 'SINTERCARD 2 s t', 'SINTERCARD 3 s t u', 'SINTERCARD 1 u LIMIT 2', 'SINTERCARD 1 u LIMIT 0', 'SINTERCARD 0 s',
+    'SINTERCARD x s', 'SINTERCARD 3 s t', 'SINTERCARD 1 s LIMIT -1', 'SINTERCARD 1 s LIMIT x', 'SINTERCARD 1 s FOO', 'SINTERCARD 2 s str',
+    'SINTERCARD 2 nokey str', 'SMOVE s t b', 'SMOVE s t b', 'SMOVE nokey t b', 'SMOVE s str c', 'SMOVE str s x', 'SMOVE s s c', 'SMOVE s s z',
+    'SMOVE s fresh c', '~SMEMBERS fresh', 'EXISTS s', 'SADD str a', 'SCARD str', '~SMEMBERS str', 'SISMEMBER str a', 'SREM str a',
+    'COPY t t2', 'SADD t2 z', 'SCARD t', 'SCARD t2', 'RENAME t2 t3', 'TYPE t3', '~SCAN 0 TYPE set', 'SADD', 'SCARD', 'SISMEMBER s', 'SMOVE a b',
+  ],
 };
 
 const nowMs = Date.now();
@@ -104,7 +148,7 @@ if (!hasRedisServer()) {
         let ours = resp2(runOn(ks, 0, a, nowMs));
         let want: Reply = theirs;
         if (unordered && ours.kind === 'Array' && want.kind === 'Array') {
-          const sort = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: [...r.items].sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
+          const sort = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: r.items.map(sort).sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
           ours = sort(ours);
           want = sort(want);
         }
@@ -161,6 +205,12 @@ if (!hasRedisServer()) {
       'SET k v', 'SET k v2 PXAT ' + far, 'INCRBY n 2', 'INCRBYFLOAT f 1.5', 'APPEND k x', 'SETRANGE k 1 y', 'SETBIT b 3 1',
       'BITFIELD bf SET u8 0 1', 'RENAME k k2', 'COPY k2 k3', 'MOVE k3 1', 'EXPIRE k2 100', 'PERSIST k2', 'GETDEL n', 'MSET a 1 b 2',
       'BITOP AND d a b', 'BITOP AND d nokey', 'GETEX a EX 100', 'GETEX a PERSIST', 'DEL a b nokey', 'EXPIRE k2 -1', 'RESTORE r 0 x',
+      'HSET h a 1', 'HMSET h c 3', 'HSETNX h b 2', 'HSETNX h b 2', 'HINCRBY h n 1', 'HINCRBYFLOAT h f 1.5', 'HDEL h nof', 'COPY h h2',
+      'RENAME h2 h3', 'EXPIRE h3 100', 'HDEL h a b c n', 'HDEL h f',
+      'RPUSH l a b c', 'LPUSH l z', 'LPUSHX l y', 'RPUSHX nol y', 'LSET l 0 q', 'LINSERT l BEFORE a x', 'LREM l 1 x', 'LTRIM l 0 2', 'LPOP l',
+      'RPOP l 1', 'LMOVE l l2 LEFT RIGHT', 'RPOPLPUSH l2 l', 'LMPOP 1 l LEFT COUNT 5', 'RPUSH l3 a', 'LMOVE l3 l3 LEFT LEFT', 'LREM l3 0 a',
+      'SADD s a b', 'SADD s a', 'SREM s a', 'SADD t b c', 'SINTERSTORE d s t', 'SUNIONSTORE d s t', 'SDIFFSTORE d s t', 'SMOVE s t b',
+      'SMOVE t u c', 'SREM t b', 'SREM u c',
     ];
     const ks = new Keyspace();
     const ours: string[] = [];

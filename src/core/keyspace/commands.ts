@@ -7,7 +7,10 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
+import * as hashes from './hashes.js';
 import * as keys from './keys.js';
+import * as lists from './lists.js';
+import * as sets from './sets.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
 
@@ -57,6 +60,51 @@ const rows: Row[] = [
   ['bitop', -4, 'write', 2, -1, 1, bits.bitop],
   ['bitfield', -2, 'write', 1, 1, 1, bits.bitfield(false)],
   ['bitfield_ro', -2, 'read', 1, 1, 1, bits.bitfield(true)],
+  ['hset', -4, 'write', 1, 1, 1, hashes.hset('hset')],
+  ['hmset', -4, 'write', 1, 1, 1, hashes.hset('hmset')],
+  ['hsetnx', 4, 'write', 1, 1, 1, hashes.hsetnx],
+  ['hget', 3, 'read', 1, 1, 1, hashes.hget],
+  ['hmget', -3, 'read', 1, 1, 1, hashes.hmget],
+  ['hgetall', 2, 'read', 1, 1, 1, hashes.hgetall('all')],
+  ['hkeys', 2, 'read', 1, 1, 1, hashes.hgetall('keys')],
+  ['hvals', 2, 'read', 1, 1, 1, hashes.hgetall('vals')],
+  ['hdel', -3, 'write', 1, 1, 1, hashes.hdel],
+  ['hexists', 3, 'read', 1, 1, 1, hashes.hexists],
+  ['hlen', 2, 'read', 1, 1, 1, hashes.hlen],
+  ['hstrlen', 3, 'read', 1, 1, 1, hashes.hstrlen],
+  ['hincrby', 4, 'write', 1, 1, 1, hashes.hincrby],
+  ['hincrbyfloat', 4, 'write', 1, 1, 1, hashes.hincrbyfloat],
+  ['lpush', -3, 'write', 1, 1, 1, lists.push('left', false)],
+  ['rpush', -3, 'write', 1, 1, 1, lists.push('right', false)],
+  ['lpushx', -3, 'write', 1, 1, 1, lists.push('left', true)],
+  ['rpushx', -3, 'write', 1, 1, 1, lists.push('right', true)],
+  ['lpop', -2, 'write', 1, 1, 1, lists.pop('left')],
+  ['rpop', -2, 'write', 1, 1, 1, lists.pop('right')],
+  ['llen', 2, 'read', 1, 1, 1, lists.llen],
+  ['lrange', 4, 'read', 1, 1, 1, lists.lrange],
+  ['lindex', 3, 'read', 1, 1, 1, lists.lindex],
+  ['lset', 4, 'write', 1, 1, 1, lists.lset],
+  ['linsert', 5, 'write', 1, 1, 1, lists.linsert],
+  ['lrem', 4, 'write', 1, 1, 1, lists.lrem],
+  ['ltrim', 4, 'write', 1, 1, 1, lists.ltrim],
+  ['lpos', -3, 'read', 1, 1, 1, lists.lpos],
+  ['lmove', 5, 'write', 1, 2, 1, lists.lmove],
+  ['rpoplpush', 3, 'write', 1, 2, 1, lists.rpoplpush],
+  ['lmpop', -4, 'write', 0, 0, 0, lists.lmpop],
+  ['sadd', -3, 'write', 1, 1, 1, sets.sadd],
+  ['srem', -3, 'write', 1, 1, 1, sets.srem],
+  ['scard', 2, 'read', 1, 1, 1, sets.scard],
+  ['sismember', 3, 'read', 1, 1, 1, sets.sismember],
+  ['smismember', -3, 'read', 1, 1, 1, sets.smismember],
+  ['smembers', 2, 'read', 1, 1, 1, sets.smembers],
+  ['smove', 4, 'write', 1, 2, 1, sets.smove],
+  ['sinter', -2, 'read', 1, -1, 1, sets.combineRead('inter')],
+  ['sunion', -2, 'read', 1, -1, 1, sets.combineRead('union')],
+  ['sdiff', -2, 'read', 1, -1, 1, sets.combineRead('diff')],
+  ['sinterstore', -3, 'write', 1, -1, 1, sets.combineStore('inter')],
+  ['sunionstore', -3, 'write', 1, -1, 1, sets.combineStore('union')],
+  ['sdiffstore', -3, 'write', 1, -1, 1, sets.combineStore('diff')],
+  ['sintercard', -3, 'read', 0, 0, 0, sets.sintercard],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

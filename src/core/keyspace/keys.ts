@@ -5,7 +5,7 @@
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { E, NULL, OK, array, ascii, bulk, bulkText, crc32, err, fromLatin1, int, int64Max, intBytes, isReply, latin1, parseInt64, upper } from './bytes.js';
 import { globMatch } from './glob.js';
-import { type Ctx, type Deadline, type Value, databasesCount, isExpired, keyOf, typeName } from './state.js';
+import { type Ctx, type Deadline, type Value, cloneValue, databasesCount, decodeValue, encodeValue, isExpired, keyOf, typeName, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
 export function del(c: Ctx, a: Argv): Reply {
@@ -83,7 +83,7 @@ export function copy(c: Ctx, a: Argv): Reply {
     if (!replace) return int(0);
     c.del(dst, dbTo);
   }
-  c.put(dst, e.value, e.expireAt, dbTo);
+  c.put(dst, cloneValue(e.value), e.expireAt, dbTo);
   c.notify('g', 'copy_to', dst, dbTo);
   return int(1);
 }
@@ -343,12 +343,10 @@ export function select(c: Ctx, a: Argv): Reply {
 // DUMP / RESTORE: conclave's own payload: u8 type tag | value | u16 version LE | u32 CRC-32 LE of all before.
 // -------------------------------------------------------------------------------------------------------------
 export const dumpVersion = 1;
-const typeTags: Record<Value['type'], number> = { string: 0 };
-
 export function dumpValue(v: Value): Uint8Array {
-  const body = v.bytes;
+  const body = encodeValue(v);
   const out = new Uint8Array(1 + body.length + 6);
-  out[0] = typeTags[v.type];
+  out[0] = valueTags[v.type];
   out.set(body, 1);
   const n = 1 + body.length;
   out[n] = dumpVersion & 0xff;
@@ -365,8 +363,7 @@ function undump(p: Uint8Array): Value | Reply {
   const version = p[n]! | (p[n + 1]! << 8);
   const crc = (p[n + 2]! | (p[n + 3]! << 8) | (p[n + 4]! << 16) | (p[n + 5]! << 24)) >>> 0;
   if (version !== dumpVersion || crc !== crc32(p.subarray(0, n + 2))) return wrong;
-  if (p[0] !== typeTags.string) return err('ERR Bad data format');
-  return { type: 'string', bytes: p.slice(1, n) };
+  return decodeValue(p[0]!, p.slice(1, n)) ?? err('ERR Bad data format');
 }
 
 export function dump(c: Ctx, a: Argv): Reply {

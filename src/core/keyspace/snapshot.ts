@@ -5,12 +5,12 @@
  *
  *   "CVKS" u32 | version u32 | seq f64
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
- *   records: 1 u8 | db u8 | key | type u8 | value | deadline (latin1 decimal, "" = none) | revision f64
+ *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | value (encodeValue) | deadline (latin1 decimal, "" = none) | revision f64
  *   end: 0 u8 | digest f64
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
-import { databasesCount, deletionBucketsCount } from './state.js';
+import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
 export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
@@ -40,8 +40,8 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
       w.u8(1);
       w.u8(db.index);
       w.latin1(key);
-      w.u8(0); // string
-      w.bytes(e.value.bytes);
+      w.u8(valueTags[e.value.type]);
+      w.bytes(encodeValue(e.value));
       w.latin1(e.expireAt === null ? '' : String(e.expireAt));
       w.f64(e.rev);
       if (++inChunk >= snapshotKeysPerChunk) {
@@ -77,12 +77,12 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
     const db = r.u8();
     if (db >= databasesCount) throw new DecodeError(`db ${db}`);
     const key = r.latin1();
-    if (r.u8() !== 0) throw new DecodeError('value type');
-    const value = r.bytes();
+    const value = decodeValue(r.u8(), r.bytes());
+    if (value === null) throw new DecodeError('value');
     const at = r.latin1();
     if (at !== '' && !/^-?[0-9]+$/.test(at)) throw new DecodeError('deadline');
     const rev = r.f64();
-    ks.restoreEntry(ks.dbs[db]!, key, { type: 'string', bytes: value }, at === '' ? null : toDeadline(BigInt(at)), rev);
+    ks.restoreEntry(ks.dbs[db]!, key, value, at === '' ? null : toDeadline(BigInt(at)), rev);
   }
   ks.seq = seq;
   const digest = r.f64();

@@ -6,7 +6,7 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import type { KeyspaceEvent } from '../../protocol/keyspace.js';
-import { E, digestMod, fromLatin1, hashBytes, latin1, mix52 } from './bytes.js';
+import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
 
@@ -22,9 +22,82 @@ export const scanBucketsMin = 4;
 /** The deadline heap is rebuilt when stale items exceed live ones by this many. */
 const heapSlackMin = 1024;
 
-/** A value: the union part 2 extends (hash, list, set, zset, stream). */
-export type Value = { readonly type: 'string'; readonly bytes: Uint8Array };
+/**
+ * A value: a string's bytes; a hash as a Map from field (latin1, one char per byte) to value bytes in insertion
+ * order (what HGETALL of a listpack hash answers); a list as an array of elements, head first; a set as a Set of
+ * members (latin1). Zsets and streams slot in as more members. Collections are changed in place and stored again (Ctx.putCollection).
+ */
+export type Value =
+  | { readonly type: 'string'; readonly bytes: Uint8Array }
+  | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
+  | { readonly type: 'list'; readonly items: Uint8Array[] }
+  | { readonly type: 'set'; readonly members: Set<string> };
 export type ValueType = Value['type'];
+export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
+/** Type tags of values in DUMP payloads and snapshots. */
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3 };
+
+/** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
+function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
+  if (v.type === 'list') return v.items;
+  if (v.type === 'set') return [...v.members].map(fromLatin1);
+  const out: Uint8Array[] = [];
+  for (const [f, x] of v.fields) out.push(fromLatin1(f), x);
+  return out;
+}
+
+/** A value's bytes (DUMP body, snapshot record, digest): a string as is; a collection as u32 count of parts, then u32-length-prefixed parts. */
+export function encodeValue(v: Value): Uint8Array {
+  if (v.type === 'string') return v.bytes;
+  const ps = parts(v);
+  let n = 4;
+  for (const p of ps) n += 4 + p.length;
+  const out = new Uint8Array(n);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, ps.length, true);
+  let o = 4;
+  for (const p of ps) {
+    dv.setUint32(o, p.length, true);
+    out.set(p, o + 4);
+    o += 4 + p.length;
+  }
+  return out;
+}
+
+/** The value `encodeValue` wrote under `tag`, or null when the bytes are not one. */
+export function decodeValue(tag: number, b: Uint8Array): Value | null {
+  if (tag === valueTags.string) return { type: 'string', bytes: b };
+  if (b.length < 4) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const count = dv.getUint32(0, true);
+  const ps: Uint8Array[] = [];
+  let o = 4;
+  for (let i = 0; i < count; i++) {
+    if (o + 4 > b.length) return null;
+    const len = dv.getUint32(o, true);
+    if (o + 4 + len > b.length) return null;
+    ps.push(b.slice(o + 4, o + 4 + len));
+    o += 4 + len;
+  }
+  if (o !== b.length || count === 0) return null;
+  if (tag === valueTags.list) return { type: 'list', items: ps };
+  if (tag === valueTags.set) {
+    const members = new Set(ps.map(latin1));
+    return members.size === count ? { type: 'set', members } : null;
+  }
+  if (tag !== valueTags.hash || count % 2 !== 0) return null;
+  const fields = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i += 2) fields.set(latin1(ps[i]!), ps[i + 1]!);
+  return fields.size * 2 === count ? { type: 'hash', fields } : null;
+}
+
+/** An independent copy (COPY): collections are changed in place. */
+export function cloneValue(v: Value): Value {
+  if (v.type === 'hash') return { type: 'hash', fields: new Map(v.fields) };
+  if (v.type === 'list') return { type: 'list', items: [...v.items] };
+  if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
+  return v;
+}
 
 /** An absolute unix-ms deadline; a bigint only beyond 2^53 (PXAT up to 2^63-1 is legal). */
 export type Deadline = number | bigint;
@@ -94,8 +167,8 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  const vh = hashBytes(v.bytes, h ^ valueSeed);
-  return mix52(h ^ (v.type === 'string' ? 1 : 0), vh ^ deadlineHash(at));
+  const vh = hashBytes(encodeValue(v), h ^ valueSeed);
+  return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 
 export function isExpired(e: Entry, nowMs: number): boolean {
@@ -273,6 +346,33 @@ export class Ctx {
     if (e === undefined) return null;
     if (e.value.type !== 'string') return E.wrongType;
     return e.value.bytes;
+  }
+
+  /** A key's value of type `type`, null when absent, or the WRONGTYPE error. */
+  typed<T extends ValueType>(key: string, type: T, index: number = this.db): ValueOf<T> | null | Reply {
+    const e = this.lookup(key, index);
+    if (e === undefined) return null;
+    return e.value.type === type ? (e.value as ValueOf<T>) : E.wrongType;
+  }
+
+  /** A hash key's fields, null when absent, or the WRONGTYPE error. */
+  hash(key: string): Map<string, Uint8Array> | null | Reply {
+    const v = this.typed(key, 'hash');
+    return v === null || isReply(v) ? v : v.fields;
+  }
+
+  /** A list key's elements, null when absent, or the WRONGTYPE error. */
+  list(key: string, index: number = this.db): Uint8Array[] | null | Reply {
+    const v = this.typed(key, 'list', index);
+    return v === null || isReply(v) ? v : v.items;
+  }
+
+  /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
+  putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.items.length) === 0) {
+      this.del(key, index);
+      this.notify('g', 'del', key, index);
+    } else this.put(key, v, 'keep', index);
   }
 
   /** Set a string value; `expireAt` 'keep' keeps the current deadline. */

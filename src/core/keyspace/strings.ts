@@ -332,8 +332,8 @@ export function lcs(c: Ctx, a: Argv): Reply {
   const eb = c.lookup(keyOf(a, 2));
   if ((ea !== undefined && ea.value.type !== 'string') || (eb !== undefined && eb.value.type !== 'string'))
     return err('ERR The specified keys must contain string values');
-  const x = ea?.value.bytes ?? new Uint8Array(0);
-  const y = eb?.value.bytes ?? new Uint8Array(0);
+  const x = ea?.value.type === 'string' ? ea.value.bytes : new Uint8Array(0);
+  const y = eb?.value.type === 'string' ? eb.value.bytes : new Uint8Array(0);
   let getlen = false;
   let getidx = false;
   let withlen = false;

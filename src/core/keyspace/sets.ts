@@ -1,0 +1,162 @@
+/**
+ * Set commands (Redis 7.0): SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SMOVE, SINTER, SINTERCARD, SUNION,
+ * SDIFF and the STORE forms. A set is a Set of members (latin1 strings).
+ */
+import type { Argv, Reply } from '../../protocol/resp.js';
+import { E, array, bulk, err, fromLatin1, int, isReply, parseInt64, upper } from './bytes.js';
+import { type Ctx, keyOf } from './state.js';
+
+const set = (members: Set<string>) => ({ type: 'set' as const, members });
+const setReply = (members: Iterable<string>): Reply => ({ kind: 'Set', items: [...members].map((m) => bulk(fromLatin1(m))) });
+
+export function sadd(c: Ctx, a: Argv): Reply {
+  const key = keyOf(a, 1);
+  const cur = c.typed(key, 'set');
+  if (isReply(cur)) return cur;
+  const members = cur?.members ?? new Set<string>();
+  const before = members.size;
+  for (let i = 2; i < a.length; i++) members.add(keyOf(a, i));
+  const added = members.size - before;
+  if (added > 0 || cur === null) {
+    c.putCollection(key, set(members));
+    c.notify('s', 'sadd', key);
+  }
+  return int(added);
+}
+
+export function srem(c: Ctx, a: Argv): Reply {
+  const key = keyOf(a, 1);
+  const cur = c.typed(key, 'set');
+  if (isReply(cur)) return cur;
+  if (cur === null) return int(0);
+  let removed = 0;
+  for (let i = 2; i < a.length; i++) if (cur.members.delete(keyOf(a, i))) removed++;
+  if (removed > 0) {
+    c.notify('s', 'srem', key);
+    c.putCollection(key, cur);
+  }
+  return int(removed);
+}
+
+export function scard(c: Ctx, a: Argv): Reply {
+  const cur = c.typed(keyOf(a, 1), 'set');
+  return isReply(cur) ? cur : int(cur?.members.size ?? 0);
+}
+
+export function sismember(c: Ctx, a: Argv): Reply {
+  const cur = c.typed(keyOf(a, 1), 'set');
+  return isReply(cur) ? cur : int(cur?.members.has(keyOf(a, 2)) === true ? 1 : 0);
+}
+
+export function smismember(c: Ctx, a: Argv): Reply {
+  const cur = c.typed(keyOf(a, 1), 'set');
+  if (isReply(cur)) return cur;
+  return array(a.slice(2).map((_, i) => int(cur?.members.has(keyOf(a, i + 2)) === true ? 1 : 0)));
+}
+
+export function smembers(c: Ctx, a: Argv): Reply {
+  const cur = c.typed(keyOf(a, 1), 'set');
+  return isReply(cur) ? cur : setReply(cur?.members ?? []);
+}
+
+export function smove(c: Ctx, a: Argv): Reply {
+  const src = keyOf(a, 1);
+  const dst = keyOf(a, 2);
+  const from = c.typed(src, 'set');
+  const to = c.typed(dst, 'set');
+  if (from === null) return int(0);
+  if (isReply(from)) return from;
+  if (isReply(to)) return to;
+  const m = keyOf(a, 3);
+  if (src === dst) return int(from.members.has(m) ? 1 : 0);
+  if (!from.members.delete(m)) return int(0);
+  c.notify('s', 'srem', src);
+  c.putCollection(src, from);
+  const members = to?.members ?? new Set<string>();
+  if (members.has(m)) return int(1);
+  members.add(m);
+  c.putCollection(dst, set(members));
+  c.notify('s', 'sadd', dst);
+  return int(1);
+}
+
+type Op = 'inter' | 'union' | 'diff';
+
+/** The sets of keys `from` ≤ i < `to` in order (null for a missing key), or WRONGTYPE. */
+function operands(c: Ctx, a: Argv, from: number, to: number): (Set<string> | null)[] | Reply {
+  const out: (Set<string> | null)[] = [];
+  for (let i = from; i < to; i++) {
+    const v = c.typed(keyOf(a, i), 'set');
+    if (isReply(v)) return v;
+    out.push(v?.members ?? null);
+  }
+  return out;
+}
+
+function combine(sets: (Set<string> | null)[], op: Op, limit = 0): Set<string> {
+  if (op === 'union') {
+    const out = new Set<string>();
+    for (const s of sets) if (s !== null) for (const m of s) out.add(m);
+    return out;
+  }
+  if (op === 'diff') {
+    const out = new Set(sets[0] ?? []);
+    for (const s of sets.slice(1)) if (s !== null) for (const m of s) out.delete(m);
+    return out;
+  }
+  if (sets.some((s) => s === null)) return new Set();
+  const sorted = [...(sets as Set<string>[])].sort((x, y) => x.size - y.size);
+  const out = new Set<string>();
+  for (const m of sorted[0] ?? []) {
+    if (sorted.every((s) => s.has(m))) out.add(m);
+    if (limit > 0 && out.size >= limit) break;
+  }
+  return out;
+}
+
+/** SINTER, SUNION, SDIFF. */
+export function combineRead(op: Op) {
+  return (c: Ctx, a: Argv): Reply => {
+    const sets = operands(c, a, 1, a.length);
+    return isReply(sets) ? sets : setReply(combine(sets, op));
+  };
+}
+
+/** SINTERSTORE, SUNIONSTORE, SDIFFSTORE: the result replaces dst (whatever its type); empty deletes it. */
+export function combineStore(op: Op) {
+  return (c: Ctx, a: Argv): Reply => {
+    const sets = operands(c, a, 2, a.length);
+    if (isReply(sets)) return sets;
+    const result = combine(sets, op);
+    const dst = keyOf(a, 1);
+    if (result.size === 0) {
+      if (c.lookup(dst) !== undefined) {
+        c.del(dst);
+        c.notify('g', 'del', dst);
+      }
+      return int(0);
+    }
+    c.put(dst, set(result), null);
+    c.notify('s', `s${op}store`, dst);
+    return int(result.size);
+  };
+}
+
+export function sintercard(c: Ctx, a: Argv): Reply {
+  const n = parseInt64(a[1]!);
+  if (n === null || n < 1n) return err('ERR numkeys should be greater than 0');
+  if (n > BigInt(a.length - 2)) return err("ERR Number of keys can't be greater than number of args");
+  const end = 2 + Number(n);
+  let limit = 0n;
+  for (let j = end; j < a.length; j++) {
+    if (upper(a[j]!) === 'LIMIT' && j + 1 < a.length) {
+      const v = parseInt64(a[++j]!);
+      if (v === null || v < 0n) return err("ERR LIMIT can't be negative");
+      limit = v;
+    } else return E.syntax;
+  }
+  const sets = operands(c, a, 2, end);
+  if (isReply(sets)) return sets;
+  return int(combine(sets, 'inter', Number(limit > 2n ** 52n ? 0n : limit)).size);
+}
+
