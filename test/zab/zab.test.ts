@@ -387,6 +387,17 @@ test('liveness: a leader without a quorum heard within syncLimit ticks steps dow
   assert.is(zabPhase(L.s), 'looking');
 });
 
+test('a forwarded request the network duplicated is proposed once; a later one is proposed', () => {
+  const { L, conns } = establishedLeader(3, [2]);
+  const req = (reqId: number, txn: string) => ({ type: 'Request', from: 2, conn: conns.get(2)!, reqId, txn }) as const;
+  const proposals = (o: ReturnType<typeof L.recv>) => L.sent(o, 'Proposal').length;
+  const first = proposals(L.recv(req(7, 'a')));
+  assert.ok(first > 0, 'the request is proposed');
+  assert.is(proposals(L.recv(req(7, 'a'))), 0, 'its duplicate is not');
+  assert.is(proposals(L.recv(req(5, 'old'))), 0, 'nor an older id');
+  assert.is(proposals(L.recv(req(8, 'b'))), first);
+});
+
 /** Node 2 following node 1 in epoch 1, synced (DIFF, empty) and in broadcast. */
 function followingInBroadcast(): M {
   const F = new M(2, [1, 2, 3]);

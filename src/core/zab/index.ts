@@ -76,6 +76,7 @@ function cloneRole<T>(r: Role<T>): Role<T> {
           acked: v.acked,
           lastHeardTick: v.lastHeardTick,
           snapToken: v.snapToken,
+          lastReqId: v.lastReqId,
         };
       }
       return {

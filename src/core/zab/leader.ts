@@ -275,6 +275,7 @@ export function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       acked: 0,
       lastHeardTick: r.tick,
       snapToken: -1,
+      lastReqId: -1,
     };
     r.followers[m.from] = f;
     if (r.phase === 'discovery') {
@@ -322,7 +323,8 @@ export function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       return;
     }
     case 'Request':
-      if (!inStream(f)) return;
+      if (!inStream(f) || m.reqId <= f.lastReqId) return;
+      f.lastReqId = m.reqId;
       leaderWrite(s, out, m.from, m.reqId, m.txn);
       return;
     case 'SyncMarker':

@@ -74,6 +74,11 @@ export interface FollowerRec {
   acked: Zxid;
   lastHeardTick: number;
   snapToken: number;
+  /**
+   * The newest request id taken from this follower on this connection (-1: none). A follower numbers its requests
+   * in send order and the link is FIFO, so an id not above it is a duplicate the network made: never proposed twice.
+   */
+  lastReqId: number;
 }
 
 export type LeaderPhase = 'discovery' | 'epochpersist' | 'ackepoch' | 'newleader' | 'broadcast';
