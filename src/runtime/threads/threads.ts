@@ -240,7 +240,8 @@ export class ThreadsRuntime implements Runtime {
   }
 
   async inspect(): Promise<readonly ActorInspect[]> {
-    const running = [...this.slots.values()].filter((s) => s.running && s.control !== null);
+    // a killed node's tasks may still be winding down: they are not inspected
+    const running = [...this.slots.values()].filter((s) => s.running && s.control !== null && !this.down.has(s.node));
     const out = await Promise.all(
       running.map(async (s) => {
         const i = await withTimeout(s.control!.inspect() as Promise<ReturnType<ActorControl['inspect']>>, controlTimeoutMs, `inspect ${s.addr}`).catch(() => null);
