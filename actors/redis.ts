@@ -12,17 +12,21 @@
  *   here retries it).
  * - Active expiry: the leader asks storage for keys past their deadline every `expiryTickMs` (at most
  *   `expireKeysPerTickMax`) and proposes their deletion as one `RedisExpire` txn; followers never delete.
+ * - Pub/sub (actors/redis-pubsub.ts): the node's subscription table, deliveries at apply, PUBLISH's receivers count.
  */
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn } from '../src/protocol/keyspace.js';
+import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn, RedisPubsubMsg } from '../src/protocol/keyspace.js';
+import { PubsubTable } from './redis-pubsub.js';
 import type { StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
 
 export interface RedisActorArgs {
   readonly myId: number;
+  /** Every member (id → node name), for PUBLISH's receiver counts (default: this node alone). */
+  readonly members?: Readonly<Record<number, string>>;
   readonly requestTimeoutMs?: number;
   readonly expiryTickMs?: number;
 }
@@ -48,6 +52,7 @@ interface WaitingRead {
 
 type Msg =
   | RedisRequestMsg
+  | RedisPubsubMsg
   | RoleChanged
   | BroadcastClientReply
   | Extract<StorageReply, { type: 'Applied' }>
@@ -67,6 +72,7 @@ interface State {
   role: RoleChanged['role'];
   epoch: number;
   expiring: boolean;
+  readonly pubsub: PubsubTable;
 }
 
 /** The keyspace's clock is whole milliseconds (deadlines are integers). */
@@ -140,6 +146,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       role: 'looking',
       epoch: -1,
       expiring: false,
+      pubsub: new PubsubTable(args.myId, args.members ?? { [args.myId]: ctx.node }, Math.floor(ctx.now()) * 1000 + Math.floor(ctx.random() * 1000)),
     };
   },
   receive(s, m, ctx) {
@@ -187,14 +194,29 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       }
       case 'Applied': {
         for (const a of m.applied) {
-          if (a.result.type !== 'Keyspace' || a.origin?.server !== s.myId) continue;
+          if (a.result.type !== 'Keyspace') continue;
+          const counts = s.pubsub.applied(a.result.events);
+          if (a.origin === undefined) continue;
+          if (a.origin.server !== s.myId) {
+            if (counts.length > 0) s.pubsub.report(ctx, a.origin, counts);
+            continue;
+          }
           const w = s.writes.get(a.origin.reqId);
           if (w === undefined) continue;
           s.writes.delete(a.origin.reqId);
-          answer(ctx, w.token, { type: 'RedisAnswer', reply: a.result.reply });
+          if (counts.length > 0) s.pubsub.hold(ctx, a.origin.reqId, w.token, a.result.reply, a.result.events, counts);
+          else answer(ctx, w.token, { type: 'RedisAnswer', reply: a.result.reply });
         }
+        s.pubsub.flush(ctx);
         return s;
       }
+      case 'RedisSubscribe':
+      case 'RedisClientGone':
+      case 'RedisPoll':
+      case 'RedisNotifyConfig':
+      case 'RedisPublishCounted':
+        s.pubsub.receive(ctx, m, (reqId) => s.writes.has(reqId));
+        return s;
       case 'RoleChanged':
         if (m.role === 'looking' || m.epoch !== s.epoch) failAll(s, ctx);
         s.role = m.role;
@@ -202,6 +224,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
         return s;
       case 'RedisTick': {
         ctx.schedule('tick', s.expiryTickMs, { type: 'RedisTick' });
+        s.pubsub.tick(ctx);
         const now = wholeMs(ctx);
         const timedOut = (w: Waiting): boolean => w.deadlineMs <= now;
         for (const [id, w] of s.writes) if (timedOut(w)) (s.writes.delete(id), answer(ctx, w.token, errorReply(tryAgainText)));

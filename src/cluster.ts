@@ -522,7 +522,7 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
         ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
       },
     },
-    { name: 'redis', kind: 'redis', args: { myId: m.myId, requestTimeoutMs: serviceRequestTimeoutMs } },
+    { name: 'redis', kind: 'redis', args: { myId: m.myId, members: m.members, requestTimeoutMs: serviceRequestTimeoutMs } },
     registryActorSpec(m.node, Object.values(m.members), opts.registry ?? {}),
   ];
 }

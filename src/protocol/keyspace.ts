@@ -34,12 +34,26 @@ export type KeyspaceTxn =
  * '$' string, 'x' expired, 'n' new key, ...); the front end filters by the node's setting and publishes
  * `__keyspace@<db>__:<key>` → event and/or `__keyevent@<db>__:<event>` → key.
  */
-export interface KeyspaceEvent {
+export interface KeyspaceNotification {
   readonly db: number;
   readonly cls: string;
   readonly event: string;
   readonly key: Uint8Array;
 }
+
+/**
+ * A PUBLISH / SPUBLISH applied (a keyspace command that changes no key): every node delivers it to its own
+ * subscribers at apply, in log order. `command` is its index in the txn's commands (its place in an EXEC reply).
+ */
+export interface KeyspacePublished {
+  readonly published: 'publish' | 'spublish';
+  readonly channel: Uint8Array;
+  readonly message: Uint8Array;
+  readonly command: number;
+}
+
+/** What applying a txn emitted, in order: keyspace notifications and published messages. */
+export type KeyspaceEvent = KeyspaceNotification | KeyspacePublished;
 
 export interface KeyspaceApplied {
   /** The command's reply; for an EXEC txn the EXEC reply (Array, or NullArray when aborted by WATCH). */
@@ -64,3 +78,44 @@ export type RedisRequestMsg =
 export type RedisAnswer =
   | { readonly type: 'RedisAnswer'; readonly reply: Reply }
   | { readonly type: 'RedisRevisions'; readonly revisions: readonly number[] };
+
+/** What a pub/sub subscription names: a channel (SUBSCRIBE), a pattern (PSUBSCRIBE), a shard channel (SSUBSCRIBE). */
+export type SubscriptionKind = 'channel' | 'pattern' | 'shard';
+
+/** One message for some of a node's connections (client ids of its RESP front end). */
+export interface RedisDelivery {
+  readonly clients: readonly number[];
+  readonly kind: 'message' | 'pmessage' | 'smessage';
+  /** The matching pattern (pmessage). */
+  readonly pattern?: Uint8Array;
+  readonly channel: Uint8Array;
+  readonly message: Uint8Array;
+}
+
+/**
+ * Pub/sub messages of a node's `redis` actor (actors/redis-pubsub.ts). The RESP front end registers its connections'
+ * subscriptions (answered `RedisAnswer` once messages applied from then on reach them) and keeps one `RedisPoll`
+ * long poll for the deliveries; nodes tell a PUBLISH's origin how many receivers they had.
+ */
+export type RedisPubsubMsg =
+  | { readonly type: 'RedisSubscribe'; readonly client: number; readonly kind: SubscriptionKind; readonly channels: readonly Uint8Array[]; readonly subscribe: boolean }
+  /** A connection closed or was reset: drop its subscriptions (a tell). */
+  | { readonly type: 'RedisClientGone'; readonly client: number }
+  /**
+   * Answered `RedisDeliveries` as soon as there are some, or empty after a hold time. `fresh`: the front end's first
+   * poll (forget every subscription of an earlier front end); `notify`: its notify-keyspace-events classes.
+   */
+  | { readonly type: 'RedisPoll'; readonly fresh: boolean; readonly notify: string }
+  /** CONFIG SET notify-keyspace-events (a tell). */
+  | { readonly type: 'RedisNotifyConfig'; readonly notify: string }
+  /** A node's receivers of each message of the origin's txn `reqId`, in order (node → the PUBLISH's origin). */
+  | { readonly type: 'RedisPublishCounted'; readonly from: number; readonly reqId: number; readonly counts: readonly number[] };
+
+export interface RedisDeliveries {
+  readonly type: 'RedisDeliveries';
+  /** The actor's incarnation: a change means its subscriptions were lost (the front end drops its subscribers). */
+  readonly incarnation: number;
+  /** Deliveries were dropped (the queue bound was passed): the front end drops its subscribers. */
+  readonly lost: boolean;
+  readonly items: readonly RedisDelivery[];
+}

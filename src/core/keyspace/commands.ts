@@ -25,6 +25,17 @@ export interface CommandSpec {
   readonly normalize?: (a: Argv, nowMs: number) => Argv | Reply;
 }
 
+/**
+ * PUBLISH / SPUBLISH: logged like a write that changes no key; every node delivers the message at apply. The
+ * reply here is a placeholder: the node that took the command answers with the receivers it counted.
+ */
+const publish =
+  (kind: 'publish' | 'spublish') =>
+  (c: Ctx, a: Argv): Reply => {
+    c.publish(kind, a[1]!, a[2]!);
+    return { kind: 'Int', value: 0 };
+  };
+
 type Row = [name: string, arity: number, kind: CommandKind, first: number, last: number, step: number, run: CommandSpec['run'], normalize?: CommandSpec['normalize']];
 
 const rows: Row[] = [
@@ -85,6 +96,8 @@ const rows: Row[] = [
   ['flushall', -1, 'write', 0, 0, 0, keys.flushall],
   ['swapdb', 3, 'write', 0, 0, 0, keys.swapdb],
   ['select', 2, 'connection', 0, 0, 0, keys.select],
+  ['publish', 3, 'write', 0, 0, 0, publish('publish')],
+  ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
 ];
 
 /** Lower-case command name → spec. */

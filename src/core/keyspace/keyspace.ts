@@ -49,7 +49,10 @@ export class Keyspace extends KeyspaceState {
         if (txn.watched.some((w) => this.revision(w.db, w.key, txn.timeMs) !== w.revision))
           return { reply: NULL_ARRAY, events, db: txn.db };
         const c = new Ctx(this, txn.db, txn.timeMs, true, events, 0);
-        const replies = txn.commands.map((a) => this.run(c, a));
+        const replies = txn.commands.map((a, i) => {
+          c.command = i;
+          return this.run(c, a);
+        });
         return { reply: txn.exec ? array(replies) : replies[0]!, events, db: c.db };
       }
     }

@@ -285,6 +285,9 @@ export class Ctx {
     readonly draw: number,
   ) {}
 
+  /** The index of the running command in its txn (an EXEC block's place). */
+  command = 0;
+
   dbAt(index: number = this.db): Db {
     return this.ks.dbs[index]!;
   }
@@ -333,6 +336,11 @@ export class Ctx {
 
   notify(cls: string, event: string, key: string, index: number = this.db): void {
     if (this.writing) this.events.push({ db: index, cls, event, key: fromLatin1(key) });
+  }
+
+  /** PUBLISH / SPUBLISH: a message for every node's subscribers, in log order (changes no key). */
+  publish(kind: 'publish' | 'spublish', channel: Uint8Array, message: Uint8Array): void {
+    if (this.writing) this.events.push({ published: kind, channel, message, command: this.command });
   }
 }
 

@@ -20,7 +20,7 @@ export interface RedisCommandSpec {
   /** ACL categories without the `@` (`connection`, `fast`, `read`, `string`, ...). */
   readonly categories: readonly string[];
   /** Who answers it; default `backend`. */
-  readonly scope?: 'connection' | 'backend';
+  readonly scope?: 'connection' | 'backend' | 'pubsub';
   readonly subcommands?: readonly RedisCommandSpec[];
 }
 
@@ -69,6 +69,21 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
     sub('command', 'docs', -2, ['loading', 'stale'], ['slow', 'connection']),
     sub('command', 'list', -2, ['loading', 'stale'], ['slow', 'connection']),
     sub('command', 'getkeys', -4, ['loading', 'stale'], ['slow', 'connection']),
+  ]),
+  ...(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe'] as const).map(
+    (name): RedisCommandSpec => ({
+      ...conn(name, name.endsWith('unsubscribe') ? -1 : -2, ['pubsub', 'noscript', 'loading', 'stale'], ['pubsub', 'slow']),
+      scope: 'pubsub',
+      ...(name.startsWith('ss') || name.startsWith('sun') ? { firstKey: 1, lastKey: -1, step: 1 } : {}),
+    }),
+  ),
+  conn('pubsub', -2, [], ['slow'], [
+    sub('pubsub', 'channels', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'numsub', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'numpat', 2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'shardchannels', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'shardnumsub', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'help', 2, ['loading', 'stale'], ['slow']),
   ]),
   conn('config', -2, [], ['slow'], [
     sub('config', 'get', -3, ['admin', 'noscript', 'loading', 'stale'], adminCats),

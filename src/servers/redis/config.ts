@@ -3,6 +3,7 @@
  * Node-local (as RedisRaft keeps CONFIG): a later step decides what is replicated.
  */
 import { protoMaxBulkLenDefault } from '../../wire/resp/index.js';
+import { notifyCanonical, notifyLetters } from './pubsub.js';
 
 /** client-query-buffer-limit default (1 GiB). */
 export const clientQueryBufferLimitDefault = 1024 * 1024 * 1024;
@@ -25,6 +26,8 @@ export interface RedisConfigValues {
   clientQueryBufferLimit: number;
   maxClients: number;
   requirePass: string;
+  /** notify-keyspace-events as the class letters it turns on (`A` expanded). */
+  notifyKeyspaceEvents: string;
   outputLimits: Record<OutputClass, OutputLimit>;
 }
 
@@ -34,6 +37,7 @@ export function defaultConfigValues(): RedisConfigValues {
     clientQueryBufferLimit: clientQueryBufferLimitDefault,
     maxClients: maxClientsDefault,
     requirePass: '',
+    notifyKeyspaceEvents: '',
     outputLimits: {
       normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
       slave: { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 },
@@ -115,6 +119,16 @@ const params: readonly Param[] = [
       return undefined;
     },
   },
+  {
+    name: 'notify-keyspace-events',
+    get: (v) => notifyCanonical(v.notifyKeyspaceEvents),
+    set: (v, s) => {
+      const letters = notifyLetters(s);
+      if (letters === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmd'.";
+      v.notifyKeyspaceEvents = letters;
+      return undefined;
+    },
+  },
   { name: 'databases', get: () => String(databasesCount) },
   // Read by redis-benchmark before a run: no snapshots, no AOF (conclave persists through its own log).
   { name: 'save', get: () => '' },
@@ -175,6 +189,8 @@ export function globMatch(pattern: string, s: string): boolean {
 
 export class RedisConfig {
   readonly values: RedisConfigValues;
+  /** Told of each CONFIG SET that applied (the parameters' names). */
+  readonly listeners: ((changed: readonly string[]) => void)[] = [];
 
   constructor(initial: Partial<RedisConfigValues> = {}) {
     this.values = { ...defaultConfigValues(), ...initial };
@@ -219,6 +235,7 @@ export class RedisConfig {
       if (why !== undefined) return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
     }
     Object.assign(this.values, draft);
+    for (const l of this.listeners) l([...seen]);
     return undefined;
   }
 }

@@ -19,6 +19,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
+import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
 export const pendingRepliesMax = 1024;
@@ -92,10 +93,13 @@ export interface RedisServerContext {
   readonly role: () => 'master' | 'replica';
   /** Told of connections closed for a limit (for the node's log). */
   readonly log?: (line: string) => void;
+  /** Pub/sub (SUBSCRIBE and the rest answer an error without it). */
+  readonly pubsub?: PubsubService;
 }
 
 interface Slot {
-  reply: Reply | undefined;
+  /** Several frames for one command: (P|S)(UN)SUBSCRIBE's confirmations. */
+  reply: Reply | readonly Reply[] | undefined;
   readonly resp: RespVersion;
   readonly silent: boolean;
 }
@@ -148,6 +152,8 @@ export class RedisConnection implements RedisClientContext {
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
+  /** Channels, patterns and shard channels this connection subscribed to. */
+  readonly subs = new Subscriptions();
   readonly createdMs = Date.now();
   lastActiveMs = Date.now();
   /** CLIENT REPLY OFF: no replies until ON; SKIP: the next command's reply is dropped. */
@@ -201,6 +207,7 @@ export class RedisConnection implements RedisClientContext {
     this.closed = true;
     this.closing = true;
     this.server.clients.delete(this.id);
+    this.dropSubscriptions();
     this.server.backend.release?.(this, 'closed');
   }
 
@@ -252,7 +259,19 @@ export class RedisConnection implements RedisClientContext {
     const spec = found.spec;
     if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
     if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    if (this.resp === 2 && this.subs.total > 0 && !subscribedModeCommands.has(spec.name)) return refuse(subscribedModeError(spec.name));
     this.lastCommand = spec.name;
+    if (spec.scope === 'pubsub') {
+      const ps = this.server.pubsub;
+      if (ps === undefined) return this.enqueue(err('ERR pub/sub is not available on this server'), silent);
+      const r = subscribeCommand(ps, this, spec, argv).catch((e: Error) => {
+        // the node may or may not have the change: this connection cannot know what it will receive
+        this.server.log?.(`Closing client id=${this.id}: subscription not registered (${e.message})`);
+        this.closing = true;
+        return [err(`TRYAGAIN subscription not registered (${e.message})`)];
+      });
+      return this.enqueue(r, silent);
+    }
     if (spec.scope !== 'connection') {
       let r: Reply | Promise<Reply>;
       try {
@@ -269,10 +288,23 @@ export class RedisConnection implements RedisClientContext {
     this.enqueue(r, skipped || this.repliesOff, spec.name === 'hello' ? this.resp : respBefore);
   }
 
-  private enqueue(r: Reply | Promise<Reply>, silent: boolean, resp: RespVersion = this.resp): void {
+  /** A pub/sub message: after every reply already due, in the connection's protocol now. */
+  push(r: Reply): void {
+    if (this.closing) return;
+    this.enqueue(r, false);
+    this.flush();
+  }
+
+  private dropSubscriptions(): void {
+    if (this.subs.total === 0) return;
+    this.subs.clear();
+    this.server.pubsub?.gone(this.id);
+  }
+
+  private enqueue(r: Reply | readonly Reply[] | Promise<Reply | readonly Reply[]>, silent: boolean, resp: RespVersion = this.resp): void {
     if (!(r instanceof Promise)) {
       if (this.slots.length === 0) {
-        if (!silent) this.writer.write(r, resp);
+        if (!silent) this.write(r, resp);
         return;
       }
       this.slots.push({ reply: r, resp, silent });
@@ -286,12 +318,17 @@ export class RedisConnection implements RedisClientContext {
     );
   }
 
-  private settle(slot: Slot, reply: Reply): void {
+  private write(r: Reply | readonly Reply[], resp: RespVersion): void {
+    if (Array.isArray(r)) for (const x of r as readonly Reply[]) this.writer.write(x, resp);
+    else this.writer.write(r as Reply, resp);
+  }
+
+  private settle(slot: Slot, reply: Reply | readonly Reply[]): void {
     slot.reply = reply;
     if (this.closed) return;
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
       const s = this.slots.shift()!;
-      if (!s.silent) this.writer.write(s.reply!, s.resp);
+      if (!s.silent) this.write(s.reply!, s.resp);
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -322,7 +359,7 @@ export class RedisConnection implements RedisClientContext {
 
   /** Unsent output above client-output-buffer-limit's hard limit, or above the soft one for too long. */
   private overOutputLimit(): boolean {
-    const limit = this.server.config.values.outputLimits.normal;
+    const limit = this.server.config.values.outputLimits[this.subs.total > 0 ? 'pubsub' : 'normal'];
     const out = this.transport.outboundBytes();
     if (limit.hardBytes > 0 && out >= limit.hardBytes) return true;
     if (limit.softBytes > 0 && out >= limit.softBytes) {
@@ -339,6 +376,7 @@ export class RedisConnection implements RedisClientContext {
     switch (spec.name) {
       case 'ping':
         if (argv.length > 2) return err(`ERR wrong number of arguments for 'ping' command`);
+        if (this.resp === 2 && this.subs.total > 0) return { kind: 'Array', items: [bulk('pong'), bulk(argv[1] ?? '')] };
         return argv.length === 1 ? { kind: 'Simple', text: 'PONG' } : bulk(argv[1]!);
       case 'echo':
         return bulk(argv[1]!);
@@ -363,6 +401,7 @@ export class RedisConnection implements RedisClientContext {
         this.noTouch = false;
         this.repliesOff = false;
         this.skipNext = false;
+        this.dropSubscriptions();
         this.server.backend.release?.(this, 'reset');
         return { kind: 'Simple', text: 'RESET' };
       case 'command':
@@ -381,6 +420,7 @@ export class RedisConnection implements RedisClientContext {
         return why === undefined ? ok : err(why);
       }
       default:
+        if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
         return err(`ERR unknown command '${spec.name}'`);
@@ -471,13 +511,13 @@ export class RedisConnection implements RedisClientContext {
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
   infoLine(): string {
     const now = Date.now();
-    const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const flags = `${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const qbuf = this.decoder.bufferedBytes;
     const omem = this.transport.outboundBytes() + this.writer.pendingBytes;
     return (
       `id=${this.id} addr=${this.transport.remote} laddr=${this.transport.local} fd=-1 name=${this.name} ` +
       `age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} flags=${flags} db=${this.db} ` +
-      `sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.slots.length} ` +
+      `sub=${this.subs.channel.size} psub=${this.subs.pattern.size} ssub=${this.subs.shard.size} multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.slots.length} ` +
       `omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.lastCommand} user=${this.user} redir=-1 resp=${this.resp} ` +
       `lib-name=${this.libName} lib-ver=${this.libVer}\n`
     );

@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './connection.js';
 export * from './listener.js';
 export * from './keyspace.js';
+export * from './pubsub.js';

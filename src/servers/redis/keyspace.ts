@@ -15,6 +15,7 @@ import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/inde
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './listener.js';
+import { nodePubsub } from './pubsub.js';
 
 /** Commands one MULTI may queue, at most (beyond: an error, and EXEC aborts). */
 export const multiQueuedMax = 10_000;
@@ -25,6 +26,7 @@ const askTimeoutMs = 12_000;
 
 export interface RedisGateway {
   ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
+  send?(to: Address, msg: AnyMessage): void;
 }
 
 const spec = (name: string, arity: number, flags: string[], categories: string[], firstKey = 0, lastKey = 0, step = 0): RedisCommandSpec => ({ name, arity, flags, firstKey, lastKey, step, categories });
@@ -163,7 +165,10 @@ export async function startRedisServers(
 ): Promise<Map<string, RedisListener>> {
   const out = new Map<string, RedisListener>();
   try {
-    for (const n of nodes) out.set(n.node, await startRedisServer(keyspaceBackend(gateway, n.node), { ...opts, port: n.port, table: keyspaceCommandTable() }));
+    for (const n of nodes) {
+      const listener = await startRedisServer(keyspaceBackend(gateway, n.node), { ...opts, port: n.port, table: keyspaceCommandTable(), pubsub: nodePubsub(gateway, n.node) });
+      out.set(n.node, listener);
+    }
   } catch (e) {
     for (const l of out.values()) await l.close();
     throw e;
