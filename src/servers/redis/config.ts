@@ -124,7 +124,7 @@ const params: readonly Param[] = [
     get: (v) => notifyCanonical(v.notifyKeyspaceEvents),
     set: (v, s) => {
       const letters = notifyLetters(s);
-      if (letters === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmd'.";
+      if (letters === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
       v.notifyKeyspaceEvents = letters;
       return undefined;
     },
