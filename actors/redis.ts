@@ -17,7 +17,7 @@
 import { defineActor, assertNever, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn, RedisPubsubMsg } from '../src/protocol/keyspace.js';
+import type { RedisAnswer, RedisRequestMsg, KeyspaceTxn, RedisPubsubMsg, RedisStatusReply } from '../src/protocol/keyspace.js';
 import { PubsubTable } from './redis-pubsub.js';
 import type { StorageMsg, StorageReply } from '../src/protocol/storage.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
@@ -27,6 +27,8 @@ export interface RedisActorArgs {
   readonly myId: number;
   /** Every member (id → node name), for PUBLISH's receiver counts (default: this node alone). */
   readonly members?: Readonly<Record<number, string>>;
+  /** The voting members' ids (default: every member). */
+  readonly voters?: readonly number[];
   readonly requestTimeoutMs?: number;
   readonly expiryTickMs?: number;
 }
@@ -73,6 +75,11 @@ interface State {
   epoch: number;
   expiring: boolean;
   readonly pubsub: PubsubTable;
+  readonly members: Readonly<Record<number, string>>;
+  readonly voters: readonly number[];
+  /** Keys deleted as expired by the txns applied here (INFO's expired_keys). */
+  expiredKeys: number;
+  appliedZxid: number;
 }
 
 /** The keyspace's clock is whole milliseconds (deadlines are integers). */
@@ -146,11 +153,20 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       role: 'looking',
       epoch: -1,
       expiring: false,
+      members: args.members ?? { [args.myId]: ctx.node },
+      voters: args.voters ?? Object.keys(args.members ?? { [args.myId]: ctx.node }).map(Number),
+      expiredKeys: 0,
+      appliedZxid: 0,
       pubsub: new PubsubTable(args.myId, args.members ?? { [args.myId]: ctx.node }, Math.floor(ctx.now()) * 1000 + Math.floor(ctx.random() * 1000)),
     };
   },
   receive(s, m, ctx) {
     switch (m.type) {
+      case 'RedisStatus': {
+        const names = (ids: readonly number[]) => ids.map((id) => s.members[id] ?? String(id));
+        ctx.reply({ type: 'RedisStatusReply', members: names(Object.keys(s.members).map(Number)), voters: names(s.voters), expiredKeys: s.expiredKeys, appliedZxid: s.appliedZxid } satisfies RedisStatusReply);
+        return s;
+      }
       case 'RedisWrite':
       case 'RedisRead':
       case 'RedisWatch': {
@@ -196,6 +212,8 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
         for (const a of m.applied) {
           if (a.result.type !== 'Keyspace') continue;
           const counts = s.pubsub.applied(a.result.events);
+          for (const e of a.result.events) if (!('published' in e) && e.event === 'expired') s.expiredKeys++;
+          if (a.zxid > s.appliedZxid) s.appliedZxid = a.zxid;
           if (a.origin === undefined) continue;
           if (a.origin.server !== s.myId) {
             if (counts.length > 0) s.pubsub.report(ctx, a.origin, counts);

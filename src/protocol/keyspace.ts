@@ -73,7 +73,19 @@ export type RedisRequestMsg =
   /** A read; `local`: from this node's state at once (READONLY), else linearizable (after a sync marker). */
   | { readonly type: 'RedisRead'; readonly db: number; readonly argv: Argv; readonly local: boolean }
   /** WATCH: the keys' revisions, read as a `RedisRead` is (the answer's `revisions`). */
-  | { readonly type: 'RedisWatch'; readonly db: number; readonly keys: readonly Uint8Array[]; readonly local: boolean };
+  | { readonly type: 'RedisWatch'; readonly db: number; readonly keys: readonly Uint8Array[]; readonly local: boolean }
+  /** INFO and WAIT: answered `RedisStatusReply`. */
+  | { readonly type: 'RedisStatus' };
+
+/** `RedisStatus`'s answer: the ensemble as this node's redis actor knows it, and keys expired by applied txns. */
+export interface RedisStatusReply {
+  readonly type: 'RedisStatusReply';
+  readonly members: readonly string[];
+  readonly voters: readonly string[];
+  readonly expiredKeys: number;
+  /** The highest zxid of a keyspace txn applied here. */
+  readonly appliedZxid: number;
+}
 
 export type RedisAnswer =
   | { readonly type: 'RedisAnswer'; readonly reply: Reply }

@@ -73,6 +73,29 @@ const clusterScripts: [string, Buffer[]][] = [
   ['subscribe arity, RESET leaves subscribed mode', [crlf('SUBSCRIBE', 'PSUBSCRIBE', 'SUBSCRIBE a', 'RESET', 'GET k')]],
   ['PUBLISH and PUBSUB with nobody subscribed', [crlf('PUBLISH ch hello', 'SPUBLISH ch hello', 'PUBLISH ch', 'PUBSUB CHANNELS', 'PUBSUB NUMSUB a b', 'PUBSUB NUMPAT', 'PUBSUB SHARDCHANNELS', 'PUBSUB SHARDNUMSUB x', 'PUBSUB FOO', 'PUBSUB', 'PUBSUB NUMPAT x')]],
   ['PUBLISH inside MULTI', [crlf('MULTI', 'PUBLISH ch a', 'SET k v', 'EXEC', 'DEL k')]],
+  [
+    'OBJECT and MEMORY USAGE',
+    [
+      crlf(
+        'SET i 123', 'SET n -5', 'SET z 01', 'SET s hello', `SET big ${'x'.repeat(50)}`, 'SET huge 12345678901234567890', 'SET b45 ' + 'y'.repeat(45), 'SET b44 ' + 'y'.repeat(44),
+        'OBJECT ENCODING i', 'OBJECT ENCODING n', 'OBJECT ENCODING z', 'OBJECT ENCODING s', 'OBJECT ENCODING big', 'OBJECT ENCODING huge', 'OBJECT ENCODING b44', 'OBJECT ENCODING b45', 'OBJECT ENCODING nosuch',
+        'OBJECT REFCOUNT i', 'OBJECT REFCOUNT n', 'OBJECT REFCOUNT s', 'OBJECT IDLETIME s', 'OBJECT FREQ s', 'OBJECT', 'OBJECT ENCODING', 'OBJECT FOO k', 'OBJECT HELP', 'OBJECT HELP x',
+        'MEMORY USAGE nosuch', 'MEMORY USAGE s SAMPLES', 'MEMORY USAGE s SAMPLES x', 'MEMORY USAGE s SAMPLES -1', 'MEMORY USAGE s FOO 1', 'MEMORY FOO', 'MEMORY', 'MEMORY USAGE',
+        'DEL i n z s big huge b44 b45',
+      ),
+    ],
+  ],
+  [
+    'server commands: TIME, LASTSAVE, CONFIG REWRITE/RESETSTAT, SLOWLOG, LATENCY, WAIT, CLIENT PAUSE, MONITOR',
+    [
+      crlf(
+        'TIME x', 'LASTSAVE x', 'CONFIG REWRITE', 'CONFIG RESETSTAT', 'SLOWLOG RESET', 'SLOWLOG LEN', 'SLOWLOG GET', 'SLOWLOG GET x', 'SLOWLOG GET -2', 'SLOWLOG GET 1 2', 'SLOWLOG FOO', 'SLOWLOG HELP',
+        'LATENCY LATEST', 'LATENCY HISTORY command', 'LATENCY RESET', 'LATENCY RESET a b', 'LATENCY FOO', 'LATENCY',
+        'WAIT 0 0', 'WAIT x 0', 'WAIT 0 x', 'WAIT 0 -1', 'WAIT 1 50', 'WAIT 1',
+        'CLIENT PAUSE x', 'CLIENT PAUSE -1', 'CLIENT PAUSE 10 FOO', 'CLIENT PAUSE 10 WRITE', 'CLIENT UNPAUSE', 'BGSAVE FOO', 'MONITOR',
+      ),
+    ],
+  ],
   ['notify-keyspace-events: classes, canonical form, bad letters', [crlf('CONFIG SET notify-keyspace-events KEA', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events AKEn', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events gx$E', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events KEQ', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events ""', 'CONFIG GET notify-keyspace-events')]],
 ];
 

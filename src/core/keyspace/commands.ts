@@ -7,6 +7,7 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
+import * as introspect from './introspect.js';
 import * as keys from './keys.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
@@ -96,6 +97,10 @@ const rows: Row[] = [
   ['flushall', -1, 'write', 0, 0, 0, keys.flushall],
   ['swapdb', 3, 'write', 0, 0, 0, keys.swapdb],
   ['select', 2, 'connection', 0, 0, 0, keys.select],
+  ['object', -2, 'read', 2, 2, 1, introspect.object],
+  ['memory', -2, 'read', 2, 2, 1, introspect.memory],
+  // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
+  ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],
   ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
 ];

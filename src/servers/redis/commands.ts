@@ -62,6 +62,8 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
     sub('client', 'reply', 3, connFlags, clientCats),
     sub('client', 'setinfo', 4, connFlags, clientCats),
     sub('client', 'help', 2, ['loading', 'stale'], clientCats),
+    sub('client', 'pause', -3, ['admin', ...connFlags], [...adminCats, 'connection']),
+    sub('client', 'unpause', 2, ['admin', ...connFlags], [...adminCats, 'connection']),
   ]),
   conn('command', -1, ['loading', 'stale'], ['slow', 'connection'], [
     sub('command', 'count', 2, ['loading', 'stale'], ['slow', 'connection']),
@@ -88,6 +90,28 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
   conn('config', -2, [], ['slow'], [
     sub('config', 'get', -3, ['admin', 'noscript', 'loading', 'stale'], adminCats),
     sub('config', 'set', -4, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('config', 'resetstat', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('config', 'rewrite', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  ]),
+  conn('time', 1, ['loading', 'stale', 'fast'], ['fast']),
+  conn('lastsave', 1, ['loading', 'stale', 'fast'], ['fast', 'dangerous']),
+  conn('save', 1, ['admin', 'noscript', 'no_async_loading', 'no_multi'], adminCats),
+  conn('bgsave', -1, ['admin', 'noscript', 'no_async_loading'], adminCats),
+  conn('debug', -2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  conn('monitor', 1, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  conn('wait', 3, ['noscript'], ['slow', 'connection']),
+  conn('slowlog', -2, [], ['slow'], [
+    sub('slowlog', 'get', -2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'len', 2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'reset', 2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'help', 2, ['loading', 'stale'], ['slow']),
+  ]),
+  conn('latency', -2, [], ['slow'], [
+    sub('latency', 'latest', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'history', 3, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'reset', -2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'doctor', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'help', 2, ['loading', 'stale'], ['slow']),
   ]),
 ];
 

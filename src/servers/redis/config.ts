@@ -28,6 +28,11 @@ export interface RedisConfigValues {
   requirePass: string;
   /** notify-keyspace-events as the class letters it turns on (`A` expanded). */
   notifyKeyspaceEvents: string;
+  /** SLOWLOG: commands taking at least this long are logged (-1: none); entries kept. */
+  slowlogLogSlowerThan: number;
+  slowlogMaxLen: number;
+  /** Accepted and shown; conclave samples no latency events (LATENCY answers empty). */
+  latencyMonitorThreshold: number;
   outputLimits: Record<OutputClass, OutputLimit>;
 }
 
@@ -38,6 +43,9 @@ export function defaultConfigValues(): RedisConfigValues {
     maxClients: maxClientsDefault,
     requirePass: '',
     notifyKeyspaceEvents: '',
+    slowlogLogSlowerThan: 10_000,
+    slowlogMaxLen: 128,
+    latencyMonitorThreshold: 0,
     outputLimits: {
       normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
       slave: { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 },
@@ -78,20 +86,30 @@ function memoryParam(name: string, key: 'protoMaxBulkLen' | 'clientQueryBufferLi
   };
 }
 
+function intParam(name: string, key: 'slowlogLogSlowerThan' | 'slowlogMaxLen' | 'latencyMonitorThreshold' | 'maxClients', min: number, max: number, maxText: string): Param {
+  return {
+    name,
+    get: (v) => String(v[key]),
+    set: (v, s) => {
+      const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+      if (Number.isNaN(n)) return "argument couldn't be parsed into an integer";
+      if (n < min || n > max) return `argument must be between ${min} and ${maxText} inclusive`;
+      v[key] = n;
+      return undefined;
+    },
+  };
+}
+
 const params: readonly Param[] = [
   memoryParam('proto-max-bulk-len', 'protoMaxBulkLen', 1024 * 1024),
   memoryParam('client-query-buffer-limit', 'clientQueryBufferLimit', 1024 * 1024),
-  {
-    name: 'maxclients',
-    get: (v) => String(v.maxClients),
-    set: (v, s) => {
-      const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
-      if (Number.isNaN(n)) return 'argument couldn\'t be parsed into an integer';
-      if (n < 1 || n > 4294967295) return 'argument must be between 1 and 4294967295 inclusive';
-      v.maxClients = n;
-      return undefined;
-    },
-  },
+  intParam('maxclients', 'maxClients', 1, 4294967295, '4294967295'),
+  intParam('slowlog-log-slower-than', 'slowlogLogSlowerThan', -1, Number.MAX_SAFE_INTEGER, longMax),
+  intParam('slowlog-max-len', 'slowlogMaxLen', 0, Number.MAX_SAFE_INTEGER, longMax),
+  intParam('latency-monitor-threshold', 'latencyMonitorThreshold', 0, Number.MAX_SAFE_INTEGER, longMax),
+  // no memory limit and no eviction: every write is a replicated decision
+  { name: 'maxmemory', get: () => '0' },
+  { name: 'maxmemory-policy', get: () => 'noeviction' },
   {
     name: 'requirepass',
     get: (v) => v.requirePass,

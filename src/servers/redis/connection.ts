@@ -19,6 +19,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
+import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
@@ -95,6 +96,10 @@ export interface RedisServerContext {
   readonly log?: (line: string) => void;
   /** Pub/sub (SUBSCRIBE and the rest answer an error without it). */
   readonly pubsub?: PubsubService;
+  /** The node behind the front end (INFO consensus and keyspace, WAIT, SAVE); absent: those parts are empty. */
+  readonly node?: RedisNodeService;
+  /** Counters, slow log, MONITORs, CLIENT PAUSE. */
+  readonly stats: ServerStats;
 }
 
 interface Slot {
@@ -152,6 +157,9 @@ export class RedisConnection implements RedisClientContext {
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
+  /** Reads sent and not yet answered, and the point later commands wait for once one had to wait. */
+  private readonly readsInFlight = new Set<Promise<Reply>>();
+  private gate: Promise<void> | null = null;
   /** Channels, patterns and shard channels this connection subscribed to. */
   readonly subs = new Subscriptions();
   readonly createdMs = Date.now();
@@ -186,6 +194,7 @@ export class RedisConnection implements RedisClientContext {
   onData(chunk: Uint8Array): void {
     if (this.closing) return;
     this.lastActiveMs = Date.now();
+    this.server.stats.netInputBytes += chunk.length;
     this.decoder.push(chunk);
     this.pump();
     if (!this.closing && this.decoder.bufferedBytes > this.server.config.values.clientQueryBufferLimit) {
@@ -207,6 +216,7 @@ export class RedisConnection implements RedisClientContext {
     this.closed = true;
     this.closing = true;
     this.server.clients.delete(this.id);
+    this.server.stats.monitors.delete(this);
     this.dropSubscriptions();
     this.server.backend.release?.(this, 'closed');
   }
@@ -261,6 +271,45 @@ export class RedisConnection implements RedisClientContext {
     if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
     if (this.resp === 2 && this.subs.total > 0 && !subscribedModeCommands.has(spec.name)) return refuse(subscribedModeError(spec.name));
     this.lastCommand = spec.name;
+    const stats = this.server.stats;
+    stats.commandsProcessed++;
+    feedMonitors(stats, this.db, this.transport.remote, argv, spec.name, spec.flags);
+    if (spec.scope !== 'connection' && spec.scope !== 'pubsub') {
+      const t0 = performance.now();
+      const held = pausedForMs(stats, spec.flags);
+      const run = (): Reply | Promise<Reply> => {
+        try {
+          return this.server.backend.execute(this, argv, spec);
+        } catch (e) {
+          return err(`ERR ${(e as Error).message}`);
+        }
+      };
+      // A command that may write waits for this connection's reads still in flight (a read answered after a later
+      // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
+      const before: Promise<unknown>[] = spec.flags.includes('readonly') ? [] : [...this.readsInFlight];
+      if (this.gate !== null) before.push(this.gate);
+      if (held > 0) before.push(new Promise<void>((res) => setTimeout(res, held)));
+      let r: Reply | Promise<Reply>;
+      if (before.length === 0) r = run();
+      else {
+        const gate: Promise<void> = Promise.all(before).then(() => undefined, () => undefined);
+        this.gate = gate;
+        void gate.then(() => {
+          if (this.gate === gate) this.gate = null;
+        });
+        r = gate.then(run);
+      }
+      if (spec.flags.includes('readonly') && r instanceof Promise) {
+        const read = r;
+        this.readsInFlight.add(read);
+        const done = (): void => void this.readsInFlight.delete(read);
+        read.then(done, done);
+      }
+      const slow = (): void => stats.logSlow((performance.now() - t0) * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+      if (r instanceof Promise) void r.then(slow, () => undefined);
+      else slow();
+      return this.enqueue(r, silent);
+    }
     if (spec.scope === 'pubsub') {
       const ps = this.server.pubsub;
       if (ps === undefined) return this.enqueue(err('ERR pub/sub is not available on this server'), silent);
@@ -270,15 +319,6 @@ export class RedisConnection implements RedisClientContext {
         this.closing = true;
         return [err(`TRYAGAIN subscription not registered (${e.message})`)];
       });
-      return this.enqueue(r, silent);
-    }
-    if (spec.scope !== 'connection') {
-      let r: Reply | Promise<Reply>;
-      try {
-        r = this.server.backend.execute(this, argv, spec);
-      } catch (e) {
-        r = err(`ERR ${(e as Error).message}`);
-      }
       return this.enqueue(r, silent);
     }
     const respBefore = this.resp;
@@ -301,7 +341,7 @@ export class RedisConnection implements RedisClientContext {
     this.server.pubsub?.gone(this.id);
   }
 
-  private enqueue(r: Reply | readonly Reply[] | Promise<Reply | readonly Reply[]>, silent: boolean, resp: RespVersion = this.resp): void {
+  private enqueue(r: Reply | readonly Reply[] | Promise<Reply> | Promise<Reply | readonly Reply[]>, silent: boolean, resp: RespVersion = this.resp): void {
     if (!(r instanceof Promise)) {
       if (this.slots.length === 0) {
         if (!silent) this.write(r, resp);
@@ -343,7 +383,9 @@ export class RedisConnection implements RedisClientContext {
   private flush(): void {
     if (this.closed) return;
     if (this.writer.pendingBytes > 0) {
-      this.transport.write(this.writer.take());
+      const out = this.writer.take();
+      this.server.stats.netOutputBytes += out.length;
+      this.transport.write(out);
       if (this.overOutputLimit()) {
         this.server.log?.(`Client id=${this.id} addr=${this.transport.remote} scheduled to be closed for overcoming of output buffer limits.`);
         this.kill();
@@ -371,8 +413,36 @@ export class RedisConnection implements RedisClientContext {
     return false;
   }
 
+  /** What the server commands (server-commands.ts) see of this connection. */
+  private serverContext(): ServerCommandContext {
+    const server = this.server;
+    return {
+      id: this.id,
+      db: this.db,
+      resp: this.resp,
+      stats: server.stats,
+      ...(server.node ? { node: server.node } : {}),
+      version: server.version,
+      port: this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1),
+      connectedClients: server.clients.size,
+      maxClients: server.config.values.maxClients,
+      role: server.role(),
+      pubsubCounts: () => {
+        const ch = new Set<string>();
+        const pat = new Set<string>();
+        for (const c of server.clients.values()) {
+          for (const k of c.subs.channel) ch.add(k);
+          for (const k of c.subs.pattern) pat.add(k);
+        }
+        return { channels: ch.size, patterns: pat.size };
+      },
+      config: server.config.values,
+      monitor: () => server.stats.monitors.add(this),
+    };
+  }
+
   /** A connection command's reply, or null for none (CLIENT REPLY OFF/SKIP). */
-  private local(spec: RedisCommandSpec, argv: Argv): Reply | null {
+  private local(spec: RedisCommandSpec, argv: Argv): Reply | Promise<Reply> | null {
     switch (spec.name) {
       case 'ping':
         if (argv.length > 2) return err(`ERR wrong number of arguments for 'ping' command`);
@@ -406,8 +476,6 @@ export class RedisConnection implements RedisClientContext {
         return { kind: 'Simple', text: 'RESET' };
       case 'command':
         return this.command(undefined, argv);
-      case 'info':
-        return { kind: 'Verbatim', format: 'txt', text: this.info(argv.slice(1).map((a) => str(a).toLowerCase())) };
       case 'config|get': {
         const pairs = this.server.config.get(argv.slice(2).map(str));
         return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
@@ -419,11 +487,14 @@ export class RedisConnection implements RedisClientContext {
         const why = this.server.config.set(pairs);
         return why === undefined ? ok : err(why);
       }
-      default:
+      default: {
+        const r = serverCommand(this.serverContext(), spec.name, argv);
+        if (r !== undefined) return r;
         if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
         return err(`ERR unknown command '${spec.name}'`);
+      }
     }
   }
 
@@ -488,24 +559,6 @@ export class RedisConnection implements RedisClientContext {
         [bulk('modules'), { kind: 'Array', items: [] }],
       ],
     };
-  }
-
-  /**
-   * INFO's front-end sections (server, clients, persistence, replication), enough for clients' ready checks
-   * (`loading:0`) and tools; the keyspace's sections come with it.
-   */
-  private info(wanted: readonly string[]): string {
-    const all = wanted.length === 0 || wanted.some((w) => w === 'all' || w === 'everything' || w === 'default');
-    const sections: [string, [string, string | number][]][] = [
-      ['Server', [['redis_version', this.server.version], ['redis_mode', 'standalone'], ['process_id', process.pid], ['tcp_port', this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1)], ['uptime_in_seconds', Math.floor(process.uptime())]]],
-      ['Clients', [['connected_clients', this.server.clients.size], ['maxclients', this.server.config.values.maxClients], ['blocked_clients', 0]]],
-      ['Persistence', [['loading', 0], ['async_loading', 0]]],
-      ['Replication', [['role', this.server.role() === 'master' ? 'master' : 'slave'], ['connected_slaves', 0]]],
-    ];
-    return sections
-      .filter(([name]) => all || wanted.includes(name.toLowerCase()))
-      .map(([name, fields]) => `# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`)
-      .join('\r\n');
   }
 
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */

@@ -4,3 +4,4 @@ export * from './connection.js';
 export * from './listener.js';
 export * from './keyspace.js';
 export * from './pubsub.js';
+export * from './server-commands.js';

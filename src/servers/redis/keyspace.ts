@@ -16,6 +16,7 @@ import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './listener.js';
 import { nodePubsub } from './pubsub.js';
+import { nodeService } from './node-service.js';
 
 /** Commands one MULTI may queue, at most (beyond: an error, and EXEC aborts). */
 export const multiQueuedMax = 10_000;
@@ -35,7 +36,7 @@ const spec = (name: string, arity: number, flags: string[], categories: string[]
 export function keyspaceCommandTable(): CommandTable {
   const ks: RedisCommandSpec[] = [];
   for (const c of keyspaceCommands.values()) {
-    if (c.kind === 'connection') continue; // SELECT: the connection's own
+    if (c.kind === 'connection' || c.name.startsWith('_')) continue; // SELECT: the connection's own; `_` names: internal
     const read = c.kind === 'read';
     ks.push(spec(c.name, c.arity, read ? ['readonly'] : ['write'], [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
   }
@@ -166,7 +167,13 @@ export async function startRedisServers(
   const out = new Map<string, RedisListener>();
   try {
     for (const n of nodes) {
-      const listener = await startRedisServer(keyspaceBackend(gateway, n.node), { ...opts, port: n.port, table: keyspaceCommandTable(), pubsub: nodePubsub(gateway, n.node) });
+      const listener = await startRedisServer(keyspaceBackend(gateway, n.node), {
+        ...opts,
+        port: n.port,
+        table: keyspaceCommandTable(),
+        pubsub: nodePubsub(gateway, n.node),
+        node: nodeService(gateway, n.node),
+      });
       out.set(n.node, listener);
     }
   } catch (e) {

@@ -8,6 +8,7 @@ import { commandTable, type CommandTable } from './commands.js';
 import { RedisConfig, type RedisConfigValues } from './config.js';
 import { corkedWrite, unmapped } from '../socket.js';
 import type { PubsubService } from './pubsub.js';
+import { ServerStats, type RedisNodeService } from './server-commands.js';
 
 /** What HELLO reports as the server's version: a 7.x version, which clients check. */
 export const redisServerVersion = '7.0.15';
@@ -26,6 +27,8 @@ export interface RedisServerOptions {
   readonly log?: (line: string) => void;
   /** The node's pub/sub (SUBSCRIBE and the rest answer an error without it). */
   readonly pubsub?: PubsubService;
+  /** The node behind the port (INFO consensus and keyspace, WAIT, SAVE). */
+  readonly node?: RedisNodeService;
 }
 
 export interface RedisListener {
@@ -71,12 +74,16 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
     role: opts.role ?? (() => 'master'),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.pubsub ? { pubsub: opts.pubsub } : {}),
+    ...(opts.node ? { node: opts.node } : {}),
+    stats: new ServerStats(),
   };
   let nextId = 1;
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
+    context.stats.connectionsReceived++;
     if (context.clients.size >= config.values.maxClients) {
+      context.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n').resume();
       return;
     }
