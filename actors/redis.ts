@@ -16,19 +16,26 @@
  *   here retries it).
  * - Active expiry: the leader asks storage for keys past their deadline every `expiryTickMs` (at most
  *   `expireKeysPerTickMax`) and proposes their deletion as one `RedisExpire` txn; followers never delete.
+ * - Pub/sub (actors/redis-pubsub.ts): the node's subscription table, deliveries at apply, PUBLISH's receivers count.
  */
 import { defineActor, type Ctx, type ReplyToken } from '../src/kernel/actor.js';
 import { assertNever } from '../src/core/never.js';
 import { address } from '../src/protocol/envelope.js';
 import { batchItemsCount, encodeBatchItems, joinBatchItems } from '../src/core/tree/codec.js';
 import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
-import { keyspaceWriteBytesMax, type KeyspaceTxn, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg } from '../src/protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type KeyspaceTxn, type RedisAnswer, type RedisAnswers, type RedisPubsubMsg, type RedisRequest, type RedisRequestMsg, type RedisStatusReply } from '../src/protocol/keyspace.js';
+import { PubsubTable } from './redis-pubsub.js';
 import type { KeyspaceReadItem, StorageMsg, StorageReply } from '../src/protocol/storage.js';
+import type { Reply } from '../src/protocol/resp.js';
 import type { Txn, Zxid } from '../src/protocol/txn.js';
 import type { RoleChanged } from '../src/protocol/zookeeper.js';
 
 export interface RedisActorArgs {
   readonly myId: number;
+  /** Every member (id → node name), for PUBLISH's receiver counts (default: this node alone). */
+  readonly members?: Readonly<Record<number, string>>;
+  /** The voting members' ids (default: every member). */
+  readonly voters?: readonly number[];
   readonly requestTimeoutMs?: number;
   readonly expiryTickMs?: number;
 }
@@ -73,6 +80,7 @@ interface WaitingRead {
 
 type Msg =
   | RedisRequestMsg
+  | RedisPubsubMsg
   | RoleChanged
   | BroadcastClientReply
   | Extract<StorageReply, { type: 'Applied' }>
@@ -98,6 +106,12 @@ interface State {
   role: RoleChanged['role'];
   epoch: number;
   expiring: boolean;
+  readonly pubsub: PubsubTable;
+  readonly members: Readonly<Record<number, string>>;
+  readonly voters: readonly number[];
+  /** Keys deleted as expired by the txns applied here (INFO's expired_keys). */
+  expiredKeys: number;
+  appliedZxid: number;
 }
 
 /** The keyspace's clock is whole milliseconds (deadlines are integers). */
@@ -105,7 +119,7 @@ const wholeMs = (ctx: Ctx<Msg>): number => Math.floor(ctx.now());
 const errorReply = (text: string): RedisAnswer => ({ type: 'RedisAnswer', reply: { kind: 'Error', text } });
 
 /** Fill a request's slot; the batch is answered once every slot is filled. */
-function fill(s: State, ctx: Ctx<Msg>, slot: Slot, a: RedisAnswer): void {
+function fill(s: State, ctx: Ctx<never>, slot: Slot, a: RedisAnswer): void {
   const b = slot.batch;
   b.answers[slot.index] = a;
   s.pending--;
@@ -217,10 +231,20 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       role: 'looking',
       epoch: -1,
       expiring: false,
+      members: args.members ?? { [args.myId]: ctx.node },
+      voters: args.voters ?? Object.keys(args.members ?? { [args.myId]: ctx.node }).map(Number),
+      expiredKeys: 0,
+      appliedZxid: 0,
+      pubsub: new PubsubTable(args.myId, args.members ?? { [args.myId]: ctx.node }, Math.floor(ctx.now()) * 1000 + Math.floor(ctx.random() * 1000)),
     };
   },
   receive(s, m, ctx) {
     switch (m.type) {
+      case 'RedisStatus': {
+        const names = (ids: readonly number[]) => ids.map((id) => s.members[id] ?? String(id));
+        ctx.reply({ type: 'RedisStatusReply', members: names(Object.keys(s.members).map(Number)), voters: names(s.voters), expiredKeys: s.expiredKeys, appliedZxid: s.appliedZxid } satisfies RedisStatusReply);
+        return s;
+      }
       case 'RedisWrites': {
         const count = batchItemsCount(m.items);
         const batch: Batch = { token: ctx.replyToken(), single: false, answers: new Array<RedisAnswer>(count), left: count };
@@ -272,14 +296,33 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       case 'Applied': {
         for (const a of m.applied) {
           const r = a.result;
-          if (r.type !== 'Keyspace' || a.origin?.server !== s.myId) continue;
+          if (r.type !== 'Keyspace') continue;
+          const counts = s.pubsub.applied(r.events);
+          for (const e of r.events) if (!('published' in e) && e.event === 'expired') s.expiredKeys++;
+          if (a.zxid > s.appliedZxid) s.appliedZxid = a.zxid;
+          if (a.origin === undefined) continue;
+          if (a.origin.server !== s.myId) {
+            if (counts.length > 0) s.pubsub.report(ctx, a.origin, counts);
+            continue;
+          }
           const w = s.writes.get(a.origin.reqId);
           if (w === undefined) continue;
           s.writes.delete(a.origin.reqId);
-          w.slots.forEach((slot, i) => fill(s, ctx, slot, { type: 'RedisAnswer', reply: r.items?.[i]?.reply ?? r.reply }));
+          const replies = w.slots.map((_, i) => r.items?.[i]?.reply ?? r.reply);
+          const answer = (c: Ctx<never>, i: number, reply: Reply): void => fill(s, c, w.slots[i]!, { type: 'RedisAnswer', reply });
+          if (counts.length > 0) s.pubsub.hold(ctx, a.origin.reqId, replies, r.events, counts, answer);
+          else replies.forEach((reply, i) => answer(ctx, i, reply));
         }
+        s.pubsub.flush(ctx);
         return s;
       }
+      case 'RedisSubscribe':
+      case 'RedisClientGone':
+      case 'RedisPoll':
+      case 'RedisNotifyConfig':
+      case 'RedisPublishCounted':
+        s.pubsub.receive(ctx, m, (reqId) => s.writes.has(reqId));
+        return s;
       case 'RoleChanged':
         if (m.role === 'looking' || m.epoch !== s.epoch) failAll(s, ctx);
         s.role = m.role;
@@ -287,6 +330,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
         return s;
       case 'RedisTick': {
         ctx.schedule('tick', s.expiryTickMs, { type: 'RedisTick' });
+        s.pubsub.tick(ctx);
         const now = wholeMs(ctx);
         for (const [id, w] of s.writes) {
           if (w.deadlineMs > now) continue;

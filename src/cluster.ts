@@ -531,7 +531,7 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
         ...(opts.reapIntervalMs !== undefined ? { reapIntervalMs: opts.reapIntervalMs } : {}),
       },
     },
-    { name: 'redis', kind: 'redis', args: { myId: m.myId, requestTimeoutMs: serviceRequestTimeoutMs } },
+    { name: 'redis', kind: 'redis', args: { myId: m.myId, members: m.members, voters: m.voters, requestTimeoutMs: serviceRequestTimeoutMs } },
     registryActorSpec(m.node, Object.values(m.members), opts.registry ?? {}),
   ];
 }

@@ -56,12 +56,28 @@ export interface RedisBatchItem {
  * '$' string, 'x' expired, 'n' new key, ...); the front end filters by the node's setting and publishes
  * `__keyspace@<db>__:<key>` → event and/or `__keyevent@<db>__:<event>` → key.
  */
-export interface KeyspaceEvent {
+export interface KeyspaceNotification {
   readonly db: number;
   readonly cls: string;
   readonly event: string;
   readonly key: Uint8Array;
 }
+
+/**
+ * A PUBLISH / SPUBLISH applied (a keyspace command that changes no key): every node delivers it to its own
+ * subscribers at apply, in log order. `item` is the index of the `RedisBatch` item that published it (0 in other
+ * txns), `command` its index in that item's commands (its place in an EXEC reply).
+ */
+export interface KeyspacePublished {
+  readonly published: 'publish' | 'spublish';
+  readonly channel: Uint8Array;
+  readonly message: Uint8Array;
+  readonly item: number;
+  readonly command: number;
+}
+
+/** What applying a txn emitted, in order: keyspace notifications and published messages. */
+export type KeyspaceEvent = KeyspaceNotification | KeyspacePublished;
 
 export interface KeyspaceApplied {
   /** The command's reply; for an EXEC txn the EXEC reply (Array, or NullArray when aborted by WATCH). */
@@ -88,6 +104,8 @@ export type RedisRequestMsg =
    * answered with `RedisAnswers` (one answer per item, in order) once every item is answered.
    */
   | { readonly type: 'RedisRequests'; readonly items: readonly RedisRequest[] }
+  /** INFO and WAIT: answered `RedisStatusReply`. */
+  | { readonly type: 'RedisStatus' }
   | RedisRequest;
 
 export type RedisRequest =
@@ -98,6 +116,16 @@ export type RedisRequest =
   /** WATCH: the keys' revisions, read as a `RedisRead` is (the answer's `revisions`). */
   | { readonly type: 'RedisWatch'; readonly db: number; readonly keys: readonly Uint8Array[]; readonly local: boolean };
 
+/** `RedisStatus`'s answer: the ensemble as this node's redis actor knows it, and keys expired by applied txns. */
+export interface RedisStatusReply {
+  readonly type: 'RedisStatusReply';
+  readonly members: readonly string[];
+  readonly voters: readonly string[];
+  readonly expiredKeys: number;
+  /** The highest zxid of a keyspace txn applied here. */
+  readonly appliedZxid: number;
+}
+
 export type RedisAnswer =
   | { readonly type: 'RedisAnswer'; readonly reply: Reply }
   | { readonly type: 'RedisRevisions'; readonly revisions: readonly number[] };
@@ -105,4 +133,45 @@ export type RedisAnswer =
 export interface RedisAnswers {
   readonly type: 'RedisAnswers';
   readonly answers: readonly RedisAnswer[];
+}
+
+/** What a pub/sub subscription names: a channel (SUBSCRIBE), a pattern (PSUBSCRIBE), a shard channel (SSUBSCRIBE). */
+export type SubscriptionKind = 'channel' | 'pattern' | 'shard';
+
+/** One message for some of a node's connections (client ids of its RESP front end). */
+export interface RedisDelivery {
+  readonly clients: readonly number[];
+  readonly kind: 'message' | 'pmessage' | 'smessage';
+  /** The matching pattern (pmessage). */
+  readonly pattern?: Uint8Array;
+  readonly channel: Uint8Array;
+  readonly message: Uint8Array;
+}
+
+/**
+ * Pub/sub messages of a node's `redis` actor (actors/redis-pubsub.ts). The RESP front end registers its connections'
+ * subscriptions (answered `RedisAnswer` once messages applied from then on reach them) and keeps one `RedisPoll`
+ * long poll for the deliveries; nodes tell a PUBLISH's origin how many receivers they had.
+ */
+export type RedisPubsubMsg =
+  | { readonly type: 'RedisSubscribe'; readonly client: number; readonly kind: SubscriptionKind; readonly channels: readonly Uint8Array[]; readonly subscribe: boolean }
+  /** A connection closed or was reset: drop its subscriptions (a tell). */
+  | { readonly type: 'RedisClientGone'; readonly client: number }
+  /**
+   * Answered `RedisDeliveries` as soon as there are some, or empty after a hold time. `fresh`: the front end's first
+   * poll (forget every subscription of an earlier front end); `notify`: its notify-keyspace-events classes.
+   */
+  | { readonly type: 'RedisPoll'; readonly fresh: boolean; readonly notify: string }
+  /** CONFIG SET notify-keyspace-events (a tell). */
+  | { readonly type: 'RedisNotifyConfig'; readonly notify: string }
+  /** A node's receivers of each message of the origin's txn `reqId`, in order (node → the PUBLISH's origin). */
+  | { readonly type: 'RedisPublishCounted'; readonly from: number; readonly reqId: number; readonly counts: readonly number[] };
+
+export interface RedisDeliveries {
+  readonly type: 'RedisDeliveries';
+  /** The actor's incarnation: a change means its subscriptions were lost (the front end drops its subscribers). */
+  readonly incarnation: number;
+  /** Deliveries were dropped (the queue bound was passed): the front end drops its subscribers. */
+  readonly lost: boolean;
+  readonly items: readonly RedisDelivery[];
 }

@@ -11,6 +11,8 @@ import type { ZkGateway } from './zookeeper/backend.js';
 import { startZkServer, type ZkPortServer, type ZkServeOptions } from './zookeeper/serve.js';
 import { keyspaceBackend, keyspaceCommandTable, type RedisGateway } from './redis/keyspace.js';
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './redis/listener.js';
+import { nodeService } from './redis/node-service.js';
+import { nodePubsub } from './redis/pubsub.js';
 import { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js';
 
 /** The actors behind the front ends: each is told of its node's role changes (session and key expiry run on the leader). */
@@ -32,7 +34,7 @@ export interface FrontEndListeners {
 export interface FrontEndPlan {
   readonly eureka?: Omit<EurekaServerOptions, 'gateway' | 'registryAddress'> & { readonly host: string };
   readonly zookeeper?: ZkServeOptions & { readonly sessionSecret: Uint8Array; readonly port: number; readonly host: string };
-  readonly redis?: Omit<RedisServerOptions, 'table'> & { readonly host: string; readonly port: number };
+  readonly redis?: Omit<RedisServerOptions, 'table' | 'pubsub' | 'node'> & { readonly host: string; readonly port: number };
   /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
   readonly admin?: Omit<AdminServerOptions, 'commands' | 'aliases'> & {
     readonly optional?: boolean;
@@ -105,7 +107,12 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
         case 'redis': {
           const o = plan.redis;
           if (o === undefined) break;
-          const s = await listen(service, o.host, o.port, () => startRedisServer(keyspaceBackend(gateway, node), { ...o, table: keyspaceCommandTable() }));
+          const s = await listen(service, o.host, o.port, () => startRedisServer(keyspaceBackend(gateway, node), {
+              ...o,
+              table: keyspaceCommandTable(),
+              pubsub: nodePubsub(gateway, node),
+              node: nodeService(gateway, node),
+            }),);
           endpoints.push({ service, address: `redis://${hostPort(o.host, s.port)}` });
           break;
         }

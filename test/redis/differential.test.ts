@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startRedisServer, type RedisListener } from '../../src/servers/redis/index.js';
-import { emptyBackend, haveRedis, rawSession, startRealRedis, testTable, type RealRedis } from './helpers.js';
+import { emptyBackend, haveRedis, pubsubSession, rawSession, startRealRedis, testTable, type RealRedis } from './helpers.js';
+import { createCluster, type Cluster } from '../../src/cluster.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const crlf = (...lines: string[]): Buffer => b(lines.map((l) => `${l}\r\n`).join(''));
@@ -64,6 +65,52 @@ const authScripts: [string, Buffer[]][] = [
   ['RESET drops authentication', [crlf('AUTH secret', 'PING', 'RESET', 'PING')]],
 ];
 
+/** Against a one-node conclave cluster (the keyspace and pub/sub through the log): name → chunks. */
+const clusterScripts: [string, Buffer[]][] = [
+  ['SUBSCRIBE, RESP2 subscribed mode, PING forms, UNSUBSCRIBE all', [crlf('SUBSCRIBE a b a', 'PING', 'PING x', 'GET k', 'CLIENT ID', 'PSUBSCRIBE p*', 'UNSUBSCRIBE a', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'PING')]],
+  ['SSUBSCRIBE counts apart from channels', [crlf('SUBSCRIBE a', 'SSUBSCRIBE s1 s2', 'SUNSUBSCRIBE s1', 'SUNSUBSCRIBE', 'UNSUBSCRIBE a', 'SUNSUBSCRIBE')]],
+  ['RESP3 pushes and ordinary commands while subscribed', [crlf('HELLO 3', 'SUBSCRIBE a', 'PING', 'GET k', 'UNSUBSCRIBE x', 'UNSUBSCRIBE', 'PING')]],
+  ['subscribe arity, RESET leaves subscribed mode', [crlf('SUBSCRIBE', 'PSUBSCRIBE', 'SUBSCRIBE a', 'RESET', 'GET k')]],
+  ['PUBLISH and PUBSUB with nobody subscribed', [crlf('PUBLISH ch hello', 'SPUBLISH ch hello', 'PUBLISH ch', 'PUBSUB CHANNELS', 'PUBSUB NUMSUB a b', 'PUBSUB NUMPAT', 'PUBSUB SHARDCHANNELS', 'PUBSUB SHARDNUMSUB x', 'PUBSUB FOO', 'PUBSUB', 'PUBSUB NUMPAT x')]],
+  ['PUBLISH inside MULTI', [crlf('MULTI', 'PUBLISH ch a', 'SET k v', 'EXEC', 'DEL k')]],
+  [
+    'OBJECT and MEMORY USAGE',
+    [
+      crlf(
+        'SET i 123', 'SET n -5', 'SET z 01', 'SET s hello', `SET big ${'x'.repeat(50)}`, 'SET huge 12345678901234567890', 'SET b45 ' + 'y'.repeat(45), 'SET b44 ' + 'y'.repeat(44),
+        'OBJECT ENCODING i', 'OBJECT ENCODING n', 'OBJECT ENCODING z', 'OBJECT ENCODING s', 'OBJECT ENCODING big', 'OBJECT ENCODING huge', 'OBJECT ENCODING b44', 'OBJECT ENCODING b45', 'OBJECT ENCODING nosuch',
+        'OBJECT REFCOUNT i', 'OBJECT REFCOUNT n', 'OBJECT REFCOUNT s', 'OBJECT IDLETIME s', 'OBJECT FREQ s', 'OBJECT', 'OBJECT ENCODING', 'OBJECT FOO k', 'OBJECT HELP', 'OBJECT HELP x',
+        'MEMORY USAGE nosuch', 'MEMORY USAGE s SAMPLES', 'MEMORY USAGE s SAMPLES x', 'MEMORY USAGE s SAMPLES -1', 'MEMORY USAGE s FOO 1', 'MEMORY FOO', 'MEMORY', 'MEMORY USAGE',
+        'DEL i n z s big huge b44 b45',
+      ),
+    ],
+  ],
+  [
+    'server commands: TIME, LASTSAVE, CONFIG REWRITE/RESETSTAT, SLOWLOG, LATENCY, WAIT, CLIENT PAUSE, MONITOR',
+    [
+      crlf(
+        'TIME x', 'LASTSAVE x', 'CONFIG REWRITE', 'CONFIG RESETSTAT', 'SLOWLOG RESET', 'SLOWLOG LEN', 'SLOWLOG GET', 'SLOWLOG GET x', 'SLOWLOG GET -2', 'SLOWLOG GET 1 2', 'SLOWLOG FOO', 'SLOWLOG HELP',
+        'LATENCY LATEST', 'LATENCY HISTORY command', 'LATENCY RESET', 'LATENCY RESET a b', 'LATENCY FOO', 'LATENCY',
+        'WAIT 0 0', 'WAIT x 0', 'WAIT 0 x', 'WAIT 0 -1', 'WAIT 1 50', 'WAIT 1',
+        'CLIENT PAUSE x', 'CLIENT PAUSE -1', 'CLIENT PAUSE 10 FOO', 'CLIENT PAUSE 10 WRITE', 'CLIENT UNPAUSE', 'BGSAVE FOO', 'MONITOR',
+      ),
+    ],
+  ],
+  ['notify-keyspace-events: classes, canonical form, bad letters', [crlf('CONFIG SET notify-keyspace-events KEA', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events AKEn', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events gx$E', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events KEQ', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events ""', 'CONFIG GET notify-keyspace-events')]],
+];
+
+/** Two connections: the subscriber's commands, then the publisher's; both byte streams compared. */
+const pubsubScripts: [string, Buffer[], Buffer[]][] = [
+  ['messages and pattern messages, RESP2', [crlf('SUBSCRIBE news', 'PSUBSCRIBE n* x?')], [crlf('PUBLISH news hi', 'PUBLISH nx "a b"', 'PUBLISH xy 1', 'PUBLISH zz 0', 'PUBSUB NUMSUB news nx', 'PUBSUB NUMPAT', 'PUBSUB CHANNELS', 'PUBSUB CHANNELS n*')]],
+  ['messages as RESP3 pushes, shard messages', [crlf('HELLO 3', 'SUBSCRIBE news', 'SSUBSCRIBE sh', 'PSUBSCRIBE *')], [crlf('PUBLISH news hi', 'SPUBLISH sh there', 'SPUBLISH news no', 'PUBSUB SHARDCHANNELS', 'PUBSUB SHARDNUMSUB sh')]],
+  [
+    'keyspace notifications, every class of the string and key commands',
+    [crlf('CONFIG SET notify-keyspace-events KEA', 'PSUBSCRIBE __key*__:*')],
+    [crlf('SET k v', 'SET k v EX 100', 'APPEND k x', 'INCR n', 'INCRBYFLOAT n 1.5', 'SETRANGE k 5 z', 'EXPIRE k 50', 'PERSIST k', 'RENAME k k2', 'COPY k2 k3', 'GETDEL k3', 'SETBIT b 3 1', 'DEL n nosuch', 'SELECT 2', 'SET d2 x', 'MOVE d2 0', 'SELECT 0', 'FLUSHDB')],
+  ],
+  ['keyevent only, generic class only, expired', [crlf('CONFIG SET notify-keyspace-events Egx', 'SUBSCRIBE __keyevent@0__:del __keyevent@0__:set __keyevent@0__:expired')], [crlf('SET e v PX 60', 'DEL nothere', 'SET f v', 'DEL f')]],
+];
+
 const mask = (s: Buffer): string =>
   s
     .toString('latin1')
@@ -104,6 +151,28 @@ if (!haveRedis) {
     } finally {
       const unset = crlf('AUTH secret', 'CONFIG SET requirepass ""');
       await Promise.all([rawSession(real.port, [unset]), rawSession(ours.port, [unset])]);
+    }
+  });
+
+  test('byte-identical replies through a one-node cluster: pub/sub, keyspace notifications', async () => {
+    const cluster: Cluster = await createCluster({ nodes: 1 });
+    try {
+      await cluster.waitForLeader(20_000);
+      await cluster.waitForAllServing(10_000);
+      const port = cluster.redisPorts.get('n1')!;
+      for (const [name, chunks] of clusterScripts) {
+        const [a, o] = await Promise.all([rawSession(real.port, chunks), rawSession(port, chunks)]);
+        assert.is(mask(o.bytes), mask(a.bytes), `${name}: replies`);
+      }
+      for (const [name, sub, pub] of pubsubScripts) {
+        const [a, o] = await Promise.all([pubsubSession(real.port, sub, pub), pubsubSession(port, sub, pub)]);
+        assert.is(mask(o.sub), mask(a.sub), `${name}: the subscriber's bytes`);
+        assert.is(o.pub.toString('latin1'), a.pub.toString('latin1'), `${name}: the publisher's bytes`);
+        const off = [crlf('CONFIG SET notify-keyspace-events ""', 'FLUSHALL')];
+        await Promise.all([rawSession(real.port, off), rawSession(port, off)]);
+      }
+    } finally {
+      await cluster.close();
     }
   });
 }

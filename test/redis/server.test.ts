@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import type { Reply } from '../../src/protocol/resp.js';
-import { RedisConfig, RedisConnection, commandTable, outboundBytesPauseMax, redisCommandSpecs, startRedisServer, type RedisBackend, type RedisTransport } from '../../src/servers/redis/index.js';
+import { RedisConfig, RedisConnection, ServerStats, commandTable, outboundBytesPauseMax, redisCommandSpecs, startRedisServer, type RedisBackend, type RedisTransport } from '../../src/servers/redis/index.js';
 import { getSpec, rawSession } from './helpers.js';
 
 const connectionTimeoutMs = 10_000;
@@ -137,7 +137,7 @@ let context: ConstructorParameters<typeof RedisConnection>[1];
 test('every connection command of the table has a handler', () => {
 
   const table = commandTable();
-  context = { config: new RedisConfig(), table, auth: { required: () => false, check: () => true }, backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const };
+  context = { config: new RedisConfig(), table, auth: { required: () => false, check: () => true }, backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const, stats: new ServerStats() };
   const specs = table.all.flatMap((s) => [s, ...(s.subcommands ?? [])]).filter((s) => s.scope === 'connection' && s.name !== 'quit' && s.subcommands === undefined);
   assert.ok(specs.length > 20);
   for (const spec of specs) {
@@ -149,7 +149,9 @@ test('every connection command of the table has a handler', () => {
     conn.onData(Buffer.concat([Buffer.from(`*${argv.length}\r\n`), ...argv.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n')])]));
     const out = Buffer.concat(written).toString();
     assert.not.match(out, /unknown (sub)?command/i, `${spec.name}: ${out}`);
+    conn.onClose();
   }
+  assert.is(context.stats.monitors.size, 0, 'a closed MONITOR is forgotten');
 });
 
 test('the replies to one chunk of pipelined commands leave in one write', () => {
@@ -162,7 +164,7 @@ test('the replies to one chunk of pipelined commands leave in one write', () => 
 
 test('CONFIG GET patterns and all-or-nothing CONFIG SET', () => {
   const c = new RedisConfig();
-  assert.equal(c.get(['*max*']).map(([k]) => k).sort(), ['maxclients', 'proto-max-bulk-len']);
+  assert.equal(c.get(['*max*']).map(([k]) => k).sort(), ['maxclients', 'maxmemory', 'maxmemory-policy', 'proto-max-bulk-len', 'slowlog-max-len']);
   assert.equal(c.get(['maxclient?', 'MAXCLIENTS', 'save']), [['maxclients', '10000'], ['save', '']]);
   assert.equal(c.get(['[ab]ppendonly', 'client-[o]*']), [['appendonly', 'no'], ['client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60']]);
   assert.is(c.set([['maxclients', '5'], ['proto-max-bulk-len', '1k']]), "ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive");

@@ -8,6 +8,7 @@
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
 import * as hashes from './hashes.js';
+import * as introspect from './introspect.js';
 import * as keys from './keys.js';
 import * as lists from './lists.js';
 import * as sets from './sets.js';
@@ -27,6 +28,17 @@ export interface CommandSpec {
   /** Rewrites relative times to absolute ones and reports syntax errors before anything is logged. */
   readonly normalize?: (a: Argv, nowMs: number) => Argv | Reply;
 }
+
+/**
+ * PUBLISH / SPUBLISH: logged like a write that changes no key; every node delivers the message at apply. The
+ * reply here is a placeholder: the node that took the command answers with the receivers it counted.
+ */
+const publish =
+  (kind: 'publish' | 'spublish') =>
+  (c: Ctx, a: Argv): Reply => {
+    c.publish(kind, a[1]!, a[2]!);
+    return { kind: 'Int', value: 0 };
+  };
 
 type Row = [name: string, arity: number, kind: CommandKind, first: number, last: number, step: number, run: CommandSpec['run'], normalize?: CommandSpec['normalize']];
 
@@ -133,6 +145,12 @@ const rows: Row[] = [
   ['flushall', -1, 'write', 0, 0, 0, keys.flushall],
   ['swapdb', 3, 'write', 0, 0, 0, keys.swapdb],
   ['select', 2, 'connection', 0, 0, 0, keys.select],
+  ['object', -2, 'read', 2, 2, 1, introspect.object],
+  ['memory', -2, 'read', 2, 2, 1, introspect.memory],
+  // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
+  ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
+  ['publish', 3, 'write', 0, 0, 0, publish('publish')],
+  ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
 ];
 
 /** Lower-case command name → spec. */

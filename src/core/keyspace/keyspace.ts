@@ -49,18 +49,25 @@ export class Keyspace extends KeyspaceState {
       case 'RedisCommands':
         return { ...this.commands(txn, txn.timeMs, events), events };
       case 'RedisBatch': {
-        const items = decodeBatchItems(txn.items).map((it) => this.commands(it, txn.timeMs, events));
+        const items = decodeBatchItems(txn.items).map((it, i) => this.commands(it, txn.timeMs, events, i));
         return { reply: { kind: 'Int', value: items.length }, events, db: 0, items };
       }
     }
   }
 
-  /** One command, or an EXEC block after its WATCH check: its reply and the db selected after it. */
-  private commands(t: RedisBatchItem, timeMs: number, events: KeyspaceEvent[]): { reply: Reply; db: number } {
+  /**
+   * One command, or an EXEC block after its WATCH check: its reply and the db selected after it. `item`: its index
+   * in a `RedisBatch` (published events carry it and the command's index).
+   */
+  private commands(t: RedisBatchItem, timeMs: number, events: KeyspaceEvent[], item = 0): { reply: Reply; db: number } {
     if (t.watched.some((w) => this.revision(w.db, w.key, timeMs) !== w.revision)) return { reply: NULL_ARRAY, db: t.db };
     const c = new Ctx(this, t.db, timeMs, true, events, 0);
+    c.item = item;
     if (!t.exec) return { reply: this.run(c, t.commands[0]!), db: c.db };
-    const replies = t.commands.map((a) => this.run(c, a));
+    const replies = t.commands.map((a, i) => {
+      c.command = i;
+      return this.run(c, a);
+    });
     return { reply: array(replies), db: c.db };
   }
 

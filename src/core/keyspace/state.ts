@@ -323,6 +323,11 @@ export class Ctx {
     readonly draw: number,
   ) {}
 
+  /** The index of the running command's `RedisBatch` item (0 in other txns). */
+  item = 0;
+  /** The index of the running command in its txn or batch item (an EXEC block's place). */
+  command = 0;
+
   dbAt(index: number = this.db): Db {
     return this.ks.dbs[index]!;
   }
@@ -398,6 +403,11 @@ export class Ctx {
 
   notify(cls: string, event: string, key: string, index: number = this.db): void {
     if (this.writing) this.events.push({ db: index, cls, event, key: fromLatin1(key) });
+  }
+
+  /** PUBLISH / SPUBLISH: a message for every node's subscribers, in log order (changes no key). */
+  publish(kind: 'publish' | 'spublish', channel: Uint8Array, message: Uint8Array): void {
+    if (this.writing) this.events.push({ published: kind, channel, message, item: this.item, command: this.command });
   }
 }
 

@@ -20,7 +20,7 @@ export interface RedisCommandSpec {
   /** ACL categories without the `@` (`connection`, `fast`, `read`, `string`, ...). */
   readonly categories: readonly string[];
   /** Who answers it; default `backend`. */
-  readonly scope?: 'connection' | 'backend';
+  readonly scope?: 'connection' | 'backend' | 'pubsub';
   readonly subcommands?: readonly RedisCommandSpec[];
 }
 
@@ -62,6 +62,8 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
     sub('client', 'reply', 3, connFlags, clientCats),
     sub('client', 'setinfo', 4, connFlags, clientCats),
     sub('client', 'help', 2, ['loading', 'stale'], clientCats),
+    sub('client', 'pause', -3, ['admin', ...connFlags], [...adminCats, 'connection']),
+    sub('client', 'unpause', 2, ['admin', ...connFlags], [...adminCats, 'connection']),
   ]),
   conn('command', -1, ['loading', 'stale'], ['slow', 'connection'], [
     sub('command', 'count', 2, ['loading', 'stale'], ['slow', 'connection']),
@@ -70,9 +72,46 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
     sub('command', 'list', -2, ['loading', 'stale'], ['slow', 'connection']),
     sub('command', 'getkeys', -4, ['loading', 'stale'], ['slow', 'connection']),
   ]),
+  ...(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe'] as const).map(
+    (name): RedisCommandSpec => ({
+      ...conn(name, name.endsWith('unsubscribe') ? -1 : -2, ['pubsub', 'noscript', 'loading', 'stale'], ['pubsub', 'slow']),
+      scope: 'pubsub',
+      ...(name.startsWith('ss') || name.startsWith('sun') ? { firstKey: 1, lastKey: -1, step: 1 } : {}),
+    }),
+  ),
+  conn('pubsub', -2, [], ['slow'], [
+    sub('pubsub', 'channels', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'numsub', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'numpat', 2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'shardchannels', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'shardnumsub', -2, ['pubsub', 'loading', 'stale'], ['pubsub', 'slow']),
+    sub('pubsub', 'help', 2, ['loading', 'stale'], ['slow']),
+  ]),
   conn('config', -2, [], ['slow'], [
     sub('config', 'get', -3, ['admin', 'noscript', 'loading', 'stale'], adminCats),
     sub('config', 'set', -4, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('config', 'resetstat', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('config', 'rewrite', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  ]),
+  conn('time', 1, ['loading', 'stale', 'fast'], ['fast']),
+  conn('lastsave', 1, ['loading', 'stale', 'fast'], ['fast', 'dangerous']),
+  conn('save', 1, ['admin', 'noscript', 'no_async_loading', 'no_multi'], adminCats),
+  conn('bgsave', -1, ['admin', 'noscript', 'no_async_loading'], adminCats),
+  conn('debug', -2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  conn('monitor', 1, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+  conn('wait', 3, ['noscript'], ['slow', 'connection']),
+  conn('slowlog', -2, [], ['slow'], [
+    sub('slowlog', 'get', -2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'len', 2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'reset', 2, ['admin', 'loading', 'stale'], adminCats),
+    sub('slowlog', 'help', 2, ['loading', 'stale'], ['slow']),
+  ]),
+  conn('latency', -2, [], ['slow'], [
+    sub('latency', 'latest', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'history', 3, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'reset', -2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'doctor', 2, ['admin', 'noscript', 'loading', 'stale'], adminCats),
+    sub('latency', 'help', 2, ['loading', 'stale'], ['slow']),
   ]),
 ];
 

@@ -4,6 +4,7 @@
  */
 import { globMatch } from '../../core/keyspace/glob.js';
 import { protoMaxBulkLenDefault } from '../../wire/resp/index.js';
+import { notifyCanonical, notifyLetters } from './pubsub.js';
 
 /** client-query-buffer-limit default (1 GiB). */
 export const clientQueryBufferLimitDefault = 1024 * 1024 * 1024;
@@ -26,6 +27,13 @@ export interface RedisConfigValues {
   clientQueryBufferLimit: number;
   maxClients: number;
   requirePass: string;
+  /** notify-keyspace-events as the class letters it turns on (`A` expanded). */
+  notifyKeyspaceEvents: string;
+  /** SLOWLOG: commands taking at least this long are logged (-1: none); entries kept. */
+  slowlogLogSlowerThan: number;
+  slowlogMaxLen: number;
+  /** Accepted and shown; conclave samples no latency events (LATENCY answers empty). */
+  latencyMonitorThreshold: number;
   outputLimits: Record<OutputClass, OutputLimit>;
 }
 
@@ -35,6 +43,10 @@ export function defaultConfigValues(): RedisConfigValues {
     clientQueryBufferLimit: clientQueryBufferLimitDefault,
     maxClients: maxClientsDefault,
     requirePass: '',
+    notifyKeyspaceEvents: '',
+    slowlogLogSlowerThan: 10_000,
+    slowlogMaxLen: 128,
+    latencyMonitorThreshold: 0,
     outputLimits: {
       normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
       slave: { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 },
@@ -75,20 +87,30 @@ function memoryParam(name: string, key: 'protoMaxBulkLen' | 'clientQueryBufferLi
   };
 }
 
+function intParam(name: string, key: 'slowlogLogSlowerThan' | 'slowlogMaxLen' | 'latencyMonitorThreshold' | 'maxClients', min: number, max: number, maxText: string): Param {
+  return {
+    name,
+    get: (v) => String(v[key]),
+    set: (v, s) => {
+      const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+      if (Number.isNaN(n)) return "argument couldn't be parsed into an integer";
+      if (n < min || n > max) return `argument must be between ${min} and ${maxText} inclusive`;
+      v[key] = n;
+      return undefined;
+    },
+  };
+}
+
 const params: readonly Param[] = [
   memoryParam('proto-max-bulk-len', 'protoMaxBulkLen', 1024 * 1024),
   memoryParam('client-query-buffer-limit', 'clientQueryBufferLimit', 1024 * 1024),
-  {
-    name: 'maxclients',
-    get: (v) => String(v.maxClients),
-    set: (v, s) => {
-      const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
-      if (Number.isNaN(n)) return 'argument couldn\'t be parsed into an integer';
-      if (n < 1 || n > 4294967295) return 'argument must be between 1 and 4294967295 inclusive';
-      v.maxClients = n;
-      return undefined;
-    },
-  },
+  intParam('maxclients', 'maxClients', 1, 4294967295, '4294967295'),
+  intParam('slowlog-log-slower-than', 'slowlogLogSlowerThan', -1, Number.MAX_SAFE_INTEGER, longMax),
+  intParam('slowlog-max-len', 'slowlogMaxLen', 0, Number.MAX_SAFE_INTEGER, longMax),
+  intParam('latency-monitor-threshold', 'latencyMonitorThreshold', 0, Number.MAX_SAFE_INTEGER, longMax),
+  // no memory limit and no eviction: every write is a replicated decision
+  { name: 'maxmemory', get: () => '0' },
+  { name: 'maxmemory-policy', get: () => 'noeviction' },
   {
     name: 'requirepass',
     get: (v) => v.requirePass,
@@ -116,6 +138,16 @@ const params: readonly Param[] = [
       return undefined;
     },
   },
+  {
+    name: 'notify-keyspace-events',
+    get: (v) => notifyCanonical(v.notifyKeyspaceEvents),
+    set: (v, s) => {
+      const letters = notifyLetters(s);
+      if (letters === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      v.notifyKeyspaceEvents = letters;
+      return undefined;
+    },
+  },
   { name: 'databases', get: () => String(databasesCount) },
   // Read by redis-benchmark before a run: no snapshots, no AOF (conclave persists through its own log).
   { name: 'save', get: () => '' },
@@ -126,6 +158,8 @@ const utf8 = new TextEncoder();
 
 export class RedisConfig {
   readonly values: RedisConfigValues;
+  /** Told of each CONFIG SET that applied (the parameters' names). */
+  readonly listeners: ((changed: readonly string[]) => void)[] = [];
 
   constructor(initial: Partial<RedisConfigValues> = {}) {
     this.values = { ...defaultConfigValues(), ...initial };
@@ -170,6 +204,7 @@ export class RedisConfig {
       if (why !== undefined) return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
     }
     Object.assign(this.values, draft);
+    for (const l of this.listeners) l([...seen]);
     return undefined;
   }
 }

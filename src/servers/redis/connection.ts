@@ -19,6 +19,8 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
+import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
+import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
 export const pendingRepliesMax = 1024;
@@ -92,10 +94,17 @@ export interface RedisServerContext {
   readonly role: () => 'master' | 'replica';
   /** Told of connections closed for a limit (for the node's log). */
   readonly log?: (line: string) => void;
+  /** Pub/sub (SUBSCRIBE and the rest answer an error without it). */
+  readonly pubsub?: PubsubService;
+  /** The node behind the front end (INFO consensus and keyspace, WAIT, SAVE); absent: those parts are empty. */
+  readonly node?: RedisNodeService;
+  /** Counters, slow log, MONITORs, CLIENT PAUSE. */
+  readonly stats: ServerStats;
 }
 
 interface Slot {
-  reply: Reply | undefined;
+  /** Several frames for one command: (P|S)(UN)SUBSCRIBE's confirmations. */
+  reply: Reply | readonly Reply[] | undefined;
   readonly resp: RespVersion;
   readonly silent: boolean;
 }
@@ -148,6 +157,11 @@ export class RedisConnection implements RedisClientContext {
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
+  /** Reads sent and not yet answered, and the point later commands wait for once one had to wait. */
+  private readonly readsInFlight = new Set<Promise<Reply>>();
+  private gate: Promise<void> | null = null;
+  /** Channels, patterns and shard channels this connection subscribed to. */
+  readonly subs = new Subscriptions();
   readonly createdMs = Date.now();
   lastActiveMs = Date.now();
   /** CLIENT REPLY OFF: no replies until ON; SKIP: the next command's reply is dropped. */
@@ -180,6 +194,7 @@ export class RedisConnection implements RedisClientContext {
   onData(chunk: Uint8Array): void {
     if (this.closing) return;
     this.lastActiveMs = Date.now();
+    this.server.stats.netInputBytes += chunk.length;
     this.decoder.push(chunk);
     this.pump();
     if (!this.closing && this.decoder.bufferedBytes > this.server.config.values.clientQueryBufferLimit) {
@@ -201,6 +216,8 @@ export class RedisConnection implements RedisClientContext {
     this.closed = true;
     this.closing = true;
     this.server.clients.delete(this.id);
+    this.server.stats.monitors.delete(this);
+    this.dropSubscriptions();
     this.server.backend.release?.(this, 'closed');
   }
 
@@ -252,14 +269,56 @@ export class RedisConnection implements RedisClientContext {
     const spec = found.spec;
     if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
     if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    if (this.resp === 2 && this.subs.total > 0 && !subscribedModeCommands.has(spec.name)) return refuse(subscribedModeError(spec.name));
     this.lastCommand = spec.name;
-    if (spec.scope !== 'connection') {
+    const stats = this.server.stats;
+    stats.commandsProcessed++;
+    feedMonitors(stats, this.db, this.transport.remote, argv, spec.name, spec.flags);
+    if (spec.scope !== 'connection' && spec.scope !== 'pubsub') {
+      const t0 = performance.now();
+      const held = pausedForMs(stats, spec.flags);
+      const run = (): Reply | Promise<Reply> => {
+        try {
+          return this.server.backend.execute(this, argv, spec);
+        } catch (e) {
+          return err(`ERR ${(e as Error).message}`);
+        }
+      };
+      // A command that may write waits for this connection's reads still in flight (a read answered after a later
+      // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
+      const before: Promise<unknown>[] = spec.flags.includes('readonly') ? [] : [...this.readsInFlight];
+      if (this.gate !== null) before.push(this.gate);
+      if (held > 0) before.push(new Promise<void>((res) => setTimeout(res, held)));
       let r: Reply | Promise<Reply>;
-      try {
-        r = this.server.backend.execute(this, argv, spec);
-      } catch (e) {
-        r = err(`ERR ${(e as Error).message}`);
+      if (before.length === 0) r = run();
+      else {
+        const gate: Promise<void> = Promise.all(before).then(() => undefined, () => undefined);
+        this.gate = gate;
+        void gate.then(() => {
+          if (this.gate === gate) this.gate = null;
+        });
+        r = gate.then(run);
       }
+      if (spec.flags.includes('readonly') && r instanceof Promise) {
+        const read = r;
+        this.readsInFlight.add(read);
+        const done = (): void => void this.readsInFlight.delete(read);
+        read.then(done, done);
+      }
+      const slow = (): void => stats.logSlow((performance.now() - t0) * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+      if (r instanceof Promise) void r.then(slow, () => undefined);
+      else slow();
+      return this.enqueue(r, silent);
+    }
+    if (spec.scope === 'pubsub') {
+      const ps = this.server.pubsub;
+      if (ps === undefined) return this.enqueue(err('ERR pub/sub is not available on this server'), silent);
+      const r = subscribeCommand(ps, this, spec, argv).catch((e: Error) => {
+        // the node may or may not have the change: this connection cannot know what it will receive
+        this.server.log?.(`Closing client id=${this.id}: subscription not registered (${e.message})`);
+        this.closing = true;
+        return [err(`TRYAGAIN subscription not registered (${e.message})`)];
+      });
       return this.enqueue(r, silent);
     }
     const respBefore = this.resp;
@@ -269,10 +328,23 @@ export class RedisConnection implements RedisClientContext {
     this.enqueue(r, skipped || this.repliesOff, spec.name === 'hello' ? this.resp : respBefore);
   }
 
-  private enqueue(r: Reply | Promise<Reply>, silent: boolean, resp: RespVersion = this.resp): void {
+  /** A pub/sub message: after every reply already due, in the connection's protocol now. */
+  push(r: Reply): void {
+    if (this.closing) return;
+    this.enqueue(r, false);
+    this.flush();
+  }
+
+  private dropSubscriptions(): void {
+    if (this.subs.total === 0) return;
+    this.subs.clear();
+    this.server.pubsub?.gone(this.id);
+  }
+
+  private enqueue(r: Reply | readonly Reply[] | Promise<Reply> | Promise<Reply | readonly Reply[]>, silent: boolean, resp: RespVersion = this.resp): void {
     if (!(r instanceof Promise)) {
       if (this.slots.length === 0) {
-        if (!silent) this.writer.write(r, resp);
+        if (!silent) this.write(r, resp);
         return;
       }
       this.slots.push({ reply: r, resp, silent });
@@ -286,12 +358,17 @@ export class RedisConnection implements RedisClientContext {
     );
   }
 
-  private settle(slot: Slot, reply: Reply): void {
+  private write(r: Reply | readonly Reply[], resp: RespVersion): void {
+    if (Array.isArray(r)) for (const x of r as readonly Reply[]) this.writer.write(x, resp);
+    else this.writer.write(r as Reply, resp);
+  }
+
+  private settle(slot: Slot, reply: Reply | readonly Reply[]): void {
     slot.reply = reply;
     if (this.closed) return;
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
       const s = this.slots.shift()!;
-      if (!s.silent) this.writer.write(s.reply!, s.resp);
+      if (!s.silent) this.write(s.reply!, s.resp);
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -306,7 +383,9 @@ export class RedisConnection implements RedisClientContext {
   private flush(): void {
     if (this.closed) return;
     if (this.writer.pendingBytes > 0) {
-      this.transport.write(this.writer.take());
+      const out = this.writer.take();
+      this.server.stats.netOutputBytes += out.length;
+      this.transport.write(out);
       if (this.overOutputLimit()) {
         this.server.log?.(`Client id=${this.id} addr=${this.transport.remote} scheduled to be closed for overcoming of output buffer limits.`);
         this.kill();
@@ -322,7 +401,7 @@ export class RedisConnection implements RedisClientContext {
 
   /** Unsent output above client-output-buffer-limit's hard limit, or above the soft one for too long. */
   private overOutputLimit(): boolean {
-    const limit = this.server.config.values.outputLimits.normal;
+    const limit = this.server.config.values.outputLimits[this.subs.total > 0 ? 'pubsub' : 'normal'];
     const out = this.transport.outboundBytes();
     if (limit.hardBytes > 0 && out >= limit.hardBytes) return true;
     if (limit.softBytes > 0 && out >= limit.softBytes) {
@@ -334,11 +413,40 @@ export class RedisConnection implements RedisClientContext {
     return false;
   }
 
+  /** What the server commands (server-commands.ts) see of this connection. */
+  private serverContext(): ServerCommandContext {
+    const server = this.server;
+    return {
+      id: this.id,
+      db: this.db,
+      resp: this.resp,
+      stats: server.stats,
+      ...(server.node ? { node: server.node } : {}),
+      version: server.version,
+      port: this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1),
+      connectedClients: server.clients.size,
+      maxClients: server.config.values.maxClients,
+      role: server.role(),
+      pubsubCounts: () => {
+        const ch = new Set<string>();
+        const pat = new Set<string>();
+        for (const c of server.clients.values()) {
+          for (const k of c.subs.channel) ch.add(k);
+          for (const k of c.subs.pattern) pat.add(k);
+        }
+        return { channels: ch.size, patterns: pat.size };
+      },
+      config: server.config.values,
+      monitor: () => server.stats.monitors.add(this),
+    };
+  }
+
   /** A connection command's reply, or null for none (CLIENT REPLY OFF/SKIP). */
-  private local(spec: RedisCommandSpec, argv: Argv): Reply | null {
+  private local(spec: RedisCommandSpec, argv: Argv): Reply | Promise<Reply> | null {
     switch (spec.name) {
       case 'ping':
         if (argv.length > 2) return err(`ERR wrong number of arguments for 'ping' command`);
+        if (this.resp === 2 && this.subs.total > 0) return { kind: 'Array', items: [bulk('pong'), bulk(argv[1] ?? '')] };
         return argv.length === 1 ? { kind: 'Simple', text: 'PONG' } : bulk(argv[1]!);
       case 'echo':
         return bulk(argv[1]!);
@@ -363,12 +471,11 @@ export class RedisConnection implements RedisClientContext {
         this.noTouch = false;
         this.repliesOff = false;
         this.skipNext = false;
+        this.dropSubscriptions();
         this.server.backend.release?.(this, 'reset');
         return { kind: 'Simple', text: 'RESET' };
       case 'command':
         return this.command(undefined, argv);
-      case 'info':
-        return { kind: 'Verbatim', format: 'txt', text: this.info(argv.slice(1).map((a) => str(a).toLowerCase())) };
       case 'config|get': {
         const pairs = this.server.config.get(argv.slice(2).map(str));
         return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
@@ -380,10 +487,14 @@ export class RedisConnection implements RedisClientContext {
         const why = this.server.config.set(pairs);
         return why === undefined ? ok : err(why);
       }
-      default:
+      default: {
+        const r = serverCommand(this.serverContext(), spec.name, argv);
+        if (r !== undefined) return r;
+        if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
         return err(`ERR unknown command '${spec.name}'`);
+      }
     }
   }
 
@@ -450,34 +561,16 @@ export class RedisConnection implements RedisClientContext {
     };
   }
 
-  /**
-   * INFO's front-end sections (server, clients, persistence, replication), enough for clients' ready checks
-   * (`loading:0`) and tools; the keyspace's sections come with it.
-   */
-  private info(wanted: readonly string[]): string {
-    const all = wanted.length === 0 || wanted.some((w) => w === 'all' || w === 'everything' || w === 'default');
-    const sections: [string, [string, string | number][]][] = [
-      ['Server', [['redis_version', this.server.version], ['redis_mode', 'standalone'], ['process_id', process.pid], ['tcp_port', this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1)], ['uptime_in_seconds', Math.floor(process.uptime())]]],
-      ['Clients', [['connected_clients', this.server.clients.size], ['maxclients', this.server.config.values.maxClients], ['blocked_clients', 0]]],
-      ['Persistence', [['loading', 0], ['async_loading', 0]]],
-      ['Replication', [['role', this.server.role() === 'master' ? 'master' : 'slave'], ['connected_slaves', 0]]],
-    ];
-    return sections
-      .filter(([name]) => all || wanted.includes(name.toLowerCase()))
-      .map(([name, fields]) => `# ${name}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`)
-      .join('\r\n');
-  }
-
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
   infoLine(): string {
     const now = Date.now();
-    const flags = `${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const flags = `${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const qbuf = this.decoder.bufferedBytes;
     const omem = this.transport.outboundBytes() + this.writer.pendingBytes;
     return (
       `id=${this.id} addr=${this.transport.remote} laddr=${this.transport.local} fd=-1 name=${this.name} ` +
       `age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastActiveMs) / 1000)} flags=${flags} db=${this.db} ` +
-      `sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.slots.length} ` +
+      `sub=${this.subs.channel.size} psub=${this.subs.pattern.size} ssub=${this.subs.shard.size} multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.slots.length} ` +
       `omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.lastCommand} user=${this.user} redir=-1 resp=${this.resp} ` +
       `lib-name=${this.libName} lib-ver=${this.libVer}\n`
     );

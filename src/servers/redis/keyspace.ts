@@ -29,6 +29,7 @@ const askTimeoutMs = 12_000;
 
 export interface RedisGateway {
   ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
+  send?(to: Address, msg: AnyMessage): void;
 }
 
 const spec = (name: string, arity: number, flags: string[], categories: string[], firstKey = 0, lastKey = 0, step = 0): RedisCommandSpec => ({ name, arity, flags, firstKey, lastKey, step, categories });
@@ -40,7 +41,7 @@ const tooLarge = (bytes: number): string => `ERR write too large for the replica
 export function keyspaceCommandTable(): CommandTable {
   const ks: RedisCommandSpec[] = [];
   for (const c of keyspaceCommands.values()) {
-    if (c.kind === 'connection') continue; // SELECT: the connection's own
+    if (c.kind === 'connection' || c.name.startsWith('_')) continue; // SELECT: the connection's own; `_` names: internal
     const read = c.kind === 'read';
     ks.push(spec(c.name, c.arity, read ? ['readonly'] : ['write'], [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
   }

@@ -7,6 +7,8 @@ import { RedisConnection, requirePassAuthenticator, type RedisAuthenticator, typ
 import { commandTable, type CommandTable } from './commands.js';
 import { RedisConfig, type RedisConfigValues } from './config.js';
 import { corkedWrite, unmapped } from '../socket.js';
+import type { PubsubService } from './pubsub.js';
+import { ServerStats, type RedisNodeService } from './server-commands.js';
 
 /** What HELLO reports as the server's version: a 7.x version, which clients check. */
 export const redisServerVersion = '7.0.15';
@@ -23,6 +25,10 @@ export interface RedisServerOptions {
   readonly auth?: RedisAuthenticator;
   readonly role?: () => 'master' | 'replica';
   readonly log?: (line: string) => void;
+  /** The node's pub/sub (SUBSCRIBE and the rest answer an error without it). */
+  readonly pubsub?: PubsubService;
+  /** The node behind the port (INFO consensus and keyspace, WAIT, SAVE). */
+  readonly node?: RedisNodeService;
 }
 
 export interface RedisListener {
@@ -67,12 +73,17 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
     version: redisServerVersion,
     role: opts.role ?? (() => 'master'),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.pubsub ? { pubsub: opts.pubsub } : {}),
+    ...(opts.node ? { node: opts.node } : {}),
+    stats: new ServerStats(),
   };
   let nextId = 1;
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
+    context.stats.connectionsReceived++;
     if (context.clients.size >= config.values.maxClients) {
+      context.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n').resume();
       return;
     }
@@ -87,6 +98,13 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
 
 export async function startRedisServer(backend: RedisBackend, opts: RedisServerOptions = {}): Promise<RedisListener> {
   const { server, context } = createRedisServer(backend, opts);
+  const ps = context.pubsub;
+  const stopPubsub = ps?.start({
+    subscriber: (id) => context.clients.get(id),
+    subscribers: () => [...context.clients.values()].filter((c) => c.subs.total > 0),
+    notifyFlags: () => context.config.values.notifyKeyspaceEvents,
+  });
+  if (ps !== undefined) context.config.listeners.push((changed) => changed.includes('notify-keyspace-events') && ps.notifyConfig(context.config.values.notifyKeyspaceEvents));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
@@ -99,6 +117,7 @@ export async function startRedisServer(backend: RedisBackend, opts: RedisServerO
     config: context.config,
     clients: context.clients,
     async close() {
+      stopPubsub?.();
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const c of [...context.clients.values()]) c.kill();
       await closed;
