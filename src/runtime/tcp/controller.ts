@@ -18,6 +18,8 @@ import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
 import { corruptLogFile } from '../fsdisk.js';
+import type { NodeFaults } from '../live-faults.js';
+import { applyNodeFault, noNodeFaults } from '../live-faults.js';
 import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import type { FromNode, NodeStatus, ToNode } from './ipc.js';
 import type { TcpNodeConfig } from './node.js';
@@ -68,6 +70,8 @@ interface Child {
   readonly addr: PeerAddress;
   proc: ChildProcess | null;
   up: boolean;
+  /** Clock and disk faults, handed to each new process (pause is SIGSTOP and ends with the process). */
+  nodeFaults: NodeFaults;
   incarnation: number;
   exited: Promise<void> | null;
   /** kill and restart of one node run one after the other. */
@@ -108,7 +112,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     const port = opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName);
     const addr = { host: hostName, port };
     addresses[spec.node] = addr;
-    children.set(spec.node, { spec, addr, proc: null, up: false, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
+    children.set(spec.node, { spec, addr, proc: null, up: false, nodeFaults: noNodeFaults, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
   }
 
   const publish = (node: string, ev: EventPayload, time = clock.now()) => bus.publish(node, time, ev);
@@ -188,6 +192,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
       ...(opts.dataDir !== undefined ? { dataDir: join(opts.dataDir, node) } : {}),
       seed,
       faults,
+      nodeFaults: c.nodeFaults,
     };
     const proc = fork(nodeMainPath, ['--config-json', JSON.stringify(config)], {
       serialization: 'advanced',
@@ -386,7 +391,18 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
         case 'slow':
         case 'drop':
         case 'duplicate':
+        case 'reorder':
           return networkFault(f);
+        case 'clock':
+        case 'diskStall':
+        case 'diskSlow': {
+          const c = child(f.node);
+          return serially(c, async () => {
+            publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+            c.nodeFaults = applyNodeFault(c.nodeFaults, f, clock.now());
+            if (c.up) await control(c, (id) => ({ t: 'fault', id, fault: f }));
+          });
+        }
         case 'pause':
         case 'resume': {
           const c = child(f.node);
@@ -400,11 +416,6 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
           publish(controllerNodeName, { type: 'FaultInjected', fault: f });
           if (!corruptLogFile(join(opts.dataDir, f.node), nextId++)) throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
           return;
-        case 'reorder':
-        case 'clock':
-        case 'diskStall':
-        case 'diskSlow':
-          throw new UnsupportedFaultError('tcp', f);
       }
     },
   };
