@@ -78,6 +78,8 @@ export interface RunOptions {
   readonly onProgress?: (p: RunProgress) => void;
   /** The checker's time budget. */
   readonly checkBudgetMs?: number;
+  /** tcp only: each node in its own network namespace, partitions and cuts as routes (root and `ip netns` needed). */
+  readonly netns?: boolean;
 }
 
 const packageVersion = (): string => {
@@ -112,11 +114,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const runtime = opts.runtime ?? scenario.runtime;
   const seed = (opts.seed ?? scenario.seed ?? 1) >>> 0;
   if (runtime !== 'sim' && scenario.broken !== undefined) throw new Error('"broken" (a deliberately broken storage) runs only under the sim');
+  if (opts.netns === true && runtime !== 'tcp') throw new Error(`network namespaces are for the tcp runtime, not ${runtime}`);
   const id = opts.id ?? `${slug(scenario.name)}-${formatSeed(seed)}-${Date.now().toString(36)}`;
   const dir = join(opts.runsDir ?? 'runs', id);
   mkdirSync(dir, { recursive: true });
 
-  const { cluster, sim } = runtime === 'sim' ? await simCluster(scenario, seed) : { cluster: await createCluster({ runtime, nodes: scenario.nodes, seed, redisBasePort: 'off', ...(scenario.registry !== undefined ? { registry: { config: scenario.registry } } : {}) }), sim: null };
+  const { cluster, sim } = runtime === 'sim' ? await simCluster(scenario, seed) : { cluster: await createCluster({ runtime, nodes: scenario.nodes, seed, redisBasePort: 'off', ...(opts.netns === true ? { netns: true } : {}), ...(scenario.registry !== undefined ? { registry: { config: scenario.registry } } : {}) }), sim: null };
   const rt = cluster.runtime;
   const origin = rt.now();
   const runNow = () => rt.now() - origin;

@@ -3,7 +3,7 @@
  * outside sends and asks, faults, status) and collects its events into one EventBus. Peer traffic between the
  * node processes goes over their own TCP connections, never through the controller.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { freePorts } from './ports.js';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import type { FromNode, NodeStatus, ToNode } from './ipc.js';
 import type { TcpNodeConfig } from './node.js';
 import type { PeerAddress } from './transport.js';
+import { NetnsNetwork } from './netns.js';
 
 /** How long a node process may take to load its kinds and listen. */
 export const nodeStartTimeoutMs = 45_000;
@@ -41,6 +42,11 @@ export interface TcpRuntimeOptions extends RuntimeOptions {
   readonly basePort?: number;
   /** Loopback by default. */
   readonly host?: string;
+  /**
+   * Each node in its own network namespace (root and `ip netns` needed; src/runtime/tcp/netns.ts): partitions and
+   * cuts are then blackhole routes between the namespaces instead of the transports' drops.
+   */
+  readonly netns?: boolean;
 }
 
 export interface TcpRuntime extends Runtime {
@@ -53,6 +59,8 @@ export interface TcpRuntime extends Runtime {
   recent(): readonly ClusterEvent[];
   /** The process id of a node that is up (tests check that nothing outlives `close`). */
   pid(node: string): number | null;
+  /** The nodes' namespaces when started with `netns` (else null). */
+  readonly netns: NetnsNetwork | null;
   /** Send from inside node `via` (through its host, so the message crosses the peer network to `to`). */
   sendVia<T extends Message>(via: string, to: Address, msg: T): void;
   /** Ask from inside node `via`: request and reply cross the peer network; bounded by `timeoutMs`. */
@@ -105,12 +113,15 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
   let faults: LinkFaults = noLinkFaults;
   let closing = false;
 
+  const net = opts.netns === true ? await NetnsNetwork.create(opts.nodes.map((n) => n.node)) : null;
   const addresses: Record<string, PeerAddress> = {};
   for (let i = 0; i < opts.nodes.length; i++) {
     const spec = opts.nodes[i]!;
-    if (children.has(spec.node)) throw new Error(`node '${spec.node}' listed twice`);
-    const port = opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName);
-    const addr = { host: hostName, port };
+    if (children.has(spec.node)) {
+      net?.close();
+      throw new Error(`node '${spec.node}' listed twice`);
+    }
+    const addr = net !== null ? net.addresses[spec.node]! : { host: hostName, port: opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName) };
     addresses[spec.node] = addr;
     children.set(spec.node, { spec, addr, proc: null, up: false, nodeFaults: noNodeFaults, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
   }
@@ -194,10 +205,13 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
       faults,
       nodeFaults: c.nodeFaults,
     };
-    const proc = fork(nodeMainPath, ['--config-json', JSON.stringify(config)], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const args = ['--config-json', JSON.stringify(config)];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    // `ip netns exec` execs node in the namespace: same process, same IPC channel
+    const proc =
+      net !== null
+        ? spawn(...net.command(node, [process.execPath, ...process.execArgv, nodeMainPath, ...args]), { serialization: 'advanced', stdio })
+        : fork(nodeMainPath, args, { serialization: 'advanced', stdio });
     c.proc = proc;
     c.incarnation++;
     const incarnation = c.incarnation;
@@ -261,6 +275,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
 
   async function networkFault(f: Fault): Promise<void> {
     publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+    if (net !== null && (f.kind === 'partition' || f.kind === 'cut' || f.kind === 'heal')) return net.apply(f);
     faults = applyFault(faults, f);
     const acks = [...children.values()].filter((c) => c.up).map((c) => control(c, (id) => ({ t: 'fault', id, fault: f })).catch(() => undefined));
     await Promise.all(acks);
@@ -295,6 +310,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     const graceful = await Promise.all(all.map((c) => waitExit(c, closeGraceMs)));
     for (let i = 0; i < all.length; i++) if (!graceful[i]) all[i]!.proc?.kill('SIGKILL');
     await Promise.all(all.map((c) => waitExit(c, closeGraceMs)));
+    net?.close();
     bus.complete();
   }
 
@@ -332,6 +348,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     kind: 'tcp',
     nodes: opts.nodes.map((n) => n.node),
     addresses,
+    netns: net,
     events$: bus.events$ as Observable<ClusterEvent>,
     recent: () => bus.recent(),
     send: (to, msg) => sendVia(nodeOf(to), to, msg),
