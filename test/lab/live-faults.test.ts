@@ -32,6 +32,10 @@ for (const runtime of ['threads', 'tcp'] as const) {
     const opts = { nodes: [demo('n1'), demo('n2')], kindsModule: demoKinds, seed: 3 };
     const rt: Runtime = runtime === 'threads' ? await createThreadsRuntime(opts) : await createTcpRuntime(opts);
     try {
+      await rt.inject({ kind: 'diskSlow', node: 'n1', delayMs: 5 }).then(
+        () => assert.unreachable('a disk fault without a disk'),
+        (e: Error) => assert.match(e.message, `the ${runtime} (without a data directory) runtime cannot inject 'diskSlow' faults`),
+      );
       await rt.inject({ kind: 'reorder', ratio: 0.3 });
       rt.send('n1/echo', { type: 'Batch', to: 'n2/echo', count: 300 });
       const s = await echoStats(rt, 300);

@@ -413,6 +413,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
         case 'clock':
         case 'diskStall':
         case 'diskSlow': {
+          if (f.kind !== 'clock' && opts.dataDir === undefined) throw new UnsupportedFaultError('tcp (without a data directory)', f);
           const c = child(f.node);
           return serially(c, async () => {
             publish(controllerNodeName, { type: 'FaultInjected', fault: f });

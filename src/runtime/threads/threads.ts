@@ -333,11 +333,13 @@ export class ThreadsRuntime implements Runtime {
       case 'duplicate':
       case 'reorder':
         return this.broadcastFaults(f);
+      case 'diskStall':
+      case 'diskSlow':
+        if (this.opts.dataDir === undefined) throw new UnsupportedFaultError('threads (without a data directory)', f);
+        return this.nodeFault(f);
       case 'pause':
       case 'resume':
       case 'clock':
-      case 'diskStall':
-      case 'diskSlow':
         return this.nodeFault(f);
       case 'corrupt':
         if (this.opts.dataDir === undefined) throw new UnsupportedFaultError('threads (without a data directory)', f);
