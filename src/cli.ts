@@ -25,7 +25,7 @@ program
   .option('--observers <n>', 'how many of them (the last ones) are observers: they serve and follow but never vote (default 0)')
   .option('--lab [port]', 'also serve the failure lab dashboard (default port 8090)')
   .action(async (o: Parameters<typeof import('./start.js').parseStartFlags>[0]) => {
-    const { runStart, parseStartFlags } = await import('./start.js');
+    const { runStart, parseStartFlags, startFailure } = await import('./start.js');
     let flags;
     try {
       flags = parseStartFlags(o);
@@ -33,7 +33,13 @@ program
       process.stderr.write(`conclave start: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    await runStart(flags);
+    try {
+      await runStart(flags);
+    } catch (e) {
+      // A start-up failure is one line naming what to change, never a stack trace.
+      process.stderr.write(`conclave start: ${startFailure(e)}\n`);
+      process.exit(1);
+    }
   });
 
 // `lab`'s own options (--runtime, --port) come before a subcommand; after one they are the subcommand's.

@@ -11,7 +11,7 @@ import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
 import { logDir, snapDir } from './storage/storage.js';
 import type { AdminServer, AdminServerOptions } from './servers/admin/server.js';
-import { startFrontEnds, type StartedFrontEnds } from './servers/front-ends.js';
+import { FrontEndListenError, startFrontEnds, type StartedFrontEnds } from './servers/front-ends.js';
 import { zkAdminCommands } from './servers/zookeeper/introspect.js';
 import { newSessionSecret } from './servers/zookeeper/backend.js';
 import { embeddedEnsembleConfig, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
@@ -199,6 +199,15 @@ export function parseStartFlags(o: {
   };
 }
 
+/** The flag behind each front end's port, for a listen error. */
+const portFlagOf = { eureka: '--eureka-port', zookeeper: '--zk-port', redis: '--redis-port', admin: '--admin-port' } as const;
+
+/** A start-up failure as one line a person can act on (the flag to change, or the error's own message). */
+export function startFailure(e: unknown): string {
+  if (e instanceof FrontEndListenError) return `${e.message}; choose another port with ${portFlagOf[e.service]} (or 0 for free ports)`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 export async function runStart(opts: StartOptions): Promise<void> {
   const t0 = Date.now();
   const s = await startEmbedded(opts);
@@ -218,12 +227,27 @@ export async function runStart(opts: StartOptions): Promise<void> {
   const dash = opts.labPort !== undefined ? await startDashboard(s.cluster, { port: opts.labPort, ...(opts.host !== undefined ? { host: opts.host } : {}) }) : null;
   if (dash !== null) out.write(`  failure lab dashboard: ${dash.server.url}\n`);
   out.write('Ctrl-C stops the cluster.\n');
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const why = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  out.write('conclave: stopping\n');
+  out.write(`conclave: stopping (${why}): closing client ports, then each node's actors and files; Ctrl-C again forces\n`);
+  const force = (): void => {
+    process.stderr.write('conclave: forced stop; the logs keep what was fsynced (acknowledged writes are)\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  const timer = setTimeout(() => {
+    process.stderr.write(`conclave: clean stop took more than ${startStopGraceMs} ms; exiting anyway\n`);
+    process.exit(1);
+  }, startStopGraceMs);
+  const t1 = Date.now();
   await dash?.close();
   await s.close();
+  clearTimeout(timer);
+  out.write(`conclave: stopped in ${Date.now() - t1} ms (${s.cluster.nodes.length} node${s.cluster.nodes.length === 1 ? '' : 's'} closed${opts.data !== undefined ? `, data kept in ${opts.data}` : ''})\n`);
 }
+
+/** How long `conclave start` may take to stop cleanly before it exits anyway (code 1). */
+export const startStopGraceMs = 10_000;

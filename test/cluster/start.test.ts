@@ -2,6 +2,35 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseStartFlags, startEmbedded } from '../../src/start.js';
 import { RawZk, fourLetterWord } from '../zookeeper/raw-zk.js';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+/** A start that fails on a taken port, or a clean stop, is over well within this. */
+const cliRunTimeoutMs = 60_000;
+
+/** Runs the CLI; `onOut` may act on what it prints (send a signal). Resolves with its exit code and output. */
+function runCli(args: string[], onOut: (stdout: string, pid: number) => void = () => undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`conclave ${args.join(' ')}: no exit within ${cliRunTimeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, cliRunTimeoutMs);
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      onOut(stdout, p.pid!);
+    });
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 test('conclave start: a 3-node cluster with a leader, each node serving Eureka; a registration on one is seen on another', async () => {
   const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0 });
@@ -77,6 +106,30 @@ test('conclave start flags: admin port (off = none), super digest and 4lw list c
   assert.equal(parseStartFlags({ ...base, nodes: '5', observers: '2' }), { nodes: 5, observers: 2, host: '127.0.0.1', eurekaBasePort: 8761, zkBasePort: 2181, adminBasePort: 8081 });
   assert.throws(() => parseStartFlags({ ...base, nodes: '0' }), /--nodes must be a whole number from 1 to 9/);
   assert.throws(() => parseStartFlags({ ...base, observers: '3' }), /--observers must be a whole number from 0 to 2/, 'at least one voter');
+});
+
+test('conclave start: a taken port is one line naming the port and its flag, exit 1; SIGINT stops cleanly and says so', async () => {
+  const squatter = createServer();
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+  const taken = (squatter.address() as AddressInfo).port;
+  try {
+    const r = await runCli(['start', '--zk-port', String(taken), '--eureka-port', '0', '--redis-port', '0', '--admin-port', 'off', '--nodes', '1']);
+    assert.is(r.code, 1);
+    assert.is(r.stderr, `conclave start: cannot listen on 127.0.0.1:${taken} (EADDRINUSE); choose another port with --zk-port (or 0 for free ports)\n`);
+  } finally {
+    squatter.close();
+  }
+  let signalled = false;
+  const r = await runCli(['start', '--zk-port', '0', '--eureka-port', '0', '--redis-port', '0', '--admin-port', 'off', '--nodes', '1'], (out, pid) => {
+    if (!signalled && out.includes('Ctrl-C stops the cluster.')) {
+      signalled = true;
+      process.kill(pid, 'SIGINT');
+    }
+  });
+  assert.ok(signalled, 'it started');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /conclave: stopping \(SIGINT\)/);
+  assert.match(r.stdout, /conclave: stopped in \d+ ms \(1 node closed\)\n$/);
 });
 
 test.run();

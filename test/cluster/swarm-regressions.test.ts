@@ -25,6 +25,11 @@ const regressions: readonly Regression[] = [
     pinned: { safetyMs: 8000 },
     why: 'issue 9: same (epochs durable ahead of the log); also the seed that catches the bug reintroduced after the fix',
   },
+  {
+    seed: 0x755eb80c,
+    pinned: { safetyMs: 2500 },
+    why: 'a restarted leader numbered its connections from 1 again: a follower of its new leadership took a Proposal of the old one (held in a clogged network) as its own and applied a txn the new leader never had',
+  },
 ];
 
 for (const r of regressions) {

@@ -132,6 +132,29 @@ test('discovery: the leader picks max(acceptedEpoch of a quorum) + 1 and persist
   assert.is((ne[0]!.msg as { epoch: number }).epoch, 8);
 });
 
+test('connection ids never repeat across leaderships of one node, restarts included (a stale leadership\'s messages are ignored)', () => {
+  // Leadership 1 at acceptedEpoch 4 leads epoch 5 with follower 3 on some conn.
+  const { L, conns } = establishedLeader(3, [3], { epochs: { acceptedEpoch: 4, acceptedLeader: 1, currentEpoch: 4 } });
+  const before = conns.get(3)!;
+  // A restart: the node boots from its durable epochs (acceptedEpoch 5) and leads again, follower 3 with the same attempt number.
+  const L2 = new M(1, [1, 2, 3], { epochs: { acceptedEpoch: L.s.acceptedEpoch, acceptedLeader: 1, currentEpoch: L.s.currentEpoch } });
+  L2.in({ type: 'Elected', role: 'LEADING', leader: 1 });
+  const o = L2.recv({ type: 'FollowerInfo', from: 3, acceptedEpoch: 5, attempt: 1 });
+  const ne = L2.sent(L2.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(L2, o) } }), 'NewEpoch');
+  const after = (ne[0]!.msg as { conn: number }).conn;
+  assert.is.not(after, before, 'a new connection id');
+  // Follower 3 on the new leadership ignores a Proposal of the old one still in the network (seed 0x755eb80c).
+  const F = new M(3, [1, 2, 3], { epochs: { acceptedEpoch: 5, acceptedLeader: 1, currentEpoch: 5 }, logTail: entries(z(5, 1)) });
+  F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  F.recv({ type: 'NewEpoch', from: 1, epoch: 6, attempt: 1, conn: after, established: false });
+  F.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: persistToken(F, F.take()) } });
+  F.recv({ type: 'NewLeader', from: 1, conn: after, epoch: 6, mode: 'DIFF', truncTo: null, snapshot: null, entries: [], commitTo: 0 });
+  F.take();
+  const stale = F.recv({ type: 'Proposal', from: 1, conn: before, epoch: 5, entry: { zxid: z(5, 2), txn: 'stale' } });
+  assert.is(F.cmds(stale, 'AppendLog').length, 0, 'a proposal of the old leadership is not logged');
+  assert.is(F.s.lastAppended, z(5, 1));
+});
+
 test('follower: persists acceptedEpoch before ACKEPOCH; rejects an older epoch', () => {
   const F = new M(2, [1, 2, 3], { epochs: { acceptedEpoch: 2, acceptedLeader: 1, currentEpoch: 2 }, logTail: entries(z(2, 1), z(2, 2)) });
   let o = F.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });

@@ -101,7 +101,9 @@ if (!existsSync(cliMt)) {
       assert.match(await cli.run('exists /cm/none', /Error -?\d+ for \/cm\/none/), /Error -101 for \/cm\/none/);
       // wexists on a missing node arms an exist watch; the create fires NodeCreated.
       await cli.run('wexists /cm/w', /Error -101 for \/cm\/w\n/);
-      assert.match(await cli.run('create /cm/w', /Watcher CREATED_EVENT state = CONNECTED_STATE for path \/cm\/w\n/), /\[\/cm\/w\]: rc = 0/);
+      // The event comes before the create's answer (ZooKeeper's order), and cli_mt prints them from two threads: wait for both.
+      const created = await cli.run('create /cm/w', /^(?=[\s\S]*Watcher CREATED_EVENT state = CONNECTED_STATE for path \/cm\/w\n)(?=[\s\S]*\[\/cm\/w\]: rc = -?\d+)/);
+      assert.match(created, /\[\/cm\/w\]: rc = 0/);
 
       assert.match(await cli.run('delete /cm/c2', /\/cm\/c2: rc = -?\d+/), /\/cm\/c2: rc = 0/);
       assert.match(await cli.run('delete /cm', /\/cm: rc = -?\d+/), /\/cm: rc = -111/);

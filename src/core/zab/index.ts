@@ -86,6 +86,7 @@ function cloneRole<T>(r: Role<T>): Role<T> {
         infos: r.phase === 'discovery' ? { ...r.infos } : r.infos,
         followers,
         connSeq: r.connSeq,
+        connEnd: r.connEnd,
         tick: r.tick,
         startTick: r.startTick,
         persistToken: r.persistToken,

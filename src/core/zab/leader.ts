@@ -6,6 +6,9 @@ import { appendEntries, chooseSync, commitTo, windowOf } from './log.js';
 import { isMember, isVoter, lookForLeader, persistEpochs, quorumOf, send, storage, type Out, type S } from './shared.js';
 import { followerAheadReason, type FollowerRec, type Leading } from './types.js';
 
+/** Connections (follower attempts) one leadership may open; its ids are `acceptedEpoch * this + 1 ...`. */
+export const connsPerLeadershipMax = 1 << 20;
+
 export function startLeading<T>(s: S<T>, out: Out<T>): void {
   s.role = {
     kind: 'leading',
@@ -13,7 +16,8 @@ export function startLeading<T>(s: S<T>, out: Out<T>): void {
     epoch: 0,
     infos: { [s.cfg.myId]: s.acceptedEpoch },
     followers: {},
-    connSeq: 0,
+    connSeq: s.acceptedEpoch * connsPerLeadershipMax,
+    connEnd: (s.acceptedEpoch + 1) * connsPerLeadershipMax,
     tick: 0,
     startTick: 0,
     persistToken: -1,
@@ -263,6 +267,10 @@ export function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       return;
     }
     // A different attempt is a new connection (attempt numbers restart when the follower restarts).
+    if (r.connSeq + 1 >= r.connEnd) {
+      lookForLeader(s, out, `connection ids of this leadership used up (${connsPerLeadershipMax})`);
+      return;
+    }
     r.connSeq += 1;
     const f: FollowerRec = {
       conn: r.connSeq,

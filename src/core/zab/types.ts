@@ -89,7 +89,15 @@ export interface Leading<T> {
   epoch: number;
   infos: Record<number, number>;
   followers: Record<number, FollowerRec>;
+  /**
+   * The last connection id handed out. Each leadership numbers its connections from its acceptedEpoch at the start
+   * times `connsPerLeadershipMax`: ids never repeat across leaderships or restarts (a later leadership starts at
+   * an acceptedEpoch above every epoch this node led before), so a follower never takes a message from an earlier
+   * leadership's connection — still in the network — for one of this leadership's.
+   */
   connSeq: number;
+  /** The first id past this leadership's range: reaching it ends the leadership. */
+  connEnd: number;
   tick: number;
   startTick: number;
   /** Token of the pending PersistEpochs (acceptedEpoch in 'epochpersist', currentEpoch in 'newleader'). */
