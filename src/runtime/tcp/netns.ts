@@ -6,7 +6,8 @@
  * needed); heal removes them. Needs root and `ip netns`; `netnsUnavailable()` says why not.
  *
  * Every name carries the owning process id (`cnlv-<pid>-<k>-<node>`, bridge `cnb<pid base 36><k>`): a run removes
- * its namespaces and bridge on close and at process exit, and each start removes those of processes that are gone.
+ * its namespaces and bridge on close and at process exit, and each start removes those of processes that are gone
+ * (with no process left inside them).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -70,6 +71,8 @@ export function removeStaleNetns(): string[] {
     const m = /^cnlv-(?:probe-)?(\d+)(?:-|$)/.exec(name);
     if (m === null || alive(Number(m[1]))) continue;
     try {
+      // a process still inside it (seen from another pid namespace, say) keeps it
+      if (ipSync(['netns', 'pids', name]).trim().length > 0) continue;
       ipSync(['netns', 'del', name]);
       removed.push(name);
     } catch {
