@@ -108,10 +108,10 @@ function renumber<T extends HistoryOp>(ops: T[]): T[] {
 }
 
 /** One stale read: a read late in the history shows the value its key had long before (a lost write). */
-function injectStale<T extends HistoryOp>(ops: T[]): T[] {
+function injectStale<T extends ZkOp | RedisOp>(ops: T[]): T[] {
   const reads = ops.filter((o) => (o.kind === 'zk' ? o.op === 'syncGetData' : o.op === 'get') && typeof o.value === 'string');
-  const where = (o: HistoryOp) => (o.kind === 'zk' ? o.path : o.key);
-  const earlier = (late: HistoryOp) => reads.find((o) => where(o) === where(late) && o.value !== late.value && o.returnMs! < late.callMs - 30);
+  const where = (o: ZkOp | RedisOp) => (o.kind === 'zk' ? o.path : o.key);
+  const earlier = (late: ZkOp | RedisOp) => reads.find((o) => where(o) === where(late) && o.value !== late.value && o.returnMs! < late.callMs - 30);
   const late = reads.slice(Math.floor(reads.length * 0.9)).find((o) => earlier(o) !== undefined)!;
   const early = earlier(late)!;
   return ops.map((o) => (o === late ? { ...late, value: early.value, ...(early.kind === 'zk' ? { zxid: early.zxid, version: early.version } : {}) } : o));

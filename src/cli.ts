@@ -52,7 +52,8 @@ const lab = program
   .option('--nodes <n>', 'how many nodes (1-9; default 3)', '3')
   .option('--clients <n>', 'ZooKeeper clients, and as many Redis clients (default 3)', '3')
   .option('--port <port>', 'dashboard port (default 8090; 0 = a free port)', '8090')
-  .action(async (o: { runtime: string; nodes: string; clients: string; port: string }) => {
+  .option('--netns', 'tcp: each node in its own network namespace, partitions as routes (root and `ip netns` needed)')
+  .action(async (o: { runtime: string; nodes: string; clients: string; port: string; netns?: boolean }) => {
     const [{ runLab }, { workloadClientsMax }] = await Promise.all([import('./lab/dashboard.js'), import('./lab/workload.js')]);
     const whole = (v: string, flag: string, min: number, max: number): number => {
       if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
@@ -65,7 +66,20 @@ const lab = program
       process.stderr.write(`conclave lab: --runtime must be threads, tcp or sim, got '${o.runtime}'\n`);
       process.exit(2);
     }
-    await runLab({ runtime: o.runtime as 'threads', nodes: whole(o.nodes, '--nodes', 1, 9), clients: whole(o.clients, '--clients', 0, workloadClientsMax), port: whole(o.port, '--port', 0, 65_535) });
+    if (o.netns === true) {
+      const why = o.runtime !== 'tcp' ? '--netns needs --runtime tcp' : (await import('./runtime/tcp/netns.js')).netnsUnavailable();
+      if (why !== null) {
+        process.stderr.write(`conclave lab: --netns: ${why}\n`);
+        process.exit(2);
+      }
+    }
+    await runLab({
+      runtime: o.runtime as 'threads',
+      nodes: whole(o.nodes, '--nodes', 1, 9),
+      clients: whole(o.clients, '--clients', 0, workloadClientsMax),
+      port: whole(o.port, '--port', 0, 65_535),
+      ...(o.netns === true ? { netns: true } : {}),
+    });
   });
 lab
   .command('view')

@@ -49,6 +49,8 @@ export interface ClusterOptions {
    */
   readonly redisBasePort?: number | 'off';
   readonly redisHost?: string;
+  /** runtime 'tcp': each node in its own network namespace, partitions as routes (root only; src/runtime/tcp/netns.ts). */
+  readonly netns?: boolean;
 }
 
 /** A ZooKeeper error code from the replicated state machine (e.g. NONODE, NODEEXISTS, BADVERSION). */
@@ -568,7 +570,7 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   }
   const tempDir = opts.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'conclave-')) : null;
   const dataDir = opts.dataDir ?? tempDir!;
-  const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir });
+  const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir, ...(opts.netns === true ? { netns: true } : {}) });
   const cluster = new Cluster(rt, tempDir, dataDir);
   const base = opts.redisBasePort ?? 0;
   if (base !== 'off') {

@@ -49,8 +49,13 @@ export function registerLabRunCommands(lab: Command): void {
     .option('--runtime <kind>', 'sim | threads | tcp (default: the scenario\'s)')
     .option('--seed <hex>', 'the seed (0x...; default: the scenario\'s, else 0x00000001)')
     .option('--runs <dir>', 'where run directories go', 'runs')
-    .action(async (file: string, o: { runtime?: string; seed?: string; runs: string }) => {
+    .option('--netns', 'tcp: each node in its own network namespace, partitions as routes (root and `ip netns` needed)')
+    .action(async (file: string, o: { runtime?: string; seed?: string; runs: string; netns?: boolean }) => {
       try {
+        if (o.netns === true) {
+          const why = (await import('../runtime/tcp/netns.js')).netnsUnavailable();
+          if (why !== null) throw new Error(`--netns: ${why}`);
+        }
         const [{ runScenario, exitCodeOf }, { loadScenario, parseSeedValue }] = await Promise.all([runner(), import('./scenario.js')]);
         const scenario = loadScenario(file);
         const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} ms | {ops} ops', hideCursor: true }, Presets.shades_classic);
@@ -59,6 +64,7 @@ export function registerLabRunCommands(lab: Command): void {
           ...(o.runtime !== undefined ? { runtime: runtimeOf(o.runtime)! } : {}),
           ...(o.seed !== undefined ? { seed: parseSeedValue(o.seed) } : {}),
           runsDir: o.runs,
+          ...(o.netns === true ? { netns: true } : {}),
           onProgress: (p) => bar.update(Math.round(p.elapsedMs), { ops: p.ops }),
         }).finally(() => bar.stop());
         const report = (await import('./report.js')).writeReport(r.dir, r.verdict);

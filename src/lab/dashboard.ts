@@ -131,11 +131,13 @@ export interface LabRunOptions {
   readonly nodes: number;
   readonly port: number;
   readonly clients: number;
+  /** tcp: each node in its own network namespace (src/runtime/tcp/netns.ts). */
+  readonly netns?: boolean;
 }
 
 /** `conclave lab`: a cluster, a workload and the dashboard, until SIGINT/SIGTERM. */
 export async function runLab(o: LabRunOptions): Promise<void> {
-  const cluster = await createCluster({ nodes: o.nodes, runtime: o.runtime, redisBasePort: 'off' });
+  const cluster = await createCluster({ nodes: o.nodes, runtime: o.runtime, redisBasePort: 'off', ...(o.netns === true ? { netns: true } : {}) });
   const rt = cluster.runtime;
   const sim = rt.kind === 'sim' ? (rt as SimRuntime) : null;
   let dash: LiveDashboard | null = null;

@@ -65,7 +65,23 @@ export interface RedisOp extends OpBase {
   readonly txnResults?: readonly (readonly string[] | number | null)[];
 }
 
-export type HistoryOp = ZkOp | RedisOp;
+/**
+ * A Eureka client's operation against one node's registry (`eureka`). `instance` is `APP/id`. register/renew/cancel:
+ * `code` is the registry's answer (204/200, 404 for a renew of an unknown lease); `expiryMs` (register and renew)
+ * how long after the op returned the lease may lawfully expire without another renew (twice the duration, as Eureka).
+ * query: `instances` the `APP/id`s the node listed (sorted); `final` marks the sweep made once every fault is undone.
+ */
+export interface EurekaOp extends OpBase {
+  readonly kind: 'eureka';
+  readonly op: 'register' | 'renew' | 'cancel' | 'query';
+  readonly instance: string;
+  readonly code?: number;
+  readonly expiryMs?: number;
+  readonly instances?: readonly string[];
+  readonly final?: boolean;
+}
+
+export type HistoryOp = ZkOp | RedisOp | EurekaOp;
 
 /**
  * Workload generators move a register to a fresh key after this many operations on one key: the Redis register

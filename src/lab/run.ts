@@ -78,6 +78,8 @@ export interface RunOptions {
   readonly onProgress?: (p: RunProgress) => void;
   /** The checker's time budget. */
   readonly checkBudgetMs?: number;
+  /** tcp only: each node in its own network namespace, partitions and cuts as routes (root and `ip netns` needed). */
+  readonly netns?: boolean;
 }
 
 const packageVersion = (): string => {
@@ -92,7 +94,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 
 /** The sim cluster of a scenario: createCluster's members, the broken storage if asked, fsyncs that take time. */
 async function simCluster(s: Scenario, seed: number): Promise<{ cluster: Cluster; sim: SimRuntime }> {
-  const nodes = ensembleNodes(s.nodes).map((spec) => ({
+  const nodes = ensembleNodes(s.nodes, s.registry !== undefined ? { registry: { config: s.registry } } : {}).map((spec) => ({
     node: spec.node,
     actors: spec.actors.map((a) =>
       a.kind === 'storage' && s.broken !== undefined && (s.broken.node === undefined || s.broken.node === spec.node)
@@ -112,11 +114,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const runtime = opts.runtime ?? scenario.runtime;
   const seed = (opts.seed ?? scenario.seed ?? 1) >>> 0;
   if (runtime !== 'sim' && scenario.broken !== undefined) throw new Error('"broken" (a deliberately broken storage) runs only under the sim');
+  if (opts.netns === true && runtime !== 'tcp') throw new Error(`network namespaces are for the tcp runtime, not ${runtime}`);
   const id = opts.id ?? `${slug(scenario.name)}-${formatSeed(seed)}-${Date.now().toString(36)}`;
   const dir = join(opts.runsDir ?? 'runs', id);
   mkdirSync(dir, { recursive: true });
 
-  const { cluster, sim } = runtime === 'sim' ? await simCluster(scenario, seed) : { cluster: await createCluster({ runtime, nodes: scenario.nodes, seed, redisBasePort: 'off' }), sim: null };
+  const { cluster, sim } = runtime === 'sim' ? await simCluster(scenario, seed) : { cluster: await createCluster({ runtime, nodes: scenario.nodes, seed, redisBasePort: 'off', ...(opts.netns === true ? { netns: true } : {}), ...(scenario.registry !== undefined ? { registry: { config: scenario.registry } } : {}) }), sim: null };
   const rt = cluster.runtime;
   const origin = rt.now();
   const runNow = () => rt.now() - origin;
@@ -142,7 +145,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     if (sim !== null) sim.askDrivesClock = false;
     let stopped = false;
     let workDone = false;
-    const work = runWorkload(cluster, scenario.workload, rec, clock, seed, () => stopped).finally(() => (workDone = true));
+    const work = runWorkload(cluster, scenario.workload, rec, clock, seed, () => stopped, scenario.registry).finally(() => (workDone = true));
 
     const plan = [...scenario.faults].sort((a, b) => a.atMs - b.atMs);
     /** Faults injected and not undone yet, with when to undo them (Infinity: at the end). */
@@ -176,8 +179,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       else await rt.sleep(step);
       opts.onProgress?.({ elapsedMs: Math.min(elapsed(), scenario.durationMs), durationMs: scenario.durationMs, ops: rec.ops.length });
     }
-    stopped = true;
+    // undone before the clients stop: the workload's closing reads (the registry sweep) see the healed cluster
     for (const a of active.splice(0).reverse()) await undo(a.faults);
+    stopped = true;
     labEvent('WorkloadStopped', { ops: rec.ops.length });
     if (sim !== null) await sim.runUntil(() => workDone, settleMaxMs);
     else {

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import type { RegistryConfig } from '../core/registry/types.js';
+import { defaultRegistryConfig } from '../core/registry/types.js';
 import type { ScheduledFault } from './faults.js';
 import { faultDurationMaxMs, parseScheduledFault } from './faults.js';
 import type { WorkloadSpec } from './workload.js';
@@ -33,6 +35,8 @@ export interface Scenario {
    * the checker catches what it breaks.
    */
   readonly broken?: { readonly node?: string; readonly storage: { readonly dropLoggedEntryNth?: number; readonly ackWithoutFsync?: boolean } };
+  /** The Eureka registries' configuration (RegistryConfig fields; docs/eureka.md), e.g. short leases for a run. */
+  readonly registry?: Partial<RegistryConfig>;
 }
 
 /** Nodes a scenario may ask for. */
@@ -47,6 +51,8 @@ export const scenarioNameMax = 200;
 export const dropLoggedEntryNthMax = 1_000_000;
 /** A scenario's duration when it names none (ms). */
 export const scenarioDurationMsDefault = 5_000;
+/** A registry setting given in ms (or a count), at most (one day). */
+export const registrySettingMax = 86_400_000;
 /** Bytes of a scenario file, at most. */
 export const scenarioBytesMax = 1 << 20;
 
@@ -80,14 +86,22 @@ export function parseSeedValue(v: unknown): number {
 export function parseScenario(doc: unknown): Scenario {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('a scenario is a YAML mapping');
   const o = doc as Record<string, unknown>;
-  const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'expect', 'broken'];
+  const known = ['name', 'description', 'nodes', 'runtime', 'durationMs', 'seed', 'workload', 'faults', 'expect', 'broken', 'registry'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown scenario field '${k}' (${known.join(', ')})`);
   if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > scenarioNameMax) throw new Error('"name" must be a non-empty string');
   const runtime = o.runtime ?? 'sim';
   if (runtime !== 'sim' && runtime !== 'threads' && runtime !== 'tcp') throw new Error('"runtime" must be sim, threads or tcp');
   const w = (o.workload ?? {}) as Record<string, unknown>;
   if (typeof w !== 'object' || Array.isArray(w)) throw new Error('"workload" must be a mapping');
-  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'keys', 'opsMax', 'thinkMs', 'requestTimeoutMs', 'zk', 'redis'].includes(k)) throw new Error(`unknown workload field '${k}'`);
+  for (const k of Object.keys(w)) if (!['zkClients', 'redisClients', 'eurekaClients', 'keys', 'opsMax', 'thinkMs', 'requestTimeoutMs', 'zk', 'redis', 'eureka'].includes(k)) throw new Error(`unknown workload field '${k}'`);
+  const e = (w.eureka ?? {}) as Record<string, unknown>;
+  if (typeof e !== 'object' || Array.isArray(e)) throw new Error('"workload.eureka" must be a mapping');
+  for (const k of Object.keys(e)) if (!['renewMs', 'query', 'cancel'].includes(k)) throw new Error(`unknown workload.eureka field '${k}' (renewMs, query, cancel)`);
+  const ratio = (k: 'query' | 'cancel'): number => {
+    const v = e[k] ?? defaultWorkload.eureka[k];
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`"workload.eureka.${k}" must be a probability in [0, 1]`);
+    return v;
+  };
   const workload: WorkloadSpec = {
     zkClients: int(w, 'zkClients', 0, workloadClientsMax, defaultWorkload.zkClients),
     redisClients: int(w, 'redisClients', 0, workloadClientsMax, defaultWorkload.redisClients),
@@ -97,6 +111,8 @@ export function parseScenario(doc: unknown): Scenario {
     requestTimeoutMs: int(w, 'requestTimeoutMs', 1, faultDurationMaxMs, defaultWorkload.requestTimeoutMs),
     zkMix: mix(w.zk, ['setData', 'getData', 'syncGetData', 'create'], 'workload.zk', defaultWorkload.zkMix),
     redisMix: mix(w.redis, ['set', 'get', 'incr', 'rpush', 'lrange', 'multi'], 'workload.redis', defaultWorkload.redisMix),
+    eurekaClients: int(w, 'eurekaClients', 0, workloadClientsMax, defaultWorkload.eurekaClients),
+    eureka: { renewMs: int(e, 'renewMs', 1, faultDurationMaxMs, defaultWorkload.eureka.renewMs), query: ratio('query'), cancel: ratio('cancel') },
   };
   const faultsIn = o.faults ?? [];
   if (!Array.isArray(faultsIn) || faultsIn.length > scenarioFaultsMax) throw new Error(`"faults" must be a list of at most ${scenarioFaultsMax} entries`);
@@ -122,6 +138,20 @@ export function parseScenario(doc: unknown): Scenario {
       },
     };
   }
+  let registry: Partial<RegistryConfig> | undefined;
+  if (o.registry !== undefined) {
+    if (typeof o.registry !== 'object' || o.registry === null || Array.isArray(o.registry)) throw new Error('"registry" must map registry settings to values');
+    const out: Record<string, number | boolean> = {};
+    for (const [k, v] of Object.entries(o.registry)) {
+      const dflt = (defaultRegistryConfig as unknown as Record<string, unknown>)[k];
+      if (dflt === undefined) throw new Error(`unknown registry setting '${k}' (${Object.keys(defaultRegistryConfig).join(', ')})`);
+      if (typeof dflt === 'boolean' ? typeof v !== 'boolean' : typeof v !== 'number' || !(v >= 0 && v <= registrySettingMax)) {
+        throw new Error(`"registry.${k}" must be ${typeof dflt === 'boolean' ? 'true or false' : `a number in [0, ${registrySettingMax}]`}`);
+      }
+      out[k] = v as number | boolean;
+    }
+    registry = out as Partial<RegistryConfig>;
+  }
   return {
     name: o.name,
     ...(typeof o.description === 'string' ? { description: o.description } : {}),
@@ -133,6 +163,7 @@ export function parseScenario(doc: unknown): Scenario {
     faults,
     expect,
     ...(broken !== undefined ? { broken } : {}),
+    ...(registry !== undefined ? { registry } : {}),
   };
 }
 
@@ -152,7 +183,20 @@ export function loadScenario(path: string): Scenario {
 /** The scenario as its file says it (`parseScenario` reads it back): run.json holds this. */
 export function scenarioDoc(s: Scenario): Record<string, unknown> {
   const { workload: w, ...rest } = s;
-  return { ...rest, workload: { zkClients: w.zkClients, redisClients: w.redisClients, keys: w.keys, opsMax: w.opsMax, thinkMs: w.thinkMs, requestTimeoutMs: w.requestTimeoutMs, zk: w.zkMix, redis: w.redisMix } };
+  return {
+    ...rest,
+    workload: {
+      zkClients: w.zkClients,
+      redisClients: w.redisClients,
+      keys: w.keys,
+      opsMax: w.opsMax,
+      thinkMs: w.thinkMs,
+      requestTimeoutMs: w.requestTimeoutMs,
+      zk: w.zkMix,
+      redis: w.redisMix,
+      ...(w.eurekaClients > 0 ? { eurekaClients: w.eurekaClients, eureka: w.eureka } : {}),
+    },
+  };
 }
 
 /** The scenario as YAML (a shrunk fault plan is written back this way). */

@@ -4,9 +4,13 @@
  * counter), so a read names its writer. Each client runs its operations one after another; the workload stops
  * after `opsMax` operations in all or when told to. Clients work on every runtime: ZooKeeper sessions through the
  * cluster's gateway (`ZkClient`), Redis through the RESP front end's keyspace backend (the same code a RESP
- * connection runs, without the socket) — so the simulator runs them too.
+ * connection runs, without the socket) — so the simulator runs them too. Eureka clients are instances that
+ * register, renew, cancel and query a node's registry actor directly (what the Eureka HTTP front end asks it).
  */
 import type { Cluster, ZkClient, ZkGateway } from '../cluster.js';
+import type { RegistryReply, RegistryRequest } from '../core/registry/messages.js';
+import type { InstanceInfo, RegistryConfig } from '../core/registry/types.js';
+import { defaultRegistryConfig } from '../core/registry/types.js';
 import { ZkError, connectZk } from '../cluster.js';
 import { Rng } from '../core/rng.js';
 import type { Reply } from '../protocol/resp.js';
@@ -15,7 +19,7 @@ import { OPEN_ACL_UNSAFE } from '../protocol/txn.js';
 import { zxidHex } from '../protocol/zxid.js';
 import type { RedisBackend, RedisClientContext } from '../servers/redis/connection.js';
 import { keyspaceBackend, keyspaceCommandTable } from '../servers/redis/keyspace.js';
-import type { HistoryOp, RedisOp, ZkOp } from './history.js';
+import type { EurekaOp, HistoryOp, RedisOp, ZkOp } from './history.js';
 
 /** What a scenario's `workload:` says. */
 export interface WorkloadSpec {
@@ -34,6 +38,13 @@ export interface WorkloadSpec {
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
   /** Redis: set, get, incr, rpush, lrange, multi. */
   readonly redisMix: Readonly<Partial<Record<'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi', number>>>;
+  /** Eureka instances (one client each, homed on the nodes round robin). */
+  readonly eurekaClients: number;
+  /**
+   * A Eureka client renews every `renewMs`; after each renewal it queries its node's registry with probability
+   * `query` and cancels (then registers as a new instance) with probability `cancel`.
+   */
+  readonly eureka: { readonly renewMs: number; readonly query: number; readonly cancel: number };
 }
 
 /** Clients of one kind in a scenario, at most. */
@@ -60,6 +71,8 @@ export const defaultWorkload: WorkloadSpec = {
   requestTimeoutMs: 2_000,
   zkMix: { setData: 3, getData: 3, syncGetData: 2, create: 1 },
   redisMix: { set: 3, get: 3, incr: 1, rpush: 1, lrange: 1, multi: 1 },
+  eurekaClients: 0,
+  eureka: { renewMs: 200, query: 0.3, cancel: 0.01 },
 };
 
 /** The znode every ZooKeeper key lives under. */
@@ -93,6 +106,8 @@ export interface WorkloadClock {
 
 interface Ctx {
   readonly cluster: Cluster;
+  /** The registries' configuration (lease expiry of the Eureka clients' instances). */
+  readonly registry: RegistryConfig;
   /** The cluster's gateway with every ask bounded by the workload's request timeout and waits on the workload's clock. */
   readonly gateway: ZkGateway;
   readonly spec: WorkloadSpec;
@@ -278,6 +293,111 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
   }
 }
 
+/** The application every lab Eureka instance belongs to. */
+export const eurekaApp = 'LAB';
+
+/** A lab Eureka instance (lease duration: the registry's default). */
+function labInstance(id: string, nowMs: number): InstanceInfo {
+  const t = Math.floor(nowMs);
+  return {
+    instanceId: id,
+    hostName: id,
+    app: eurekaApp,
+    ipAddr: '127.0.0.1',
+    status: 'UP',
+    overriddenStatus: 'UNKNOWN',
+    port: 8080,
+    portEnabled: true,
+    securePort: 443,
+    securePortEnabled: false,
+    countryId: 1,
+    dataCenterInfo: { className: 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
+    leaseInfo: { renewalIntervalInSecs: 0, durationInSecs: 0, registrationTimestamp: 0, lastRenewalTimestamp: 0, evictionTimestamp: 0, serviceUpTimestamp: 0 },
+    metadata: {},
+    vipAddress: 'lab',
+    isCoordinatingDiscoveryServer: false,
+    lastUpdatedTimestamp: t,
+    lastDirtyTimestamp: t,
+  };
+}
+
+/** A registry query recorded as a Eureka op: the instances the node lists. */
+async function eurekaQuery(ctx: Ctx, name: string, node: string, final: boolean): Promise<boolean> {
+  const done = ctx.rec.begin<EurekaOp>({ kind: 'eureka', client: name, node, op: 'query', instance: '', ...(final ? { final } : {}) });
+  try {
+    const r = await ctx.gateway.ask<RegistryReply>(`${node}/registry`, { type: 'EurekaRead', key: { kind: 'apps' } } satisfies RegistryRequest, ctx.spec.requestTimeoutMs);
+    if (r.type !== 'EurekaReadResult' || r.code !== 200 || r.apps === undefined) {
+      done('fail', { error: `registry answered ${r.type} ${'code' in r ? r.code : ''}` });
+      return true;
+    }
+    done('ok', { instances: r.apps.applications.flatMap((a) => a.instances.map((i) => `${a.name}/${i.instanceId}`)).sort() });
+    return true;
+  } catch (e) {
+    done('fail', { error: (e as Error).message });
+    return false;
+  }
+}
+
+/**
+ * One Eureka instance's client: registers on its node, renews every `renewMs` (a 404 makes it register again),
+ * sometimes queries the node or cancels and comes back as a new instance; moves to the next node when its node
+ * does not answer.
+ */
+async function eurekaClient(ctx: Ctx, name: string, index: number, rng: Rng, swept: () => boolean): Promise<void> {
+  const nodes = ctx.cluster.nodes;
+  let nodeIx = index % nodes.length;
+  let generation = 0;
+  let registered = false;
+  const expiryMs = ctx.registry.leaseDurationMs * (ctx.registry.leaseExpiryDoubledCompat ? 2 : 1);
+  // renewing goes on until the sweep is done (so that every lease it may list is alive), without cancels after the stop
+  while (!swept() && ctx.rec.ops.length < ctx.spec.opsMax) {
+    const node = nodes[nodeIx]!;
+    const id = `${name}-${generation}`;
+    const base = { kind: 'eureka' as const, client: name, node, instance: `${eurekaApp}/${id}` };
+    const cancel = registered && rng.chance(ctx.spec.eureka.cancel) && !ctx.stopped();
+    const op: EurekaOp['op'] = !registered ? 'register' : cancel ? 'cancel' : 'renew';
+    const msg: RegistryRequest =
+      op === 'register' ? { type: 'EurekaRegister', info: labInstance(id, ctx.cluster.runtime.now()) } : { type: op === 'cancel' ? 'EurekaCancel' : 'EurekaRenew', app: eurekaApp, id };
+    const done = ctx.rec.begin<EurekaOp>({ ...base, op });
+    let lost = false;
+    let again = false;
+    try {
+      const r: RegistryReply = await ctx.gateway.ask<RegistryReply>(`${node}/registry`, msg, ctx.spec.requestTimeoutMs);
+      const code: number = r.type === 'EurekaReply' ? r.code : 500;
+      done('ok', { code, ...(op === 'cancel' ? {} : { expiryMs }) });
+      if (op === 'register') registered = code === 204;
+      else if (op === 'renew' && code === 404) {
+        registered = false;
+        again = true;
+      }
+    } catch (e) {
+      done('unknown', { error: (e as Error).message });
+      lost = true;
+    }
+    if (cancel) {
+      generation++;
+      registered = false;
+    }
+    if (!lost && rng.chance(ctx.spec.eureka.query)) lost = !(await eurekaQuery(ctx, name, node, false));
+    if (lost) nodeIx = (nodeIx + 1) % nodes.length;
+    // a renewal answered 404 registers again at once, as Eureka's clients do
+    if (!again) await ctx.clock.wait(lost ? clientRetryPauseMs : ctx.spec.eureka.renewMs);
+  }
+}
+
+/** After the stop, how long the sweep lets replication settle before it queries (peers batch for 500 ms). */
+export const eurekaSweepSettleMs = 1_000;
+
+/**
+ * The convergence sweep: once the run stops (every fault undone) and `eurekaSweepSettleMs` later, one query of every
+ * node, marked `final`.
+ */
+async function eurekaSweep(ctx: Ctx): Promise<void> {
+  while (!ctx.stopped()) await ctx.clock.wait(ctx.spec.eureka.renewMs);
+  await ctx.clock.wait(eurekaSweepSettleMs);
+  for (const node of ctx.cluster.nodes) await eurekaQuery(ctx, '$sweep', node, true);
+}
+
 /**
  * Creates the znodes the ZooKeeper clients share before the workload starts, each with a unique first value,
  * recorded in the history as creates (so that reads of those values have their writer).
@@ -303,16 +423,29 @@ export async function prepareWorkload(cluster: Cluster, spec: WorkloadSpec, rec:
  * Runs the workload's clients until `stopped()` or `opsMax`; resolves when every client's last operation settled.
  * `seed` draws every choice the clients make.
  */
-export function runWorkload(cluster: Cluster, spec: WorkloadSpec, rec: HistoryRecorder, clock: WorkloadClock, seed: number, stopped: () => boolean): Promise<void> {
+export function runWorkload(
+  cluster: Cluster,
+  spec: WorkloadSpec,
+  rec: HistoryRecorder,
+  clock: WorkloadClock,
+  seed: number,
+  stopped: () => boolean,
+  registry: Partial<RegistryConfig> = {},
+): Promise<void> {
   const rt = cluster.runtime;
   const gateway: ZkGateway = {
     ...cluster.gateway,
     ask: (to, msg, timeoutMs) => rt.ask(to, msg, Math.min(timeoutMs, spec.requestTimeoutMs)),
     sleep: (ms) => clock.wait(ms),
   };
-  const ctx: Ctx = { cluster, gateway, spec, rec, clock, stopped };
+  const ctx: Ctx = { cluster, registry: { ...defaultRegistryConfig, ...registry }, gateway, spec, rec, clock, stopped };
   const clients: Promise<void>[] = [];
   for (let i = 0; i < spec.zkClients; i++) clients.push(zkClient(ctx, `zk${i + 1}`, i, new Rng((seed ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0)));
   for (let i = 0; i < spec.redisClients; i++) clients.push(redisClient(ctx, `redis${i + 1}`, i, new Rng((seed ^ Math.imul(i + 101, 0xc2b2ae35)) >>> 0)));
+  if (spec.eurekaClients > 0) {
+    let swept = false;
+    for (let i = 0; i < spec.eurekaClients; i++) clients.push(eurekaClient(ctx, `eureka${i + 1}`, i, new Rng((seed ^ Math.imul(i + 201, 0x27d4eb2f)) >>> 0), () => swept));
+    clients.push(eurekaSweep(ctx).finally(() => (swept = true)));
+  }
   return Promise.all(clients).then(() => undefined);
 }

@@ -1,11 +1,14 @@
-/** Scenarios on the live runtimes: worker threads (a follower killed) and processes over TCP (the leader paused). */
+/**
+ * Scenarios on the live runtimes: worker threads (a follower killed) and processes over TCP (the leader paused);
+ * the Eureka partition on worker threads (self-preservation everywhere, nothing evicted, converged at the sweep).
+ */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runScenario } from '../../src/lab/run.js';
-import { parseScenarioYaml } from '../../src/lab/scenario.js';
+import { loadScenario, parseScenarioYaml } from '../../src/lab/scenario.js';
 
 const runsDir = mkdtempSync(join(tmpdir(), 'conclave-lab-live-'));
 const scenario = (fault: string) =>
@@ -34,6 +37,19 @@ for (const [runtime, fault, kinds] of [
     assert.is(r.verdict.verdict, 'valid', r.verdict.findings.join('; '));
   });
 }
+
+test('threads: the Eureka partition scenario checks valid, with self-preservation on every node and no eviction', async () => {
+  const s = loadScenario(new URL('../../../scenarios/eureka-partition.yaml', import.meta.url).pathname);
+  const r = await runScenario(s, { runtime: 'threads', seed: 3, runsDir, id: 'eureka' });
+  const events = readFileSync(join(r.dir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; node: string });
+  assert.equal([...new Set(events.filter((e) => e.type === 'SelfPreservationEntered').map((e) => e.node))].sort(), ['n1', 'n2', 'n3']);
+  assert.not.ok(events.some((e) => e.type === 'InstanceEvicted'), 'nothing evicted');
+  assert.is(r.history.filter((o) => o.kind === 'eureka' && o.final === true && o.outcome === 'ok').length, 3, 'every node answered the sweep');
+  assert.is(r.verdict.verdict, 'valid', r.verdict.findings.join('; '));
+});
 
 test.after(() => rmSync(runsDir, { recursive: true, force: true }));
 test.run();

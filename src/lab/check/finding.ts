@@ -15,8 +15,11 @@ const ms = (t: number | null): string => (t === null ? '∞' : t.toFixed(1));
 
 /** An operation in words: `#12 c3 setData /k = "v7" [1.0..3.5 ms]`. */
 export function describeOp(o: HistoryOp): string {
-  const where = o.kind === 'zk' ? o.path : o.key;
-  const what = o.kind === 'redis' && o.op === 'lrange' ? ` -> [${(o.list ?? []).join(',')}]` : o.value !== undefined ? ` ${JSON.stringify(o.value)}` : '';
+  const where = o.kind === 'zk' ? o.path : o.kind === 'redis' ? o.key : `${o.node ?? '-'}${o.instance === '' ? '' : ` ${o.instance}`}`;
+  const what =
+    o.kind === 'eureka'
+      ? o.instances !== undefined ? ` -> ${o.instances.length} instances` : o.code !== undefined ? ` -> ${o.code}` : ''
+      : o.kind === 'redis' && o.op === 'lrange' ? ` -> [${(o.list ?? []).join(',')}]` : o.value !== undefined ? ` ${JSON.stringify(o.value)}` : '';
   const out = o.outcome === 'ok' ? '' : ` (${o.outcome})`;
   return `#${o.id} ${o.client} ${o.op} ${where}${what} [${ms(o.callMs)}..${ms(o.returnMs)} ms]${out}`;
 }

@@ -5,16 +5,18 @@
  *  - ZooKeeper ops, all paths together (zxids order writes across paths): zk.ts, from the stamps, O(n log n);
  *  - Redis keys touched by a MULTI, with the plain list ops on them: txn.ts, Elle-style list-append inference;
  *  - Redis counters (INCR): counter.ts and lists (RPUSH/LRANGE): list.ts, from the answers' stamps, O(n log n);
- *  - Redis registers (SET/GET): register.ts, by zones where values are unique, else by search under the budget.
+ *  - Redis registers (SET/GET): register.ts, by zones where values are unique, else by search under the budget;
+ *  - Eureka clients' operations, all nodes together: registry.ts (no mass eviction, convergence at the final sweep).
  *
  * It never reports a violation it cannot show: a search that runs out of budget, or a key whose ops fit no
  * checker, makes the verdict `unknown` (with how much was shown valid), never `valid`.
  */
-import type { HistoryOp, RedisOp, Verdict, ZkOp } from '../history.js';
+import type { EurekaOp, HistoryOp, RedisOp, Verdict, ZkOp } from '../history.js';
 import { checkCounter } from './counter.js';
 import { findingsMax, type Finding } from './finding.js';
 import { checkList } from './list.js';
 import { checkRegister } from './register.js';
+import { checkRegistry } from './registry.js';
 import { checkTxns } from './txn.js';
 import { checkZk } from './zk.js';
 
@@ -37,6 +39,12 @@ export function checkHistory(ops: readonly HistoryOp[], opts: CheckOptions = {})
   const zk = ops.filter((o): o is ZkOp => o.kind === 'zk');
   findings.push(...checkZk(zk));
   shown += zk.length;
+
+  const eureka = ops.filter((o): o is EurekaOp => o.kind === 'eureka');
+  if (eureka.length > 0) {
+    findings.push(...checkRegistry(eureka));
+    shown += eureka.length;
+  }
 
   const redis = ops.filter((o): o is RedisOp => o.kind === 'redis');
   const txnKeys = new Set<string>();

@@ -9,7 +9,10 @@
  * An op of unknown outcome returns at +∞: it may take effect at any time after its call, or (being last) never
  * visibly.
  */
-import type { HistoryOp } from '../history.js';
+import type { RedisOp, ZkOp } from '../history.js';
+
+/** The operations a search orders: those that write or read a value. */
+type HistoryOp = ZkOp | RedisOp;
 
 /** A sequential specification: `step` gives the state after `op`, or undefined when `op` cannot happen in `state`. */
 export interface Model<S> {

@@ -3,7 +3,7 @@
  * outside sends and asks, faults, status) and collects its events into one EventBus. Peer traffic between the
  * node processes goes over their own TCP connections, never through the controller.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { freePorts } from './ports.js';
 import { join } from 'node:path';
@@ -18,10 +18,13 @@ import type { ClusterEvent, EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
 import { corruptLogFile } from '../fsdisk.js';
+import type { NodeFaults } from '../live-faults.js';
+import { applyNodeFault, noNodeFaults } from '../live-faults.js';
 import type { NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import type { FromNode, NodeStatus, ToNode } from './ipc.js';
 import type { TcpNodeConfig } from './node.js';
 import type { PeerAddress } from './transport.js';
+import { NetnsNetwork } from './netns.js';
 
 /** How long a node process may take to load its kinds and listen. */
 export const nodeStartTimeoutMs = 45_000;
@@ -39,6 +42,11 @@ export interface TcpRuntimeOptions extends RuntimeOptions {
   readonly basePort?: number;
   /** Loopback by default. */
   readonly host?: string;
+  /**
+   * Each node in its own network namespace (root and `ip netns` needed; src/runtime/tcp/netns.ts): partitions and
+   * cuts are then blackhole routes between the namespaces instead of the transports' drops.
+   */
+  readonly netns?: boolean;
 }
 
 export interface TcpRuntime extends Runtime {
@@ -51,6 +59,8 @@ export interface TcpRuntime extends Runtime {
   recent(): readonly ClusterEvent[];
   /** The process id of a node that is up (tests check that nothing outlives `close`). */
   pid(node: string): number | null;
+  /** The nodes' namespaces when started with `netns` (else null). */
+  readonly netns: NetnsNetwork | null;
   /** Send from inside node `via` (through its host, so the message crosses the peer network to `to`). */
   sendVia<T extends Message>(via: string, to: Address, msg: T): void;
   /** Ask from inside node `via`: request and reply cross the peer network; bounded by `timeoutMs`. */
@@ -68,6 +78,8 @@ interface Child {
   readonly addr: PeerAddress;
   proc: ChildProcess | null;
   up: boolean;
+  /** Clock and disk faults, handed to each new process (pause is SIGSTOP and ends with the process). */
+  nodeFaults: NodeFaults;
   incarnation: number;
   exited: Promise<void> | null;
   /** kill and restart of one node run one after the other. */
@@ -101,14 +113,17 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
   let faults: LinkFaults = noLinkFaults;
   let closing = false;
 
+  const net = opts.netns === true ? await NetnsNetwork.create(opts.nodes.map((n) => n.node)) : null;
   const addresses: Record<string, PeerAddress> = {};
   for (let i = 0; i < opts.nodes.length; i++) {
     const spec = opts.nodes[i]!;
-    if (children.has(spec.node)) throw new Error(`node '${spec.node}' listed twice`);
-    const port = opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName);
-    const addr = { host: hostName, port };
+    if (children.has(spec.node)) {
+      net?.close();
+      throw new Error(`node '${spec.node}' listed twice`);
+    }
+    const addr = net !== null ? net.addresses[spec.node]! : { host: hostName, port: opts.basePort !== undefined ? opts.basePort + i : await freePort(hostName) };
     addresses[spec.node] = addr;
-    children.set(spec.node, { spec, addr, proc: null, up: false, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
+    children.set(spec.node, { spec, addr, proc: null, up: false, nodeFaults: noNodeFaults, incarnation: 0, exited: null, lifecycle: Promise.resolve() });
   }
 
   const publish = (node: string, ev: EventPayload, time = clock.now()) => bus.publish(node, time, ev);
@@ -188,11 +203,15 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
       ...(opts.dataDir !== undefined ? { dataDir: join(opts.dataDir, node) } : {}),
       seed,
       faults,
+      nodeFaults: c.nodeFaults,
     };
-    const proc = fork(nodeMainPath, ['--config-json', JSON.stringify(config)], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const args = ['--config-json', JSON.stringify(config)];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    // `ip netns exec` execs node in the namespace: same process, same IPC channel
+    const proc =
+      net !== null
+        ? spawn(...net.command(node, [process.execPath, ...process.execArgv, nodeMainPath, ...args]), { serialization: 'advanced', stdio })
+        : fork(nodeMainPath, args, { serialization: 'advanced', stdio });
     c.proc = proc;
     c.incarnation++;
     const incarnation = c.incarnation;
@@ -256,6 +275,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
 
   async function networkFault(f: Fault): Promise<void> {
     publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+    if (net !== null && (f.kind === 'partition' || f.kind === 'cut' || f.kind === 'heal')) return net.apply(f);
     faults = applyFault(faults, f);
     const acks = [...children.values()].filter((c) => c.up).map((c) => control(c, (id) => ({ t: 'fault', id, fault: f })).catch(() => undefined));
     await Promise.all(acks);
@@ -290,6 +310,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     const graceful = await Promise.all(all.map((c) => waitExit(c, closeGraceMs)));
     for (let i = 0; i < all.length; i++) if (!graceful[i]) all[i]!.proc?.kill('SIGKILL');
     await Promise.all(all.map((c) => waitExit(c, closeGraceMs)));
+    net?.close();
     bus.complete();
   }
 
@@ -327,6 +348,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     kind: 'tcp',
     nodes: opts.nodes.map((n) => n.node),
     addresses,
+    netns: net,
     events$: bus.events$ as Observable<ClusterEvent>,
     recent: () => bus.recent(),
     send: (to, msg) => sendVia(nodeOf(to), to, msg),
@@ -386,7 +408,19 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
         case 'slow':
         case 'drop':
         case 'duplicate':
+        case 'reorder':
           return networkFault(f);
+        case 'clock':
+        case 'diskStall':
+        case 'diskSlow': {
+          if (f.kind !== 'clock' && opts.dataDir === undefined) throw new UnsupportedFaultError('tcp (without a data directory)', f);
+          const c = child(f.node);
+          return serially(c, async () => {
+            publish(controllerNodeName, { type: 'FaultInjected', fault: f });
+            c.nodeFaults = applyNodeFault(c.nodeFaults, f, clock.now());
+            if (c.up) await control(c, (id) => ({ t: 'fault', id, fault: f }));
+          });
+        }
         case 'pause':
         case 'resume': {
           const c = child(f.node);
@@ -400,11 +434,6 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
           publish(controllerNodeName, { type: 'FaultInjected', fault: f });
           if (!corruptLogFile(join(opts.dataDir, f.node), nextId++)) throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
           return;
-        case 'reorder':
-        case 'clock':
-        case 'diskStall':
-        case 'diskSlow':
-          throw new UnsupportedFaultError('tcp', f);
       }
     },
   };

@@ -10,6 +10,7 @@ import type { FromNode, ToNode } from './ipc.js';
 import { eventBatchMax } from './ipc.js';
 import type { TcpNode, TcpNodeConfig } from './node.js';
 import { startTcpNode } from './node.js';
+import { applyNodeFault } from '../live-faults.js';
 
 /** Events waiting to be forwarded; beyond this the oldest are dropped (and counted). */
 const eventsBufferedMax = 100_000;
@@ -121,6 +122,7 @@ if (node !== null) {
           return;
         case 'fault':
           n.transport.applyFault(m.fault);
+          n.gate.set(applyNodeFault(n.gate.faults, m.fault, performance.timeOrigin + performance.now()));
           toController({ t: 'ack', id: m.id });
           return;
         case 'status':

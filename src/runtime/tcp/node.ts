@@ -15,6 +15,8 @@ import type { BroadcastMsg } from '../../protocol/broadcast.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk, SplitDisk } from '../fsdisk.js';
+import type { NodeFaults } from '../live-faults.js';
+import { NodeFaultGate, noNodeFaults } from '../live-faults.js';
 import { logDir as walDir } from '../../storage/storage.js';
 import type { PeerAddress } from './transport.js';
 import { TcpTransport } from './transport.js';
@@ -37,6 +39,8 @@ export interface TcpNodeConfig {
   readonly seed?: number;
   /** Network faults in force when the node starts (a restarted node rejoins the current network). */
   readonly faults?: LinkFaults;
+  /** Clock and disk faults in force when the node starts (they outlive a restart; pause is SIGSTOP, outside). */
+  readonly nodeFaults?: NodeFaults;
   /** Where events go; default: one JSON line each on stdout. */
   readonly onEvent?: (node: string, time: number, ev: EventPayload) => void;
   /** An actor's supervisor escalated; default: the node crashes (its host stops; the process decides the rest). */
@@ -52,6 +56,8 @@ export interface TcpNode {
   readonly host: Host;
   readonly transport: TcpTransport;
   readonly clock: Clock;
+  /** The node's clock and disk faults (`gate.set` changes them). */
+  readonly gate: NodeFaultGate;
   readonly config: TcpNodeConfig;
   close(): Promise<void>;
 }
@@ -66,6 +72,8 @@ export function nodeIo(dataDir: string | undefined, logDir?: string): NodeIo {
   return { disk: logDir === undefined ? main : new SplitDisk(main, walDir, new FsDisk(logDir)) };
 }
 
+const withDiskFaults = (io: NodeIo, gate: NodeFaultGate): NodeIo => (io.disk !== undefined ? { ...io, disk: gate.disk(io.disk) } : io);
+
 export async function loadKinds(url: string): Promise<ActorKinds> {
   const mod = (await import(url)) as { kinds?: ActorKinds };
   if (mod.kinds === undefined || typeof mod.kinds !== 'object') throw new Error(`${url} exports no 'kinds'`);
@@ -75,7 +83,10 @@ export async function loadKinds(url: string): Promise<ActorKinds> {
 export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
   if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
   const kinds = await loadKinds(config.kindsModule);
-  const clock = realClock();
+  const real = realClock();
+  const gate = new NodeFaultGate(config.nodeFaults ?? noNodeFaults, real);
+  /** The actors' clock (skewed by a `clock` fault); events are stamped with the real one. */
+  const clock = gate.clock();
   const seed = config.seed ?? 1;
   const onEvent =
     config.onEvent ?? ((node: string, time: number, ev: EventPayload) => process.stdout.write(JSON.stringify({ ...ev, node, time }) + '\n'));
@@ -87,8 +98,8 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     seed,
     kinds,
     outbound: (env) => transport?.send(env),
-    emit: onEvent,
-    io: nodeIo(config.dataDir, config.logDir),
+    emit: (node, _time, ev) => onEvent(node, real.now(), ev),
+    io: withDiskFaults(nodeIo(config.dataDir, config.logDir), gate),
     onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
   });
   transport = new TcpTransport({
@@ -96,7 +107,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     listen: config.listen,
     peers: config.peers,
     deliver: other === undefined ? (env) => host.deliver(env) : (env) => (env.to === other.address ? other.deliver(env) : host.deliver(env)),
-    emit: (ev) => onEvent(config.node, clock.now(), ev),
+    emit: (ev) => onEvent(config.node, real.now(), ev),
     // a peer's large message on its way counts as hearing from it (ZAB's liveness limits)
     onPeerActive: (peer) => host.deliver({ to: address(config.node, 'broadcast'), from: null, msg: { type: 'PeerActive', node: peer } satisfies BroadcastMsg as BroadcastMsg }),
     seed,
@@ -110,6 +121,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     host,
     transport: t,
     clock,
+    gate,
     config,
     async close() {
       if (closed) return;

@@ -11,6 +11,7 @@ import type { EventPayload } from '../../protocol/events.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
 import { Rng, hash32 } from '../../core/rng.js';
+import { ReorderLinks } from '../live-faults.js';
 import {
   FrameDecoder,
   FrameError,
@@ -115,6 +116,7 @@ export class TcpTransport {
   private faults: LinkFaults;
   private readonly links = new Map<string, PeerLink>();
   private readonly rng: Rng;
+  private readonly reorder = new ReorderLinks<PeerLink, Envelope>((link, env) => this.forward(link, env));
   private readonly server: net.Server;
   private readonly inbound = new Set<net.Socket>();
   private slowedCount = 0;
@@ -181,18 +183,26 @@ export class TcpTransport {
     if (link === undefined) return this.drop(env, 'unknown node');
     if (linkCut(this.faults, this.node, dest)) return this.drop(env, 'partition');
     if (this.faults.dropRatio > 0 && this.rng.chance(this.faults.dropRatio)) return this.drop(env, 'drop');
-    const slowMs = this.faults.slowMs[dest] ?? 0;
-    // once anything is held back on this link, later envelopes queue behind it: the link stays FIFO
+    // once anything is slowed on this link, later envelopes queue behind it: the link stays FIFO (unless reordered)
     const copies = this.faults.duplicateRatio > 0 && this.rng.chance(this.faults.duplicateRatio) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
-      if (slowMs > 0 || link.delayed.length > link.delayedHead) this.delay(link, env, slowMs);
-      else this.enqueue(link, env);
+      // a reordered envelope is held back until the next one on its link has gone
+      if (this.faults.reorderRatio > 0) this.reorder.pass(link, env, this.rng.chance(this.faults.reorderRatio));
+      else this.forward(link, env);
     }
+  }
+
+  private forward(link: PeerLink, env: Envelope): void {
+    if (this.closed) return;
+    const slowMs = this.faults.slowMs[link.name] ?? 0;
+    if (slowMs > 0 || link.delayed.length > link.delayedHead) this.delay(link, env, slowMs);
+    else this.enqueue(link, env);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reorder.clear();
     for (const link of this.links.values()) {
       if (link.reconnectTimer) clearTimeout(link.reconnectTimer);
       if (link.delayTimer) clearTimeout(link.delayTimer);

@@ -15,6 +15,8 @@ import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
 import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
 import { corruptLogFile } from '../fsdisk.js';
+import type { NodeFaults } from '../live-faults.js';
+import { applyNodeFault, noNodeFaults } from '../live-faults.js';
 import type { ActorInspect, Runtime, RuntimeOptions } from '../driver.js';
 import { withTimeout } from '../driver.js';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
@@ -62,6 +64,8 @@ export class ThreadsRuntime implements Runtime {
   private readonly slots = new Map<Address, Slot>();
   private readonly down = new Set<string>();
   private faults: LinkFaults = noLinkFaults;
+  /** Each node's pause, clock and disk faults (src/runtime/live-faults.ts). */
+  private readonly nodeFaults = new Map<string, NodeFaults>();
   /** Corruptions injected so far (each picks another record). */
   private corruptions = 0;
   private readonly gatewayHost: Host;
@@ -164,6 +168,7 @@ export class ThreadsRuntime implements Runtime {
       seed: ((this.opts.seed ?? 1) ^ inc) >>> 0,
       dataDir: this.opts.dataDir ?? null,
       faults: this.faults,
+      nodeFaults: this.nodeFaults.get(s.node) ?? noNodeFaults,
       control: control.port2,
       gateway: gateway.port2,
       peers,
@@ -261,6 +266,19 @@ export class ThreadsRuntime implements Runtime {
     await Promise.all(calls);
   }
 
+  /** Pause, clock and disk faults: the node's actors apply them in their threads (live-faults.ts). */
+  private async nodeFault(f: Extract<Fault, { node: string }>): Promise<void> {
+    if (!this.nodes.includes(f.node)) throw new Error(`unknown node '${f.node}'`);
+    this.bus.publish('$main', this.now(), { type: 'FaultInjected', fault: f });
+    const nf = applyNodeFault(this.nodeFaults.get(f.node) ?? noNodeFaults, f, this.now());
+    this.nodeFaults.set(f.node, nf);
+    const calls: Promise<unknown>[] = [];
+    for (const s of this.slots.values()) {
+      if (s.node === f.node && s.running && s.control !== null) calls.push(withTimeout(s.control.setNodeFaults(nf), controlTimeoutMs, `node faults ${s.addr}`).catch(() => undefined));
+    }
+    await Promise.all(calls);
+  }
+
   async kill(node: string): Promise<void> {
     this.bus.publish('$main', this.now(), { type: 'FaultInjected', fault: { kind: 'kill', node } });
     this.down.add(node);
@@ -281,6 +299,7 @@ export class ThreadsRuntime implements Runtime {
     const deadline = Date.now() + controlTimeoutMs;
     while ([...this.slots.values()].some((s) => s.node === node && s.running) && Date.now() < deadline) await this.sleep(5);
     this.down.delete(node);
+    this.nodeFaults.set(node, applyNodeFault(this.nodeFaults.get(node) ?? noNodeFaults, { kind: 'restart', node }, this.now()));
     this.bus.publish(node, this.now(), { type: 'NodeStarted', incarnation: 0 });
     await this.startAll([...this.slots.values()].filter((s) => s.node === node));
   }
@@ -312,19 +331,21 @@ export class ThreadsRuntime implements Runtime {
       case 'slow':
       case 'drop':
       case 'duplicate':
+      case 'reorder':
         return this.broadcastFaults(f);
+      case 'diskStall':
+      case 'diskSlow':
+        if (this.opts.dataDir === undefined) throw new UnsupportedFaultError('threads (without a data directory)', f);
+        return this.nodeFault(f);
+      case 'pause':
+      case 'resume':
+      case 'clock':
+        return this.nodeFault(f);
       case 'corrupt':
         if (this.opts.dataDir === undefined) throw new UnsupportedFaultError('threads (without a data directory)', f);
         this.bus.publish('$main', this.now(), { type: 'FaultInjected', fault: f });
         if (!corruptLogFile(join(this.opts.dataDir, f.node), this.corruptions++)) throw new Error(`corrupt ${f.node}: no log segment with two records to corrupt`);
         return;
-      case 'pause':
-      case 'resume':
-      case 'reorder':
-      case 'clock':
-      case 'diskStall':
-      case 'diskSlow':
-        throw new UnsupportedFaultError('threads', f);
     }
   }
 

@@ -3,6 +3,7 @@ import type { Envelope } from '../../protocol/envelope.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { Inspected } from '../../kernel/actor.js';
 import type { LinkFaults } from '../../protocol/faults.js';
+import type { NodeFaults } from '../live-faults.js';
 
 /** What the main thread hands to the long-lived piscina task that hosts one actor. */
 export interface ActorTask {
@@ -14,6 +15,8 @@ export interface ActorTask {
   readonly seed: number;
   readonly dataDir: string | null;
   readonly faults: LinkFaults;
+  /** This node's pause, clock and disk faults. */
+  readonly nodeFaults: NodeFaults;
   /** comlink control channel (admin plane only). */
   readonly control: MessagePort;
   /** Envelopes from and to the main thread (outside senders, ask replies) and events to it. */
@@ -36,6 +39,7 @@ export type PortFrame =
 /** The admin surface each actor task exposes over comlink. */
 export interface ActorControl {
   setFaults(f: LinkFaults): void;
+  setNodeFaults(f: NodeFaults): void;
   connect(addr: string, port: MessagePort): void;
   /** Crash: state lost, nothing more runs; the task resolves. */
   crash(reason: string): void;

@@ -16,6 +16,7 @@ import type { EventPayload } from '../../protocol/events.js';
 import { linkCut } from '../../protocol/faults.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk } from '../fsdisk.js';
+import { NodeFaultGate, ReorderLinks } from '../live-faults.js';
 import { join } from 'node:path';
 import type { ActorControl, ActorTask, ActorTaskResult, PortFrame } from './wire.js';
 import { outboxMax, postBatchMax } from './wire.js';
@@ -46,7 +47,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   const outbox = new Map<MessagePort, Envelope[]>();
   const events: [string, number, EventPayload][] = [];
   let faults: LinkFaults = task.faults;
-  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || f.duplicateRatio > 0 || Object.keys(f.slowMs).length > 0;
+  const isActive = (f: LinkFaults) => f.groups !== null || f.cuts.length > 0 || f.dropRatio > 0 || f.duplicateRatio > 0 || f.reorderRatio > 0 || Object.keys(f.slowMs).length > 0;
   let faultsActive = isActive(faults);
   /** Where each destination address is served from, computed once per address. */
   const routes = new Map<string, { readonly toNode: string; readonly key: string; readonly external: boolean }>();
@@ -61,6 +62,8 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
   let finish!: (r: ActorTaskResult) => void;
   const done = new Promise<ActorTaskResult>((r) => (finish = r));
   const disk = task.dataDir !== null ? new FsDisk(join(task.dataDir, task.node)) : undefined;
+  const real = realClock();
+  const gate = new NodeFaultGate(task.nodeFaults, real);
 
   const flush = () => {
     flushScheduled = false;
@@ -91,16 +94,18 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
     b.push(env);
     scheduleFlush();
   };
+  const reorder = new ReorderLinks<MessagePort, Envelope>(enqueue);
 
   const host: Host = new Host({
     node: task.node,
     hostId: task.name,
-    clock: realClock(),
+    clock: gate.clock(),
     seed: task.seed,
     kinds,
-    io: disk !== undefined ? { disk } : {},
-    emit: (node, time, ev) => {
-      events.push([node, time, ev]);
+    io: disk !== undefined ? { disk: gate.disk(disk) } : {},
+    // stamped with the real clock, not the node's (possibly skewed) one
+    emit: (node, _time, ev) => {
+      events.push([node, real.now(), ev]);
       scheduleFlush();
     },
     outbound: (env) => {
@@ -117,7 +122,8 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
         scheduleFlush();
       };
       if (port === undefined) return drop('no route');
-      if (faultsActive && !external && toNode !== task.node) {
+      const betweenNodes = faultsActive && !external && toNode !== task.node;
+      if (betweenNodes) {
         if (linkCut(faults, task.node, toNode)) return drop('partition');
         if (rng.chance(faults.dropRatio)) return drop('drop');
         const slowMs = faults.slowMs[toNode] ?? 0;
@@ -125,7 +131,9 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
         if (faults.duplicateRatio > 0 && rng.chance(faults.duplicateRatio)) enqueue(port, env);
       }
       sentTo[toNode] = (sentTo[toNode] ?? 0) + 1;
-      enqueue(port, env);
+      // a reordered envelope is held back until the next one on its link has gone
+      if (betweenNodes && faults.reorderRatio > 0) reorder.pass(port, env, rng.chance(faults.reorderRatio));
+      else enqueue(port, env);
     },
     onEscalate: (actor, err) => end({ reason: `escalated: ${actor}: ${String(err)}` }, true),
     onStopped: (_actor, reason) => end({ reason }, false),
@@ -133,10 +141,12 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
 
   const onFrame = (f: PortFrame) => {
     if (f.t !== 'env') return;
-    for (const env of f.b) {
-      delivered++;
-      host.deliver(env);
-    }
+    gate.run(() => {
+      for (const env of f.b) {
+        delivered++;
+        host.deliver(env);
+      }
+    });
   };
   const listen = (port: MessagePort) => {
     port.on('message', onFrame);
@@ -150,6 +160,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
     if (finished) return;
     finished = true;
     if (crash) host.crash(r.reason);
+    reorder.clear();
     flush();
     setImmediate(() => {
       for (const p of peers.values()) p.close();
@@ -165,6 +176,7 @@ export default async function runActor(task: ActorTask): Promise<ActorTaskResult
       faults = f;
       faultsActive = isActive(f);
     },
+    setNodeFaults: (f) => gate.set(f),
     connect: (addr, port) => {
       peers.get(addr)?.close();
       peers.set(addr, port);
