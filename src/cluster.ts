@@ -23,6 +23,7 @@ import { Err, OPEN_ACL_UNSAFE } from './protocol/txn.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply } from './protocol/zookeeper.js';
 import { frontEndActors, startFrontEnds } from './servers/front-ends.js';
 import type { RedisListener } from './servers/redis/listener.js';
+import { NodeMetrics } from './servers/admin/metrics.js';
 
 export interface ClusterOptions {
   /** Ensemble size (default 3). */
@@ -318,6 +319,8 @@ export class Cluster {
   private leaderEpoch = -1;
   /** Each node's RESP listener (see ClusterOptions.redisBasePort). */
   redis: ReadonlyMap<string, RedisListener> = new Map();
+  /** Each node's metrics (Prometheus text: `metrics.get(node).text()`); empty in the simulator. */
+  metrics: ReadonlyMap<string, NodeMetrics> = new Map();
 
   /** Each node's RESP port. */
   get redisPorts(): ReadonlyMap<string, number> {
@@ -460,6 +463,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     for (const l of this.redis.values()) await l.close();
+    for (const m of this.metrics.values()) m.close();
     await this.runtime.close();
     if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }
@@ -572,13 +576,15 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const dataDir = opts.dataDir ?? tempDir!;
   const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir, ...(opts.netns === true ? { netns: true } : {}) });
   const cluster = new Cluster(rt, tempDir, dataDir);
+  const quorumSize = cluster.nodes.length - (opts.observers ?? 0);
+  cluster.metrics = new Map(cluster.nodes.map((node) => [node, new NodeMetrics({ node, quorumSize, events$: rt.events$ })]));
   const base = opts.redisBasePort ?? 0;
   if (base !== 'off') {
     const redis = new Map<string, RedisListener>();
     cluster.redis = redis;
     try {
       for (const [i, node] of cluster.nodes.entries()) {
-        const f = await startFrontEnds(rt, node, { redis: { host: opts.redisHost ?? '127.0.0.1', port: base === 0 ? 0 : base + i } });
+        const f = await startFrontEnds(rt, node, { redis: { host: opts.redisHost ?? '127.0.0.1', port: base === 0 ? 0 : base + i }, metrics: cluster.metrics.get(node)! });
         redis.set(node, f.listeners.redis!);
       }
     } catch (e) {

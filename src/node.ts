@@ -47,7 +47,8 @@ import type { AdminServer } from './servers/admin/server.js';
 import type { EurekaServer } from './servers/eureka/server.js';
 import type { ZkPortServer } from './servers/zookeeper/serve.js';
 import { zkServerVersion } from './servers/zookeeper/serve.js';
-import { FrontEndListenError, startFrontEnds, type FrontEndPlan } from './servers/front-ends.js';
+import { NodeMetrics, metricsEventTypes } from './servers/admin/metrics.js';
+import { FrontEndListenError, startFrontEnds, type FrontEndPlan, type FrontEndService } from './servers/front-ends.js';
 import { environmentEntries, storageBytes, zkAdminCommands, type StorageDirs } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
 
@@ -310,6 +311,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     opts.onEvent?.(stamped);
     events.next(stamped);
   };
+  const metrics = new NodeMetrics({ node, quorumSize: voters.length, events$: events, processMetrics: true });
   const listen: PeerAddress = member.standalone ? { host: '127.0.0.1', port: 0 } : { host: member.self.host, port: member.self.quorumPort };
   let thread: TcpNodeThread;
   try {
@@ -326,7 +328,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       ...(logRoot !== undefined ? { logDir: logRoot } : {}),
       seed: opts.seed ?? member.myId,
       onEvent,
-      ...(opts.eventTypes !== undefined ? { eventTypes: opts.eventTypes } : {}),
+      ...(opts.eventTypes !== undefined ? { eventTypes: [...new Set([...opts.eventTypes, ...metricsEventTypes])] } : {}),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -361,14 +363,17 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     closers.length = 0;
     await thread.close();
     events.complete();
+    metrics.close();
   };
   /** The zoo.cfg setting behind each front end, for a listen error. */
-  const settingOf = { eureka: 'eurekaPort', zookeeper: 'clientPort', redis: 'redisPort', admin: 'admin.serverPort' } as const;
+  const settingOf: Readonly<Record<FrontEndService, string>> = { eureka: 'eurekaPort', zookeeper: 'clientPort', redis: 'redisPort', admin: 'admin.serverPort', metrics: 'metricsProvider.httpPort' };
   try {
     const frontHost = member.clientAddress;
     if (member.clientPort === undefined) log('no clientPort configured: no ZooKeeper client port');
     const startedAtMs = Date.now();
     const fronts = await startFrontEnds(gateway, node, {
+      metrics,
+      ...(cfg.metricsProvider !== undefined ? { metricsPort: cfg.metricsProvider } : {}),
       ...(cfg.eurekaPort !== undefined ? { eureka: { port: cfg.eurekaPort, host: frontHost } } : {}),
       ...(member.clientPort !== undefined ? { zookeeper: clientPortOptions(member, storageDirs, log) } : {}),
       ...(cfg.redisPort !== undefined ? { redis: { port: cfg.redisPort, host: frontHost } } : {}),

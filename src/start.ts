@@ -11,7 +11,7 @@ import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
 import { logDir, snapDir } from './storage/storage.js';
 import type { AdminServer, AdminServerOptions } from './servers/admin/server.js';
-import { FrontEndListenError, startFrontEnds, type StartedFrontEnds } from './servers/front-ends.js';
+import { FrontEndListenError, startFrontEnds, type FrontEndService, type StartedFrontEnds } from './servers/front-ends.js';
 import { zkAdminCommands } from './servers/zookeeper/introspect.js';
 import { newSessionSecret } from './servers/zookeeper/backend.js';
 import { embeddedEnsembleConfig, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
@@ -103,6 +103,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
       for (const [i, node] of cluster.nodes.entries()) {
         const at = (base: number): number => (base === 0 ? 0 : base + i);
         const f = await startFrontEnds(cluster.runtime, node, {
+          metrics: cluster.metrics.get(node)!,
           eureka: { host, port: at(eurekaBase) },
           zookeeper: {
             host,
@@ -200,7 +201,7 @@ export function parseStartFlags(o: {
 }
 
 /** The flag behind each front end's port, for a listen error. */
-const portFlagOf = { eureka: '--eureka-port', zookeeper: '--zk-port', redis: '--redis-port', admin: '--admin-port' } as const;
+const portFlagOf: Readonly<Record<FrontEndService, string>> = { eureka: '--eureka-port', zookeeper: '--zk-port', redis: '--redis-port', admin: '--admin-port', metrics: '--admin-port' };
 
 /** A start-up failure as one line a person can act on (the flag to change, or the error's own message). */
 export function startFailure(e: unknown): string {

@@ -59,6 +59,11 @@ export interface ZooCfg {
   /** conclave's own key: serve RESP (Redis) on this port. */
   readonly redisPort?: number;
   /**
+   * `metricsProvider.className=...PrometheusMetricsProvider`: serve `/metrics` on `metricsProvider.httpHost`
+   * (default all interfaces) : `metricsProvider.httpPort` (default 7000), as ZooKeeper 3.6+ does.
+   */
+  readonly metricsProvider?: { readonly host: string; readonly port: number };
+  /**
    * conclave's own key `zabTickMs`: ZAB's tick (pings; a leader or follower gives up after 5 silent ticks). The
    * default 50 ms notices a lost leader in 250 ms; a slower network or long pauses want more.
    */
@@ -89,6 +94,9 @@ export const zooDefaults = {
   adminAddress: '0.0.0.0',
   adminPort: 8_080,
   adminCommandUrl: '/commands',
+  /** ZooKeeper's PrometheusMetricsProvider defaults. */
+  metricsHost: '0.0.0.0',
+  metricsPort: 7_000,
   snapRetainCountMin: 3,
   purgeIntervalHours: 0,
   /** Bounds of conclave's `zabTickMs` key. */
@@ -157,7 +165,6 @@ const acceptedKeys = new Set([
   'syncEnabled',
   'forceSync',
   'skipACL',
-  'metricsProvider.className',
   'jute.maxbuffer',
   'connectToLearnerMasterLimit',
   'initLimit.learnerMaster',
@@ -187,6 +194,9 @@ const knownKeys = new Set([
   'autopurge.purgeInterval',
   'eurekaPort',
   'redisPort',
+  'metricsProvider.className',
+  'metricsProvider.httpPort',
+  'metricsProvider.httpHost',
   'zabTickMs',
   superDigestKey,
 ]);
@@ -345,6 +355,13 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   const retain = int('autopurge.snapRetainCount', zooDefaults.snapRetainCountMin, 0);
   const eurekaPort = port('eurekaPort');
   const redisPort = port('redisPort');
+  const metricsClass = get('metricsProvider.className');
+  const metricsProvider = metricsClass === undefined || !/(^|\.)PrometheusMetricsProvider$/.test(metricsClass.value)
+    ? undefined
+    : { host: get('metricsProvider.httpHost')?.value || zooDefaults.metricsHost, port: port('metricsProvider.httpPort') ?? zooDefaults.metricsPort };
+  if (metricsClass !== undefined && metricsProvider === undefined) {
+    throw new ZooCfgError(`${at(metricsClass)}: metricsProvider.className: only org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider is served, got '${metricsClass.value}'`);
+  }
   const zabTick = get('zabTickMs');
   const zabTickMs = zabTick === undefined ? undefined : intOf(zabTick.value, 'zabTickMs', at(zabTick), zooDefaults.zabTickMsMin);
   if (zabTickMs !== undefined && zabTickMs > zooDefaults.zabTickMsMax) throw new ZooCfgError(`${at(zabTick!)}: zabTickMs must be at most ${zooDefaults.zabTickMsMax}, got ${zabTickMs}`);
@@ -375,6 +392,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     autopurge: { snapRetainCount: Math.max(zooDefaults.snapRetainCountMin, retain), purgeIntervalHours: int('autopurge.purgeInterval', zooDefaults.purgeIntervalHours, 0) },
     ...(eurekaPort !== undefined ? { eurekaPort } : {}),
     ...(redisPort !== undefined ? { redisPort } : {}),
+    ...(metricsProvider !== undefined ? { metricsProvider } : {}),
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),

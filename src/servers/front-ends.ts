@@ -13,13 +13,15 @@ import { keyspaceBackend, keyspaceCommandTable, type RedisGateway } from './redi
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './redis/listener.js';
 import { nodeService } from './redis/node-service.js';
 import { nodePubsub } from './redis/pubsub.js';
-import { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js';
+import { metricsPath, startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js';
+import type { NodeMetrics } from './admin/metrics.js';
+import { ephemeralsIn } from './zookeeper/serve.js';
 
 /** The actors behind the front ends: each is told of its node's role changes (session and key expiry run on the leader). */
 export const frontEndActors: readonly string[] = ['zookeeper', 'redis'];
 
 /** The front ends, in the order a node starts them (the AdminServer last: its commands look at the others). */
-export const frontEndServices = ['eureka', 'zookeeper', 'redis', 'admin'] as const;
+export const frontEndServices = ['eureka', 'zookeeper', 'redis', 'admin', 'metrics'] as const;
 export type FrontEndService = (typeof frontEndServices)[number];
 
 /** What each front end's listener is. */
@@ -28,6 +30,8 @@ export interface FrontEndListeners {
   zookeeper: ZkPortServer;
   redis: RedisListener;
   admin: AdminServer;
+  /** The metrics page on a port of its own (zoo.cfg's metricsProvider.httpPort). */
+  metrics: AdminServer;
 }
 
 /** Every front end's options for one node; a front end left out is not started. */
@@ -36,7 +40,14 @@ export interface FrontEndPlan {
   readonly zookeeper?: ZkServeOptions & { readonly sessionSecret: Uint8Array; readonly port: number; readonly host: string };
   readonly redis?: Omit<RedisServerOptions, 'table' | 'pubsub' | 'node'> & { readonly host: string; readonly port: number };
   /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
-  readonly admin?: Omit<AdminServerOptions, 'commands' | 'aliases'> & {
+  /**
+   * The node's metrics: the front ends started here report their requests and gauges to it, and the AdminServer
+   * serves it as `/metrics`.
+   */
+  readonly metrics?: NodeMetrics;
+  /** Also serve `metrics` as `/metrics` on this port (needs `metrics`). */
+  readonly metricsPort?: { readonly host: string; readonly port: number };
+  readonly admin?: Omit<AdminServerOptions, 'commands' | 'aliases' | 'metrics'> & {
     readonly optional?: boolean;
     commands(started: Partial<FrontEndListeners>): Pick<AdminServerOptions, 'commands' | 'aliases'>;
   };
@@ -87,20 +98,28 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
     closers.push(() => l.close());
     return l;
   };
+  const m = plan.metrics;
   try {
     for (const service of frontEndServices) {
       switch (service) {
         case 'eureka': {
           const o = plan.eureka;
           if (o === undefined) break;
-          const s = await listen(service, o.host, o.port, () => startEurekaServer({ ...o, gateway, registryAddress: `${node}/registry` }));
+          const s = await listen(service, o.host, o.port, () =>
+            startEurekaServer({ ...o, gateway, registryAddress: `${node}/registry`, ...(m !== undefined ? { onRequest: (op, ms) => m.observe('eureka', op, ms) } : {}) }),
+          );
           endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}/eureka/v2/apps/` });
           break;
         }
         case 'zookeeper': {
           const o = plan.zookeeper;
           if (o === undefined) break;
-          const s = await listen(service, o.host, o.port, () => startZkServer(gateway, node, o.port, o));
+          const connection = m === undefined ? o.connection : { ...o.connection, onResponse: (op: string, ms: number) => m.observe('zookeeper', op, ms) };
+          const s = await listen(service, o.host, o.port, () => startZkServer(gateway, node, o.port, { ...o, ...(connection !== undefined ? { connection } : {}) }));
+          if (m !== undefined) {
+            m.gauges.zookeeper = () => s.gauges();
+            m.gauges.ephemerals = () => s.dump().then((d) => (d === null ? null : ephemeralsIn(d)));
+          }
           endpoints.push({ service, address: hostPort(o.host, s.port) });
           break;
         }
@@ -112,7 +131,9 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
               table: keyspaceCommandTable(),
               pubsub: nodePubsub(gateway, node),
               node: nodeService(gateway, node),
+              ...(m !== undefined ? { onCommand: (name: string, ms: number) => m.observe('redis', name, ms) } : {}),
             }),);
+          if (m !== undefined) m.gauges.redis = () => ({ clients: s.clients.size });
           endpoints.push({ service, address: `redis://${hostPort(o.host, s.port)}` });
           break;
         }
@@ -120,12 +141,19 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
           const o = plan.admin;
           if (o === undefined) break;
           try {
-            const s = await listen(service, o.host, o.port, () => startAdminServer({ ...o, ...o.commands(listeners) }));
+            const s = await listen(service, o.host, o.port, () => startAdminServer({ ...o, ...o.commands(listeners), ...(m !== undefined ? { metrics: m } : {}) }));
             endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}${o.commandUrl ?? '/commands'}` });
           } catch (e) {
             if (o.optional !== true || !(e instanceof FrontEndListenError)) throw e;
             warnings.push(`${node}: no AdminServer, ${e.message}`);
           }
+          break;
+        }
+        case 'metrics': {
+          const o = plan.metricsPort;
+          if (o === undefined || m === undefined) break;
+          const s = await listen(service, o.host, o.port, () => startAdminServer({ host: o.host, port: o.port, commands: {}, metrics: m }));
+          endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}${metricsPath}` });
           break;
         }
       }

@@ -113,6 +113,14 @@ test('the other keys: dataLogDir, whitelist, admin, autopurge, eurekaPort, relat
   assert.equal([s7!.host, s7!.role, s7!.clientAddress, s7!.clientPort], ['::1', 'observer', '::1', 2181]);
 });
 
+test('metricsProvider: PrometheusMetricsProvider serves /metrics on httpHost:httpPort (default 0.0.0.0:7000); another class is an error', () => {
+  const cls = 'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\n';
+  assert.equal(parseZooCfg(`dataDir=/d\n${cls}`, '/x/zoo.cfg').metricsProvider, { host: '0.0.0.0', port: 7000 });
+  assert.equal(parseZooCfg(`dataDir=/d\n${cls}metricsProvider.httpPort=7070\nmetricsProvider.httpHost=127.0.0.1\n`, '/x/zoo.cfg').metricsProvider, { host: '127.0.0.1', port: 7070 });
+  assert.is(parseZooCfg('dataDir=/d\nmetricsProvider.httpPort=7070\n', '/x/zoo.cfg').metricsProvider, undefined, 'no provider class: nothing served, as ZooKeeper');
+  assert.throws(() => parseZooCfg('dataDir=/d\nmetricsProvider.className=com.example.Other\n', '/x/zoo.cfg'), (e: unknown) => e instanceof ZooCfgError && /\/x\/zoo.cfg:2: metricsProvider.className/.test(e.message));
+});
+
 test('unknown keys are collected (once each), known-but-inert ones apart', () => {
   const c = parseZooCfg('dataDir=/d\nfoo=1\nsnapCount=10\nbar.baz=2\nfoo=3\nauthProvider.1=x\n', '/x/zoo.cfg');
   assert.equal(c.unknownKeys, ['foo', 'bar.baz']);

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerClientError, closeAfterAnswer, limitedServerOptions } from '../http-limits.js';
+import type { NodeMetrics } from './metrics.js';
 
 /** A command: its fields (without `command`/`error`). */
 export type AdminCommand = () => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -22,12 +23,17 @@ export interface AdminServerOptions {
   readonly aliases?: Readonly<Record<string, string>>;
   /** How long one command may take before it is answered with an error. */
   readonly commandTimeoutMs?: number;
+  /** Served as `/metrics` in Prometheus text format (src/servers/admin/metrics.ts). */
+  readonly metrics?: NodeMetrics;
 }
 
 export interface AdminServer {
   readonly port: number;
   close(): Promise<void>;
 }
+
+/** Where the metrics page is (as ZooKeeper's PrometheusMetricsProvider serves it). */
+export const metricsPath = '/metrics';
 
 /** Concurrent connections to the admin port. */
 export const adminConnectionsMax = 256;
@@ -55,6 +61,17 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { command: null, error: `Method ${req.method} not allowed` });
+      return;
+    }
+    if (path === metricsPath && o.metrics !== undefined) {
+      const m = o.metrics;
+      m.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(text) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (e: unknown) => send(res, 500, { command: null, error: `metrics: ${e instanceof Error ? e.message : String(e)}` }),
+      );
       return;
     }
     if (path === base || path === '') {

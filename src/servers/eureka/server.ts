@@ -46,6 +46,8 @@ export interface EurekaServerOptions {
   readonly responseCacheUpdateIntervalMs?: number;
   readonly responseCacheAutoExpirationMs?: number;
   readonly useReadOnlyResponseCache?: boolean;
+  /** Told of every request answered: `METHOD resource` (apps, instances, vips, …) and its latency (ms). */
+  readonly onRequest?: (op: string, latencyMs: number) => void;
 }
 
 export interface EurekaServer {
@@ -55,6 +57,12 @@ export interface EurekaServer {
 }
 
 const resources = new Set(['apps', 'instances', 'vips', 'svips', 'peerreplication', 'asg', 'status', 'serverinfo']);
+
+/** The resource a request URL names, for metrics labels (one of `resources`, else `other`). */
+function resourceOf(url: string | undefined): string {
+  for (const seg of (url ?? '').split('?')[0]!.split('/')) if (resources.has(seg)) return seg;
+  return 'other';
+}
 
 class HttpError {
   constructor(
@@ -347,6 +355,11 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
   }
 
   const server: Server = createServer(limitedServerOptions, (req, res) => {
+    if (o.onRequest !== undefined) {
+      const t0 = performance.now();
+      const report = o.onRequest;
+      res.once('finish', () => report(`${req.method ?? '?'} ${resourceOf(req.url)}`, performance.now() - t0));
+    }
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) {
         res.destroy();

@@ -94,6 +94,8 @@ export interface RedisServerContext {
   readonly role: () => 'master' | 'replica';
   /** Told of connections closed for a limit (for the node's log). */
   readonly log?: (line: string) => void;
+  /** Told of every keyspace command answered: its name and latency (ms). */
+  readonly onCommand?: (name: string, latencyMs: number) => void;
   /** Pub/sub (SUBSCRIBE and the rest answer an error without it). */
   readonly pubsub?: PubsubService;
   /** The node behind the front end (INFO consensus and keyspace, WAIT, SAVE); absent: those parts are empty. */
@@ -305,7 +307,11 @@ export class RedisConnection implements RedisClientContext {
         const done = (): void => void this.readsInFlight.delete(read);
         read.then(done, done);
       }
-      const slow = (): void => stats.logSlow((performance.now() - t0) * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+      const slow = (): void => {
+        const ms = performance.now() - t0;
+        this.server.onCommand?.(spec.name, ms);
+        stats.logSlow(ms * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+      };
       if (r instanceof Promise) void r.then(slow, () => undefined);
       else slow();
       return this.enqueue(r, silent);

@@ -25,6 +25,8 @@ export interface RedisServerOptions {
   readonly auth?: RedisAuthenticator;
   readonly role?: () => 'master' | 'replica';
   readonly log?: (line: string) => void;
+  /** Told of every keyspace command answered: its name and latency (ms). */
+  readonly onCommand?: (name: string, latencyMs: number) => void;
   /** The node's pub/sub (SUBSCRIBE and the rest answer an error without it). */
   readonly pubsub?: PubsubService;
   /** The node behind the port (INFO consensus and keyspace, WAIT, SAVE). */
@@ -73,6 +75,7 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
     version: redisServerVersion,
     role: opts.role ?? (() => 'master'),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.onCommand ? { onCommand: opts.onCommand } : {}),
     ...(opts.pubsub ? { pubsub: opts.pubsub } : {}),
     ...(opts.node ? { node: opts.node } : {}),
     stats: new ServerStats(),

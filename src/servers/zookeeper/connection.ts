@@ -106,6 +106,8 @@ export interface ZkConnectionOptions {
    * or request: no leader, a timeout); the client sees CONNECTIONLOSS and retries elsewhere. For the node's log.
    */
   readonly onFailure?: (conn: ZkConnection, reason: string) => void;
+  /** Told of every answered request: its short name (as `cons` shows it) and its latency (ms). */
+  readonly onResponse?: (op: string, latencyMs: number) => void;
 }
 
 /** Per-connection request statistics, as ZooKeeper's ServerCnxn keeps them for `cons` and admin `connections`. */
@@ -196,6 +198,7 @@ export class ZkConnection {
     const name = lastOpNames.get(opCode);
     if (name === undefined) return;
     const now = this.monotonicMs();
+    this.opts.onResponse?.(name, Math.max(0, now - arrivedMs));
     const latency = Math.max(0, Math.round(now - arrivedMs));
     const st = this.stats;
     st.lastOp = name;

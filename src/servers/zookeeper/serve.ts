@@ -86,7 +86,28 @@ export interface ZkPortServer {
   dirs(): Promise<{ readonly dataBytes: number; readonly logBytes: number }>;
   /** `envi` entries after zookeeper.version. */
   environment(): [string, string][];
+  /** What `mntr` reports now, for the metrics page (null while the node does not serve). */
+  gauges(): ZkPortGauges | null;
   close(): Promise<void>;
+}
+
+export interface ZkPortGauges {
+  readonly connections: number;
+  readonly outstanding: number;
+  /** As srvr's Mode: leader, follower, observer, standalone. */
+  readonly state: ServerMode;
+  readonly lastZxid: number;
+  readonly znodes: number;
+  readonly watches: number;
+  readonly sessions: number;
+  readonly latency: { readonly minMs: number; readonly avgMs: number; readonly maxMs: number };
+}
+
+/** Ephemeral znodes in a `dump` (its path list is bounded by dumpPathsMax). */
+export function ephemeralsIn(d: DumpInfo): number {
+  let n = 0;
+  for (const [, paths] of d.ephemerals) n += paths.length;
+  return n;
 }
 
 type Status = Extract<ZkReply, { type: 'ZkStatusReply' }>;
@@ -154,6 +175,17 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   const watchWords = whitelisted('wchs') || whitelisted('wchc') || whitelisted('wchp');
   const watchEntriesMax = whitelisted('wchc') || whitelisted('wchp') ? watchesListedMax : 0;
   const startedMs = Date.now();
+  /** Server-wide request latency since start (ZooKeeper's ServerStats), in ms. */
+  const latency = { minMs: 0, maxMs: 0, totalMs: 0, count: 0 };
+  const onResponse = (op: string, ms: number): void => {
+    const whole = Math.round(ms);
+    latency.minMs = latency.count === 0 ? whole : Math.min(latency.minMs, whole);
+    latency.maxMs = Math.max(latency.maxMs, whole);
+    latency.totalMs += whole;
+    latency.count++;
+    opts.connection?.onResponse?.(op, ms);
+  };
+  const latencyNow = () => ({ minMs: latency.minMs, avgMs: latency.count === 0 ? 0 : latency.totalMs / latency.count, maxMs: latency.maxMs });
   let refreshes = 0;
   let refreshing = false;
   const refresh = async () => {
@@ -193,9 +225,9 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     }
     return {
       version: zkServerVersion,
-      latencyMinMs: 0,
-      latencyAvgMs: 0,
-      latencyMaxMs: 0,
+      latencyMinMs: latency.minMs,
+      latencyAvgMs: latencyNow().avgMs,
+      latencyMaxMs: latency.maxMs,
       packetsReceived: received,
       packetsSent: sent,
       connections: connections.size,
@@ -207,6 +239,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   };
   const { server, connections } = createZkServer(backend, {
     ...opts.connection,
+    onResponse,
     maxClientCnxns,
     onRefused: (address, max) => opts.log?.(`Too many connections from /${address} - max is ${max}`),
     onFailure: (conn, reason) => opts.log?.(`Closed the connection from /${conn.remoteAddress} (session 0x${conn.sessionId.toString(16)}): ${reason}`),
@@ -247,24 +280,28 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
           return s === null ? notServingReply : dirs().then((d) => dirsReply(d.dataBytes, d.logBytes));
         case 'mntr': {
           if (s === null || status === null) return notServingReply;
-          return mntrReply([
+          const st = status;
+          return dump().then((d) => {
+            const ephemerals = d === null ? 0 : ephemeralsIn(d);
+            return mntrReply([
             ['version', zkServerVersion],
-            ['avg_latency', 0],
-            ['max_latency', 0],
-            ['min_latency', 0],
+            ['avg_latency', latencyNow().avgMs],
+            ['max_latency', latency.maxMs],
+            ['min_latency', latency.minMs],
             ['packets_received', s.packetsReceived],
             ['packets_sent', s.packetsSent],
             ['num_alive_connections', s.connections],
             ['outstanding_requests', s.outstanding],
             ['server_state', s.mode],
             ['znode_count', nodeCount],
-            ['watch_count', status.watches],
-            ['ephemerals_count', 0],
+            ['watch_count', st.watches],
+            ['ephemerals_count', ephemerals],
             ['approximate_data_size', 0],
             ['uptime', Date.now() - startedMs],
-            ['global_sessions', status.sessionsTracked],
-            ['last_zxid', `0x${lastZxidOf(status).toString(16)}`],
-          ]);
+            ['global_sessions', st.sessionsTracked],
+            ['last_zxid', `0x${lastZxidOf(st).toString(16)}`],
+            ]);
+          });
         }
         case 'wchs':
           return s === null || watches === null ? notServingReply : wchsReply(watches.sessions, watches.paths, watches.total);
@@ -293,6 +330,20 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     dump,
     dirs,
     environment: environmentEntries,
+    gauges() {
+      const info = stats(connections);
+      if (info === null || status === null) return null;
+      return {
+        connections: info.connections,
+        outstanding: info.outstanding,
+        state: info.mode,
+        lastZxid: lastZxidOf(status),
+        znodes: nodeCount,
+        watches: status.watches,
+        sessions: status.sessionsTracked,
+        latency: latencyNow(),
+      };
+    },
     async close() {
       clearInterval(timer);
       backend.stop();

@@ -1,0 +1,253 @@
+/**
+ * A node's metrics in Prometheus text format (prom-client), served as `/metrics` on the admin port and on zoo.cfg's
+ * `metricsProvider.httpPort` (as ZooKeeper 3.6+'s PrometheusMetricsProvider). ZooKeeper's own metric names where
+ * they exist (znode_count, watch_count, ephemerals_count, outstanding_requests, num_alive_connections, quorum_size,
+ * election_time, commit_count, learners …); conclave's others are `conclave_*` with their units in the name.
+ *
+ * Three sources: the front ends' request hooks (a latency histogram per front end and operation), the node's
+ * events (elections, syncs, commits, sessions expired, actor restarts, Eureka's registry), and gauges read when
+ * the page is scraped (connections, the ZooKeeper port's status, ephemerals, Redis clients). Every series has a
+ * `node` label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Observable, Subscription } from 'rxjs';
+import type { ClusterEvent } from '../../protocol/events.js';
+import { zxidCounter, zxidEpoch } from '../../protocol/zxid.js';
+import type { ZkPortGauges } from '../zookeeper/serve.js';
+
+/** The front ends whose requests are timed. */
+export type TimedFrontEnd = 'zookeeper' | 'redis' | 'eureka';
+
+/** What the scrape-time gauges read (each may be absent: that front end does not run on this node). */
+export interface MetricsGauges {
+  /** The ZooKeeper port: connections, outstanding requests, role, zxid, znodes, watches, sessions, latency. */
+  zookeeper?(): ZkPortGauges | null;
+  /** Ephemeral znodes held by the node's sessions (asked of the node; null if it does not answer). */
+  ephemerals?(): Promise<number | null>;
+  /** The RESP port's connected clients. */
+  redis?(): { readonly clients: number } | null;
+}
+
+/** Event types the metrics count: a node that filters its events must let these through. */
+export const metricsEventTypes = [
+  'ElectionStarted',
+  'LeaderElected',
+  'FollowingLeader',
+  'LeaderSteppedDown',
+  'LeaderLost',
+  'SyncStarted',
+  'Proposed',
+  'Committed',
+  'SessionExpired',
+  'ActorRestarted',
+  'DeadLetter',
+  'InstanceRegistered',
+  'InstanceRenewed',
+  'InstanceCancelled',
+  'InstanceEvicted',
+  'SelfPreservationEntered',
+  'SelfPreservationLeft',
+  'ReplicationFailed',
+] as const satisfies readonly ClusterEvent['type'][];
+
+export interface NodeMetricsOptions {
+  readonly node: string;
+  /** Voters in the ensemble (ZooKeeper's quorum_size). */
+  readonly quorumSize: number;
+  /** The node's events (others' events are ignored by their `node`). */
+  readonly events$: Observable<ClusterEvent>;
+  /** Also the process's own metrics (CPU, memory, event loop lag, GC): once per process. */
+  readonly processMetrics?: boolean;
+}
+
+/** Request latency buckets (seconds): 0.1 ms to 10 s. */
+const latencyBucketsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Election time buckets (ms, as ZooKeeper's election_time counts). */
+const electionBucketsMs = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+/** Distinct operation labels per front end: commands beyond it count as `other` (a client cannot grow the page). */
+export const opLabelsMax = 256;
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram<'front_end' | 'op'>;
+  private readonly ops = new Map<TimedFrontEnd, Set<string>>();
+  private readonly subscription: Subscription;
+  /** Filled in by the front ends as they start (startFrontEnds). */
+  readonly gauges: MetricsGauges = {};
+
+  constructor(o: NodeMetricsOptions) {
+    const r = this.registry;
+    r.setDefaultLabels({ node: o.node });
+    if (o.processMetrics === true) collectDefaultMetrics({ register: r });
+    const g = this.gauges;
+
+    this.latency = new Histogram({
+      name: 'conclave_request_latency_seconds',
+      help: 'Time from a request read to its answer, per front end and operation',
+      labelNames: ['front_end', 'op'],
+      buckets: latencyBucketsSeconds,
+      registers: [r],
+    });
+
+    // ---- read when scraped ----
+    new Gauge({ name: 'quorum_size', help: 'Voting members of the ensemble', registers: [r] }).set(o.quorumSize);
+    const zk = (): ZkPortGauges | null => g.zookeeper?.() ?? null;
+    const zkGauge = (name: string, help: string, read: (s: ZkPortGauges) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          const s = zk();
+          if (s !== null) this.set(read(s));
+          else this.reset();
+        },
+      });
+    };
+    zkGauge('num_alive_connections', 'Open ZooKeeper client connections', (s) => s.connections);
+    zkGauge('outstanding_requests', 'ZooKeeper requests read and not yet answered', (s) => s.outstanding);
+    zkGauge('znode_count', 'Znodes in the tree', (s) => s.znodes);
+    zkGauge('watch_count', 'Watches set by the sessions of this node', (s) => s.watches);
+    zkGauge('global_sessions', 'Sessions the ensemble tracks', (s) => s.sessions);
+    zkGauge('last_zxid', 'Newest zxid applied on this node', (s) => s.lastZxid);
+    zkGauge('min_latency', 'Shortest ZooKeeper request latency since start (ms)', (s) => s.latency.minMs);
+    zkGauge('avg_latency', 'Mean ZooKeeper request latency since start (ms)', (s) => s.latency.avgMs);
+    zkGauge('max_latency', 'Longest ZooKeeper request latency since start (ms)', (s) => s.latency.maxMs);
+    new Gauge({
+      name: 'server_state',
+      help: "1 for this node's role as srvr's Mode names it (leader, follower, observer, standalone)",
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const s = zk();
+        if (s !== null) this.set({ state: s.state }, 1);
+      },
+    });
+    new Gauge({
+      name: 'ephemerals_count',
+      help: 'Ephemeral znodes',
+      registers: [r],
+      async collect() {
+        const n = g.ephemerals === undefined ? null : await g.ephemerals();
+        if (n !== null) this.set(n);
+        else this.reset();
+      },
+    });
+    const redis = (): ReturnType<NonNullable<MetricsGauges['redis']>> => g.redis?.() ?? null;
+    new Gauge({
+      name: 'conclave_redis_connected_clients',
+      help: 'Open RESP connections',
+      registers: [r],
+      collect() {
+        const s = redis();
+        if (s !== null) this.set(s.clients);
+        else this.reset();
+      },
+    });
+
+    // ---- counted from events ----
+    const electionTime = new Histogram({ name: 'election_time', help: 'Milliseconds from entering election to leading or following (ZooKeeper\'s name and unit)', buckets: electionBucketsMs, registers: [r] });
+    const elections = new Counter({ name: 'conclave_elections_total', help: 'Elections this node entered', registers: [r] });
+    const leaderChanges = new Counter({ name: 'conclave_leader_lost_total', help: 'Times this node gave up its leader or its leadership', labelNames: ['was'], registers: [r] });
+    const syncs = new Counter({ name: 'conclave_learner_syncs_total', help: 'Followers synchronized by this leader, per mode', labelNames: ['mode'], registers: [r] });
+    const commits = new Counter({ name: 'commit_count', help: 'Txns committed on this node', registers: [r] });
+    const proposals = new Counter({ name: 'conclave_proposals_total', help: 'Txns this node proposed as leader', registers: [r] });
+    const expired = new Counter({ name: 'conclave_sessions_expired_total', help: 'ZooKeeper sessions expired by this leader', registers: [r] });
+    const restarts = new Counter({ name: 'conclave_actor_restarts_total', help: 'Supervision decisions, per actor kind and directive', labelNames: ['actor', 'directive'], registers: [r] });
+    const deadLetters = new Counter({ name: 'conclave_dead_letters_total', help: 'Messages to an actor that was not there', registers: [r] });
+    const eureka = new Counter({ name: 'conclave_eureka_instance_events_total', help: 'Registry changes, per kind and whether a peer replicated them', labelNames: ['kind', 'replication'], registers: [r] });
+    const selfPreservation = new Gauge({ name: 'conclave_eureka_self_preservation', help: '1 while self-preservation holds evictions back', registers: [r] });
+    const renewThreshold = new Gauge({ name: 'conclave_eureka_renewal_threshold', help: 'Renewals per window below which self-preservation engages (at its last switch)', registers: [r] });
+    const replicationFailed = new Counter({ name: 'conclave_eureka_replication_failures_total', help: 'Replication batches to a peer that failed', labelNames: ['retried'], registers: [r] });
+    const proposed = { zxid: 0 };
+    const committed = { zxid: 0 };
+    /** Txns between two zxids of a node's stream (a new epoch counts from its first txn). */
+    const txnsBetween = (from: number, to: number): number => (to <= from ? 0 : zxidEpoch(to) === zxidEpoch(from) ? zxidCounter(to) - zxidCounter(from) : zxidCounter(to));
+    this.subscription = o.events$.subscribe((ev) => {
+      if (ev.node !== o.node) return;
+      switch (ev.type) {
+        case 'ElectionStarted':
+          elections.inc();
+          return;
+        case 'LeaderElected':
+        case 'FollowingLeader':
+          electionTime.observe(ev.electionMs);
+          return;
+        case 'LeaderSteppedDown':
+          leaderChanges.inc({ was: 'leading' });
+          return;
+        case 'LeaderLost':
+          leaderChanges.inc({ was: 'following' });
+          return;
+        case 'SyncStarted':
+          syncs.inc({ mode: ev.mode });
+          return;
+        case 'Proposed':
+          if (proposed.zxid > 0) proposals.inc(txnsBetween(proposed.zxid, ev.zxid));
+          proposed.zxid = Math.max(proposed.zxid, ev.zxid);
+          return;
+        case 'Committed':
+          if (committed.zxid > 0) commits.inc(txnsBetween(committed.zxid, ev.zxid));
+          committed.zxid = Math.max(committed.zxid, ev.zxid);
+          return;
+        case 'SessionExpired':
+          expired.inc();
+          return;
+        case 'ActorRestarted':
+          restarts.inc({ actor: ev.actor.slice(ev.actor.indexOf('/') + 1), directive: ev.directive });
+          return;
+        case 'DeadLetter':
+          deadLetters.inc();
+          return;
+        case 'InstanceRegistered':
+          eureka.inc({ kind: 'registered', replication: String(ev.replication) });
+          return;
+        case 'InstanceRenewed':
+          eureka.inc({ kind: 'renewed', replication: String(ev.replication) });
+          return;
+        case 'InstanceCancelled':
+          eureka.inc({ kind: 'cancelled', replication: String(ev.replication) });
+          return;
+        case 'InstanceEvicted':
+          eureka.inc({ kind: 'evicted', replication: 'false' });
+          return;
+        case 'SelfPreservationEntered':
+        case 'SelfPreservationLeft':
+          selfPreservation.set(ev.type === 'SelfPreservationEntered' ? 1 : 0);
+          renewThreshold.set(ev.threshold);
+          return;
+        case 'ReplicationFailed':
+          replicationFailed.inc({ retried: String(ev.willRetry) });
+          return;
+        default:
+          return;
+      }
+    });
+  }
+
+  /** A front end answered a request `op` after `latencyMs`. */
+  observe(frontEnd: TimedFrontEnd, op: string, latencyMs: number): void {
+    let seen = this.ops.get(frontEnd);
+    if (seen === undefined) this.ops.set(frontEnd, (seen = new Set()));
+    if (!seen.has(op)) {
+      if (seen.size >= opLabelsMax) op = 'other';
+      else seen.add(op);
+    }
+    this.latency.observe({ front_end: frontEnd, op }, latencyMs / 1000);
+  }
+
+  /** The page, in Prometheus text format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    this.subscription.unsubscribe();
+    this.registry.clear();
+  }
+}
