@@ -110,6 +110,22 @@ program
   });
 
 program
+  .command('status')
+  .description('the ensemble at a glance: mode, epoch, zxid, lag, clients, latency, znodes, uptime per member, read with srvr/mntr (conclave or Apache ZooKeeper)')
+  .option('--connect <members>', 'client ports, host:port comma-separated', '127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183')
+  .option('--json', 'one JSON line')
+  .option('--watch', 'redraw every 2 s until interrupted')
+  .action(async (o: { connect: string; json?: boolean; watch?: boolean }) => {
+    const { runStatus } = await import('./status.js');
+    try {
+      process.exitCode = await runStatus(o);
+    } catch (e) {
+      process.stderr.write(`conclave status: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  });
+
+program
   .command('bench')
   .description('run a benchmark')
   .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | redis (conclave vs redis-server, redis-benchmark) | lab (dashboard events/s in chromium) | lab-check (the history checker)')

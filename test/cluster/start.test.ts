@@ -2,35 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseStartFlags, startEmbedded } from '../../src/start.js';
 import { RawZk, fourLetterWord } from '../zookeeper/raw-zk.js';
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-/** A start that fails on a taken port, or a clean stop, is over well within this. */
-const cliRunTimeoutMs = 60_000;
-
-/** Runs the CLI; `onOut` may act on what it prints (send a signal). Resolves with its exit code and output. */
-function runCli(args: string[], onOut: (stdout: string, pid: number) => void = () => undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`conclave ${args.join(' ')}: no exit within ${cliRunTimeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, cliRunTimeoutMs);
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-      onOut(stdout, p.pid!);
-    });
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli } from '../node/helpers.js';
 
 test('conclave start: a 3-node cluster with a leader, each node serving Eureka; a registration on one is seen on another', async () => {
   const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 0 });
@@ -120,11 +93,13 @@ test('conclave start: a taken port is one line naming the port and its flag, exi
     squatter.close();
   }
   let signalled = false;
-  const r = await runCli(['start', '--zk-port', '0', '--eureka-port', '0', '--redis-port', '0', '--admin-port', 'off', '--nodes', '1'], (out, pid) => {
-    if (!signalled && out.includes('Ctrl-C stops the cluster.')) {
-      signalled = true;
-      process.kill(pid, 'SIGINT');
-    }
+  const r = await runCli(['start', '--zk-port', '0', '--eureka-port', '0', '--redis-port', '0', '--admin-port', 'off', '--nodes', '1'], {
+    onOut: (out, pid) => {
+      if (!signalled && out.includes('Ctrl-C stops the cluster.')) {
+        signalled = true;
+        process.kill(pid, 'SIGINT');
+      }
+    },
   });
   assert.ok(signalled, 'it started');
   assert.is(r.code, 0, r.stderr);

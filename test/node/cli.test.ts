@@ -3,7 +3,6 @@
  * stack trace); a standalone member (no server lines) with its write-ahead log in dataLogDir serves, stops on
  * SIGTERM with exit 0 and resumes from its files.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectZk } from '../../src/cluster.js';
-import { MemberProcess, admin, cliPath, freePorts } from './helpers.js';
+import { MemberProcess, admin, freePorts, runCli } from './helpers.js';
 
 let base = '';
 const runTimeoutMs = 20_000;
@@ -23,20 +22,7 @@ test.after(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), runTimeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stderr, stdout });
-    });
-  });
-}
+const run = (args: string[]) => runCli(args, { timeoutMs: runTimeoutMs });
 
 function cfgFile(name: string, text: string, myid?: string): string {
   const dir = join(base, name);

@@ -2,7 +2,7 @@
  * Test helpers for `conclave node`: free loopback ports, generated zoo.cfg + myid per member, member processes
  * forked from the compiled CLI with an IPC control channel (a ZkGateway for ZkClient), and the admin endpoint.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,38 @@ import { freePorts } from '../../src/runtime/tcp/ports.js';
 export { freePorts };
 
 export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+
+/** A CLI run that has not exited within this is killed (and rejected). */
+export const cliRunTimeoutMs = 60_000;
+
+/**
+ * Runs `conclave <args>` to its exit; `onOut` sees the output so far (and the pid, to signal it). Resolves with the
+ * exit code and both outputs; rejects if it has not exited within `timeoutMs`.
+ */
+export function runCli(
+  args: readonly string[],
+  o: { readonly onOut?: (stdout: string, pid: number) => void; readonly timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const timeoutMs = o.timeoutMs ?? cliRunTimeoutMs;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`conclave ${args.join(' ')}: no exit within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, timeoutMs);
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      o.onOut?.(stdout, p.pid!);
+    });
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 
 export interface MemberPorts {
