@@ -39,7 +39,6 @@ export interface FrontEndPlan {
   readonly eureka?: Omit<EurekaServerOptions, 'gateway' | 'registryAddress'> & { readonly host: string };
   readonly zookeeper?: ZkServeOptions & { readonly sessionSecret: Uint8Array; readonly port: number; readonly host: string };
   readonly redis?: Omit<RedisServerOptions, 'table' | 'pubsub' | 'node'> & { readonly host: string; readonly port: number };
-  /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
   /**
    * The node's metrics: the front ends started here report their requests and gauges to it, and the AdminServer
    * serves it as `/metrics`.
@@ -47,6 +46,7 @@ export interface FrontEndPlan {
   readonly metrics?: NodeMetrics;
   /** Also serve `metrics` as `/metrics` on this port (needs `metrics`). */
   readonly metricsPort?: { readonly host: string; readonly port: number };
+  /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
   readonly admin?: Omit<AdminServerOptions, 'commands' | 'aliases' | 'metrics'> & {
     readonly optional?: boolean;
     commands(started: Partial<FrontEndListeners>): Pick<AdminServerOptions, 'commands' | 'aliases'>;

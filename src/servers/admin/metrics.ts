@@ -91,17 +91,24 @@ export class NodeMetrics {
 
     // ---- read when scraped ----
     new Gauge({ name: 'quorum_size', help: 'Voting members of the ensemble', registers: [r] }).set(o.quorumSize);
-    const zk = (): ZkPortGauges | null => g.zookeeper?.() ?? null;
-    const zkGauge = (name: string, help: string, read: (s: ZkPortGauges) => number): void => {
+    /** A gauge read when the page is scraped; null (its front end does not run here) leaves it unset. */
+    const scraped = (name: string, help: string, read: () => number | null | Promise<number | null>): void => {
       new Gauge({
         name,
         help,
         registers: [r],
-        collect() {
-          const s = zk();
-          if (s !== null) this.set(read(s));
+        async collect() {
+          const v = await read();
+          if (v !== null) this.set(v);
           else this.reset();
         },
+      });
+    };
+    const zk = (): ZkPortGauges | null => g.zookeeper?.() ?? null;
+    const zkGauge = (name: string, help: string, read: (s: ZkPortGauges) => number): void => {
+      scraped(name, help, () => {
+        const s = zk();
+        return s === null ? null : read(s);
       });
     };
     zkGauge('num_alive_connections', 'Open ZooKeeper client connections', (s) => s.connections);
@@ -124,27 +131,8 @@ export class NodeMetrics {
         if (s !== null) this.set({ state: s.state }, 1);
       },
     });
-    new Gauge({
-      name: 'ephemerals_count',
-      help: 'Ephemeral znodes',
-      registers: [r],
-      async collect() {
-        const n = g.ephemerals === undefined ? null : await g.ephemerals();
-        if (n !== null) this.set(n);
-        else this.reset();
-      },
-    });
-    const redis = (): ReturnType<NonNullable<MetricsGauges['redis']>> => g.redis?.() ?? null;
-    new Gauge({
-      name: 'conclave_redis_connected_clients',
-      help: 'Open RESP connections',
-      registers: [r],
-      collect() {
-        const s = redis();
-        if (s !== null) this.set(s.clients);
-        else this.reset();
-      },
-    });
+    scraped('ephemerals_count', 'Ephemeral znodes', () => g.ephemerals?.() ?? null);
+    scraped('conclave_redis_connected_clients', 'Open RESP connections', () => g.redis?.()?.clients ?? null);
 
     // ---- counted from events ----
     const electionTime = new Histogram({ name: 'election_time', help: 'Milliseconds from entering election to leading or following (ZooKeeper\'s name and unit)', buckets: electionBucketsMs, registers: [r] });
@@ -160,8 +148,8 @@ export class NodeMetrics {
     const selfPreservation = new Gauge({ name: 'conclave_eureka_self_preservation', help: '1 while self-preservation holds evictions back', registers: [r] });
     const renewThreshold = new Gauge({ name: 'conclave_eureka_renewal_threshold', help: 'Renewals per window below which self-preservation engages (at its last switch)', registers: [r] });
     const replicationFailed = new Counter({ name: 'conclave_eureka_replication_failures_total', help: 'Replication batches to a peer that failed', labelNames: ['retried'], registers: [r] });
-    const proposed = { zxid: 0 };
-    const committed = { zxid: 0 };
+    let proposedZxid = 0;
+    let committedZxid = 0;
     /** Txns between two zxids of a node's stream (a new epoch counts from its first txn). */
     const txnsBetween = (from: number, to: number): number => (to <= from ? 0 : zxidEpoch(to) === zxidEpoch(from) ? zxidCounter(to) - zxidCounter(from) : zxidCounter(to));
     this.subscription = o.events$.subscribe((ev) => {
@@ -184,12 +172,12 @@ export class NodeMetrics {
           syncs.inc({ mode: ev.mode });
           return;
         case 'Proposed':
-          if (proposed.zxid > 0) proposals.inc(txnsBetween(proposed.zxid, ev.zxid));
-          proposed.zxid = Math.max(proposed.zxid, ev.zxid);
+          if (proposedZxid > 0) proposals.inc(txnsBetween(proposedZxid, ev.zxid));
+          proposedZxid = Math.max(proposedZxid, ev.zxid);
           return;
         case 'Committed':
-          if (committed.zxid > 0) commits.inc(txnsBetween(committed.zxid, ev.zxid));
-          committed.zxid = Math.max(committed.zxid, ev.zxid);
+          if (committedZxid > 0) commits.inc(txnsBetween(committedZxid, ev.zxid));
+          committedZxid = Math.max(committedZxid, ev.zxid);
           return;
         case 'SessionExpired':
           expired.inc();

@@ -284,22 +284,22 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
           return dump().then((d) => {
             const ephemerals = d === null ? 0 : ephemeralsIn(d);
             return mntrReply([
-            ['version', zkServerVersion],
-            ['avg_latency', latencyNow().avgMs],
-            ['max_latency', latency.maxMs],
-            ['min_latency', latency.minMs],
-            ['packets_received', s.packetsReceived],
-            ['packets_sent', s.packetsSent],
-            ['num_alive_connections', s.connections],
-            ['outstanding_requests', s.outstanding],
-            ['server_state', s.mode],
-            ['znode_count', nodeCount],
-            ['watch_count', st.watches],
-            ['ephemerals_count', ephemerals],
-            ['approximate_data_size', 0],
-            ['uptime', Date.now() - startedMs],
-            ['global_sessions', st.sessionsTracked],
-            ['last_zxid', `0x${lastZxidOf(st).toString(16)}`],
+              ['version', zkServerVersion],
+              ['avg_latency', s.latencyAvgMs],
+              ['max_latency', s.latencyMaxMs],
+              ['min_latency', s.latencyMinMs],
+              ['packets_received', s.packetsReceived],
+              ['packets_sent', s.packetsSent],
+              ['num_alive_connections', s.connections],
+              ['outstanding_requests', s.outstanding],
+              ['server_state', s.mode],
+              ['znode_count', nodeCount],
+              ['watch_count', st.watches],
+              ['ephemerals_count', ephemerals],
+              ['approximate_data_size', 0],
+              ['uptime', Date.now() - startedMs],
+              ['global_sessions', st.sessionsTracked],
+              ['last_zxid', `0x${lastZxidOf(st).toString(16)}`],
             ]);
           });
         }
