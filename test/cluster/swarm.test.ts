@@ -24,7 +24,7 @@ import {
 import { clockSeed, formatSeed, parseSeed } from '../../src/runtime/sim/sim.js';
 
 const one = process.env.SEED ? parseSeed(process.env.SEED) : null;
-const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 800);
+const seedsN = Number(process.env.ENSEMBLE_SWARM_SEEDS ?? 600);
 const baseSeed = process.env.ENSEMBLE_SWARM_BASE ? parseSeed(process.env.ENSEMBLE_SWARM_BASE) : clockSeed();
 /** The seeds' own fault phase (ensembleSwarmOptions) unless told otherwise; a replay command repeats an override. */
 const pinned = process.env.ENSEMBLE_SWARM_SAFETY_MS ? { safetyMs: Number(process.env.ENSEMBLE_SWARM_SAFETY_MS) } : {};
@@ -58,7 +58,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
     `ensemble swarm: ${seeds.length} seeds (${fiveNode} with 5 voters, ${withObserver} with an observer) in ${ms} ms (${((seeds.length * 1000) / ms).toFixed(1)} seeds/s), ` +
       `${(total.virtualMs / 1000).toFixed(0)} s virtual, ${total.steps} steps; ${total.faultsInjected} faults ${JSON.stringify(total.faultsByKind)}, ` +
       `${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries, ${total.elections} elections, ${total.leaders} leaders; ` +
-      `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ${total.readsDone} reads answered, ${total.watchesFired} watches fired; ` +
+      `${total.writesIssued} writes, ${total.writesAcked} acknowledged, ${total.writesFailed} failed, ${total.committed} committed; ${total.readsDone} reads answered, ${total.watchesFired} watches fired; ${total.redisIssued} Redis commands, ${total.redisAnswered} answered; ` +
       `${total.sessionMoves} sessions moved, ${total.staleWritesRefused} writes through the node left refused SESSIONMOVED; ` +
       `sync ${JSON.stringify(total.syncModes)}, ${total.snapshotsInstalled} snapshots installed; longest liveness ${total.livenessMs.toFixed(0)} ms`,
   );
@@ -78,6 +78,7 @@ test(one !== null ? `ensemble swarm replays seed ${formatSeed(one)}` : `ensemble
     assert.ok(total.crashesTearing > 0, 'crashes tore the last record');
     assert.ok(total.sessionMoves > 0 && total.staleWritesRefused > 0, 'sessions moved; stale writes refused');
     assert.ok(total.watchesFired > 0, 'watches fired');
+    assert.ok(total.redisAnswered > 0, 'Redis commands answered');
   }
 });
 

@@ -36,6 +36,10 @@ import { zxidHex } from '../../protocol/zxid.js';
 import { resultHash, stateDigest, type Storage, type StorageTestFaults } from '../../storage/storage.js';
 import { Keyspace } from '../../core/keyspace/index.js';
 import type { NodeSpec } from '../../runtime/driver.js';
+import type { RedisAnswer } from '../../protocol/keyspace.js';
+import { SwarmRedisWorkload } from './redis-workload.js';
+import { HistoryRecorder, defaultWorkload, runWorkload } from '../workload.js';
+import { checkHistory } from '../check/index.js';
 import type { ZkOp } from '../history.js';
 import { checkWatches, checkZk, type WatchFired, type WatchSet } from '../check/zk.js';
 import { createSimRuntime, formatSeed, type SimNetOptions, type SimRuntime } from '../../runtime/sim/sim.js';
@@ -129,6 +133,10 @@ export interface EnsembleSwarmOptions {
   readonly sessionTimeoutMs: number;
   /** Distinct keys the workload writes (small: conflicts, deletes of existing nodes, version checks). */
   readonly keysMax: number;
+  /** The share of client turns that send a Redis pop or expiry command (./redis-workload.ts) instead of a ZooKeeper request. */
+  readonly redisRatio: number;
+  /** The lab's Redis clients (src/lab/workload.ts: registers, counters, lists, MULTI; checked by src/lab/check). */
+  readonly redisClients: number;
   /** The driver starts client requests and faults at this granularity of virtual time. */
   readonly sliceMs: number;
   readonly tickMs: number;
@@ -191,9 +199,20 @@ export function ensembleSwarmOptions(seed: number, over: Partial<EnsembleSwarmOp
     ...(r.chance(0.5) ? { backgroundFsyncMs: r.pick([0.2, 1, 4]) } : {}),
     faults,
     observers: new Rng((seed ^ 0x0b5e) >>> 0).pick([0, 0, 1]),
+    ...redisMix(seed),
     ...over,
   };
 }
+
+/** The seed's Redis load (its own draws, so that the rest of the options stay what they were). */
+function redisMix(seed: number): { redisRatio: number; redisClients: number } {
+  const r = new Rng((seed ^ 0x4ed15) >>> 0);
+  return { redisRatio: r.pick([0, 0.1, 0.25]), redisClients: r.pick([0, 1, 2, 3]) };
+}
+
+/** The lab workload the swarm runs for its `redisClients`: a few shared keys, each client's ops bounded. */
+const labRedisKeys = 3;
+const labRedisOpsMax = 4_000;
 
 /** Every member: the voters and the observers. */
 function membersOf(o: EnsembleSwarmOptions): number {
@@ -290,6 +309,9 @@ export interface EnsembleSwarmStats {
   /** Reads (plain, sync-then-read, watch-setting) issued and answered; watch notifications. */
   readsIssued: number;
   readsDone: number;
+  /** Redis commands issued and answered (./redis-workload.ts). */
+  redisIssued: number;
+  redisAnswered: number;
   watchesFired: number;
   committed: number;
   recoveries: number;
@@ -321,6 +343,8 @@ export function emptyStats(): EnsembleSwarmStats {
     writesFailed: 0,
     readsIssued: 0,
     readsDone: 0,
+    redisIssued: 0,
+    redisAnswered: 0,
     watchesFired: 0,
     committed: 0,
     recoveries: 0,
@@ -333,7 +357,7 @@ export function emptyStats(): EnsembleSwarmStats {
 
 /** Add `s` into `total` (the counters; seed, nodes and trace hash are left alone). */
 export function addStats(total: EnsembleSwarmStats, s: EnsembleSwarmStats): void {
-  for (const k of ['sessionMoves', 'staleWritesRefused', 'virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'followerAheadAbandons', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'readsIssued', 'readsDone', 'watchesFired', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
+  for (const k of ['sessionMoves', 'staleWritesRefused', 'virtualMs', 'steps', 'faultsInjected', 'crashes', 'crashesLosingWrites', 'crashesTearing', 'elections', 'followerAheadAbandons', 'leaders', 'writesIssued', 'writesAcked', 'writesFailed', 'readsIssued', 'readsDone', 'redisIssued', 'redisAnswered', 'watchesFired', 'committed', 'recoveries', 'snapshotsInstalled'] as const) {
     total[k] += s[k];
   }
   total.livenessMs = Math.max(total.livenessMs, s.livenessMs);
@@ -431,6 +455,9 @@ class EnsembleSwarm {
   readonly ops: ZkOp[] = [];
   readonly watchSets: WatchSet[] = [];
   readonly watchesFired: WatchFired[] = [];
+  readonly redis: SwarmRedisWorkload;
+  /** What the lab's Redis clients did (checked at the end by src/lab/check). */
+  readonly labHistory: HistoryRecorder;
   readonly incarnation = new Map<string, number>();
   readonly log: string[] = [];
   violation: EnsembleSwarmViolation | null = null;
@@ -453,6 +480,8 @@ class EnsembleSwarm {
     this.cluster = new Cluster(rt, null);
     this.names = rt.nodes;
     this.rng = new Rng((o.seed ^ 0xc11e7) >>> 0);
+    this.redis = new SwarmRedisWorkload(new Rng((o.seed ^ 0x4ed1) >>> 0));
+    this.labHistory = new HistoryRecorder(() => rt.now());
     this.stats.seed = o.seed;
     this.stats.nodes = o.nodes;
     this.stats.observers = o.observers;
@@ -614,6 +643,10 @@ class EnsembleSwarm {
         this.probeStale(c, c.stale, done);
         continue;
       }
+      if (this.o.redisRatio > 0 && this.rng.chance(this.o.redisRatio)) {
+        this.redisOp(c, done);
+        continue;
+      }
       if (this.names.length > 1 && this.rng.chance(sessionMoveRatio)) {
         this.moveSession(c, c.zk, done);
         continue;
@@ -664,6 +697,26 @@ class EnsembleSwarm {
       (e: unknown) => {
         this.stats.writesFailed++;
         this.failed(c, zk, what, e, done);
+      },
+    );
+  }
+
+  /** One Redis command through the client's node (./redis-workload.ts checks what it is told). */
+  redisOp(c: SwarmClient, done: () => void): void {
+    const op = this.redis.next(c.id);
+    this.stats.redisIssued++;
+    this.rt.ask<RedisAnswer>(`${c.node}/redis`, op.request, this.o.requestTimeoutMs).then(
+      (a) => {
+        this.stats.redisAnswered++;
+        if (a.type === 'RedisAnswer') op.answered(a.reply);
+        else this.fail(`client ${c.id}: ${op.what} answered ${JSON.stringify(a)}`);
+        done();
+      },
+      (e: unknown) => {
+        op.unknown();
+        this.note(`client ${c.id} on ${c.node}: ${op.what} failed: ${(e as Error).message}`);
+        done();
+        c.nextAtMs += this.rng.int(5, clientRetryBackoffMaxMs);
       },
     );
   }
@@ -962,6 +1015,12 @@ class EnsembleSwarm {
 
   async safety(plan: readonly PlannedFault[]): Promise<void> {
     this.rt.setNet(this.baseNet());
+    if (this.o.redisClients > 0) {
+      const spec = { ...defaultWorkload, zkClients: 0, eurekaClients: 0, redisClients: this.o.redisClients, keys: labRedisKeys, opsMax: labRedisOpsMax, thinkMs: this.o.clientThinkMaxMs, requestTimeoutMs: this.o.requestTimeoutMs };
+      const clock = { now: () => this.rt.now(), wait: (ms: number) => this.rt.delay(ms) };
+      // settles when the workload stops (the liveness phase); an op still in flight at the end stays unknown
+      void runWorkload(this.cluster, spec, this.labHistory, clock, (this.o.seed ^ 0x1ab) >>> 0, () => !this.workloadOn);
+    }
     for (const p of plan) this.schedule(p.atMs, `fault ${p.action.kind}`, () => this.inject(p));
     while (this.rt.now() < this.o.safetyMs) await this.step();
   }
@@ -1048,6 +1107,12 @@ class EnsembleSwarm {
   /** The end: every acknowledged write is in the history every node converged to; what the clients saw is consistent. */
   finalCheck(): void {
     const seen = [...checkZk(this.ops).map((f) => f.text), ...checkWatches(this.watchSets, this.watchesFired)];
+    const lab = checkHistory(this.labHistory.ops);
+    if (lab.verdict === 'violation') seen.push(...lab.findings);
+    const leader = this.names.find((n) => this.zkStateOf(n)?.role === 'leading');
+    const ks = leader !== undefined ? this.storageOf(leader)?.keyspace : undefined;
+    if (ks === undefined) seen.push('no leader to read the final keyspace from');
+    else seen.push(...this.redis.finalCheck(ks, this.rt.now()));
     if (seen.length > 0) this.fail(`the clients' history is not consistent:\n    ${seen.join('\n    ')}`);
     const end = this.history.length;
     for (const a of this.acks) {
@@ -1087,7 +1152,7 @@ export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { pinned?:
     seed: o.seed,
     nodes: swarmNodeSpecs(o),
     kindsModule: actorKindsUrl,
-    net: { latencyMinMs: 0.1, latencyMaxMs: o.faults.latencyMaxMs, ...(o.backgroundFsyncMs !== undefined ? { backgroundFsyncMs: o.backgroundFsyncMs } : {}) },
+    net: { latencyMinMs: 0.1, clientOnceTypes: ['RedisWrite', 'RedisWrites', 'RedisRequests'], latencyMaxMs: o.faults.latencyMaxMs, ...(o.backgroundFsyncMs !== undefined ? { backgroundFsyncMs: o.backgroundFsyncMs } : {}) },
     askDrivesClock: false,
     traceMessages: o.traceMessages ?? false,
   });
@@ -1104,6 +1169,8 @@ export async function runEnsembleSwarm(o: EnsembleSwarmOptions, opts: { pinned?:
     swarm.stats.virtualMs = rt.now();
     swarm.stats.steps = rt.steps;
     swarm.stats.committed = swarm.history.length;
+    swarm.stats.redisIssued += swarm.labHistory.ops.length;
+    swarm.stats.redisAnswered += swarm.labHistory.ops.filter((op) => op.returnMs !== null).length;
     for (const n of rt.nodes) {
       swarm.stats.crashesLosingWrites += rt.disk(n).crashesLosingWrites;
       swarm.stats.crashesTearing += rt.disk(n).crashesTearing;

@@ -80,7 +80,7 @@ export async function runSimCommand(opts: SimCommandOptions): Promise<number> {
     `\n${done} seeds in ${(ms / 1000).toFixed(1)} s (${((done * 1000) / Math.max(1, ms)).toFixed(2)} seeds/s), ${(total.virtualMs / 1000).toFixed(0)} s of virtual time, ${total.steps} steps\n` +
       `  faults injected: ${total.faultsInjected} ${JSON.stringify(total.faultsByKind)}; ${total.crashes} crashes (${total.crashesLosingWrites} lost unsynced writes, ${total.crashesTearing} tore a tail), ${total.recoveries} recoveries\n` +
       `  elections: ${total.elections} started, ${total.leaders} leaders established, ${total.followerAheadAbandons} abandoned for a follower ahead; sync ${JSON.stringify(total.syncModes)}\n` +
-      `  writes: ${total.writesIssued} issued, ${total.writesAcked} acknowledged, ${total.writesFailed} failed (outcome unknown), ${total.committed} txns committed; reads: ${total.readsIssued} issued, ${total.readsDone} answered; ${total.watchesFired} watches fired\n` +
+      `  writes: ${total.writesIssued} issued, ${total.writesAcked} acknowledged, ${total.writesFailed} failed (outcome unknown), ${total.committed} txns committed; reads: ${total.readsIssued} issued, ${total.readsDone} answered; ${total.watchesFired} watches fired; redis: ${total.redisIssued} commands issued, ${total.redisAnswered} answered\n` +
       `  sessions moved between nodes: ${total.sessionMoves}; writes through the node left refused SESSIONMOVED: ${total.staleWritesRefused}\n` +
       `  longest liveness phase: ${total.livenessMs.toFixed(0)} ms (virtual)\n`,
   );

@@ -39,6 +39,11 @@ export interface SimNetOptions {
   /** Client links (between the simulation's clients and a node): probability that a message is lost, or delivered twice. */
   readonly clientLossRatio: number;
   readonly clientDuplicateRatio: number;
+  /**
+   * Message types a client link never duplicates: requests a real client sends once over one TCP connection and
+   * that carry no key to drop a second copy by (a Redis write: a duplicate would be a second command).
+   */
+  readonly clientOnceTypes: readonly string[];
   /** Nodes the clients cannot reach (nor hear from): a partition between clients and those nodes. */
   readonly clientCut: readonly string[];
   /** Probability that a crash leaves a random prefix of the unsynced writes on disk (a torn last record). */
@@ -58,6 +63,7 @@ export const defaultSimNet: SimNetOptions = {
   reorder: false,
   clientLossRatio: 0,
   clientDuplicateRatio: 0,
+  clientOnceTypes: [],
   clientCut: [],
   tornWriteRatio: 0,
 };
@@ -397,7 +403,7 @@ export class SimRuntime implements Runtime {
     const twice =
       fromNode !== toNode &&
       (ext
-        ? this.net.clientDuplicateRatio > 0 && this.rng.chance(this.net.clientDuplicateRatio)
+        ? this.net.clientDuplicateRatio > 0 && !this.net.clientOnceTypes.includes(env.msg.type) && this.rng.chance(this.net.clientDuplicateRatio)
         : this.rng.chance(this.net.duplicateRatio) || (this.links.duplicateRatio > 0 && this.rng.chance(this.links.duplicateRatio)));
     const fifo = !this.net.reorder && !(!ext && fromNode !== toNode && this.links.reorderRatio > 0 && this.rng.chance(this.links.reorderRatio));
     const sentMs = this.nowMs;
