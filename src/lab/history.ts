@@ -9,7 +9,7 @@ export type Outcome = 'ok' | 'fail' | 'unknown';
 
 /** `multi`: a ZooKeeper multi (a write to several paths; `path` is the first). */
 export type ZkOpName = 'create' | 'setData' | 'delete' | 'multi' | 'getData' | 'syncGetData' | 'exists' | 'getChildren';
-export type RedisOpName = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi';
+export type RedisOpName = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi' | 'lpop' | 'blpop';
 
 interface OpBase {
   /** Unique in the run, in invocation order. */
@@ -53,6 +53,8 @@ export interface ZkOp extends OpBase {
  * A Redis operation. set/get: a register of unique string values. incr: `value` is the new count returned.
  * rpush: `value` the element appended (unique), `length` the list length returned. lrange: `list` the whole list
  * read. multi: a transaction of `txn` micro-ops ([op, key, value]) with `txnResults` the replies, in order.
+ * lpop/blpop: `value` the element popped, null when the list was empty (BLPOP: its timeout ran out). `final` marks
+ * the reads made once every fault is undone (a queue's end state).
  */
 export interface RedisOp extends OpBase {
   readonly kind: 'redis';
@@ -63,6 +65,7 @@ export interface RedisOp extends OpBase {
   readonly list?: readonly string[];
   readonly txn?: readonly (readonly ['append' | 'read', string, string | null])[];
   readonly txnResults?: readonly (readonly string[] | number | null)[];
+  readonly final?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import { defaultRegistryConfig } from '../core/registry/types.js';
 import type { ScheduledFault } from './faults.js';
 import { faultDurationMaxMs, parseScheduledFault } from './faults.js';
 import type { WorkloadSpec } from './workload.js';
-import { defaultWorkload, workloadClientsMax, workloadKeysMax, workloadOpsMax } from './workload.js';
+import { defaultWorkload, redisMixOps, workloadClientsMax, workloadKeysMax, workloadOpsMax } from './workload.js';
 
 export type LabRuntime = 'sim' | 'threads' | 'tcp';
 
@@ -110,7 +110,7 @@ export function parseScenario(doc: unknown): Scenario {
     thinkMs: int(w, 'thinkMs', 0, faultDurationMaxMs, defaultWorkload.thinkMs),
     requestTimeoutMs: int(w, 'requestTimeoutMs', 1, faultDurationMaxMs, defaultWorkload.requestTimeoutMs),
     zkMix: mix(w.zk, ['setData', 'getData', 'syncGetData', 'create'], 'workload.zk', defaultWorkload.zkMix),
-    redisMix: mix(w.redis, ['set', 'get', 'incr', 'rpush', 'lrange', 'multi'], 'workload.redis', defaultWorkload.redisMix),
+    redisMix: mix(w.redis, redisMixOps, 'workload.redis', defaultWorkload.redisMix),
     eurekaClients: int(w, 'eurekaClients', 0, workloadClientsMax, defaultWorkload.eurekaClients),
     eureka: { renewMs: int(e, 'renewMs', 1, faultDurationMaxMs, defaultWorkload.eureka.renewMs), query: ratio('query'), cancel: ratio('cancel') },
   };

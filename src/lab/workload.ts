@@ -36,8 +36,11 @@ export interface WorkloadSpec {
   readonly requestTimeoutMs: number;
   /** Relative weights of the operations (absent: 0). ZooKeeper: setData, getData, syncGetData, create. */
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
-  /** Redis: set, get, incr, rpush, lrange, multi. */
-  readonly redisMix: Readonly<Partial<Record<'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi', number>>>;
+  /**
+   * Redis: set, get, incr, rpush, lrange, multi; and queues: qpush (RPUSH to a queue key), lpop. With pops in the
+   * mix, every queue key is read once more after the faults are undone (a `final` LRANGE: the queue's end state).
+   */
+  readonly redisMix: Readonly<Partial<Record<RedisMixOp, number>>>;
   /** Eureka instances (one client each, homed on the nodes round robin). */
   readonly eurekaClients: number;
   /**
@@ -46,6 +49,17 @@ export interface WorkloadSpec {
    */
   readonly eureka: { readonly renewMs: number; readonly query: number; readonly cancel: number };
 }
+
+export type RedisMixOp = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi' | 'qpush' | 'lpop';
+export const redisMixOps: readonly RedisMixOp[] = ['set', 'get', 'incr', 'rpush', 'lrange', 'multi', 'qpush', 'lpop'];
+
+/** The Redis key of each register, counter, list and queue `k` of a workload. */
+export const redisKeyOf = {
+  register: (k: number) => `r${k}`,
+  counter: (k: number) => `c${k}`,
+  list: (k: number) => `l${k}`,
+  queue: (k: number) => `q${k}`,
+};
 
 /** Clients of one kind in a scenario, at most. */
 export const workloadClientsMax = 64;
@@ -243,11 +257,12 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
     const base = { kind: 'redis' as const, client: name, node };
     const value = `${name}-${++counter}`;
     const write = op !== 'get' && op !== 'lrange';
-    const key = op === 'set' || op === 'get' ? `r${k}` : op === 'incr' ? `c${k}` : `l${k}`;
+    const key = op === 'set' || op === 'get' ? redisKeyOf.register(k) : op === 'incr' ? redisKeyOf.counter(k) : op === 'qpush' || op === 'lpop' ? redisKeyOf.queue(k) : redisKeyOf.list(k);
     // multi: append to one list and read another, atomically (Elle's list-append)
-    const other = `l${rng.int(0, ctx.spec.keys - 1)}`;
+    const other = redisKeyOf.list(rng.int(0, ctx.spec.keys - 1));
     const txn = [['append', key, value] as const, ['read', other, null] as const];
-    const done = ctx.rec.begin<RedisOp>({ ...base, op, key, ...(op === 'set' || op === 'rpush' ? { value } : {}), ...(op === 'multi' ? { txn } : {}) });
+    const recorded = op === 'qpush' ? 'rpush' : op;
+    const done = ctx.rec.begin<RedisOp>({ ...base, op: recorded, key, ...(op === 'set' || op === 'rpush' || op === 'qpush' ? { value } : {}), ...(op === 'multi' ? { txn } : {}) });
     try {
       switch (op) {
         case 'set': {
@@ -264,6 +279,12 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
           break;
         case 'rpush':
           done('ok', { length: pushedLength(await listPush(backend, conn, key, value)) });
+          break;
+        case 'qpush':
+          done('ok', { length: int(await run(backend, conn, 'RPUSH', key, value)) });
+          break;
+        case 'lpop':
+          done('ok', { value: bulk(await run(backend, conn, 'LPOP', key)) });
           break;
         case 'lrange':
           done('ok', { list: readList(await listRead(backend, conn, key)) });
@@ -292,6 +313,31 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
     await ctx.clock.wait(ctx.spec.thinkMs);
   }
 }
+
+/**
+ * The queues' end state: once the Redis clients are done (the faults undone), each queue key read once, through
+ * the nodes in turn until one answers, recorded as a `final` LRANGE.
+ */
+async function queueSweep(ctx: Ctx): Promise<void> {
+  const conn: RedisClientContext = { id: 0, db: 0, resp: 2, name: '$sweep', user: 'default' };
+  const nodes = ctx.cluster.nodes;
+  for (let k = 0; k < ctx.spec.keys; k++) {
+    const key = redisKeyOf.queue(k);
+    for (let attempt = 0; attempt < queueSweepAttemptsMax; attempt++) {
+      const node = nodes[attempt % nodes.length]!;
+      const done = ctx.rec.begin<RedisOp>({ kind: 'redis', client: '$sweep', node, op: 'lrange', key, final: true });
+      try {
+        done('ok', { list: list(await run(keyspaceBackend(ctx.gateway, node, () => ctx.cluster.runtime.now()), conn, 'LRANGE', key, 0, -1)) });
+        break;
+      } catch (e) {
+        done('fail', { error: (e as Error).message });
+        await ctx.clock.wait(clientRetryPauseMs);
+      }
+    }
+  }
+}
+/** Tries of one queue's final read (over the nodes in turn). */
+const queueSweepAttemptsMax = 20;
 
 /** The application every lab Eureka instance belongs to. */
 export const eurekaApp = 'LAB';
@@ -441,7 +487,9 @@ export function runWorkload(
   const ctx: Ctx = { cluster, registry: { ...defaultRegistryConfig, ...registry }, gateway, spec, rec, clock, stopped };
   const clients: Promise<void>[] = [];
   for (let i = 0; i < spec.zkClients; i++) clients.push(zkClient(ctx, `zk${i + 1}`, i, new Rng((seed ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0)));
-  for (let i = 0; i < spec.redisClients; i++) clients.push(redisClient(ctx, `redis${i + 1}`, i, new Rng((seed ^ Math.imul(i + 101, 0xc2b2ae35)) >>> 0)));
+  const redis: Promise<void>[] = [];
+  for (let i = 0; i < spec.redisClients; i++) redis.push(redisClient(ctx, `redis${i + 1}`, i, new Rng((seed ^ Math.imul(i + 101, 0xc2b2ae35)) >>> 0)));
+  clients.push(redis.length > 0 && (spec.redisMix.lpop ?? 0) > 0 ? Promise.all(redis).then(() => queueSweep(ctx)) : Promise.all(redis).then(() => undefined));
   if (spec.eurekaClients > 0) {
     let swept = false;
     for (let i = 0; i < spec.eurekaClients; i++) clients.push(eurekaClient(ctx, `eureka${i + 1}`, i, new Rng((seed ^ Math.imul(i + 201, 0x27d4eb2f)) >>> 0), () => swept));

@@ -33,6 +33,18 @@ export const listStep: Step<readonly string[]> = (s, o) => {
   return l.length === s.length && l.every((e, i) => e === s[i]) ? s : undefined;
 };
 
+/** A FIFO queue: RPUSH at the tail, LPOP/BLPOP at the head (nil when empty; one of unknown outcome takes the head, if any). */
+export const queueStep: Step<readonly string[]> = (s, o) => {
+  if (o.op === 'rpush') return o.outcome !== 'ok' || o.length === s.length + 1 ? [...s, String(o.value)] : undefined;
+  if (o.op === 'lpop' || o.op === 'blpop') {
+    if (o.outcome !== 'ok') return s.slice(1);
+    if (o.value === null || o.value === undefined) return s.length === 0 ? s : undefined;
+    return s[0] === o.value ? s.slice(1) : undefined;
+  }
+  const l = o.list ?? [];
+  return l.length === s.length && l.every((e, i) => e === s[i]) ? s : undefined;
+};
+
 /**
  * ZooKeeper by brute force, straight from the definition (docs/lab.md, "Checker"): there is an order W of the
  * applied writes (every answered write, any subset of those of unknown outcome) with the answered writes' zxids

@@ -19,7 +19,7 @@ export function describeOp(o: HistoryOp): string {
   const what =
     o.kind === 'eureka'
       ? o.instances !== undefined ? ` -> ${o.instances.length} instances` : o.code !== undefined ? ` -> ${o.code}` : ''
-      : o.kind === 'redis' && o.op === 'lrange' ? ` -> [${(o.list ?? []).join(',')}]` : o.value !== undefined ? ` ${JSON.stringify(o.value)}` : '';
+      : o.kind === 'redis' && o.op === 'lrange' ? ` -> [${(o.list ?? []).join(',')}]${o.final === true ? ' (final)' : ''}` : o.value !== undefined ? ` ${JSON.stringify(o.value)}` : '';
   const out = o.outcome === 'ok' ? '' : ` (${o.outcome})`;
   return `#${o.id} ${o.client} ${o.op} ${where}${what} [${ms(o.callMs)}..${ms(o.returnMs)} ms]${out}`;
 }

@@ -5,6 +5,7 @@
  *  - ZooKeeper ops, all paths together (zxids order writes across paths): zk.ts, from the stamps, O(n log n);
  *  - Redis keys touched by a MULTI, with the plain list ops on them: txn.ts, Elle-style list-append inference;
  *  - Redis counters (INCR): counter.ts and lists (RPUSH/LRANGE): list.ts, from the answers' stamps, O(n log n);
+ *  - Redis queues (RPUSH with LPOP/BLPOP): queue.ts, by sweeps, O(n log n);
  *  - Redis registers (SET/GET): register.ts, by zones where values are unique, else by search under the budget;
  *  - Eureka clients' operations, all nodes together: registry.ts (no mass eviction, convergence at the final sweep).
  *
@@ -15,6 +16,7 @@ import type { EurekaOp, HistoryOp, RedisOp, Verdict, ZkOp } from '../history.js'
 import { checkCounter } from './counter.js';
 import { findingsMax, type Finding } from './finding.js';
 import { checkList } from './list.js';
+import { checkQueue } from './queue.js';
 import { checkRegister } from './register.js';
 import { checkRegistry } from './registry.js';
 import { checkTxns } from './txn.js';
@@ -65,6 +67,7 @@ export function checkHistory(ops: readonly HistoryOp[], opts: CheckOptions = {})
   for (const [key, kops] of byKey) {
     const kinds = new Set(kops.map((o) => o.op));
     if ([...kinds].every((k) => k === 'incr' || k === 'get') && kinds.has('incr')) findings.push(...checkCounter(key, kops));
+    else if ([...kinds].every((k) => k === 'rpush' || k === 'lrange' || k === 'lpop' || k === 'blpop') && (kinds.has('lpop') || kinds.has('blpop'))) findings.push(...checkQueue(key, kops));
     else if ([...kinds].every((k) => k === 'rpush' || k === 'lrange')) findings.push(...checkList(key, kops));
     else if ([...kinds].every((k) => k === 'set' || k === 'get')) {
       searches.push([key, kops]); // registers last: they may spend the budget

@@ -38,7 +38,8 @@ import { Keyspace } from '../../core/keyspace/index.js';
 import type { NodeSpec } from '../../runtime/driver.js';
 import type { RedisAnswer } from '../../protocol/keyspace.js';
 import { SwarmRedisWorkload } from './redis-workload.js';
-import { HistoryRecorder, defaultWorkload, runWorkload } from '../workload.js';
+import { HistoryRecorder, defaultWorkload, redisKeyOf, runWorkload } from '../workload.js';
+import type { RedisOp } from '../history.js';
 import { checkHistory } from '../check/index.js';
 import type { ZkOp } from '../history.js';
 import { checkWatches, checkZk, type WatchFired, type WatchSet } from '../check/zk.js';
@@ -133,9 +134,9 @@ export interface EnsembleSwarmOptions {
   readonly sessionTimeoutMs: number;
   /** Distinct keys the workload writes (small: conflicts, deletes of existing nodes, version checks). */
   readonly keysMax: number;
-  /** The share of client turns that send a Redis pop or expiry command (./redis-workload.ts) instead of a ZooKeeper request. */
+  /** The share of client turns that write or read an expiring Redis key (./redis-workload.ts) instead of a ZooKeeper request. */
   readonly redisRatio: number;
-  /** The lab's Redis clients (src/lab/workload.ts: registers, counters, lists, MULTI; checked by src/lab/check). */
+  /** The lab's Redis clients (src/lab/workload.ts: registers, counters, lists, queues, MULTI; checked by src/lab/check). */
   readonly redisClients: number;
   /** The driver starts client requests and faults at this granularity of virtual time. */
   readonly sliceMs: number;
@@ -713,7 +714,6 @@ class EnsembleSwarm {
         done();
       },
       (e: unknown) => {
-        op.unknown();
         this.note(`client ${c.id} on ${c.node}: ${op.what} failed: ${(e as Error).message}`);
         done();
         c.nextAtMs += this.rng.int(5, clientRetryBackoffMaxMs);
@@ -1016,7 +1016,8 @@ class EnsembleSwarm {
   async safety(plan: readonly PlannedFault[]): Promise<void> {
     this.rt.setNet(this.baseNet());
     if (this.o.redisClients > 0) {
-      const spec = { ...defaultWorkload, zkClients: 0, eurekaClients: 0, redisClients: this.o.redisClients, keys: labRedisKeys, opsMax: labRedisOpsMax, thinkMs: this.o.clientThinkMaxMs, requestTimeoutMs: this.o.requestTimeoutMs };
+      const redisMix = { ...defaultWorkload.redisMix, qpush: 2, lpop: 1 };
+      const spec = { ...defaultWorkload, redisMix, zkClients: 0, eurekaClients: 0, redisClients: this.o.redisClients, keys: labRedisKeys, opsMax: labRedisOpsMax, thinkMs: this.o.clientThinkMaxMs, requestTimeoutMs: this.o.requestTimeoutMs };
       const clock = { now: () => this.rt.now(), wait: (ms: number) => this.rt.delay(ms) };
       // settles when the workload stops (the liveness phase); an op still in flight at the end stays unknown
       void runWorkload(this.cluster, spec, this.labHistory, clock, (this.o.seed ^ 0x1ab) >>> 0, () => !this.workloadOn);
@@ -1107,12 +1108,23 @@ class EnsembleSwarm {
   /** The end: every acknowledged write is in the history every node converged to; what the clients saw is consistent. */
   finalCheck(): void {
     const seen = [...checkZk(this.ops).map((f) => f.text), ...checkWatches(this.watchSets, this.watchesFired)];
+    if (this.o.redisClients > 0) {
+      // the queues' end state, read from the converged leader's keyspace, as the lab's final sweep would
+      const leader = this.names.find((n) => this.zkStateOf(n)?.role === 'leading');
+      const ks = leader !== undefined ? this.storageOf(leader)?.keyspace : undefined;
+      if (leader === undefined || ks === undefined) seen.push('no leader to read the final keyspace from');
+      else {
+        for (let k = 0; k < labRedisKeys; k++) {
+          const key = redisKeyOf.queue(k);
+          const reply = ks.read(0, ['LRANGE', key, '0', '-1'].map((x) => new TextEncoder().encode(x)), this.rt.now());
+          const list = reply.kind === 'Array' ? reply.items.map((x) => (x.kind === 'Bulk' ? new TextDecoder().decode(x.bytes) : '?')) : [];
+          this.labHistory.begin<RedisOp>({ kind: 'redis', client: '$final', node: leader, op: 'lrange', key, final: true })('ok', { list });
+        }
+      }
+    }
+    seen.push(...this.redis.failures);
     const lab = checkHistory(this.labHistory.ops);
     if (lab.verdict === 'violation') seen.push(...lab.findings);
-    const leader = this.names.find((n) => this.zkStateOf(n)?.role === 'leading');
-    const ks = leader !== undefined ? this.storageOf(leader)?.keyspace : undefined;
-    if (ks === undefined) seen.push('no leader to read the final keyspace from');
-    else seen.push(...this.redis.finalCheck(ks, this.rt.now()));
     if (seen.length > 0) this.fail(`the clients' history is not consistent:\n    ${seen.join('\n    ')}`);
     const end = this.history.length;
     for (const a of this.acks) {
