@@ -132,6 +132,41 @@ test('discovery: the leader picks max(acceptedEpoch of a quorum) + 1 and persist
   assert.is((ne[0]!.msg as { epoch: number }).epoch, 8);
 });
 
+test('discovery: a leader that stepped down for a voter that promised a newer epoch proposes above it when re-elected (seed 0xb3ee9914)', () => {
+  // Node 2 accepted epoch 15 from a leader attempt of its own that failed; nodes 1 and 3 are at 13.
+  const boot = { epochs: { acceptedEpoch: 13, acceptedLeader: 3, currentEpoch: 13 } };
+  const L = new M(3, [1, 2, 3], boot);
+  L.in({ type: 'Elected', role: 'LEADING', leader: 3 });
+  let o = L.recv({ type: 'FollowerInfo', from: 1, acceptedEpoch: 13, attempt: 1 });
+  assert.is((L.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number }).acceptedEpoch, 14, 'the quorum {1, 3} picks 14');
+  o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 15, attempt: 1 });
+  assert.ok(o.some((x) => x.type === 'LookForLeader'), 'node 2 would refuse 14: the leader steps down');
+  // Re-elected by the same quorum, node 1's FollowerInfo first: the epoch is above node 2's promise this time.
+  L.in({ type: 'Elected', role: 'LEADING', leader: 3 });
+  o = L.recv({ type: 'FollowerInfo', from: 1, acceptedEpoch: 13, attempt: 2 });
+  const p = L.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number; token: number };
+  assert.is(p.acceptedEpoch, 16);
+  L.in({ type: 'Storage', reply: { type: 'EpochsPersisted', token: p.token } });
+  o = L.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 15, attempt: 2 });
+  assert.not.ok(o.some((x) => x.type === 'LookForLeader'), 'node 2 can join');
+  assert.is((L.sent(o, 'NewEpoch')[0]!.msg as { epoch: number }).epoch, 16);
+
+  // The same when node 2's FollowerInfo reached the leader while it was still looking, after node 1's: it counts.
+  const L2 = new M(3, [1, 2, 3], boot);
+  L2.recv({ type: 'FollowerInfo', from: 1, acceptedEpoch: 13, attempt: 1 });
+  L2.recv({ type: 'FollowerInfo', from: 2, acceptedEpoch: 15, attempt: 1 });
+  o = L2.in({ type: 'Elected', role: 'LEADING', leader: 3 });
+  assert.is((L2.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number }).acceptedEpoch, 16);
+  assert.is(zabPhase(L2.s), 'leading:epochpersist');
+
+  // An observer's promise binds nobody and raises nothing.
+  const L3 = new M(3, [1, 2, 3], boot, [4]);
+  L3.recv({ type: 'FollowerInfo', from: 4, acceptedEpoch: 40, attempt: 1 });
+  L3.in({ type: 'Elected', role: 'LEADING', leader: 3 });
+  o = L3.recv({ type: 'FollowerInfo', from: 1, acceptedEpoch: 13, attempt: 1 });
+  assert.is((L3.cmds(o, 'PersistEpochs')[0] as { acceptedEpoch: number }).acceptedEpoch, 14);
+});
+
 test('connection ids never repeat across leaderships of one node, restarts included (a stale leadership\'s messages are ignored)', () => {
   // Leadership 1 at acceptedEpoch 4 leads epoch 5 with follower 3 on some conn.
   const { L, conns } = establishedLeader(3, [3], { epochs: { acceptedEpoch: 4, acceptedLeader: 1, currentEpoch: 4 } });

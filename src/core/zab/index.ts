@@ -27,7 +27,7 @@ import { assertNever } from '../never.js';
 import { followerReceive, followerStorage, followerTick, startFollowing } from './follower.js';
 import { leaderReceive, leaderStorage, leaderSync, leaderTick, leaderWrite, startLeading } from './leader.js';
 import { setWindow } from './log.js';
-import { isMember, send, type Out, type S } from './shared.js';
+import { isMember, isVoter, send, type Out, type S } from './shared.js';
 import type { FollowerRec, Role, ZabConfig, ZabInput, ZabState, ZabStep } from './types.js';
 import type { ZabPeerMsg } from '../../protocol/broadcast.js';
 
@@ -42,6 +42,7 @@ export function zabInit<T>(cfg: ZabConfig): ZabState<T> {
     acceptedEpoch: 0,
     acceptedLeader: -1,
     currentEpoch: 0,
+    epochSeen: 0,
     token: 0,
     attemptSeq: 0,
     logGen: 0,
@@ -108,6 +109,7 @@ function clone<T>(st: S<T>): S<T> {
     acceptedEpoch: st.acceptedEpoch,
     acceptedLeader: st.acceptedLeader,
     currentEpoch: st.currentEpoch,
+    epochSeen: st.epochSeen,
     token: st.token,
     attemptSeq: st.attemptSeq,
     logGen: st.logGen,
@@ -155,6 +157,7 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
       break;
     }
     case 'Receive':
+      if (input.msg.type === 'FollowerInfo' && isVoter(s, input.msg.from)) s.epochSeen = Math.max(s.epochSeen, input.msg.acceptedEpoch);
       if (r.kind === 'leading') leaderReceive(s, out, input.msg);
       else if (r.kind === 'following') followerReceive(s, out, input.msg);
       else if (input.msg.type === 'FollowerInfo' && isMember(s, input.msg.from)) r.infos[input.msg.from] = input.msg;

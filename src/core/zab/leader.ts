@@ -14,7 +14,8 @@ export function startLeading<T>(s: S<T>, out: Out<T>): void {
     kind: 'leading',
     phase: 'discovery',
     epoch: 0,
-    infos: { [s.cfg.myId]: s.acceptedEpoch },
+    // Our own entry also stands for every voter's promise we heard of: the epoch we propose is above them all.
+    infos: { [s.cfg.myId]: Math.max(s.acceptedEpoch, s.epochSeen) },
     followers: {},
     connSeq: s.acceptedEpoch * connsPerLeadershipMax,
     connEnd: (s.acceptedEpoch + 1) * connsPerLeadershipMax,

@@ -149,6 +149,13 @@ export interface ZabState<T = unknown> {
   acceptedEpoch: number;
   acceptedLeader: number;
   currentEpoch: number;
+  /**
+   * The highest acceptedEpoch a voter reported to this node in a FollowerInfo (memory only; never above what some
+   * voter promised). This node's next leadership proposes an epoch above it, as ZooKeeper's leader bumps its
+   * proposal past every connecting follower's acceptedEpoch: a leader that stepped down for a voter that promised
+   * a newer epoch (to a leader attempt that failed) must not, re-elected, choose the same too-low epoch again.
+   */
+  epochSeen: number;
   token: number;
   /** Follower connection attempts, across leaders (FollowerInfo.attempt). */
   attemptSeq: number;
