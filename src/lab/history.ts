@@ -9,7 +9,7 @@ export type Outcome = 'ok' | 'fail' | 'unknown';
 
 /** `multi`: a ZooKeeper multi (a write to several paths; `path` is the first). */
 export type ZkOpName = 'create' | 'setData' | 'delete' | 'multi' | 'getData' | 'syncGetData' | 'exists' | 'getChildren';
-export type RedisOpName = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi' | 'lpop' | 'blpop';
+export type RedisOpName = 'set' | 'get' | 'incr' | 'cas' | 'rpush' | 'lrange' | 'multi' | 'lpop' | 'blpop';
 
 interface OpBase {
   /** Unique in the run, in invocation order. */
@@ -50,7 +50,9 @@ export interface ZkOp extends OpBase {
 }
 
 /**
- * A Redis operation. set/get: a register of unique string values. incr: `value` is the new count returned.
+ * A Redis operation. set/get: a register of unique string values. incr: `value` is the new count returned. cas: an
+ * increment by compare-and-set (WATCH k, GET k, MULTI, SET k to one more, EXEC): ok with `value` the count it wrote
+ * when EXEC committed, fail when WATCH aborted it (so WATCH letting two through shows as two writes of one count).
  * rpush: `value` the element appended (unique), `length` the list length returned. lrange: `list` the whole list
  * read. multi: a transaction of `txn` micro-ops ([op, key, value]) with `txnResults` the replies, in order.
  * lpop/blpop: `value` the element popped, null when the list was empty (BLPOP: its timeout ran out). `final` marks

@@ -37,7 +37,8 @@ export interface WorkloadSpec {
   /** Relative weights of the operations (absent: 0). ZooKeeper: setData, getData, syncGetData, create. */
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
   /**
-   * Redis: set, get, incr, rpush, lrange, multi; and queues: qpush (RPUSH to a queue key), lpop. With pops in the
+   * Redis: set, get, incr, rpush, lrange, multi; cas (a counter incremented by WATCH, GET, MULTI, SET, EXEC); and
+   * queues: qpush (RPUSH to a queue key), lpop. With pops in the
    * mix, every queue key is read once more after the faults are undone (a `final` LRANGE: the queue's end state).
    */
   readonly redisMix: Readonly<Partial<Record<RedisMixOp, number>>>;
@@ -50,8 +51,8 @@ export interface WorkloadSpec {
   readonly eureka: { readonly renewMs: number; readonly query: number; readonly cancel: number };
 }
 
-export type RedisMixOp = 'set' | 'get' | 'incr' | 'rpush' | 'lrange' | 'multi' | 'qpush' | 'lpop';
-export const redisMixOps: readonly RedisMixOp[] = ['set', 'get', 'incr', 'rpush', 'lrange', 'multi', 'qpush', 'lpop'];
+export type RedisMixOp = 'set' | 'get' | 'incr' | 'cas' | 'rpush' | 'lrange' | 'multi' | 'qpush' | 'lpop';
+export const redisMixOps: readonly RedisMixOp[] = ['set', 'get', 'incr', 'cas', 'rpush', 'lrange', 'multi', 'qpush', 'lpop'];
 
 /** The Redis key of each register, counter, list and queue `k` of a workload. */
 export const redisKeyOf = {
@@ -257,7 +258,7 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
     const base = { kind: 'redis' as const, client: name, node };
     const value = `${name}-${++counter}`;
     const write = op !== 'get' && op !== 'lrange';
-    const key = op === 'set' || op === 'get' ? redisKeyOf.register(k) : op === 'incr' ? redisKeyOf.counter(k) : op === 'qpush' || op === 'lpop' ? redisKeyOf.queue(k) : redisKeyOf.list(k);
+    const key = op === 'set' || op === 'get' ? redisKeyOf.register(k) : op === 'incr' || op === 'cas' ? redisKeyOf.counter(k) : op === 'qpush' || op === 'lpop' ? redisKeyOf.queue(k) : redisKeyOf.list(k);
     // multi: append to one list and read another, atomically (Elle's list-append)
     const other = redisKeyOf.list(rng.int(0, ctx.spec.keys - 1));
     const txn = [['append', key, value] as const, ['read', other, null] as const];
@@ -280,6 +281,19 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
         case 'rpush':
           done('ok', { length: pushedLength(await listPush(backend, conn, key, value)) });
           break;
+        case 'cas': {
+          const watched = await run(backend, conn, 'WATCH', key);
+          if (watched.kind !== 'Simple') unexpected(watched);
+          const seen = bulk(await run(backend, conn, 'GET', key));
+          const count = seen === null ? 1 : Number(seen) + 1;
+          await run(backend, conn, 'MULTI');
+          await run(backend, conn, 'SET', key, count);
+          const r = await run(backend, conn, 'EXEC');
+          if (r.kind === 'NullArray') done('fail', { error: 'WATCH aborted the EXEC' });
+          else if (r.kind === 'Array' && r.items.length === 1 && r.items[0]!.kind === 'Simple') done('ok', { value: count });
+          else unexpected(r);
+          break;
+        }
         case 'qpush':
           done('ok', { length: int(await run(backend, conn, 'RPUSH', key, value)) });
           break;

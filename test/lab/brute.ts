@@ -26,7 +26,7 @@ export function bruteLinearizable<S>(ops: readonly RedisOp[], init: S, step: Ste
 }
 
 export const registerStep: Step<string | null> = (s, o) => (o.op === 'set' ? String(o.value) : (o.value ?? null) === s ? s : undefined);
-export const counterStep: Step<number> = (s, o) => (o.op === 'incr' ? (o.outcome !== 'ok' || Number(o.value) === s + 1 ? s + 1 : undefined) : Number(o.value ?? 0) === s ? s : undefined);
+export const counterStep: Step<number> = (s, o) => (o.op === 'incr' || o.op === 'cas' ? (o.outcome !== 'ok' || Number(o.value) === s + 1 ? s + 1 : undefined) : Number(o.value ?? 0) === s ? s : undefined);
 export const listStep: Step<readonly string[]> = (s, o) => {
   if (o.op === 'rpush') return o.outcome !== 'ok' || o.length === s.length + 1 ? [...s, String(o.value)] : undefined;
   const l = o.list ?? [];

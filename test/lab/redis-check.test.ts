@@ -116,7 +116,7 @@ const op = (id: number, client: string, name: RedisOp['op'], callMs: number, ret
   ...more,
 });
 
-test('injected anomalies are caught: stale read, lost write, duplicated write, read from the future', () => {
+test('injected anomalies are caught: stale read, lost write, duplicated write, lost update, read from the future', () => {
   const stale = [op(0, 'a', 'set', 0, 1, { value: 'x' }), op(1, 'a', 'set', 2, 3, { value: 'y' }), op(2, 'b', 'get', 4, 5, { value: 'x' })];
   assert.is(checkHistory(stale).verdict, 'violation');
   assert.equal([...checkHistory(stale).ops].sort(), [0, 1, 2]);
@@ -130,6 +130,9 @@ test('injected anomalies are caught: stale read, lost write, duplicated write, r
   assert.match(checkHistory(dupList).findings.join('\n'), /pushed twice/);
   const future = [op(0, 'b', 'get', 0, 1, { value: 'x' }), op(1, 'a', 'set', 2, 3, { value: 'x' })];
   assert.match(checkHistory(future).findings.join('\n'), /read from the future/);
+  const lostUpdate = [op(0, 'a', 'cas', 0, 2, { value: 1 }), op(1, 'b', 'cas', 1, 3, { value: 1 })];
+  assert.match(checkHistory(lostUpdate).findings.join('\n'), /two writes stamped count 1/, 'WATCH let two compare-and-sets through');
+  assert.is(checkHistory([op(0, 'a', 'cas', 0, 2, { value: 1 }), op(1, 'b', 'cas', 1, 3, { outcome: 'fail' }), op(2, 'c', 'incr', 4, 5, { value: 2 })]).verdict, 'valid', 'an aborted compare-and-set took no effect');
   const skipped = [op(0, 'a', 'incr', 0, 1, { value: 1 }), op(1, 'a', 'incr', 2, 3, { value: 3 })];
   assert.match(checkHistory(skipped).findings.join('\n'), /no increment answered 2/);
   assert.is(checkHistory([...skipped, op(2, 'c', 'incr', 1.5, null)]).verdict, 'valid', 'an unknown increment called in time explains the gap');

@@ -66,7 +66,7 @@ export function checkHistory(ops: readonly HistoryOp[], opts: CheckOptions = {})
   const searches: [string, RedisOp[]][] = [];
   for (const [key, kops] of byKey) {
     const kinds = new Set(kops.map((o) => o.op));
-    if ([...kinds].every((k) => k === 'incr' || k === 'get') && kinds.has('incr')) findings.push(...checkCounter(key, kops));
+    if ([...kinds].every((k) => k === 'incr' || k === 'cas' || k === 'get') && (kinds.has('incr') || kinds.has('cas'))) findings.push(...checkCounter(key, kops));
     else if ([...kinds].every((k) => k === 'rpush' || k === 'lrange' || k === 'lpop' || k === 'blpop') && (kinds.has('lpop') || kinds.has('blpop'))) findings.push(...checkQueue(key, kops));
     else if ([...kinds].every((k) => k === 'rpush' || k === 'lrange')) findings.push(...checkList(key, kops));
     else if ([...kinds].every((k) => k === 'set' || k === 'get')) {
