@@ -25,6 +25,9 @@ export async function runBench(name: string, opts: Record<string, unknown>): Pro
     case 'redis':
       await (await import('./redis.js')).runRedisBench(opts);
       return;
+    case 'redis-memory':
+      await (await import('./redis-memory.js')).runRedisMemoryBench(opts);
+      return;
     case 'eureka':
       await (await import('./eureka.js')).runEurekaBench();
       return;

@@ -128,7 +128,7 @@ program
 program
   .command('bench')
   .description('run a benchmark')
-  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | redis (conclave vs redis-server, redis-benchmark) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
+  .argument('<name>', 'runtime | scale | eureka | throughput | failover | zk (conclave vs Apache ZooKeeper, same generator) | redis (conclave vs redis-server, redis-benchmark) | redis-memory (bytes per key vs redis-server) | lab (dashboard events/s in chromium) | lab-check (the history checker)')
   .option('--runtime <kind>', 'throughput: threads | tcp | both (default both); failover: threads | tcp (default threads)')
   .option('--system <which>', 'zk: conclave | zookeeper | both (default both; zookeeper needs Debian\'s zookeeper package); redis: conclave | redis | both')
   .option('--seconds <n>', 'throughput, zk: seconds per mode (default 6)')
@@ -139,6 +139,7 @@ program
   .option('--node <role>', 'redis: the conclave member redis-benchmark connects to: follower | leader (default follower)')
   .option('--busy-loops <n>', 'zk: CPU-bound processes running beside the systems (default 0; result in zk-busy-<n>.json)')
   .option('--znodes <n>', 'scale: tree size to grow to (default 1,000,000)')
+  .option('--keys <n>', 'redis-memory: keys of each kind (default 1,000,000)')
   .action(async (name: string, o: Record<string, unknown>) => {
     const { runBench } = await import('../bench/index.js');
     await runBench(name, o);
