@@ -197,7 +197,7 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         if (o.was === 'leading') ctx.emit({ type: 'LeaderSteppedDown', epoch: s.epoch, reason: o.reason });
         else if (o.was === 'following') ctx.emit({ type: 'LeaderLost', leader: s.leader, reason: o.reason });
         s.lookingSinceMs = ctx.now();
-        tellRole(s, ctx, { type: 'RoleChanged', role: 'looking', epoch: s.epoch, leaderNode: null });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'looking', epoch: s.epoch, leaderNode: null, zxid: 0 });
         ctx.send(address(ctx.node, 'election'), { type: 'LookForLeader', lastZxid: o.lastZxid, currentEpoch: o.currentEpoch, reason: o.reason });
         break;
       case 'WriteFailed':
@@ -213,13 +213,13 @@ function run(s: BState, input: ZabInput<unknown>, ctx: Ctx<BroadcastMsg>): BStat
         s.leader = s.args.myId;
         s.epoch = o.epoch;
         ctx.emit({ type: 'LeaderElected', leader: s.args.myId, epoch: o.epoch, zxid: o.zxid, electionMs: ctx.now() - s.lookingSinceMs });
-        tellRole(s, ctx, { type: 'RoleChanged', role: 'leading', epoch: o.epoch, leaderNode: ctx.node });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'leading', epoch: o.epoch, leaderNode: ctx.node, zxid: o.zxid });
         break;
       case 'FollowingLeader':
         s.leader = o.leader;
         s.epoch = o.epoch;
         ctx.emit({ type: 'FollowingLeader', leader: o.leader, epoch: o.epoch, electionMs: ctx.now() - s.lookingSinceMs });
-        tellRole(s, ctx, { type: 'RoleChanged', role: 'following', epoch: o.epoch, leaderNode: s.args.members[o.leader] ?? null });
+        tellRole(s, ctx, { type: 'RoleChanged', role: 'following', epoch: o.epoch, leaderNode: s.args.members[o.leader] ?? null, zxid: o.zxid });
         break;
       case 'SyncStarted':
         ctx.emit({ type: 'SyncStarted', peer: o.peer, mode: o.mode, fromZxid: o.fromZxid, toZxid: o.toZxid });

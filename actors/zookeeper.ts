@@ -4,7 +4,8 @@
  * - Writes: `ZkWrite` → `ClientWrite{txn: Request}` to `<node>/broadcast` (forwarded to the leader, proposed,
  *   logged, committed); the request names this server and a request id as its origin, and is answered when
  *   `<node>/storage` publishes the applied txn with that origin (as the RESP front end's keyspace txns). Every
- *   replica validates the request at apply time, so the answer is the committed result.
+ *   replica validates the request at apply time, so the answer is the committed result. A leader change does not
+ *   fail them: they are held and sent again once the new role's starting history is applied (`State.holding`).
  * - Reads: served by the local storage (sequential consistency); `ZkSync` first waits until this node has applied
  *   everything the leader had committed when the sync passed through it.
  * - Watches: one-shot data/exists/children watches and persistent (recursive) ones per session, in a
@@ -21,6 +22,7 @@ import type { BroadcastClientReply } from '../src/protocol/broadcast.js';
 import type { StorageReply } from '../src/protocol/storage.js';
 import type { Applied, Change, ReadResult, SessionId, Txn, WriteRequest, Zxid } from '../src/protocol/txn.js';
 import { Err } from '../src/protocol/txn.js';
+import { leaderQueueFullReason } from '../src/core/zab/index.js';
 import type { RoleChanged, SessionTouches, WatchKind, ZkReply, ZkRequestMsg, ZkWatchEvent } from '../src/protocol/zookeeper.js';
 import { SessionIds, SessionTracker } from '../src/core/sessions/index.js';
 import { WatchTable, type WatchEvent } from '../src/core/watches/index.js';
@@ -102,6 +104,16 @@ interface Pending {
   readonly sub?: string;
   readonly kind: 'write' | 'connect' | 'close';
   readonly deadlineMs: number;
+  /** The txn as first sent (sent again, same origin, after a leader change: see `holding`). */
+  readonly txn: Txn;
+}
+
+interface PendingSync {
+  readonly token: ReplyToken | null;
+  readonly sub?: string;
+  readonly deadlineMs: number;
+  /** False while held (its marker failed or was never sent): sent when the node serves again. */
+  sent: boolean;
 }
 
 interface State {
@@ -113,7 +125,7 @@ interface State {
   /** Request id (the txn's origin and the broadcast's reqId) → waiting write. */
   readonly writes: Map<number, Pending>;
   /** Syncs: request id → reply token; then waiting for the apply point. */
-  readonly syncs: Map<number, { token: ReplyToken | null; sub?: string }>;
+  readonly syncs: Map<number, PendingSync>;
   syncWaiters: { zxid: Zxid; token: ReplyToken | null; sub?: string }[];
   /** Front ends receiving notifications, and which one each session's go to. */
   readonly subs: Map<string, Subscriber>;
@@ -131,6 +143,16 @@ interface State {
   nextReq: number;
   role: RoleChanged['role'];
   epoch: number;
+  /**
+   * Clients do not notice a leader change (issue 14): from the loss of the leader until this node has applied the new
+   * role's starting history (`resumeAtZxid`, RoleChanged.zxid), client writes and syncs are held, not failed. Then
+   * every write still waiting is sent again under the same origin: a write the old leader committed came back
+   * applied by then (and was answered); one not applied by then never committed and never will (ZAB truncates it;
+   * the leader drops what a follower's previous connection had queued), so it is applied once. Held requests that
+   * reach their deadline fail as before.
+   */
+  holding: boolean;
+  resumeAtZxid: Zxid | null;
   readonly tracker: SessionTracker;
   touched: Set<SessionId>;
   leaderNode: string | null;
@@ -195,9 +217,10 @@ function submit(
   const reqId = ++s.nextReq;
   // A client's request names this server and its request id: the applied result comes back to every node and this
   // one answers it (a session owned by another server fails SESSIONMOVED). An internal one is answered to no one.
-  if (fromClient) s.writes.set(reqId, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, ...(sub !== undefined ? { sub } : {}) });
   const origin = fromClient ? { origin: { server: s.args.myId, reqId } } : {};
   const txn: Txn = { sessionId, cxid: 0, zxid: 0, timeMs: ctx.now(), body: { type: 'Request', request, ...(auth ? { auth } : {}), ...origin } };
+  if (fromClient) s.writes.set(reqId, { token, kind, deadlineMs: ctx.now() + s.requestTimeoutMs, txn, ...(sub !== undefined ? { sub } : {}) });
+  if (fromClient && s.holding) return; // sent when the node serves again
   ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientWrite', reqId, txn });
 }
 
@@ -240,6 +263,7 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[], upTo: Z
   }
   // the Redis keyspace's txns move the apply point too: a sync that waits for one must not wait for a later znode write
   if (upTo !== undefined && upTo > s.appliedZxid) s.appliedZxid = upTo;
+  maybeResume(s, ctx);
   if (s.syncWaiters.length > 0) {
     const still: State['syncWaiters'] = [];
     for (const w of s.syncWaiters) {
@@ -250,17 +274,18 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[], upTo: Z
   }
 }
 
-/**
- * The leader changed: requests in flight may or may not commit, and the old leader will not answer them. Fail them
- * now (ZooKeeper drops the connection: CONNECTIONLOSS, outcome unknown) instead of letting clients wait.
- */
-function failAll(s: State, ctx: Ctx<Msg>, reason: string): void {
-  for (const p of s.writes.values()) answer(ctx, p.token, { type: 'ZkFailed', reason }, s, p.sub);
-  s.writes.clear();
-  for (const t of s.syncs.values()) answer(ctx, t.token, { type: 'ZkFailed', reason }, s, t.sub);
-  s.syncs.clear();
-  for (const w of s.syncWaiters) answer(ctx, w.token, { type: 'ZkFailed', reason }, s, w.sub);
-  s.syncWaiters = [];
+/** Once the new role's starting history is applied: send every held write again (same origin) and every held sync. */
+function maybeResume(s: State, ctx: Ctx<Msg>): void {
+  if (!s.holding || s.resumeAtZxid === null || s.appliedZxid < s.resumeAtZxid) return;
+  s.holding = false;
+  s.resumeAtZxid = null;
+  const broadcast = address(ctx.node, 'broadcast');
+  for (const [reqId, p] of s.writes) ctx.send(broadcast, { type: 'ClientWrite', reqId, txn: p.txn });
+  for (const [reqId, w] of s.syncs) {
+    if (w.sent) continue;
+    w.sent = true;
+    ctx.send(broadcast, { type: 'ClientSync', reqId });
+  }
 }
 
 function touch(s: State, sessionId: SessionId, nowMs: number): void {
@@ -275,6 +300,12 @@ function tick(s: State, ctx: Ctx<Msg>): void {
     if (p.deadlineMs <= now) {
       s.writes.delete(k);
       answer(ctx, p.token, { type: 'ZkFailed', reason: 'request timed out' }, s, p.sub);
+    }
+  }
+  for (const [k, w] of s.syncs) {
+    if (w.deadlineMs <= now) {
+      s.syncs.delete(k);
+      answer(ctx, w.token, { type: 'ZkFailed', reason: 'sync timed out' }, s, w.sub);
     }
   }
   for (const [name, q] of s.subs) {
@@ -324,6 +355,8 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       nextReq: Math.floor(ctx.now()) * 1000,
       role: 'looking',
       epoch: -1,
+      holding: true,
+      resumeAtZxid: null,
       tracker: new SessionTracker(tickMs, ctx.now()),
       touched: new Set(),
       leaderNode: null,
@@ -396,29 +429,35 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       }
       case 'ZkSync': {
         const reqId = ++s.nextReq;
-        s.syncs.set(reqId, { token: ctx.replyToken(), ...(m.subscriber !== undefined ? { sub: m.subscriber } : {}) });
-        ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
+        s.syncs.set(reqId, { token: ctx.replyToken(), deadlineMs: ctx.now() + s.requestTimeoutMs, sent: !s.holding, ...(m.subscriber !== undefined ? { sub: m.subscriber } : {}) });
+        if (!s.holding) ctx.send(address(ctx.node, 'broadcast'), { type: 'ClientSync', reqId });
         return s;
       }
       case 'ClientSyncDone': {
-        const w = s.syncs.get(m.reqId) ?? { token: null };
+        const w = s.syncs.get(m.reqId);
+        if (w === undefined) return s;
         s.syncs.delete(m.reqId);
         if (m.zxid <= s.appliedZxid) answer(ctx, w.token, { type: 'ZkSynced', zxid: s.appliedZxid }, s, w.sub);
-        else s.syncWaiters.push({ zxid: m.zxid, ...w });
+        else s.syncWaiters.push({ zxid: m.zxid, token: w.token, ...(w.sub !== undefined ? { sub: w.sub } : {}) });
         return s;
       }
       case 'ClientSyncFailed': {
-        const w = s.syncs.get(m.reqId) ?? { token: null };
+        const w = s.syncs.get(m.reqId);
+        if (w === undefined) return s;
+        if (s.holding) {
+          w.sent = false; // sent again when the node serves
+          return s;
+        }
         s.syncs.delete(m.reqId);
         answer(ctx, w.token, { type: 'ZkFailed', reason: m.reason }, s, w.sub);
         return s;
       }
       case 'ClientWriteFailed': {
         const p = s.writes.get(m.reqId);
-        if (p !== undefined) {
-          s.writes.delete(m.reqId);
-          answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason }, s, p.sub);
-        }
+        // held across a leader change (sent again when the node serves), unless the leader refused it for load
+        if (p === undefined || (s.holding && m.reason !== leaderQueueFullReason)) return s;
+        s.writes.delete(m.reqId);
+        answer(ctx, p.token, { type: 'ZkFailed', reason: m.reason }, s, p.sub);
         return s;
       }
       case 'Applied':
@@ -426,10 +465,17 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         return s;
       case 'RoleChanged': {
         const was = s.role;
-        if (m.role === 'looking' || m.epoch !== s.epoch) failAll(s, ctx, m.role === 'looking' ? 'leader lost' : 'leader changed');
+        if (m.role === 'looking') {
+          s.holding = true;
+          s.resumeAtZxid = null;
+        } else if (m.epoch !== s.epoch || was === 'looking') {
+          s.holding = true;
+          s.resumeAtZxid = m.zxid;
+        }
         s.role = m.role;
         s.epoch = m.epoch;
         s.leaderNode = m.leaderNode;
+        maybeResume(s, ctx);
         if (m.role === 'leading' && was !== 'leading') {
           // A new leader gives every known session a full timeout: at once for the sessions this node already tracks
           // (their deadlines date from when it applied their creation, so the next tick would expire live ones),

@@ -124,6 +124,12 @@ export interface RoleChanged {
   readonly epoch: number;
   /** The leader's node name (null while looking). */
   readonly leaderNode: string | null;
+  /**
+   * Leading: the end of the history it established; following: the end of what its sync brought; looking: 0. Every
+   * txn of an earlier leadership that can still commit is at or below it: once this node has applied up to it, a
+   * request sent before the change and not seen applied was never committed and never will be.
+   */
+  readonly zxid: Zxid;
 }
 
 /** Learner → leader: sessions touched on that node since the last report. */

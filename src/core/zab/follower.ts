@@ -177,7 +177,7 @@ export function followerReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void
       r.phase = 'broadcast';
       r.reconnects = 0;
       followerCommit(s, out, m.commitTo);
-      out.push({ type: 'FollowingLeader', leader: r.leader, epoch: r.epoch });
+      out.push({ type: 'FollowingLeader', leader: r.leader, epoch: r.epoch, zxid: s.lastAppended });
       return;
     case 'Proposal': {
       if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return;

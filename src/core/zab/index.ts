@@ -33,6 +33,7 @@ import type { ZabPeerMsg } from '../../protocol/broadcast.js';
 
 export * from './types.js';
 export { quorumOf } from './shared.js';
+export { leaderQueueFullReason } from './leader.js';
 export { chooseSync, isNextZxid, windowOf, windowTrimBatch } from './log.js';
 
 export function zabInit<T>(cfg: ZabConfig): ZabState<T> {

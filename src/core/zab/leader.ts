@@ -185,11 +185,14 @@ export function leaderWrite<T>(s: S<T>, out: Out<T>, origin: number, reqId: numb
     return;
   }
   if (r.queued.length >= s.cfg.pendingRequestsMax) {
-    failWrite(s, out, origin, reqId, 'leader queue full');
+    failWrite(s, out, origin, reqId, leaderQueueFullReason);
     return;
   }
   r.queued.push({ origin, reqId, txn });
 }
+
+/** Why a write the leader refused for load fails (the only refusal a front end should not hold and send again). */
+export const leaderQueueFullReason = 'leader queue full';
 
 function failWrite<T>(s: S<T>, out: Out<T>, origin: number, reqId: number, reason: string): void {
   if (origin === s.cfg.myId) {
@@ -287,6 +290,10 @@ export function leaderReceive<T>(s: S<T>, out: Out<T>, m: ZabPeerMsg<T>): void {
       lastReqId: -1,
     };
     r.followers[m.from] = f;
+    // Requests of its previous connection still queued are dropped, never proposed: everything of that connection
+    // is then at or below what the new connection's sync brings, so the follower may send again what it did not see
+    // applied by then (actors/zookeeper.ts holds its clients' requests across a leader change) without a duplicate.
+    if (old) r.queued = r.queued.filter((q) => q.origin !== m.from);
     if (r.phase === 'discovery') {
       r.infos[m.from] = m.acceptedEpoch;
       maybeChooseEpoch(s, out);

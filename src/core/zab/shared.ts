@@ -33,6 +33,9 @@ export function persistEpochs<T>(s: S<T>, out: Out<T>, acceptedEpoch: number, ac
 
 export function lookForLeader<T>(s: S<T>, out: Out<T>, reason: string): void {
   const r = s.role;
+  s.role = { kind: 'looking', infos: {} };
+  // the role change first: a front end told of it holds the requests failed next rather than failing its clients
+  out.push({ type: 'LookForLeader', reason, was: r.kind, lastZxid: s.lastAppended, currentEpoch: s.currentEpoch });
   if (r.kind === 'following') {
     for (const q of r.pendingSyncs) out.push({ type: 'SyncFailed', reqId: q.reqId, reason });
     for (const id of r.localSyncs) out.push({ type: 'SyncFailed', reqId: id, reason });
@@ -44,6 +47,4 @@ export function lookForLeader<T>(s: S<T>, out: Out<T>, reason: string): void {
       if (q.origin === s.cfg.myId) out.push({ type: 'WriteFailed', reqId: q.reqId, reason });
     }
   }
-  s.role = { kind: 'looking', infos: {} };
-  out.push({ type: 'LookForLeader', reason, was: r.kind, lastZxid: s.lastAppended, currentEpoch: s.currentEpoch });
 }

@@ -204,7 +204,8 @@ export type ZabOutput<T = unknown> =
   | { readonly type: 'SyncFailed'; readonly reqId: number; readonly reason: string }
   // Observability (the shell maps these to cluster events)
   | { readonly type: 'LeaderEstablished'; readonly epoch: number; readonly zxid: Zxid; readonly followers: readonly number[] }
-  | { readonly type: 'FollowingLeader'; readonly leader: number; readonly epoch: number }
+  /** `zxid`: the end of what the sync brought (every txn of older leaderships that can still commit is at or below it). */
+  | { readonly type: 'FollowingLeader'; readonly leader: number; readonly epoch: number; readonly zxid: Zxid }
   | { readonly type: 'SyncStarted'; readonly peer: number; readonly mode: SyncMode; readonly fromZxid: Zxid; readonly toZxid: Zxid }
   | { readonly type: 'Proposed'; readonly zxid: Zxid }
   | { readonly type: 'Committed'; readonly zxid: Zxid };
