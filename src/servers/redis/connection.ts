@@ -19,6 +19,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
+import { encodingConfigError, isEncodingParam, matchesEncodingParam } from '../../core/keyspace/encoding.js';
 import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 
@@ -483,15 +484,26 @@ export class RedisConnection implements RedisClientContext {
       case 'command':
         return this.command(undefined, argv);
       case 'config|get': {
-        const pairs = this.server.config.get(argv.slice(2).map(str));
-        return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
+        const patterns = argv.slice(2).map(str);
+        const entries = this.server.config.get(patterns).map(([k, v]) => [bulk(k), bulk(v)] as const);
+        if (!patterns.some(matchesEncodingParam)) return { kind: 'Map', entries };
+        // the encoding thresholds are keyspace state (src/core/keyspace/encoding.ts)
+        return Promise.resolve(this.server.backend.execute(this, [Buffer.from('_encodingget'), ...argv.slice(2)], spec)).then((r) => {
+          const more = r.kind === 'Array' ? r.items : [];
+          for (let i = 0; i + 1 < more.length; i += 2) entries.push([more[i]!, more[i + 1]!] as const);
+          return { kind: 'Map', entries };
+        });
       }
       case 'config|set': {
         if (argv.length % 2 !== 0) return syntaxError;
         const pairs: [string, string][] = [];
         for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]!), str(argv[i + 1]!)]);
-        const why = this.server.config.set(pairs);
-        return why === undefined ? ok : err(why);
+        const logged = pairs.filter(([name]) => isEncodingParam(name));
+        const why = encodingConfigError(logged) ?? this.server.config.set(pairs.filter(([name]) => !isEncodingParam(name)));
+        if (why !== undefined && why !== null) return err(why);
+        if (logged.length === 0) return ok;
+        // the encoding thresholds are keyspace state: set through the log, on every replica
+        return this.server.backend.execute(this, [Buffer.from('_encodingset'), ...logged.flatMap(([n, v]) => [Buffer.from(n), Buffer.from(v)])], spec);
       }
       default: {
         const r = serverCommand(this.serverContext(), spec.name, argv);
