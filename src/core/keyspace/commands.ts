@@ -9,6 +9,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
 import * as encoding from './encoding.js';
 import * as hashes from './hashes.js';
+import * as hll from './hll.js';
 import * as introspect from './introspect.js';
 import * as keys from './keys.js';
 import * as lists from './lists.js';
@@ -123,6 +124,10 @@ const rows: Row[] = [
   ['srandmember', -2, 'read', 1, 1, 1, sets.srandmember],
   ['spop', -2, 'write', 1, 1, 1, sets.spop],
   ['sscan', -3, 'read', 1, 1, 1, sets.sscan],
+  ['pfadd', -2, 'write', 1, 1, 1, hll.pfadd],
+  // a write: PFCOUNT of one key stores its estimate in the value (as Redis, where it touches WATCH)
+  ['pfcount', -2, 'write', 1, -1, 1, hll.pfcount],
+  ['pfmerge', -2, 'write', 1, -1, 1, hll.pfmerge],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

@@ -8,8 +8,8 @@
  * beyond the thresholds then in force (`KeyspaceState.store` settles it); shrinking never converts back, as in
  * Redis. Redis checks only the elements a write adds, conclave the whole value: they differ only when a threshold
  * is lowered below a compact value's size and a write that adds nothing (HDEL, EXPIRE) then meets it. Lists are
- * always `quicklist` in Redis 7.0. Strings: `int`, `embstr` up to 44 bytes, else `raw` (Redis also answers `raw` for a
- * short string made by APPEND, SETRANGE, SETBIT, BITOP or BITFIELD, which conclave does not track).
+ * always `quicklist` in Redis 7.0. Strings: `int`, `embstr` up to 44 bytes, else `raw`; `raw` too for a string that
+ * APPEND (to an existing key), SETRANGE, SETBIT, BITOP, BITFIELD or the HyperLogLog commands made (`Ctx.setRawStr`).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { OK, array, bulkText, err, fromLatin1, latin1, parseInt64 } from './bytes.js';
@@ -41,7 +41,7 @@ export function stringEncoding(bytes: Uint8Array): 'int' | 'embstr' | 'raw' {
 
 /** The object a collection's encoding state is kept on (the same object across in-place changes). */
 export function containerOf(v: Value): object | null {
-  return v.type === 'hash' ? v.fields : v.type === 'set' ? v.members : null;
+  return v.type === 'hash' ? v.fields : v.type === 'set' ? v.members : v.type === 'string' ? v.bytes : null;
 }
 
 /** Whether a compact collection is beyond the thresholds (it must convert). */
@@ -58,11 +58,11 @@ export function beyondCompact(v: Value, l: EncodingLimits): boolean {
   return false;
 }
 
-/** OBJECT ENCODING's answer; `converted`: the collection has left its compact encoding. */
+/** OBJECT ENCODING's answer; `converted`: the collection has left its compact encoding, or the string is kept raw. */
 export function encodingName(v: Value, converted: boolean): string {
   switch (v.type) {
     case 'string':
-      return stringEncoding(v.bytes);
+      return converted ? 'raw' : stringEncoding(v.bytes);
     case 'hash':
       return converted ? 'hashtable' : 'listpack';
     case 'set':

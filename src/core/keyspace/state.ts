@@ -187,7 +187,7 @@ export class KeyspaceState {
   volatileTotal = 0;
   /** The encoding thresholds (encoding.ts): replicated, changed by CONFIG SET through the log. */
   limits: EncodingLimits = defaultEncodingLimits();
-  /** Collections (their Map / Set) that left their compact encoding: it never comes back (encoding.ts). */
+  /** Collections (their Map / Set) that left their compact encoding, strings' bytes kept `raw` (encoding.ts). */
   unpacked = new WeakSet<object>();
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -406,6 +406,12 @@ export class Ctx {
   /** Set a string value; `expireAt` 'keep' keeps the current deadline. */
   setStr(key: string, bytes: Uint8Array, expireAt: Deadline | null | 'keep' = null, index: number = this.db): void {
     this.put(key, { type: 'string', bytes }, expireAt, index);
+  }
+
+  /** Set a string value that Redis keeps `raw` whatever its length (APPEND, SETRANGE, SETBIT, BITOP, BITFIELD, PFADD made it). */
+  setRawStr(key: string, bytes: Uint8Array, expireAt: Deadline | null | 'keep' = null): void {
+    this.ks.unpacked.add(bytes);
+    this.setStr(key, bytes, expireAt);
   }
 
   put(key: string, value: Value, expireAt: Deadline | null | 'keep', index: number = this.db): void {
