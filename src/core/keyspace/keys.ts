@@ -6,7 +6,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { E, NULL, OK, array, ascii, bulk, bulkText, crc32, err, fromLatin1, int, int64Max, intBytes, isReply, latin1, parseInt64, upper } from './bytes.js';
 import { allKeys, invalidCursor, parseCursor, parseScanOptions } from './cursor.js';
 import { globMatch } from './glob.js';
-import { type Ctx, type Deadline, type Value, cloneValue, databasesCount, decodeValue, encodeValue, isExpired, keyOf, typeName, valueTags } from './state.js';
+import { type Ctx, type Deadline, type Value, databasesCount, decodeValue, encodeValue, isExpired, keyOf, typeName, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
 export function del(c: Ctx, a: Argv): Reply {
@@ -84,7 +84,7 @@ export function copy(c: Ctx, a: Argv): Reply {
     if (!replace) return int(0);
     c.del(dst, dbTo);
   }
-  c.put(dst, cloneValue(e.value), e.expireAt, dbTo);
+  c.put(dst, c.ks.cloneEncoded(e.value), e.expireAt, dbTo);
   c.notify('g', 'copy_to', dst, dbTo);
   return int(1);
 }

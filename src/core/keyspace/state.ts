@@ -190,6 +190,14 @@ export class KeyspaceState {
   /** Collections (their Map / Set) that left their compact encoding, strings' bytes kept `raw` (encoding.ts). */
   unpacked = new WeakSet<object>();
 
+  /** An independent copy of a value in the same encoding (COPY). */
+  cloneEncoded(v: Value): Value {
+    const copy = cloneValue(v);
+    const [from, to] = [containerOf(v), containerOf(copy)];
+    if (from !== null && to !== null && this.unpacked.has(from)) this.unpacked.add(to);
+    return copy;
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Revisions (WATCH)
   // ---------------------------------------------------------------------------------------------------------------
