@@ -277,19 +277,22 @@ export class RedisConnection implements RedisClientContext {
     const stats = this.server.stats;
     stats.commandsProcessed++;
     feedMonitors(stats, this.db, this.transport.remote, argv, spec.name, spec.flags);
-    if (spec.scope !== 'connection' && spec.scope !== 'pubsub') {
+    // CONFIG GET/SET reaching the encoding thresholds (keyspace state) is ordered with the data commands
+    const logged = (spec.name === 'config|get' || spec.name === 'config|set') && argv.slice(2).some((a) => matchesEncodingParam(str(a)));
+    if ((spec.scope !== 'connection' || logged) && spec.scope !== 'pubsub') {
       const t0 = performance.now();
       const held = pausedForMs(stats, spec.flags);
       const run = (): Reply | Promise<Reply> => {
         try {
-          return this.server.backend.execute(this, argv, spec);
+          return logged ? this.local(spec, argv)! : this.server.backend.execute(this, argv, spec);
         } catch (e) {
           return err(`ERR ${(e as Error).message}`);
         }
       };
+      const reading = spec.flags.includes('readonly') || spec.name === 'config|get';
       // A command that may write waits for this connection's reads still in flight (a read answered after a later
       // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
-      const before: Promise<unknown>[] = spec.flags.includes('readonly') ? [] : [...this.readsInFlight];
+      const before: Promise<unknown>[] = reading ? [] : [...this.readsInFlight];
       if (this.gate !== null) before.push(this.gate);
       if (held > 0) before.push(new Promise<void>((res) => setTimeout(res, held)));
       let r: Reply | Promise<Reply>;
@@ -302,7 +305,7 @@ export class RedisConnection implements RedisClientContext {
         });
         r = gate.then(run);
       }
-      if (spec.flags.includes('readonly') && r instanceof Promise) {
+      if (reading && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);
         const done = (): void => void this.readsInFlight.delete(read);
