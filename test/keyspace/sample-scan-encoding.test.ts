@@ -11,9 +11,11 @@ import type { Argv, Reply } from '../../src/protocol/resp.js';
 import { Keyspace, keyspaceSnapshotChunks, restoreKeyspace } from '../../src/core/keyspace/index.js';
 import { encodeValue, valueTags } from '../../src/core/keyspace/state.js';
 import { Writer } from '../../src/core/tree/codec.js';
+import { Rng } from '../../src/core/rng.js';
 import { argv, hasRedisServer, resp2, runOn, show, startRedis, type RedisServer } from './harness.js';
 
 const nowMs = Date.now();
+const T1 = 1_700_000_000_000;
 const W = (s: string): Argv => argv(...s.split(' '));
 const apply = (ks: Keyspace, a: Argv, timeMs = nowMs): Reply => ks.apply({ type: 'RedisCommands', db: 0, timeMs, commands: [a], exec: false, watched: [] }).reply;
 const texts = (r: Reply): string[] => (r.kind === 'Array' || r.kind === 'Set' ? r.items.map(show) : [show(r)]);
@@ -51,6 +53,64 @@ test('random picks are deterministic: same state and txn → same SPOP on every 
   assert.is(r.kind, 'Array');
   const [x, y] = (r as { items: readonly Reply[] }).items.map(show);
   assert.is.not(x, y);
+});
+
+test('replicas agree: random scripts of picks, pops, HyperLogLogs and threshold changes; a restored snapshot carries on the same', () => {
+  const rng = new Rng(2024);
+  const a = new Keyspace();
+  let b = new Keyspace();
+  const pick = (): Argv => {
+    const k = `k${rng.int(0, 3)}`;
+    const m = (): string => (rng.chance(0.7) ? String(rng.int(0, 30)) : `m${rng.int(0, 30)}`);
+    switch (rng.int(0, 9)) {
+      case 0:
+        return argv('SADD', `s${k}`, m(), m(), m());
+      case 1:
+        return argv('SPOP', `s${k}`, ...(rng.chance(0.5) ? [String(rng.int(0, 6))] : []));
+      case 2:
+        return argv('HSET', `h${k}`, m(), 'x'.repeat(rng.int(0, 70)));
+      case 3:
+        return argv('HDEL', `h${k}`, m());
+      case 4:
+        return argv('PFADD', `p${k}`, m(), m());
+      case 5:
+        return argv('PFCOUNT', `p${k}`);
+      case 6:
+        return argv('PFMERGE', `p${k}`, `pk${rng.int(0, 3)}`);
+      case 7:
+        return argv('_encodingset', rng.chance(0.5) ? 'hash-max-listpack-entries' : 'set-max-intset-entries', String(rng.int(1, 20)));
+      case 8:
+        return argv('SMOVE', `s${k}`, `sk${rng.int(0, 3)}`, m());
+      default:
+        return argv('SRANDMEMBER', `s${k}`, String(rng.int(-5, 5)));
+    }
+  };
+  const encodings = (ks: Keyspace): string =>
+    ['s', 'h', 'p'].flatMap((t) => [0, 1, 2, 3].map((i) => show(ks.read(0, argv('OBJECT', 'ENCODING', `${t}k${i}`), T1)))).join(' ');
+  for (let i = 0; i < 3000; i++) {
+    const cmd = pick();
+    const t = T1 + i;
+    const read = cmd[0]!.length === 11; // SRANDMEMBER: a read, with the same draw on both
+    const [ra, rb] = read ? [a.read(0, cmd, t, 0.5), b.read(0, cmd, t, 0.5)] : [apply(a, cmd, t), apply(b, cmd, t)];
+    assert.is(show(rb), show(ra), Buffer.from(cmd.join(' ')).toString());
+    if (i === 1500) b = restoreKeyspace(Buffer.concat([...keyspaceSnapshotChunks(b)]));
+    if (i % 100 === 0) assert.is(encodings(b), encodings(a));
+  }
+  assert.is(b.digest(), a.digest());
+});
+
+test('notifications of SPOP as Redis emits them', () => {
+  const ks = new Keyspace();
+  const ev = (s: string): string[] => ks.apply({ type: 'RedisCommands', db: 0, timeMs: T1, commands: [W(s)], exec: false, watched: [] }).events.map((e) => ('event' in e ? `${e.cls}:${e.event}` : ''));
+  assert.equal(ev('SADD q 1 2 3'), ['n:new', 's:sadd']);
+  assert.equal(ev('SPOP q 1'), ['s:spop']);
+  assert.equal(ev('SPOP q 5'), ['s:spop', 'g:del']);
+  assert.equal(ev('SADD q 1'), ['n:new', 's:sadd']);
+  assert.equal(ev('SPOP q'), ['s:spop', 'g:del']);
+  assert.equal(ev('SPOP q'), []);
+  assert.equal(ev('PFADD p a'), ['n:new', '$:pfadd']);
+  assert.equal(ev('PFADD p a'), []);
+  assert.equal(ev('PFMERGE p2 p'), ['n:new', '$:pfadd']);
 });
 
 test('snapshots carry the thresholds and one-way conversions; version 1 snapshots still restore', () => {
