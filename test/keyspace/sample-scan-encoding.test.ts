@@ -227,7 +227,10 @@ if (!hasRedisServer()) {
         'SPOP str', 'SPOP str 0', 'SPOP str x', 'SPOP s3 x', 'SPOP s3 -1', 'SPOP s3 1 2', 'SPOP nokey', 'SPOP nokey 3', 'SPOP s3 0', 'SPOP', 'HRANDFIELD nokey 2 WITHVALUES',
         'SRANDMEMBER nokey 2', 'SRANDMEMBER nokey', 'HRANDFIELD nokey',
         // a count reaching the size answers everything, in the collection's order
-        'HRANDFIELD h3 3', 'HRANDFIELD h3 10 WITHVALUES', '~SRANDMEMBER s3 3',
+        'HRANDFIELD h3 3', 'HRANDFIELD h3 10 WITHVALUES', 'SRANDMEMBER s3 3', 'SRANDMEMBER s3 5',
+        // intsets answer in numeric order
+        'SADD ia 5 3 1 -2', 'SADD ib 3 1 9 -2', 'SMEMBERS ia', 'SINTER ia ib', 'SUNION ia ib', 'SDIFF ia ib', 'SINTERSTORE ic ia ib', 'SMEMBERS ic',
+        'SUNIONSTORE id ia ib', 'SMEMBERS id', 'SPOP id 10',
       ])),
     );
     // SPOP: the popped and the rest make the set; counts as Redis's

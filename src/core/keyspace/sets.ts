@@ -4,6 +4,7 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { E, NULL, array, bulk, err, fromLatin1, int, isReply, parseInt64, upper } from './bytes.js';
+import { beyondCompact } from './encoding.js';
 import { emptyScan, invalidCursor, memberItems, parseCursor, parseScanOptions, scanStep } from './cursor.js';
 import { randomCount, randomIndexes } from './sample.js';
 import { type Ctx, keyOf } from './state.js';
@@ -56,9 +57,18 @@ export function smismember(c: Ctx, a: Argv): Reply {
   return array(a.slice(2).map((_, i) => int(cur?.members.has(keyOf(a, i + 2)) === true ? 1 : 0)));
 }
 
+/**
+ * A set's members in Redis's order where it is known: an intset's numeric order (a stored set that never converted;
+ * a computed one that fits an intset), else insertion order (Redis's hashtable order is its own).
+ */
+function inOrder(c: Ctx, members: Set<string>, stored: boolean): Iterable<string> {
+  const intset = stored ? !c.ks.unpacked.has(members) : !beyondCompact(set(members), c.ks.limits);
+  return intset ? [...members].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)) : members;
+}
+
 export function smembers(c: Ctx, a: Argv): Reply {
   const cur = c.typed(keyOf(a, 1), 'set');
-  return isReply(cur) ? cur : setReply(cur?.members ?? []);
+  return isReply(cur) ? cur : setReply(cur === null ? [] : inOrder(c, cur.members, true));
 }
 
 export function smove(c: Ctx, a: Argv): Reply {
@@ -120,7 +130,7 @@ function combine(sets: (Set<string> | null)[], op: Op, limit = 0): Set<string> {
 export function combineRead(op: Op) {
   return (c: Ctx, a: Argv): Reply => {
     const sets = operands(c, a, 1, a.length);
-    return isReply(sets) ? sets : setReply(combine(sets, op));
+    return isReply(sets) ? sets : setReply(inOrder(c, combine(sets, op), false));
   };
 }
 
@@ -170,7 +180,7 @@ export function srandmember(c: Ctx, a: Argv): Reply {
   if (isReply(count)) return count;
   const cur = c.typed(keyOf(a, 1), 'set');
   if (isReply(cur)) return cur;
-  const members = [...(cur?.members ?? [])];
+  const members = cur === null ? [] : [...inOrder(c, cur.members, true)];
   if (count === null) return members.length === 0 ? NULL : bulk(fromLatin1(members[c.randomBelow(members.length)]!));
   return array(randomIndexes(c, members.length, count).map((i) => bulk(fromLatin1(members[i]!))));
 }
@@ -189,7 +199,7 @@ export function spop(c: Ctx, a: Argv): Reply {
   if (isReply(cur)) return cur;
   if (cur === null) return count === null ? NULL : setReply([]);
   if (count === 0) return setReply([]);
-  const members = [...cur.members];
+  const members = [...inOrder(c, cur.members, true)];
   const popped = randomIndexes(c, members.length, count ?? 1).map((i) => members[i]!);
   for (const m of popped) cur.members.delete(m);
   c.notify('s', 'spop', key);
@@ -206,7 +216,5 @@ export function sscan(c: Ctx, a: Argv): Reply {
   if (cur === null) return emptyScan;
   const o = parseScanOptions(a, 3, false);
   if (isReply(o)) return o;
-  const compact = !c.ks.unpacked.has(cur.members);
-  const members = compact ? [...cur.members].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)) : cur.members;
-  return scanStep(members, (m) => m, cursor, o, compact, memberItems);
+  return scanStep(inOrder(c, cur.members, true), (m) => m, cursor, o, !c.ks.unpacked.has(cur.members), memberItems);
 }
