@@ -86,6 +86,9 @@ if (!hasRedisServer()) {
       'SET str hello', 'PFADD str a', 'PFCOUNT str', 'PFCOUNT h str', 'PFMERGE str h', 'PFMERGE h str', 'SET num 12345', 'PFADD num x',
       'SET fake HYLLxxxxxxxxxxxx', 'PFCOUNT fake', 'LPUSH l a', 'PFADD l a', 'PFCOUNT l', 'PFCOUNT h l', 'PFMERGE l h', 'PFMERGE h l',
       'PFADD', 'PFCOUNT', 'PFMERGE', 'PFADD h a b c', 'TYPE h', 'OBJECT ENCODING h', 'PFCOUNT h', 'APPEND h x', 'PFCOUNT h', 'PFADD h z',
+      'DEL h', 'PFADD h a b c d e f g h i j k l m n o p q r s t u v w x y z', 'PFDEBUG DECODE h', 'PFDEBUG ENCODING h', 'PFDEBUG FOO h', 'PFDEBUG GETREG nokey',
+      'PFDEBUG FOO nokey', 'PFDEBUG GETREG str', 'PFDEBUG GETREG', 'PFDEBUG GETREG h x', 'PFDEBUG TODENSE h', 'PFDEBUG TODENSE h', 'PFDEBUG ENCODING h',
+      'PFDEBUG DECODE h', 'GET h', 'PFDEBUG GETREG h', 'PFADD h2 a', 'PFDEBUG GETREG h2', 'PFDEBUG ENCODING h2', 'GET h2',
     ];
     for (const line of script) await both(ks, diffs, ...line.split(' '));
     assert.equal(diffs, [], diffs.join('\n'));

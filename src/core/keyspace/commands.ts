@@ -128,6 +128,7 @@ const rows: Row[] = [
   // a write: PFCOUNT of one key stores its estimate in the value (as Redis, where it touches WATCH)
   ['pfcount', -2, 'write', 1, -1, 1, hll.pfcount],
   ['pfmerge', -2, 'write', 1, -1, 1, hll.pfmerge],
+  ['pfdebug', 3, 'write', 2, 2, 1, hll.pfdebug],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

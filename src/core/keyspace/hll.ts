@@ -1,5 +1,5 @@
 /**
- * HyperLogLog (Redis 7.0): PFADD, PFCOUNT, PFMERGE. The value is a Redis string in Redis's own representation, so
+ * HyperLogLog (Redis 7.0): PFADD, PFCOUNT, PFMERGE, PFDEBUG. The value is a Redis string in Redis's own representation, so
  * GET, STRLEN, COPY and the estimates agree with a redis-server fed the same elements:
  *
  *   header (16 bytes): "HYLL" | encoding u8 (0 dense, 1 sparse) | 3 unused | cached cardinality u64 little-endian,
@@ -16,7 +16,7 @@
  * string and touches WATCH).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { OK, err, int, isReply } from './bytes.js';
+import { OK, array, bulkText, err, int, isReply, latin1, upper } from './bytes.js';
 import { type Ctx, keyOf } from './state.js';
 
 const registerBits = 14;
@@ -389,4 +389,46 @@ export function pfmerge(c: Ctx, a: Argv): Reply {
   c.setRawStr(key, b, 'keep');
   c.notify('$', 'pfadd', key);
   return OK;
+}
+
+/** PFDEBUG GETREG|DECODE|ENCODING|TODENSE key (GETREG and TODENSE convert a sparse value to dense, as Redis). */
+export function pfdebug(c: Ctx, a: Argv): Reply {
+  const key = keyOf(a, 2);
+  const b = hllOf(c, key);
+  if (b === null) return err('ERR The specified key does not exist');
+  if (isReply(b)) return b;
+  const sub = upper(a[1]!);
+  const dense = (): Uint8Array | Reply => {
+    if (b[4] === encDense) return b;
+    const d = toDense(b);
+    if (d === null) return corrupted;
+    c.setRawStr(key, d, 'keep');
+    return d;
+  };
+  switch (sub) {
+    case 'GETREG': {
+      const d = dense();
+      if (isReply(d)) return d;
+      return array(Array.from({ length: hllRegisters }, (_, i) => int(denseGet(d, i))));
+    }
+    case 'TODENSE': {
+      const was = b[4];
+      const d = dense();
+      return isReply(d) ? d : int(was === encSparse ? 1 : 0);
+    }
+    case 'ENCODING':
+      return { kind: 'Simple', text: b[4] === encDense ? 'dense' : 'sparse' };
+    case 'DECODE': {
+      if (b[4] !== encSparse) return err('ERR HLL encoding is not sparse');
+      const parts: string[] = [];
+      for (let p = headerBytes; p < b.length; ) {
+        const o = opAt(b, p);
+        parts.push(o.value !== 0 ? `v:${o.value},${o.span}` : o.len === 2 ? `Z:${o.span}` : `z:${o.span}`);
+        p += o.len;
+      }
+      return bulkText(parts.join(' '));
+    }
+    default:
+      return err(`ERR Unknown PFDEBUG subcommand '${latin1(a[1]!)}'`);
+  }
 }
