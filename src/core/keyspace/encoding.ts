@@ -1,6 +1,6 @@
 /**
  * OBJECT ENCODING and the thresholds that decide it (Redis 7.0's `hash-max-listpack-*`, `set-max-intset-entries`,
- * `zset-max-listpack-*`, `list-max-listpack-size`). The thresholds are replicated keyspace state, not node
+ * `zset-max-listpack-*`, `list-max-listpack-size`, and `hll-sparse-max-bytes` for HyperLogLog bytes). The thresholds are replicated keyspace state, not node
  * configuration: CONFIG SET of one is logged as a write (`_encodingset`), snapshots carry them, so every replica
  * answers the same encoding.
  *
@@ -23,11 +23,13 @@ export interface EncodingLimits {
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
   listMaxListpackSize: number;
+  /** A sparse HyperLogLog converts to dense rather than grow past this (hll.ts). */
+  hllSparseMaxBytes: number;
 }
 
 /** Redis 7.0.15's built-in defaults (CONFIG GET on a server started without a config file). */
 export function defaultEncodingLimits(): EncodingLimits {
-  return { hashMaxListpackEntries: 512, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64, listMaxListpackSize: -2 };
+  return { hashMaxListpackEntries: 512, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64, listMaxListpackSize: -2, hllSparseMaxBytes: 3000 };
 }
 
 /** The longest string Redis keeps as `embstr`. */
@@ -90,6 +92,7 @@ const params: readonly Param[] = [
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', field: 'zsetMaxListpackEntries', kind: 'count' },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', field: 'zsetMaxListpackValue', kind: 'memory' },
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', field: 'listMaxListpackSize', kind: 'int32' },
+  { name: 'hll-sparse-max-bytes', field: 'hllSparseMaxBytes', kind: 'memory' },
 ];
 const byName = new Map<string, Param>();
 for (const p of params) {

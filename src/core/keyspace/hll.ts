@@ -10,7 +10,7 @@
  *
  * An element hashes with MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the register, the run of zero bits
  * above them (plus one, at most 51) is its candidate value. A sparse value converts to dense when a register needs
- * more than 32 or the string would pass `hllSparseBytesMax`. The estimate is Otmar Ertl's improved estimator
+ * more than 32 or the string would pass `hll-sparse-max-bytes` (a replicated threshold, encoding.ts). The estimate is Otmar Ertl's improved estimator
  * ("New cardinality estimation algorithms for HyperLogLog sketches", 2017) over the register histogram, as Redis
  * 7.0 computes it. PFCOUNT of one key stores the estimate in the header (a write, as in Redis, where it changes the
  * string and touches WATCH).
@@ -26,8 +26,6 @@ const headerBytes = 16;
 const denseBytes = headerBytes + (hllRegisters * 6) / 8;
 const encDense = 0;
 const encSparse = 1;
-/** Redis's hll-sparse-max-bytes default: a sparse value never grows past this (it converts to dense). */
-export const hllSparseBytesMax = 3000;
 const sparseValueMax = 32;
 const sparseValRunMax = 4;
 const sparseZeroRunMax = 64;
@@ -155,7 +153,7 @@ function toDense(b: Uint8Array): Uint8Array | null {
  * Redis's hllSparseSet: sets register `index` to `count` if larger; the new bytes (maybe dense; `b` itself, changed
  * in place, when the opcodes keep their length), or null when malformed. `b` is the caller's own copy.
  */
-function sparseSet(b: Uint8Array, index: number, count: number): { b: Uint8Array; changed: boolean } | null {
+function sparseSet(b: Uint8Array, index: number, count: number, sparseBytesMax: number): { b: Uint8Array; changed: boolean } | null {
   const promote = (): { b: Uint8Array; changed: boolean } | null => {
     const d = toDense(b);
     if (d === null) return null;
@@ -197,7 +195,7 @@ function sparseSet(b: Uint8Array, index: number, count: number): { b: Uint8Array
       if (index !== last) seq.push(valOp(o.value, last - index));
     }
     const delta = seq.length - o.len;
-    if (delta > 0 && b.length + delta > hllSparseBytesMax) return promote();
+    if (delta > 0 && b.length + delta > sparseBytesMax) return promote();
     out = new Uint8Array(b.length + delta);
     out.set(b.subarray(0, p));
     out.set(seq, p);
@@ -235,9 +233,12 @@ function mergeVals(b: Uint8Array, p: number): Uint8Array {
   return s;
 }
 
-/** Sets register `index` to `count` if larger in `b` (the caller's own copy): the new bytes and whether it grew, or null when malformed. */
-function setRegister(b: Uint8Array, index: number, count: number): { b: Uint8Array; changed: boolean } | null {
-  if (b[4] === encSparse) return sparseSet(b, index, count);
+/**
+ * Sets register `index` to `count` if larger in `b` (the caller's own copy; a sparse one converts past `sparseBytesMax`):
+ * the new bytes and whether it grew, or null when malformed.
+ */
+function setRegister(b: Uint8Array, index: number, count: number, sparseBytesMax: number): { b: Uint8Array; changed: boolean } | null {
+  if (b[4] === encSparse) return sparseSet(b, index, count, sparseBytesMax);
   if (denseGet(b, index) >= count) return { b, changed: false };
   denseSet(b, index, count);
   return { b, changed: true };
@@ -318,7 +319,7 @@ export function pfadd(c: Ctx, a: Argv): Reply {
   let updated = cur === null;
   for (let i = 2; i < a.length; i++) {
     const { index, count } = registerOf(a[i]!);
-    const r = setRegister(b, index, count);
+    const r = setRegister(b, index, count, c.ks.limits.hllSparseMaxBytes);
     if (r === null) return corrupted;
     b = r.b;
     updated ||= r.changed;
@@ -381,7 +382,7 @@ export function pfmerge(c: Ctx, a: Argv): Reply {
   if (b === null) return corrupted;
   for (let i = 0; i < hllRegisters; i++) {
     if (m.max[i] === 0) continue;
-    const r = setRegister(b, i, m.max[i]!);
+    const r = setRegister(b, i, m.max[i]!, c.ks.limits.hllSparseMaxBytes);
     if (r === null) return corrupted;
     b = r.b;
   }

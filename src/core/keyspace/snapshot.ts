@@ -4,7 +4,7 @@
  * steps of one snapshot (the storage actor runs them between applies, or copies first).
  *
  *   "CVKS" u32 | version u32 | seq f64
- *   limits: 6 × f64 (EncodingLimits in encodingLimitFields order)                                  (version 2)
+ *   limits: 7 × f64 (EncodingLimits in encodingLimitFields order)                                  (version 2)
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
  *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | flags u8 (1: converted, version 2) | value (encodeValue)
  *            | deadline (latin1 decimal, "" = none) | revision f64
@@ -19,7 +19,7 @@ import { toDeadline } from './strings.js';
 
 export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
 export const keyspaceSnapshotVersion = 2;
-const encodingLimitFields = ['hashMaxListpackEntries', 'hashMaxListpackValue', 'setMaxIntsetEntries', 'zsetMaxListpackEntries', 'zsetMaxListpackValue', 'listMaxListpackSize'] as const;
+const encodingLimitFields = ['hashMaxListpackEntries', 'hashMaxListpackValue', 'setMaxIntsetEntries', 'zsetMaxListpackEntries', 'zsetMaxListpackValue', 'listMaxListpackSize', 'hllSparseMaxBytes'] as const;
 export const snapshotKeysPerChunk = 1024;
 
 export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
