@@ -141,6 +141,8 @@ export function show(r: Reply): string {
     case 'Set':
     case 'Push':
       return `[${r.items.map(show).join(', ')}]`;
+    case 'Pairs':
+      return `[${r.pairs.map(([k, v]) => `[${show(k)}, ${show(v)}]`).join(', ')}]`;
     case 'Int':
       return `:${r.value}`;
     case 'Simple':
