@@ -312,7 +312,8 @@ if (!hasRedisServer()) {
       // CONFIG SET errors
       'CONFIG SET hash-max-listpack-entries -1', 'CONFIG SET hash-max-listpack-entries abc', 'CONFIG SET hash-max-listpack-value -1', 'CONFIG SET hash-max-listpack-value 1.5k',
       'CONFIG SET hash-max-listpack-value 50000000000000000000', 'CONFIG SET set-max-intset-entries +5', 'CONFIG SET list-max-listpack-size 3000000000', 'CONFIG SET zset-max-listpack-value 1k',
-      'CONFIG GET zset-max-listpack-value', 'CONFIG SET zset-max-listpack-value 64',
+      'CONFIG GET zset-max-listpack-value', 'CONFIG SET zset-max-listpack-value 64', 'CONFIG SET hash-max-listpack-entries 1 HASH-MAX-LISTPACK-ENTRIES 2',
+      'CONFIG SET hash-max-ziplist-entries 7 hash-max-listpack-entries 3', 'CONFIG GET hash-max-ziplist-entries',
       'COPY h3 h3c', 'OBJECT ENCODING h3c', 'RENAME h3 h3r', 'OBJECT ENCODING h3r',
     ]);
     // growth past the default 512 entries

@@ -135,6 +135,11 @@ function parseValue(p: Param, s: string): number | string {
 
 /** The CONFIG SET error for these (name, value) pairs, or null when they all apply. */
 export function encodingConfigError(pairs: readonly (readonly [string, string])[]): string | null {
+  const seen = new Set<string>();
+  for (const [name] of pairs) {
+    if (seen.has(name.toLowerCase())) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+    seen.add(name.toLowerCase());
+  }
   for (const [name, value] of pairs) {
     const p = byName.get(name.toLowerCase());
     const v = p === undefined ? 'unknown' : parseValue(p, value);
