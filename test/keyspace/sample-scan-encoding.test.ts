@@ -296,7 +296,7 @@ if (!hasRedisServer()) {
       // strings
       'SET i 12345', 'OBJECT ENCODING i', 'SET e hello', 'OBJECT ENCODING e', `SET r ${long}`, 'OBJECT ENCODING r', 'SET i2 -9223372036854775808', 'OBJECT ENCODING i2',
       'SET big 123456789012345678901', 'OBJECT ENCODING big', 'APPEND e x', 'OBJECT ENCODING e', 'APPEND new 12', 'OBJECT ENCODING new', 'SETRANGE sr 0 ab', 'OBJECT ENCODING sr',
-      'SETBIT sb 3 1', 'OBJECT ENCODING sb', 'INCR e2', 'OBJECT ENCODING e2', 'SET e hello', 'OBJECT ENCODING e', 'INCRBYFLOAT fl 1.5', 'OBJECT ENCODING fl',
+      'SETBIT sb 3 1', 'OBJECT ENCODING sb', 'SET a 1', 'APPEND a 2', 'OBJECT ENCODING a', 'OBJECT REFCOUNT a', 'SET b 12', 'OBJECT REFCOUNT b', 'INCR e2', 'OBJECT ENCODING e2', 'SET e hello', 'OBJECT ENCODING e', 'INCRBYFLOAT fl 1.5', 'OBJECT ENCODING fl',
       // hashes: entries and value length, one way
       'HSET h a 1 b 2', 'OBJECT ENCODING h', `HSET h c ${long}`, 'OBJECT ENCODING h', 'HDEL h c', 'OBJECT ENCODING h', `HSET h2 ${long} 1`, 'OBJECT ENCODING h2',
       'CONFIG SET hash-max-listpack-entries 3', 'HSET h3 a 1 b 2 c 3', 'OBJECT ENCODING h3', 'HSET h3 d 4', 'OBJECT ENCODING h3', 'HDEL h3 a b c', 'OBJECT ENCODING h3',

@@ -36,7 +36,7 @@ export function defaultEncodingLimits(): EncodingLimits {
 const embstrBytesMax = 44;
 const longMax = 2n ** 63n - 1n;
 
-export function stringEncoding(bytes: Uint8Array): 'int' | 'embstr' | 'raw' {
+function stringEncoding(bytes: Uint8Array): 'int' | 'embstr' | 'raw' {
   if (bytes.length <= 20 && parseInt64(bytes) !== null) return 'int';
   return bytes.length <= embstrBytesMax ? 'embstr' : 'raw';
 }
@@ -61,7 +61,7 @@ export function beyondCompact(v: Value, l: EncodingLimits): boolean {
 }
 
 /** OBJECT ENCODING's answer; `converted`: the collection has left its compact encoding, or the string is kept raw. */
-export function encodingName(v: Value, converted: boolean): string {
+function encodingName(v: Value, converted: boolean): string {
   switch (v.type) {
     case 'string':
       return converted ? 'raw' : stringEncoding(v.bytes);
@@ -72,6 +72,12 @@ export function encodingName(v: Value, converted: boolean): string {
     case 'list':
       return 'quicklist';
   }
+}
+
+/** OBJECT ENCODING of a stored value (`unpacked`: KeyspaceState's set of converted containers). */
+export function objectEncoding(unpacked: WeakSet<object>, v: Value): string {
+  const box = containerOf(v);
+  return encodingName(v, box !== null && unpacked.has(box));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

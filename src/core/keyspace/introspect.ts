@@ -8,7 +8,7 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { NULL, array, arityError, bulkText, err, int, latin1, parseInt64, upper } from './bytes.js';
-import { containerOf, encodingName, stringEncoding } from './encoding.js';
+import { objectEncoding } from './encoding.js';
 import { type Ctx, databasesCount, encodeValue, keyOf } from './state.js';
 
 /** Shared integers (Redis's OBJ_SHARED_INTEGERS): REFCOUNT answers INT_MAX for them. */
@@ -47,13 +47,13 @@ export function object(c: Ctx, a: Argv): Reply {
   const v = e.value;
   switch (sub) {
     case 'ENCODING':
-      return bulkText(encodingName(v, containerOf(v) !== null && c.ks.unpacked.has(containerOf(v)!)));
+      return bulkText(objectEncoding(c.ks.unpacked, v));
     case 'FREQ':
       return err('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
     case 'IDLETIME':
       return int(0);
     default: {
-      const n = v.type === 'string' && stringEncoding(v.bytes) === 'int' ? parseInt64(v.bytes)! : -1n;
+      const n = v.type === 'string' && objectEncoding(c.ks.unpacked, v) === 'int' ? parseInt64(v.bytes)! : -1n;
       return int(n >= 0n && n < BigInt(sharedIntegersMax) ? 2147483647 : 1);
     }
   }
@@ -84,7 +84,7 @@ export function memory(c: Ctx, a: Argv): Reply {
   const e = c.lookup(key);
   if (e === undefined) return NULL;
   const v = e.value;
-  const value = v.type === 'string' ? (stringEncoding(v.bytes) === 'int' ? 0 : v.bytes.length) : encodeValue(v).length;
+  const value = v.type === 'string' ? (objectEncoding(c.ks.unpacked, v) === 'int' ? 0 : v.bytes.length) : encodeValue(v).length;
   return int(entryOverheadBytes + key.length + value + (e.expireAt !== null ? 24 : 0));
 }
 
