@@ -29,7 +29,15 @@ export interface EncodingLimits {
 
 /** Redis 7.0.15's built-in defaults (CONFIG GET on a server started without a config file). */
 export function defaultEncodingLimits(): EncodingLimits {
-  return { hashMaxListpackEntries: 512, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64, listMaxListpackSize: -2, hllSparseMaxBytes: 3000 };
+  return {
+    hashMaxListpackEntries: 512,
+    hashMaxListpackValue: 64,
+    setMaxIntsetEntries: 512,
+    zsetMaxListpackEntries: 128,
+    zsetMaxListpackValue: 64,
+    listMaxListpackSize: -2,
+    hllSparseMaxBytes: 3000,
+  };
 }
 
 /** The longest string Redis keeps as `embstr`. */
