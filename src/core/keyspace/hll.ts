@@ -20,7 +20,7 @@ import { OK, array, bulkText, err, int, isReply, latin1, upper } from './bytes.j
 import { type Ctx, keyOf } from './state.js';
 
 const registerBits = 14;
-export const hllRegisters = 1 << registerBits;
+const hllRegisters = 1 << registerBits;
 const valueBitsMax = 64 - registerBits;
 const headerBytes = 16;
 const denseBytes = headerBytes + (hllRegisters * 6) / 8;
@@ -29,7 +29,6 @@ const encSparse = 1;
 const sparseValueMax = 32;
 const sparseValRunMax = 4;
 const sparseZeroRunMax = 64;
-const sparseXZeroRunMax = 16384;
 /** 1 / (2 ln 2): the estimator's constant as Redis writes it. */
 const alphaInf = 0.72134752044448170368;
 
@@ -60,7 +59,7 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
 }
 
 /** MurmurHash64A of `b` (little-endian blocks, seed 0xadc83b19) as [hi, lo] 32-bit words. */
-export function murmurHash64A(b: Uint8Array): [number, number] {
+function murmurHash64A(b: Uint8Array): [number, number] {
   mul64(0, b.length, mHi, mLo);
   let hh = prod[0]!;
   let hl = (prod[1]! ^ murmurSeed) >>> 0;
@@ -92,7 +91,7 @@ export function murmurHash64A(b: Uint8Array): [number, number] {
 const ctz = (x: number): number => 31 - Math.clz32(x & -x);
 
 /** The register an element falls in (the hash's low 14 bits) and its candidate value: 1 + the zero bits above them (at most 51). */
-export function registerOf(el: Uint8Array): { index: number; count: number } {
+function registerOf(el: Uint8Array): { index: number; count: number } {
   const [hi, lo] = murmurHash64A(el);
   const above = lo >>> registerBits;
   const zeros = above !== 0 ? ctz(above) : hi !== 0 ? 32 - registerBits + ctz(hi) : valueBitsMax;
@@ -150,7 +149,7 @@ function runs(b: Uint8Array, visit: (start: number, n: number, v: number) => voi
   return i === hllRegisters;
 }
 
-/** A new empty HLL: sparse, one XZERO run, cardinality 0 cached. */
+/** A new empty HLL: sparse, one XZERO run (its longest: every register), cardinality 0 cached. */
 function created(): Uint8Array {
   const b = new Uint8Array(headerBytes + 2);
   b.set([0x48, 0x59, 0x4c, 0x4c, encSparse]);
@@ -197,8 +196,9 @@ function sparseSet(b: Uint8Array, index: number, count: number, sparseBytesMax: 
   if (o.span === 0 || p >= b.length) return null;
   const op = b[p]!;
   let out = b;
-  if (!isZero(op) && !isXZero(op) && valOf(op) >= count) return { b, changed: false };
-  if ((!isZero(op) && !isXZero(op) && o.span === 1) || (isZero(op) && o.span === 1)) {
+  if (o.value !== 0 && o.value >= count) return { b, changed: false };
+  if (o.span === 1 && !isXZero(op)) {
+    // a VAL or ZERO opcode of one register: rewritten in place
     out[p] = valOp(count, 1);
   } else {
     const last = first + o.span - 1;
