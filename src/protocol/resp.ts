@@ -27,6 +27,8 @@ export type Reply =
   | { readonly kind: 'Array'; readonly items: readonly Reply[] }
   /** RESP3 `%`; RESP2 a flat array k1 v1 k2 v2 ... */
   | { readonly kind: 'Map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  /** RESP3 an array of 2-element arrays; RESP2 a flat array k1 v1 k2 v2 ... (HRANDFIELD WITHVALUES, ZRANGE WITHSCORES). */
+  | { readonly kind: 'Pairs'; readonly pairs: readonly (readonly [Reply, Reply])[] }
   /** RESP3 `~`; RESP2 an array. */
   | { readonly kind: 'Set'; readonly items: readonly Reply[] }
   /** RESP3 `,`; RESP2 a bulk string (Redis's formatting of the double). */

@@ -119,6 +119,8 @@ export function resp2(r: Reply): Reply {
   switch (r.kind) {
     case 'Map':
       return { kind: 'Array', items: r.entries.flatMap(([k, v]) => [resp2(k), resp2(v)]) };
+    case 'Pairs':
+      return { kind: 'Array', items: r.pairs.flatMap(([k, v]) => [resp2(k), resp2(v)]) };
     case 'Array':
     case 'Set':
     case 'Push':
@@ -139,6 +141,8 @@ export function show(r: Reply): string {
     case 'Set':
     case 'Push':
       return `[${r.items.map(show).join(', ')}]`;
+    case 'Pairs':
+      return `[${r.pairs.map(([k, v]) => `[${show(k)}, ${show(v)}]`).join(', ')}]`;
     case 'Int':
       return `:${r.value}`;
     case 'Simple':

@@ -49,7 +49,7 @@ export function setbit(c: Ctx, a: Argv): Reply {
   const byte = off >> 3;
   const mask = 1 << (7 - (off & 7));
   w.bytes[byte] = on === 1n ? w.bytes[byte]! | mask : w.bytes[byte]! & ~mask;
-  c.setStr(key, w.bytes, 'keep');
+  c.setRawStr(key, w.bytes, 'keep');
   c.notify('$', 'setbit', key);
   return int(old);
 }
@@ -175,7 +175,7 @@ export function bitop(c: Ctx, a: Argv): Reply {
   const dest = keyOf(a, 2);
   if (maxlen > 0) {
     c.lookup(dest);
-    c.setStr(dest, out);
+    c.setRawStr(dest, out);
     c.notify('$', 'set', dest);
   } else if (c.lookup(dest) !== undefined) {
     c.del(dest);
@@ -295,7 +295,7 @@ export function bitfield(readonly: boolean) {
       replies.push(int(f.op === 'SET' ? old : next));
     }
     // Redis creates or pads the key for a write even when every write FAILs its overflow check.
-    if (changes > 0 || grew) c.setStr(key, bytes, 'keep');
+    if (changes > 0 || grew) c.setRawStr(key, bytes, 'keep');
     if (changes > 0) c.notify('$', 'setbit', key);
     return array(replies);
   };

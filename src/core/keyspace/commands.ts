@@ -7,7 +7,9 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
+import * as encoding from './encoding.js';
 import * as hashes from './hashes.js';
+import * as hll from './hll.js';
 import * as introspect from './introspect.js';
 import * as keys from './keys.js';
 import * as lists from './lists.js';
@@ -86,6 +88,8 @@ const rows: Row[] = [
   ['hstrlen', 3, 'read', 1, 1, 1, hashes.hstrlen],
   ['hincrby', 4, 'write', 1, 1, 1, hashes.hincrby],
   ['hincrbyfloat', 4, 'write', 1, 1, 1, hashes.hincrbyfloat],
+  ['hrandfield', -2, 'read', 1, 1, 1, hashes.hrandfield],
+  ['hscan', -3, 'read', 1, 1, 1, hashes.hscan],
   ['lpush', -3, 'write', 1, 1, 1, lists.push('left', false)],
   ['rpush', -3, 'write', 1, 1, 1, lists.push('right', false)],
   ['lpushx', -3, 'write', 1, 1, 1, lists.push('left', true)],
@@ -117,6 +121,14 @@ const rows: Row[] = [
   ['sunionstore', -3, 'write', 1, -1, 1, sets.combineStore('union')],
   ['sdiffstore', -3, 'write', 1, -1, 1, sets.combineStore('diff')],
   ['sintercard', -3, 'read', 0, 0, 0, sets.sintercard],
+  ['srandmember', -2, 'read', 1, 1, 1, sets.srandmember],
+  ['spop', -2, 'write', 1, 1, 1, sets.spop],
+  ['sscan', -3, 'read', 1, 1, 1, sets.sscan],
+  ['pfadd', -2, 'write', 1, 1, 1, hll.pfadd],
+  // a write: PFCOUNT of one key stores its estimate in the value (as Redis, where it touches WATCH)
+  ['pfcount', -2, 'write', 1, -1, 1, hll.pfcount],
+  ['pfmerge', -2, 'write', 1, -1, 1, hll.pfmerge],
+  ['pfdebug', 3, 'write', 2, 2, 1, hll.pfdebug],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],
@@ -147,6 +159,9 @@ const rows: Row[] = [
   ['select', 2, 'connection', 0, 0, 0, keys.select],
   ['object', -2, 'read', 2, 2, 1, introspect.object],
   ['memory', -2, 'read', 2, 2, 1, introspect.memory],
+  // CONFIG GET / SET of the encoding thresholds, sent by the front end (replicated state: encoding.ts)
+  ['_encodingset', -3, 'write', 0, 0, 0, encoding.encodingSet],
+  ['_encodingget', -2, 'read', 0, 0, 0, encoding.encodingGet],
   // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
   ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],

@@ -1,9 +1,11 @@
 /**
  * Hash commands (Redis 7.0): HSET/HMSET, HSETNX, HGET, HMGET, HGETALL, HDEL, HEXISTS, HLEN, HSTRLEN, HKEYS, HVALS,
- * HINCRBY, HINCRBYFLOAT. A hash is a Map in insertion order (Redis's listpack order for small hashes).
+ * HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. A hash is a Map in insertion order (Redis's listpack order for small hashes).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { E, NULL, OK, array, arityError, ascii, bulk, err, fromLatin1, int, int64Max, int64Min, intBytes, isReply, parseInt64 } from './bytes.js';
+import { E, NULL, OK, array, arityError, ascii, bulk, err, fromLatin1, int, int64Max, int64Min, intBytes, isReply, parseInt64, upper } from './bytes.js';
+import { emptyScan, invalidCursor, parseCursor, parseScanOptions, scanStep } from './cursor.js';
+import { randomCount, randomIndexes } from './sample.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 import { type Ctx, keyOf } from './state.js';
 
@@ -139,4 +141,30 @@ export function hincrbyfloat(c: Ctx, a: Argv): Reply {
   c.putCollection(key, { type: 'hash', fields: h });
   c.notify('h', 'hincrbyfloat', key);
   return bulk(text);
+}
+
+/** HRANDFIELD key [count [WITHVALUES]]: one field (or null), or an array of picks (sample.ts), with values as pairs. */
+export function hrandfield(c: Ctx, a: Argv): Reply {
+  if (a.length > 4 || (a.length === 4 && upper(a[3]!) !== 'WITHVALUES')) return E.syntax;
+  const count = a.length >= 3 ? randomCount(a[2]!, a.length === 4) : null;
+  if (isReply(count)) return count;
+  const h = c.hash(keyOf(a, 1));
+  if (isReply(h)) return h;
+  const entries = [...(h ?? [])];
+  if (count === null) return entries.length === 0 ? NULL : bulk(fromLatin1(entries[c.randomBelow(entries.length)]![0]));
+  const picks = randomIndexes(c, entries.length, count).map((i) => entries[i]!);
+  if (a.length === 4) return { kind: 'Pairs', pairs: picks.map(([f, v]) => [bulk(fromLatin1(f)), bulk(v)] as const) };
+  return array(picks.map(([f]) => bulk(fromLatin1(f))));
+}
+
+/** HSCAN key cursor [MATCH p] [COUNT n]: fields and values (cursor.ts). */
+export function hscan(c: Ctx, a: Argv): Reply {
+  const cursor = parseCursor(a[2]!);
+  if (cursor === null) return invalidCursor;
+  const h = c.hash(keyOf(a, 1));
+  if (isReply(h)) return h;
+  if (h === null) return emptyScan;
+  const o = parseScanOptions(a, 3, false);
+  if (isReply(o)) return o;
+  return scanStep(h, ([f]) => f, cursor, o, !c.ks.unpacked.has(h), ([f, v]) => [bulk(fromLatin1(f)), bulk(v)]);
 }

@@ -2,51 +2,21 @@
  * Introspection reads (Redis 7.0): OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP, MEMORY USAGE/HELP, and the
  * keyspace figures INFO's `# Keyspace` section shows (`_keyspaceinfo`, not a client command).
  *
- * The encoding is decided by the value (as Redis's tryObjectEncoding: an integer of at most 20 bytes → `int`, up to
- * 44 bytes → `embstr`, longer → `raw`); Redis also answers `raw` for a short string that APPEND, SETRANGE, SETBIT,
- * BITOP or BITFIELD made, which conclave does not track. Access times are not kept (replicas would disagree on
- * them): IDLETIME answers 0. MEMORY USAGE is an estimate from the bytes held. Collections take Redis 7.0's encoding
- * for their size at the default thresholds (a hash `listpack` or `hashtable`, a list `quicklist`, a set `intset` or
- * `hashtable`); conclave's own representation is not compact (docs/keyspace.md).
+ * OBJECT ENCODING: encoding.ts (Redis 7.0's encodings at the replicated thresholds). Access times are not kept
+ * (replicas would disagree on them): IDLETIME answers 0. MEMORY USAGE is an estimate from the bytes held; conclave's
+ * own representation is not compact (docs/keyspace.md).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { NULL, array, arityError, bulkText, err, fromLatin1, int, latin1, parseInt64, upper } from './bytes.js';
-import { type Ctx, type Value, databasesCount, encodeValue, keyOf } from './state.js';
+import { NULL, array, arityError, bulkText, err, int, latin1, parseInt64, upper } from './bytes.js';
+import { objectEncoding } from './encoding.js';
+import { type Ctx, databasesCount, encodeValue, keyOf } from './state.js';
 
 /** Shared integers (Redis's OBJ_SHARED_INTEGERS): REFCOUNT answers INT_MAX for them. */
 const sharedIntegersMax = 10_000;
-/** The longest string Redis keeps as `embstr`. */
-const embstrBytesMax = 44;
 /** Bytes MEMORY USAGE adds to a key and its value (entry, object header, allocator rounding). */
 const entryOverheadBytes = 40;
-/** Redis 7.0's default hash-max-listpack-entries / -value and set-max-intset-entries. */
-const hashListpackEntriesMax = 128;
-const hashListpackValueBytesMax = 64;
-const setIntsetEntriesMax = 512;
 
 const help = (lines: readonly string[]): Reply => array(lines.map((text) => ({ kind: 'Simple', text })));
-
-function stringEncoding(bytes: Uint8Array): 'int' | 'embstr' | 'raw' {
-  if (bytes.length <= 20 && parseInt64(bytes) !== null) return 'int';
-  return bytes.length <= embstrBytesMax ? 'embstr' : 'raw';
-}
-
-function encoding(v: Value): string {
-  switch (v.type) {
-    case 'string':
-      return stringEncoding(v.bytes);
-    case 'hash': {
-      const small = [...v.fields].every(([f, x]) => f.length <= hashListpackValueBytesMax && x.length <= hashListpackValueBytesMax);
-      return v.fields.size <= hashListpackEntriesMax && small ? 'listpack' : 'hashtable';
-    }
-    case 'list':
-      return 'quicklist';
-    case 'set': {
-      const ints = [...v.members].every((m) => m.length <= 20 && parseInt64(fromLatin1(m)) !== null);
-      return v.members.size <= setIntsetEntriesMax && ints ? 'intset' : 'hashtable';
-    }
-  }
-}
 
 export function object(c: Ctx, a: Argv): Reply {
   const sub = upper(a[1]!);
@@ -77,13 +47,13 @@ export function object(c: Ctx, a: Argv): Reply {
   const v = e.value;
   switch (sub) {
     case 'ENCODING':
-      return bulkText(encoding(v));
+      return bulkText(objectEncoding(c.ks.unpacked, v));
     case 'FREQ':
       return err('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
     case 'IDLETIME':
       return int(0);
     default: {
-      const n = v.type === 'string' && stringEncoding(v.bytes) === 'int' ? parseInt64(v.bytes)! : -1n;
+      const n = v.type === 'string' && objectEncoding(c.ks.unpacked, v) === 'int' ? parseInt64(v.bytes)! : -1n;
       return int(n >= 0n && n < BigInt(sharedIntegersMax) ? 2147483647 : 1);
     }
   }
@@ -114,7 +84,7 @@ export function memory(c: Ctx, a: Argv): Reply {
   const e = c.lookup(key);
   if (e === undefined) return NULL;
   const v = e.value;
-  const value = v.type === 'string' ? (stringEncoding(v.bytes) === 'int' ? 0 : v.bytes.length) : encodeValue(v).length;
+  const value = v.type === 'string' ? (objectEncoding(c.ks.unpacked, v) === 'int' ? 0 : v.bytes.length) : encodeValue(v).length;
   return int(entryOverheadBytes + key.length + value + (e.expireAt !== null ? 24 : 0));
 }
 

@@ -4,8 +4,9 @@
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { E, NULL, OK, array, ascii, bulk, bulkText, crc32, err, fromLatin1, int, int64Max, intBytes, isReply, latin1, parseInt64, upper } from './bytes.js';
+import { allKeys, invalidCursor, parseCursor, parseScanOptions } from './cursor.js';
 import { globMatch } from './glob.js';
-import { type Ctx, type Deadline, type Value, cloneValue, databasesCount, decodeValue, encodeValue, isExpired, keyOf, typeName, valueTags } from './state.js';
+import { type Ctx, type Deadline, type Value, databasesCount, decodeValue, encodeValue, isExpired, keyOf, typeName, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
 export function del(c: Ctx, a: Argv): Reply {
@@ -83,7 +84,7 @@ export function copy(c: Ctx, a: Argv): Reply {
     if (!replace) return int(0);
     c.del(dst, dbTo);
   }
-  c.put(dst, cloneValue(e.value), e.expireAt, dbTo);
+  c.put(dst, c.ks.cloneEncoded(e.value), e.expireAt, dbTo);
   c.notify('g', 'copy_to', dst, dbTo);
   return int(1);
 }
@@ -103,7 +104,6 @@ export function move(c: Ctx, a: Argv): Reply {
   return int(1);
 }
 
-const allKeys = (p: Uint8Array): boolean => p.length === 1 && p[0] === 0x2a;
 
 export function keys(c: Ctx, a: Argv): Reply {
   const p = a[1]!;
@@ -133,30 +133,12 @@ function rev32(v: number): number {
  * for the whole scan is returned at least once even when the table grows or shrinks between calls.
  */
 export function scan(c: Ctx, a: Argv): Reply {
-  const cs = latin1(a[1]!);
-  let cursor: number;
-  if (/^\+?[0-9]+$/.test(cs) || /^-[0-9]+$/.test(cs)) {
-    const v = BigInt(cs);
-    if (v >= 2n ** 64n || v <= -(2n ** 64n)) return err('ERR invalid cursor');
-    cursor = Number(BigInt.asUintN(32, v));
-  } else return err('ERR invalid cursor');
-  let count = 10;
-  let match: Uint8Array | null = null;
-  let typeFilter: string | null = null;
-  for (let j = 2; j < a.length; j++) {
-    const opt = upper(a[j]!);
-    if (j + 1 >= a.length) return E.syntax;
-    if (opt === 'COUNT') {
-      const n = parseInt64(a[++j]!);
-      if (n === null) return E.notInt;
-      if (n < 1n) return E.syntax;
-      count = Number(n > 1_000_000n ? 1_000_000n : n);
-    } else if (opt === 'MATCH') {
-      match = a[++j]!;
-      if (allKeys(match)) match = null;
-    } else if (opt === 'TYPE') typeFilter = latin1(a[++j]!).toLowerCase();
-    else return E.syntax;
-  }
+  const big = parseCursor(a[1]!);
+  if (big === null) return invalidCursor;
+  const cursor = Number(BigInt.asUintN(32, big));
+  const o = parseScanOptions(a, 2, true);
+  if (isReply(o)) return o;
+  const { count, match, type: typeFilter } = o;
   const db = c.dbAt();
   const found: string[] = [];
   let v = cursor;

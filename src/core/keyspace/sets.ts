@@ -1,9 +1,12 @@
 /**
  * Set commands (Redis 7.0): SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SMOVE, SINTER, SINTERCARD, SUNION,
- * SDIFF and the STORE forms. A set is a Set of members (latin1 strings).
+ * SDIFF and the STORE forms, SRANDMEMBER, SPOP, SSCAN. A set is a Set of members (latin1 strings).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { E, array, bulk, err, fromLatin1, int, isReply, parseInt64, upper } from './bytes.js';
+import { E, NULL, array, bulk, err, fromLatin1, int, isReply, parseInt64, upper } from './bytes.js';
+import { beyondCompact } from './encoding.js';
+import { emptyScan, invalidCursor, memberItems, parseCursor, parseScanOptions, scanStep } from './cursor.js';
+import { randomCount, randomIndexes } from './sample.js';
 import { type Ctx, keyOf } from './state.js';
 
 const set = (members: Set<string>) => ({ type: 'set' as const, members });
@@ -54,9 +57,18 @@ export function smismember(c: Ctx, a: Argv): Reply {
   return array(a.slice(2).map((_, i) => int(cur?.members.has(keyOf(a, i + 2)) === true ? 1 : 0)));
 }
 
+/**
+ * A set's members in Redis's order where it is known: an intset's numeric order (a stored set that never converted;
+ * a computed one that fits an intset), else insertion order (Redis's hashtable order is its own).
+ */
+function inOrder(c: Ctx, members: Set<string>, stored: boolean): Iterable<string> {
+  const intset = stored ? !c.ks.unpacked.has(members) : !beyondCompact(set(members), c.ks.limits);
+  return intset ? [...members].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)) : members;
+}
+
 export function smembers(c: Ctx, a: Argv): Reply {
   const cur = c.typed(keyOf(a, 1), 'set');
-  return isReply(cur) ? cur : setReply(cur?.members ?? []);
+  return isReply(cur) ? cur : setReply(cur === null ? [] : inOrder(c, cur.members, true));
 }
 
 export function smove(c: Ctx, a: Argv): Reply {
@@ -118,7 +130,7 @@ function combine(sets: (Set<string> | null)[], op: Op, limit = 0): Set<string> {
 export function combineRead(op: Op) {
   return (c: Ctx, a: Argv): Reply => {
     const sets = operands(c, a, 1, a.length);
-    return isReply(sets) ? sets : setReply(combine(sets, op));
+    return isReply(sets) ? sets : setReply(inOrder(c, combine(sets, op), false));
   };
 }
 
@@ -160,3 +172,49 @@ export function sintercard(c: Ctx, a: Argv): Reply {
   return int(combine(sets, 'inter', Number(limit > 2n ** 52n ? 0n : limit)).size);
 }
 
+
+/** SRANDMEMBER key [count]: one member (or null), or an array of picks (sample.ts). */
+export function srandmember(c: Ctx, a: Argv): Reply {
+  if (a.length > 3) return E.syntax;
+  const count = a.length === 3 ? randomCount(a[2]!) : null;
+  if (isReply(count)) return count;
+  const cur = c.typed(keyOf(a, 1), 'set');
+  if (isReply(cur)) return cur;
+  const members = cur === null ? [] : [...inOrder(c, cur.members, true)];
+  if (count === null) return members.length === 0 ? NULL : bulk(fromLatin1(members[c.randomBelow(members.length)]!));
+  return array(randomIndexes(c, members.length, count).map((i) => bulk(fromLatin1(members[i]!))));
+}
+
+/** SPOP key [count]: removes and answers one member (or null), or a set of up to count distinct members. */
+export function spop(c: Ctx, a: Argv): Reply {
+  if (a.length > 3) return E.syntax;
+  let count: number | null = null;
+  if (a.length === 3) {
+    const n = parseInt64(a[2]!);
+    if (n === null || n < 0n) return err('ERR value is out of range, must be positive');
+    count = Number(n > 2n ** 52n ? 2n ** 52n : n);
+  }
+  const key = keyOf(a, 1);
+  const cur = c.typed(key, 'set');
+  if (isReply(cur)) return cur;
+  if (cur === null) return count === null ? NULL : setReply([]);
+  if (count === 0) return setReply([]);
+  const members = [...inOrder(c, cur.members, true)];
+  const popped = randomIndexes(c, members.length, count ?? 1).map((i) => members[i]!);
+  for (const m of popped) cur.members.delete(m);
+  c.notify('s', 'spop', key);
+  c.putCollection(key, cur);
+  return count === null ? bulk(fromLatin1(popped[0]!)) : setReply(popped);
+}
+
+/** SSCAN key cursor [MATCH p] [COUNT n] (cursor.ts); an intset answers its members in numeric order, as Redis. */
+export function sscan(c: Ctx, a: Argv): Reply {
+  const cursor = parseCursor(a[2]!);
+  if (cursor === null) return invalidCursor;
+  const cur = c.typed(keyOf(a, 1), 'set');
+  if (isReply(cur)) return cur;
+  if (cur === null) return emptyScan;
+  const o = parseScanOptions(a, 3, false);
+  if (isReply(o)) return o;
+  return scanStep(inOrder(c, cur.members, true), (m) => m, cursor, o, !c.ks.unpacked.has(cur.members), memberItems);
+}

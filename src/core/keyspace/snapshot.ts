@@ -4,17 +4,22 @@
  * steps of one snapshot (the storage actor runs them between applies, or copies first).
  *
  *   "CVKS" u32 | version u32 | seq f64
+ *   limits: 7 × f64 (EncodingLimits in encodingLimitFields order)                                  (version 2)
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
- *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | value (encodeValue) | deadline (latin1 decimal, "" = none) | revision f64
+ *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | flags u8 (1: converted, version 2) | value (encodeValue)
+ *            | deadline (latin1 decimal, "" = none) | revision f64
+ * Version 1 (no limits, no flags) restores with the default limits, each collection's encoding as its size gives.
  *   end: 0 u8 | digest f64
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
+import { containerOf } from './encoding.js';
 import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
 export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
-export const keyspaceSnapshotVersion = 1;
+export const keyspaceSnapshotVersion = 2;
+const encodingLimitFields = ['hashMaxListpackEntries', 'hashMaxListpackValue', 'setMaxIntsetEntries', 'zsetMaxListpackEntries', 'zsetMaxListpackValue', 'listMaxListpackSize', 'hllSparseMaxBytes'] as const;
 export const snapshotKeysPerChunk = 1024;
 
 export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
@@ -22,6 +27,7 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
   w.u32(keyspaceSnapshotMagic);
   w.u32(keyspaceSnapshotVersion);
   w.f64(ks.seq);
+  for (const f of encodingLimitFields) w.f64(ks.limits[f]);
   for (let i = 0; i < databasesCount; i++) {
     w.f64(ks.epoch[i]!);
     const del = ks.deleted[i]!;
@@ -41,6 +47,8 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
       w.u8(db.index);
       w.latin1(key);
       w.u8(valueTags[e.value.type]);
+      const box = containerOf(e.value);
+      w.u8(box !== null && ks.unpacked.has(box) ? 1 : 0);
       w.bytes(encodeValue(e.value));
       w.latin1(e.expireAt === null ? '' : String(e.expireAt));
       w.f64(e.rev);
@@ -60,9 +68,10 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
   const r = new Reader(bytes);
   if (r.u32() !== keyspaceSnapshotMagic) throw new DecodeError('not a keyspace snapshot');
   const version = r.u32();
-  if (version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
+  if (version !== 1 && version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
   const ks = new Keyspace();
   const seq = r.f64();
+  if (version >= 2) for (const f of encodingLimitFields) ks.limits[f] = r.f64();
   for (let i = 0; i < databasesCount; i++) {
     ks.epoch[i] = r.f64();
     const n = r.u32();
@@ -77,12 +86,21 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
     const db = r.u8();
     if (db >= databasesCount) throw new DecodeError(`db ${db}`);
     const key = r.latin1();
-    const value = decodeValue(r.u8(), r.bytes());
+    const tag = r.u8();
+    const converted = version >= 2 && r.u8() === 1;
+    const value = decodeValue(tag, r.bytes());
     if (value === null) throw new DecodeError('value');
+
     const at = r.latin1();
     if (at !== '' && !/^-?[0-9]+$/.test(at)) throw new DecodeError('deadline');
     const rev = r.f64();
     ks.restoreEntry(ks.dbs[db]!, key, value, at === '' ? null : toDeadline(BigInt(at)), rev);
+    // version 2 says where each collection's encoding stands (a version 1 one takes what its size gives)
+    const box = containerOf(value);
+    if (box !== null && version >= 2) {
+      if (converted) ks.unpacked.add(box);
+      else ks.unpacked.delete(box);
+    }
   }
   ks.seq = seq;
   const digest = r.f64();

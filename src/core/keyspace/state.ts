@@ -9,6 +9,8 @@ import type { KeyspaceEvent } from '../../protocol/keyspace.js';
 import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
+import { Rng, hash32 } from '../rng.js';
+import { type EncodingLimits, beyondCompact, containerOf, defaultEncodingLimits } from './encoding.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -183,6 +185,18 @@ export class KeyspaceState {
   seq = 0;
   heap = new MinHeap<HeapItem>((a, b) => a.at < b.at);
   volatileTotal = 0;
+  /** The encoding thresholds (encoding.ts): replicated, changed by CONFIG SET through the log. */
+  limits: EncodingLimits = defaultEncodingLimits();
+  /** Collections (their Map / Set) that left their compact encoding, strings' bytes kept `raw` (encoding.ts). */
+  unpacked = new WeakSet<object>();
+
+  /** An independent copy of a value in the same encoding (COPY). */
+  cloneEncoded(v: Value): Value {
+    const copy = cloneValue(v);
+    const [from, to] = [containerOf(v), containerOf(copy)];
+    if (from !== null && to !== null && this.unpacked.has(from)) this.unpacked.add(to);
+    return copy;
+  }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Revisions (WATCH)
@@ -217,6 +231,8 @@ export class KeyspaceState {
     const old = db.map.get(key);
     const h = old !== undefined ? old.h : strHash(key, keySeed);
     const d = entryDigest(key, h, value, expireAt);
+    const box = containerOf(value);
+    if (box !== null && !this.unpacked.has(box) && beyondCompact(value, this.limits)) this.unpacked.add(box);
     const e: Entry = { value, expireAt, rev, h, d };
     db.map.set(key, e);
     if (old !== undefined) {
@@ -325,6 +341,21 @@ export class Ctx {
 
   /** The index of the running command's `RedisBatch` item (0 in other txns). */
   item = 0;
+  private rng: Rng | null = null;
+
+  /**
+   * A uniform draw in [0, 1) for commands that pick at random (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the same
+   * sequence on every replica, seeded at the first draw from the change counter, the txn's time and the read's draw.
+   */
+  random(): number {
+    this.rng ??= new Rng(hash32(`${this.ks.seq}:${this.nowMs}:${this.draw}`));
+    return this.rng.next();
+  }
+
+  /** A uniform integer in [0, n). */
+  randomBelow(n: number): number {
+    return Math.floor(this.random() * n);
+  }
   /** The index of the running command in its txn or batch item (an EXEC block's place). */
   command = 0;
 
@@ -383,6 +414,12 @@ export class Ctx {
   /** Set a string value; `expireAt` 'keep' keeps the current deadline. */
   setStr(key: string, bytes: Uint8Array, expireAt: Deadline | null | 'keep' = null, index: number = this.db): void {
     this.put(key, { type: 'string', bytes }, expireAt, index);
+  }
+
+  /** Set a string value that Redis keeps `raw` whatever its length (APPEND, SETRANGE, SETBIT, BITOP, BITFIELD, PFADD made it). */
+  setRawStr(key: string, bytes: Uint8Array, expireAt: Deadline | null | 'keep' = null): void {
+    this.ks.unpacked.add(bytes);
+    this.setStr(key, bytes, expireAt);
   }
 
   put(key: string, value: Value, expireAt: Deadline | null | 'keep', index: number = this.db): void {

@@ -229,7 +229,7 @@ export function append(c: Ctx, a: Argv): Reply {
     c.setStr(key, a[2]!);
   } else {
     if (v.length + a[2]!.length > stringBytesMax) return E.tooBig;
-    c.setStr(key, concat(v, a[2]!), 'keep');
+    c.setRawStr(key, concat(v, a[2]!), 'keep');
   }
   c.notify('$', 'append', key);
   return int((v?.length ?? 0) + a[2]!.length);
@@ -275,7 +275,7 @@ export function setrange(c: Ctx, a: Argv): Reply {
   const out = new Uint8Array(Math.max(old.length, o + piece.length));
   out.set(old);
   out.set(piece, o);
-  c.setStr(key, out, 'keep');
+  c.setRawStr(key, out, 'keep');
   c.notify('$', 'setrange', key);
   return int(out.length);
 }

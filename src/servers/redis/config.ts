@@ -1,7 +1,9 @@
 /**
  * The server-wide parameters CONFIG GET/SET reach, with Redis 7.0's names, value formats, bounds and error texts.
- * Node-local (as RedisRaft keeps CONFIG): a later step decides what is replicated.
+ * Node-local (as RedisRaft keeps CONFIG), except the encoding thresholds: keyspace state, set through the log
+ * (src/core/keyspace/encoding.ts; the connection routes them).
  */
+import { memoryValue } from '../../core/keyspace/encoding.js';
 import { globMatch } from '../../core/keyspace/glob.js';
 import { protoMaxBulkLenDefault } from '../../wire/resp/index.js';
 import { notifyCanonical, notifyLetters } from './pubsub.js';
@@ -53,15 +55,6 @@ export function defaultConfigValues(): RedisConfigValues {
       pubsub: { hardBytes: 32 * 1024 * 1024, softBytes: 8 * 1024 * 1024, softSeconds: 60 },
     },
   };
-}
-
-/** Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (case-insensitive); null if not one. */
-export function memoryValue(s: string): number | null {
-  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
-  if (m === null) return null;
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mul = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[unit]!;
-  return Number(m[1]) * mul;
 }
 
 const longMax = '9223372036854775807';

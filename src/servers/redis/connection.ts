@@ -19,6 +19,7 @@ import type { Argv, Reply } from '../../protocol/resp.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
+import { encodingConfigError, isEncodingParam, matchesEncodingParam } from '../../core/keyspace/encoding.js';
 import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 
@@ -276,19 +277,22 @@ export class RedisConnection implements RedisClientContext {
     const stats = this.server.stats;
     stats.commandsProcessed++;
     feedMonitors(stats, this.db, this.transport.remote, argv, spec.name, spec.flags);
-    if (spec.scope !== 'connection' && spec.scope !== 'pubsub') {
+    // CONFIG GET/SET reaching the encoding thresholds (keyspace state) is ordered with the data commands
+    const logged = (spec.name === 'config|get' || spec.name === 'config|set') && argv.slice(2).some((a) => matchesEncodingParam(str(a)));
+    if ((spec.scope !== 'connection' || logged) && spec.scope !== 'pubsub') {
       const t0 = performance.now();
       const held = pausedForMs(stats, spec.flags);
       const run = (): Reply | Promise<Reply> => {
         try {
-          return this.server.backend.execute(this, argv, spec);
+          return logged ? this.local(spec, argv)! : this.server.backend.execute(this, argv, spec);
         } catch (e) {
           return err(`ERR ${(e as Error).message}`);
         }
       };
+      const reading = spec.flags.includes('readonly') || spec.name === 'config|get';
       // A command that may write waits for this connection's reads still in flight (a read answered after a later
       // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
-      const before: Promise<unknown>[] = spec.flags.includes('readonly') ? [] : [...this.readsInFlight];
+      const before: Promise<unknown>[] = reading ? [] : [...this.readsInFlight];
       if (this.gate !== null) before.push(this.gate);
       if (held > 0) before.push(new Promise<void>((res) => setTimeout(res, held)));
       let r: Reply | Promise<Reply>;
@@ -301,7 +305,7 @@ export class RedisConnection implements RedisClientContext {
         });
         r = gate.then(run);
       }
-      if (spec.flags.includes('readonly') && r instanceof Promise) {
+      if (reading && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);
         const done = (): void => void this.readsInFlight.delete(read);
@@ -483,15 +487,26 @@ export class RedisConnection implements RedisClientContext {
       case 'command':
         return this.command(undefined, argv);
       case 'config|get': {
-        const pairs = this.server.config.get(argv.slice(2).map(str));
-        return { kind: 'Map', entries: pairs.map(([k, v]) => [bulk(k), bulk(v)] as const) };
+        const patterns = argv.slice(2).map(str);
+        const entries = this.server.config.get(patterns).map(([k, v]) => [bulk(k), bulk(v)] as const);
+        if (!patterns.some(matchesEncodingParam)) return { kind: 'Map', entries };
+        // the encoding thresholds are keyspace state (src/core/keyspace/encoding.ts)
+        return Promise.resolve(this.server.backend.execute(this, [Buffer.from('_encodingget'), ...argv.slice(2)], spec)).then((r) => {
+          const more = r.kind === 'Array' ? r.items : [];
+          for (let i = 0; i + 1 < more.length; i += 2) entries.push([more[i]!, more[i + 1]!] as const);
+          return { kind: 'Map', entries };
+        });
       }
       case 'config|set': {
         if (argv.length % 2 !== 0) return syntaxError;
         const pairs: [string, string][] = [];
         for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]!), str(argv[i + 1]!)]);
-        const why = this.server.config.set(pairs);
-        return why === undefined ? ok : err(why);
+        const logged = pairs.filter(([name]) => isEncodingParam(name));
+        const why = encodingConfigError(logged) ?? this.server.config.set(pairs.filter(([name]) => !isEncodingParam(name)));
+        if (why !== undefined && why !== null) return err(why);
+        if (logged.length === 0) return ok;
+        // the encoding thresholds are keyspace state: set through the log, on every replica
+        return this.server.backend.execute(this, [Buffer.from('_encodingset'), ...logged.flatMap(([n, v]) => [Buffer.from(n), Buffer.from(v)])], spec);
       }
       default: {
         const r = serverCommand(this.serverContext(), spec.name, argv);

@@ -153,6 +153,14 @@ export class RespWriter {
           this.write(val, v);
         }
         return;
+      case 'Pairs':
+        this.ascii(v === 3 ? `*${r.pairs.length}\r\n` : `*${2 * r.pairs.length}\r\n`);
+        for (const [k, val] of r.pairs) {
+          if (v === 3) this.ascii('*2\r\n');
+          this.write(k, v);
+          this.write(val, v);
+        }
+        return;
       case 'Double': {
         const s = formatDouble(r.value);
         return v === 3 ? this.ascii(`,${s}\r\n`) : this.ascii(`$${s.length}\r\n${s}\r\n`);
