@@ -24,7 +24,8 @@ export type Reply =
   | { readonly kind: 'Null' }
   /** RESP3 `_`; RESP2 `*-1` (EXEC aborted by WATCH, BLPOP timeout). */
   | { readonly kind: 'NullArray' }
-  | { readonly kind: 'Array'; readonly items: readonly Reply[] }
+  /** `pairs`: every item is a 2-element Array that RESP2 writes flattened (WITHSCORES: nested in RESP3, flat in RESP2). */
+  | { readonly kind: 'Array'; readonly items: readonly Reply[]; readonly pairs?: true }
   /** RESP3 `%`; RESP2 a flat array k1 v1 k2 v2 ... */
   | { readonly kind: 'Map'; readonly entries: readonly (readonly [Reply, Reply])[] }
   /** RESP3 `~`; RESP2 an array. */

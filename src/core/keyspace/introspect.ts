@@ -7,7 +7,7 @@
  * BITOP or BITFIELD made, which conclave does not track. Access times are not kept (replicas would disagree on
  * them): IDLETIME answers 0. MEMORY USAGE is an estimate from the bytes held. Collections take Redis 7.0's encoding
  * for their size at the default thresholds (a hash `listpack` or `hashtable`, a list `quicklist`, a set `intset` or
- * `hashtable`); conclave's own representation is not compact (docs/keyspace.md).
+ * `hashtable`; a zset `listpack` until it outgrows them, then `skiplist`); conclave's own representation is not compact (docs/keyspace.md).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { NULL, array, arityError, bulkText, err, fromLatin1, int, latin1, parseInt64, upper } from './bytes.js';
@@ -45,6 +45,8 @@ function encoding(v: Value): string {
       const ints = [...v.members].every((m) => m.length <= 20 && parseInt64(fromLatin1(m)) !== null);
       return v.members.size <= setIntsetEntriesMax && ints ? 'intset' : 'hashtable';
     }
+    case 'zset':
+      return v.z.skiplist ? 'skiplist' : 'listpack';
   }
 }
 

@@ -132,14 +132,19 @@ function rev32(v: number): number {
  * SCAN cursor [MATCH p] [COUNT n] [TYPE t]: a reverse-binary walk over the db's bucket table, so every key present
  * for the whole scan is returned at least once even when the table grows or shrinks between calls.
  */
+/** A SCAN-family cursor as Redis's strtoul reads it (a negative one wraps), or `ERR invalid cursor`. */
+export function scanCursor(b: Uint8Array): bigint | Reply {
+  const cs = latin1(b);
+  if (!/^\+?[0-9]+$/.test(cs) && !/^-[0-9]+$/.test(cs)) return err('ERR invalid cursor');
+  const v = BigInt(cs);
+  if (v >= 2n ** 64n || v <= -(2n ** 64n)) return err('ERR invalid cursor');
+  return BigInt.asUintN(64, v);
+}
+
 export function scan(c: Ctx, a: Argv): Reply {
-  const cs = latin1(a[1]!);
-  let cursor: number;
-  if (/^\+?[0-9]+$/.test(cs) || /^-[0-9]+$/.test(cs)) {
-    const v = BigInt(cs);
-    if (v >= 2n ** 64n || v <= -(2n ** 64n)) return err('ERR invalid cursor');
-    cursor = Number(BigInt.asUintN(32, v));
-  } else return err('ERR invalid cursor');
+  const cv = scanCursor(a[1]!);
+  if (isReply(cv)) return cv;
+  const cursor = Number(BigInt.asUintN(32, cv));
   let count = 10;
   let match: Uint8Array | null = null;
   let typeFilter: string | null = null;

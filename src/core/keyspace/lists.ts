@@ -14,7 +14,7 @@ const list = (items: Uint8Array[]) => ({ type: 'list' as const, items });
 const longMax = 2n ** 63n - 1n;
 
 /** Redis's getRangeLongFromObjectOrReply: an integer in [min, max], else `ERR msg`. */
-function rangedLong(b: Uint8Array, min: bigint, max: bigint, msg: string): bigint | Reply {
+export function rangedLong(b: Uint8Array, min: bigint, max: bigint, msg: string): bigint | Reply {
   const v = parseInt64(b);
   if (v === null || v < min || v > max) return err(`ERR ${msg}`);
   return v;

@@ -9,6 +9,7 @@ import type { KeyspaceEvent } from '../../protocol/keyspace.js';
 import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
+import { type SortedSet, zsetFromParts, zsetParts } from './sorted.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -31,16 +32,18 @@ export type Value =
   | { readonly type: 'string'; readonly bytes: Uint8Array }
   | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
   | { readonly type: 'list'; readonly items: Uint8Array[] }
-  | { readonly type: 'set'; readonly members: Set<string> };
+  | { readonly type: 'set'; readonly members: Set<string> }
+  | { readonly type: 'zset'; readonly z: SortedSet };
 export type ValueType = Value['type'];
 export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
 /** Type tags of values in DUMP payloads and snapshots. */
-export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3 };
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3, zset: 4 };
 
 /** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
 function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
   if (v.type === 'list') return v.items;
   if (v.type === 'set') return [...v.members].map(fromLatin1);
+  if (v.type === 'zset') return zsetParts(v.z);
   const out: Uint8Array[] = [];
   for (const [f, x] of v.fields) out.push(fromLatin1(f), x);
   return out;
@@ -81,6 +84,10 @@ export function decodeValue(tag: number, b: Uint8Array): Value | null {
   }
   if (o !== b.length || count === 0) return null;
   if (tag === valueTags.list) return { type: 'list', items: ps };
+  if (tag === valueTags.zset) {
+    const z = zsetFromParts(ps);
+    return z === null ? null : { type: 'zset', z };
+  }
   if (tag === valueTags.set) {
     const members = new Set(ps.map(latin1));
     return members.size === count ? { type: 'set', members } : null;
@@ -96,6 +103,7 @@ export function cloneValue(v: Value): Value {
   if (v.type === 'hash') return { type: 'hash', fields: new Map(v.fields) };
   if (v.type === 'list') return { type: 'list', items: [...v.items] };
   if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
+  if (v.type === 'zset') return { type: 'zset', z: v.z.clone() };
   return v;
 }
 
@@ -327,6 +335,24 @@ export class Ctx {
   item = 0;
   /** The index of the running command in its txn or batch item (an EXEC block's place). */
   command = 0;
+  private rngState: number | null = null;
+
+  /**
+   * A random draw in [0, 1) (ZRANDMEMBER): a sequence seeded from the txn — the keyspace's change counter, the
+   * clock, the command's place and `draw` — so every replica applying the same txn draws the same numbers.
+   */
+  random(): number {
+    if (this.rngState === null) {
+      const lo = (this.ks.seq ^ Math.imul(this.item, 0x9e3779b1) ^ this.command) >>> 0;
+      this.rngState = mix52(lo, ((this.nowMs % 2 ** 32) ^ Math.floor(this.draw * 2 ** 32)) >>> 0) % 2 ** 32;
+    }
+    // mulberry32
+    this.rngState = (this.rngState + 0x6d2b79f5) >>> 0;
+    let t = this.rngState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  }
 
   dbAt(index: number = this.db): Db {
     return this.ks.dbs[index]!;
@@ -374,7 +400,7 @@ export class Ctx {
 
   /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
   putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
-    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.items.length) === 0) {
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.type === 'zset' ? v.z.size : v.items.length) === 0) {
       this.del(key, index);
       this.notify('g', 'del', key, index);
     } else this.put(key, v, 'keep', index);
