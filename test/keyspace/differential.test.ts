@@ -208,6 +208,14 @@ export const scripts: Record<string, string[]> = {
     'ZSCAN z x', 'ZSCAN z -1', 'ZSCAN z 18446744073709551616', 'ZSCAN nokey 0', 'ZSCAN nokey 0 FOO', 'ZSCAN nokey x', 'ZSCAN str 0', 'ZSCAN z 0 TYPE zset',
     'ZSCAN z 0 MATCH * COUNT 100', 'ZRANDMEMBER', 'ZSCAN z',
   ],
+  // a zset past the listpack thresholds (Redis's skiplist encoding): every range form over 200 members
+  zbig: [
+    'ZADD big ' + Array.from({ length: 200 }, (_, i) => `${(i * 37) % 101}.${i % 7} m${i}`).join(' '), 'OBJECT ENCODING big', 'ZCARD big', 'ZRANGE big 0 -1 WITHSCORES',
+    'ZRANGE big 50 60 REV WITHSCORES', 'ZRANGE big (10 50 BYSCORE LIMIT 5 20', 'ZRANGE big 90 (20 BYSCORE REV LIMIT 3 30 WITHSCORES', 'ZCOUNT big 10 (60', 'ZRANK big m77',
+    'ZREVRANK big m77', 'ZREMRANGEBYRANK big 10 19', 'ZREMRANGEBYSCORE big (40 45', 'ZPOPMIN big 5', 'ZPOPMAX big 5', 'ZRANGE big 0 -1', 'ZREM big m1 m2 m3',
+    'ZINCRBY big 1000 m100', 'ZRANGE big -3 -1 WITHSCORES', 'ZREMRANGEBYRANK big 0 -60', 'OBJECT ENCODING big', 'ZRANGE big 0 -1 WITHSCORES',
+    'ZRANGESTORE small big 0 5', 'OBJECT ENCODING small', 'ZUNIONSTORE u 2 big small WEIGHTS 1 2', 'OBJECT ENCODING u', 'ZRANGE u 0 -1 WITHSCORES',
+  ],
   zkeys: [
     'ZADD z 1 a 2 b', 'COPY z z2', 'ZADD z2 3 c', 'ZRANGE z 0 -1', 'ZRANGE z2 0 -1', 'RENAME z2 z3', 'ZRANGE z3 0 -1 WITHSCORES', 'TYPE z3', 'EXPIRE z3 100', 'TTL z3',
     'ZADD z3 4 d', 'TTL z3', 'ZREM z3 a b c d', 'EXISTS z3', 'MOVE z 1', 'EXISTS z', 'SELECT 0', '~SCAN 0 TYPE zset', 'OBJECT ENCODING nokey', 'ZADD big 1 ' + 'm'.repeat(65),
