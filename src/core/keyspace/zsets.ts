@@ -11,7 +11,7 @@ import { E, NULL, NULL_ARRAY, array, bulk, bulkText, err, fromLatin1, int, isRep
 import { formatDouble, strtod, string2d } from './double.js';
 import { globMatch } from './glob.js';
 import { scanCursor } from './keys.js';
-import { rangedLong } from './lists.js';
+import { mpopArgs, rangedLong, span } from './lists.js';
 import { SortedSet, type ZNode, zsetListpackEntriesMax, zsetListpackValueBytesMax } from './sorted.js';
 import { type Ctx, keyOf } from './state.js';
 
@@ -91,17 +91,33 @@ function lexRange(min: Uint8Array, max: Uint8Array): LexRange | null {
   return lo === null || hi === null ? null : { min: lo, max: hi };
 }
 
-type Range = { readonly kind: 'score'; readonly r: ScoreRange } | { readonly kind: 'lex'; readonly r: LexRange };
+type Range = { readonly by: 'score'; readonly r: ScoreRange } | { readonly by: 'lex'; readonly r: LexRange };
+
+/** A range argument pair as `type` reads it: ranks (signed 64-bit), scores or lex items; else the error. */
+function parseRange(type: 'rank' | 'score' | 'lex', min: Uint8Array, max: Uint8Array): Range | { readonly by: 'rank'; readonly start: bigint; readonly stop: bigint } | Reply {
+  if (type === 'rank') {
+    const start = long(min);
+    if (isReply(start)) return start;
+    const stop = long(max);
+    return isReply(stop) ? stop : { by: 'rank', start, stop };
+  }
+  if (type === 'score') {
+    const r = scoreRange(min, max);
+    return r === null ? notFloatRange : { by: 'score', r };
+  }
+  const r = lexRange(min, max);
+  return r === null ? notLexRange : { by: 'lex', r };
+}
 
 /** Whether (score, member) is at or past the range's start / at or before its end. */
 function gteMin(range: Range, score: number, member: string): boolean {
-  if (range.kind === 'score') return range.r.minex ? score > range.r.min : score >= range.r.min;
+  if (range.by === 'score') return range.r.minex ? score > range.r.min : score >= range.r.min;
   const m = range.r.min;
   return m === 'min' ? true : m === 'max' ? false : m.ex ? member > m.s : member >= m.s;
 }
 
 function lteMax(range: Range, score: number, member: string): boolean {
-  if (range.kind === 'score') return range.r.maxex ? score < range.r.max : score <= range.r.max;
+  if (range.by === 'score') return range.r.maxex ? score < range.r.max : score <= range.r.max;
   const m = range.r.max;
   return m === 'max' ? true : m === 'min' ? false : m.ex ? member < m.s : member <= m.s;
 }
@@ -111,17 +127,6 @@ function ranksIn(z: SortedSet, range: Range): [number, number] {
   const from = z.countBefore((s, m) => !gteMin(range, s, m));
   const to = z.countBefore((s, m) => lteMax(range, s, m));
   return [from, to];
-}
-
-/** Redis's start/stop normalisation: [from, to] inclusive, or null when empty. */
-function rankSpan(startArg: bigint, stopArg: bigint, len: number): [number, number] | null {
-  const n = BigInt(len);
-  let start = startArg < 0n ? startArg + n : startArg;
-  let stop = stopArg < 0n ? stopArg + n : stopArg;
-  if (start < 0n) start = 0n;
-  if (start > stop || start >= n) return null;
-  if (stop >= n) stop = n - 1n;
-  return [Number(start), Number(stop)];
 }
 
 const entryOf = (n: ZNode): Entry => [n.member, n.score];
@@ -264,22 +269,16 @@ export function zrank(rev: boolean) {
   };
 }
 
-export function zcount(c: Ctx, a: Argv): Reply {
-  const r = scoreRange(a[2]!, a[3]!);
-  if (r === null) return notFloatRange;
-  const z = zsetOf(c, keyOf(a, 1));
-  if (isReply(z) || z === null) return z ?? int(0);
-  const [from, to] = ranksIn(z, { kind: 'score', r });
-  return int(Math.max(0, to - from));
-}
-
-export function zlexcount(c: Ctx, a: Argv): Reply {
-  const r = lexRange(a[2]!, a[3]!);
-  if (r === null) return notLexRange;
-  const z = zsetOf(c, keyOf(a, 1));
-  if (isReply(z) || z === null) return z ?? int(0);
-  const [from, to] = ranksIn(z, { kind: 'lex', r });
-  return int(Math.max(0, to - from));
+/** ZCOUNT (scores), ZLEXCOUNT (lex items). */
+export function zcount(type: 'score' | 'lex') {
+  return (c: Ctx, a: Argv): Reply => {
+    const range = parseRange(type, a[2]!, a[3]!);
+    if (isReply(range)) return range;
+    const z = zsetOf(c, keyOf(a, 1));
+    if (isReply(z) || z === null) return z ?? int(0);
+    const [from, to] = ranksIn(z, range as Range);
+    return int(Math.max(0, to - from));
+  };
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -335,32 +334,15 @@ function zrangeGeneric(c: Ctx, a: Argv, argStart: number, dst: string | null, ty
   if (withScores && type === 'lex') return err('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   const rev = dir === 'reverse';
   const [minArg, maxArg] = rev && type !== 'rank' ? [a[argStart + 2]!, a[argStart + 1]!] : [a[argStart + 1]!, a[argStart + 2]!];
-  let range: Range | null = null;
-  let start = 0n;
-  let stop = 0n;
-  if (type === 'rank') {
-    const s = long(minArg);
-    if (isReply(s)) return s;
-    const e = long(maxArg);
-    if (isReply(e)) return e;
-    start = s;
-    stop = e;
-  } else if (type === 'score') {
-    const r = scoreRange(minArg, maxArg);
-    if (r === null) return notFloatRange;
-    range = { kind: 'score', r };
-  } else {
-    const r = lexRange(minArg, maxArg);
-    if (r === null) return notLexRange;
-    range = { kind: 'lex', r };
-  }
+  const range = parseRange(type, minArg, maxArg);
+  if (isReply(range)) return range;
   const z = zsetOf(c, keyOf(a, argStart));
   if (isReply(z)) return z;
   let entries: Entry[] = [];
   if (z !== null) {
-    if (range === null) {
-      const span = rankSpan(start, stop, z.size);
-      if (span !== null) entries = [...z.range(span[0], span[1], rev)].map(entryOf);
+    if (range.by === 'rank') {
+      const s = span(range.start, range.stop, z.size);
+      if (s !== null) entries = [...z.range(s[0], s[1], rev)].map(entryOf);
     } else {
       const [from, to] = ranksIn(z, range);
       entries = slice(z, from, to, offset, limit, rev);
@@ -384,35 +366,18 @@ export function zrangeForm(type: RangeType, rev: boolean) {
 export function zremrange(type: 'rank' | 'score' | 'lex') {
   const event = `zremrangeby${type}`;
   return (c: Ctx, a: Argv): Reply => {
-    let range: Range | null = null;
-    let start = 0n;
-    let stop = 0n;
-    if (type === 'rank') {
-      const s = long(a[2]!);
-      if (isReply(s)) return s;
-      const e = long(a[3]!);
-      if (isReply(e)) return e;
-      start = s;
-      stop = e;
-    } else if (type === 'score') {
-      const r = scoreRange(a[2]!, a[3]!);
-      if (r === null) return notFloatRange;
-      range = { kind: 'score', r };
-    } else {
-      const r = lexRange(a[2]!, a[3]!);
-      if (r === null) return notLexRange;
-      range = { kind: 'lex', r };
-    }
+    const range = parseRange(type, a[2]!, a[3]!);
+    if (isReply(range)) return range;
     const key = keyOf(a, 1);
     const z = zsetOf(c, key);
     if (isReply(z)) return z;
     if (z === null) return int(0);
     let from: number;
     let to: number;
-    if (range === null) {
-      const span = rankSpan(start, stop, z.size);
-      if (span === null) return int(0);
-      [from, to] = [span[0], span[1] + 1];
+    if (range.by === 'rank') {
+      const s = span(range.start, range.stop, z.size);
+      if (s === null) return int(0);
+      [from, to] = [s[0], s[1] + 1];
     } else [from, to] = ranksIn(z, range);
     if (to <= from) return int(0);
     const doomed = [...z.range(from, to - 1)].map((n) => n.member);
@@ -463,27 +428,14 @@ export function zpop(where: End) {
 
 /** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. */
 export function zmpop(c: Ctx, a: Argv): Reply {
-  const nk = rangedLong(a[1]!, 1n, longMax, 'numkeys should be greater than 0');
-  if (isReply(nk)) return nk;
-  const whereIdx = 2n + nk;
-  if (whereIdx >= BigInt(a.length)) return E.syntax;
-  const w = upper(a[Number(whereIdx)]!);
-  if (w !== 'MIN' && w !== 'MAX') return E.syntax;
-  let count = -1n;
-  for (let j = Number(whereIdx) + 1; j < a.length; j++) {
-    if (count === -1n && upper(a[j]!) === 'COUNT' && j + 1 < a.length) {
-      const v = rangedLong(a[++j]!, 1n, longMax, 'count should be greater than 0');
-      if (isReply(v)) return v;
-      count = v;
-    } else return E.syntax;
-  }
-  const n = count === -1n ? 1 : count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(count);
-  for (let i = 2; i < whereIdx; i++) {
+  const p = mpopArgs(a, 1, ['MIN', 'MAX']);
+  if (isReply(p)) return p;
+  for (let i = p.first; i < p.end; i++) {
     const key = keyOf(a, i);
     const z = zsetOf(c, key);
     if (isReply(z)) return z;
     if (z === null) continue;
-    const got = popFrom(c, key, z, w === 'MIN' ? 'min' : 'max', n);
+    const got = popFrom(c, key, z, p.which === 0 ? 'min' : 'max', p.count);
     return array([bulk(a[i]!), array(got.map(([m, s]) => array([bulk(fromLatin1(m)), dbl(s)])))]);
   }
   return NULL_ARRAY;
