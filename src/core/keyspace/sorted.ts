@@ -34,7 +34,7 @@ function before(score: number, member: string, s: number, m: string): boolean {
   return score < s || (score === s && member < m);
 }
 
-/** A level in [1, 32] with P(level > k) = 4^-k, from the member's hash (Redis's ZSKIPLIST_P = 0.25). */
+/** A level in [1, 16] with P(level > k) = 4^-k, from the member's hash (Redis's ZSKIPLIST_P = 0.25; 16 levels index 4^16 members). */
 function levelOf(member: string): number {
   let h = strHash(member, levelSeed);
   let level = 1;
