@@ -216,6 +216,12 @@ export const scripts: Record<string, string[]> = {
     'ZINCRBY big 1000 m100', 'ZRANGE big -3 -1 WITHSCORES', 'ZREMRANGEBYRANK big 0 -60', 'OBJECT ENCODING big', 'ZRANGE big 0 -1 WITHSCORES',
     'ZRANGESTORE small big 0 5', 'OBJECT ENCODING small', 'ZUNIONSTORE u 2 big small WEIGHTS 1 2', 'OBJECT ENCODING u', 'ZRANGE u 0 -1 WITHSCORES',
   ],
+  zarity: [
+    'ZADD z 1 a', 'ZINCRBY z 1', 'ZINCRBY z 1 a b', 'ZREM z', 'ZCARD', 'ZSCORE z a b', 'ZMSCORE z', 'ZRANK z a b', 'ZREVRANK z', 'ZCOUNT z 1 2 3', 'ZLEXCOUNT z - + x',
+    'ZRANGE z 0', 'ZRANGESTORE d z 0', 'ZREVRANGE z 0', 'ZRANGEBYSCORE z 0', 'ZREVRANGEBYSCORE z 0', 'ZRANGEBYLEX z -', 'ZREVRANGEBYLEX z +', 'ZREMRANGEBYRANK z 0 1 2',
+    'ZREMRANGEBYSCORE z 0', 'ZREMRANGEBYLEX z - + x', 'ZPOPMAX', 'ZPOPMAX z 1 x', 'ZMPOP 1', 'ZUNION 1', 'ZINTER 1', 'ZDIFF 1', 'ZUNIONSTORE d 1', 'ZINTERSTORE d 1',
+    'ZDIFFSTORE d 1', 'ZINTERCARD 1', 'ZRANDMEMBER', 'ZSCAN z', 'zadd z 2 b', 'zrange z 0 -1 withscores', 'ZrAnGe z 0 -1 WiThScOrEs',
+  ],
   zkeys: [
     'ZADD z 1 a 2 b', 'COPY z z2', 'ZADD z2 3 c', 'ZRANGE z 0 -1', 'ZRANGE z2 0 -1', 'RENAME z2 z3', 'ZRANGE z3 0 -1 WITHSCORES', 'TYPE z3', 'EXPIRE z3 100', 'TTL z3',
     'ZADD z3 4 d', 'TTL z3', 'ZREM z3 a b c d', 'EXISTS z3', 'MOVE z 1', 'EXISTS z', 'SELECT 0', '~SCAN 0 TYPE zset', 'OBJECT ENCODING nokey', 'ZADD big 1 ' + 'm'.repeat(65),
@@ -269,6 +275,7 @@ if (!hasRedisServer()) {
       ['SET s x', 'INCR n', 'INCR s', 'LCS s n', 'SET e v PXAT ' + far, 'PEXPIRETIME e', 'SELECT 2', 'SET two 2', 'GET two', 'SELECT 0', 'GET two'],
       ['SETBIT b 7 1', 'BITCOUNT b', 'GETRANGE b 0 -1', 'RENAME nokey x', 'MSET a 1 b 2', 'MGET a b'],
       ['FLUSHDB', 'DBSIZE', 'SWAPDB 0 2', 'GET two', 'SWAPDB 0 2'],
+      ['ZADD z 1 a 2 b', 'ZINCRBY z 5 a', 'ZRANGE z 0 -1 WITHSCORES', 'ZPOPMIN z', 'ZRANGESTORE d z 0 -1', 'ZUNIONSTORE u 2 z d', 'ZRANDMEMBER u 5 WITHSCORES', 'ZADD z nan x'],
     ];
     for (const block of blocks) {
       await c.send(argv('MULTI'));
