@@ -63,6 +63,22 @@ test('DUMP/RESTORE and snapshot → restore keep a 300-member zset: order, score
   assert.is(show(runOn(back, 0, argv('ZRANK', 'z', 'hi'), T0)), ':301');
 });
 
+test('zset digests (the db sum): equal for equal contents however built, different for a changed score or member', () => {
+  const build = (...cmds: string[][]) => {
+    const ks = new Keyspace();
+    for (const c of cmds) run(ks, ...c);
+    return ks;
+  };
+  const a = build(['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c']);
+  const b = build(['ZADD', 'z', '3', 'c', '9', 'x'], ['ZADD', 'z', '1', 'a', '2', 'b'], ['ZREM', 'z', 'x']);
+  const c = build(['ZADD', 'z', '1', 'a', '2', 'b', '3.5', 'c']);
+  const d = build(['ZADD', 'z', '1', 'a', '2', 'b', '3', 'cc']);
+  const digests = [a, b, c, d].map((ks) => ks.dbs[0]!.sum);
+  assert.is(show(run(a, 'ZRANGE', 'z', '0', '-1', 'WITHSCORES')), show(run(b, 'ZRANGE', 'z', '0', '-1', 'WITHSCORES')));
+  assert.is(digests[0], digests[1]);
+  assert.is(new Set([digests[0], digests[2], digests[3]]).size, 3);
+});
+
 test('ZRANDMEMBER: the same txn draws the same members on two replicas; a positive count gives distinct members', () => {
   const x = new Keyspace();
   const y = new Keyspace();

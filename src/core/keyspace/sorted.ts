@@ -5,7 +5,7 @@
  * strings (one char per byte), so JS string order is byte order (memcmp).
  */
 import { strHash } from '../hash.js';
-import { fromLatin1, latin1 } from './bytes.js';
+import { digestMod, fromLatin1, latin1, mix52 } from './bytes.js';
 
 /** Redis's ZSKIPLIST_MAXLEVEL. */
 export const skiplistLevelsMax = 32;
@@ -13,6 +13,14 @@ export const skiplistLevelsMax = 32;
 export const zsetListpackEntriesMax = 128;
 export const zsetListpackValueBytesMax = 64;
 const levelSeed = 0x7a5e7;
+const memberSeed = 0x2c1b3c6d;
+const scoreBits = new DataView(new ArrayBuffer(8));
+
+/** One (member, score)'s share of a zset's digest: 52 bits from the member's hash and the score's bits. */
+function entryHash(member: string, score: number): number {
+  scoreBits.setFloat64(0, score);
+  return mix52(strHash(member, memberSeed) ^ scoreBits.getUint32(0), scoreBits.getUint32(4));
+}
 
 class ZNode {
   readonly forward: (ZNode | null)[];
@@ -50,6 +58,8 @@ export class SortedSet {
   private readonly head = new ZNode('', 0, skiplistLevelsMax);
   private tail: ZNode | null = null;
   private level = 1;
+  /** The sum mod 2^52 of every entry's hash, kept as members change: the digest of a write costs O(1), not O(n). */
+  digest = 0;
   /** OBJECT ENCODING: Redis converts a listpack zset to a skiplist once it outgrows the thresholds, never back. */
   skiplist = false;
 
@@ -94,6 +104,7 @@ export class SortedSet {
     if (n.forward[0] !== null) n.forward[0]!.backward = n;
     else this.tail = n;
     this.scores.set(member, score);
+    this.digest = (this.digest + entryHash(member, score)) % digestMod;
   }
 
   /** Set a member's score (inserting it when absent). */
@@ -124,6 +135,7 @@ export class SortedSet {
     else this.tail = n.backward;
     while (this.level > 1 && this.head.forward[this.level - 1] === null) this.level--;
     this.scores.delete(member);
+    this.digest = (this.digest - entryHash(member, score) + digestMod) % digestMod;
     return true;
   }
 

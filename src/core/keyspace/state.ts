@@ -175,7 +175,8 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  const vh = hashBytes(encodeValue(v), h ^ valueSeed);
+  // a zset keeps its own order-free digest up to date (sorted.ts): no O(size) re-hash per write
+  const vh = v.type === 'zset' ? mix52(h ^ valueSeed, v.z.digest % 2 ** 32) ^ Math.floor(v.z.digest / 2 ** 32) : hashBytes(encodeValue(v), h ^ valueSeed);
   return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 
