@@ -227,6 +227,9 @@ export const scripts: Record<string, string[]> = {
     'ZADD z3 4 d', 'TTL z3', 'ZREM z3 a b c d', 'EXISTS z3', 'MOVE z 1', 'EXISTS z', 'SELECT 0', '~SCAN 0 TYPE zset', 'OBJECT ENCODING nokey', 'ZADD big 1 ' + 'm'.repeat(65),
     'OBJECT ENCODING big', 'ZREM big ' + 'm'.repeat(65), 'ZADD big 1 x', 'OBJECT ENCODING big', 'ZADD small 1 x', 'OBJECT ENCODING small', 'HSET h a 1', 'ZADD h 1 a',
     'LPUSH li a', 'ZRANGE li 0 -1', 'SADD se a', 'ZCARD se',
+    'ZADD e 1 x', 'ZADD e ' + '1 a '.repeat(130).trim(), 'OBJECT ENCODING e', 'ZADD n ' + '1 a '.repeat(130).trim(), 'OBJECT ENCODING n', 'ZADD n2 XX 1 ' + 'l'.repeat(70),
+    'EXISTS n2', 'ZADD n3 1 a 2 ' + 'l'.repeat(70), 'ZREM n3 ' + 'l'.repeat(70), 'OBJECT ENCODING n3', 'ZADD n4 1 ' + 'l'.repeat(70) + ' 2 b', 'OBJECT ENCODING n4',
+    'ZADD n5 1 ' + 'l'.repeat(64), 'OBJECT ENCODING n5', 'ZADD n6 XX 1 a', 'ZADD n6 1 ' + 'l'.repeat(65), 'ZREM n6 ' + 'l'.repeat(65), 'ZADD n6 1 a', 'OBJECT ENCODING n6',
   ],
 };
 

@@ -12,7 +12,7 @@ import { formatDouble, strtod, string2d } from './double.js';
 import { globMatch } from './glob.js';
 import { scanCursor } from './keys.js';
 import { mpopArgs, rangedLong, span } from './lists.js';
-import { SortedSet, type ZNode, zsetListpackEntriesMax, zsetListpackValueBytesMax } from './sorted.js';
+import { SortedSet, type ZNode, zsetListpackValueBytesMax } from './sorted.js';
 import { type Ctx, keyOf } from './state.js';
 
 const longMax = 2n ** 63n - 1n;
@@ -171,19 +171,18 @@ function zaddGeneric(c: Ctx, a: Argv, scoreIdx: number, incrCmd: boolean): Reply
   const pairs = elements / 2;
   if (incr && pairs > 1) return err('ERR INCR option supports a single increment-element pair');
   const scores: number[] = [];
-  let maxLen = 0;
   for (let j = 0; j < pairs; j++) {
     const s = string2d(a[i + 2 * j]!);
     if (s === null) return E.notFloat;
     scores.push(s);
-    maxLen = Math.max(maxLen, a[i + 2 * j + 1]!.length);
   }
   const key = keyOf(a, 1);
   const cur = zsetOf(c, key);
   if (isReply(cur)) return cur;
   if (cur === null && xx) return incr ? NULL : int(0);
   const z = cur ?? new SortedSet();
-  if (pairs > zsetListpackEntriesMax || (cur === null && maxLen > zsetListpackValueBytesMax)) z.skiplist = true;
+  // Redis 7.0 creates a skiplist zset when the first member alone is past zset-max-listpack-value
+  if (cur === null && a[i + 1]!.length > zsetListpackValueBytesMax) z.skiplist = true;
   let added = 0;
   let updated = 0;
   let processed = 0;
