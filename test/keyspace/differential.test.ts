@@ -159,6 +159,9 @@ export const scripts: Record<string, string[]> = {
     'ZRANGEBYLEX l [b (e WITHSCORES', 'ZRANGEBYLEX l b e', 'ZRANGEBYLEX l + -', 'ZREVRANGEBYLEX l + -', 'ZREVRANGEBYLEX l (e [b', 'ZREVRANGEBYLEX l + - LIMIT 1 2',
     'ZREVRANGEBYLEX l - +', 'ZRANGE l (c + BYLEX REV', 'ZRANGE l + (c BYLEX REV', 'ZRANGE l + (c BYLEX REV LIMIT 1 1', 'SET str x', 'ZRANGE str 0 -1', 'ZRANGE str a b',
     'ZRANGEBYSCORE str 0 1', 'ZRANGEBYLEX str - +', 'ZRANGE', 'ZRANGE z 0', 'ZRANGEBYSCORE z 0', 'ZREVRANGE z 0', 'ZRANGEBYLEX z -',
+    // lex ranges over members of different scores (Redis: undefined; its listpack scan, reproduced for small zsets)
+    'ZADD t -1 z 5 a', 'ZRANGEBYLEX t [m +', 'ZLEXCOUNT t [m +', 'ZREVRANGEBYLEX t + [m', 'ZADD t2 -1 z 5 a 6 c 7 b 8 y', 'ZRANGEBYLEX t2 [b +', 'ZRANGEBYLEX t2 - [b',
+    'ZREVRANGEBYLEX t2 [b -', 'ZREVRANGEBYLEX t2 + (a', 'ZRANGEBYLEX t2 (a +', 'ZLEXCOUNT t2 (a [y', 'ZRANGE t2 [c - BYLEX REV LIMIT 1 5', 'ZREMRANGEBYLEX t2 (a [y', 'ZRANGE t2 0 -1',
   ],
   zrangestore: [
     'ZADD z 1 a 2 b 3 c 4 d', 'ZRANGESTORE d z 0 1', 'ZRANGE d 0 -1 WITHSCORES', 'ZRANGESTORE d z 2 3 BYSCORE REV', 'ZRANGE d 0 -1 WITHSCORES',

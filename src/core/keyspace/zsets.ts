@@ -122,11 +122,33 @@ function lteMax(range: Range, score: number, member: string): boolean {
   return m === 'max' ? true : m === 'min' ? false : m.ex ? member < m.s : member <= m.s;
 }
 
-/** The ranks [from, to) of the members in range (from ≥ to: none). */
-function ranksIn(z: SortedSet, range: Range): [number, number] {
-  const from = z.countBefore((s, m) => !gteMin(range, s, m));
-  const to = z.countBefore((s, m) => lteMax(range, s, m));
-  return [from, to];
+/**
+ * The ranks [from, to) of the members in range (from ≥ to: none), found from the start or (`rev`) from the end.
+ * Two skiplist walks; a lex range on a listpack-sized zset is scanned as Redis scans its listpack, which differs
+ * when members have different scores (Redis leaves that case undefined; this keeps small zsets exact).
+ */
+function ranksIn(z: SortedSet, range: Range, rev = false): [number, number] {
+  if (range.by === 'score' || z.skiplist) {
+    const from = z.countBefore((s, m) => !gteMin(range, s, m));
+    return [from, z.countBefore((s, m) => lteMax(range, s, m))];
+  }
+  const inMin = (n: ZNode): boolean => gteMin(range, n.score, n.member);
+  const inMax = (n: ZNode): boolean => lteMax(range, n.score, n.member);
+  const nodes = [...z.entries()];
+  if (!inMin(nodes[nodes.length - 1]!) || !inMax(nodes[0]!)) return [0, 0];
+  if (!rev) {
+    const from = nodes.findIndex(inMin);
+    if (from < 0 || !inMax(nodes[from]!)) return [0, 0];
+    let to = from;
+    while (to < nodes.length && inMax(nodes[to]!)) to++;
+    return [from, to];
+  }
+  let last = nodes.length - 1;
+  while (last >= 0 && !inMax(nodes[last]!)) last--;
+  if (last < 0 || !inMin(nodes[last]!)) return [0, 0];
+  let first = last;
+  while (first >= 0 && inMin(nodes[first]!)) first--;
+  return [first + 1, last + 1];
 }
 
 const entryOf = (n: ZNode): Entry => [n.member, n.score];
@@ -343,7 +365,7 @@ function zrangeGeneric(c: Ctx, a: Argv, argStart: number, dst: string | null, ty
       const s = span(range.start, range.stop, z.size);
       if (s !== null) entries = [...z.range(s[0], s[1], rev)].map(entryOf);
     } else {
-      const [from, to] = ranksIn(z, range);
+      const [from, to] = ranksIn(z, range, rev);
       entries = slice(z, from, to, offset, limit, rev);
     }
   }
