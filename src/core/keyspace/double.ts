@@ -11,6 +11,12 @@ export interface Strtod {
   readonly range: boolean;
 }
 
+import { latin1 } from './bytes.js';
+
+/** A hex mantissa keeps this many bits exactly; later digits only count as sticky (far past a double's 53). */
+const hexMantissaBitsMax = 80;
+const hexMantissaLimit = 1n << BigInt(hexMantissaBitsMax);
+
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const hexVal = (c: number): number => (isDigit(c) ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
@@ -69,20 +75,27 @@ export function strtod(b: Uint8Array, from = 0): Strtod {
     let mant = 0n;
     let digits = 0;
     let exp = 0;
+    // digits past `hexMantissaBitsMax` only move the exponent (integer part) or set the sticky bit: linear time
+    const digit = (d: number, fraction: boolean): void => {
+      if (mant < hexMantissaLimit) {
+        mant = (mant << 4n) | BigInt(d);
+        if (fraction) exp -= 4;
+      } else {
+        if (d !== 0 && (mant & 1n) === 0n) mant |= 1n;
+        if (!fraction) exp += 4;
+      }
+    };
     while (j < b.length && hexVal(b[j]!) >= 0) {
-      mant = (mant << 4n) | BigInt(hexVal(b[j++]!));
+      digit(hexVal(b[j++]!), false);
       digits++;
     }
     if (j < b.length && b[j] === 0x2e) {
       let k = j + 1;
       let frac = 0;
-      while (k < b.length && hexVal(b[k]!) >= 0) {
-        mant = (mant << 4n) | BigInt(hexVal(b[k++]!));
-        frac++;
-      }
+      while (k < b.length && hexVal(b[k]!) >= 0) frac++, k++;
       if (digits + frac > 0) {
+        for (let f = j + 1; f < k; f++) digit(hexVal(b[f]!), true);
         j = k;
-        exp -= 4 * frac;
         digits += frac;
       }
     }
@@ -126,7 +139,7 @@ export function strtod(b: Uint8Array, from = 0): Strtod {
     const e = exponentAt(b, i + 1);
     if (e !== null) i = e.end;
   }
-  const v = Number(String.fromCharCode(...b.subarray(start, i)));
+  const v = Number(latin1(b.subarray(start, i)));
   return { value: sign(v), end: i, range: v === Infinity || (v === 0 && nonzero) };
 }
 
