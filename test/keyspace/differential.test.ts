@@ -132,6 +132,9 @@ export const scripts: Record<string, string[]> = {
     'ZADD nokey XX 1 a', 'EXISTS nokey', 'ZADD nokey XX INCR 1 a', 'ZINCRBY nz 1.5 m', 'ZINCRBY nz 1.5 m', 'ZINCRBY nz abc m', 'ZINCRBY nz nan m', 'ZINCRBY nz inf m',
     'ZINCRBY nz -inf m', 'ZSCORE nz m', 'ZINCRBY nz 1', 'SET str x', 'ZADD str 1 a', 'ZINCRBY str 1 a', 'ZADD str XX 1 a', 'ZADD str abc a', 'ZADD', 'ZADD z',
     'ZADD z zz 1 a', 'ZADD z ch 7 a', 'ZADD z Incr 1 a', 'TYPE z', 'OBJECT ENCODING z',
+    'ZADD h 0x1.8p1 a 0x.8 b 0X10 c 0x1P+2 d 0x1p-1074 e 1e308 f infinity g -INF h', 'ZRANGE h 0 -1 WITHSCORES', 'ZADD h 1e x', 'ZADD h 1e+ x', 'ZADD h nan(123) x',
+    'ZADD h 0x1.fffffffffffff8p0 r1 0x1.fffffffffffff7p0 r2 4.9406564584124654e-324 r3 2.4703282292062328e-324 r4', 'ZRANGE h 0 -1 WITHSCORES', 'ZADD h 0x x',
+    'ZCOUNT h (1e +inf', 'ZCOUNT h 1e+ +inf', 'ZCOUNT h 0x1p2 (0x10', 'ZCOUNT h -infinity (INF', 'ZCOUNT h nan(1) 1', 'ZCOUNT h (nan 1',
   ],
   zreads: [
     'ZADD z 1 a 2 b 3 c 3 d 4 e', 'ZSCORE z a', 'ZSCORE z nope', 'ZSCORE nokey a', 'ZMSCORE z a nope c', 'ZMSCORE nokey a b', 'ZMSCORE z', 'ZRANK z a',
