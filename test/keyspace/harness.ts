@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
 import type { Argv, Reply } from '../../src/protocol/resp.js';
 import { Keyspace, commandOf, normalize } from '../../src/core/keyspace/index.js';
+import { formatDouble } from '../../src/wire/resp/index.js';
 
 export const enc = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
 export const argv = (...parts: (string | Uint8Array)[]): Argv => parts.map((p) => (typeof p === 'string' ? enc(p) : p));
@@ -122,9 +123,12 @@ export function resp2(r: Reply): Reply {
     case 'Pairs':
       return { kind: 'Array', items: r.pairs.flatMap(([k, v]) => [resp2(k), resp2(v)]) };
     case 'Array':
+      return { kind: 'Array', items: r.items.map(resp2) };
     case 'Set':
     case 'Push':
       return { kind: 'Array', items: r.items.map(resp2) };
+    case 'Double':
+      return { kind: 'Bulk', bytes: enc(formatDouble(r.value)) };
     case 'Bool':
       return { kind: 'Int', value: r.value ? 1 : 0 };
     default:

@@ -19,6 +19,9 @@ const val = fc.constantFrom('0', '1', '-1', '10', 'abc', '', '922337203685477580
 const num = fc.constantFrom('0', '1', '-1', '2', '7', '100', '-100', 'x', '9223372036854775807', '-9223372036854775808', '4294967296');
 const field = fc.constantFrom('x', 'y', 'z', '', '\xff');
 const farAt = String(T0 + 86_400_000);
+const score = fc.constantFrom('0', '1', '-1', '1.5', '0.1', 'inf', '-inf', '1e300', '-0', 'nan', 'x', '3');
+const bound = fc.constantFrom('-inf', '+inf', '0', '(1', '1.5', '(0.1', '3', 'x', '(inf');
+const lex = fc.constantFrom('-', '+', '[x', '(y', '[', '(', 'x', '[z', '(\xff');
 
 const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constant('SET'), key, val),
@@ -48,6 +51,26 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom('SCARD', 'SISMEMBER'), key, field).map((t): string[] => (t[0] === 'SCARD' ? [t[0], t[1]] : [...t])),
   fc.tuple(fc.constantFrom('SMOVE', 'SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, key, fc.oneof(key, field)),
   fc.tuple(fc.constant('SINTERCARD'), fc.constant('2'), key, key),
+  // Sorted sets (lex ranges over members of different scores too: exact on listpack-sized zsets).
+  fc.tuple(fc.constant('ZADD'), key, fc.constantFrom<string[]>([], ['NX'], ['XX'], ['GT', 'CH'], ['LT'], ['INCR'], ['XX', 'INCR']), score, field, score, field).map(([c, k, f, s1, m1, s2, m2]): string[] =>
+    f.includes('INCR') ? [c, k, ...f, s1, m1] : [c, k, ...f, s1, m1, s2, m2],
+  ),
+  fc.tuple(fc.constantFrom('ZINCRBY'), key, score, field),
+  fc.tuple(fc.constantFrom('ZREM', 'ZSCORE', 'ZRANK', 'ZREVRANK', 'ZMSCORE'), key, field),
+  fc.tuple(fc.constantFrom('ZCARD', 'ZPOPMIN', 'ZPOPMAX'), key),
+  fc.tuple(fc.constantFrom('ZPOPMIN', 'ZPOPMAX'), key, fc.constantFrom('0', '1', '3', '-1')),
+  fc.tuple(fc.constantFrom('ZCOUNT', 'ZRANGEBYSCORE', 'ZREVRANGEBYSCORE', 'ZREMRANGEBYSCORE'), key, bound, bound),
+  fc.tuple(fc.constantFrom('ZRANGE', 'ZREVRANGE', 'ZREMRANGEBYRANK'), key, num, num),
+  fc.tuple(fc.constant('ZRANGE'), key, bound, bound, fc.constantFrom('BYSCORE', 'REV'), fc.constantFrom('WITHSCORES', 'LIMIT')).map((t): string[] =>
+    t[5] === 'LIMIT' ? [...t, '1', '2'] : [...t],
+  ),
+  fc.tuple(fc.constantFrom('ZLEXCOUNT', 'ZRANGEBYLEX', 'ZREVRANGEBYLEX', 'ZREMRANGEBYLEX'), key, lex, lex),
+  fc.tuple(fc.constantFrom('ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE'), key, fc.constant('2'), key, key),
+  fc.tuple(fc.constantFrom('ZUNION', 'ZINTER', 'ZDIFF'), fc.constant('2'), key, key, fc.constantFrom('WITHSCORES', 'AGGREGATE')).map((t): string[] =>
+    t[4] === 'AGGREGATE' ? (t[0] === 'ZDIFF' ? t.slice(0, 4) : [...t, 'MAX', 'WITHSCORES']) : [...t],
+  ),
+  fc.tuple(fc.constant('ZMPOP'), fc.constant('2'), key, key, fc.constantFrom('MIN', 'MAX'), fc.constantFrom('COUNT', 'x')).map((t): string[] => (t[5] === 'COUNT' ? [...t, '2'] : t.slice(0, 5))),
+  fc.tuple(fc.constant('ZRANGESTORE'), key, key, num, num),
 );
 const script = fc.array(command, { minLength: 1, maxLength: scriptCommandsMax });
 

@@ -96,6 +96,20 @@ const clusterScripts: [string, Buffer[]][] = [
       ),
     ],
   ],
+  [
+    'sorted sets: doubles, WITHSCORES, pops in RESP2 then RESP3',
+    [
+      crlf(
+        ...['2', '3'].flatMap((v) => [
+          `HELLO ${v}`, 'ZADD z 1 a 2.5 b 0.1 c inf d -inf e', 'ZSCORE z b', 'ZSCORE z d', 'ZMSCORE z a nope e', 'ZINCRBY z 1 a', 'ZADD z INCR 0.2 c', 'ZADD z XX INCR 1 nope',
+          'ZRANGE z 0 -1 WITHSCORES', 'ZRANGE z 0 1', 'ZREVRANGEBYSCORE z +inf 1 WITHSCORES LIMIT 0 2', 'ZRANGEBYLEX z - +', 'ZUNION 2 z nokey WITHSCORES',
+          'ZINTER 1 z WITHSCORES', 'ZDIFF 1 z WITHSCORES', 'ZRANDMEMBER z 10 WITHSCORES', 'ZRANDMEMBER z 0 WITHSCORES', 'ZSCAN z 0', 'ZPOPMIN z', 'ZPOPMAX z 2',
+          'ZPOPMIN z 0', 'ZMPOP 1 z MIN COUNT 5', 'ZMPOP 1 z MIN', 'ZPOPMIN z', 'ZRANK z a', 'ZADD z nan x', 'ZRANGE z 0 -1 LIMIT 0 1',
+          'MULTI', 'ZADD z 1 a 2 b', 'ZRANGE z 0 -1 WITHSCORES', 'ZPOPMAX z 1', 'ZSCORE z a', 'EXEC', 'DEL z',
+        ]),
+      ),
+    ],
+  ],
   ['notify-keyspace-events: classes, canonical form, bad letters', [crlf('CONFIG SET notify-keyspace-events KEA', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events AKEn', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events gx$E', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events KEQ', 'CONFIG GET notify-keyspace-events', 'CONFIG SET notify-keyspace-events ""', 'CONFIG GET notify-keyspace-events')]],
 ];
 

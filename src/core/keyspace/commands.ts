@@ -16,6 +16,7 @@ import * as lists from './lists.js';
 import * as sets from './sets.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
+import * as zsets from './zsets.js';
 
 export type CommandKind = 'read' | 'write' | 'connection';
 
@@ -129,6 +130,38 @@ const rows: Row[] = [
   ['pfcount', -2, 'write', 1, -1, 1, hll.pfcount],
   ['pfmerge', -2, 'write', 1, -1, 1, hll.pfmerge],
   ['pfdebug', 3, 'write', 2, 2, 1, hll.pfdebug],
+  ['zadd', -4, 'write', 1, 1, 1, zsets.zadd],
+  ['zincrby', 4, 'write', 1, 1, 1, zsets.zincrby],
+  ['zrem', -3, 'write', 1, 1, 1, zsets.zrem],
+  ['zcard', 2, 'read', 1, 1, 1, zsets.zcard],
+  ['zscore', 3, 'read', 1, 1, 1, zsets.zscore],
+  ['zmscore', -3, 'read', 1, 1, 1, zsets.zmscore],
+  ['zrank', 3, 'read', 1, 1, 1, zsets.zrank(false)],
+  ['zrevrank', 3, 'read', 1, 1, 1, zsets.zrank(true)],
+  ['zcount', 4, 'read', 1, 1, 1, zsets.zcount('score')],
+  ['zlexcount', 4, 'read', 1, 1, 1, zsets.zcount('lex')],
+  ['zrange', -4, 'read', 1, 1, 1, zsets.zrange],
+  ['zrangestore', -5, 'write', 1, 2, 1, zsets.zrangestore],
+  ['zrevrange', -4, 'read', 1, 1, 1, zsets.zrangeForm('rank', true)],
+  ['zrangebyscore', -4, 'read', 1, 1, 1, zsets.zrangeForm('score', false)],
+  ['zrevrangebyscore', -4, 'read', 1, 1, 1, zsets.zrangeForm('score', true)],
+  ['zrangebylex', -4, 'read', 1, 1, 1, zsets.zrangeForm('lex', false)],
+  ['zrevrangebylex', -4, 'read', 1, 1, 1, zsets.zrangeForm('lex', true)],
+  ['zremrangebyrank', 4, 'write', 1, 1, 1, zsets.zremrange('rank')],
+  ['zremrangebyscore', 4, 'write', 1, 1, 1, zsets.zremrange('score')],
+  ['zremrangebylex', 4, 'write', 1, 1, 1, zsets.zremrange('lex')],
+  ['zpopmin', -2, 'write', 1, 1, 1, zsets.zpop('min')],
+  ['zpopmax', -2, 'write', 1, 1, 1, zsets.zpop('max')],
+  ['zmpop', -4, 'write', 0, 0, 0, zsets.zmpop],
+  ['zunion', -3, 'read', 0, 0, 0, zsets.zsetOp('union')],
+  ['zinter', -3, 'read', 0, 0, 0, zsets.zsetOp('inter')],
+  ['zdiff', -3, 'read', 0, 0, 0, zsets.zsetOp('diff')],
+  ['zunionstore', -4, 'write', 1, 1, 1, zsets.zsetOpStore('union')],
+  ['zinterstore', -4, 'write', 1, 1, 1, zsets.zsetOpStore('inter')],
+  ['zdiffstore', -4, 'write', 1, 1, 1, zsets.zsetOpStore('diff')],
+  ['zintercard', -3, 'read', 0, 0, 0, zsets.zintercard],
+  ['zrandmember', -2, 'read', 1, 1, 1, zsets.zrandmember],
+  ['zscan', -3, 'read', 1, 1, 1, zsets.zscan],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

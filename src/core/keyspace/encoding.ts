@@ -79,6 +79,9 @@ function encodingName(v: Value, converted: boolean): string {
       return converted ? 'hashtable' : 'intset';
     case 'list':
       return 'quicklist';
+    case 'zset':
+      // a zset keeps its own (its listpack form changes how it reads: sorted.ts)
+      return v.z.skiplist ? 'skiplist' : 'listpack';
   }
 }
 

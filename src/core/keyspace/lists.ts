@@ -14,7 +14,7 @@ const list = (items: Uint8Array[]) => ({ type: 'list' as const, items });
 const longMax = 2n ** 63n - 1n;
 
 /** Redis's getRangeLongFromObjectOrReply: an integer in [min, max], else `ERR msg`. */
-function rangedLong(b: Uint8Array, min: bigint, max: bigint, msg: string): bigint | Reply {
+export function rangedLong(b: Uint8Array, min: bigint, max: bigint, msg: string): bigint | Reply {
   const v = parseInt64(b);
   if (v === null || v < min || v > max) return err(`ERR ${msg}`);
   return v;
@@ -82,7 +82,7 @@ export function llen(c: Ctx, a: Argv): Reply {
 }
 
 /** Redis's start/stop normalisation: [from, to] inclusive, or null when the range is empty. */
-function span(startArg: bigint, stopArg: bigint, len: number): [number, number] | null {
+export function span(startArg: bigint, stopArg: bigint, len: number): [number, number] | null {
   const n = BigInt(len);
   let start = startArg < 0n ? startArg + n : startArg;
   let stop = stopArg < 0n ? stopArg + n : stopArg;
@@ -265,14 +265,17 @@ export function rpoplpush(c: Ctx, a: Argv): Reply {
   return move(c, a, 'right', 'left');
 }
 
-/** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]. */
-export function lmpop(c: Ctx, a: Argv): Reply {
-  const nk = rangedLong(a[1]!, 1n, longMax, 'numkeys should be greater than 0');
+/**
+ * The arguments of LMPOP/ZMPOP (and their blocking forms): numkeys at `numkeysIdx`, the keys, one of `ends`, an
+ * optional COUNT. Returns the keys' index range [first, end), which end (0 or 1) and the count (1 by default).
+ */
+export function mpopArgs(a: Argv, numkeysIdx: number, ends: readonly [string, string]): { first: number; end: number; which: 0 | 1; count: number } | Reply {
+  const nk = rangedLong(a[numkeysIdx]!, 1n, longMax, 'numkeys should be greater than 0');
   if (isReply(nk)) return nk;
-  const whereIdx = 2n + nk;
+  const whereIdx = BigInt(numkeysIdx + 1) + nk;
   if (whereIdx >= BigInt(a.length)) return E.syntax;
-  const where = end(a[Number(whereIdx)]!);
-  if (where === null) return E.syntax;
+  const w = ends.indexOf(upper(a[Number(whereIdx)]!));
+  if (w < 0) return E.syntax;
   let count = -1n;
   for (let j = Number(whereIdx) + 1; j < a.length; j++) {
     if (count === -1n && upper(a[j]!) === 'COUNT' && j + 1 < a.length) {
@@ -281,13 +284,21 @@ export function lmpop(c: Ctx, a: Argv): Reply {
       count = v;
     } else return E.syntax;
   }
-  if (count === -1n) count = 1n;
-  for (let i = 2; i < whereIdx; i++) {
+  const n = count === -1n ? 1 : count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(count);
+  return { first: numkeysIdx + 1, end: Number(whereIdx), which: w as 0 | 1, count: n };
+}
+
+/** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]. */
+export function lmpop(c: Ctx, a: Argv): Reply {
+  const p = mpopArgs(a, 1, ['LEFT', 'RIGHT']);
+  if (isReply(p)) return p;
+  const where: End = p.which === 0 ? 'left' : 'right';
+  for (let i = p.first; i < p.end; i++) {
     const key = keyOf(a, i);
     const items = c.list(key);
     if (isReply(items)) return items;
     if (items === null || items.length === 0) continue;
-    const got = popN(items, where, Number(count > BigInt(items.length) ? BigInt(items.length) : count));
+    const got = popN(items, where, Math.min(p.count, items.length));
     afterPop(c, key, items, where);
     return array([bulk(a[i]!), array(got.map(bulk))]);
   }

@@ -11,6 +11,7 @@ import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
 import { Rng, hash32 } from '../rng.js';
 import { type EncodingLimits, beyondCompact, containerOf, defaultEncodingLimits } from './encoding.js';
+import { type SortedSet, zsetFromParts, zsetParts } from './sorted.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -33,16 +34,18 @@ export type Value =
   | { readonly type: 'string'; readonly bytes: Uint8Array }
   | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
   | { readonly type: 'list'; readonly items: Uint8Array[] }
-  | { readonly type: 'set'; readonly members: Set<string> };
+  | { readonly type: 'set'; readonly members: Set<string> }
+  | { readonly type: 'zset'; readonly z: SortedSet };
 export type ValueType = Value['type'];
 export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
 /** Type tags of values in DUMP payloads and snapshots. */
-export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3 };
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3, zset: 4 };
 
 /** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
 function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
   if (v.type === 'list') return v.items;
   if (v.type === 'set') return [...v.members].map(fromLatin1);
+  if (v.type === 'zset') return zsetParts(v.z);
   const out: Uint8Array[] = [];
   for (const [f, x] of v.fields) out.push(fromLatin1(f), x);
   return out;
@@ -83,6 +86,10 @@ export function decodeValue(tag: number, b: Uint8Array): Value | null {
   }
   if (o !== b.length || count === 0) return null;
   if (tag === valueTags.list) return { type: 'list', items: ps };
+  if (tag === valueTags.zset) {
+    const z = zsetFromParts(ps);
+    return z === null ? null : { type: 'zset', z };
+  }
   if (tag === valueTags.set) {
     const members = new Set(ps.map(latin1));
     return members.size === count ? { type: 'set', members } : null;
@@ -98,6 +105,7 @@ export function cloneValue(v: Value): Value {
   if (v.type === 'hash') return { type: 'hash', fields: new Map(v.fields) };
   if (v.type === 'list') return { type: 'list', items: [...v.items] };
   if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
+  if (v.type === 'zset') return { type: 'zset', z: v.z.clone() };
   return v;
 }
 
@@ -169,7 +177,8 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  const vh = hashBytes(encodeValue(v), h ^ valueSeed);
+  // a zset keeps its own order-free digest up to date (sorted.ts): no O(size) re-hash per write
+  const vh = v.type === 'zset' ? mix52(h ^ valueSeed, v.z.digest % 2 ** 32) ^ Math.floor(v.z.digest / 2 ** 32) : hashBytes(encodeValue(v), h ^ valueSeed);
   return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 
@@ -348,7 +357,7 @@ export class Ctx {
    * sequence on every replica, seeded at the first draw from the change counter, the txn's time and the read's draw.
    */
   random(): number {
-    this.rng ??= new Rng(hash32(`${this.ks.seq}:${this.nowMs}:${this.draw}`));
+    this.rng ??= new Rng(hash32(`${this.ks.seq}:${this.nowMs}:${this.draw}:${this.item}:${this.command}`));
     return this.rng.next();
   }
 
@@ -405,7 +414,7 @@ export class Ctx {
 
   /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
   putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
-    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.items.length) === 0) {
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.type === 'zset' ? v.z.size : v.items.length) === 0) {
       this.del(key, index);
       this.notify('g', 'del', key, index);
     } else this.put(key, v, 'keep', index);

@@ -10,52 +10,15 @@
  */
 import type { Reply } from '../../protocol/resp.js';
 import { assertNever } from '../../core/never.js';
+import { formatDouble } from '../../core/keyspace/double.js';
+
+export { formatDouble };
 
 export type RespVersion = 2 | 3;
 
 /** A writer's buffer size (allocated at the first write); a larger reply gets twice what it needs. */
 export const writerInitialBytes = 16 * 1024;
 const noBytes = Buffer.alloc(0);
-
-/** `%.17g` as glibc prints it (round half to even on exact ties). */
-export function formatDouble(d: number): string {
-  if (Number.isNaN(d)) return 'nan';
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  // 17 significant digits, correctly rounded with ties to even (toExponential rounds ties up).
-  let s = d.toExponential(16);
-  const exact = d.toExponential(60);
-  const m18 = /^-?(\d)\.(\d+)e/.exec(exact)!;
-  const digits = m18[1]! + m18[2]!;
-  if (digits[17] === '5' && /^0*$/.test(digits.slice(18))) {
-    const kept = BigInt(digits.slice(0, 17));
-    const even = kept % 2n === 0n ? kept : kept + 1n;
-    const exp = Number(/e([+-]\d+)$/.exec(exact)![1]);
-    const ds = even.toString();
-    const e2 = ds.length > 17 ? exp + 1 : exp;
-    s = `${d < 0 ? '-' : ''}${ds[0]}.${ds.slice(1, 17)}e${e2 >= 0 ? '+' : ''}${e2}`;
-  }
-  const m = /^(-?)(\d)\.(\d+)e([+-]\d+)$/.exec(s)!;
-  const sign = m[1]!;
-  const mant = m[2]! + m[3]!;
-  const x = Number(m[4]);
-  if (x < -4 || x >= 17) {
-    let frac = mant.slice(1).replace(/0+$/, '');
-    frac = frac === '' ? '' : `.${frac}`;
-    const ax = Math.abs(x);
-    return `${sign}${mant[0]}${frac}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
-  }
-  let out: string;
-  if (x >= 0) {
-    const int = mant.slice(0, x + 1);
-    const frac = mant.slice(x + 1).replace(/0+$/, '');
-    out = frac === '' ? int : `${int}.${frac}`;
-  } else {
-    out = `0.${'0'.repeat(-x - 1)}${mant}`.replace(/0+$/, '');
-  }
-  return sign + out;
-}
 
 const crlfRe = /[\r\n]/g;
 
