@@ -14,6 +14,7 @@ import * as lists from './lists.js';
 import * as sets from './sets.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
+import * as streams from './streams.js';
 
 export type CommandKind = 'read' | 'write' | 'connection';
 
@@ -117,6 +118,21 @@ const rows: Row[] = [
   ['sunionstore', -3, 'write', 1, -1, 1, sets.combineStore('union')],
   ['sdiffstore', -3, 'write', 1, -1, 1, sets.combineStore('diff')],
   ['sintercard', -3, 'read', 0, 0, 0, sets.sintercard],
+  ['xadd', -5, 'write', 1, 1, 1, streams.xadd],
+  ['xlen', 2, 'read', 1, 1, 1, streams.xlen],
+  ['xrange', -4, 'read', 1, 1, 1, streams.xrange(false)],
+  ['xrevrange', -4, 'read', 1, 1, 1, streams.xrange(true)],
+  ['xdel', -3, 'write', 1, 1, 1, streams.xdel],
+  ['xtrim', -4, 'write', 1, 1, 1, streams.xtrim],
+  ['xread', -4, 'read', 0, 0, 0, streams.xread(false)],
+  ['xreadgroup', -7, 'write', 0, 0, 0, streams.xread(true)],
+  ['xgroup', -2, 'write', 2, 2, 1, streams.xgroup],
+  ['xack', -4, 'write', 1, 1, 1, streams.xack],
+  ['xpending', -3, 'read', 1, 1, 1, streams.xpending],
+  ['xclaim', -6, 'write', 1, 1, 1, streams.xclaim],
+  ['xautoclaim', -6, 'write', 1, 1, 1, streams.xautoclaim],
+  ['xinfo', -2, 'read', 2, 2, 1, streams.xinfo],
+  ['xsetid', -3, 'write', 1, 1, 1, streams.xsetid],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],

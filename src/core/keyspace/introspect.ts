@@ -41,6 +41,8 @@ function encoding(v: Value): string {
     }
     case 'list':
       return 'quicklist';
+    case 'stream':
+      return 'stream';
     case 'set': {
       const ints = [...v.members].every((m) => m.length <= 20 && parseInt64(fromLatin1(m)) !== null);
       return v.members.size <= setIntsetEntriesMax && ints ? 'intset' : 'hashtable';

@@ -9,6 +9,7 @@ import type { KeyspaceEvent } from '../../protocol/keyspace.js';
 import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
+import { type Stream, decodeStream, encodeStream } from './stream.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -31,14 +32,15 @@ export type Value =
   | { readonly type: 'string'; readonly bytes: Uint8Array }
   | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
   | { readonly type: 'list'; readonly items: Uint8Array[] }
-  | { readonly type: 'set'; readonly members: Set<string> };
+  | { readonly type: 'set'; readonly members: Set<string> }
+  | { readonly type: 'stream'; readonly stream: Stream };
 export type ValueType = Value['type'];
 export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
 /** Type tags of values in DUMP payloads and snapshots. */
-export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3 };
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3, stream: 6 };
 
 /** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
-function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
+function parts(v: Exclude<Value, { type: 'string' | 'stream' }>): Uint8Array[] {
   if (v.type === 'list') return v.items;
   if (v.type === 'set') return [...v.members].map(fromLatin1);
   const out: Uint8Array[] = [];
@@ -49,6 +51,7 @@ function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
 /** A value's bytes (DUMP body, snapshot record, digest): a string as is; a collection as u32 count of parts, then u32-length-prefixed parts. */
 export function encodeValue(v: Value): Uint8Array {
   if (v.type === 'string') return v.bytes;
+  if (v.type === 'stream') return encodeStream(v.stream);
   const ps = parts(v);
   let n = 4;
   for (const p of ps) n += 4 + p.length;
@@ -67,6 +70,10 @@ export function encodeValue(v: Value): Uint8Array {
 /** The value `encodeValue` wrote under `tag`, or null when the bytes are not one. */
 export function decodeValue(tag: number, b: Uint8Array): Value | null {
   if (tag === valueTags.string) return { type: 'string', bytes: b };
+  if (tag === valueTags.stream) {
+    const stream = decodeStream(b);
+    return stream === null ? null : { type: 'stream', stream };
+  }
   if (b.length < 4) return null;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const count = dv.getUint32(0, true);
@@ -96,6 +103,7 @@ export function cloneValue(v: Value): Value {
   if (v.type === 'hash') return { type: 'hash', fields: new Map(v.fields) };
   if (v.type === 'list') return { type: 'list', items: [...v.items] };
   if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
+  if (v.type === 'stream') return { type: 'stream', stream: decodeStream(encodeStream(v.stream))! };
   return v;
 }
 
@@ -374,7 +382,7 @@ export class Ctx {
 
   /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
   putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
-    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.items.length) === 0) {
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.type === 'stream' ? 1 : v.items.length) === 0) {
       this.del(key, index);
       this.notify('g', 'del', key, index);
     } else this.put(key, v, 'keep', index);
