@@ -230,7 +230,12 @@ if (!hasRedisServer()) {
     fc.tuple(key, group, consumer, idArg, fc.constantFrom([], ['COUNT', '1'], ['JUSTID'])).map(([k, g, c, id, o]) => ['XAUTOCLAIM', k, g, c, '0', id, ...o]),
     fc.tuple(key, group).map(([k, g]) => ['XINFO', 'GROUPS', k]),
     key.map((k) => ['XINFO', 'STREAM', k]),
-    fc.tuple(key, idArg).map(([k, id]) => ['XSETID', k, id]),
+    fc.tuple(key, idArg, fc.constantFrom([], ['ENTRIESADDED', '20'], ['MAXDELETEDID', '2-0'], ['ENTRIESADDED', '1', 'MAXDELETEDID', '0-1'])).map(([k, id, o]) => ['XSETID', k, id, ...o]),
+    fc.tuple(key, ms, fc.constantFrom('MAXLEN', 'MINID'), fc.integer({ min: 0, max: 6 }), fc.constantFrom('0', '1', '5')).map(([k, m, s, n, l]) => ['XADD', k, s, '~', String(n), 'LIMIT', l, `${m}-*`, 'f', 'v', 'g', 'w']),
+    fc.tuple(key, group, fc.constantFrom('0', '$', '2-1'), fc.constantFrom('-1', '0', '3', '9')).map(([k, g, id, n]) => ['XGROUP', 'CREATE', k, g, id, 'ENTRIESREAD', n]),
+    fc.tuple(key, group, fc.constantFrom([], ['IDLE', '0']), idArg, fc.constantFrom([], ['c1'])).map(([k, g, i, id, c]) => ['XPENDING', k, g, ...i, id, '+', '5', ...c]),
+    fc.tuple(key, fc.constantFrom([], ['COUNT', '1'])).map(([k, o]) => ['XINFO', 'STREAM', k, 'FULL', ...o]),
+    fc.tuple(key, group).map(([k, g]) => ['XINFO', 'CONSUMERS', k, g]),
   );
   const script = fc.array(command, { minLength: 1, maxLength: scriptCommandsMax });
 
