@@ -2,7 +2,7 @@
  * Streams through ZAB on a 3-node embedded cluster, with ioredis on each node's RESP port: `*` ids taken from the
  * leader's clock at proposal, so every node holds the same ids; a consumer group read, claimed and acknowledged from
  * different nodes is identical on every node (XINFO STREAM FULL, delivery and seen times included) and after a
- * restart on the same dataDir.
+ * restart on the same dataDir. XREAD BLOCK waits for data written through another node.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -70,6 +70,19 @@ test('XADD * on every node: the same ids everywhere, from the leader clock, incr
   });
   assert.equal(ids, sorted, 'ids increase in log order');
   for (const r of rs) assert.equal((await r.xrange('jobs', '-', '+')).map(([id]) => id), ids);
+});
+
+test('XREAD BLOCK: a timeout answers null after it; an XADD on another node wakes a reader blocked on `$`', async () => {
+  const [a, b, c] = cluster.nodes.map((n) => connect(cluster, n));
+  const t0 = Date.now();
+  assert.is(await b!.xread('BLOCK', 300, 'STREAMS', 'events', '$'), null);
+  assert.ok(Date.now() - t0 >= 300, `answered after ${Date.now() - t0} ms`);
+  const waiting = c!.xread('BLOCK', 10_000, 'STREAMS', 'events', '$');
+  await new Promise((res) => setTimeout(res, 300));
+  const id = await a!.xadd('events', '*', 'kind', 'late');
+  const got = await waiting;
+  assert.equal(got, [['events', [[id, ['kind', 'late']]]]]);
+  assert.ok(Date.now() - t0 < 5_000, 'woken by the XADD, not the timeout');
 });
 
 test('a consumer group worked from three nodes is identical on every node, and after a restart', async () => {
