@@ -60,7 +60,7 @@ const scripts: Record<string, string[]> = {
     'XREADGROUP GROUP g2 alice STREAMS s 0', 'XREADGROUP GROUP g2 bob STREAMS s 0-0', 'XREADGROUP GROUP g2 bob COUNT 1 STREAMS s 1-0',
     'XINFO GROUPS s', '%XINFO CONSUMERS s g2', 'XPENDING s g2', '%XPENDING s g2 - + 10', '%XPENDING s g2 - + 10 bob', 'XPENDING s g2 - + 10 nobody',
     '%XPENDING s g2 IDLE 0 - + 10', 'XPENDING s g2 IDLE 1000000 - + 10', '%XPENDING s g2 (1-0 + 10', '%XPENDING s g2 - (3-0 1', 'XPENDING s g2 - + 0',
-    'XPENDING s g2 - + -5', 'XPENDING s g2 - + x', 'XPENDING s g2 x + 1', 'XPENDING s g2 - + 1 bob extra', 'XPENDING s g2 IDLE x - + 1', 'XPENDING s g2 IDLE 5 - +',
+    'XPENDING s g2 - + -5', 'XPENDING s g2 - + x', 'XPENDING s g2 x + 1', '%XPENDING s g2 - + 1 bob extra', 'XPENDING s g2 IDLE x - + 1', 'XPENDING s g2 IDLE 5 - +',
     'XPENDING s g2 -', 'XPENDING s nog', 'XPENDING nokey g', 'XPENDING str g', 'XPENDING s g', 'XACK s g2 1-0 9-0', 'XACK s g2 1-0', 'XACK s g2 x',
     'XACK s nog 1-0', 'XACK nokey g 1-0', 'XACK str g 1-0', 'XPENDING s g2', 'XDEL s 2-0', 'XREADGROUP GROUP g2 bob STREAMS s 0', 'XINFO GROUPS s',
     'XADD s 4-0 d 4', 'XREADGROUP GROUP g2 carol NOACK STREAMS s >', 'XPENDING s g2', 'XGROUP DELCONSUMER s g2 bob', 'XPENDING s g2', 'XINFO GROUPS s',
@@ -107,6 +107,17 @@ for (let i = 201; i <= 250; i++) scripts.nodes!.push(`XDEL s ${i}-0`);
 scripts.nodes!.push('XINFO STREAM s', 'XLEN s', 'XRANGE s - + COUNT 3', 'XREVRANGE s + - COUNT 3');
 for (let i = 251; i <= 330; i++) scripts.nodes!.push(`XADD s ${i}-${i * 3} ${i % 2 === 0 ? 'g' : 'f'} ${'y'.repeat(i % 60)}`);
 scripts.nodes!.push('XINFO STREAM s', 'XTRIM s MAXLEN 55', 'XINFO STREAM s', 'XTRIM s MINID 300', 'XINFO STREAM s', 'XRANGE s (300-0 305 COUNT 2');
+
+// node layout by bytes: values of 0..1500 bytes, integer-looking fields and values, fields unlike the node's first entry
+scripts.bytes = [];
+for (let i = 1; i <= 160; i++) {
+  const v = i % 5 === 0 ? 'z'.repeat((i * 37) % 1500) : i % 3 === 0 ? String(i * 1000003) : `v${i}`;
+  const f = i % 4 === 0 ? ['a', v, 'b', String(-i)] : i % 4 === 1 ? ['12', v] : ['f', v];
+  scripts.bytes.push(`XADD s ${i * 1000}-${i % 3} ${f.join(' ')}`);
+  if (i % 17 === 0) scripts.bytes.push(`XDEL s ${(i - 3) * 1000}-${(i - 3) % 3}`, 'XINFO STREAM s');
+  if (i % 40 === 0) scripts.bytes.push(`XADD s MAXLEN ~ ${i - 30} ${i * 1000}-9 f v`, 'XINFO STREAM s', `XTRIM s MINID ~ ${(i - 35) * 1000}`, 'XINFO STREAM s');
+}
+scripts.bytes.push('XTRIM s MAXLEN ~ 0', 'XINFO STREAM s', 'XTRIM s MAXLEN 0', 'XINFO STREAM s', 'XADD s 999999-0 f v', 'XINFO STREAM s');
 
 const timeKeys = new Set(['idle', 'seen-time']);
 /** The reply with time-dependent integers replaced: after `idle`/`seen-time`, XPENDING rows' idle, PEL delivery times. */
