@@ -65,7 +65,8 @@ const scripts: Record<string, string[]> = {
     'XACK s nog 1-0', 'XACK nokey g 1-0', 'XACK str g 1-0', 'XPENDING s g2', 'XDEL s 2-0', 'XREADGROUP GROUP g2 bob STREAMS s 0', 'XINFO GROUPS s',
     'XADD s 4-0 d 4', 'XREADGROUP GROUP g2 carol NOACK STREAMS s >', 'XPENDING s g2', 'XGROUP DELCONSUMER s g2 bob', 'XPENDING s g2', 'XINFO GROUPS s',
     'XGROUP SETID s g2 0', 'XGROUP SETID s g2 $ ENTRIESREAD 3', 'XGROUP SETID s g2 1 ENTRIESREAD x', 'XGROUP SETID s g2 1 FOO 1', 'XGROUP SETID s g2 1 ENTRIESREAD',
-    'XGROUP SETID s g2 -', 'XINFO GROUPS s', 'XGROUP SETID s g2 1-0', 'XINFO GROUPS s', 'XREADGROUP GROUP g2 dave STREAMS s >', 'XINFO GROUPS s',
+    'XGROUP SETID s g2 -', 'XINFO GROUPS s', 'XGROUP SETID s g2 1-0', 'XINFO GROUPS s', 'XREADGROUP GROUP g2 dave STREAMS s >', 'XINFO GROUPS s', '%XPENDING s g2 - + 10',
+    '%XINFO STREAM s FULL', 'XGROUP CREATE s "a\x00b" 0', 'XINFO GROUPS s', 'XPENDING s "a\\x00c"', 'XINFO CONSUMERS s "x\\x00y"', 'XREADGROUP GROUP nog c STREAMS s >', 'XREADGROUP GROUP g2 c STREAMS s nokey > >',
   ],
   xread: [
     'XADD s 1-0 a 1', 'XADD s 2-0 b 2', 'XADD t 5-0 c 3', 'XREAD STREAMS s 0', 'XREAD COUNT 1 STREAMS s t 0 0', 'XREAD STREAMS s t 1-0 4',
@@ -87,6 +88,8 @@ const scripts: Record<string, string[]> = {
     'XCLAIM s g erin 0 4-0 FORCE RETRYCOUNT 3', '%XPENDING s g - + 10', 'XAUTOCLAIM s g frank 0 0', 'XAUTOCLAIM s g frank 0 0 COUNT 1', 'XAUTOCLAIM s g frank 0 0 COUNT 1 JUSTID',
     'XAUTOCLAIM s g frank 1000000 0', 'XAUTOCLAIM s g frank 0 (1-0 JUSTID', 'XAUTOCLAIM s g frank 0 x', 'XAUTOCLAIM s g frank x 0', 'XAUTOCLAIM s g frank 0 0 COUNT 0',
     'XAUTOCLAIM s g frank 0 0 COUNT x', 'XAUTOCLAIM s g frank 0 0 FOO', 'XAUTOCLAIM s nog frank 0 0', 'XAUTOCLAIM nokey g frank 0 0', 'XAUTOCLAIM str g frank 0 0',
+    'XACK s g 1-0', 'XCLAIM s g zed 0 1-0 FORCE', '%XPENDING s g - + 10', 'XCLAIM s g zed 0 1-0 FORCE JUSTID', 'XCLAIM s g zed 0 1-0 2-0 4-0 TIME 1 RETRYCOUNT -5',
+    '%XPENDING s g - + 10', 'XCLAIM s g bob 0 1-0 IDLE -100 JUSTID', 'XCLAIM s g bob 0 1-0 TIME 99999999999999 JUSTID', '%XPENDING s g - + 10',
     'XDEL s 3-0', 'XAUTOCLAIM s g gina 0 0', 'XPENDING s g', '%XINFO CONSUMERS s g', 'XAUTOCLAIM s g gina 0 0 COUNT 9223372036854775807',
   ],
   info: [
@@ -134,7 +137,11 @@ function maskTimes(r: Reply): Reply {
   return { kind: 'Array', items };
 }
 
-const words = (line: string): string[] => line.split(' ').map((w) => (w === '""' ? '' : w.replace(/^"(.*)"$/, '$1')));
+const words = (line: string): string[] =>
+  line
+    .replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .split(' ')
+    .map((w) => (w === '""' ? '' : w.replace(/^"(.*)"$/, '$1')));
 const sortDeep = (r: Reply): Reply => (r.kind === 'Array' ? { kind: 'Array', items: r.items.map(sortDeep).sort((x, y) => (show(x) < show(y) ? -1 : 1)) } : r);
 
 let redis: RedisServer | null = null;
