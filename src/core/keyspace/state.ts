@@ -9,7 +9,7 @@ import type { KeyspaceEvent } from '../../protocol/keyspace.js';
 import { E, digestMod, fromLatin1, hashBytes, isReply, latin1, mix52 } from './bytes.js';
 import { strHash } from '../hash.js';
 import { MinHeap } from '../heap.js';
-import { type Stream, decodeStream, encodeStream } from './stream.js';
+import { type Stream, decodeStream, encodeStream, streamDigest } from './stream.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -175,7 +175,7 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  const vh = hashBytes(encodeValue(v), h ^ valueSeed);
+  const vh = v.type === 'stream' ? streamDigest(v.stream, h ^ valueSeed) : hashBytes(encodeValue(v), h ^ valueSeed);
   return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 

@@ -6,7 +6,7 @@
  * entry deleted (its fields dropped) and removes a node when its last live entry goes, as Redis does.
  * Consumer groups keep their pending entries (PEL) as an array sorted by id. Pure: no clock (times come from Ctx).
  */
-import { parseInt64 } from './bytes.js';
+import { digestMod, hashBytes, mix52, parseInt64 } from './bytes.js';
 
 export interface StreamId {
   readonly ms: bigint;
@@ -77,11 +77,46 @@ export interface Stream {
   maxDeletedId: StreamId;
   entriesAdded: bigint;
   readonly groups: Map<string, Group>;
+  /** The sum of the live entries' hashes (mod 2^52): the digest follows entries in O(1) per change. */
+  entriesSum: number;
 }
 
 export function newStream(): Stream {
-  return { nodes: [], length: 0, lastId: idZero, firstId: idZero, maxDeletedId: idZero, entriesAdded: 0n, groups: new Map() };
+  return { nodes: [], length: 0, lastId: idZero, firstId: idZero, maxDeletedId: idZero, entriesAdded: 0n, groups: new Map(), entriesSum: 0 };
 }
+
+const entrySeed = 0x3c6ef372;
+function entryHash(id: StreamId, fields: readonly Uint8Array[]): number {
+  let h = mixU64(mixU64(entrySeed, id.ms), id.seq);
+  for (const f of fields) h = hashBytes(f, h ^ f.length);
+  return mix52(h, fields.length);
+}
+function countEntry(s: Stream, id: StreamId, fields: readonly Uint8Array[], sign: 1 | -1): void {
+  s.entriesSum = (s.entriesSum + sign * entryHash(id, fields) + digestMod) % digestMod;
+}
+
+/**
+ * The stream's share of the keyspace digest: its entries' sum, its counters, its edge nodes and its groups in full
+ * (O(groups + PEL), not O(entries), per change).
+ */
+export function streamDigest(s: Stream, seed: number): number {
+  let h = mixWord(seed, s.length);
+  for (const id of [s.lastId, s.firstId, s.maxDeletedId]) h = mixU64(mixU64(h, id.ms), id.seq);
+  h = mixU64(h, s.entriesAdded);
+  for (const n of [s.nodes[0], s.nodes[s.nodes.length - 1]]) if (n !== undefined) h = mixWord(mixWord(mixU64(mixU64(h, n.master.ms), n.master.seq), n.live), n.deleted);
+  if (s.groups.size > 0) {
+    const w = new Writer();
+    encodeGroups(w, s);
+    h = hashBytes(w.done(), h);
+  }
+  return (mix52(h, s.nodes.length) + s.entriesSum) % digestMod;
+}
+
+function mixWord(h: number, w: number): number {
+  const x = Math.imul(h ^ w, 0x5bd1e995);
+  return (x ^ (x >>> 15)) >>> 0;
+}
+const mixU64 = (h: number, v: bigint): number => mixWord(mixWord(h, Number(v & 0xffffffffn)), Number((v >> 32n) & 0xffffffffn));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Listpack size accounting (what Redis's node-full check reads)
@@ -139,6 +174,7 @@ export function appendEntry(s: Stream, id: StreamId, fields: Uint8Array[]): void
   }
   tail.fixedBytes += entryBytes(tail, id, fields);
   tail.entries.push({ id, fields });
+  countEntry(s, id, fields, 1);
   tail.live++;
   s.length++;
   s.entriesAdded++;
@@ -224,6 +260,7 @@ export function deleteEntry(s: Stream, id: StreamId): boolean {
   const node = s.nodes[n];
   const x = node?.entries[e];
   if (node === undefined || x === undefined || x.fields === null || cmpId(x.id, id) !== 0) return false;
+  countEntry(s, id, x.fields, -1);
   if (node.live === 1) s.nodes.splice(n, 1);
   else {
     x.fields = null;
@@ -253,6 +290,7 @@ export function trimStream(s: Stream, t: TrimArgs): number {
     const last = node.entries[node.entries.length - 1]!.id;
     const removeNode = t.strategy === 'maxlen' ? BigInt(s.length - node.live) >= t.maxlen : cmpId(last, t.minid) < 0;
     if (removeNode) {
+      for (const x of node.entries) if (x.fields !== null) countEntry(s, x.id, x.fields, -1);
       s.nodes.shift();
       s.length -= node.live;
       deleted += node.live;
@@ -264,6 +302,7 @@ export function trimStream(s: Stream, t: TrimArgs): number {
       const stop = t.strategy === 'maxlen' ? BigInt(s.length) <= t.maxlen : cmpId(x.id, t.minid) >= 0;
       if (stop) break;
       if (x.fields !== null) {
+        countEntry(s, x.id, x.fields, -1);
         x.fields = null;
         fromNode++;
         s.length--;
@@ -367,7 +406,8 @@ class Writer {
   }
   u64(v: bigint): void {
     const x = BigInt.asUintN(64, v);
-    for (let i = 0n; i < 8n; i++) this.parts.push(Number((x >> (8n * i)) & 0xffn));
+    this.u32(Number(x & 0xffffffffn));
+    this.u32(Number(x >> 32n));
   }
   id(id: StreamId): void {
     this.u64(id.ms);
@@ -413,10 +453,8 @@ class Reader {
     return v;
   }
   u64(): bigint {
-    this.need(8);
-    let v = 0n;
-    for (let i = 0n; i < 8n; i++) v |= BigInt(this.b[this.o++]!) << (8n * i);
-    return v;
+    const lo = this.u32();
+    return (BigInt(this.u32()) << 32n) | BigInt(lo);
   }
   i64(): bigint {
     return BigInt.asIntN(64, this.u64());
@@ -470,6 +508,11 @@ export function encodeStream(s: Stream): Uint8Array {
       }
     }
   }
+  encodeGroups(w, s);
+  return w.done();
+}
+
+function encodeGroups(w: Writer, s: Stream): void {
   const groups = groupsInOrder(s);
   w.u32(groups.length);
   for (const g of groups) {
@@ -490,7 +533,6 @@ export function encodeStream(s: Stream): Uint8Array {
       w.str(p.consumer.name);
     }
   }
-  return w.done();
 }
 
 /** The stream `encodeStream` wrote, or null when the bytes are not one. */
@@ -521,7 +563,10 @@ export function decodeStream(b: Uint8Array): Stream | null {
         }
         node.entries.push({ id, fields });
         if (fields === null) node.deleted++;
-        else node.live++;
+        else {
+          node.live++;
+          countEntry(s, id, fields, 1);
+        }
       }
       if (node.entries.length === 0) return null;
       live += node.live;
