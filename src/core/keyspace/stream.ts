@@ -36,10 +36,42 @@ export function prevId(id: StreamId): StreamId | null {
   return id.ms === 0n ? null : { ms: id.ms - 1n, seq: u64Max };
 }
 
-/** One entry: its field/value pairs flattened, null once deleted (kept for the node's layout). */
+/**
+ * One entry: its field/value pairs packed in one buffer (each u32-LE-length-prefixed: one allocation per entry),
+ * null once deleted (the entry is kept for the node's layout).
+ */
 export interface StreamEntry {
   readonly id: StreamId;
-  fields: Uint8Array[] | null;
+  packed: Uint8Array | null;
+}
+
+function pack(fields: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const f of fields) n += 4 + f.length;
+  const out = new Uint8Array(n);
+  const dv = new DataView(out.buffer);
+  let o = 0;
+  for (const f of fields) {
+    dv.setUint32(o, f.length, true);
+    out.set(f, o + 4);
+    o += 4 + f.length;
+  }
+  return out;
+}
+
+/** The field/value views of a packed entry; throws on bytes that are not one (decode). */
+function unpack(p: Uint8Array): Uint8Array[] {
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < p.length; ) {
+    if (o + 4 > p.length) throw new RangeError('bad entry');
+    const n = dv.getUint32(o, true);
+    if (o + 4 + n > p.length) throw new RangeError('bad entry');
+    out.push(p.subarray(o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  if (out.length < 2 || out.length % 2 !== 0) throw new RangeError('bad entry');
+  return out;
 }
 export interface StreamNode {
   readonly master: StreamId;
@@ -173,7 +205,7 @@ export function appendEntry(s: Stream, id: StreamId, fields: Uint8Array[]): void
     s.nodes.push(tail);
   }
   tail.fixedBytes += entryBytes(tail, id, fields);
-  tail.entries.push({ id, fields });
+  tail.entries.push({ id, packed: pack(fields) });
   countEntry(s, id, fields, 1);
   tail.live++;
   s.length++;
@@ -218,7 +250,7 @@ export function* forward(s: Stream, start: StreamId, end: StreamId): Generator<L
     for (; e < es.length; e++) {
       const x = es[e]!;
       if (cmpId(x.id, end) > 0) return;
-      if (x.fields !== null) yield [x.id, x.fields];
+      if (x.packed !== null) yield [x.id, unpack(x.packed)];
     }
   }
 }
@@ -237,14 +269,14 @@ export function* backward(s: Stream, high: StreamId, low: StreamId): Generator<L
     }
     const x = s.nodes[n]!.entries[e]!;
     if (cmpId(x.id, low) < 0) return;
-    if (x.fields !== null) yield [x.id, x.fields];
+    if (x.packed !== null) yield [x.id, unpack(x.packed)];
   }
 }
 
 export function liveEntry(s: Stream, id: StreamId): Uint8Array[] | null {
   const [n, e] = seek(s, id);
   const x = s.nodes[n]?.entries[e];
-  return x !== undefined && cmpId(x.id, id) === 0 ? x.fields : null;
+  return x !== undefined && x.packed !== null && cmpId(x.id, id) === 0 ? unpack(x.packed) : null;
 }
 
 /** The first or last live entry's id, or null (streamGetEdgeID with tombstones skipped). */
@@ -259,11 +291,11 @@ export function deleteEntry(s: Stream, id: StreamId): boolean {
   const [n, e] = seek(s, id);
   const node = s.nodes[n];
   const x = node?.entries[e];
-  if (node === undefined || x === undefined || x.fields === null || cmpId(x.id, id) !== 0) return false;
-  countEntry(s, id, x.fields, -1);
+  if (node === undefined || x === undefined || x.packed === null || cmpId(x.id, id) !== 0) return false;
+  countEntry(s, id, unpack(x.packed), -1);
   if (node.live === 1) s.nodes.splice(n, 1);
   else {
-    x.fields = null;
+    x.packed = null;
     node.live--;
     node.deleted++;
   }
@@ -290,7 +322,7 @@ export function trimStream(s: Stream, t: TrimArgs): number {
     const last = node.entries[node.entries.length - 1]!.id;
     const removeNode = t.strategy === 'maxlen' ? BigInt(s.length - node.live) >= t.maxlen : cmpId(last, t.minid) < 0;
     if (removeNode) {
-      for (const x of node.entries) if (x.fields !== null) countEntry(s, x.id, x.fields, -1);
+      for (const x of node.entries) if (x.packed !== null) countEntry(s, x.id, unpack(x.packed), -1);
       s.nodes.shift();
       s.length -= node.live;
       deleted += node.live;
@@ -301,9 +333,9 @@ export function trimStream(s: Stream, t: TrimArgs): number {
     for (const x of node.entries) {
       const stop = t.strategy === 'maxlen' ? BigInt(s.length) <= t.maxlen : cmpId(x.id, t.minid) >= 0;
       if (stop) break;
-      if (x.fields !== null) {
-        countEntry(s, x.id, x.fields, -1);
-        x.fields = null;
+      if (x.packed !== null) {
+        countEntry(s, x.id, unpack(x.packed), -1);
+        x.packed = null;
         fromNode++;
         s.length--;
       }
@@ -386,6 +418,8 @@ export function groupLag(s: Stream, g: Group): bigint | null {
 // Encoding (DUMP, snapshot, digest): little-endian fixed-width numbers, u32-length-prefixed bytes
 // ---------------------------------------------------------------------------------------------------------------
 const streamFormatVersion = 1;
+/** In place of an entry's length: the entry is deleted. */
+const deletedMark = 0xffffffff;
 
 class Writer {
   private parts: number[] = [];
@@ -463,7 +497,9 @@ class Reader {
     return { ms: this.u64(), seq: this.u64() };
   }
   bytes(): Uint8Array {
-    const n = this.u32();
+    return this.take(this.u32());
+  }
+  take(n: number): Uint8Array {
     this.need(n);
     const out = this.b.slice(this.o, this.o + n);
     this.o += n;
@@ -501,11 +537,8 @@ export function encodeStream(s: Stream): Uint8Array {
     w.u32(n.entries.length);
     for (const e of n.entries) {
       w.id(e.id);
-      if (e.fields === null) w.u32(0xffffffff);
-      else {
-        w.u32(e.fields.length);
-        for (const f of e.fields) w.bytes(f);
-      }
+      if (e.packed === null) w.u32(deletedMark);
+      else w.bytes(e.packed);
     }
   }
   encodeGroups(w, s);
@@ -555,17 +588,13 @@ export function decodeStream(b: Uint8Array): Stream | null {
       const node: StreamNode = { master, masterFields, entries: [], live: 0, deleted: 0, fixedBytes };
       for (let k = r.u32(); k > 0; k--) {
         const id = r.id();
-        const count = r.u32();
-        let fields: Uint8Array[] | null = null;
-        if (count !== 0xffffffff) {
-          fields = [];
-          for (let j = 0; j < count; j++) fields.push(r.bytes());
-        }
-        node.entries.push({ id, fields });
-        if (fields === null) node.deleted++;
+        const len = r.u32();
+        const packed = len === deletedMark ? null : r.take(len);
+        node.entries.push({ id, packed });
+        if (packed === null) node.deleted++;
         else {
           node.live++;
-          countEntry(s, id, fields, 1);
+          countEntry(s, id, unpack(packed), 1);
         }
       }
       if (node.entries.length === 0) return null;
