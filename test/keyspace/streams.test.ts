@@ -304,6 +304,18 @@ test('streams: idle times are the read time minus the delivery time (txn time)',
   assert.is(txt(run(ks, 'XINFO STREAM s FULL', 3000)).includes('"seen-time", :2500'), true);
 });
 
+test('streams: _xgroupready tells a waiting XREADGROUP when its group has entries to deliver', () => {
+  const ks = new Keyspace();
+  run(ks, 'XGROUP CREATE s g $ MKSTREAM');
+  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':0');
+  run(ks, 'XADD s 1-0 f v');
+  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':1');
+  run(ks, 'XREADGROUP GROUP g c STREAMS s >');
+  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':0');
+  assert.is(txt(run(ks, '_XGROUPREADY nog s')), ':1', 'a missing group: XREADGROUP answers its error');
+  assert.is(txt(run(ks, '_XGROUPREADY g s nokey')), ':1');
+});
+
 test('streams: RESP3 and RESP2 shapes of XREAD, XINFO and XPENDING', () => {
   const ks = new Keyspace();
   run(ks, 'XADD s 1-0 f v');

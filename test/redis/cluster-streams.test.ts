@@ -2,7 +2,7 @@
  * Streams through ZAB on a 3-node embedded cluster, with ioredis on each node's RESP port: `*` ids taken from the
  * leader's clock at proposal, so every node holds the same ids; a consumer group read, claimed and acknowledged from
  * different nodes is identical on every node (XINFO STREAM FULL, delivery and seen times included) and after a
- * restart on the same dataDir. XREAD BLOCK waits for data written through another node.
+ * restart on the same dataDir. XREAD and XREADGROUP BLOCK wait for data written through another node.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -83,6 +83,21 @@ test('XREAD BLOCK: a timeout answers null after it; an XADD on another node wake
   const got = await waiting;
   assert.equal(got, [['events', [[id, ['kind', 'late']]]]]);
   assert.ok(Date.now() - t0 < 5_000, 'woken by the XADD, not the timeout');
+});
+
+test('XREADGROUP BLOCK with `>`: null after the timeout; an XADD on another node wakes the consumer, once', async () => {
+  const [a, b, c] = cluster.nodes.map((n) => connect(cluster, n));
+  await a!.xgroup('CREATE', 'tasks', 'crew', '$', 'MKSTREAM');
+  const t0 = Date.now();
+  assert.is(await b!.xreadgroup('GROUP', 'crew', 'w1', 'BLOCK', 300, 'STREAMS', 'tasks', '>'), null);
+  assert.ok(Date.now() - t0 >= 300, `answered after ${Date.now() - t0} ms`);
+  const w1 = b!.xreadgroup('GROUP', 'crew', 'w1', 'BLOCK', 10_000, 'STREAMS', 'tasks', '>');
+  const w2 = c!.xreadgroup('GROUP', 'crew', 'w2', 'BLOCK', 1_500, 'STREAMS', 'tasks', '>');
+  await new Promise((res) => setTimeout(res, 300));
+  const id = await a!.xadd('tasks', '*', 'job', '1');
+  const got = [await w1, await w2].filter((r) => r !== null);
+  assert.equal(got, [[['tasks', [[id, ['job', '1']]]]]], 'exactly one consumer gets the entry');
+  assert.is(((await a!.xpending('tasks', 'crew')) as [number])[0], 1);
 });
 
 test('a consumer group worked from three nodes is identical on every node, and after a restart', async () => {

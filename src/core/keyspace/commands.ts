@@ -165,6 +165,8 @@ const rows: Row[] = [
   ['memory', -2, 'read', 2, 2, 1, introspect.memory],
   // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
   ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
+  // XREADGROUP BLOCK's readiness check, asked by the front end while it waits
+  ['_xgroupready', -3, 'read', 0, 0, 0, streams.xgroupReady],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],
   ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
 ];

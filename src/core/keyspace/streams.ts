@@ -494,6 +494,22 @@ export function xreadServe(c: Ctx, r: XreadRequest): Reply | null {
   return served.length === 0 ? null : { kind: 'Map', entries: served, resp2: 'pairs' };
 }
 
+/**
+ * `_xgroupready group key...` (internal read, for a front end waiting on XREADGROUP BLOCK with `>`): 1 when a key
+ * has entries its group has not been given yet, or when the key or group is gone (XREADGROUP then answers its
+ * error); else 0.
+ */
+export function xgroupReady(c: Ctx, a: Argv): Reply {
+  const group = latin1(a[1]!);
+  for (let i = 2; i < a.length; i++) {
+    const s = getStream(c, keyOf(a, i));
+    if (s === null || isReply(s)) return int(1);
+    const g = s.groups.get(group);
+    if (g === undefined || (s.length > 0 && cmpId(lastValidId(s), g.lastId) > 0)) return int(1);
+  }
+  return int(0);
+}
+
 export function xread(xreadgroup: boolean) {
   return (c: Ctx, a: Argv): Reply => {
     const r = parseXread(c, a, xreadgroup);
