@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { connect } from 'node:net';
 import type { Argv, Reply } from '../../src/protocol/resp.js';
 import { Keyspace, keyspaceSnapshotChunks, normalize, restoreKeyspace } from '../../src/core/keyspace/index.js';
 import { encodeReply } from '../../src/wire/resp/encoder.js';
@@ -216,6 +217,36 @@ if (!hasRedisServer()) {
     await c.send(argv('CONFIG', 'SET', 'notify-keyspace-events', ''));
     assert.ok(ours.length >= 30, `${ours.length} events`);
     assert.equal(ours, theirs);
+  });
+
+  test('streams differential: RESP3 bytes (HELLO 3) of XREAD, XRANGE, XINFO, XPENDING, XAUTOCLAIM', async () => {
+    await redis!.client.send(argv('FLUSHALL'));
+    const script = [
+      'XADD s 1-0 a 1', 'XADD s 2-0 b 2 c 3', 'XREAD STREAMS s 0', 'XREAD COUNT 1 STREAMS s s 0 1-0', 'XREAD STREAMS s $', 'XRANGE s - +', 'XRANGE s - + COUNT 0',
+      'XINFO STREAM s', 'XGROUP CREATE s g 0', 'XGROUP CREATE s h $ ENTRIESREAD 5', 'XINFO GROUPS s', 'XPENDING s g', 'XINFO STREAM s FULL',
+      'XREADGROUP GROUP g c NOACK STREAMS s >', 'XREADGROUP GROUP g c STREAMS s >', 'XAUTOCLAIM s g c 0 0 JUSTID', 'XINFO STREAM nokey', 'XDEL s 1-0 2-0',
+      'XINFO STREAM s', 'XINFO GROUPS s',
+    ];
+    const sock = await new Promise<import('node:net').Socket>((resolve) => {
+      const c = connect(redis!.port, '127.0.0.1', () => resolve(c));
+    });
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const quiet = (): Promise<void> => new Promise((res) => setTimeout(res, 300));
+    const wire = (a: Argv): Buffer => Buffer.concat([Buffer.from(`*${a.length}\r\n`), ...a.map((x) => Buffer.concat([Buffer.from(`$${x.length}\r\n`), Buffer.from(x), Buffer.from('\r\n')]))]);
+    sock.write(wire(argv('HELLO', '3')));
+    await quiet();
+    chunks.length = 0;
+    const ks = new Keyspace();
+    const ours: Buffer[] = [];
+    for (const line of script) {
+      const a = argv(...words(line));
+      sock.write(wire(a));
+      ours.push(encodeReply(runOn(ks, 0, a, nowMs), 3));
+    }
+    await quiet();
+    sock.destroy();
+    assert.is(Buffer.concat(chunks).toString('latin1'), Buffer.concat(ours).toString('latin1'));
   });
 
   const key = fc.constantFrom('s', 't');
