@@ -556,12 +556,12 @@ function encodeGroups(w: Writer, s: Stream): void {
     w.u32(consumers.length);
     for (const c of consumers) {
       w.str(c.name);
-      w.u64(BigInt(c.seenMs));
+      w.u64(BigInt(Math.trunc(c.seenMs)));
     }
     w.u32(g.pel.length);
     for (const p of g.pel) {
       w.id(p.id);
-      w.u64(BigInt(p.deliveryMs));
+      w.u64(BigInt(Math.trunc(p.deliveryMs)));
       w.u64(p.deliveryCount);
       w.str(p.consumer.name);
     }
