@@ -25,8 +25,8 @@ export type Reply =
   /** RESP3 `_`; RESP2 `*-1` (EXEC aborted by WATCH, BLPOP timeout). */
   | { readonly kind: 'NullArray' }
   | { readonly kind: 'Array'; readonly items: readonly Reply[] }
-  /** RESP3 `%`; RESP2 a flat array k1 v1 k2 v2 ... */
-  | { readonly kind: 'Map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  /** RESP3 `%`; RESP2 a flat array k1 v1 k2 v2 ..., or with `resp2: 'pairs'` an array of [k, v] pairs (XREAD). */
+  | { readonly kind: 'Map'; readonly entries: readonly (readonly [Reply, Reply])[]; readonly resp2?: 'pairs' }
   /** RESP3 an array of 2-element arrays; RESP2 a flat array k1 v1 k2 v2 ... (HRANDFIELD WITHVALUES, ZRANGE WITHSCORES). */
   | { readonly kind: 'Pairs'; readonly pairs: readonly (readonly [Reply, Reply])[] }
   /** RESP3 `~`; RESP2 an array. */

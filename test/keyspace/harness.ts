@@ -119,6 +119,7 @@ function parse(b: Buffer, at: number): { reply: Reply; end: number } | null {
 export function resp2(r: Reply): Reply {
   switch (r.kind) {
     case 'Map':
+      if (r.resp2 === 'pairs') return { kind: 'Array', items: r.entries.map(([k, v]) => ({ kind: 'Array', items: [resp2(k), resp2(v)] })) };
       return { kind: 'Array', items: r.entries.flatMap(([k, v]) => [resp2(k), resp2(v)]) };
     case 'Pairs':
       return { kind: 'Array', items: r.pairs.flatMap(([k, v]) => [resp2(k), resp2(v)]) };

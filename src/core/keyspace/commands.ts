@@ -17,6 +17,7 @@ import * as sets from './sets.js';
 import type { Ctx } from './state.js';
 import * as str from './strings.js';
 import * as zsets from './zsets.js';
+import * as streams from './streams.js';
 
 export type CommandKind = 'read' | 'write' | 'connection';
 
@@ -162,6 +163,21 @@ const rows: Row[] = [
   ['zintercard', -3, 'read', 0, 0, 0, zsets.zintercard],
   ['zrandmember', -2, 'read', 1, 1, 1, zsets.zrandmember],
   ['zscan', -3, 'read', 1, 1, 1, zsets.zscan],
+  ['xadd', -5, 'write', 1, 1, 1, streams.xadd],
+  ['xlen', 2, 'read', 1, 1, 1, streams.xlen],
+  ['xrange', -4, 'read', 1, 1, 1, streams.xrange(false)],
+  ['xrevrange', -4, 'read', 1, 1, 1, streams.xrange(true)],
+  ['xdel', -3, 'write', 1, 1, 1, streams.xdel],
+  ['xtrim', -4, 'write', 1, 1, 1, streams.xtrim],
+  ['xread', -4, 'read', 0, 0, 0, streams.xread(false)],
+  ['xreadgroup', -7, 'write', 0, 0, 0, streams.xread(true)],
+  ['xgroup', -2, 'write', 2, 2, 1, streams.xgroup],
+  ['xack', -4, 'write', 1, 1, 1, streams.xack],
+  ['xpending', -3, 'read', 1, 1, 1, streams.xpending],
+  ['xclaim', -6, 'write', 1, 1, 1, streams.xclaim],
+  ['xautoclaim', -6, 'write', 1, 1, 1, streams.xautoclaim],
+  ['xinfo', -2, 'read', 2, 2, 1, streams.xinfo],
+  ['xsetid', -3, 'write', 1, 1, 1, streams.xsetid],
   ['del', -2, 'write', 1, -1, 1, keys.del],
   ['unlink', -2, 'write', 1, -1, 1, keys.del],
   ['exists', -2, 'read', 1, -1, 1, keys.exists],
@@ -197,6 +213,8 @@ const rows: Row[] = [
   ['_encodingget', -2, 'read', 0, 0, 0, encoding.encodingGet],
   // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
   ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
+  // XREADGROUP BLOCK's readiness check, asked by the front end while it waits
+  ['_xgroupready', -3, 'read', 0, 0, 0, streams.xgroupReady],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],
   ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
 ];

@@ -82,6 +82,8 @@ function encodingName(v: Value, converted: boolean): string {
     case 'zset':
       // a zset keeps its own (its listpack form changes how it reads: sorted.ts)
       return v.z.skiplist ? 'skiplist' : 'listpack';
+    case 'stream':
+      return 'stream';
   }
 }
 

@@ -12,6 +12,7 @@ import { MinHeap } from '../heap.js';
 import { Rng, hash32 } from '../rng.js';
 import { type EncodingLimits, beyondCompact, containerOf, defaultEncodingLimits } from './encoding.js';
 import { type SortedSet, zsetFromParts, zsetParts } from './sorted.js';
+import { type Stream, decodeStream, encodeStream, streamDigest } from './stream.js';
 
 export const databasesCount = 16;
 /** Revisions of deleted keys are kept per hash bucket (bounded memory; a false WATCH abort at worst). */
@@ -35,14 +36,15 @@ export type Value =
   | { readonly type: 'hash'; readonly fields: Map<string, Uint8Array> }
   | { readonly type: 'list'; readonly items: Uint8Array[] }
   | { readonly type: 'set'; readonly members: Set<string> }
-  | { readonly type: 'zset'; readonly z: SortedSet };
+  | { readonly type: 'zset'; readonly z: SortedSet }
+  | { readonly type: 'stream'; readonly stream: Stream };
 export type ValueType = Value['type'];
 export type ValueOf<T extends ValueType> = Extract<Value, { type: T }>;
 /** Type tags of values in DUMP payloads and snapshots. */
-export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3, zset: 4 };
+export const valueTags: Record<ValueType, number> = { string: 0, hash: 1, list: 2, set: 3, zset: 4, stream: 6 };
 
 /** The parts a collection encodes as: a hash's field, value pairs flattened; a list's elements. */
-function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
+function parts(v: Exclude<Value, { type: 'string' | 'stream' }>): Uint8Array[] {
   if (v.type === 'list') return v.items;
   if (v.type === 'set') return [...v.members].map(fromLatin1);
   if (v.type === 'zset') return zsetParts(v.z);
@@ -54,6 +56,7 @@ function parts(v: Exclude<Value, { type: 'string' }>): Uint8Array[] {
 /** A value's bytes (DUMP body, snapshot record, digest): a string as is; a collection as u32 count of parts, then u32-length-prefixed parts. */
 export function encodeValue(v: Value): Uint8Array {
   if (v.type === 'string') return v.bytes;
+  if (v.type === 'stream') return encodeStream(v.stream);
   const ps = parts(v);
   let n = 4;
   for (const p of ps) n += 4 + p.length;
@@ -72,6 +75,10 @@ export function encodeValue(v: Value): Uint8Array {
 /** The value `encodeValue` wrote under `tag`, or null when the bytes are not one. */
 export function decodeValue(tag: number, b: Uint8Array): Value | null {
   if (tag === valueTags.string) return { type: 'string', bytes: b };
+  if (tag === valueTags.stream) {
+    const stream = decodeStream(b);
+    return stream === null ? null : { type: 'stream', stream };
+  }
   if (b.length < 4) return null;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const count = dv.getUint32(0, true);
@@ -106,6 +113,7 @@ export function cloneValue(v: Value): Value {
   if (v.type === 'list') return { type: 'list', items: [...v.items] };
   if (v.type === 'set') return { type: 'set', members: new Set(v.members) };
   if (v.type === 'zset') return { type: 'zset', z: v.z.clone() };
+  if (v.type === 'stream') return { type: 'stream', stream: decodeStream(encodeStream(v.stream))! };
   return v;
 }
 
@@ -177,8 +185,13 @@ function deadlineHash(at: Deadline | null): number {
 }
 
 function entryDigest(key: string, h: number, v: Value, at: Deadline | null): number {
-  // a zset keeps its own order-free digest up to date (sorted.ts): no O(size) re-hash per write
-  const vh = v.type === 'zset' ? mix52(h ^ valueSeed, v.z.digest % 2 ** 32) ^ Math.floor(v.z.digest / 2 ** 32) : hashBytes(encodeValue(v), h ^ valueSeed);
+  // a zset and a stream keep their own order-free digests up to date (sorted.ts, stream.ts): no O(size) re-hash per write
+  const vh =
+    v.type === 'zset'
+      ? mix52(h ^ valueSeed, v.z.digest % 2 ** 32) ^ Math.floor(v.z.digest / 2 ** 32)
+      : v.type === 'stream'
+        ? streamDigest(v.stream, h ^ valueSeed)
+        : hashBytes(encodeValue(v), h ^ valueSeed);
   return mix52(h ^ (v.type === 'string' ? 1 : valueTags[v.type] + 1), vh ^ deadlineHash(at));
 }
 
@@ -414,7 +427,8 @@ export class Ctx {
 
   /** Store a collection changed in place (its revision and digest follow); an empty one deletes the key (`del`). */
   putCollection(key: string, v: Exclude<Value, { type: 'string' }>, index: number = this.db): void {
-    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.type === 'zset' ? v.z.size : v.items.length) === 0) {
+    // a stream is not deleted when emptied (as Redis)
+    if ((v.type === 'hash' ? v.fields.size : v.type === 'set' ? v.members.size : v.type === 'zset' ? v.z.size : v.type === 'stream' ? 1 : v.items.length) === 0) {
       this.del(key, index);
       this.notify('g', 'del', key, index);
     } else this.put(key, v, 'keep', index);

@@ -26,6 +26,13 @@ export const watchedKeysMax = 10_000;
 export const requestsPerAskMax = 4_096;
 /** The front end's ask to the node allows this much beyond the actor's own request timeout. */
 const askTimeoutMs = 12_000;
+/**
+ * XREAD BLOCK with nothing to read is asked again this often until its timeout or the client goes (a read, so
+ * nothing is logged); its `$` ids are resolved once first. XREADGROUP BLOCK with `>` asks a read (`_xgroupready`)
+ * this often and logs the XREADGROUP again only when there is something to deliver. Stands in until blocked
+ * clients are woken at apply.
+ */
+export const xreadBlockPollMs = 100;
 
 export interface RedisGateway {
   ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
@@ -59,6 +66,8 @@ export function keyspaceCommandTable(): CommandTable {
 }
 
 interface ClientState {
+  /** Set when the connection closed or reset: a polling XREAD BLOCK stops. */
+  gone?: boolean;
   queue: Argv[] | null;
   queueFailed: boolean;
   watched: WatchedKey[];
@@ -177,6 +186,13 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       }
       const c = commandOf(argv);
       if (!('run' in c)) return c;
+      if (name === 'xread' || name === 'xreadgroup') {
+        const block = xreadBlock(argv, now());
+        const read = (a: Argv): Promise<Reply> => askReply({ type: 'RedisRead', db: client.db, argv: a, local: s.readonly });
+        if (block !== null && name === 'xread') return blockingXread(argv, block, s, now, read);
+        const write = (): Promise<Reply> => askReply({ type: 'RedisWrite', db: client.db, commands: [argv], exec: false, watched: [] });
+        if (block !== null && block.group !== null) return blockingXreadgroup(argv, { ...block, group: block.group }, s, now, read, write);
+      }
       if (c.kind === 'read') return askReply({ type: 'RedisRead', db: client.db, argv, local: s.readonly });
       const bytes = argvBytes(argv);
       if (bytes > keyspaceWriteBytesMax) return err(tooLarge(bytes));
@@ -189,7 +205,93 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       if (s !== undefined && s.queue !== null) s.queueFailed = true;
     },
     release(client) {
+      const s = clients.get(client.id);
+      if (s !== undefined) s.gone = true;
       clients.delete(client.id);
     },
   };
+}
+
+const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+interface XreadBlock {
+  readonly untilMs: number;
+  readonly idsAt: number;
+  /** XREADGROUP's group name. */
+  readonly group: Uint8Array | null;
+}
+
+/** XREAD/XREADGROUP's BLOCK deadline (unix ms, Infinity for 0) and where its ids start, or null (no BLOCK, or a bad one: the keyspace answers it). */
+export function xreadBlock(argv: Argv, nowMs: number): XreadBlock | null {
+  let untilMs: number | null = null;
+  let group: Uint8Array | null = null;
+  for (let i = 1; i < argv.length; i++) {
+    const o = text(argv[i]!).toUpperCase();
+    if (o === 'BLOCK' && i + 1 < argv.length) {
+      const t = text(argv[++i]!);
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(t)) return null;
+      untilMs = t === '0' ? Infinity : nowMs + Number(t);
+    } else if (o === 'COUNT' && i + 1 < argv.length) i++;
+    else if (o === 'GROUP' && i + 2 < argv.length) {
+      group = argv[i + 1]!;
+      i += 2;
+    } else if (o === 'NOACK') continue;
+    else if (o === 'STREAMS' && i + 1 < argv.length) {
+      const n = argv.length - i - 1;
+      return untilMs === null || n % 2 !== 0 ? null : { untilMs, idsAt: i + 1 + n / 2, group };
+    } else return null;
+  }
+  return null;
+}
+
+/** The stream's last generated id from an XINFO STREAM reply (0-0 for a missing key), or null for another error. */
+function lastGeneratedId(r: Reply): Uint8Array | null {
+  if (r.kind === 'Error') return r.text === 'ERR no such key' ? Buffer.from('0-0') : null;
+  if (r.kind !== 'Map') return null;
+  const e = r.entries.find(([k]) => k.kind === 'Bulk' && text(k.bytes) === 'last-generated-id');
+  return e !== undefined && e[1].kind === 'Bulk' ? e[1].bytes : null;
+}
+
+/** XREAD BLOCK: `$` resolved once, then asked until data comes, the deadline passes or the client goes. */
+async function blockingXread(argv: Argv, block: XreadBlock, s: ClientState, now: () => number, read: (a: Argv) => Promise<Reply>): Promise<Reply> {
+  const a = [...argv];
+  for (let i = block.idsAt; i < a.length; i++) {
+    if (text(a[i]!) !== '$') continue;
+    const key = a[i - (a.length - block.idsAt)]!;
+    const id = lastGeneratedId(await read([Buffer.from('XINFO'), Buffer.from('STREAM'), key]));
+    if (id === null) return read(argv); // a wrong type: the keyspace answers with its error
+    a[i] = id;
+  }
+  for (;;) {
+    const r = await read(a);
+    const leftMs = block.untilMs - now();
+    if (r.kind !== 'NullArray' || s.gone === true || leftMs <= 0) return r;
+    await sleepMs(Math.min(xreadBlockPollMs, leftMs));
+  }
+}
+
+const sleepMs = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+/** XREADGROUP BLOCK: logged once; with `>` ids and nothing delivered, logged again only once `_xgroupready` says so. */
+async function blockingXreadgroup(
+  argv: Argv,
+  block: XreadBlock & { readonly group: Uint8Array },
+  s: ClientState,
+  now: () => number,
+  read: (a: Argv) => Promise<Reply>,
+  write: () => Promise<Reply>,
+): Promise<Reply> {
+  const keys = argv.slice(2 * block.idsAt - argv.length, block.idsAt);
+  const onlyNew = argv.slice(block.idsAt).every((id) => text(id) === '>');
+  for (;;) {
+    const r = await write();
+    if (r.kind !== 'NullArray' || !onlyNew) return r;
+    for (;;) {
+      const leftMs = block.untilMs - now();
+      if (s.gone === true || leftMs <= 0) return r;
+      await sleepMs(Math.min(xreadBlockPollMs, leftMs));
+      const ready = await read([Buffer.from('_xgroupready'), block.group, ...keys]);
+      if (ready.kind !== 'Int' || ready.value !== 0) break;
+    }
+  }
 }

@@ -110,8 +110,9 @@ export class RespWriter {
       case 'Push':
         return this.items(v === 3 ? '>' : '*', r.items, v);
       case 'Map':
-        this.ascii(v === 3 ? `%${r.entries.length}\r\n` : `*${2 * r.entries.length}\r\n`);
+        this.ascii(v === 3 ? `%${r.entries.length}\r\n` : `*${r.resp2 === 'pairs' ? r.entries.length : 2 * r.entries.length}\r\n`);
         for (const [k, val] of r.entries) {
+          if (v !== 3 && r.resp2 === 'pairs') this.ascii('*2\r\n');
           this.write(k, v);
           this.write(val, v);
         }
