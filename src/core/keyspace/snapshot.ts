@@ -7,9 +7,11 @@
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
  *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | value (encodeValue) | deadline (latin1 decimal, "" = none) | revision f64
  *   end: 0 u8 | digest f64
+ *   then (absent in older snapshots): the remembered `_once` replies (blocking.ts writeOnceReplies)
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
+import { readOnceReplies, writeOnceReplies } from './blocking.js';
 import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
@@ -53,6 +55,7 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
   }
   w.u8(0);
   w.f64(ks.digest());
+  writeOnceReplies(w, ks.onceReplies);
   yield w.view().slice();
 }
 
@@ -87,5 +90,6 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
   ks.seq = seq;
   const digest = r.f64();
   if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
+  if (r.pos < r.end) readOnceReplies(r, ks.onceReplies);
   return ks;
 }

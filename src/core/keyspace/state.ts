@@ -183,6 +183,8 @@ export class KeyspaceState {
   seq = 0;
   heap = new MinHeap<HeapItem>((a, b) => a.at < b.at);
   volatileTotal = 0;
+  /** `_once` id → the reply its command served (blocking.ts; bounded by `onceRepliesMax`, oldest first). */
+  readonly onceReplies = new Map<string, Reply>();
 
   // ---------------------------------------------------------------------------------------------------------------
   // Revisions (WATCH)

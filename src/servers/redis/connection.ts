@@ -16,6 +16,7 @@
  *   {@link outboundBytesPauseMax}, resumes below half; client-output-buffer-limit closes the connection).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
+import type { ReadyKey } from '../../protocol/keyspace.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
@@ -62,6 +63,14 @@ export interface RedisBackend {
   refused?(client: RedisClientContext): void;
   /** The connection's state was dropped (RESET) or it closed: forget its MULTI queue, watches, subscriptions. */
   release?(client: RedisClientContext, why: 'reset' | 'closed'): void;
+  /** Blocking commands (blocking.ts): keys made ready on the node, the node forgot the watched keys. */
+  keysReady?(keys: readonly ReadyKey[]): void;
+  keysLost?(): void;
+  /** CLIENT UNBLOCK: whether the client was blocked (it is answered as timed out or with the UNBLOCKED error). */
+  unblock?(id: number, error: boolean): boolean;
+  /** Clients blocked now (INFO's blocked_clients), and whether one is (CLIENT LIST's `b` flag). */
+  blockedClients?(): number;
+  isBlocked?(id: number): boolean;
 }
 
 /**
@@ -431,6 +440,7 @@ export class RedisConnection implements RedisClientContext {
       version: server.version,
       port: this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1),
       connectedClients: server.clients.size,
+      blockedClients: server.backend.blockedClients?.() ?? 0,
       maxClients: server.config.values.maxClients,
       role: server.role(),
       pubsubCounts: () => {
@@ -570,7 +580,8 @@ export class RedisConnection implements RedisClientContext {
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
   infoLine(): string {
     const now = Date.now();
-    const flags = `${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const blocked = this.server.backend.isBlocked?.(this.id) === true;
+    const flags = `${blocked ? 'b' : ''}${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const qbuf = this.decoder.bufferedBytes;
     const omem = this.transport.outboundBytes() + this.writer.pendingBytes;
     return (
@@ -617,6 +628,14 @@ export class RedisConnection implements RedisClientContext {
       }
       case 'kill':
         return this.clientKill(argv);
+      case 'unblock': {
+        if (argv.length > 4) return err("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+        const how = argv.length === 4 ? upper(argv[3]!) : 'TIMEOUT';
+        if (how !== 'TIMEOUT' && how !== 'ERROR') return err('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+        const id = intArg(argv[2]!);
+        if (id === null) return err('ERR value is not an integer or out of range');
+        return int(this.server.backend.unblock?.(id, how === 'ERROR') === true ? 1 : 0);
+      }
       case 'no-evict':
       case 'no-touch': {
         const v = upper(argv[2]!);
