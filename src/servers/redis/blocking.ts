@@ -70,6 +70,9 @@ interface KeyQueue {
 export class BlockedClients {
   private readonly queues = new Map<string, KeyQueue>();
   private readonly byClient = new Map<number, Blocked[]>();
+  /** Clients with a first attempt in flight (how many), and those of them that left meanwhile. */
+  private readonly attempting = new Map<number, number>();
+  private readonly left = new Set<number>();
   private count = 0;
   private nextServe = 0;
 
@@ -82,7 +85,20 @@ export class BlockedClients {
 
   /** A blocking command outside MULTI: its reply once served, timed out, unblocked or failed. */
   async run(client: number, db: number, argv: Argv, spec: BlockingSpec): Promise<Reply> {
+    this.attempting.set(client, (this.attempting.get(client) ?? 0) + 1);
     const first = await this.attempt(db, argv);
+    const n = this.attempting.get(client)! - 1;
+    const left = this.left.has(client);
+    if (n > 0) this.attempting.set(client, n);
+    else {
+      this.attempting.delete(client);
+      this.left.delete(client);
+    }
+    if (left) {
+      // the client left during its first attempt: nothing is kept for it
+      if (!isNothing(first) && first.kind !== 'Error') this.undo(db, argv, spec, first);
+      return nullArray;
+    }
     if (!isNothing(first)) return first;
     if (this.count >= blockedClientsMax) return { kind: 'Error', text: `ERR more than ${blockedClientsMax} blocked clients on this node` };
     const timeoutMs = timeoutMsArg(spec.timeout(argv), this.now());
@@ -127,6 +143,7 @@ export class BlockedClients {
 
   /** The connection closed or was reset: its blocked commands end, and nothing more is popped for them. */
   release(client: number): void {
+    if (this.attempting.has(client)) this.left.add(client);
     for (const b of [...(this.byClient.get(client) ?? [])]) this.expire(b, 'gone');
   }
 
@@ -194,10 +211,7 @@ export class BlockedClients {
     q.busy = false;
     const took = !isNothing(r) && r.kind !== 'Error';
     if (took) {
-      if (b.end === 'gone') {
-        const undo = b.spec.undo(b.argv, r);
-        if (undo !== null) void this.attempt(b.db, undo);
-      }
+      if (b.end === 'gone') this.undo(b.db, b.argv, b.spec, r);
       this.finish(b, r);
     } else if (b.end !== null) this.finish(b, b.end === 'gone' ? nullArray : b.end);
     else if (tryAgain(r)) this.finish(b, r); // retries exhausted: the outcome is unknown, the client is told
@@ -209,6 +223,12 @@ export class BlockedClients {
     }
     if (took || q.again) this.kick(name);
     for (const k of b.keys) if (k !== name && this.queues.get(k)?.again === true) this.kick(k);
+  }
+
+  /** Put back what a serve took for a client that left. */
+  private undo(db: number, argv: Argv, spec: BlockingSpec, served: Reply): void {
+    const undo = spec.undo(argv, served);
+    if (undo !== null) void this.attempt(db, undo);
   }
 
   /** One once-wrapped write, retried with the same id while its outcome is unknown (bounded). */

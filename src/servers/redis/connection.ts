@@ -629,7 +629,7 @@ export class RedisConnection implements RedisClientContext {
       case 'kill':
         return this.clientKill(argv);
       case 'unblock': {
-        if (argv.length > 4) return err("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+        if (argv.length > 4) return err(`ERR unknown subcommand or wrong number of arguments for '${quoted(argv[1]!)}'. Try CLIENT HELP.`);
         const how = argv.length === 4 ? upper(argv[3]!) : 'TIMEOUT';
         if (how !== 'TIMEOUT' && how !== 'ERROR') return err('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
         const id = intArg(argv[2]!);
