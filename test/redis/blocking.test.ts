@@ -225,4 +225,49 @@ test('local timeouts with fractions of a second; a later push is not taken by a 
   assert.equal(await r.lrange('slow', 0, -1), ['kept']);
 });
 
+// last: it kills the leader
+test('the leader killed while clients on the followers are blocked and elements arrive: each popped at most once, none lost', async () => {
+  const pushes = 60;
+  const killAt = 20;
+  const leader = cluster.leader()!;
+  const followers = ['n1', 'n2', 'n3'].filter((n) => n !== leader);
+  const got: string[] = [];
+  let stop = false;
+  const loops = [...followers, ...followers].map(async (node) => {
+    const r = io(node);
+    r.on('error', () => undefined);
+    while (!stop) {
+      try {
+        const v = await r.blpop('lc', 0.3);
+        if (v !== null) got.push(v[1]);
+      } catch {
+        await sleep(50); // a TRYAGAIN after the serve's retries: the outcome stays unknown only past its bound
+      }
+    }
+  });
+  const producer = io(followers[0]!);
+  producer.on('error', () => undefined);
+  const acked: string[] = [];
+  const unknown: string[] = [];
+  for (let i = 0; i < pushes; i++) {
+    if (i === killAt) void cluster.kill(leader);
+    try {
+      await producer.rpush('lc', `e${i}`);
+      acked.push(`e${i}`);
+    } catch {
+      unknown.push(`e${i}`); // not retried: a retried push could add it twice
+    }
+    await sleep(20);
+  }
+  await until(async () => acked.every((e) => got.includes(e)), 30_000, 'every acknowledged element popped');
+  await sleep(1_000);
+  stop = true;
+  await Promise.all(loops);
+  const left = await producer.lrange('lc', 0, -1);
+  assert.is(new Set(got).size, got.length, `no element popped twice (${got.length} popped)`);
+  for (const e of got) assert.ok(acked.includes(e) || unknown.includes(e), `${e} was pushed`);
+  assert.equal(left, [], 'nothing left behind');
+  console.log(`  ${acked.length} pushes acknowledged, ${unknown.length} refused during the election; ${got.length} popped, each once`);
+});
+
 test.run();
