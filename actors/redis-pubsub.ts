@@ -11,6 +11,9 @@
  * - The receivers count: each node counts its own receivers at apply and sends the count to the origin node; the
  *   origin answers PUBLISH with the sum once every other member reported, or after `publishCountWaitMs` with the
  *   counts it has (members that did not report are then not waited for again until they report).
+ * - Blocked clients (docs/blocking.md): the front end watches the keys its blocked clients wait on
+ *   (`RedisReadyWatch`); an applied txn whose events make one ready (`blockingReadyEvents`) puts it in the next
+ *   poll's `ready` (each key once per poll), so every node learns in log order when to serve its blocked clients.
  * - Memory: at most `deliveriesQueuedBytesMax` bytes of deliveries wait for the front end; beyond, they are dropped
  *   and the next poll says `lost` (the front end disconnects its subscribers rather than let them miss a message).
  */
