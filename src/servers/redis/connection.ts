@@ -171,6 +171,9 @@ export class RedisConnection implements RedisClientContext {
   /** Reads sent and not yet answered, and the point later commands wait for once one had to wait. */
   private readonly readsInFlight = new Set<Promise<Reply>>();
   private gate: Promise<void> | null = null;
+  /** Blocking commands not yet answered; a close while one is pending drops the commands queued behind it. */
+  private blockingPending = 0;
+  private dropQueued = false;
   /** Channels, patterns and shard channels this connection subscribed to. */
   readonly subs = new Subscriptions();
   readonly createdMs = Date.now();
@@ -226,6 +229,7 @@ export class RedisConnection implements RedisClientContext {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
+    if (this.blockingPending > 0) this.dropQueued = true; // Redis frees a blocked client with what it had not run
     this.server.clients.delete(this.id);
     this.server.stats.monitors.delete(this);
     this.dropSubscriptions();
@@ -289,6 +293,7 @@ export class RedisConnection implements RedisClientContext {
       const t0 = performance.now();
       const held = pausedForMs(stats, spec.flags);
       const run = (): Reply | Promise<Reply> => {
+        if (this.dropQueued) return err('ERR connection closed while blocked');
         try {
           return this.server.backend.execute(this, argv, spec);
         } catch (e) {
@@ -310,6 +315,18 @@ export class RedisConnection implements RedisClientContext {
         });
         r = gate.then(run);
       }
+      // a blocked client's later commands wait until it is answered (Redis reads nothing more from it meanwhile)
+      if (spec.flags.includes('blocking') && r instanceof Promise) {
+        this.blockingPending++;
+        const gate: Promise<void> = r.then(
+          () => void this.blockingPending--,
+          () => void this.blockingPending--,
+        );
+        this.gate = gate;
+        void gate.then(() => {
+          if (this.gate === gate) this.gate = null;
+        });
+      }
       if (spec.flags.includes('readonly') && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);
@@ -319,7 +336,8 @@ export class RedisConnection implements RedisClientContext {
       const slow = (): void => {
         const ms = performance.now() - t0;
         this.server.onCommand?.(spec.name, ms);
-        stats.logSlow(ms * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+        // the time a blocking command waited is not its run time (Redis logs only the latter)
+        if (!spec.flags.includes('blocking')) stats.logSlow(ms * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
       };
       if (r instanceof Promise) void r.then(slow, () => undefined);
       else slow();

@@ -45,7 +45,8 @@ export function keyspaceCommandTable(): CommandTable {
   for (const c of keyspaceCommands.values()) {
     if (c.kind === 'connection' || c.name.startsWith('_')) continue; // SELECT: the connection's own; `_` names: internal
     const read = c.kind === 'read';
-    ks.push(spec(c.name, c.arity, read ? ['readonly'] : ['write'], [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
+    const flags = read ? ['readonly'] : blockingCommands.has(c.name) ? ['write', 'blocking'] : ['write'];
+    ks.push(spec(c.name, c.arity, flags, [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
   }
   return commandTable([
     ...redisCommandSpecs,
