@@ -684,7 +684,7 @@ export class RedisConnection implements RedisClientContext {
       case 'help':
         return {
           kind: 'Array',
-          items: ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'INFO', 'LIST [TYPE <type>|ID <id> ...]', 'KILL <ip:port>|<filter> <value> ...', 'NO-EVICT (ON|OFF)', 'NO-TOUCH (ON|OFF)', 'REPLY (ON|OFF|SKIP)', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'HELP'].map(
+          items: ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'INFO', 'LIST [TYPE <type>|ID <id> ...]', 'KILL <ip:port>|<filter> <value> ...', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'NO-EVICT (ON|OFF)', 'NO-TOUCH (ON|OFF)', 'REPLY (ON|OFF|SKIP)', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'HELP'].map(
             (text) => ({ kind: 'Simple', text }) as Reply,
           ),
         };
