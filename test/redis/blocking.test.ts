@@ -224,6 +224,18 @@ test('CLIENT UNBLOCK: TIMEOUT answers nil, ERROR the UNBLOCKED error; blocked_cl
   assert.is(await q, 'UNBLOCKED client unblocked via CLIENT UNBLOCK');
 });
 
+test('BLPOP k1 k2: served from the key that became ready, though k1 became a string meanwhile', async () => {
+  const r = io('n2');
+  const admin = io('n2');
+  const p = r.blpop('wt1', 'wt2', 5);
+  await until(async () => (await blockedOn(admin)) === 1, 2_000, 'blocked');
+  await io('n1').set('wt1', 'now a string');
+  await sleep(100);
+  assert.is(await blockedOn(admin), 1, 'still blocked: wt1 is no list');
+  await io('n3').rpush('wt2', 'x');
+  assert.equal(await p, ['wt2', 'x']);
+});
+
 test('local timeouts with fractions of a second; a later push is not taken by a timed-out client', async () => {
   const r = io('n2');
   const t0 = Date.now();

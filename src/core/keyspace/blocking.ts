@@ -103,6 +103,8 @@ export interface BlockingSpec {
   readonly keys: (a: Argv) => Uint8Array[];
   /** The timeout argument (seconds). */
   readonly timeout: (a: Argv) => Uint8Array;
+  /** The command waiting on `key` alone: what a serve proposes when that key is reported ready (Redis serves from it). */
+  readonly only: (a: Argv, key: Uint8Array) => Argv;
   /** The write that puts back what `served` took, for a client that left before its serve's answer; null: keep it. */
   readonly undo: (a: Argv, served: Reply) => Argv | null;
 }
@@ -118,19 +120,22 @@ const listUndo =
     return cmd(where(a) === 'LEFT' ? 'lpush' : 'rpush', key.bytes, ...values.reverse());
   };
 
+/** BLMPOP's numkeys. */
+const numkeys = (a: Argv): number => Number(parseInt64(a[2]!) ?? 0n);
 /** BLMPOP's LEFT|RIGHT. */
-const mpopWhere = (a: Argv): string => upper(a[3 + Number(parseInt64(a[2]!) ?? 0n)]!);
+const mpopWhere = (a: Argv): string => upper(a[3 + numkeys(a)]!);
 
 /**
  * The blocking commands, by lower-case name. BLMOVE and BRPOPLPUSH keep a served element in the destination list
  * when the client left (it is not lost: it is where the move put it, as for a client that dies after its reply).
  */
+const itself = (a: Argv): Argv => a;
 export const blockingCommands: ReadonlyMap<string, BlockingSpec> = new Map<string, BlockingSpec>([
-  ['blpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, undo: listUndo(() => 'LEFT') }],
-  ['brpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, undo: listUndo(() => 'RIGHT') }],
-  ['blmove', { keys: (a) => [a[1]!], timeout: (a) => a[5]!, undo: () => null }],
-  ['brpoplpush', { keys: (a) => [a[1]!], timeout: (a) => a[3]!, undo: () => null }],
-  ['blmpop', { keys: (a) => a.slice(3, 3 + Number(parseInt64(a[2]!) ?? 0n)), timeout: (a) => a[1]!, undo: listUndo(mpopWhere) }],
+  ['blpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, only: (a, k) => [a[0]!, k, a[a.length - 1]!], undo: listUndo(() => 'LEFT') }],
+  ['brpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, only: (a, k) => [a[0]!, k, a[a.length - 1]!], undo: listUndo(() => 'RIGHT') }],
+  ['blmove', { keys: (a) => [a[1]!], timeout: (a) => a[5]!, only: itself, undo: () => null }],
+  ['brpoplpush', { keys: (a) => [a[1]!], timeout: (a) => a[3]!, only: itself, undo: () => null }],
+  ['blmpop', { keys: (a) => a.slice(3, 3 + numkeys(a)), timeout: (a) => a[1]!, only: (a, k) => [a[0]!, a[1]!, ascii('1'), k, ...a.slice(3 + numkeys(a))], undo: listUndo(mpopWhere) }],
 ]);
 
 /** Whether a blocking command's reply means "nothing yet" (the client blocks). */

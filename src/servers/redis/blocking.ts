@@ -202,7 +202,7 @@ export class BlockedClients {
     q.busy = true;
     q.again = false;
     b.serving = true;
-    void this.attempt(b.db, b.argv).then((r) => this.served(b, name, r));
+    void this.attempt(b.db, b.spec.only(b.argv, q.key)).then((r) => this.served(b, name, r));
   }
 
   private served(b: Blocked, name: string, r: Reply): void {
