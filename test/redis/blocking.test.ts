@@ -237,6 +237,14 @@ test('BLPOP k1 k2: served from the key that became ready, though k1 became a str
 });
 
 test('local timeouts with fractions of a second; a later push is not taken by a timed-out client', async () => {
+  const far = io('n1');
+  const farAdmin = io('n1');
+  const farP = far.blpop('far', 3_000_000); // beyond one timer's reach (24.8 days): still blocked
+  await until(async () => (await blockedOn(farAdmin)) === 1, 2_000, 'blocked for 35 days');
+  await sleep(100);
+  assert.is(await blockedOn(farAdmin), 1, 'a timeout beyond 2^31 ms does not fire at once');
+  await farAdmin.rpush('far', 'x');
+  assert.equal(await farP, ['far', 'x']);
   const r = io('n2');
   const t0 = Date.now();
   assert.is(await r.blpop('slow', 0.25), null);

@@ -30,6 +30,8 @@ export const serveRetryBaseMs = 50;
 export const serveRetryMaxMs = 1_000;
 /** Clients blocked on one front end at once, at most (beyond: an error at once). */
 export const blockedClientsMax = 100_000;
+/** The longest one setTimeout waits (Node's bound). */
+const timerMsMax = 2 ** 31 - 1;
 
 const nullArray: Reply = { kind: 'NullArray' };
 const unblockedError: Reply = { kind: 'Error', text: 'UNBLOCKED client unblocked via CLIENT UNBLOCK' };
@@ -86,6 +88,7 @@ export class BlockedClients {
   /** A blocking command outside MULTI: its reply once served, timed out, unblocked or failed. */
   async run(client: number, db: number, argv: Argv, spec: BlockingSpec): Promise<Reply> {
     this.attempting.set(client, (this.attempting.get(client) ?? 0) + 1);
+    const startMs = this.now();
     const first = await this.attempt(db, argv);
     const n = this.attempting.get(client)! - 1;
     const left = this.left.has(client);
@@ -101,13 +104,14 @@ export class BlockedClients {
     }
     if (!isNothing(first)) return first;
     if (this.count >= blockedClientsMax) return { kind: 'Error', text: `ERR more than ${blockedClientsMax} blocked clients on this node` };
-    const timeoutMs = timeoutMsArg(spec.timeout(argv), this.now());
+    const timeoutMs = timeoutMsArg(spec.timeout(argv), startMs);
     if (typeof timeoutMs !== 'number') return timeoutMs; // valid at apply a moment ago: cannot happen
     return new Promise<Reply>((resolve) => {
       const byName = new Map(spec.keys(argv).map((k) => [keyName(db, k), k] as const));
       const keys = [...byName.keys()];
       const b: Blocked = { client, db, argv, spec, keys, resolve, serving: false, end: null, timer: null };
-      if (timeoutMs > 0) b.timer = setTimeout(() => this.expire(b, nullArray), timeoutMs);
+      // the timeout counts from the command's arrival (its first attempt took some of it)
+      if (timeoutMs > 0) this.arm(b, startMs + timeoutMs);
       const mine = this.byClient.get(client);
       if (mine === undefined) this.byClient.set(client, [b]);
       else mine.push(b);
@@ -161,6 +165,13 @@ export class BlockedClients {
 
   isBlocked(client: number): boolean {
     return this.byClient.has(client);
+  }
+
+  /** The timeout timer; beyond what one timer can wait (about 24.8 days) it is re-armed. */
+  private arm(b: Blocked, deadlineMs: number): void {
+    const waitMs = deadlineMs - this.now();
+    if (waitMs > timerMsMax) b.timer = setTimeout(() => this.arm(b, deadlineMs), timerMsMax);
+    else b.timer = setTimeout(() => this.expire(b, nullArray), Math.max(1, waitMs));
   }
 
   /** Ends a blocked command now, or, while its serve is in flight, when the serve comes back nil. */
