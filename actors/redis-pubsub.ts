@@ -11,12 +11,15 @@
  * - The receivers count: each node counts its own receivers at apply and sends the count to the origin node; the
  *   origin answers PUBLISH with the sum once every other member reported, or after `publishCountWaitMs` with the
  *   counts it has (members that did not report are then not waited for again until they report).
+ * - Blocked clients (docs/blocking.md): the front end watches the keys its blocked clients wait on
+ *   (`RedisReadyWatch`); an applied txn whose events make one ready (`blockingReadyEvents`) puts it in the next
+ *   poll's `ready` (each key once per poll), so every node learns in log order when to serve its blocked clients.
  * - Memory: at most `deliveriesQueuedBytesMax` bytes of deliveries wait for the front end; beyond, they are dropped
  *   and the next poll says `lost` (the front end disconnects its subscribers rather than let them miss a message).
  */
 import type { Ctx, ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
-import type { KeyspaceEvent, RedisAnswer, RedisDeliveries, RedisDelivery, RedisPubsubMsg, SubscriptionKind } from '../src/protocol/keyspace.js';
+import { blockingReadyEvents, type KeyspaceEvent, type ReadyKey, type RedisAnswer, type RedisDeliveries, type RedisDelivery, type RedisPubsubMsg, type SubscriptionKind } from '../src/protocol/keyspace.js';
 import type { Reply } from '../src/protocol/resp.js';
 import { globMatch } from '../src/core/keyspace/index.js';
 
@@ -56,6 +59,9 @@ export class PubsubTable {
   private queuedBytes = 0;
   private lost = false;
   private poll: { token: ReplyToken; sinceMs: number } | null = null;
+  /** Keys the front end's blocked clients wait on (`db:key`), and those made ready since the last poll. */
+  private readonly watchedReady = new Set<string>();
+  private ready = new Map<string, ReadyKey>();
   private notify = '';
   /** PUBLISH replies waiting for the other members' counts, and counts that came before the origin applied. */
   private readonly held = new Map<number, Held>();
@@ -82,17 +88,30 @@ export class PubsubTable {
       case 'RedisClientGone':
         this.gone(m.client);
         return;
+      case 'RedisReadyWatch': {
+        for (const k of m.keys) {
+          if (m.watch) {
+            if (this.watchedReady.size < subscriptionsMax) this.watchedReady.add(`${k.db}:${key(k.key)}`);
+          } else this.watchedReady.delete(`${k.db}:${key(k.key)}`);
+        }
+        const token = ctx.replyToken();
+        if (token !== null) ctx.respond(token, { type: 'RedisAnswer', reply: { kind: 'Simple', text: 'OK' } } satisfies RedisAnswer);
+        return;
+      }
       case 'RedisNotifyConfig':
         this.notify = m.notify;
         return;
       case 'RedisPoll': {
         const token = ctx.replyToken();
         if (token === null) return;
-        if (m.fresh) for (const id of [...this.byClient.keys()]) this.gone(id);
+        if (m.fresh) {
+          for (const id of [...this.byClient.keys()]) this.gone(id);
+          this.watchedReady.clear();
+        }
         this.notify = m.notify;
         if (this.poll !== null) this.answerPoll(ctx); // a newer poll replaces the held one
         this.poll = { token, sinceMs: ctx.now() };
-        if (this.queue.length > 0 || this.lost) this.answerPoll(ctx);
+        if (this.queue.length > 0 || this.lost || this.ready.size > 0) this.answerPoll(ctx);
         return;
       }
       case 'RedisPublishCounted': {
@@ -159,6 +178,10 @@ export class PubsubTable {
         counts.push(this.size === 0 ? 0 : this.deliver(e.channel, e.message, e.published === 'spublish'));
         continue;
       }
+      if (this.watchedReady.size > 0 && blockingReadyEvents.has(e.event)) {
+        const k = `${e.db}:${key(e.key)}`;
+        if (this.watchedReady.has(k)) this.ready.set(k, { db: e.db, key: e.key });
+      }
       if (this.size === 0 || this.notify === '' || !this.classOn(e.cls)) continue;
       if (this.notify.includes('K')) this.deliver(enc(`__keyspace@${e.db}__:${key(e.key)}`), enc(e.event), false);
       if (this.notify.includes('E')) this.deliver(enc(`__keyevent@${e.db}__:${e.event}`), e.key, false);
@@ -202,14 +225,15 @@ export class PubsubTable {
 
   /** After a batch of applies: hand what is queued to a waiting poll. */
   flush(ctx: Ctx<never>): void {
-    if (this.poll !== null && (this.queue.length > 0 || this.lost)) this.answerPoll(ctx);
+    if (this.poll !== null && (this.queue.length > 0 || this.lost || this.ready.size > 0)) this.answerPoll(ctx);
   }
 
   private answerPoll(ctx: Ctx<never>): void {
     const p = this.poll!;
     this.poll = null;
-    ctx.respond(p.token, { type: 'RedisDeliveries', incarnation: this.incarnation, lost: this.lost, items: this.queue } satisfies RedisDeliveries);
+    ctx.respond(p.token, { type: 'RedisDeliveries', incarnation: this.incarnation, lost: this.lost, items: this.queue, ready: [...this.ready.values()] } satisfies RedisDeliveries);
     this.queue = [];
+    this.ready = new Map();
     this.queuedBytes = 0;
     this.lost = false;
   }

@@ -318,6 +318,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
       }
       case 'RedisSubscribe':
       case 'RedisClientGone':
+      case 'RedisReadyWatch':
       case 'RedisPoll':
       case 'RedisNotifyConfig':
       case 'RedisPublishCounted':

@@ -164,6 +164,11 @@ export type RedisPubsubMsg =
   | { readonly type: 'RedisPoll'; readonly fresh: boolean; readonly notify: string }
   /** CONFIG SET notify-keyspace-events (a tell). */
   | { readonly type: 'RedisNotifyConfig'; readonly notify: string }
+  /**
+   * The front end's blocked clients wait on these keys (`watch`) or no longer (a tell): every txn applied from the
+   * answer on that makes one of them ready (`blockingReadyEvents`) is in a poll's `ready`.
+   */
+  | { readonly type: 'RedisReadyWatch'; readonly keys: readonly ReadyKey[]; readonly watch: boolean }
   /** A node's receivers of each message of the origin's txn `reqId`, in order (node → the PUBLISH's origin). */
   | { readonly type: 'RedisPublishCounted'; readonly from: number; readonly reqId: number; readonly counts: readonly number[] };
 
@@ -174,4 +179,15 @@ export interface RedisDeliveries {
   /** Deliveries were dropped (the queue bound was passed): the front end drops its subscribers. */
   readonly lost: boolean;
   readonly items: readonly RedisDelivery[];
+  /** Watched keys made ready by the txns applied since the last poll (blocked clients to serve). */
+  readonly ready: readonly ReadyKey[];
 }
+
+/** A key in a db (blocking commands' keys). */
+export interface ReadyKey {
+  readonly db: number;
+  readonly key: Uint8Array;
+}
+
+/** The events that make a watched key ready: it was created, or data was added to it. */
+export const blockingReadyEvents: ReadonlySet<string> = new Set(['new', 'lpush', 'rpush', 'zadd', 'zincr', 'xadd']);

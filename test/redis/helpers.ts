@@ -92,7 +92,7 @@ export function rawSession(port: number, chunks: readonly Uint8Array[], waitMs =
  * A subscriber session beside a publisher: the subscriber's chunks first, then (after `settleMs`) the publisher's
  * raw session; returns both connections' bytes once the subscriber was quiet for `waitMs`.
  */
-export async function pubsubSession(port: number, sub: readonly Uint8Array[], pub: readonly Uint8Array[], settleMs = 200, waitMs = 600): Promise<{ sub: Buffer; pub: Buffer }> {
+export async function pubsubSession(port: number, sub: readonly Uint8Array[], pub: readonly Uint8Array[], settleMs = 200, waitMs = 600, pubQuietMs = quietMs): Promise<{ sub: Buffer; pub: Buffer }> {
   const got: Buffer[] = [];
   const s = net.connect(port, '127.0.0.1');
   s.on('data', (d) => got.push(d));
@@ -100,7 +100,7 @@ export async function pubsubSession(port: number, sub: readonly Uint8Array[], pu
   await new Promise((r) => s.on('connect', r));
   for (const c of sub) s.write(c);
   await new Promise((r) => setTimeout(r, settleMs));
-  const p = await rawSession(port, pub);
+  const p = await rawSession(port, pub, pubQuietMs);
   await new Promise((r) => setTimeout(r, waitMs));
   s.destroy();
   return { sub: Buffer.concat(got), pub: p.bytes };

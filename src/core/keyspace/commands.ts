@@ -8,6 +8,7 @@
 import type { Argv, Reply } from '../../protocol/resp.js';
 import * as bits from './bits.js';
 import * as encoding from './encoding.js';
+import * as blocking from './blocking.js';
 import * as hashes from './hashes.js';
 import * as hll from './hll.js';
 import * as introspect from './introspect.js';
@@ -109,6 +110,13 @@ const rows: Row[] = [
   ['lmove', 5, 'write', 1, 2, 1, lists.lmove],
   ['rpoplpush', 3, 'write', 1, 2, 1, lists.rpoplpush],
   ['lmpop', -4, 'write', 0, 0, 0, lists.lmpop],
+  ['blpop', -3, 'write', 1, -2, 1, blocking.bpop('left')],
+  ['brpop', -3, 'write', 1, -2, 1, blocking.bpop('right')],
+  ['blmove', 6, 'write', 1, 2, 1, blocking.blmove],
+  ['brpoplpush', 4, 'write', 1, 2, 1, blocking.brpoplpush],
+  ['blmpop', -5, 'write', 0, 0, 0, blocking.blmpop],
+  // a write applied at most once per id (blocking serves retried after a leader change)
+  ['_once', -4, 'write', 0, 0, 0, blocking.once],
   ['sadd', -3, 'write', 1, 1, 1, sets.sadd],
   ['srem', -3, 'write', 1, 1, 1, sets.srem],
   ['scard', 2, 'read', 1, 1, 1, sets.scard],

@@ -10,10 +10,12 @@
  *            | deadline (latin1 decimal, "" = none) | revision f64
  * Version 1 (no limits, no flags) restores with the default limits, each collection's encoding as its size gives.
  *   end: 0 u8 | digest f64
+ *   then (absent in older snapshots): the remembered `_once` replies (blocking.ts writeOnceReplies)
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
 import { containerOf } from './encoding.js';
+import { readOnceReplies, writeOnceReplies } from './blocking.js';
 import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
 
@@ -61,6 +63,7 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
   }
   w.u8(0);
   w.f64(ks.digest());
+  writeOnceReplies(w, ks.onceReplies);
   yield w.view().slice();
 }
 
@@ -105,5 +108,6 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
   ks.seq = seq;
   const digest = r.f64();
   if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
+  if (r.pos < r.end) readOnceReplies(r, ks.onceReplies);
   return ks;
 }

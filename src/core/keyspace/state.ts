@@ -219,6 +219,8 @@ export class KeyspaceState {
     if (from !== null && to !== null && this.unpacked.has(from)) this.unpacked.add(to);
     return copy;
   }
+  /** `_once` id → the reply its command served (blocking.ts; bounded by `onceRepliesMax`, oldest first). */
+  readonly onceReplies = new Map<string, Reply>();
 
   // ---------------------------------------------------------------------------------------------------------------
   // Revisions (WATCH)

@@ -57,6 +57,7 @@ export const redisCommandSpecs: RedisCommandSpec[] = [
     sub('client', 'info', 2, connFlags, clientCats),
     sub('client', 'list', -2, ['admin', ...connFlags], [...adminCats, 'connection']),
     sub('client', 'kill', -3, ['admin', ...connFlags], [...adminCats, 'connection']),
+    sub('client', 'unblock', -3, ['admin', ...connFlags], [...adminCats, 'connection']),
     sub('client', 'no-evict', 3, ['admin', ...connFlags], [...adminCats, 'connection']),
     sub('client', 'no-touch', 3, connFlags, ['fast', 'connection']),
     sub('client', 'reply', 3, connFlags, clientCats),

@@ -16,6 +16,7 @@
  *   {@link outboundBytesPauseMax}, resumes below half; client-output-buffer-limit closes the connection).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
+import type { ReadyKey } from '../../protocol/keyspace.js';
 import { RespRequestDecoder, RespWriter, type RespVersion } from '../../wire/resp/index.js';
 import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpec } from './commands.js';
 import { databasesCount, type RedisConfig } from './config.js';
@@ -63,6 +64,14 @@ export interface RedisBackend {
   refused?(client: RedisClientContext): void;
   /** The connection's state was dropped (RESET) or it closed: forget its MULTI queue, watches, subscriptions. */
   release?(client: RedisClientContext, why: 'reset' | 'closed'): void;
+  /** Blocking commands (blocking.ts): keys made ready on the node, the node forgot the watched keys. */
+  keysReady?(keys: readonly ReadyKey[]): void;
+  keysLost?(): void;
+  /** CLIENT UNBLOCK: whether the client was blocked (it is answered as timed out or with the UNBLOCKED error). */
+  unblock?(id: number, error: boolean): boolean;
+  /** Clients blocked now (INFO's blocked_clients), and whether one is (CLIENT LIST's `b` flag). */
+  blockedClients?(): number;
+  isBlocked?(id: number): boolean;
 }
 
 /**
@@ -163,6 +172,9 @@ export class RedisConnection implements RedisClientContext {
   /** Reads sent and not yet answered, and the point later commands wait for once one had to wait. */
   private readonly readsInFlight = new Set<Promise<Reply>>();
   private gate: Promise<void> | null = null;
+  /** Blocking commands not yet answered; a close while one is pending drops the commands queued behind it. */
+  private blockingPending = 0;
+  private dropQueued = false;
   /** Channels, patterns and shard channels this connection subscribed to. */
   readonly subs = new Subscriptions();
   readonly createdMs = Date.now();
@@ -218,6 +230,7 @@ export class RedisConnection implements RedisClientContext {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
+    if (this.blockingPending > 0) this.dropQueued = true; // Redis frees a blocked client with what it had not run
     this.server.clients.delete(this.id);
     this.server.stats.monitors.delete(this);
     this.dropSubscriptions();
@@ -283,6 +296,7 @@ export class RedisConnection implements RedisClientContext {
       const t0 = performance.now();
       const held = pausedForMs(stats, spec.flags);
       const run = (): Reply | Promise<Reply> => {
+        if (this.dropQueued) return err('ERR connection closed while blocked');
         try {
           return logged ? this.local(spec, argv)! : this.server.backend.execute(this, argv, spec);
         } catch (e) {
@@ -305,6 +319,18 @@ export class RedisConnection implements RedisClientContext {
         });
         r = gate.then(run);
       }
+      // a blocked client's later commands wait until it is answered (Redis reads nothing more from it meanwhile)
+      if (spec.flags.includes('blocking') && r instanceof Promise) {
+        this.blockingPending++;
+        const gate: Promise<void> = r.then(
+          () => void this.blockingPending--,
+          () => void this.blockingPending--,
+        );
+        this.gate = gate;
+        void gate.then(() => {
+          if (this.gate === gate) this.gate = null;
+        });
+      }
       if (reading && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);
@@ -314,7 +340,8 @@ export class RedisConnection implements RedisClientContext {
       const slow = (): void => {
         const ms = performance.now() - t0;
         this.server.onCommand?.(spec.name, ms);
-        stats.logSlow(ms * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
+        // the time a blocking command waited is not its run time (Redis logs only the latter)
+        if (!spec.flags.includes('blocking')) stats.logSlow(ms * 1000, argv, this.transport.remote, this.name, this.server.config.values.slowlogLogSlowerThan, this.server.config.values.slowlogMaxLen);
       };
       if (r instanceof Promise) void r.then(slow, () => undefined);
       else slow();
@@ -435,6 +462,7 @@ export class RedisConnection implements RedisClientContext {
       version: server.version,
       port: this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1),
       connectedClients: server.clients.size,
+      blockedClients: server.backend.blockedClients?.() ?? 0,
       maxClients: server.config.values.maxClients,
       role: server.role(),
       pubsubCounts: () => {
@@ -585,7 +613,8 @@ export class RedisConnection implements RedisClientContext {
   /** This connection as one CLIENT LIST / CLIENT INFO line (Redis 7.0's fields, then 7.2's lib-name/lib-ver). */
   infoLine(): string {
     const now = Date.now();
-    const flags = `${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
+    const blocked = this.server.backend.isBlocked?.(this.id) === true;
+    const flags = `${blocked ? 'b' : ''}${this.subs.total > 0 ? 'P' : ''}${this.noEvict ? 'e' : ''}${this.noTouch ? 'T' : ''}` || 'N';
     const qbuf = this.decoder.bufferedBytes;
     const omem = this.transport.outboundBytes() + this.writer.pendingBytes;
     return (
@@ -632,6 +661,14 @@ export class RedisConnection implements RedisClientContext {
       }
       case 'kill':
         return this.clientKill(argv);
+      case 'unblock': {
+        if (argv.length > 4) return err(`ERR unknown subcommand or wrong number of arguments for '${quoted(argv[1]!)}'. Try CLIENT HELP.`);
+        const how = argv.length === 4 ? upper(argv[3]!) : 'TIMEOUT';
+        if (how !== 'TIMEOUT' && how !== 'ERROR') return err('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+        const id = intArg(argv[2]!);
+        if (id === null) return err('ERR value is not an integer or out of range');
+        return int(this.server.backend.unblock?.(id, how === 'ERROR') === true ? 1 : 0);
+      }
       case 'no-evict':
       case 'no-touch': {
         const v = upper(argv[2]!);
@@ -662,7 +699,7 @@ export class RedisConnection implements RedisClientContext {
       case 'help':
         return {
           kind: 'Array',
-          items: ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'INFO', 'LIST [TYPE <type>|ID <id> ...]', 'KILL <ip:port>|<filter> <value> ...', 'NO-EVICT (ON|OFF)', 'NO-TOUCH (ON|OFF)', 'REPLY (ON|OFF|SKIP)', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'HELP'].map(
+          items: ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'INFO', 'LIST [TYPE <type>|ID <id> ...]', 'KILL <ip:port>|<filter> <value> ...', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'NO-EVICT (ON|OFF)', 'NO-TOUCH (ON|OFF)', 'REPLY (ON|OFF|SKIP)', 'SETINFO <LIB-NAME|LIB-VER> <value>', 'HELP'].map(
             (text) => ({ kind: 'Simple', text }) as Reply,
           ),
         };

@@ -11,9 +11,11 @@
  * - Reads are linearizable unless the connection said READONLY (then they read this node's state).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { keyspaceWriteBytesMax, type RedisAnswer, type RedisAnswers, type RedisRequest, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
+import { keyspaceWriteBytesMax, type RedisAnswer, type RedisAnswers, type RedisPubsubMsg, type RedisRequest, type RedisRequestMsg, type WatchedKey } from '../../protocol/keyspace.js';
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
+import { blockingCommands } from '../../core/keyspace/blocking.js';
+import { BlockedClients } from './blocking.js';
 import { encodeBatchItems } from '../../core/tree/codec.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
@@ -50,7 +52,8 @@ export function keyspaceCommandTable(): CommandTable {
   for (const c of keyspaceCommands.values()) {
     if (c.kind === 'connection' || c.name.startsWith('_')) continue; // SELECT: the connection's own; `_` names: internal
     const read = c.kind === 'read';
-    ks.push(spec(c.name, c.arity, read ? ['readonly'] : ['write'], [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
+    const flags = read ? ['readonly'] : blockingCommands.has(c.name) ? ['write', 'blocking'] : ['write'];
+    ks.push(spec(c.name, c.arity, flags, [read ? 'read' : 'write', 'keyspace'], c.firstKey, c.lastKey, c.keyStep));
   }
   return commandTable([
     ...redisCommandSpecs,
@@ -119,6 +122,18 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
   const ask = (req: RedisRequest): Promise<RedisAnswer> => new Promise((resolve) => enqueue(req, resolve));
   const replyOf = (a: RedisAnswer): Reply => (a.type === 'RedisAnswer' ? a.reply : err('ERR unexpected answer'));
   const askReply = (req: RedisRequest): Promise<Reply> => new Promise((resolve) => enqueue(req, (a) => resolve(replyOf(a))));
+  const blocked = new BlockedClients(
+    {
+      write: (db, argv) => askReply({ type: 'RedisWrite', db, commands: [argv], exec: false, watched: [] }),
+      watch: async (keys, watch) => {
+        const msg: RedisPubsubMsg = { type: 'RedisReadyWatch', keys, watch };
+        if (!watch && gateway.send !== undefined) gateway.send(`${node}/redis`, msg);
+        else await gateway.ask(`${node}/redis`, msg, askTimeoutMs);
+      },
+    },
+    `${node}:${now()}:${Math.random().toString(36).slice(2, 10)}`,
+    now,
+  );
   return {
     execute(client, argv, cmd) {
       const s = state(client);
@@ -186,6 +201,8 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       }
       const c = commandOf(argv);
       if (!('run' in c)) return c;
+      const blocking = blockingCommands.get(c.name);
+      if (blocking !== undefined) return blocked.run(client.id, client.db, argv, blocking);
       if (name === 'xread' || name === 'xreadgroup') {
         const block = xreadBlock(argv, now());
         const read = (a: Argv): Promise<Reply> => askReply({ type: 'RedisRead', db: client.db, argv: a, local: s.readonly });
@@ -208,7 +225,13 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       const s = clients.get(client.id);
       if (s !== undefined) s.gone = true;
       clients.delete(client.id);
+      blocked.release(client.id);
     },
+    keysReady: (keys) => blocked.keysReady(keys),
+    keysLost: () => blocked.keysLost(),
+    unblock: (id, error) => blocked.unblock(id, error),
+    blockedClients: () => blocked.blockedCount(),
+    isBlocked: (id) => blocked.isBlocked(id),
   };
 }
 

@@ -106,6 +106,8 @@ export async function startRedisServer(backend: RedisBackend, opts: RedisServerO
     subscriber: (id) => context.clients.get(id),
     subscribers: () => [...context.clients.values()].filter((c) => c.subs.total > 0),
     notifyFlags: () => context.config.values.notifyKeyspaceEvents,
+    ready: (keys) => backend.keysReady?.(keys),
+    readyLost: () => backend.keysLost?.(),
   });
   if (ps !== undefined) context.config.listeners.push((changed) => changed.includes('notify-keyspace-events') && ps.notifyConfig(context.config.values.notifyKeyspaceEvents));
   await new Promise<void>((resolve, reject) => {

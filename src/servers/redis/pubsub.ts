@@ -6,7 +6,7 @@
  * See ../../../docs/resp.md.
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
-import type { RedisAnswer, RedisDeliveries, RedisDelivery, RedisPubsubMsg, SubscriptionKind } from '../../protocol/keyspace.js';
+import type { ReadyKey, RedisAnswer, RedisDeliveries, RedisDelivery, RedisPubsubMsg, SubscriptionKind } from '../../protocol/keyspace.js';
 import type { AnyMessage, Message } from '../../protocol/envelope.js';
 import { globMatch } from '../../core/keyspace/index.js';
 import type { RedisCommandSpec } from './commands.js';
@@ -41,6 +41,10 @@ export interface PubsubSink {
   /** Every connection with a subscription (dropped when the node lost their subscriptions). */
   subscribers(): Iterable<PubsubSubscriber>;
   notifyFlags(): string;
+  /** Keys a blocked client waits on were made ready (the keyspace backend serves its blocked clients). */
+  ready?(keys: readonly ReadyKey[]): void;
+  /** The node forgot which keys blocked clients wait on (its actor restarted): watch them again. */
+  readyLost?(): void;
 }
 
 /** A connection as the deliveries see it. */
@@ -114,8 +118,10 @@ export function nodePubsub(gateway: Gateway, node: string): PubsubService {
           fresh = false;
           // the actor restarted (its table is gone) or dropped deliveries: no subscriber may miss a message silently
           if ((incarnation !== null && r.incarnation !== incarnation) || r.lost) dropAll();
+          if (incarnation !== null && r.incarnation !== incarnation) sink.readyLost?.();
           incarnation = r.incarnation;
           for (const d of r.items) deliver(sink, d);
+          if (r.ready.length > 0) sink.ready?.(r.ready);
         }
       })();
       return () => {

@@ -189,6 +189,7 @@ export interface ServerCommandContext {
   readonly version: string;
   readonly port: string;
   readonly connectedClients: number;
+  readonly blockedClients: number;
   readonly maxClients: number;
   readonly role: 'master' | 'replica';
   readonly pubsubCounts: () => { channels: number; patterns: number };
@@ -232,7 +233,7 @@ export async function info(c: ServerCommandContext, wanted: readonly string[]): 
         ['config_file', ''],
       ],
     ],
-    ['Clients', [['connected_clients', c.connectedClients], ['maxclients', c.maxClients], ['blocked_clients', 0], ['tracking_clients', 0]]],
+    ['Clients', [['connected_clients', c.connectedClients], ['maxclients', c.maxClients], ['blocked_clients', c.blockedClients], ['tracking_clients', 0]]],
     [
       'Memory',
       [
