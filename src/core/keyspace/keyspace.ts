@@ -9,6 +9,8 @@ import { NULL_ARRAY, array, arityError, err, latin1 } from './bytes.js';
 import { type CommandSpec, arityOk, keyspaceCommands } from './commands.js';
 import { Ctx, KeyspaceState } from './state.js';
 import { decodeBatchItems } from '../tree/codec.js';
+import { aclOf } from './acl.js';
+import { digestMod, mix52 } from './bytes.js';
 
 function unknownCommand(a: Argv): Reply {
   const name = a.length > 0 ? latin1(a[0]!) : '';
@@ -35,6 +37,13 @@ export function normalize(a: Argv, nowMs: number): Argv | Reply {
 }
 
 export class Keyspace extends KeyspaceState {
+  /** The keys' digest, mixed with the ACL state's once it changed (acl.ts). */
+  override digest(): number {
+    const d = super.digest();
+    const a = aclOf(this).digest();
+    return a === 0 ? d : (d + mix52(a, 0x61636c)) % digestMod;
+  }
+
   /** Apply a committed txn; identical results on every replica given identical state. */
   apply(txn: KeyspaceTxn): KeyspaceApplied {
     const events: KeyspaceEvent[] = [];

@@ -6,15 +6,17 @@
  *   "CVKS" u32 | version u32 | seq f64
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
  *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | value (encodeValue) | deadline (latin1 decimal, "" = none) | revision f64
- *   end: 0 u8 | digest f64
+ *   end: 0 u8 | ACL state (version 2: latin1 JSON, acl.ts) | digest f64
+ * Version 1 snapshots (no ACL section) restore with the initial ACL state.
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
 import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
+import { AclUsers, aclOf, setAclOf } from './acl.js';
 
 export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
-export const keyspaceSnapshotVersion = 1;
+export const keyspaceSnapshotVersion = 2;
 export const snapshotKeysPerChunk = 1024;
 
 export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
@@ -52,6 +54,7 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
     }
   }
   w.u8(0);
+  w.latin1(aclOf(ks).encode());
   w.f64(ks.digest());
   yield w.view().slice();
 }
@@ -60,7 +63,7 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
   const r = new Reader(bytes);
   if (r.u32() !== keyspaceSnapshotMagic) throw new DecodeError('not a keyspace snapshot');
   const version = r.u32();
-  if (version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
+  if (version !== 1 && version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
   const ks = new Keyspace();
   const seq = r.f64();
   for (let i = 0; i < databasesCount; i++) {
@@ -85,6 +88,13 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
     ks.restoreEntry(ks.dbs[db]!, key, value, at === '' ? null : toDeadline(BigInt(at)), rev);
   }
   ks.seq = seq;
+  if (version >= 2) {
+    try {
+      setAclOf(ks, AclUsers.decode(r.latin1()));
+    } catch (e) {
+      throw new DecodeError(`ACL state: ${(e as Error).message}`);
+    }
+  }
   const digest = r.f64();
   if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
   return ks;

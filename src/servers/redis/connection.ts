@@ -21,6 +21,7 @@ import { arityOk, keysOf, lookupCommand, type CommandTable, type RedisCommandSpe
 import { databasesCount, type RedisConfig } from './config.js';
 import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
+import type { AclClient, RedisAcl } from './acl.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
 export const pendingRepliesMax = 1024;
@@ -64,28 +65,12 @@ export interface RedisBackend {
   release?(client: RedisClientContext, why: 'reset' | 'closed'): void;
 }
 
-/**
- * Who may connect. The default checks `requirepass` for the `default` user; an ACL store plugs in here later.
- * `user` is null for the one-argument AUTH form.
- */
-export interface RedisAuthenticator {
-  /** New connections start unauthenticated (the default user has a password or is disabled). */
-  required(): boolean;
-  check(user: string, password: Uint8Array): boolean;
-}
-
-export function requirePassAuthenticator(config: RedisConfig): RedisAuthenticator {
-  return {
-    required: () => config.values.requirePass !== '',
-    check: (user, password) => user === 'default' && (config.values.requirePass === '' || Buffer.from(password).toString('utf8') === config.values.requirePass),
-  };
-}
-
 /** What every connection of one server shares. */
 export interface RedisServerContext {
   readonly config: RedisConfig;
   readonly table: CommandTable;
-  readonly auth: RedisAuthenticator;
+  /** Who may connect and run what (AUTH, NOPERM, the ACL command). */
+  readonly acl: RedisAcl;
   readonly backend: RedisBackend;
   readonly clients: Map<number, RedisConnection>;
   /** HELLO's server and version (clients need `redis` and a 7.x version). */
@@ -147,7 +132,7 @@ const isQuit = (b: Uint8Array): boolean => b.length === 4 && (b[0]! | 0x20) === 
 /** A name CLIENT SETNAME / HELLO SETNAME / SETINFO accept: printable ASCII without spaces. */
 const validName = (b: Uint8Array): boolean => b.every((c) => c >= 33 && c <= 126);
 
-export class RedisConnection implements RedisClientContext {
+export class RedisConnection implements RedisClientContext, AclClient {
   readonly id: number;
   db = 0;
   resp: RespVersion = 2;
@@ -156,6 +141,12 @@ export class RedisConnection implements RedisClientContext {
   libName = '';
   libVer = '';
   authenticated: boolean;
+  /** Inside MULTI (ACL LOG's context). */
+  inMulti = false;
+  /** AUTH / HELLO AUTH waiting for the ACL state to catch up: nothing else is dispatched meanwhile. */
+  private authPending: Promise<void> | null = null;
+  /** The ACL state just caught up for the command being dispatched again. */
+  private aclFresh = false;
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
@@ -184,7 +175,7 @@ export class RedisConnection implements RedisClientContext {
     id: number,
   ) {
     this.id = id;
-    this.authenticated = !server.auth.required();
+    this.authenticated = !server.acl.required();
     this.decoder = new RespRequestDecoder({ protoMaxBulkLen: () => server.config.values.protoMaxBulkLen });
   }
 
@@ -231,7 +222,7 @@ export class RedisConnection implements RedisClientContext {
   }
 
   private pump(): void {
-    while (!this.closing && this.slots.length < pendingRepliesMax) {
+    while (!this.closing && this.authPending === null && this.slots.length < pendingRepliesMax) {
       this.decoder.authRequired = !this.authenticated;
       const d = this.decoder.next();
       if (d === undefined) break;
@@ -251,7 +242,34 @@ export class RedisConnection implements RedisClientContext {
     this.transport.pause();
   }
 
+  /** AUTH, or HELLO with AUTH: the user may have been created through another node. */
+  private authenticates(argv: Argv): boolean {
+    const name = upper(argv[0]!);
+    return name === 'AUTH' || (name === 'HELLO' && argv.slice(2).some((a) => upper(a) === 'AUTH'));
+  }
+
+  /** The user was deleted (ACL DELUSER): close, after the reply being made when it is this connection's. */
+  userDeleted(current: boolean): void {
+    if (current) this.closing = true;
+    else this.kill();
+  }
+
   private dispatch(argv: Argv): void {
+    if (!this.aclFresh && this.authenticates(argv)) {
+      // dispatched again once this node's copy of the users has caught up; later commands wait for it
+      this.authPending = this.server.acl
+        .refresh()
+        .catch(() => undefined)
+        .then(() => {
+          this.authPending = null;
+          if (this.closed) return;
+          this.aclFresh = true;
+          this.dispatch(argv);
+          this.aclFresh = false;
+          this.pump();
+        });
+      return;
+    }
     const skipped = this.skipNext;
     this.skipNext = false;
     const silent = skipped || this.repliesOff;
@@ -270,7 +288,10 @@ export class RedisConnection implements RedisClientContext {
     if (found.kind === 'unknownSubcommand') return refuse(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`));
     const spec = found.spec;
     if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
-    if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    if (!this.authenticated && !spec.flags.includes('no_auth') && this.server.acl.required()) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    const denied = this.server.acl.check(this, spec, argv);
+    if (denied !== undefined) return refuse(denied);
+    if (spec.name === 'multi' || spec.name === 'exec' || spec.name === 'discard') this.inMulti = spec.name === 'multi';
     if (this.resp === 2 && this.subs.total > 0 && !subscribedModeCommands.has(spec.name)) return refuse(subscribedModeError(spec.name));
     this.lastCommand = spec.name;
     const stats = this.server.stats;
@@ -472,7 +493,8 @@ export class RedisConnection implements RedisClientContext {
         this.resp = 2;
         this.name = '';
         this.user = 'default';
-        this.authenticated = !this.server.auth.required();
+        this.authenticated = !this.server.acl.required();
+        this.inMulti = false;
         this.noEvict = false;
         this.noTouch = false;
         this.repliesOff = false;
@@ -499,6 +521,7 @@ export class RedisConnection implements RedisClientContext {
         if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
+        if (spec.name.startsWith('acl|')) return this.server.acl.command(this, spec.name.slice(4), argv, this.server.table);
         return err(`ERR unknown command '${spec.name}'`);
       }
     }
@@ -506,11 +529,11 @@ export class RedisConnection implements RedisClientContext {
 
   private authCommand(argv: Argv): Reply {
     if (argv.length > 3) return syntaxError;
-    if (argv.length === 2 && !this.server.auth.required()) {
+    if (argv.length === 2 && this.server.acl.defaultNopass()) {
       return err('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     }
     const user = argv.length === 2 ? 'default' : str(argv[1]!);
-    if (!this.server.auth.check(user, argv[argv.length - 1]!)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+    if (!this.server.acl.authenticate(this, user, argv[argv.length - 1]!)) return err('WRONGPASS invalid username-password pair or user is disabled.');
     this.user = user;
     this.authenticated = true;
     return ok;
@@ -539,7 +562,7 @@ export class RedisConnection implements RedisClientContext {
       } else return err(`ERR Syntax error in HELLO option '${quoted(argv[j]!)}'`);
     }
     if (user !== undefined && pass !== undefined) {
-      if (!this.server.auth.check(user, pass)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+      if (!this.server.acl.authenticate(this, user, pass)) return err('WRONGPASS invalid username-password pair or user is disabled.');
       this.user = user;
       this.authenticated = true;
     }
