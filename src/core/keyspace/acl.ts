@@ -176,6 +176,8 @@ const ruleErrors = {
 export function applyRule(u: AclUser, op: string, hash?: (clear: string) => string): string | undefined {
   const lower = op.toLowerCase();
   switch (lower) {
+    case '':
+      return undefined;
     case 'on':
       u.enabled = true;
       return undefined;

@@ -91,7 +91,8 @@ const bulk = (s: string): Reply => ({ kind: 'Bulk', bytes: bytes(s) });
 const err = (text: string): Reply => ({ kind: 'Error', text });
 const ok: Reply = { kind: 'Simple', text: 'OK' };
 const sha256 = (clear: string): string => createHash('sha256').update(Buffer.from(clear, 'latin1')).digest('hex');
-const wrongPass = 'WRONGPASS invalid username-password pair or user is disabled.';
+/** Redis's error for a subcommand with the wrong arguments (the subcommand as typed). */
+const wrongArgs = (argv: Argv): Reply => err(`ERR unknown subcommand or wrong number of arguments for '${latin1(argv[1]!)}'. Try ACL HELP.`);
 
 const helpLines = [
   'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -131,6 +132,8 @@ export class RedisAcl {
   /** The default user with the start-up `requirepass`, while the replicated default user was never set. */
   private overlay: { readonly of: AclUser; readonly user: AclUser } | null = null;
   private readonly log: LogEntry[] = [];
+  /** The ACL commands that read or change the users run one after the other, in arrival order (pipelines). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: AclStore,
@@ -172,8 +175,12 @@ export class RedisAcl {
     for (const c of this.clients()) if (c.authenticated && next.get(c.user) === undefined) c.userDeleted(c === current);
   }
 
-  /** Catches up with the replicated state (linearizable). */
-  async refresh(): Promise<void> {
+  /** Catches up with the replicated state (linearizable), after the ACL commands before it (AUTH, HELLO AUTH). */
+  caughtUp(): Promise<void> {
+    return this.serial(() => this.refresh().then(() => ok)).then(() => undefined);
+  }
+
+  private async refresh(): Promise<void> {
     const r = await this.store.read([bytes('_aclstate')], true);
     if (r.kind === 'Bulk') this.install(r.bytes);
   }
@@ -239,48 +246,60 @@ export class RedisAcl {
     if (this.log.length > aclLogEntriesMax) this.log.length = aclLogEntriesMax;
   }
 
+  /** Runs `f` after every ACL command before it. */
+  private serial(f: () => Reply | Promise<Reply>): Promise<Reply> {
+    const r = this.queue.then(f);
+    this.queue = r.catch(() => undefined);
+    return r;
+  }
+
   /** ACL <sub> ... (`sub` as the command table names it: `setuser`, `getuser`, ...). */
   command(client: AclClient, sub: string, argv: Argv, table: CommandTable): Reply | Promise<Reply> {
     switch (sub) {
       case 'setuser':
-        return this.setUser(client, argv);
+        return this.serial(() => this.setUser(client, argv));
       case 'deluser':
-        return this.store.write([bytes('_acldeluser'), ...argv.slice(2)]).then((r) => {
-          if (r.kind !== 'Array') return r;
-          const [count, state] = r.items as [Reply, Reply];
-          if (state.kind === 'Bulk') this.install(state.bytes, client);
-          return count;
-        });
+        return this.serial(() =>
+          this.store.write([bytes('_acldeluser'), ...argv.slice(2)]).then((r) => {
+            if (r.kind !== 'Array') return r;
+            const [count, state] = r.items as [Reply, Reply];
+            if (state.kind === 'Bulk') this.install(state.bytes, client);
+            return count;
+          }),
+        );
       case 'getuser':
-        return this.refresh().then(() => {
-          const u = this.user(latin1(argv[2]!));
-          return u === undefined ? { kind: 'Null' } : getUserReply(u);
-        });
+        return this.serial(() =>
+          this.refresh().then((): Reply => {
+            const u = this.user(latin1(argv[2]!));
+            return u === undefined ? { kind: 'Null' } : getUserReply(u);
+          }),
+        );
       case 'list':
-        return this.refresh().then(() => ({ kind: 'Array', items: this.users.names().map((n) => bulk(describeUser(this.user(n)!))) }));
+        return this.serial(() => this.refresh().then((): Reply => ({ kind: 'Array', items: this.users.names().map((n) => bulk(describeUser(this.user(n)!))) })));
       case 'users':
-        return this.refresh().then(() => ({ kind: 'Array', items: this.users.names().map(bulk) }));
+        return this.serial(() => this.refresh().then((): Reply => ({ kind: 'Array', items: this.users.names().map(bulk) })));
       case 'whoami':
         return bulk(client.user);
       case 'cat': {
-        if (argv.length > 3) return err(`ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.`);
+        if (argv.length > 3) return wrongArgs(argv);
         if (argv.length === 2) return { kind: 'Array', items: aclCategories.map(bulk) };
         const cmds = aclCategoryCommands(latin1(argv[2]!).toLowerCase());
         return cmds === null ? err(`ERR Unknown category '${latin1(argv[2]!)}'`) : { kind: 'Array', items: cmds.map(bulk) };
       }
       case 'genpass': {
         let bits = 256;
-        if (argv.length > 3) return err(`ERR unknown subcommand or wrong number of arguments for 'genpass'. Try ACL HELP.`);
+        if (argv.length > 3) return wrongArgs(argv);
         if (argv.length === 3) {
           const s = latin1(argv[2]!);
-          bits = /^-?\d+$/.test(s) ? Number(s) : 0;
+          if (!/^(0|-?[1-9]\d{0,17})$/.test(s)) return err('ERR value is not an integer or out of range');
+          bits = Number(s);
           if (bits <= 0 || bits > genpassBitsMax) return err(`ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to ${genpassBitsMax}`);
         }
         const chars = Math.ceil(bits / 4);
         return bulk(randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars));
       }
       case 'dryrun':
-        return this.dryrun(argv, table);
+        return this.serial(() => this.dryrun(argv, table));
       case 'log':
         return this.logCommand(argv);
       case 'load':
@@ -334,7 +353,7 @@ export class RedisAcl {
 
   private logCommand(argv: Argv): Reply {
     let count = this.log.length;
-    if (argv.length > 3) return err(`ERR unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP.`);
+    if (argv.length > 3) return wrongArgs(argv);
     if (argv.length === 3) {
       const s = latin1(argv[2]!);
       if (s.toLowerCase() === 'reset') {

@@ -143,7 +143,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
   authenticated: boolean;
   /** Inside MULTI (ACL LOG's context). */
   inMulti = false;
-  /** AUTH / HELLO AUTH waiting for the ACL state to catch up: nothing else is dispatched meanwhile. */
+  /** AUTH / HELLO AUTH waiting for the ACL state to catch up, or ACL SETUSER / DELUSER to apply: nothing else is dispatched meanwhile. */
   private authPending: Promise<void> | null = null;
   /** The ACL state just caught up for the command being dispatched again. */
   private aclFresh = false;
@@ -258,7 +258,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
     if (!this.aclFresh && this.authenticates(argv)) {
       // dispatched again once this node's copy of the users has caught up; later commands wait for it
       this.authPending = this.server.acl
-        .refresh()
+        .caughtUp()
         .catch(() => undefined)
         .then(() => {
           this.authPending = null;
@@ -281,7 +281,10 @@ export class RedisConnection implements RedisClientContext, AclClient {
     }
     const found = lookupCommand(this.server.table, argv);
     const refuse = (e: Reply): void => {
-      this.server.backend.refused?.(this);
+      // after the commands still waiting at the gate (a MULTI among them must see the refusal)
+      const gate = this.gate;
+      if (gate === null) this.server.backend.refused?.(this);
+      else void gate.then(() => this.server.backend.refused?.(this));
       this.enqueue(e, silent);
     };
     if (found.kind === 'unknown') return refuse(unknownCommandError(argv));
@@ -521,10 +524,27 @@ export class RedisConnection implements RedisClientContext, AclClient {
         if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
-        if (spec.name.startsWith('acl|')) return this.server.acl.command(this, spec.name.slice(4), argv, this.server.table);
+        if (spec.name.startsWith('acl|')) return this.aclCommand(spec, argv);
         return err(`ERR unknown command '${spec.name}'`);
       }
     }
+  }
+
+  /** ACL ...; after SETUSER / DELUSER nothing else is dispatched until it applied (the next command sees it). */
+  private aclCommand(spec: RedisCommandSpec, argv: Argv): Reply | Promise<Reply> {
+    const r = this.server.acl.command(this, spec.name.slice(4), argv, this.server.table);
+    if (r instanceof Promise && (spec.name === 'acl|setuser' || spec.name === 'acl|deluser')) {
+      this.authPending = r.then(
+        () => this.resumeAfterAcl(),
+        () => this.resumeAfterAcl(),
+      );
+    }
+    return r;
+  }
+
+  private resumeAfterAcl(): void {
+    this.authPending = null;
+    if (!this.closed) this.pump();
   }
 
   private authCommand(argv: Argv): Reply {
