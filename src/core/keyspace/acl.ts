@@ -592,9 +592,12 @@ export class AclUsers {
     return a;
   }
 
-  /** 0 while unchanged (a keyspace digest stays as it was), else a hash of the encoded state. */
+  private digested: { readonly version: number; readonly digest: number } | null = null;
+
+  /** A hash of the encoded state (kept until the next change). */
   digest(): number {
-    return this.version === 0 ? 0 : strHash(this.encode(), 0x61636c);
+    if (this.digested?.version !== this.version) this.digested = { version: this.version, digest: strHash(this.encode(), 0x61636c) };
+    return this.digested.digest;
   }
 }
 

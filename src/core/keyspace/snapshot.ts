@@ -96,6 +96,7 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
     }
   }
   const digest = r.f64();
-  if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
+  const restored = version >= 2 ? ks.digest() : ks.keysDigest();
+  if (restored !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${restored} != ${digest}`);
   return ks;
 }
