@@ -6,7 +6,8 @@
  *
  * Masked, because they must differ: the client id in HELLO's map; the order of the single-command rules at the
  * end of a description (Redis prints them in its command dictionary's order, which changes with every start), so
- * a run of them is sorted on both sides; ACL CAT <category>'s list is compared as a set for the same reason.
+ * a run of them is sorted on both sides; ACL CAT <category>'s list is compared as a set for the same reason; ACL
+ * LOG's age-seconds and client-info.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -126,6 +127,28 @@ const scripts: [string, Buffer[]][] = [
     [crlf('ACL SETUSER j on ~k* &ch +get +subscribe +config|get +select|0', 'ACL DRYRUN j get k1', 'ACL DRYRUN j get x', 'ACL DRYRUN j ping', 'ACL DRYRUN j config get x', 'ACL DRYRUN j config set a b', 'ACL DRYRUN j select 0', 'ACL DRYRUN j select 1', 'ACL DRYRUN nosuch get k', 'ACL DRYRUN j nocmd', 'ACL DRYRUN j get', 'ACL DRYRUN j subscribe ch', 'ACL DRYRUN j subscribe x')],
   ],
   ['first argument rules at dispatch', [crlf('ACL SETUSER k on nopass -@all +select|1 +config|get', 'AUTH k x', 'SELECT 1', 'SELECT 2', 'CONFIG GET maxclients', 'CONFIG SET maxclients 100', 'SELECT')]],
+  [
+    'ACL LOG: denied commands, keys and logins, grouped; LOG count, RESET',
+    [
+      crlf(
+        'ACL LOG RESET',
+        'ACL SETUSER lg on nopass +ping +get ~k',
+        'AUTH lg x',
+        'GET k',
+        'GET z',
+        'ECHO a',
+        'GET z',
+        'AUTH nouser y',
+        'AUTH default x',
+        'ACL LOG',
+        'ACL LOG 2',
+        'ACL LOG x',
+        'ACL LOG -1',
+        'ACL LOG RESET',
+        'ACL LOG',
+      ),
+    ],
+  ],
   ['the deleting connection is closed after its reply', [crlf('ACL SETUSER self on nopass +@all ~*', 'AUTH self x', 'ACL DELUSER self', 'PING')]],
 ];
 
@@ -178,7 +201,9 @@ const sortSingles = (s: string): string => s.replace(/(?: [+-][a-z_][a-z_|0-9-]*
 
 const mask = (s: Buffer): string =>
   sortSingles(s.toString('latin1'))
-    .replace(/(\$2\r\nid\r\n):\d+/g, '$1:ID');
+    .replace(/(\$2\r\nid\r\n):\d+/g, '$1:ID')
+    .replace(/(\$11\r\nage-seconds\r\n)\$\d+\r\n[^\r]*/g, '$1AGE')
+    .replace(/(\$11\r\nclient-info\r\n)\$\d+\r\n[^\r]*/g, '$1INFO');
 
 
 /** The bulk strings of one array reply, sorted (ACL CAT <category>). */

@@ -360,8 +360,8 @@ export class RedisAcl {
         this.log.length = 0;
         return ok;
       }
-      if (!/^-?\d+$/.test(s) || Number(s) < 0) return err('ERR value is out of range, must be positive');
-      count = Math.min(count, Number(s));
+      if (!/^(0|-?[1-9]\d{0,17})$/.test(s)) return err('ERR value is not an integer or out of range');
+      count = Math.max(0, Math.min(count, Number(s)));
     }
     const now = Date.now();
     return {
