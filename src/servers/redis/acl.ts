@@ -33,6 +33,8 @@ export const genpassBitsMax = 4096;
 
 /** Where the replicated ACL state lives: the node's keyspace, or memory. */
 export interface AclStore {
+  /** The state is the store's own, in this process (no node): the copy never falls behind. */
+  readonly local?: boolean;
   /** A logged ACL write (`_aclsetuser` / `_acldeluser`): its reply once applied. */
   write(argv: Argv): Promise<Reply>;
   /** `_aclstate [version]`: linearizable, or from the node's state at once. */
@@ -43,6 +45,7 @@ export interface AclStore {
 export function localAclStore(): AclStore {
   const users = new AclUsers();
   return {
+    local: true,
     write: async (argv) => (latin1(argv[0]!) === '_aclsetuser' ? aclSetUserReply(users, argv) : aclDelUserReply(users, argv)),
     read: async (argv) => aclStateReply(users, argv),
   };
@@ -132,6 +135,8 @@ export class RedisAcl {
   /** The default user with the start-up `requirepass`, while the replicated default user was never set. */
   private overlay: { readonly of: AclUser; readonly user: AclUser } | null = null;
   private readonly log: LogEntry[] = [];
+  /** The node's users were read once (until then connections wait: a restarted node must not let anyone in). */
+  synced: boolean;
   /** The ACL commands that read or change the users run one after the other, in arrival order (pipelines). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -141,7 +146,14 @@ export class RedisAcl {
     private readonly startupPass: string,
     /** Every connection of the server (to close those of deleted users). */
     private readonly clients: () => Iterable<AclClient>,
-  ) {}
+  ) {
+    this.synced = store.local === true;
+  }
+
+  /** AUTH must first catch up with the replicated state (changes made through other nodes). */
+  get replicated(): boolean {
+    return this.store.local !== true;
+  }
 
   /** The user as checks see it (the default user with the start-up password while it was never set). */
   user(name: string): AclUser | undefined {
@@ -169,6 +181,7 @@ export class RedisAcl {
 
   /** Replaces the copy with a newer state (a write's reply or a read), then closes connections of deleted users. */
   private install(json: Uint8Array, current?: AclClient): void {
+    this.synced = true;
     const next = AclUsers.decode(latin1(json));
     if (next.version <= this.users.version) return;
     this.users = next;
@@ -180,6 +193,18 @@ export class RedisAcl {
     return this.serial(() => this.refresh().then(() => ok)).then(() => undefined);
   }
 
+  /** Reads the node's users (its own state, no round trip to the leader) once: the first commands wait for it. */
+  sync(): Promise<void> {
+    return this.serial(() => this.poll().then(() => ok)).then(() => undefined);
+  }
+
+  /** The node's users if they changed since this copy (its own state). */
+  private async poll(): Promise<void> {
+    const r = await this.store.read([bytes('_aclstate'), bytes(String(this.users.version))], false);
+    if (r.kind === 'Bulk') this.install(r.bytes);
+    else if (r.kind === 'Null') this.synced = true;
+  }
+
   private async refresh(): Promise<void> {
     const r = await this.store.read([bytes('_aclstate')], true);
     if (r.kind === 'Bulk') this.install(r.bytes);
@@ -188,15 +213,15 @@ export class RedisAcl {
   /** Starts catching up every {@link aclRefreshMs} with changes made elsewhere; returns the stop function. */
   start(): () => void {
     let busy = false;
-    const timer = setInterval(() => {
+    const poll = (): void => {
       if (busy) return;
       busy = true;
-      this.store
-        .read([bytes('_aclstate'), bytes(String(this.users.version))], false)
-        .then((r) => r.kind === 'Bulk' && this.install(r.bytes))
+      this.poll()
         .catch(() => undefined)
         .finally(() => (busy = false));
-    }, aclRefreshMs);
+    };
+    poll();
+    const timer = setInterval(poll, aclRefreshMs);
     timer.unref();
     return () => clearInterval(timer);
   }

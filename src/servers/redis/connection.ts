@@ -175,7 +175,8 @@ export class RedisConnection implements RedisClientContext, AclClient {
     id: number,
   ) {
     this.id = id;
-    this.authenticated = !server.acl.required();
+    // before the front end has read the node's users, nobody counts as authenticated (NOAUTH is decided later)
+    this.authenticated = server.acl.synced && !server.acl.required();
     this.decoder = new RespRequestDecoder({ protoMaxBulkLen: () => server.config.values.protoMaxBulkLen });
   }
 
@@ -223,7 +224,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
 
   private pump(): void {
     while (!this.closing && this.authPending === null && this.slots.length < pendingRepliesMax) {
-      this.decoder.authRequired = !this.authenticated;
+      this.decoder.authRequired = this.needsAuth();
       const d = this.decoder.next();
       if (d === undefined) break;
       if (d.kind === 'error') {
@@ -254,11 +255,17 @@ export class RedisConnection implements RedisClientContext, AclClient {
     else this.kill();
   }
 
+  /** Commands other than AUTH, HELLO, QUIT, RESET get NOAUTH (Redis's authRequired: the default user's state now). */
+  private needsAuth(): boolean {
+    return !this.authenticated && this.server.acl.required();
+  }
+
   private dispatch(argv: Argv): void {
-    if (!this.aclFresh && this.authenticates(argv)) {
+    const acl = this.server.acl;
+    const wait = this.aclFresh ? null : !acl.synced ? acl.sync() : acl.replicated && this.authenticates(argv) ? acl.caughtUp() : null;
+    if (wait !== null) {
       // dispatched again once this node's copy of the users has caught up; later commands wait for it
-      this.authPending = this.server.acl
-        .caughtUp()
+      this.authPending = wait
         .catch(() => undefined)
         .then(() => {
           this.authPending = null;
@@ -291,7 +298,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
     if (found.kind === 'unknownSubcommand') return refuse(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`));
     const spec = found.spec;
     if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
-    if (!this.authenticated && !spec.flags.includes('no_auth') && this.server.acl.required()) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    if (this.needsAuth() && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
     const denied = this.server.acl.check(this, spec, argv);
     if (denied !== undefined) return refuse(denied);
     if (spec.name === 'multi' || spec.name === 'exec' || spec.name === 'discard') this.inMulti = spec.name === 'multi';
@@ -586,7 +593,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
       this.user = user;
       this.authenticated = true;
     }
-    if (!this.authenticated) {
+    if (this.needsAuth()) {
       return err(
         'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
       );
