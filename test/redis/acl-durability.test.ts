@@ -2,11 +2,13 @@
  * ACL users are durable (`conclave node` processes): a user and `requirepass` set through one member survive
  * SIGKILL and restart of every member; right after the restart each member asks new connections to authenticate
  * (its front end reads the users before the first command), the user logs in on every member and its key
- * permissions hold.
+ * permissions hold. No file of any member (logs, snapshots) holds a password in clear.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ensemble, waitForLeader } from '../node/helpers.js';
 
 const ids = [1, 2, 3];
@@ -15,6 +17,17 @@ const electionTimeoutMs = 30_000;
 const sessionMs = 3_000;
 
 const ens = new Ensemble(ids);
+/** The passwords set; their cleartext must never be written. */
+const userPass = 'Dur-Cleartext-7f3a';
+const defaultPass = 'Top-Cleartext-9c1e';
+
+/** Every file under `dir`. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
 
 /** Sends the lines on a new connection; resolves with what came back once `replies` lines arrived (or the time is up). */
 function session(port: number, lines: readonly string[], replies: number): Promise<string> {
@@ -47,7 +60,7 @@ test.after(async () => {
 
 test('a user and requirepass survive SIGKILL and restart of every member', async () => {
   const p1 = ens.ports.get(1)!.redis;
-  assert.is(await session(p1, ['ACL SETUSER dur on >pw ~d* +get +set', 'CONFIG SET requirepass top'], 2), '+OK\r\n+OK\r\n');
+  assert.is(await session(p1, [`ACL SETUSER dur on >${userPass} ~d* +get +set`, `CONFIG SET requirepass ${defaultPass}`], 2), '+OK\r\n+OK\r\n');
   for (const id of ids) ens.member(id).signal('SIGKILL');
   await Promise.all(ids.map((id) => ens.member(id).exited));
   await Promise.all(ids.map((id) => ens.start(id)));
@@ -56,11 +69,18 @@ test('a user and requirepass survive SIGKILL and restart of every member', async
     const port = ens.ports.get(id)!.redis;
     assert.is(await session(port, ['PING'], 1), '-NOAUTH Authentication required.\r\n', `member ${id}: NOAUTH at once`);
     assert.is(
-      await session(port, ['AUTH dur pw', 'SET d1 x', 'SET e1 x', 'GET d1'], 4),
+      await session(port, [`AUTH dur ${userPass}`, 'SET d1 x', 'SET e1 x', 'GET d1'], 4),
       '+OK\r\n+OK\r\n-NOPERM this user has no permissions to access one of the keys used as arguments\r\n$1\r\nx\r\n',
       `member ${id}: the user and its permissions`,
     );
-    assert.is(await session(port, ['AUTH top', 'PING'], 2), '+OK\r\n+PONG\r\n', `member ${id}: the default user's password`);
+    assert.is(await session(port, [`AUTH ${defaultPass}`, 'PING'], 2), '+OK\r\n+PONG\r\n', `member ${id}: the default user's password`);
+  }
+  await session(ens.ports.get(1)!.redis, [`AUTH ${defaultPass}`, 'SAVE'], 2);
+  const files = filesUnder(ens.base);
+  assert.ok(files.length > 3, 'the members wrote files');
+  for (const f of files) {
+    const text = readFileSync(f).toString('latin1');
+    assert.ok(!text.includes(userPass) && !text.includes(defaultPass), `${f} holds a password in clear`);
   }
 });
 

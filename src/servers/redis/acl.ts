@@ -135,7 +135,7 @@ export class RedisAcl {
   /** The default user with the start-up `requirepass`, while the replicated default user was never set. */
   private overlay: { readonly of: AclUser; readonly user: AclUser } | null = null;
   private readonly log: LogEntry[] = [];
-  /** The node's users were read once (until then connections wait: a restarted node must not let anyone in). */
+  /** The users were read once by {@link sync} (until then connections wait: a restarted node must not let anyone in on stale users). */
   synced: boolean;
   /** The ACL commands that read or change the users run one after the other, in arrival order (pipelines). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -181,7 +181,6 @@ export class RedisAcl {
 
   /** Replaces the copy with a newer state (a write's reply or a read), then closes connections of deleted users. */
   private install(json: Uint8Array, current?: AclClient): void {
-    this.synced = true;
     const next = AclUsers.decode(latin1(json));
     if (next.version <= this.users.version) return;
     this.users = next;
@@ -190,24 +189,40 @@ export class RedisAcl {
 
   /** Catches up with the replicated state (linearizable), after the ACL commands before it (AUTH, HELLO AUTH). */
   caughtUp(): Promise<void> {
-    return this.serial(() => this.refresh().then(() => ok)).then(() => undefined);
+    return this.serial(() => this.refresh().then(() => ok, () => ok)).then(() => undefined);
   }
 
-  /** Reads the node's users (its own state, no round trip to the leader) once: the first commands wait for it. */
+  /**
+   * Reads the users once before the first command: linearizably (a restarted node may not have applied the latest
+   * changes yet), or, when the ensemble cannot answer, from the node's own state.
+   */
   sync(): Promise<void> {
-    return this.serial(() => this.poll().then(() => ok)).then(() => undefined);
+    return this.serial(() =>
+      this.refresh()
+        .catch(() => this.poll())
+        .then(() => {
+          this.synced = true;
+          return ok;
+        }),
+    ).then(() => undefined);
   }
 
   /** The node's users if they changed since this copy (its own state). */
   private async poll(): Promise<void> {
     const r = await this.store.read([bytes('_aclstate'), bytes(String(this.users.version))], false);
     if (r.kind === 'Bulk') this.install(r.bytes);
-    else if (r.kind === 'Null') this.synced = true;
   }
 
+  /** Catches up linearizably; rejects with the node's error (no leader, timeout). */
   private async refresh(): Promise<void> {
     const r = await this.store.read([bytes('_aclstate')], true);
-    if (r.kind === 'Bulk') this.install(r.bytes);
+    if (r.kind !== 'Bulk') throw new Error(r.kind === 'Error' ? r.text : `unexpected ${r.kind}`);
+    this.install(r.bytes);
+  }
+
+  /** `reply` after catching up, or the node's error (the command cannot know the users). */
+  private afterRefresh(reply: () => Reply): Promise<Reply> {
+    return this.refresh().then(reply, (e: Error) => err(e.message));
   }
 
   /** Starts catching up every {@link aclRefreshMs} with changes made elsewhere; returns the stop function. */
@@ -234,10 +249,14 @@ export class RedisAcl {
     return good;
   }
 
-  /** CONFIG SET requirepass: the default user's password (`resetpass >pass`, or `nopass` when empty), logged. */
-  async setRequirePass(pass: string): Promise<void> {
-    const r = await this.store.write(['_aclsetuser', 'default', 'resetpass', pass === '' ? 'nopass' : `#${sha256(pass)}`].map(bytes));
-    if (r.kind === 'Bulk') this.install(r.bytes);
+  /** CONFIG SET requirepass: the default user's password (`resetpass >pass`, or `nopass` when empty), logged; OK once applied. */
+  setRequirePass(pass: string): Promise<Reply> {
+    return this.serial(async () => {
+      const r = await this.store.write(['_aclsetuser', 'default', 'resetpass', pass === '' ? 'nopass' : `#${sha256(pass)}`].map(bytes));
+      if (r.kind !== 'Bulk') return r;
+      this.install(r.bytes);
+      return ok;
+    });
   }
 
   /** The NOPERM error for a command the connection's user may not run, or undefined (logged in ACL LOG). */
@@ -294,15 +313,15 @@ export class RedisAcl {
         );
       case 'getuser':
         return this.serial(() =>
-          this.refresh().then((): Reply => {
+          this.afterRefresh((): Reply => {
             const u = this.user(latin1(argv[2]!));
             return u === undefined ? { kind: 'Null' } : getUserReply(u);
           }),
         );
       case 'list':
-        return this.serial(() => this.refresh().then((): Reply => ({ kind: 'Array', items: this.users.names().map((n) => bulk(describeUser(this.user(n)!))) })));
+        return this.serial(() => this.afterRefresh((): Reply => ({ kind: 'Array', items: this.users.names().map((n) => bulk(describeUser(this.user(n)!))) })));
       case 'users':
-        return this.serial(() => this.refresh().then((): Reply => ({ kind: 'Array', items: this.users.names().map(bulk) })));
+        return this.serial(() => this.afterRefresh((): Reply => ({ kind: 'Array', items: this.users.names().map(bulk) })));
       case 'whoami':
         return bulk(client.user);
       case 'cat': {

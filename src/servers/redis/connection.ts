@@ -523,7 +523,9 @@ export class RedisConnection implements RedisClientContext, AclClient {
         const pairs: [string, string][] = [];
         for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]!), str(argv[i + 1]!)]);
         const why = this.server.config.set(pairs);
-        return why === undefined ? ok : err(why);
+        if (why !== undefined) return err(why);
+        // requirepass is the default user's password on every node: answered once that is applied
+        return pairs.some(([k]) => k.toLowerCase() === 'requirepass') ? this.server.acl.setRequirePass(this.server.config.values.requirePass) : ok;
       }
       default: {
         const r = serverCommand(this.serverContext(), spec.name, argv);

@@ -68,7 +68,6 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
   const config = new RedisConfig(opts.config);
   const clients = new Map<number, RedisConnection>();
   const acl = new RedisAcl(opts.aclStore ?? localAclStore(), config.values.requirePass, () => clients.values());
-  config.listeners.push((changed) => changed.includes('requirepass') && void acl.setRequirePass(config.values.requirePass).catch(() => undefined));
   const context: RedisServerContext = {
     config,
     table: opts.table ?? commandTable(),
