@@ -2,13 +2,15 @@
  * ACL across a 3-node cluster: a user created through one node authenticates through another and its permissions
  * hold there; GETUSER through a third shows it; deleting it through one node closes its connections on the others
  * (an `off` user's are kept, as Redis 7.0.15); CONFIG SET requirepass through one node makes new connections to
- * the others authenticate with that password.
+ * the others authenticate with that password. ioredis and node-redis log in as an ACL user.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { createCluster, type Cluster } from '../../src/cluster.js';
 import { aclRefreshMs } from '../../src/servers/redis/index.js';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 const crlf = (...lines: string[]): string => lines.map((l) => `${l}\r\n`).join('');
 /** How long a reply may take to begin, and the quiet time that ends it. */
@@ -132,6 +134,36 @@ test('CONFIG SET requirepass through one node is the default user’s password o
   } finally {
     await c1.send('CONFIG SET requirepass ""');
     c1.close();
+  }
+});
+
+test('ioredis (AUTH user pass) and node-redis (HELLO 3 AUTH) log in as an ACL user created through another node', async () => {
+  const c1 = await Conn.open(port('n1'));
+  assert.is(await c1.send('ACL SETUSER app on >apppw ~app:* +@all -@dangerous'), '+OK\r\n');
+  c1.close();
+  const io = new Redis({ port: port('n2'), host: '127.0.0.1', username: 'app', password: 'apppw', maxRetriesPerRequest: 0, retryStrategy: () => null });
+  io.on('error', () => undefined);
+  try {
+    assert.is(await io.set('app:1', 'v'), 'OK');
+    assert.is(await io.call('ACL', 'WHOAMI'), 'app');
+    await io.set('other', 'v').then(
+      () => assert.unreachable('a key outside app:* was written'),
+      (e: Error) => assert.is(e.message, 'NOPERM this user has no permissions to access one of the keys used as arguments'),
+    );
+  } finally {
+    io.disconnect();
+  }
+  const nr = createClient({ socket: { port: port('n3'), host: '127.0.0.1', reconnectStrategy: false }, username: 'app', password: 'apppw', RESP: 3 });
+  nr.on('error', () => undefined);
+  await nr.connect();
+  try {
+    assert.is(await nr.get('app:1'), 'v');
+    await nr.flushAll().then(
+      () => assert.unreachable('FLUSHALL (@dangerous) ran'),
+      (e: Error) => assert.is(e.message, "NOPERM this user has no permissions to run the 'flushall' command"),
+    );
+  } finally {
+    await nr.quit().catch(() => undefined);
   }
 });
 
