@@ -5,12 +5,11 @@
  */
 import type { KeyspaceApplied, KeyspaceEvent, KeyspaceTxn, RedisBatchItem } from '../../protocol/keyspace.js';
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { NULL_ARRAY, array, arityError, err, latin1 } from './bytes.js';
+import { NULL_ARRAY, array, arityError, digestMod, err, latin1, mix52 } from './bytes.js';
 import { type CommandSpec, arityOk, keyspaceCommands } from './commands.js';
 import { Ctx, KeyspaceState } from './state.js';
 import { decodeBatchItems } from '../tree/codec.js';
 import { aclOf } from './acl.js';
-import { digestMod, mix52 } from './bytes.js';
 
 function unknownCommand(a: Argv): Reply {
   const name = a.length > 0 ? latin1(a[0]!) : '';

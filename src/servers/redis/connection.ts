@@ -5,7 +5,9 @@
  *
  * - Commands are pulled from the decoder one at a time and checked against the command table as Redis 7.0's
  *   processCommand does: QUIT first (any arguments: +OK, then close), unknown command / unknown subcommand /
- *   wrong arity, then NOAUTH. Connection commands run here; the others go to the backend.
+ *   wrong arity, then NOAUTH, then the ACL check (NOPERM, acl.ts). Connection commands run here; the others go to
+ *   the backend. AUTH, HELLO AUTH, ACL SETUSER/DELUSER and a connection's first command wait for the ACL state
+ *   (acl.ts); the commands after them are not dispatched until then.
  * - Every command gets a reply slot in arrival order; replies are written strictly in that order however the
  *   backend's promises settle, each encoded in the protocol the connection had when the command was read.
  * - Replies produced while handling one chunk leave in one transport write; replies settling later are gathered
@@ -144,7 +146,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
   /** Inside MULTI (ACL LOG's context). */
   inMulti = false;
   /** AUTH / HELLO AUTH waiting for the ACL state to catch up, or ACL SETUSER / DELUSER to apply: nothing else is dispatched meanwhile. */
-  private authPending: Promise<void> | null = null;
+  private aclPending: Promise<void> | null = null;
   /** The ACL state just caught up for the command being dispatched again. */
   private aclFresh = false;
   noEvict = false;
@@ -223,7 +225,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
   }
 
   private pump(): void {
-    while (!this.closing && this.authPending === null && this.slots.length < pendingRepliesMax) {
+    while (!this.closing && this.aclPending === null && this.slots.length < pendingRepliesMax) {
       this.decoder.authRequired = this.needsAuth();
       const d = this.decoder.next();
       if (d === undefined) break;
@@ -265,10 +267,10 @@ export class RedisConnection implements RedisClientContext, AclClient {
     const wait = this.aclFresh ? null : !acl.synced ? acl.sync() : acl.replicated && this.authenticates(argv) ? acl.caughtUp() : null;
     if (wait !== null) {
       // dispatched again once this node's copy of the users has caught up; later commands wait for it
-      this.authPending = wait
+      this.aclPending = wait
         .catch(() => undefined)
         .then(() => {
-          this.authPending = null;
+          this.aclPending = null;
           if (this.closed) return;
           this.aclFresh = true;
           this.dispatch(argv);
@@ -543,7 +545,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
   private aclCommand(spec: RedisCommandSpec, argv: Argv): Reply | Promise<Reply> {
     const r = this.server.acl.command(this, spec.name.slice(4), argv, this.server.table);
     if (r instanceof Promise && (spec.name === 'acl|setuser' || spec.name === 'acl|deluser')) {
-      this.authPending = r.then(
+      this.aclPending = r.then(
         () => this.resumeAfterAcl(),
         () => this.resumeAfterAcl(),
       );
@@ -552,7 +554,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
   }
 
   private resumeAfterAcl(): void {
-    this.authPending = null;
+    this.aclPending = null;
     if (!this.closed) this.pump();
   }
 
