@@ -247,6 +247,8 @@ export class RedisConnection implements RedisClientContext, AclClient {
 
   /** AUTH, or HELLO with AUTH: the user may have been created through another node. */
   private authenticates(argv: Argv): boolean {
+    const n = argv[0]!.length;
+    if (n !== 4 && n !== 5) return false; // no name to read on the hot path
     const name = upper(argv[0]!);
     return name === 'AUTH' || (name === 'HELLO' && argv.slice(2).some((a) => upper(a) === 'AUTH'));
   }
