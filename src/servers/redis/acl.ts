@@ -93,7 +93,10 @@ const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const bulk = (s: string): Reply => ({ kind: 'Bulk', bytes: bytes(s) });
 const err = (text: string): Reply => ({ kind: 'Error', text });
 const ok: Reply = { kind: 'Simple', text: 'OK' };
+/** SHA-256 hex of a modifier's cleartext (the argument's bytes, read as latin1). */
 const sha256 = (clear: string): string => createHash('sha256').update(Buffer.from(clear, 'latin1')).digest('hex');
+/** SHA-256 hex of a `requirepass` value (a config string: its UTF-8 bytes). */
+const sha256Config = (clear: string): string => createHash('sha256').update(clear, 'utf8').digest('hex');
 /** Redis's error for a subcommand with the wrong arguments (the subcommand as typed). */
 const wrongArgs = (argv: Argv): Reply => err(`ERR unknown subcommand or wrong number of arguments for '${latin1(argv[1]!)}'. Try ACL HELP.`);
 
@@ -162,7 +165,7 @@ export class RedisAcl {
     if (this.overlay?.of !== u) {
       const copy = AclUsers.decode(this.users.encode()).get('default')!;
       applyRule(copy, 'resetpass');
-      applyRule(copy, `#${sha256(this.startupPass)}`);
+      applyRule(copy, `#${sha256Config(this.startupPass)}`);
       this.overlay = { of: u, user: copy };
     }
     return this.overlay.user;
@@ -252,7 +255,7 @@ export class RedisAcl {
   /** CONFIG SET requirepass: the default user's password (`resetpass >pass`, or `nopass` when empty), logged; OK once applied. */
   setRequirePass(pass: string): Promise<Reply> {
     return this.serial(async () => {
-      const r = await this.store.write(['_aclsetuser', 'default', 'resetpass', pass === '' ? 'nopass' : `#${sha256(pass)}`].map(bytes));
+      const r = await this.store.write(['_aclsetuser', 'default', 'resetpass', pass === '' ? 'nopass' : `#${sha256Config(pass)}`].map(bytes));
       if (r.kind !== 'Bulk') return r;
       this.install(r.bytes);
       return ok;
