@@ -13,6 +13,7 @@ import { keyspaceBackend, keyspaceCommandTable, type RedisGateway } from './redi
 import { startRedisServer, type RedisListener, type RedisServerOptions } from './redis/listener.js';
 import { nodeService } from './redis/node-service.js';
 import { nodePubsub } from './redis/pubsub.js';
+import { nodeAclStore } from './redis/acl.js';
 import { metricsPath, startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js';
 import type { NodeMetrics } from './admin/metrics.js';
 import { ephemeralsIn } from './zookeeper/serve.js';
@@ -130,6 +131,7 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
               ...o,
               table: keyspaceCommandTable(),
               pubsub: nodePubsub(gateway, node),
+              aclStore: nodeAclStore(gateway, node),
               node: nodeService(gateway, node),
               ...(m !== undefined ? { onCommand: (name: string, ms: number) => m.observe('redis', name, ms) } : {}),
             }),);

@@ -6,6 +6,7 @@
  * The RESP front end's command table merges this one.
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
+import * as acl from './acl.js';
 import * as bits from './bits.js';
 import * as encoding from './encoding.js';
 import * as blocking from './blocking.js';
@@ -225,6 +226,10 @@ const rows: Row[] = [
   ['_xgroupready', -3, 'read', 0, 0, 0, streams.xgroupReady],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],
   ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
+  // ACL SETUSER / DELUSER as logged (passwords hashed) and the state the front ends copy (acl.ts)
+  ['_aclsetuser', -2, 'write', 0, 0, 0, (c, a) => acl.aclSetUserReply(acl.aclOf(c.ks), a)],
+  ['_acldeluser', -2, 'write', 0, 0, 0, (c, a) => acl.aclDelUserReply(acl.aclOf(c.ks), a)],
+  ['_aclstate', -1, 'read', 0, 0, 0, (c, a) => acl.aclStateReply(acl.aclOf(c.ks), a)],
 ];
 
 /** Lower-case command name → spec. */

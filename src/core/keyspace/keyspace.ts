@@ -5,10 +5,11 @@
  */
 import type { KeyspaceApplied, KeyspaceEvent, KeyspaceTxn, RedisBatchItem } from '../../protocol/keyspace.js';
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { NULL_ARRAY, array, arityError, err, latin1 } from './bytes.js';
+import { NULL_ARRAY, array, arityError, digestMod, err, latin1, mix52 } from './bytes.js';
 import { type CommandSpec, arityOk, keyspaceCommands } from './commands.js';
 import { Ctx, KeyspaceState } from './state.js';
 import { decodeBatchItems } from '../tree/codec.js';
+import { aclOf } from './acl.js';
 
 function unknownCommand(a: Argv): Reply {
   const name = a.length > 0 ? latin1(a[0]!) : '';
@@ -35,6 +36,16 @@ export function normalize(a: Argv, nowMs: number): Argv | Reply {
 }
 
 export class Keyspace extends KeyspaceState {
+  /** The keys' digest mixed with the ACL state's (acl.ts). */
+  override digest(): number {
+    return (super.digest() + mix52(aclOf(this).digest(), 0x61636c)) % digestMod;
+  }
+
+  /** The keys' digest alone (what version 1 snapshots recorded). */
+  keysDigest(): number {
+    return super.digest();
+  }
+
   /** Apply a committed txn; identical results on every replica given identical state. */
   apply(txn: KeyspaceTxn): KeyspaceApplied {
     const events: KeyspaceEvent[] = [];

@@ -4,13 +4,14 @@
  * steps of one snapshot (the storage actor runs them between applies, or copies first).
  *
  *   "CVKS" u32 | version u32 | seq f64
- *   limits: 7 × f64 (EncodingLimits in encodingLimitFields order)                                  (version 2)
+ *   limits: 7 × f64 (EncodingLimits in encodingLimitFields order)                                  (version 2 on)
  *   per db: epoch f64 | n u32 | n × (bucket u32, revision f64)          (deletion revisions, non-zero only)
  *   records: 1 u8 | db u8 | key | type tag u8 (valueTags) | flags u8 (1: converted, version 2) | value (encodeValue)
  *            | deadline (latin1 decimal, "" = none) | revision f64
- * Version 1 (no limits, no flags) restores with the default limits, each collection's encoding as its size gives.
- *   end: 0 u8 | digest f64
+ *   end: 0 u8 | ACL state (version 3: latin1 JSON, acl.ts) | digest f64
  *   then (absent in older snapshots): the remembered `_once` replies (blocking.ts writeOnceReplies)
+ * Version 1 (no limits, no flags) restores with the default limits, each collection's encoding as its size gives;
+ * versions 1 and 2 (no ACL section) restore with the initial ACL state.
  */
 import { DecodeError, Reader, Writer } from '../tree/codec.js';
 import { Keyspace } from './keyspace.js';
@@ -18,9 +19,10 @@ import { containerOf } from './encoding.js';
 import { readOnceReplies, writeOnceReplies } from './blocking.js';
 import { databasesCount, decodeValue, deletionBucketsCount, encodeValue, valueTags } from './state.js';
 import { toDeadline } from './strings.js';
+import { AclUsers, aclOf, setAclOf } from './acl.js';
 
 export const keyspaceSnapshotMagic = 0x534b5643; // "CVKS"
-export const keyspaceSnapshotVersion = 2;
+export const keyspaceSnapshotVersion = 3;
 const encodingLimitFields = ['hashMaxListpackEntries', 'hashMaxListpackValue', 'setMaxIntsetEntries', 'zsetMaxListpackEntries', 'zsetMaxListpackValue', 'listMaxListpackSize', 'hllSparseMaxBytes'] as const;
 export const snapshotKeysPerChunk = 1024;
 
@@ -62,6 +64,7 @@ export function* keyspaceSnapshotChunks(ks: Keyspace): Generator<Uint8Array> {
     }
   }
   w.u8(0);
+  w.latin1(aclOf(ks).encode());
   w.f64(ks.digest());
   writeOnceReplies(w, ks.onceReplies);
   yield w.view().slice();
@@ -71,7 +74,7 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
   const r = new Reader(bytes);
   if (r.u32() !== keyspaceSnapshotMagic) throw new DecodeError('not a keyspace snapshot');
   const version = r.u32();
-  if (version !== 1 && version !== keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
+  if (version < 1 || version > keyspaceSnapshotVersion) throw new DecodeError(`keyspace snapshot version ${version}`);
   const ks = new Keyspace();
   const seq = r.f64();
   if (version >= 2) for (const f of encodingLimitFields) ks.limits[f] = r.f64();
@@ -106,8 +109,16 @@ export function restoreKeyspace(bytes: Uint8Array): Keyspace {
     }
   }
   ks.seq = seq;
+  if (version >= 3) {
+    try {
+      setAclOf(ks, AclUsers.decode(r.latin1()));
+    } catch (e) {
+      throw new DecodeError(`ACL state: ${(e as Error).message}`);
+    }
+  }
   const digest = r.f64();
-  if (ks.digest() !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${ks.digest()} != ${digest}`);
+  const restored = version >= 3 ? ks.digest() : ks.keysDigest();
+  if (restored !== digest) throw new DecodeError(`keyspace snapshot digest mismatch ${restored} != ${digest}`);
   if (r.pos < r.end) readOnceReplies(r, ks.onceReplies);
   return ks;
 }

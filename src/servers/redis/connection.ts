@@ -5,7 +5,9 @@
  *
  * - Commands are pulled from the decoder one at a time and checked against the command table as Redis 7.0's
  *   processCommand does: QUIT first (any arguments: +OK, then close), unknown command / unknown subcommand /
- *   wrong arity, then NOAUTH. Connection commands run here; the others go to the backend.
+ *   wrong arity, then NOAUTH, then the ACL check (NOPERM, acl.ts). Connection commands run here; the others go to
+ *   the backend. AUTH, HELLO AUTH, ACL SETUSER/DELUSER and a connection's first command wait for the ACL state
+ *   (acl.ts); the commands after them are not dispatched until then.
  * - Every command gets a reply slot in arrival order; replies are written strictly in that order however the
  *   backend's promises settle, each encoded in the protocol the connection had when the command was read.
  * - Replies produced while handling one chunk leave in one transport write; replies settling later are gathered
@@ -23,6 +25,7 @@ import { databasesCount, type RedisConfig } from './config.js';
 import { encodingConfigError, isEncodingParam, matchesEncodingParam } from '../../core/keyspace/encoding.js';
 import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
+import type { AclClient, RedisAcl } from './acl.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
 export const pendingRepliesMax = 1024;
@@ -74,28 +77,12 @@ export interface RedisBackend {
   isBlocked?(id: number): boolean;
 }
 
-/**
- * Who may connect. The default checks `requirepass` for the `default` user; an ACL store plugs in here later.
- * `user` is null for the one-argument AUTH form.
- */
-export interface RedisAuthenticator {
-  /** New connections start unauthenticated (the default user has a password or is disabled). */
-  required(): boolean;
-  check(user: string, password: Uint8Array): boolean;
-}
-
-export function requirePassAuthenticator(config: RedisConfig): RedisAuthenticator {
-  return {
-    required: () => config.values.requirePass !== '',
-    check: (user, password) => user === 'default' && (config.values.requirePass === '' || Buffer.from(password).toString('utf8') === config.values.requirePass),
-  };
-}
-
 /** What every connection of one server shares. */
 export interface RedisServerContext {
   readonly config: RedisConfig;
   readonly table: CommandTable;
-  readonly auth: RedisAuthenticator;
+  /** Who may connect and run what (AUTH, NOPERM, the ACL command). */
+  readonly acl: RedisAcl;
   readonly backend: RedisBackend;
   readonly clients: Map<number, RedisConnection>;
   /** HELLO's server and version (clients need `redis` and a 7.x version). */
@@ -157,7 +144,7 @@ const isQuit = (b: Uint8Array): boolean => b.length === 4 && (b[0]! | 0x20) === 
 /** A name CLIENT SETNAME / HELLO SETNAME / SETINFO accept: printable ASCII without spaces. */
 const validName = (b: Uint8Array): boolean => b.every((c) => c >= 33 && c <= 126);
 
-export class RedisConnection implements RedisClientContext {
+export class RedisConnection implements RedisClientContext, AclClient {
   readonly id: number;
   db = 0;
   resp: RespVersion = 2;
@@ -166,6 +153,12 @@ export class RedisConnection implements RedisClientContext {
   libName = '';
   libVer = '';
   authenticated: boolean;
+  /** Inside MULTI (ACL LOG's context). */
+  inMulti = false;
+  /** AUTH / HELLO AUTH waiting for the ACL state to catch up, or ACL SETUSER / DELUSER to apply: nothing else is dispatched meanwhile. */
+  private aclPending: Promise<void> | null = null;
+  /** The ACL state just caught up for the command being dispatched again. */
+  private aclFresh = false;
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
@@ -197,7 +190,8 @@ export class RedisConnection implements RedisClientContext {
     id: number,
   ) {
     this.id = id;
-    this.authenticated = !server.auth.required();
+    // before the front end has read the node's users, nobody counts as authenticated (NOAUTH is decided later)
+    this.authenticated = server.acl.synced && !server.acl.required();
     this.decoder = new RespRequestDecoder({ protoMaxBulkLen: () => server.config.values.protoMaxBulkLen });
   }
 
@@ -245,8 +239,8 @@ export class RedisConnection implements RedisClientContext {
   }
 
   private pump(): void {
-    while (!this.closing && this.slots.length < pendingRepliesMax) {
-      this.decoder.authRequired = !this.authenticated;
+    while (!this.closing && this.aclPending === null && this.slots.length < pendingRepliesMax) {
+      this.decoder.authRequired = this.needsAuth();
       const d = this.decoder.next();
       if (d === undefined) break;
       if (d.kind === 'error') {
@@ -265,7 +259,42 @@ export class RedisConnection implements RedisClientContext {
     this.transport.pause();
   }
 
+  /** AUTH, or HELLO with AUTH: the user may have been created through another node. */
+  private authenticates(argv: Argv): boolean {
+    const n = argv[0]!.length;
+    if (n !== 4 && n !== 5) return false; // no name to read on the hot path
+    const name = upper(argv[0]!);
+    return name === 'AUTH' || (name === 'HELLO' && argv.slice(2).some((a) => upper(a) === 'AUTH'));
+  }
+
+  /** The user was deleted (ACL DELUSER): close, after the reply being made when it is this connection's. */
+  userDeleted(current: boolean): void {
+    if (current) this.closing = true;
+    else this.kill();
+  }
+
+  /** Commands other than AUTH, HELLO, QUIT, RESET get NOAUTH (Redis's authRequired: the default user's state now). */
+  private needsAuth(): boolean {
+    return !this.authenticated && this.server.acl.required();
+  }
+
   private dispatch(argv: Argv): void {
+    const acl = this.server.acl;
+    const wait = this.aclFresh ? null : !acl.synced ? acl.sync() : acl.replicated && this.authenticates(argv) ? acl.caughtUp() : null;
+    if (wait !== null) {
+      // dispatched again once this node's copy of the users has caught up; later commands wait for it
+      this.aclPending = wait
+        .catch(() => undefined)
+        .then(() => {
+          this.aclPending = null;
+          if (this.closed) return;
+          this.aclFresh = true;
+          this.dispatch(argv);
+          this.aclFresh = false;
+          this.pump();
+        });
+      return;
+    }
     const skipped = this.skipNext;
     this.skipNext = false;
     const silent = skipped || this.repliesOff;
@@ -277,14 +306,20 @@ export class RedisConnection implements RedisClientContext {
     }
     const found = lookupCommand(this.server.table, argv);
     const refuse = (e: Reply): void => {
-      this.server.backend.refused?.(this);
+      // after the commands still waiting at the gate (a MULTI among them must see the refusal)
+      const gate = this.gate;
+      if (gate === null) this.server.backend.refused?.(this);
+      else void gate.then(() => this.server.backend.refused?.(this));
       this.enqueue(e, silent);
     };
     if (found.kind === 'unknown') return refuse(unknownCommandError(argv));
     if (found.kind === 'unknownSubcommand') return refuse(err(`ERR unknown subcommand '${quoted(argv[1]!)}'. Try ${upper(argv[0]!)} HELP.`));
     const spec = found.spec;
     if (!arityOk(spec, argv.length)) return refuse(err(`ERR wrong number of arguments for '${spec.name}' command`));
-    if (!this.authenticated && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    if (this.needsAuth() && !spec.flags.includes('no_auth')) return this.enqueue(err('NOAUTH Authentication required.'), silent);
+    const denied = this.server.acl.check(this, spec, argv);
+    if (denied !== undefined) return refuse(denied);
+    if (spec.name === 'multi' || spec.name === 'exec' || spec.name === 'discard') this.inMulti = spec.name === 'multi';
     if (this.resp === 2 && this.subs.total > 0 && !subscribedModeCommands.has(spec.name)) return refuse(subscribedModeError(spec.name));
     this.lastCommand = spec.name;
     const stats = this.server.stats;
@@ -504,7 +539,8 @@ export class RedisConnection implements RedisClientContext {
         this.resp = 2;
         this.name = '';
         this.user = 'default';
-        this.authenticated = !this.server.auth.required();
+        this.authenticated = !this.server.acl.required();
+        this.inMulti = false;
         this.noEvict = false;
         this.noTouch = false;
         this.repliesOff = false;
@@ -532,9 +568,12 @@ export class RedisConnection implements RedisClientContext {
         const logged = pairs.filter(([name]) => isEncodingParam(name));
         const why = encodingConfigError(logged) ?? this.server.config.set(pairs.filter(([name]) => !isEncodingParam(name)));
         if (why !== undefined && why !== null) return err(why);
-        if (logged.length === 0) return ok;
+        // requirepass is the default user's password on every node: answered once that is applied
+        const requirePass = pairs.some(([k]) => k.toLowerCase() === 'requirepass') ? this.server.acl.setRequirePass(this.server.config.values.requirePass) : ok;
+        if (logged.length === 0) return requirePass;
         // the encoding thresholds are keyspace state: set through the log, on every replica
-        return this.server.backend.execute(this, [Buffer.from('_encodingset'), ...logged.flatMap(([n, v]) => [Buffer.from(n), Buffer.from(v)])], spec);
+        const encodings = this.server.backend.execute(this, [Buffer.from('_encodingset'), ...logged.flatMap(([n, v]) => [Buffer.from(n), Buffer.from(v)])], spec);
+        return Promise.all([requirePass, encodings]).then(([a, b]) => (a.kind === 'Error' ? a : b));
       }
       default: {
         const r = serverCommand(this.serverContext(), spec.name, argv);
@@ -542,18 +581,36 @@ export class RedisConnection implements RedisClientContext {
         if (spec.name.startsWith('pubsub|')) return pubsubIntrospection(spec.name.slice(7), argv, this.server.clients.values());
         if (spec.name.startsWith('command|')) return this.command(spec.name.slice(8), argv);
         if (spec.name.startsWith('client|')) return this.client(spec.name.slice(7), argv);
+        if (spec.name.startsWith('acl|')) return this.aclCommand(spec, argv);
         return err(`ERR unknown command '${spec.name}'`);
       }
     }
   }
 
+  /** ACL ...; after SETUSER / DELUSER nothing else is dispatched until it applied (the next command sees it). */
+  private aclCommand(spec: RedisCommandSpec, argv: Argv): Reply | Promise<Reply> {
+    const r = this.server.acl.command(this, spec.name.slice(4), argv, this.server.table);
+    if (r instanceof Promise && (spec.name === 'acl|setuser' || spec.name === 'acl|deluser')) {
+      this.aclPending = r.then(
+        () => this.resumeAfterAcl(),
+        () => this.resumeAfterAcl(),
+      );
+    }
+    return r;
+  }
+
+  private resumeAfterAcl(): void {
+    this.aclPending = null;
+    if (!this.closed) this.pump();
+  }
+
   private authCommand(argv: Argv): Reply {
     if (argv.length > 3) return syntaxError;
-    if (argv.length === 2 && !this.server.auth.required()) {
+    if (argv.length === 2 && this.server.acl.defaultNopass()) {
       return err('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     }
     const user = argv.length === 2 ? 'default' : str(argv[1]!);
-    if (!this.server.auth.check(user, argv[argv.length - 1]!)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+    if (!this.server.acl.authenticate(this, user, argv[argv.length - 1]!)) return err('WRONGPASS invalid username-password pair or user is disabled.');
     this.user = user;
     this.authenticated = true;
     return ok;
@@ -582,11 +639,11 @@ export class RedisConnection implements RedisClientContext {
       } else return err(`ERR Syntax error in HELLO option '${quoted(argv[j]!)}'`);
     }
     if (user !== undefined && pass !== undefined) {
-      if (!this.server.auth.check(user, pass)) return err('WRONGPASS invalid username-password pair or user is disabled.');
+      if (!this.server.acl.authenticate(this, user, pass)) return err('WRONGPASS invalid username-password pair or user is disabled.');
       this.user = user;
       this.authenticated = true;
     }
-    if (!this.authenticated) {
+    if (this.needsAuth()) {
       return err(
         'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
       );

@@ -5,3 +5,4 @@ export * from './listener.js';
 export * from './keyspace.js';
 export * from './pubsub.js';
 export * from './server-commands.js';
+export * from './acl.js';

@@ -3,7 +3,8 @@
  * returns a listener with close(). Connections beyond `maxclients` get Redis's error and are closed.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { RedisConnection, requirePassAuthenticator, type RedisAuthenticator, type RedisBackend, type RedisServerContext, type RedisTransport } from './connection.js';
+import { RedisConnection, type RedisBackend, type RedisServerContext, type RedisTransport } from './connection.js';
+import { localAclStore, RedisAcl, type AclStore } from './acl.js';
 import { commandTable, type CommandTable } from './commands.js';
 import { RedisConfig, type RedisConfigValues } from './config.js';
 import { corkedWrite, unmapped } from '../socket.js';
@@ -21,8 +22,8 @@ export interface RedisServerOptions {
   readonly table?: CommandTable;
   /** Initial CONFIG values (proto-max-bulk-len, client-query-buffer-limit, maxclients, requirepass, ...). */
   readonly config?: Partial<RedisConfigValues>;
-  /** Default: `requirepass` for the `default` user. */
-  readonly auth?: RedisAuthenticator;
+  /** Where the ACL users live (default: in memory; a node's: replicated, src/servers/redis/acl.ts). */
+  readonly aclStore?: AclStore;
   readonly role?: () => 'master' | 'replica';
   readonly log?: (line: string) => void;
   /** Told of every keyspace command answered: its name and latency (ms). */
@@ -65,12 +66,14 @@ export function redisSocketTransport(socket: Socket): RedisTransport {
 
 export function createRedisServer(backend: RedisBackend, opts: RedisServerOptions = {}): { server: Server; context: RedisServerContext } {
   const config = new RedisConfig(opts.config);
+  const clients = new Map<number, RedisConnection>();
+  const acl = new RedisAcl(opts.aclStore ?? localAclStore(), config.values.requirePass, () => clients.values());
   const context: RedisServerContext = {
     config,
     table: opts.table ?? commandTable(),
-    auth: opts.auth ?? requirePassAuthenticator(config),
+    acl,
     backend,
-    clients: new Map(),
+    clients,
     serverName: 'redis',
     version: redisServerVersion,
     role: opts.role ?? (() => 'master'),
@@ -102,6 +105,7 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
 export async function startRedisServer(backend: RedisBackend, opts: RedisServerOptions = {}): Promise<RedisListener> {
   const { server, context } = createRedisServer(backend, opts);
   const ps = context.pubsub;
+  const stopAcl = context.acl.start();
   const stopPubsub = ps?.start({
     subscriber: (id) => context.clients.get(id),
     subscribers: () => [...context.clients.values()].filter((c) => c.subs.total > 0),
@@ -123,6 +127,7 @@ export async function startRedisServer(backend: RedisBackend, opts: RedisServerO
     clients: context.clients,
     async close() {
       stopPubsub?.();
+      stopAcl();
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const c of [...context.clients.values()]) c.kill();
       await closed;
