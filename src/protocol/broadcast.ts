@@ -201,4 +201,6 @@ export type BroadcastMsg<T = unknown> =
   | BroadcastClientMsg<T>
   | { readonly type: 'BroadcastTick' }
   /** From the node's peer transport: bytes are arriving from node `node` (a large message is on its way). */
-  | { readonly type: 'PeerActive'; readonly node: string };
+  | { readonly type: 'PeerActive'; readonly node: string }
+  /** From the node's peer transport: node `node`'s connection to us closed (ZAB's PeerGone). */
+  | { readonly type: 'PeerGone'; readonly node: string };

@@ -102,6 +102,10 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     io: withDiskFaults(nodeIo(config.dataDir, config.logDir), gate),
     onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
   });
+  // told only to a node that runs ZAB (a cluster of other actors would count them as dead letters)
+  const toBroadcast = (msg: BroadcastMsg) => {
+    if (host.has('broadcast')) host.deliver({ to: address(config.node, 'broadcast'), from: null, msg });
+  };
   transport = new TcpTransport({
     node: config.node,
     listen: config.listen,
@@ -109,7 +113,9 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     deliver: other === undefined ? (env) => host.deliver(env) : (env) => (env.to === other.address ? other.deliver(env) : host.deliver(env)),
     emit: (ev) => onEvent(config.node, real.now(), ev),
     // a peer's large message on its way counts as hearing from it (ZAB's liveness limits)
-    onPeerActive: (peer) => host.deliver({ to: address(config.node, 'broadcast'), from: null, msg: { type: 'PeerActive', node: peer } satisfies BroadcastMsg as BroadcastMsg }),
+    onPeerActive: (peer) => toBroadcast({ type: 'PeerActive', node: peer }),
+    // a peer's connection closed (its process died): ZAB need not wait for its liveness limits
+    onPeerGone: (peer) => toBroadcast({ type: 'PeerGone', node: peer }),
     seed,
     ...(config.faults ? { faults: config.faults } : {}),
   });
