@@ -10,8 +10,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { Host } from '../../kernel/host.js';
 import type { NodeIo } from '../../kernel/io.js';
 import type { Address, Envelope } from '../../protocol/envelope.js';
-import { address } from '../../protocol/envelope.js';
-import type { BroadcastMsg } from '../../protocol/broadcast.js';
+import { broadcastActor, peerNoticeEnvelope, type PeerNotice } from '../../protocol/broadcast.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk, SplitDisk } from '../fsdisk.js';
@@ -103,8 +102,8 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
   });
   // told only to a node that runs ZAB (a cluster of other actors would count them as dead letters)
-  const toBroadcast = (msg: BroadcastMsg) => {
-    if (host.has('broadcast')) host.deliver({ to: address(config.node, 'broadcast'), from: null, msg });
+  const toBroadcast = (msg: PeerNotice) => {
+    if (host.has(broadcastActor)) host.deliver(peerNoticeEnvelope(config.node, msg));
   };
   transport = new TcpTransport({
     node: config.node,
