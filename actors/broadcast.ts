@@ -279,9 +279,10 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
       case 'BroadcastTick':
         ctx.schedule('zab-tick', s.tickMs, { type: 'BroadcastTick' });
         return run(s, { type: 'Tick' }, ctx);
-      case 'PeerActive': {
+      case 'PeerActive':
+      case 'PeerGone': {
         const id = Object.keys(s.args.members).find((k) => s.args.members[Number(k)] === m.node);
-        return id === undefined ? s : run(s, { type: 'PeerActive', from: Number(id) }, ctx);
+        return id === undefined ? s : run(s, { type: m.type, from: Number(id) }, ctx);
       }
       case 'ElectionDecided':
         return run(s, { type: 'Elected', role: m.role, leader: m.leader }, ctx);

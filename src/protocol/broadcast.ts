@@ -8,6 +8,7 @@
  */
 import type { ElectionDecided } from './election.js';
 import type { Zxid } from './zxid.js';
+import { address, type Envelope } from './envelope.js';
 
 export interface LogEntry<T = unknown> {
   readonly zxid: Zxid;
@@ -200,5 +201,19 @@ export type BroadcastMsg<T = unknown> =
   | ElectionDecided
   | BroadcastClientMsg<T>
   | { readonly type: 'BroadcastTick' }
-  /** From the node's peer transport: bytes are arriving from node `node` (a large message is on its way). */
-  | { readonly type: 'PeerActive'; readonly node: string };
+  | PeerNotice;
+
+/** From the node's runtime, about a peer's connection to it. */
+export type PeerNotice =
+  /** Bytes are arriving from node `node` (a large message is on its way). */
+  | { readonly type: 'PeerActive'; readonly node: string }
+  /** Node `node`'s connection to us closed: its process died (ZAB's PeerGone). */
+  | { readonly type: 'PeerGone'; readonly node: string };
+
+/** The actor of a node that runs ZAB, which its runtime tells of its peers' connections (PeerNotice). */
+export const broadcastActor = 'broadcast';
+
+/** The envelope that tells node `node`'s ZAB actor of a peer's connection. */
+export function peerNoticeEnvelope(node: string, msg: PeerNotice): Envelope {
+  return { to: address(node, broadcastActor), from: null, msg };
+}

@@ -2,12 +2,14 @@
  * A tcp ensemble: three node processes talking over loopback TCP. Clients on the followers write continuously;
  * the leader's process is SIGKILLed under writes; the survivors elect and carry on; the killed node is restarted on
  * its data dir and catches up; every acknowledged write is read back, with its value, from every node after a sync.
+ * And: the followers of a SIGKILLed leader go looking when its connection closes, before its silence could tell.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCluster, type ZkClient } from '../../src/cluster.js';
 import type { TcpRuntime } from '../../src/runtime/tcp/index.js';
 import { zxidEpoch } from '../../src/protocol/zxid.js';
+import { leaderGoneReason, zabDefaults } from '../../src/core/zab/index.js';
 import { ContinuousWriter, verifyAcks } from '../../bench/writers.js';
 
 const leaderWaitMs = 30_000;
@@ -95,6 +97,35 @@ test('tcp ensemble: SIGKILL of the leader under writes, survivors carry on, rest
     }
   } finally {
     await Promise.all(writers.map((w) => w.stop()));
+    await cluster.close();
+  }
+});
+
+test("tcp ensemble: the followers of a SIGKILLed leader look for a new one when its connection closes, before the tick limit", async () => {
+  const cluster = await createCluster({ nodes: 3, runtime: 'tcp' });
+  const lost: { node: string; reason: string; time: number }[] = [];
+  const sub = cluster.events$.subscribe((e) => {
+    if (e.type === 'LeaderLost') lost.push({ node: e.node, reason: e.reason, time: e.time });
+  });
+  try {
+    const leader = await cluster.waitForLeader(leaderWaitMs);
+    const followers = cluster.nodes.filter((n) => n !== leader);
+    lost.length = 0;
+    const killWallMs = performance.timeOrigin + performance.now();
+    await cluster.kill(leader);
+    const newLeader = await cluster.waitForLeader(leaderWaitMs);
+    assert.ok(followers.includes(newLeader));
+    const firstLost = () => followers.map((n) => lost.find((l) => l.node === n)).filter((l): l is (typeof lost)[number] => l !== undefined);
+    for (let i = 0; i < pollsMax && firstLost().length < followers.length; i++) await sleep(pollMs);
+    assert.is(firstLost().length, followers.length, 'each follower lost its leader');
+    // Silence alone tells only after syncLimitTicks ticks without a word from the leader: later than this.
+    const silenceMinMs = zabDefaults.syncLimitTicks * zabDefaults.tickMs;
+    for (const l of firstLost()) {
+      assert.is(l.reason, leaderGoneReason, `${l.node}: why it went looking`);
+      assert.ok(l.time - killWallMs < silenceMinMs, `${l.node} went looking ${(l.time - killWallMs).toFixed(0)} ms after the kill`);
+    }
+  } finally {
+    sub.unsubscribe();
     await cluster.close();
   }
 });

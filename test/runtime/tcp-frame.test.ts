@@ -243,4 +243,56 @@ test('the transport tells when a peer’s large message is on its way (onPeerAct
   }
 });
 
+test('the transport tells when a peer’s current connection closes (onPeerGone), not when a newer one replaced it', async () => {
+  const { TcpTransport } = await import('../../src/runtime/tcp/transport.js');
+  const net = await import('node:net');
+  const gone: string[] = [];
+  const t = new TcpTransport({
+    node: 'n1',
+    listen: { host: '127.0.0.1', port: 0 },
+    peers: {},
+    deliver: () => undefined,
+    emit: () => undefined,
+    seed: 1,
+    onPeerGone: (peer) => gone.push(peer),
+  });
+  await t.start();
+  const waitMs = 5_000;
+  const until = async (cond: () => boolean) => {
+    const t0 = Date.now();
+    while (!cond() && Date.now() - t0 < waitMs) await new Promise((r) => setTimeout(r, 10));
+  };
+  try {
+    const hello = (s: import('node:net').Socket, node: string) => s.write(encodeFrame(encodeBody({ hello: protocolTag, node })));
+    const open = async (node: string) => {
+      const s = net.connect(t.port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      hello(s, node);
+      return s;
+    };
+    const first = await open('n7');
+    const firstClosed = new Promise((r) => first.once('close', r));
+    await new Promise((r) => setTimeout(r, 50));
+    // a newer connection of n7 replaces the first: the transport closes the older one, and that is no news
+    const second = await open('n7');
+    await firstClosed;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(gone, []);
+    // a connection that never said hello is nobody's
+    const anon = net.connect(t.port, '127.0.0.1');
+    await new Promise((r) => anon.once('connect', r));
+    anon.destroy();
+    second.destroy();
+    await until(() => gone.length > 0);
+    assert.equal(gone, ['n7']);
+    // the transport closing closes n8's connection: that is no news either
+    await open('n8');
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await t.close();
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(gone, ['n7'], 'closing the transport itself tells nothing');
+});
+
 test.run();

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BootInfo, LogEntry, ZabPeerMsg } from '../../src/protocol/broadcast.js';
 import { zxidOf, type Zxid } from '../../src/protocol/zxid.js';
-import { chooseSync, isNextZxid, windowOf, zabInit, zabPhase, zabStep, type ZabConfig, type ZabInput, type ZabOutput, type ZabState } from '../../src/core/zab/index.js';
+import { chooseSync, isNextZxid, leaderGoneReason, quorumGoneReason, windowOf, zabInit, zabPhase, zabStep, type ZabConfig, type ZabInput, type ZabOutput, type ZabState } from '../../src/core/zab/index.js';
 
 type T = string;
 const z = zxidOf;
@@ -497,6 +497,39 @@ test('liveness: bytes arriving from a peer (PeerActive) count as hearing it; fro
     if (F.in({ type: 'Tick' }).some((x) => x.type === 'LookForLeader')) gone = i;
   }
   assert.is(gone, 6);
+});
+
+test("liveness: a follower whose leader's connection closes (PeerGone) looks for a leader at once; another peer's does not matter", () => {
+  const F = followingInBroadcast();
+  assert.is(F.in({ type: 'PeerGone', from: 3 }).length, 0, 'a peer that is not the leader');
+  assert.is(zabPhase(F.s), 'following:broadcast');
+  const o = F.in({ type: 'PeerGone', from: 1 });
+  const look = o.filter((x) => x.type === 'LookForLeader');
+  assert.is(look.length, 1, 'no tick needed');
+  assert.is((look[0] as { reason: string }).reason, leaderGoneReason);
+  assert.is(zabPhase(F.s), 'looking');
+  // a follower still in its handshake gives up on a leader whose connection closed, too
+  const H = new M(2, [1, 2, 3]);
+  H.in({ type: 'Elected', role: 'FOLLOWING', leader: 1 });
+  assert.is(zabPhase(H.s), 'following:info');
+  assert.ok(H.in({ type: 'PeerGone', from: 1 }).some((x) => x.type === 'LookForLeader'));
+});
+
+test('liveness: a leader steps down at once when the connections of enough voters close (PeerGone), not for fewer', () => {
+  const { L, conns, epoch } = establishedLeader(5, [2, 3, 4]);
+  for (const f of [2, 3, 4]) L.recv({ type: 'PingAck', from: f, conn: conns.get(f)!, epoch, lastZxid: 0 });
+  assert.is(L.in({ type: 'PeerGone', from: 9 }).length, 0, 'not a follower');
+  assert.is(L.in({ type: 'PeerGone', from: 5 }).length, 0, 'a voter that never followed');
+  assert.is(L.in({ type: 'PeerGone', from: 2 }).length, 0, 'the leader, 3 and 4 are a quorum of 5');
+  assert.is(zabPhase(L.s), 'leading:broadcast');
+  // the gone follower is not heard until it speaks again: it no longer keeps the leader in place
+  L.recv({ type: 'PingAck', from: 2, conn: conns.get(2)!, epoch, lastZxid: 0 });
+  assert.is(L.in({ type: 'PeerGone', from: 3 }).length, 0, '2 spoke again: the leader, 2 and 4 are a quorum');
+  const o = L.in({ type: 'PeerGone', from: 4 });
+  const down = o.filter((x) => x.type === 'LookForLeader');
+  assert.is(down.length, 1, 'only the leader and 2 heard: no tick needed to step down');
+  assert.is((down[0] as { reason: string }).reason, quorumGoneReason);
+  assert.is(zabPhase(L.s), 'looking');
 });
 
 test('liveness: a follower that stops hearing its leader goes back to election', () => {

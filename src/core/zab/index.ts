@@ -25,10 +25,10 @@
  */
 import { assertNever } from '../never.js';
 import { followerReceive, followerStorage, followerTick, startFollowing } from './follower.js';
-import { leaderReceive, leaderStorage, leaderSync, leaderTick, leaderWrite, startLeading } from './leader.js';
+import { leaderPeerGone, leaderReceive, leaderStorage, leaderSync, leaderTick, leaderWrite, startLeading } from './leader.js';
 import { setWindow } from './log.js';
-import { isMember, isVoter, send, type Out, type S } from './shared.js';
-import type { FollowerRec, Role, ZabConfig, ZabInput, ZabState, ZabStep } from './types.js';
+import { isMember, isVoter, lookForLeader, send, type Out, type S } from './shared.js';
+import { leaderGoneReason, type FollowerRec, type Role, type ZabConfig, type ZabInput, type ZabState, type ZabStep } from './types.js';
 import type { ZabPeerMsg } from '../../protocol/broadcast.js';
 
 export * from './types.js';
@@ -181,6 +181,10 @@ export function zabStep<T>(state: ZabState<T>, input: ZabInput<T>): ZabStep<T> {
         const f = r.followers[input.from];
         if (f !== undefined) f.lastHeardTick = r.tick;
       }
+      break;
+    case 'PeerGone':
+      if (r.kind === 'following' && input.from === r.leader) lookForLeader(s, out, leaderGoneReason);
+      else if (r.kind === 'leading') leaderPeerGone(s, out, input.from);
       break;
     case 'Write':
       if (r.kind === 'leading') leaderWrite(s, out, s.cfg.myId, input.reqId, input.txn);

@@ -4,7 +4,7 @@ import { zxidCounter, zxidCounterMax, zxidEpoch, zxidOf, type Zxid } from '../..
 import { assertNever } from '../never.js';
 import { appendEntries, chooseSync, commitTo, windowOf } from './log.js';
 import { isMember, isVoter, lookForLeader, persistEpochs, quorumOf, send, storage, type Out, type S } from './shared.js';
-import { followerAheadReason, type FollowerRec, type Leading } from './types.js';
+import { followerAheadReason, quorumGoneReason, type FollowerRec, type Leading } from './types.js';
 
 /** Connections (follower attempts) one leadership may open; its ids are `acceptedEpoch * this + 1 ...`. */
 export const connsPerLeadershipMax = 1 << 20;
@@ -411,9 +411,26 @@ export function leaderTick<T>(s: S<T>, out: Out<T>): void {
     if (r.tick - r.startTick > s.cfg.initLimitTicks) lookForLeader(s, out, `not established within ${s.cfg.initLimitTicks} ticks`);
     return;
   }
+  if (!quorumHeard(s, r)) lookForLeader(s, out, `no quorum heard within ${s.cfg.syncLimitTicks} ticks`);
+}
+
+/** Do this leader and the synced voters it heard within syncLimitTicks make a quorum? */
+function quorumHeard<T>(s: S<T>, r: Leading<T>): boolean {
   let heard = 1;
   for (const [id, f] of Object.entries(r.followers)) {
     if (isVoter(s, Number(id)) && (f.phase === 'newleader' || f.phase === 'active') && r.tick - f.lastHeardTick <= s.cfg.syncLimitTicks) heard++;
   }
-  if (heard < quorumOf(s.cfg.voters)) lookForLeader(s, out, `no quorum heard within ${s.cfg.syncLimitTicks} ticks`);
+  return heard >= quorumOf(s.cfg.voters);
+}
+
+/**
+ * Follower `id`'s connection closed: it counts as not heard until it speaks again (a new connection), and a leader
+ * in broadcast that no longer hears a quorum steps down now rather than after syncLimitTicks.
+ */
+export function leaderPeerGone<T>(s: S<T>, out: Out<T>, id: number): void {
+  const r = s.role as Leading<T>;
+  const f = r.followers[id];
+  if (f === undefined) return;
+  f.lastHeardTick = Math.min(f.lastHeardTick, r.tick - s.cfg.syncLimitTicks - 1);
+  if (r.phase === 'broadcast' && !quorumHeard(s, r)) lookForLeader(s, out, quorumGoneReason);
 }

@@ -34,6 +34,11 @@ export interface ZabConfig {
 /** Why a leader gives up discovery when a follower of its quorum is more up to date than itself. */
 export const followerAheadReason = 'a follower is more up to date than the leader';
 
+/** Why a follower goes back to election when its leader's connection closes (PeerGone). */
+export const leaderGoneReason = "leader's connection closed";
+/** Why a leader steps down when the connections of so many voters closed that it hears no quorum (PeerGone). */
+export const quorumGoneReason = "followers' connections closed: no quorum heard";
+
 export interface ZabTestFaults {
   /** The leader does not abandon discovery when a follower of its quorum is more up to date than itself. */
   readonly ignoreFollowerAhead?: boolean;
@@ -189,6 +194,13 @@ export type ZabInput<T = unknown> =
    * dropped for silence while its bytes flow (the driver reports this at most every few milliseconds per peer).
    */
   | { readonly type: 'PeerActive'; readonly from: number }
+  /**
+   * Peer `from`'s connection to this node closed (its process died and the kernel closed its sockets; or the
+   * driver dropped the connection). A follower whose leader it is looks for a new leader at once; a leader counts
+   * that follower as not heard and steps down at once if the voters it still hears are no quorum. The tick-based
+   * limits stay for peers that go silent with their connections open (paused, partitioned, clogged).
+   */
+  | { readonly type: 'PeerGone'; readonly from: number }
   /** A client write on this node. Success is the commit of `txn` (storage answers the client). */
   | { readonly type: 'Write'; readonly reqId: number; readonly txn: T }
   /** A client sync on this node: SyncDone once this node applied everything the leader committed before it. */

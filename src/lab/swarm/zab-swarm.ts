@@ -261,6 +261,8 @@ type Ev =
   | { kind: 'storageReply'; node: number; inc: number; reply: StorageReply }
   | { kind: 'restart'; node: number }
   | { kind: 'crash'; node: number; inc: number }
+  /** Node `node` sees the connection of crashed node `from` (incarnation `fromInc`, down) close. */
+  | { kind: 'gone'; node: number; inc: number; from: number; fromInc: number }
   | { kind: 'fault' }
   | { kind: 'write' };
 
@@ -438,6 +440,14 @@ export class Swarm {
     n.up = false;
     n.inc += 1;
     this.stats.crashes++;
+    // Its peers see its connections close (the kernel closes a dead process's sockets), after what it sent before
+    // on that link (FIFO); a partitioned peer does not. It draws no randomness.
+    for (const other of this.ids) {
+      const p = this.node(other);
+      if (other === id || !p.up || !this.linkOk(id, other)) continue;
+      const d = Math.max(this.o.netDelayMinMs, (this.lastLinkT.get(`${id}>${other}`) ?? 0) - this.now);
+      this.at(d, { kind: 'gone', node: other, inc: p.inc, from: id, fromInc: n.inc });
+    }
   }
 
   // --- machine plumbing ----------------------------------------------------------------------------------------
@@ -645,6 +655,11 @@ export class Swarm {
       case 'storageReply': {
         const n = this.node(ev.node);
         if (n.up && n.inc === ev.inc) this.zabInput(n, { type: 'Storage', reply: ev.reply });
+        return;
+      }
+      case 'gone': {
+        const n = this.node(ev.node);
+        if (n.up && n.inc === ev.inc && this.node(ev.from).inc === ev.fromInc) this.zabInput(n, { type: 'PeerGone', from: ev.from });
         return;
       }
       case 'restart':

@@ -14,6 +14,7 @@ import { corruptibleOffset } from '../../storage/wal.js';
 import type { ActorInspect, NodeSpec, Runtime, RuntimeOptions } from '../driver.js';
 import { SimDisk } from './disk.js';
 import { MinHeap } from '../../core/heap.js';
+import { broadcastActor, peerNoticeEnvelope } from '../../protocol/broadcast.js';
 
 /** A scheduled item of the simulator, ordered by (time, seq). */
 export interface Scheduled {
@@ -346,6 +347,22 @@ export class SimRuntime implements Runtime {
     n.paused = false;
     n.held = [];
     n.disk.crash(this.rng, this.net.tornWriteRatio);
+    this.peersSeeConnectionsClose(node);
+  }
+
+  /**
+   * As over TCP, the peers of a crashed node see its connections close, after what it sent them before (FIFO) and
+   * not across a partition: ZAB need not wait for its silence. It draws no randomness.
+   */
+  private peersSeeConnectionsClose(node: string): void {
+    for (const [peer, p] of this.simNodes) {
+      if (peer === node || p.host === null || !p.host.has(broadcastActor) || linkCut(this.links, node, peer)) continue;
+      const link = `${node}>${peer}`;
+      const t = Math.max(this.nowMs + this.net.latencyMinMs, this.lastDelivery.get(link) ?? 0, this.clogUntil.get(peer) ?? 0);
+      this.lastDelivery.set(link, t);
+      const sentMs = this.nowMs;
+      this.at(t, 'deliver', () => this.arrive(peerNoticeEnvelope(peer, { type: 'PeerGone', node }), sentMs));
+    }
   }
 
   isUp(node: string): boolean {

@@ -10,8 +10,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { Host } from '../../kernel/host.js';
 import type { NodeIo } from '../../kernel/io.js';
 import type { Address, Envelope } from '../../protocol/envelope.js';
-import { address } from '../../protocol/envelope.js';
-import type { BroadcastMsg } from '../../protocol/broadcast.js';
+import { broadcastActor, peerNoticeEnvelope, type PeerNotice } from '../../protocol/broadcast.js';
 import type { EventPayload } from '../../protocol/events.js';
 import type { LinkFaults } from '../../protocol/faults.js';
 import { FsDisk, SplitDisk } from '../fsdisk.js';
@@ -102,6 +101,10 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     io: withDiskFaults(nodeIo(config.dataDir, config.logDir), gate),
     onEscalate: config.onEscalate ?? ((actor, err) => host.crash(`escalated by ${actor}: ${err instanceof Error ? err.message : String(err)}`)),
   });
+  // told only to a node that runs ZAB (a cluster of other actors would count them as dead letters)
+  const toBroadcast = (msg: PeerNotice) => {
+    if (host.has(broadcastActor)) host.deliver(peerNoticeEnvelope(config.node, msg));
+  };
   transport = new TcpTransport({
     node: config.node,
     listen: config.listen,
@@ -109,7 +112,9 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
     deliver: other === undefined ? (env) => host.deliver(env) : (env) => (env.to === other.address ? other.deliver(env) : host.deliver(env)),
     emit: (ev) => onEvent(config.node, real.now(), ev),
     // a peer's large message on its way counts as hearing from it (ZAB's liveness limits)
-    onPeerActive: (peer) => host.deliver({ to: address(config.node, 'broadcast'), from: null, msg: { type: 'PeerActive', node: peer } satisfies BroadcastMsg as BroadcastMsg }),
+    onPeerActive: (peer) => toBroadcast({ type: 'PeerActive', node: peer }),
+    // a peer's connection closed (its process died): ZAB need not wait for its liveness limits
+    onPeerGone: (peer) => toBroadcast({ type: 'PeerGone', node: peer }),
     seed,
     ...(config.faults ? { faults: config.faults } : {}),
   });

@@ -77,6 +77,11 @@ export interface TransportOptions {
    * `peerActiveEveryMs` per connection, so the node's liveness limits can count the peer as heard.
    */
   readonly onPeerActive?: (peer: string) => void;
+  /**
+   * The current inbound connection of `peer` closed while this transport is open (the peer process died, or a
+   * connection was dropped for a bad frame); not told when a newer connection of the peer replaced it.
+   */
+  readonly onPeerGone?: (peer: string) => void;
 }
 
 export interface TransportStats {
@@ -428,7 +433,10 @@ export class TcpTransport {
     sock.on('close', () => {
       clearTimeout(helloTimer);
       this.inbound.delete(sock);
-      if (peer !== null && this.inboundByPeer.get(peer) === sock) this.inboundByPeer.delete(peer);
+      if (peer !== null && this.inboundByPeer.get(peer) === sock) {
+        this.inboundByPeer.delete(peer);
+        if (!this.closed) this.opts.onPeerGone?.(peer);
+      }
     });
   }
 }

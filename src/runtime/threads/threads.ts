@@ -13,7 +13,8 @@ import { Host } from '../../kernel/host.js';
 import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { address } from '../../protocol/envelope.js';
 import type { Fault, LinkFaults } from '../../protocol/faults.js';
-import { UnsupportedFaultError, applyFault, noLinkFaults } from '../../protocol/faults.js';
+import { UnsupportedFaultError, applyFault, linkCut, noLinkFaults } from '../../protocol/faults.js';
+import { broadcastActor, peerNoticeEnvelope } from '../../protocol/broadcast.js';
 import { corruptLogFile } from '../fsdisk.js';
 import type { NodeFaults } from '../live-faults.js';
 import { applyNodeFault, noNodeFaults } from '../live-faults.js';
@@ -290,6 +291,13 @@ export class ThreadsRuntime implements Runtime {
     }
     await Promise.all(calls);
     this.bus.publish(node, this.now(), { type: 'NodeCrashed', reason: 'killed' });
+    // As over TCP, its peers see its connections close (not across a partition): ZAB need not wait for its silence.
+    for (const peer of this.nodes) {
+      const s = this.slotFor(address(peer, broadcastActor));
+      if (peer !== node && !this.down.has(peer) && !linkCut(this.faults, node, peer) && s?.running === true) {
+        this.fromMain(peerNoticeEnvelope(peer, { type: 'PeerGone', node }));
+      }
+    }
   }
 
   async restart(node: string): Promise<void> {
