@@ -113,7 +113,8 @@ export type WriteOpRequest =
   | {
       readonly type: 'Create';
       readonly path: string;
-      readonly data: Uint8Array;
+      /** null: ZooKeeper's null data (length -1 on the wire), kept apart from empty data. */
+      readonly data: Uint8Array | null;
       readonly acl: readonly Acl[];
       /** CreateMode flag 0..6 */
       readonly mode: number;
@@ -121,7 +122,7 @@ export type WriteOpRequest =
       readonly ttlMs?: number;
     }
   | { readonly type: 'Delete'; readonly path: string; readonly version: number }
-  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly type: 'SetACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly type: 'Check'; readonly path: string; readonly version: number };
 
@@ -167,7 +168,7 @@ export type TxnOp =
       readonly type: 'Create';
       /** Final path (sequential suffix resolved). */
       readonly path: string;
-      readonly data: Uint8Array;
+      readonly data: Uint8Array | null;
       readonly acl: readonly Acl[];
       readonly kind: NodeKind;
       /** Session id for ephemerals, else 0. */
@@ -179,7 +180,7 @@ export type TxnOp =
     }
   | { readonly type: 'Delete'; readonly path: string }
   /** `version`: the node's new version. */
-  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   /** `version`: the node's new aversion. */
   | { readonly type: 'SetACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly type: 'Check'; readonly path: string }
@@ -254,7 +255,7 @@ export type WriteResult =
   | ({ readonly type: 'Keyspace' } & KeyspaceApplied);
 
 export type ReadResult =
-  | { readonly type: 'Data'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly type: 'Data'; readonly data: Uint8Array | null; readonly stat: Stat }
   | { readonly type: 'Stat'; readonly stat: Stat }
   | { readonly type: 'Children'; readonly children: readonly string[]; readonly stat: Stat }
   | { readonly type: 'ACL'; readonly acl: readonly Acl[]; readonly stat: Stat }

@@ -8,9 +8,9 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *
  * Txn = f64 zxid | f64 sessionId | i32 cxid | f64 timeMs | body
  * body = u8 tag | fields:
- *   1 Create      str path | bytes data | acl | u8 kind | f64 ephemeralOwner | f64 ttlMs | i32 parentCversion
+ *   1 Create      str path | data | acl | u8 kind | f64 ephemeralOwner | f64 ttlMs | i32 parentCversion
  *   2 Delete      str path
- *   3 SetData     str path | bytes data | i32 version
+ *   3 SetData     str path | data | i32 version
  *   4 SetACL      str path | acl | i32 version
  *   5 Check       str path
  *   6 Error       i32 err
@@ -28,14 +28,15 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *       3 RedisBatch     f64 timeMs | bytes items, items = u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  *  16 RequestOrigin  u32 origin server | f64 origin reqId | the same as Request
- * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
+ * str/bytes = u32 length + bytes (str UTF-8); data = bytes, or u32 0xffffffff for null data (older files have no
+ * null data, so they read unchanged); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
  *
  * Snapshot = header | sessions | acls | nodes | end, written in chunks of at most `snapshotChunkBytesMax`:
  *   header   u32 magic "CVSN" | u32 version 2 | f64 lastZxid | f64 nodeCount | f64 digest
  *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none)   (version 1: no owner)
  *   acls     u32 n | n × (u32 id | acl)
- *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | bytes data | f64 czxid mzxid pzxid ctime mtime
+ *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | data | f64 czxid mzxid pzxid ctime mtime
  *            owner | i32 version cversion aversion aclId | u8 kind), in any order (an incremental capture writes
  *            pre-images out of order); restore links children through the parent slots after reading them all
  *   end      u32 "CVEN"
@@ -52,6 +53,8 @@ const snapshotVersionsRead = new Set([1, 2]);
 export const snapshotSlotsMax = 1 << 28;
 /** A single string/bytes field in a txn or snapshot may not exceed this (ZooKeeper's jute.maxbuffer is ~1 MiB). */
 export const fieldBytesMax = 64 << 20;
+/** The length prefix of a null data field (ZooKeeper's length -1); older files never hold it (> fieldBytesMax). */
+const nullLength = 0xffffffff;
 
 export class DecodeError extends Error {
   constructor(msg: string) {
@@ -108,6 +111,15 @@ export class Writer {
     this.buf.writeUInt32LE(s.length, this.pos);
     this.buf.write(s, this.pos + 4, 'latin1');
     this.pos += 4 + s.length;
+  }
+  /** Bytes or null (null is the length `nullLength`, which no field reaches). */
+  nullableBytes(b: Uint8Array | null): void {
+    if (b === null) this.u32(nullLength);
+    else this.bytes(b);
+  }
+  nullableLatin1(s: string | null): void {
+    if (s === null) this.u32(nullLength);
+    else this.latin1(s);
   }
   bytes(b: Uint8Array): void {
     this.room(4 + b.length);
@@ -189,6 +201,21 @@ export class Reader {
     const s = n === 0 ? '' : (this.buf as unknown as FastSlice).latin1Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
+  }
+  /** A field written by `Writer.nullableBytes`: null when its length is `nullLength`. */
+  nullableBytes(): Uint8Array | null {
+    if (this.peekNull()) return null;
+    return this.bytes();
+  }
+  nullableLatin1(): string | null {
+    if (this.peekNull()) return null;
+    return this.latin1();
+  }
+  private peekNull(): boolean {
+    this.need(4);
+    if (this.dv.getUint32(this.pos, true) !== nullLength) return false;
+    this.pos += 4;
+    return true;
   }
   bytes(): Uint8Array {
     const n = this.len();
@@ -375,7 +402,7 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'Create':
       w.u8(ReqTag.Create);
       w.str(q.path);
-      w.bytes(q.data);
+      w.nullableBytes(q.data);
       writeAcl(w, q.acl);
       w.u8(q.mode);
       w.f64(q.ttlMs ?? -1);
@@ -388,7 +415,7 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'SetData':
       w.u8(ReqTag.SetData);
       w.str(q.path);
-      w.bytes(q.data);
+      w.nullableBytes(q.data);
       w.i32(q.version);
       return;
     case 'SetACL':
@@ -432,7 +459,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
   switch (tag) {
     case ReqTag.Create: {
       const path = r.str();
-      const data = r.bytes();
+      const data = r.nullableBytes();
       const acl = readAcl(r);
       const mode = r.u8();
       const ttl = r.f64();
@@ -441,7 +468,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
     case ReqTag.Delete:
       return { type: 'Delete', path: r.str(), version: r.i32() };
     case ReqTag.SetData:
-      return { type: 'SetData', path: r.str(), data: r.bytes(), version: r.i32() };
+      return { type: 'SetData', path: r.str(), data: r.nullableBytes(), version: r.i32() };
     case ReqTag.SetACL:
       return { type: 'SetACL', path: r.str(), acl: readAcl(r), version: r.i32() };
     case ReqTag.Check:
@@ -506,7 +533,7 @@ function writeBody(w: Writer, b: TxnBody): void {
     case 'Create':
       w.u8(Tag.Create);
       w.str(b.path);
-      w.bytes(b.data);
+      w.nullableBytes(b.data);
       writeAcl(w, b.acl);
       w.u8(kindCode[b.kind]);
       w.f64(b.ephemeralOwner);
@@ -520,7 +547,7 @@ function writeBody(w: Writer, b: TxnBody): void {
     case 'SetData':
       w.u8(Tag.SetData);
       w.str(b.path);
-      w.bytes(b.data);
+      w.nullableBytes(b.data);
       w.i32(b.version);
       return;
     case 'SetACL':
@@ -600,7 +627,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
   switch (tag) {
     case Tag.Create: {
       const path = r.str();
-      const data = r.bytes();
+      const data = r.nullableBytes();
       const acl = readAcl(r);
       const k = r.u8();
       const kind = kindOfCode[k];
@@ -610,7 +637,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
     case Tag.Delete:
       return { type: 'Delete', path: r.str() };
     case Tag.SetData:
-      return { type: 'SetData', path: r.str(), data: r.bytes(), version: r.i32() };
+      return { type: 'SetData', path: r.str(), data: r.nullableBytes(), version: r.i32() };
     case Tag.SetACL:
       return { type: 'SetACL', path: r.str(), acl: readAcl(r), version: r.i32() };
     case Tag.Check:
@@ -706,7 +733,7 @@ function writeNodeRecord(w: Writer, tree: DataTree, path: string, s: number): vo
   w.u32(s);
   w.i32(c.parent[i]!);
   w.str(path);
-  w.latin1(c.data[i]!);
+  w.nullableLatin1(c.data[i]!);
   w.f64(c.czxid[i]!);
   w.f64(c.mzxid[i]!);
   w.f64(c.pzxid[i]!);
@@ -917,7 +944,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     used[slot] = 1;
     if (slot + 1 > slotEnd) slotEnd = slot + 1;
     const path = r.str();
-    const data = r.latin1();
+    const data = r.nullableLatin1();
     const czxid = r.f64();
     const mzxid = r.f64();
     const pzxid = r.f64();

@@ -173,7 +173,7 @@ function prepareOp(req: WriteOpRequest, w: Work): TxnOp | ErrCode {
       } else if (ttl !== -1 && ttl !== 0) return Err.BADARGUMENTS;
       const sequential = mode === 2 || mode === 3 || mode === 6;
       const kind: NodeKind = mode === 1 || mode === 3 ? 'ephemeral' : mode === 4 ? 'container' : isTtl ? 'ttl' : 'persistent';
-      if (!(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
+      if (req.data !== null && !(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
       let path = req.path;
       // A sequential create may name only the parent ("/a/"); the suffix completes the name.
       if (typeof path !== 'string' || pathError(sequential && path.endsWith('/') ? `${path}x` : path) !== null) return Err.BADARGUMENTS;
@@ -212,7 +212,7 @@ function prepareOp(req: WriteOpRequest, w: Work): TxnOp | ErrCode {
     case 'SetData': {
       const path = req.path;
       if (typeof path !== 'string' || pathError(path) !== null) return Err.BADARGUMENTS;
-      if (!Number.isInteger(req.version) || !(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
+      if (!Number.isInteger(req.version) || (req.data !== null && !(req.data instanceof Uint8Array))) return Err.BADARGUMENTS;
       const n = w.get(path);
       if (n === undefined) return Err.NONODE;
       if (!permitted(n.acl, Perms.WRITE, auth)) return Err.NOAUTH;

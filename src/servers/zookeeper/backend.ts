@@ -579,16 +579,16 @@ function toWriteOp(r: MultiWriteOp | Extract<ZkRequest, { type: 'SetACL' }>): Wr
         if (mode !== CreateMode.PERSISTENT_WITH_TTL && mode !== CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL) return Err.BADARGUMENTS;
         const ttl = safeNumberOfLong(r.ttl);
         if (ttl === undefined || ttl <= 0) return Err.BADARGUMENTS;
-        return { type: 'Create', path: r.path, data: r.data ?? new Uint8Array(0), acl: acls(r.acl), mode, ttlMs: ttl };
+        return { type: 'Create', path: r.path, data: r.data, acl: acls(r.acl), mode, ttlMs: ttl };
       }
       if (r.type !== 'CreateContainer' && (mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL || mode === CreateMode.CONTAINER)) return Err.BADARGUMENTS;
       if (mode < 0 || mode > 6) return Err.BADARGUMENTS;
-      return { type: 'Create', path: r.path, data: r.data ?? new Uint8Array(0), acl: acls(r.acl), mode };
+      return { type: 'Create', path: r.path, data: r.data, acl: acls(r.acl), mode };
     }
     case 'Delete':
       return { type: 'Delete', path: r.path, version: r.version };
     case 'SetData':
-      return { type: 'SetData', path: r.path, data: r.data ?? new Uint8Array(0), version: r.version };
+      return { type: 'SetData', path: r.path, data: r.data, version: r.version };
     case 'SetACL':
       return { type: 'SetACL', path: r.path, acl: acls(r.acl), version: r.version };
     case 'Check':
