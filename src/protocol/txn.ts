@@ -139,7 +139,12 @@ export type WriteRequest =
    */
   | { readonly type: 'MoveSession' }
   /** Internal (opcode 20), submitted by the leader's container/TTL reaper; fails quietly if no longer reapable. */
-  | { readonly type: 'DeleteContainer'; readonly path: string };
+  | { readonly type: 'DeleteContainer'; readonly path: string }
+  /**
+   * Internal: a front end proposes the ensemble's session secret (random bytes it drew), on which session passwords
+   * are keyed. The first one committed stays; the result answers the one in effect.
+   */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array };
 
 export type ReadRequest =
   | { readonly type: 'GetData'; readonly path: string }
@@ -199,6 +204,8 @@ export type TxnBody =
   | { readonly type: 'CloseSession' }
   /** Internal: reaper deletion of a container/TTL node (same effect as Delete). */
   | { readonly type: 'DeleteContainer'; readonly path: string }
+  /** The ensemble's session secret (replicated state, in snapshots): set by the first such txn, later ones keep it. */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array }
   /**
    * A client's write as ZAB logs and commits it. Every replica validates it against its tree at apply time
    * (storage runs `prepare` then `apply` in zxid order), so the result is the same everywhere and no leader-side
@@ -248,6 +255,8 @@ export type WriteResult =
    */
   | { readonly type: 'Multi'; readonly results: readonly OpResult[] }
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
+  /** The session secret in effect after a SessionSecret txn. */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array }
   /** The session's negotiated timeout comes back with the move (the new server answers the reconnect with it). */
   | { readonly type: 'MoveSession'; readonly timeoutMs: number }
   | { readonly type: 'CloseSession' }

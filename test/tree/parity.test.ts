@@ -71,4 +71,36 @@ test('duplicate ACL entries are dropped on create, setACL and in a multi (first 
   assert.equal(h.tree.getAcl('/b'), [readWorld]);
 });
 
+test('session secret: the first SessionSecret txn stays; later ones log and answer it; snapshots keep it', () => {
+  const h = new Harness();
+  assert.is(h.tree.sessionSecret, null);
+  const first = new Uint8Array(32).fill(7);
+  const a = h.run({ type: 'SessionSecret', secret: first });
+  assert.equal(a.result, { type: 'SessionSecret', secret: first });
+  const b = h.run({ type: 'SessionSecret', secret: new Uint8Array(32).fill(9) });
+  assert.equal(b.result, { type: 'SessionSecret', secret: first });
+  assert.equal(h.log[1]!.body, { type: 'SessionSecret', secret: first }, 'the final txn carries the secret in effect');
+  for (const t of h.log) assert.equal(decodeTxn(encodeTxn(t)), t);
+  assert.is(h.run({ type: 'SessionSecret', secret: new Uint8Array(0) }).result.type, 'Error');
+  assert.equal(restoreSnapshot(snapshotBytes(h.tree), { verifyDigest: true }).sessionSecret, first);
+});
+
+test('session secret: a version 2 snapshot (before secrets) restores with none', () => {
+  const h = new Harness();
+  h.run(create('/a', 'x'));
+  const v3 = snapshotBytes(h.tree);
+  // version 3 = version 2 + the secret after the (here empty) session table: a null secret is 4 bytes at 36
+  const dv = new DataView(v3.buffer, v3.byteOffset, v3.byteLength);
+  assert.is(dv.getUint32(4, true), 3);
+  assert.is(dv.getUint32(32, true), 0, 'no sessions');
+  assert.is(dv.getUint32(36, true), 0xffffffff, 'null secret');
+  const v2 = new Uint8Array(v3.length - 4);
+  v2.set(v3.subarray(0, 36));
+  v2.set(v3.subarray(40), 36);
+  new DataView(v2.buffer).setUint32(4, 2, true);
+  const t = restoreSnapshot(v2, { verifyDigest: true });
+  assert.is(t.sessionSecret, null);
+  assert.equal(t.getData('/a'), enc('x'));
+});
+
 test.run();

@@ -1,7 +1,7 @@
 import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
 import type { KeyspaceTxn, RedisBatchItem, WatchedKey } from '../../protocol/keyspace.js';
 import { assertNever } from '../never.js';
-import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
+import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, sessionSecretBytesMax, type ChangeHook } from './tree.js';
 
 /**
  * Binary codecs (little-endian, no JSON):
@@ -28,13 +28,15 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *       3 RedisBatch     f64 timeMs | bytes items, items = u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  *  16 RequestOrigin  u32 origin server | f64 origin reqId | the same as Request
+ *  17 SessionSecret  bytes secret (1..sessionSecretBytesMax)
  * str/bytes = u32 length + bytes (str UTF-8); data = bytes, or u32 0xffffffff for null data (older files have no
  * null data, so they read unchanged); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
  *
  * Snapshot = header | sessions | acls | nodes | end, written in chunks of at most `snapshotChunkBytesMax`:
- *   header   u32 magic "CVSN" | u32 version 2 | f64 lastZxid | f64 nodeCount | f64 digest
- *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none)   (version 1: no owner)
+ *   header   u32 magic "CVSN" | u32 version 3 | f64 lastZxid | f64 nodeCount | f64 digest
+ *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none) | data sessionSecret (null: none)
+ *            (version 1: no owner; versions 1 and 2: no secret)
  *   acls     u32 n | n × (u32 id | acl)
  *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | data | f64 czxid mzxid pzxid ctime mtime
  *            owner | i32 version cversion aversion aclId | u8 kind), in any order (an incremental capture writes
@@ -46,9 +48,9 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
 export const snapshotChunkBytesMax = 1 << 20;
 export const snapshotMagic = 0x4e535643; // "CVSN" little-endian
 export const snapshotEndMagic = 0x4e455643; // "CVEN"
-export const snapshotVersion = 2;
+export const snapshotVersion = 3;
 /** Older snapshot versions this code still restores. */
-const snapshotVersionsRead = new Set([1, 2]);
+const snapshotVersionsRead = new Set([1, 2, 3]);
 /** A snapshot naming a slot beyond this is corrupt (the tree would need more memory than any node has). */
 export const snapshotSlotsMax = 1 << 28;
 /** A single string/bytes field in a txn or snapshot may not exceed this (ZooKeeper's jute.maxbuffer is ~1 MiB). */
@@ -246,6 +248,7 @@ const enum Tag {
   MoveSession = 14,
   Keyspace = 15,
   RequestOrigin = 16,
+  SessionSecret = 17,
 }
 
 const keyspaceTxnVersion = 1;
@@ -395,6 +398,7 @@ const enum ReqTag {
   CloseSession = 8,
   DeleteContainer = 9,
   MoveSession = 10,
+  SessionSecret = 11,
 }
 
 function writeRequest(w: Writer, q: WriteRequest): void {
@@ -449,6 +453,10 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'MoveSession':
       w.u8(ReqTag.MoveSession);
       return;
+    case 'SessionSecret':
+      w.u8(ReqTag.SessionSecret);
+      w.bytes(q.secret);
+      return;
     default:
       assertNever(q);
   }
@@ -480,7 +488,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       const ops: WriteOpRequest[] = [];
       for (let i = 0; i < n; i++) {
         const op = readRequest(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'MoveSession') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'MoveSession' || op.type === 'SessionSecret') {
           throw new DecodeError(`${op.type} inside a multi request`);
         }
         ops.push(op);
@@ -495,6 +503,8 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       return { type: 'DeleteContainer', path: r.str() };
     case ReqTag.MoveSession:
       return { type: 'MoveSession' };
+    case ReqTag.SessionSecret:
+      return { type: 'SessionSecret', secret: readSecret(r) };
     default:
       throw new DecodeError(`unknown request tag ${tag}`);
   }
@@ -590,6 +600,10 @@ function writeBody(w: Writer, b: TxnBody): void {
       w.u8(Tag.DeleteContainer);
       w.str(b.path);
       return;
+    case 'SessionSecret':
+      w.u8(Tag.SessionSecret);
+      w.bytes(b.secret);
+      return;
     case 'Request': {
       if (b.origin === undefined) w.u8(Tag.Request);
       else {
@@ -617,6 +631,12 @@ function writeBody(w: Writer, b: TxnBody): void {
     default:
       assertNever(b);
   }
+}
+
+function readSecret(r: Reader): Uint8Array {
+  const b = r.bytes();
+  if (b.length === 0 || b.length > sessionSecretBytesMax) throw new DecodeError(`session secret of ${b.length} bytes`);
+  return b;
 }
 
 /** Ops in one multi beyond this are a decode error. */
@@ -651,7 +671,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const op = readBody(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession' || op.type === 'Keyspace') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession' || op.type === 'Keyspace' || op.type === 'SessionSecret') {
           throw new DecodeError(`${op.type} inside multi`);
         }
         ops.push(op);
@@ -668,6 +688,8 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       return { type: 'CloseSession' };
     case Tag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
+    case Tag.SessionSecret:
+      return { type: 'SessionSecret', secret: readSecret(r) };
     case Tag.Request:
     case Tag.RequestFrom:
     case Tag.RequestOrigin: {
@@ -844,6 +866,7 @@ function writeHeader(w: Writer, tree: DataTree): void {
     w.f64(t);
     w.f64(tree.sessionOwners.get(id) ?? -1);
   }
+  w.nullableBytes(tree.sessionSecret);
   const acls = [...tree.acls.entries()];
   w.u32(acls.length);
   for (const [id, acl] of acls) {
@@ -919,6 +942,11 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
       const owner = r.f64();
       if (owner >= 0) tree.sessionOwners.set(id, owner);
     }
+  }
+  if (v >= 3) {
+    const secret = r.nullableBytes();
+    if (secret !== null && (secret.length === 0 || secret.length > sessionSecretBytesMax)) throw new DecodeError(`session secret of ${secret.length} bytes`);
+    tree.sessionSecret = secret;
   }
   const na = r.u32();
   for (let i = 0; i < na; i++) {

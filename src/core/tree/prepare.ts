@@ -15,7 +15,7 @@ import {
 } from '../../protocol/txn.js';
 import { anonymous, fixupAcl, permitted, type AuthInfo } from './acl.js';
 import { childPath, nameOf, parentOf, pathError, sequenceSuffix, specialPaths } from './path.js';
-import type { DataTree } from './tree.js';
+import { sessionSecretBytesMax, type DataTree } from './tree.js';
 
 /** TTL bound (spec §5): 0x000000ffffffffff ms. */
 export const ttlMsMax = 0xff_ffff_ffff;
@@ -148,6 +148,12 @@ function prepareBody(req: WriteRequest, w: Work): TxnBody {
       if (n.numChildren > 0) return { type: 'Error', err: Err.NOTEMPTY };
       w.remove(path);
       return { type: 'DeleteContainer', path };
+    }
+    case 'SessionSecret': {
+      const secret = req.secret;
+      if (!(secret instanceof Uint8Array) || secret.length === 0 || secret.length > sessionSecretBytesMax) return { type: 'Error', err: Err.BADARGUMENTS };
+      // the first secret committed stays: a later proposal logs (and applies) the one in effect
+      return { type: 'SessionSecret', secret: w.tree.sessionSecret ?? secret };
     }
     default: {
       const _never: never = req;

@@ -34,6 +34,9 @@ import { nameOf, parentOf } from './path.js';
  * same txns have equal digests.
  */
 
+/** A session secret is 1 to this many bytes (front ends draw 32). */
+export const sessionSecretBytesMax = 64;
+
 export const chunkBits = 16;
 export const chunkSlotsMax = 1 << chunkBits;
 const chunkMask = chunkSlotsMax - 1;
@@ -127,6 +130,11 @@ export class DataTree {
    * an entry may be served anywhere). Not in the digest: it decides only which server may write for the session.
    */
   readonly sessionOwners = new Map<SessionId, number>();
+  /**
+   * The ensemble's session secret: session passwords are keyed on it, so every member checks them alike. Set by the
+   * first SessionSecret txn (random bytes a front end drew), kept in snapshots; null until then. Not in the digest.
+   */
+  sessionSecret: Uint8Array | null = null;
   /** zxid of the last applied txn. */
   lastZxid: Zxid = 0;
   private digestSum = 0;
@@ -299,6 +307,10 @@ export class DataTree {
       case 'DeleteContainer':
         this.deleteNode(b.path, txn.zxid, changes);
         result = { type: 'Delete' };
+        break;
+      case 'SessionSecret':
+        this.sessionSecret ??= b.secret;
+        result = { type: 'SessionSecret', secret: this.sessionSecret };
         break;
       case 'Request':
         // Storage prepares a Request into a final txn before applying it; reaching here is a bug.

@@ -4,12 +4,19 @@ Run: /usr/bin/python3 kazoo_parity.py <section> <hosts> <root>
 Sections:
   data-acl   null data vs empty data (create/set with None, get returns None), duplicate ACL entries removed on
              create and set_acls
+  password   <hosts> is two or more members: a session made on the first; its id with a wrong password (raw
+             ConnectRequest and kazoo's client_id) on another is answered as expired (timeout 0, session id 0) and
+             takes nothing over; with the right password the session moves to the other member, ephemeral kept
 Prints one line per check, "CHECK <name> ok" or "CHECK <name> FAIL <detail>", then "DONE failures=<n>".
 """
 import logging
+import socket
+import struct
 import sys
+import threading
 
 from kazoo.client import KazooClient
+from kazoo.protocol.states import KazooState
 from kazoo.security import make_acl, make_digest_acl, OPEN_ACL_UNSAFE
 
 # check/expect_error/wait_until and the step timeout are kazoo_check.py's (same directory)
@@ -17,6 +24,9 @@ import kazoo_check
 from kazoo_check import STEP_TIMEOUT_S, check
 
 logging.basicConfig(level=logging.ERROR)
+
+# How long a raw connection waits to see the server close it after an expired-session answer.
+CLOSE_WAIT_S = 2
 
 
 def data_acl(hosts, root):
@@ -49,7 +59,71 @@ def data_acl(hosts, root):
     zk.close()
 
 
-SECTIONS = {"data-acl": data_acl}
+def raw_connect(host, session_id, passwd):
+    """One ConnectRequest (jute) for session_id/passwd: (timeOut, sessionId, passwd) answered, and whether the
+    server then closed the connection."""
+    addr, port = host.rsplit(":", 1)
+    sock = socket.create_connection((addr, int(port)), timeout=STEP_TIMEOUT_S)
+    try:
+        body = struct.pack(">iqiq", 0, 0, 10000, session_id) + struct.pack(">i", len(passwd)) + passwd + b"\x00"
+        sock.sendall(struct.pack(">i", len(body)) + body)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        _proto, timeout, sid, pwlen = struct.unpack(">iiqi", data[4:24])
+        answered_pw = data[24:24 + pwlen]
+        sock.settimeout(CLOSE_WAIT_S)
+        try:
+            closed = sock.recv(4096) == b""
+        except socket.timeout:
+            closed = False
+        return timeout, sid, answered_pw, closed
+    finally:
+        sock.close()
+
+
+def password(hosts, root):
+    members = hosts.split(",")
+    owner = KazooClient(hosts=members[0], timeout=10)
+    owner.start(timeout=STEP_TIMEOUT_S)
+    owner.ensure_path(root)
+    owner.create(root + "/eph", b"mine", ephemeral=True)
+    sid, pw = owner.client_id
+    wrong = bytes(b ^ 0xFF for b in pw)
+    timeout, answered_sid, answered_pw, closed = raw_connect(members[1], sid, wrong)
+    check("raw-wrong-password-expired", timeout == 0 and answered_sid == 0 and answered_pw == bytes(16) and closed,
+          "timeout %d session 0x%x passwd %r closed %r" % (timeout, answered_sid, answered_pw, closed))
+    # kazoo with the stolen id and a wrong password: its session is expired, it gets a new one
+    thief = KazooClient(hosts=members[1], timeout=10, client_id=(sid, wrong))
+    thief.start(timeout=STEP_TIMEOUT_S)
+    check("kazoo-wrong-password-new-session", thief.client_id[0] != sid,
+          "session 0x%x (stolen 0x%x)" % (thief.client_id[0], sid))
+    thief.stop()
+    thief.close()
+    _, stat = owner.get(root + "/eph")
+    check("owner-keeps-session", owner.state == KazooState.CONNECTED and owner.client_id[0] == sid and stat.ephemeralOwner == sid,
+          "owner %s 0x%x, ephemeral owner 0x%x" % (owner.state, owner.client_id[0], stat.ephemeralOwner))
+    # the right password on another member: the session moves there (raw, then kazoo), its ephemeral with it
+    timeout, answered_sid, answered_pw, _ = raw_connect(members[1], sid, pw)
+    check("raw-right-password-moves", timeout > 0 and answered_sid == sid and answered_pw == pw,
+          "timeout %d session 0x%x" % (timeout, answered_sid))
+    mover = KazooClient(hosts=members[1], timeout=10, client_id=(sid, pw))
+    states = []
+    mover.add_listener(states.append)
+    mover.start(timeout=STEP_TIMEOUT_S)
+    _, stat = mover.retry(mover.get, root + "/eph")
+    check("kazoo-right-password-moves", mover.client_id[0] == sid and KazooState.LOST not in states and stat.ephemeralOwner == sid,
+          "session 0x%x, states %r, ephemeral owner 0x%x" % (mover.client_id[0], states, stat.ephemeralOwner))
+    mover.stop()  # closes the session (the owner's client then finds it expired)
+    mover.close()
+    owner.stop()
+    owner.close()
+
+
+SECTIONS = {"data-acl": data_acl, "password": password}
 
 
 def main():
