@@ -118,7 +118,8 @@ function prepareBody(req: WriteRequest, w: Work): TxnBody {
     case 'CreateSession': {
       if (!Number.isInteger(req.timeoutMs) || req.timeoutMs <= 0) return { type: 'Error', err: Err.BADARGUMENTS };
       const id = req.sessionId;
-      if (!Number.isSafeInteger(id) || id <= 0 || w.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
+      // an integer below 2^64 (ZooKeeper's layout puts the server id in the high byte; older logs hold smaller ids)
+      if (!Number.isInteger(id) || id <= 0 || id >= 2 ** 64 || w.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
       w.sessions.set(id, true);
       const owner = w.ctx.origin;
       return owner === undefined ? { type: 'CreateSession', timeoutMs: req.timeoutMs } : { type: 'CreateSession', timeoutMs: req.timeoutMs, owner };

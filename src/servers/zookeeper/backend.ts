@@ -3,7 +3,7 @@
  * tree), reached through a gateway (`ask`/`send` of a runtime).
  *
  * - Numbers: the tree keeps zxids and session ids as JS numbers; the wire uses bigint (widened here, client values
- *   narrowed with `safeNumberOfLong`).
+ *   narrowed with `safeNumberOfLong`, session ids with `sessionIdOfLong`: ids ≥ 2^63 are negative longs on the wire).
  * - Notifications: the backend names itself as `subscriber` on every request and keeps one `ZkPoll` long poll
  *   open. The actor answers the poll when watches fire and attaches the notifications queued so far to every other
  *   reply, all on the one ordered reply path; the backend calls `conn.notify` for them before it resolves the reply
@@ -30,6 +30,7 @@ import {
   type ZkRequest,
   type ZkResponse,
   safeNumberOfLong,
+  sessionIdOfLong,
   sessionPasswdBytes,
   toWireStat,
   type Stat as WireStat,
@@ -274,7 +275,7 @@ export class ZkClusterBackend implements ZkBackend {
       return { kind: 'refused', reason: (e as Error).message };
     }
     if (req.sessionId !== 0n) {
-      const id = safeNumberOfLong(req.sessionId);
+      const id = sessionIdOfLong(req.sessionId);
       if (id === undefined || id <= 0) return { kind: 'expired' };
       const pw = this.password(secret, id);
       if (req.passwd === null || req.passwd.length !== pw.length || !timingSafeEqual(req.passwd, pw)) return { kind: 'expired' };
@@ -294,7 +295,7 @@ export class ZkClusterBackend implements ZkBackend {
       const old = this.sessions.get(id);
       if (old !== undefined && old.conn !== conn) old.conn.close('session moved to a new connection');
       this.sessions.set(id, { conn, auth: [], closing: false, order: new SessionOrder() });
-      return { kind: 'accepted', sessionId: req.sessionId, timeOut: result.timeoutMs, passwd: pw };
+      return { kind: 'accepted', sessionId: BigInt(id), timeOut: result.timeoutMs, passwd: pw };
     }
     let r: ZkReply;
     try {
@@ -308,7 +309,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   touch(sessionId: bigint): void {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id !== undefined) this.gateway.send(this.addr, { type: 'ZkTouch', sessionId: id });
   }
 
@@ -317,7 +318,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   disconnected(sessionId: bigint, conn: ZkConnection): void {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id === undefined) return;
     if (this.sessions.get(id)?.conn !== conn) return;
     this.sessions.delete(id);
@@ -371,7 +372,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   private async ordered(sessionId: bigint, xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     const st = id === undefined ? undefined : this.sessions.get(id);
     const kind = orderKindOf(request);
     if (st === undefined || st.conn !== conn || kind === undefined) return this.execute(sessionId, xid, request, conn);
@@ -385,7 +386,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   private async execute(sessionId: bigint, _xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id === undefined) return this.error(Err.SESSIONEXPIRED);
     this.counters.requests++;
     switch (request.type) {

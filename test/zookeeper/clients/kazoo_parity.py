@@ -1,12 +1,15 @@
 """kazoo 2.8 (Debian's python3-kazoo): the ZooKeeper 3.8 behaviours of issue 15, one section per run.
 
-Run: /usr/bin/python3 kazoo_parity.py <section> <hosts> <root>
+Run: /usr/bin/python3 kazoo_parity.py <section> <hosts> <root> [<server ids of hosts>]
 Sections:
   data-acl   null data vs empty data (create/set with None, get returns None), duplicate ACL entries removed on
              create and set_acls
   password   <hosts> is two or more members: a session made on the first; its id with a wrong password (raw
              ConnectRequest and kazoo's client_id) on another is answered as expired (timeout 0, session id 0) and
              takes nothing over; with the right password the session moves to the other member, ephemeral kept
+  session-id <hosts> with the server id of each (comma-separated, 4th argument): a session made on each member
+             carries that member's id in the high byte (id >> 56, as tools read it), also for ids >= 128 (a negative
+             long on the wire), and it answers reads and writes and resumes with its id and password
 Prints one line per check, "CHECK <name> ok" or "CHECK <name> FAIL <detail>", then "DONE failures=<n>".
 """
 import logging
@@ -73,7 +76,7 @@ def raw_connect(host, session_id, passwd):
             if not chunk:
                 break
             data += chunk
-        _proto, timeout, sid, pwlen = struct.unpack(">iiqi", data[4:24])
+        _proto, timeout, sid, pwlen = struct.unpack(">iiqi", data[4:24])  # sid: signed, as kazoo's
         answered_pw = data[24:24 + pwlen]
         sock.settimeout(CLOSE_WAIT_S)
         try:
@@ -123,13 +126,31 @@ def password(hosts, root):
     owner.close()
 
 
-SECTIONS = {"data-acl": data_acl, "password": password}
+def session_id(hosts, root, server_ids):
+    members = hosts.split(",")
+    for host, expected in zip(members, server_ids.split(",")):
+        zk = KazooClient(hosts=host, timeout=10)
+        zk.start(timeout=STEP_TIMEOUT_S)
+        sid, pw = zk.client_id
+        unsigned = sid & 0xFFFFFFFFFFFFFFFF  # kazoo keeps what the wire says: a signed long
+        check("high-byte-%s" % expected, unsigned >> 56 == int(expected), "session 0x%x on server %s" % (unsigned, expected))
+        zk.ensure_path(root)
+        path = zk.create(root + "/e-", b"x", ephemeral=True, sequence=True)
+        _, stat = zk.get(path)
+        check("ephemeral-owner-%s" % expected, stat.ephemeralOwner & 0xFFFFFFFFFFFFFFFF == unsigned, "owner 0x%x" % stat.ephemeralOwner)
+        raw_timeout, raw_sid, _, _ = raw_connect(host, sid, pw)
+        check("resume-%s" % expected, raw_timeout > 0 and raw_sid == sid, "timeout %d session 0x%x" % (raw_timeout, raw_sid))
+        zk.stop()
+        zk.close()
+
+
+SECTIONS = {"data-acl": data_acl, "password": password, "session-id": session_id}
 
 
 def main():
-    section, hosts, root = sys.argv[1], sys.argv[2], sys.argv[3]
+    section, args = sys.argv[1], sys.argv[2:]
     try:
-        SECTIONS[section](hosts, root)
+        SECTIONS[section](*args)
     except Exception as e:  # a raised step is a failed check, reported with its cause
         check("harness", False, "%s: %s" % (type(e).__name__, e))
     print("DONE failures=%d" % kazoo_check.failures, flush=True)
