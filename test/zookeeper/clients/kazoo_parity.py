@@ -10,6 +10,10 @@ Sections:
   session-id <hosts> with the server id of each (comma-separated, 4th argument): a session made on each member
              carries that member's id in the high byte (id >> 56, as tools read it), also for ids >= 128 (a negative
              long on the wire), and it answers reads and writes and resumes with its id and password
+  restart    <hosts> is one member: a session there with an ephemeral; the script prints "KILL <session hex>",
+             and once disconnected queues a setData; the harness stops that member (SIGTERM), starts it again on
+             the same data and answers "KILLED"; within RESTART_BACK_S the client is back with the same session,
+             its queued request answered and its ephemeral kept
 Prints one line per check, "CHECK <name> ok" or "CHECK <name> FAIL <detail>", then "DONE failures=<n>".
 """
 import logging
@@ -17,6 +21,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 from kazoo.client import KazooClient
 from kazoo.protocol.states import KazooState
@@ -30,6 +35,8 @@ logging.basicConfig(level=logging.ERROR)
 
 # How long a raw connection waits to see the server close it after an expired-session answer.
 CLOSE_WAIT_S = 2
+# ZooKeeper's clients are back on a restarted member within this (issue 15).
+RESTART_BACK_S = 5
 
 
 def data_acl(hosts, root):
@@ -144,7 +151,36 @@ def session_id(hosts, root, server_ids):
         zk.close()
 
 
-SECTIONS = {"data-acl": data_acl, "password": password, "session-id": session_id}
+def restart(hosts, root):
+    zk = KazooClient(hosts=hosts, timeout=10)
+    lost = threading.Event()
+    zk.add_listener(lambda state: lost.set() if state == KazooState.SUSPENDED else None)
+    zk.start(timeout=STEP_TIMEOUT_S)
+    zk.ensure_path(root)
+    zk.create(root + "/eph", b"before", ephemeral=True)
+    sid = zk.client_id[0]
+    print("KILL %x" % (sid & 0xFFFFFFFFFFFFFFFF), flush=True)
+    check("disconnected", lost.wait(STEP_TIMEOUT_S), "the client never saw its member go")
+    queued = zk.set_async(root + "/eph", b"queued")
+    answer = sys.stdin.readline().strip()
+    back_from = time.time()
+    check("restarted", answer == "KILLED", "harness said %r" % answer)
+    try:
+        stat = queued.get(timeout=RESTART_BACK_S)
+        took = time.time() - back_from
+        check("queued-request-answered", stat.version == 1, "version %d" % stat.version)
+        check("back-within-5s", took <= RESTART_BACK_S, "%.2f s after the restart" % took)
+        print("NOTE back with the same session %.2f s after the member was up again" % took, flush=True)
+    except Exception as e:  # the queued request's failure or timeout is the finding
+        check("queued-request-answered", False, "%s after %.2f s: %s" % (type(e).__name__, time.time() - back_from, e))
+    check("same-session", zk.client_id[0] == sid and zk.state == KazooState.CONNECTED, "session 0x%x state %s" % (zk.client_id[0], zk.state))
+    value, stat = zk.get(root + "/eph")
+    check("ephemeral-kept", value == b"queued" and stat.ephemeralOwner == sid, "value %r owner 0x%x" % (value, stat.ephemeralOwner))
+    zk.stop()
+    zk.close()
+
+
+SECTIONS = {"data-acl": data_acl, "password": password, "session-id": session_id, "restart": restart}
 
 
 def main():
