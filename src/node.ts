@@ -77,6 +77,8 @@ export interface NodeOptions {
    */
   readonly eventTypes?: readonly string[];
   readonly seed?: number;
+  /** `-Dname=value` arguments given before the zoo.cfg path (Java system properties, src/config/jvmprops.ts). */
+  readonly jvmArgs?: readonly string[];
 }
 
 export interface RunningNode {
@@ -139,6 +141,7 @@ function clientPortOptions(member: ZooMember, dirs: StorageDirs, log: (l: string
     maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
     fourLetterWordsWhitelist: cfg.fourLetterWords,
     maxClientCnxns: cfg.maxClientCnxns,
+    ...(cfg.jvm?.juteMaxBufferBytes !== undefined ? { connection: { maxBufferBytes: cfg.jvm.juteMaxBufferBytes } } : {}),
     ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
     storageDirsOf: () => dirs,
     ensembleConfig: ensembleConfigText(member),
@@ -269,8 +272,8 @@ export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
 }
 
 export async function startNode(configPath: string, opts: NodeOptions = {}): Promise<RunningNode> {
-  const member = loadZooMember(configPath);
   const log = opts.log ?? ((l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
+  const member = loadZooMember(configPath, process.env, opts.jvmArgs ?? [], log);
   const cfg = member.cfg;
   const node = nodeNameOf(member.myId);
   const members: Record<number, string> = {};
@@ -431,6 +434,8 @@ export interface RunNodeFlags {
   readonly events?: boolean;
   /** 'ipc': answer asks from the parent process over Node IPC (tests, supervisors); exit when it goes away. */
   readonly control?: string;
+  /** `-Dname=value` arguments before the zoo.cfg path. */
+  readonly jvmArgs?: readonly string[];
 }
 
 /** The CLI: start, print where it listens, run until SIGTERM/SIGINT, exit 0 after a clean stop. */
@@ -465,6 +470,7 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
   try {
     running = await startNode(configPath, {
       log: out,
+      ...(flags.jvmArgs !== undefined ? { jvmArgs: flags.jvmArgs } : {}),
       ...(flags.events || controlled ? {} : { eventTypes: [...loggedEvents] }),
       onEvent: (ev) => {
         if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');
