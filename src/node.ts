@@ -268,6 +268,7 @@ export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
     sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs,
     // ZooKeeper purges only with autopurge.purgeInterval > 0; our storage purges at every snapshot, keeping this many
     snapshotsRetainMax: cfg.autopurge.snapRetainCount,
+    ...(cfg.jvm?.extendedTypesEnabled !== undefined ? { extendedTypesEnabled: cfg.jvm.extendedTypesEnabled } : {}),
   };
 }
 

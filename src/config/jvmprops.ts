@@ -28,8 +28,10 @@ const authProviderPrefix = 'zookeeper.authProvider.';
 export const jvmPropertiesMax = 1_000;
 
 /**
- * The settings these properties carry. Wired today: superDigest, the 4lw whitelist, jute.maxbuffer (see ZooCfg);
- * the rest are parsed and kept for features not built yet (read-only mode, SASL, skipACL, maxCnxns).
+ * The settings these properties carry. Wired today: superDigest, the 4lw whitelist (into ZooCfg's own fields),
+ * jute.maxbuffer (the client port's largest frame), extendedTypesEnabled (TTL nodes, in every replica's prepare: set
+ * it alike on every member, as with ZooKeeper); the rest are parsed and kept for features not built yet (read-only
+ * mode, SASL, skipACL, maxCnxns).
  */
 export interface JvmSettings {
   readonly readOnlyModeEnabled?: boolean;

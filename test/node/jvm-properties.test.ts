@@ -12,6 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyJvmProperties, jvmPropertiesOf } from '../../src/config/jvmprops.js';
 import { parseZooCfg } from '../../src/config/zoocfg.js';
+import { memberOptionsOf } from '../../src/node.js';
 import { call, closeClient, connect } from '../zookeeper/cluster-helpers.js';
 import { cliPath, writeEnsemble } from './helpers.js';
 
@@ -36,6 +37,8 @@ test('properties: env flags, then -D arguments (the last wins); every listed pro
     authProviders: { '1': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider' },
   });
   assert.equal(cfg.fourLetterWords, ['ruok', 'srvr']);
+  assert.is(memberOptionsOf(cfg).extendedTypesEnabled, false, 'the storage gets extendedTypesEnabled');
+  assert.is(memberOptionsOf(parseZooCfg(baseCfg, 'zoo.cfg')).extendedTypesEnabled, undefined);
   assert.is(cfg.superDigest, 'super:abc=');
   assert.equal(warnings, ['ignoring Java system properties conclave does not read: -Dcom.example.x']);
   // the file's keys win over the properties
