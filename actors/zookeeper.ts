@@ -95,6 +95,8 @@ type Msg =
         | { readonly failed: string };
     }
   | { readonly type: 'SessionTable'; readonly sessions: readonly (readonly [SessionId, number])[] }
+  /** To self: the local storage's apply point when this node began serving (restored state included). */
+  | { readonly type: 'StorageAt'; readonly zxid: Zxid }
   | { readonly type: 'ZkTick' }
   | { readonly type: 'ReapTick' }
   | { readonly type: 'ReapCandidates'; readonly paths: readonly string[] };
@@ -476,6 +478,16 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
         s.epoch = m.epoch;
         s.leaderNode = m.leaderNode;
         maybeResume(s, ctx);
+        if (m.role !== 'looking' && was === 'looking') {
+          // What the storage restored at start (or synced) may never come as an `Applied`: without it this node
+          // would take its apply point for 0 and refuse every reconnecting client ("client has seen zxid ...").
+          ctx
+            .ask<Extract<StorageReply, { type: 'ReadDone' }>>(address(ctx.node, 'storage'), { type: 'Read', request: { type: 'Exists', path: '/' } }, s.requestTimeoutMs)
+            .then(
+              (r) => ctx.send(ctx.self, { type: 'StorageAt', zxid: r.zxid }),
+              () => undefined,
+            );
+        }
         if (m.role === 'leading' && was !== 'leading') {
           // A new leader gives every known session a full timeout: at once for the sessions this node already tracks
           // (their deadlines date from when it applied their creation, so the next tick would expire live ones),
@@ -492,6 +504,10 @@ export const zookeeper = defineActor<State, Msg, ZookeeperArgs>({
       }
       case 'SessionTable':
         if (s.role === 'leading') s.tracker.reload(new Map(m.sessions), ctx.now());
+        return s;
+      case 'StorageAt':
+        if (m.zxid > s.appliedZxid) s.appliedZxid = m.zxid;
+        maybeResume(s, ctx);
         return s;
       case 'SessionTouches':
         if (s.role === 'leading') for (const id of m.ids) s.tracker.touch(id, ctx.now());

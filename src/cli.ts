@@ -101,12 +101,12 @@ lab
 program
   .command('node')
   .description('run one ensemble member from a ZooKeeper zoo.cfg (and dataDir/myid), like QuorumPeerMain zoo.cfg')
-  .argument('<zoo.cfg>', 'the ZooKeeper configuration file')
+  .argument('<zoo.cfg>', 'the ZooKeeper configuration file (after any -Dname=value Java system properties)')
   .option('--events', 'print every event as a JSON line')
   .option('--control <channel>', "'ipc': answer asks from the parent process over Node IPC (tests, supervisors)")
   .action(async (cfg: string, o: { events?: boolean; control?: string }) => {
     const { runNode } = await import('./node.js');
-    await runNode(cfg, o);
+    await runNode(cfg, { ...o, jvmArgs: nodeJvmArgs });
   });
 
 program
@@ -164,4 +164,7 @@ program
     }
   });
 
-await program.parseAsync(process.argv);
+// `conclave node -Dname=value ... zoo.cfg`, as `java -Dname=value ... QuorumPeerMain zoo.cfg`: the -D words are
+// Java system properties (src/config/jvmprops.ts), taken out before commander sees them
+const nodeJvmArgs = process.argv[2] === 'node' ? process.argv.slice(3).filter((a) => a.startsWith('-D')) : [];
+await program.parseAsync(process.argv[2] === 'node' ? process.argv.filter((a, i) => i < 3 || !a.startsWith('-D')) : process.argv);

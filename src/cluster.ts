@@ -511,6 +511,8 @@ export interface MemberOptions {
   readonly sessionTimeoutMaxMs?: number;
   /** How often the leader reaps empty containers and expired TTL nodes (default 60 s, as ZooKeeper). */
   readonly reapIntervalMs?: number;
+  /** zookeeper.extendedTypesEnabled (TTL nodes; default true). Every member must have the same (it decides results). */
+  readonly extendedTypesEnabled?: boolean;
 }
 
 /** The actors of one ensemble member (storage, election, broadcast, the ZooKeeper service, the registry). */
@@ -520,7 +522,11 @@ export function memberActors(m: MemberSpec, opts: MemberOptions = {}): ActorSpec
     {
       name: 'storage',
       kind: 'storage',
-      args: { snapshotEveryTxns: opts.snapshotEveryTxns, ...(opts.snapshotsRetainMax !== undefined ? { snapshotsRetainMax: opts.snapshotsRetainMax } : {}) },
+      args: {
+        snapshotEveryTxns: opts.snapshotEveryTxns,
+        ...(opts.snapshotsRetainMax !== undefined ? { snapshotsRetainMax: opts.snapshotsRetainMax } : {}),
+        ...(opts.extendedTypesEnabled !== undefined ? { extendedTypesEnabled: opts.extendedTypesEnabled } : {}),
+      },
     },
     { name: 'election', kind: 'election', args: ensemble },
     { name: 'broadcast', kind: 'broadcast', args: { ...ensemble, roleListeners: frontEndActors, ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) } },

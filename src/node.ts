@@ -17,15 +17,14 @@
  * - The AdminServer (admin.enableServer, admin.serverAddress, admin.serverPort, admin.commandURL) answers
  *   `/commands/<name>` with the member's role, leader, configuration.
  * - The ZooKeeper client port (clientPort, clientPortAddress, maxClientCnxns, 4lw.commands.whitelist, tickTime,
- *   min/maxSessionTimeout) is served by this member's zookeeper actor; sessions move between members (one session
- *   secret derived from the shared server list, see `ensembleSessionSecret`).
+ *   min/maxSessionTimeout) is served by this member's zookeeper actor; sessions move between members (their
+ *   passwords are keyed on a session secret replicated through the log, src/servers/zookeeper/backend.ts).
  * - Threads: the actors (storage, election, broadcast, zookeeper, registry) and the peer transport run on a worker
  *   thread of their own (runtime/tcp/thread.ts); the front ends (client port, Eureka, admin) on the main thread, so
  *   parsing and encoding client bytes never stalls the loop that pings and acks. They talk by envelopes.
  * - SIGTERM/SIGINT: front ends closed, actors stopped (the storage actor fsyncs its log on stop), peers closed,
  *   exit 0. Starting again on the same dataDir resumes from the log and snapshots there.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -78,6 +77,8 @@ export interface NodeOptions {
    */
   readonly eventTypes?: readonly string[];
   readonly seed?: number;
+  /** `-Dname=value` arguments given before the zoo.cfg path (Java system properties, src/config/jvmprops.ts). */
+  readonly jvmArgs?: readonly string[];
 }
 
 export interface RunningNode {
@@ -114,19 +115,6 @@ function roleName(member: ZooMember, st: ZkStatus | null): string {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-/**
- * The session secret every member of one ensemble derives alike, so a session made on one member resumes on any
- * other (the password a client gets is an HMAC of its session id under this). It is taken from the ensemble's
- * server list, which every member's zoo.cfg shares; like ZooKeeper (whose passwords come from the session id and a
- * constant), it keeps clients from reusing a session by accident, not an attacker who has read the zoo.cfg.
- */
-export function ensembleSessionSecret(member: ZooMember): Uint8Array {
-  const h = createHash('sha256').update('conclave session secret v1\n');
-  if (member.standalone) h.update(`standalone ${member.myId}\n`);
-  for (const s of member.cfg.servers) h.update(`server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}\n`);
-  return new Uint8Array(h.digest());
-}
-
 /** A member as ZooKeeper writes it in its configuration: `host:quorumPort:electionPort:role[;clientAddr:clientPort]`. */
 function serverLine(s: ZooMember['cfg']['servers'][number]): string {
   const client = s.clientPort !== undefined ? `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}` : '';
@@ -151,9 +139,9 @@ function clientPortOptions(member: ZooMember, dirs: StorageDirs, log: (l: string
     tickTimeMs: cfg.tickTimeMs,
     minSessionTimeoutMs: cfg.minSessionTimeoutMs,
     maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
-    sessionSecret: ensembleSessionSecret(member),
     fourLetterWordsWhitelist: cfg.fourLetterWords,
     maxClientCnxns: cfg.maxClientCnxns,
+    ...(cfg.jvm?.juteMaxBufferBytes !== undefined ? { connection: { maxBufferBytes: cfg.jvm.juteMaxBufferBytes } } : {}),
     ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
     storageDirsOf: () => dirs,
     ensembleConfig: ensembleConfigText(member),
@@ -280,12 +268,13 @@ export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
     sessionTimeoutMaxMs: cfg.maxSessionTimeoutMs,
     // ZooKeeper purges only with autopurge.purgeInterval > 0; our storage purges at every snapshot, keeping this many
     snapshotsRetainMax: cfg.autopurge.snapRetainCount,
+    ...(cfg.jvm?.extendedTypesEnabled !== undefined ? { extendedTypesEnabled: cfg.jvm.extendedTypesEnabled } : {}),
   };
 }
 
 export async function startNode(configPath: string, opts: NodeOptions = {}): Promise<RunningNode> {
-  const member = loadZooMember(configPath);
   const log = opts.log ?? ((l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
+  const member = loadZooMember(configPath, process.env, opts.jvmArgs ?? [], log);
   const cfg = member.cfg;
   const node = nodeNameOf(member.myId);
   const members: Record<number, string> = {};
@@ -446,6 +435,8 @@ export interface RunNodeFlags {
   readonly events?: boolean;
   /** 'ipc': answer asks from the parent process over Node IPC (tests, supervisors); exit when it goes away. */
   readonly control?: string;
+  /** `-Dname=value` arguments before the zoo.cfg path. */
+  readonly jvmArgs?: readonly string[];
 }
 
 /** The CLI: start, print where it listens, run until SIGTERM/SIGINT, exit 0 after a clean stop. */
@@ -480,6 +471,7 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
   try {
     running = await startNode(configPath, {
       log: out,
+      ...(flags.jvmArgs !== undefined ? { jvmArgs: flags.jvmArgs } : {}),
       ...(flags.events || controlled ? {} : { eventTypes: [...loggedEvents] }),
       onEvent: (ev) => {
         if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');

@@ -13,7 +13,6 @@ import { logDir, snapDir } from './storage/storage.js';
 import type { AdminServer, AdminServerOptions } from './servers/admin/server.js';
 import { FrontEndListenError, startFrontEnds, type FrontEndService, type StartedFrontEnds } from './servers/front-ends.js';
 import { zkAdminCommands } from './servers/zookeeper/introspect.js';
-import { newSessionSecret } from './servers/zookeeper/backend.js';
 import { embeddedEnsembleConfig, zkServerVersion, type ZkPortServer } from './servers/zookeeper/serve.js';
 
 export interface StartOptions {
@@ -90,7 +89,6 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
     const eurekaBase = opts.eurekaBasePort ?? 8761;
     const zkBase = opts.zkBasePort ?? 2181;
     const dataDir = cluster.dataDir;
-    const sessionSecret = newSessionSecret();
     const ensembleConfig = embeddedEnsembleConfig(host, () => cluster.nodes.map((node, i) => ({ port: zk.get(node)?.port ?? 0, observer: observes(i) })));
     const fronts: StartedFrontEnds[] = [];
     const zk = new Map<string, ZkPortServer>();
@@ -108,7 +106,6 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
           zookeeper: {
             host,
             port: at(zkBase),
-            sessionSecret,
             ensembleConfig,
             ...(observes(i) ? { membership: 'observer' as const } : {}),
             ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),

@@ -9,6 +9,7 @@
  * `autopurge.purgeInterval` in hours.
  */
 import { readFileSync } from 'node:fs';
+import { applyJvmProperties, jvmPropertiesOf, type JvmSettings } from './jvmprops.js';
 import { isAbsolute, join, resolve } from 'node:path';
 
 export class ZooCfgError extends Error {
@@ -74,6 +75,8 @@ export interface ZooCfg {
    * `-Dzookeeper.DigestAuthenticationProvider.superDigest=` in SERVER_JVMFLAGS/JVMFLAGS (see loadZooMember).
    */
   readonly superDigest?: string;
+  /** What Java system properties (SERVER_JVMFLAGS, JVMFLAGS, `-D` arguments) set beyond the keys above. */
+  readonly jvm?: JvmSettings;
   /** Sorted by id; empty = standalone. */
   readonly servers: readonly ZooServer[];
   /** Keys present in the file that this parser does not know (ignored), in file order. */
@@ -120,21 +123,6 @@ export function checkSuperDigest(value: string, where: string): string {
     throw new ZooCfgError(`${where}: the super digest must be user:base64(sha1(user:password)), got '${value}'`);
   }
   return value;
-}
-
-/**
- * `-Dzookeeper.DigestAuthenticationProvider.superDigest=<v>` in a JVM flags string (SERVER_JVMFLAGS, JVMFLAGS), the
- * last one winning as on a java command line; quotes around the value are removed. Undefined if absent.
- */
-export function superDigestOfJvmFlags(flags: string): string | undefined {
-  let found: string | undefined;
-  const re = /(?:^|\s)-D(\S+?)=("[^"]*"|'[^']*'|\S*)/g;
-  for (let m = re.exec(flags); m !== null; m = re.exec(flags)) {
-    if (m[1] !== superDigestProperty) continue;
-    const v = m[2]!;
-    found = /^(["']).*\1$/s.test(v) ? v.slice(1, -1) : v;
-  }
-  return found;
 }
 
 /** A `4lw.commands.whitelist` value: comma-separated words, lower-cased, `*` = all. */
@@ -433,10 +421,17 @@ export interface ZooMember {
 }
 
 /**
- * Read and parse a zoo.cfg and its dataDir/myid; every problem is a `ZooCfgError` with a clear message. Without a
- * superDigest key in the file, `env`'s SERVER_JVMFLAGS/JVMFLAGS may set it (as they would for zkServer.sh).
+ * Read and parse a zoo.cfg and its dataDir/myid; every problem is a `ZooCfgError` with a clear message. Java system
+ * properties from `env`'s SERVER_JVMFLAGS/JVMFLAGS (as zkServer.sh passes them) and `jvmArgs` (`-Dname=value`
+ * before the zoo.cfg path) apply where the file does not set the same (src/config/jvmprops.ts); `warn` gets one
+ * line for the properties ignored.
  */
-export function loadZooMember(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ZooMember {
+export function loadZooMember(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  jvmArgs: readonly string[] = [],
+  warn: (line: string) => void = () => undefined,
+): ZooMember {
   let text: string;
   try {
     const buf = readFileSync(path);
@@ -446,11 +441,9 @@ export function loadZooMember(path: string, env: Readonly<Record<string, string 
     if (e instanceof ZooCfgError) throw e;
     throw new ZooCfgError(`${path}: cannot read the configuration: ${(e as Error).message}`);
   }
-  let cfg = parseZooCfg(text, path);
-  if (cfg.superDigest === undefined) {
-    const fromEnv = superDigestOfJvmFlags(`${env.SERVER_JVMFLAGS ?? ''} ${env.JVMFLAGS ?? ''}`);
-    if (fromEnv !== undefined) cfg = { ...cfg, superDigest: checkSuperDigest(fromEnv, `-D${superDigestProperty} (SERVER_JVMFLAGS/JVMFLAGS)`) };
-  }
+  const fileKeys = new Set(text.split('\n').map((l) => l.split('=')[0]!.trim()));
+  const props = jvmPropertiesOf(`${env.SERVER_JVMFLAGS ?? ''} ${env.JVMFLAGS ?? ''}`, jvmArgs);
+  const cfg = applyJvmProperties(parseZooCfg(text, path), props, fileKeys, warn);
   return resolveMember(cfg, readMyId);
 }
 

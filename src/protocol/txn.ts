@@ -113,7 +113,8 @@ export type WriteOpRequest =
   | {
       readonly type: 'Create';
       readonly path: string;
-      readonly data: Uint8Array;
+      /** null: ZooKeeper's null data (length -1 on the wire), kept apart from empty data. */
+      readonly data: Uint8Array | null;
       readonly acl: readonly Acl[];
       /** CreateMode flag 0..6 */
       readonly mode: number;
@@ -121,7 +122,7 @@ export type WriteOpRequest =
       readonly ttlMs?: number;
     }
   | { readonly type: 'Delete'; readonly path: string; readonly version: number }
-  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly type: 'SetACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly type: 'Check'; readonly path: string; readonly version: number };
 
@@ -138,7 +139,12 @@ export type WriteRequest =
    */
   | { readonly type: 'MoveSession' }
   /** Internal (opcode 20), submitted by the leader's container/TTL reaper; fails quietly if no longer reapable. */
-  | { readonly type: 'DeleteContainer'; readonly path: string };
+  | { readonly type: 'DeleteContainer'; readonly path: string }
+  /**
+   * Internal: a front end proposes the ensemble's session secret (random bytes it drew), on which session passwords
+   * are keyed. The first one committed stays; the result answers the one in effect.
+   */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array };
 
 export type ReadRequest =
   | { readonly type: 'GetData'; readonly path: string }
@@ -167,7 +173,7 @@ export type TxnOp =
       readonly type: 'Create';
       /** Final path (sequential suffix resolved). */
       readonly path: string;
-      readonly data: Uint8Array;
+      readonly data: Uint8Array | null;
       readonly acl: readonly Acl[];
       readonly kind: NodeKind;
       /** Session id for ephemerals, else 0. */
@@ -179,7 +185,7 @@ export type TxnOp =
     }
   | { readonly type: 'Delete'; readonly path: string }
   /** `version`: the node's new version. */
-  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'SetData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   /** `version`: the node's new aversion. */
   | { readonly type: 'SetACL'; readonly path: string; readonly acl: readonly Acl[]; readonly version: number }
   | { readonly type: 'Check'; readonly path: string }
@@ -198,6 +204,8 @@ export type TxnBody =
   | { readonly type: 'CloseSession' }
   /** Internal: reaper deletion of a container/TTL node (same effect as Delete). */
   | { readonly type: 'DeleteContainer'; readonly path: string }
+  /** The ensemble's session secret (replicated state, in snapshots): set by the first such txn, later ones keep it. */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array }
   /**
    * A client's write as ZAB logs and commits it. Every replica validates it against its tree at apply time
    * (storage runs `prepare` then `apply` in zxid order), so the result is the same everywhere and no leader-side
@@ -247,6 +255,8 @@ export type WriteResult =
    */
   | { readonly type: 'Multi'; readonly results: readonly OpResult[] }
   | { readonly type: 'CreateSession'; readonly sessionId: SessionId; readonly timeoutMs: number }
+  /** The session secret in effect after a SessionSecret txn. */
+  | { readonly type: 'SessionSecret'; readonly secret: Uint8Array }
   /** The session's negotiated timeout comes back with the move (the new server answers the reconnect with it). */
   | { readonly type: 'MoveSession'; readonly timeoutMs: number }
   | { readonly type: 'CloseSession' }
@@ -254,7 +264,7 @@ export type WriteResult =
   | ({ readonly type: 'Keyspace' } & KeyspaceApplied);
 
 export type ReadResult =
-  | { readonly type: 'Data'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly type: 'Data'; readonly data: Uint8Array | null; readonly stat: Stat }
   | { readonly type: 'Stat'; readonly stat: Stat }
   | { readonly type: 'Children'; readonly children: readonly string[]; readonly stat: Stat }
   | { readonly type: 'ACL'; readonly acl: readonly Acl[]; readonly stat: Stat }

@@ -38,7 +38,7 @@ export interface FrontEndListeners {
 /** Every front end's options for one node; a front end left out is not started. */
 export interface FrontEndPlan {
   readonly eureka?: Omit<EurekaServerOptions, 'gateway' | 'registryAddress'> & { readonly host: string };
-  readonly zookeeper?: ZkServeOptions & { readonly sessionSecret: Uint8Array; readonly port: number; readonly host: string };
+  readonly zookeeper?: ZkServeOptions & { readonly port: number; readonly host: string };
   readonly redis?: Omit<RedisServerOptions, 'table' | 'pubsub' | 'node'> & { readonly host: string; readonly port: number };
   /**
    * The node's metrics: the front ends started here report their requests and gauges to it, and the AdminServer

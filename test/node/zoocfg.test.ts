@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memberOptionsOf } from '../../src/node.js';
-import { ZooCfgError, loadZooMember, parseServerLine, parseZooCfg, resolveMember, superDigestOfJvmFlags } from '../../src/config/zoocfg.js';
+import { ZooCfgError, loadZooMember, parseServerLine, parseZooCfg, resolveMember } from '../../src/config/zoocfg.js';
+import { jvmPropertiesOf } from '../../src/config/jvmprops.js';
 
 const peersCfg = `# node1 of the peers.md layout
 tickTime=2000
@@ -193,10 +194,11 @@ test('super digest: the zoo.cfg key (ZooKeeper\'s system property without zookee
   throwsWith(() => parseZooCfg('dataDir=/d\nDigestAuthenticationProvider.superDigest=nocolon\n', 'zoo.cfg'), /zoo\.cfg:2: the super digest must be user:base64/);
   throwsWith(() => parseZooCfg('dataDir=/d\nDigestAuthenticationProvider.superDigest=super:\n', 'zoo.cfg'), /zoo\.cfg:2: the super digest/);
 
-  assert.is(superDigestOfJvmFlags(`-Xmx1g -Dzookeeper.DigestAuthenticationProvider.superDigest=${digest} -Dfoo=bar`), digest);
-  assert.is(superDigestOfJvmFlags(`-Dzookeeper.DigestAuthenticationProvider.superDigest="a:b" -Dzookeeper.DigestAuthenticationProvider.superDigest='${digest}'`), digest);
-  assert.is(superDigestOfJvmFlags('-Dzookeeper.DigestAuthenticationProviderXsuperDigest=a:b -Xmx1g'), undefined);
-  assert.is(superDigestOfJvmFlags(''), undefined);
+  const sd = (flags: string) => jvmPropertiesOf(flags).get('zookeeper.DigestAuthenticationProvider.superDigest');
+  assert.is(sd(`-Xmx1g -Dzookeeper.DigestAuthenticationProvider.superDigest=${digest} -Dfoo=bar`), digest);
+  assert.is(sd(`-Dzookeeper.DigestAuthenticationProvider.superDigest="a:b" -Dzookeeper.DigestAuthenticationProvider.superDigest='${digest}'`), digest);
+  assert.is(sd('-Dzookeeper.DigestAuthenticationProviderXsuperDigest=a:b -Xmx1g'), undefined);
+  assert.is(sd(''), undefined);
 
   const dir = mkdtempSync(join(tmpdir(), 'zoocfg-super-'));
   try {
@@ -205,7 +207,7 @@ test('super digest: the zoo.cfg key (ZooKeeper\'s system property without zookee
     assert.is(loadZooMember(join(dir, 'zoo.cfg'), env).cfg.superDigest, digest);
     assert.is(loadZooMember(join(dir, 'zoo.cfg'), { JVMFLAGS: `-Dzookeeper.DigestAuthenticationProvider.superDigest=${digest}` }).cfg.superDigest, digest);
     assert.is(loadZooMember(join(dir, 'zoo.cfg'), {}).cfg.superDigest, undefined);
-    throwsWith(() => loadZooMember(join(dir, 'zoo.cfg'), { JVMFLAGS: '-Dzookeeper.DigestAuthenticationProvider.superDigest=oops' }), /SERVER_JVMFLAGS\/JVMFLAGS.*super digest must be/);
+    throwsWith(() => loadZooMember(join(dir, 'zoo.cfg'), { JVMFLAGS: '-Dzookeeper.DigestAuthenticationProvider.superDigest=oops' }), /-Dzookeeper\.DigestAuthenticationProvider\.superDigest: the super digest must be/);
     // the file's key wins over the flag, as ZooKeeper sets the property from zoo.cfg after the JVM started
     writeFileSync(join(dir, 'zoo.cfg'), `dataDir=${dir}\nDigestAuthenticationProvider.superDigest=admin:abc=\n`);
     assert.is(loadZooMember(join(dir, 'zoo.cfg'), env).cfg.superDigest, 'admin:abc=');

@@ -67,15 +67,23 @@ test('large virtual time jumps walk bucket keys, not every tick; per-call bound 
   assert.is(new Set([...first, ...rest]).size, n);
 });
 
-test('session ids: server id in the high bits, unique per server, a live id cannot be created twice', () => {
+test('session ids: server id in the high byte of the 64-bit id (as ZooKeeper), exact as JS numbers, unique per server, a live id cannot be created twice', () => {
   const a = new SessionIds(1, 1_700_000_000_000);
   const b = new SessionIds(2, 1_700_000_000_000);
   const ia = [a.take(), a.take()];
   const ib = b.take();
-  assert.is(Math.floor(ia[0]! / 2 ** 44), 1);
-  assert.is(Math.floor(ib / 2 ** 44), 2);
-  assert.is(ia[1]! - ia[0]!, 1);
-  assert.ok(Number.isSafeInteger(new SessionIds(255, Date.now()).take()));
+  assert.is(BigInt(ia[0]!) >> 56n, 1n);
+  assert.is(BigInt(ib) >> 56n, 2n);
+  assert.is(ia[1]! - ia[0]!, 2 ** 11);
+  for (const sid of [127, 128, 255]) {
+    const ids = new SessionIds(sid, Date.now());
+    for (let i = 0; i < 3; i++) {
+      const id = ids.take();
+      assert.is(BigInt(id) >> 56n, BigInt(sid), `server ${sid} in the high byte of 0x${id.toString(16)}`);
+      assert.is(BigInt(id) % 2048n, 0n, 'exact as a number');
+      assert.ok(id < 2 ** 64);
+    }
+  }
   const h = new Harness();
   const r1 = h.run({ type: 'CreateSession', sessionId: ia[0]!, timeoutMs: 5000 });
   assert.equal(r1.result, { type: 'CreateSession', sessionId: ia[0]!, timeoutMs: 5000 });

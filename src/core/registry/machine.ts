@@ -102,6 +102,9 @@ export function initRegistry(config: Partial<RegistryConfig> = {}, nowMs = 0): R
 // step
 
 export function step(s: RegistryState, input: RegistryInput): StepResult {
+  // Eureka's timestamps are Java longs: a clock with sub-millisecond fractions is cut to whole milliseconds here,
+  // so every lease and instance timestamp stored (and served) is an integer.
+  if (!Number.isInteger(input.nowMs)) input = { ...input, nowMs: Math.floor(input.nowMs) };
   const out: RegistryOutput[] = [];
   rollRate(s, input.nowMs);
   switch (input.type) {

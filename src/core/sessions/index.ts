@@ -5,9 +5,11 @@
  * the next multiple of `tickMs`, so a session expires within [timeout, timeout + tick) of its last touch and a
  * tick expires whole buckets at once. Time enters as `nowMs` in every call (no clock).
  *
- * Session ids: chosen by the server that receives the connect (`SessionIds`): server id in the high bits and a
- * counter seeded from the clock at start (ZooKeeper's scheme, fitted into a JS number < 2^53), so that server can
- * match the CreateSession it sees applied to its own connect. Wire codecs send it as int64.
+ * Session ids: chosen by the server that receives the connect (`SessionIds`): ZooKeeper's layout, the server id in
+ * the high byte of the 64-bit id and a counter seeded from the clock at start below it, so that server can match
+ * the CreateSession it sees applied to its own connect and tools reading `id >>> 56` find the server. The counter
+ * steps by 2^11, so every id is a multiple of 2^11 below 2^64 and a JS number holds it exactly; wire codecs send it
+ * as int64 (negative for server ids ≥ 128, as Java's signed long).
  *
  * Leader flow: on becoming leader `reload(tree.sessions, nowMs)` (every known session gets a full timeout);
  * touch on every client request or learner ping report; each tick `expired(nowMs)` → for each id prepare a
@@ -19,24 +21,28 @@ import type { SessionId } from '../../protocol/txn.js';
 /** Sessions expired per `expired` call; the rest wait for the next tick. */
 export const expiredPerCallMax = 10_000;
 
-/** Server ids must fit this many bits; the counter below them has `sessionCounterBits`. */
+/** Server ids must fit this many bits (the high byte of the id); the counter below them has `sessionCounterBits`. */
 export const sessionServerIdBits = 8;
-export const sessionCounterBits = 44;
+/** The server id's place in the 64-bit session id (ZooKeeper: `myid << 56`). */
+export const sessionServerIdShift = 56;
+/** Low bits always 0: a multiple of 2^11 below 2^64 is an exact JS number. */
+export const sessionCounterShift = 11;
+export const sessionCounterBits = sessionServerIdShift - sessionCounterShift;
 
 /**
- * Session ids of one server: `serverId * 2^44 + counter`, the counter starting at `(startMs mod 2^20) * 2^24` (so a
- * restarted server does not reuse the ids of its last run unless its clock went back, as in ZooKeeper).
+ * Session ids of one server: `serverId * 2^56 + counter * 2^11`, the counter starting at `(startMs mod 2^21) * 2^24`
+ * (so a restarted server does not reuse the ids of its last run unless its clock went back, as in ZooKeeper).
  */
 export class SessionIds {
   private next: number;
   private readonly base: number;
   constructor(serverId: number, startMs: number) {
     if (!Number.isInteger(serverId) || serverId < 0 || serverId >= 2 ** sessionServerIdBits) throw new RangeError(`server id ${serverId}`);
-    this.base = serverId * 2 ** sessionCounterBits;
-    this.next = (Math.floor(startMs) % 2 ** 20) * 2 ** 24 + 1;
+    this.base = serverId * 2 ** sessionServerIdShift;
+    this.next = (Math.floor(startMs) % 2 ** (sessionCounterBits - 24)) * 2 ** 24 + 1;
   }
   take(): number {
-    const id = this.base + this.next;
+    const id = this.base + this.next * 2 ** sessionCounterShift;
     this.next = (this.next + 1) % 2 ** sessionCounterBits || 1;
     return id;
   }

@@ -151,8 +151,13 @@ const knownSchemes = new Set(['world', 'auth', 'digest', 'ip']);
 export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | ErrCode {
   if (!Array.isArray(acl) || acl.length === 0) return Err.INVALIDACL;
   const out: Acl[] = [];
+  // ZooKeeper 3.5+ drops repeated entries (same perms, scheme and id) before expanding them, keeping the first.
+  const seen = new Set<string>();
   for (const a of acl) {
     if (a === null || typeof a !== 'object' || a.id === null || typeof a.id !== 'object') return Err.INVALIDACL;
+    const key = `${a.perms}\n${a.id.scheme}\n${a.id.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     if (!Number.isInteger(a.perms) || a.perms < 0 || a.perms > Perms.ALL) return Err.INVALIDACL;
     const scheme = a.id.scheme;
     if (!knownSchemes.has(scheme)) return Err.INVALIDACL;

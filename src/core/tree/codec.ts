@@ -1,16 +1,16 @@
 import type { Acl, ErrCode, Id, Txn, TxnBody, TxnOp, WriteOpRequest, WriteRequest } from '../../protocol/txn.js';
 import type { KeyspaceTxn, RedisBatchItem, WatchedKey } from '../../protocol/keyspace.js';
 import { assertNever } from '../never.js';
-import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type ChangeHook } from './tree.js';
+import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, sessionSecretBytesMax, type ChangeHook } from './tree.js';
 
 /**
  * Binary codecs (little-endian, no JSON):
  *
  * Txn = f64 zxid | f64 sessionId | i32 cxid | f64 timeMs | body
  * body = u8 tag | fields:
- *   1 Create      str path | bytes data | acl | u8 kind | f64 ephemeralOwner | f64 ttlMs | i32 parentCversion
+ *   1 Create      str path | data | acl | u8 kind | f64 ephemeralOwner | f64 ttlMs | i32 parentCversion
  *   2 Delete      str path
- *   3 SetData     str path | bytes data | i32 version
+ *   3 SetData     str path | data | i32 version
  *   4 SetACL      str path | acl | i32 version
  *   5 Check       str path
  *   6 Error       i32 err
@@ -28,14 +28,17 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
  *       3 RedisBatch     f64 timeMs | bytes items, items = u32 n | n × (u8 db | u8 exec | u32 n | n × argv | u32 w | w × watched)
  *     argv = u32 argc | argc × bytes
  *  16 RequestOrigin  u32 origin server | f64 origin reqId | the same as Request
- * str/bytes = u32 length + bytes (str UTF-8); acl = u32 n | n × (i32 perms | str scheme | str id)
+ *  17 SessionSecret  bytes secret (1..sessionSecretBytesMax)
+ * str/bytes = u32 length + bytes (str UTF-8); data = bytes, or u32 0xffffffff for null data (older files have no
+ * null data, so they read unchanged); acl = u32 n | n × (i32 perms | str scheme | str id)
  * New kinds take new tags (a changed layout of a kind: a new version byte); an unknown tag or version is a decode error.
  *
  * Snapshot = header | sessions | acls | nodes | end, written in chunks of at most `snapshotChunkBytesMax`:
- *   header   u32 magic "CVSN" | u32 version 2 | f64 lastZxid | f64 nodeCount | f64 digest
- *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none)   (version 1: no owner)
+ *   header   u32 magic "CVSN" | u32 version 3 | f64 lastZxid | f64 nodeCount | f64 digest
+ *   sessions u32 n | n × (f64 id | f64 timeoutMs | f64 owner, -1: none) | data sessionSecret (null: none)
+ *            (version 1: no owner; versions 1 and 2: no secret)
  *   acls     u32 n | n × (u32 id | acl)
- *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | bytes data | f64 czxid mzxid pzxid ctime mtime
+ *   nodes    nodeCount × (u32 slot | i32 parentSlot | str path | data | f64 czxid mzxid pzxid ctime mtime
  *            owner | i32 version cversion aversion aclId | u8 kind), in any order (an incremental capture writes
  *            pre-images out of order); restore links children through the parent slots after reading them all
  *   end      u32 "CVEN"
@@ -45,13 +48,15 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, type Chan
 export const snapshotChunkBytesMax = 1 << 20;
 export const snapshotMagic = 0x4e535643; // "CVSN" little-endian
 export const snapshotEndMagic = 0x4e455643; // "CVEN"
-export const snapshotVersion = 2;
+export const snapshotVersion = 3;
 /** Older snapshot versions this code still restores. */
-const snapshotVersionsRead = new Set([1, 2]);
+const snapshotVersionsRead = new Set([1, 2, 3]);
 /** A snapshot naming a slot beyond this is corrupt (the tree would need more memory than any node has). */
 export const snapshotSlotsMax = 1 << 28;
 /** A single string/bytes field in a txn or snapshot may not exceed this (ZooKeeper's jute.maxbuffer is ~1 MiB). */
 export const fieldBytesMax = 64 << 20;
+/** The length prefix of a null data field (ZooKeeper's length -1); older files never hold it (> fieldBytesMax). */
+const nullLength = 0xffffffff;
 
 export class DecodeError extends Error {
   constructor(msg: string) {
@@ -108,6 +113,15 @@ export class Writer {
     this.buf.writeUInt32LE(s.length, this.pos);
     this.buf.write(s, this.pos + 4, 'latin1');
     this.pos += 4 + s.length;
+  }
+  /** Bytes or null (null is the length `nullLength`, which no field reaches). */
+  nullableBytes(b: Uint8Array | null): void {
+    if (b === null) this.u32(nullLength);
+    else this.bytes(b);
+  }
+  nullableLatin1(s: string | null): void {
+    if (s === null) this.u32(nullLength);
+    else this.latin1(s);
   }
   bytes(b: Uint8Array): void {
     this.room(4 + b.length);
@@ -190,6 +204,21 @@ export class Reader {
     this.pos += n;
     return s;
   }
+  /** A field written by `Writer.nullableBytes`: null when its length is `nullLength`. */
+  nullableBytes(): Uint8Array | null {
+    if (this.peekNull()) return null;
+    return this.bytes();
+  }
+  nullableLatin1(): string | null {
+    if (this.peekNull()) return null;
+    return this.latin1();
+  }
+  private peekNull(): boolean {
+    this.need(4);
+    if (this.dv.getUint32(this.pos, true) !== nullLength) return false;
+    this.pos += 4;
+    return true;
+  }
   bytes(): Uint8Array {
     const n = this.len();
     const out = new Uint8Array(n);
@@ -219,6 +248,7 @@ const enum Tag {
   MoveSession = 14,
   Keyspace = 15,
   RequestOrigin = 16,
+  SessionSecret = 17,
 }
 
 const keyspaceTxnVersion = 1;
@@ -368,6 +398,7 @@ const enum ReqTag {
   CloseSession = 8,
   DeleteContainer = 9,
   MoveSession = 10,
+  SessionSecret = 11,
 }
 
 function writeRequest(w: Writer, q: WriteRequest): void {
@@ -375,7 +406,7 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'Create':
       w.u8(ReqTag.Create);
       w.str(q.path);
-      w.bytes(q.data);
+      w.nullableBytes(q.data);
       writeAcl(w, q.acl);
       w.u8(q.mode);
       w.f64(q.ttlMs ?? -1);
@@ -388,7 +419,7 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'SetData':
       w.u8(ReqTag.SetData);
       w.str(q.path);
-      w.bytes(q.data);
+      w.nullableBytes(q.data);
       w.i32(q.version);
       return;
     case 'SetACL':
@@ -422,6 +453,10 @@ function writeRequest(w: Writer, q: WriteRequest): void {
     case 'MoveSession':
       w.u8(ReqTag.MoveSession);
       return;
+    case 'SessionSecret':
+      w.u8(ReqTag.SessionSecret);
+      w.bytes(q.secret);
+      return;
     default:
       assertNever(q);
   }
@@ -432,7 +467,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
   switch (tag) {
     case ReqTag.Create: {
       const path = r.str();
-      const data = r.bytes();
+      const data = r.nullableBytes();
       const acl = readAcl(r);
       const mode = r.u8();
       const ttl = r.f64();
@@ -441,7 +476,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
     case ReqTag.Delete:
       return { type: 'Delete', path: r.str(), version: r.i32() };
     case ReqTag.SetData:
-      return { type: 'SetData', path: r.str(), data: r.bytes(), version: r.i32() };
+      return { type: 'SetData', path: r.str(), data: r.nullableBytes(), version: r.i32() };
     case ReqTag.SetACL:
       return { type: 'SetACL', path: r.str(), acl: readAcl(r), version: r.i32() };
     case ReqTag.Check:
@@ -453,7 +488,7 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       const ops: WriteOpRequest[] = [];
       for (let i = 0; i < n; i++) {
         const op = readRequest(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'MoveSession') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'MoveSession' || op.type === 'SessionSecret') {
           throw new DecodeError(`${op.type} inside a multi request`);
         }
         ops.push(op);
@@ -468,6 +503,8 @@ function readRequest(r: Reader, nested: boolean): WriteRequest {
       return { type: 'DeleteContainer', path: r.str() };
     case ReqTag.MoveSession:
       return { type: 'MoveSession' };
+    case ReqTag.SessionSecret:
+      return { type: 'SessionSecret', secret: readSecret(r) };
     default:
       throw new DecodeError(`unknown request tag ${tag}`);
   }
@@ -506,7 +543,7 @@ function writeBody(w: Writer, b: TxnBody): void {
     case 'Create':
       w.u8(Tag.Create);
       w.str(b.path);
-      w.bytes(b.data);
+      w.nullableBytes(b.data);
       writeAcl(w, b.acl);
       w.u8(kindCode[b.kind]);
       w.f64(b.ephemeralOwner);
@@ -520,7 +557,7 @@ function writeBody(w: Writer, b: TxnBody): void {
     case 'SetData':
       w.u8(Tag.SetData);
       w.str(b.path);
-      w.bytes(b.data);
+      w.nullableBytes(b.data);
       w.i32(b.version);
       return;
     case 'SetACL':
@@ -563,6 +600,10 @@ function writeBody(w: Writer, b: TxnBody): void {
       w.u8(Tag.DeleteContainer);
       w.str(b.path);
       return;
+    case 'SessionSecret':
+      w.u8(Tag.SessionSecret);
+      w.bytes(b.secret);
+      return;
     case 'Request': {
       if (b.origin === undefined) w.u8(Tag.Request);
       else {
@@ -592,6 +633,12 @@ function writeBody(w: Writer, b: TxnBody): void {
   }
 }
 
+function readSecret(r: Reader): Uint8Array {
+  const b = r.bytes();
+  if (b.length === 0 || b.length > sessionSecretBytesMax) throw new DecodeError(`session secret of ${b.length} bytes`);
+  return b;
+}
+
 /** Ops in one multi beyond this are a decode error. */
 export const multiOpsMax = 100_000;
 
@@ -600,7 +647,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
   switch (tag) {
     case Tag.Create: {
       const path = r.str();
-      const data = r.bytes();
+      const data = r.nullableBytes();
       const acl = readAcl(r);
       const k = r.u8();
       const kind = kindOfCode[k];
@@ -610,7 +657,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
     case Tag.Delete:
       return { type: 'Delete', path: r.str() };
     case Tag.SetData:
-      return { type: 'SetData', path: r.str(), data: r.bytes(), version: r.i32() };
+      return { type: 'SetData', path: r.str(), data: r.nullableBytes(), version: r.i32() };
     case Tag.SetACL:
       return { type: 'SetACL', path: r.str(), acl: readAcl(r), version: r.i32() };
     case Tag.Check:
@@ -624,7 +671,7 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const op = readBody(r, true);
-        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession' || op.type === 'Keyspace') {
+        if (op.type === 'Multi' || op.type === 'CreateSession' || op.type === 'CloseSession' || op.type === 'DeleteContainer' || op.type === 'Request' || op.type === 'MoveSession' || op.type === 'Keyspace' || op.type === 'SessionSecret') {
           throw new DecodeError(`${op.type} inside multi`);
         }
         ops.push(op);
@@ -641,6 +688,8 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       return { type: 'CloseSession' };
     case Tag.DeleteContainer:
       return { type: 'DeleteContainer', path: r.str() };
+    case Tag.SessionSecret:
+      return { type: 'SessionSecret', secret: readSecret(r) };
     case Tag.Request:
     case Tag.RequestFrom:
     case Tag.RequestOrigin: {
@@ -706,7 +755,7 @@ function writeNodeRecord(w: Writer, tree: DataTree, path: string, s: number): vo
   w.u32(s);
   w.i32(c.parent[i]!);
   w.str(path);
-  w.latin1(c.data[i]!);
+  w.nullableLatin1(c.data[i]!);
   w.f64(c.czxid[i]!);
   w.f64(c.mzxid[i]!);
   w.f64(c.pzxid[i]!);
@@ -817,6 +866,7 @@ function writeHeader(w: Writer, tree: DataTree): void {
     w.f64(t);
     w.f64(tree.sessionOwners.get(id) ?? -1);
   }
+  w.nullableBytes(tree.sessionSecret);
   const acls = [...tree.acls.entries()];
   w.u32(acls.length);
   for (const [id, acl] of acls) {
@@ -893,6 +943,11 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
       if (owner >= 0) tree.sessionOwners.set(id, owner);
     }
   }
+  if (v >= 3) {
+    const secret = r.nullableBytes();
+    if (secret !== null && (secret.length === 0 || secret.length > sessionSecretBytesMax)) throw new DecodeError(`session secret of ${secret.length} bytes`);
+    tree.sessionSecret = secret;
+  }
   const na = r.u32();
   for (let i = 0; i < na; i++) {
     const id = r.u32();
@@ -917,7 +972,7 @@ function restoreUnchecked(bytes: Uint8Array, opts: { verifyDigest?: boolean }): 
     used[slot] = 1;
     if (slot + 1 > slotEnd) slotEnd = slot + 1;
     const path = r.str();
-    const data = r.latin1();
+    const data = r.nullableLatin1();
     const czxid = r.f64();
     const mzxid = r.f64();
     const pzxid = r.f64();

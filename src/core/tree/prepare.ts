@@ -15,7 +15,7 @@ import {
 } from '../../protocol/txn.js';
 import { anonymous, fixupAcl, permitted, type AuthInfo } from './acl.js';
 import { childPath, nameOf, parentOf, pathError, sequenceSuffix, specialPaths } from './path.js';
-import type { DataTree } from './tree.js';
+import { sessionSecretBytesMax, type DataTree } from './tree.js';
 
 /** TTL bound (spec §5): 0x000000ffffffffff ms. */
 export const ttlMsMax = 0xff_ffff_ffff;
@@ -118,7 +118,8 @@ function prepareBody(req: WriteRequest, w: Work): TxnBody {
     case 'CreateSession': {
       if (!Number.isInteger(req.timeoutMs) || req.timeoutMs <= 0) return { type: 'Error', err: Err.BADARGUMENTS };
       const id = req.sessionId;
-      if (!Number.isSafeInteger(id) || id <= 0 || w.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
+      // an integer below 2^64 (ZooKeeper's layout puts the server id in the high byte; older logs hold smaller ids)
+      if (!Number.isInteger(id) || id <= 0 || id >= 2 ** 64 || w.sessionAlive(id)) return { type: 'Error', err: Err.BADARGUMENTS };
       w.sessions.set(id, true);
       const owner = w.ctx.origin;
       return owner === undefined ? { type: 'CreateSession', timeoutMs: req.timeoutMs } : { type: 'CreateSession', timeoutMs: req.timeoutMs, owner };
@@ -149,6 +150,12 @@ function prepareBody(req: WriteRequest, w: Work): TxnBody {
       w.remove(path);
       return { type: 'DeleteContainer', path };
     }
+    case 'SessionSecret': {
+      const secret = req.secret;
+      if (!(secret instanceof Uint8Array) || secret.length === 0 || secret.length > sessionSecretBytesMax) return { type: 'Error', err: Err.BADARGUMENTS };
+      // the first secret committed stays: a later proposal logs (and applies) the one in effect
+      return { type: 'SessionSecret', secret: w.tree.sessionSecret ?? secret };
+    }
     default: {
       const _never: never = req;
       void _never;
@@ -173,7 +180,7 @@ function prepareOp(req: WriteOpRequest, w: Work): TxnOp | ErrCode {
       } else if (ttl !== -1 && ttl !== 0) return Err.BADARGUMENTS;
       const sequential = mode === 2 || mode === 3 || mode === 6;
       const kind: NodeKind = mode === 1 || mode === 3 ? 'ephemeral' : mode === 4 ? 'container' : isTtl ? 'ttl' : 'persistent';
-      if (!(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
+      if (req.data !== null && !(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
       let path = req.path;
       // A sequential create may name only the parent ("/a/"); the suffix completes the name.
       if (typeof path !== 'string' || pathError(sequential && path.endsWith('/') ? `${path}x` : path) !== null) return Err.BADARGUMENTS;
@@ -212,7 +219,7 @@ function prepareOp(req: WriteOpRequest, w: Work): TxnOp | ErrCode {
     case 'SetData': {
       const path = req.path;
       if (typeof path !== 'string' || pathError(path) !== null) return Err.BADARGUMENTS;
-      if (!Number.isInteger(req.version) || !(req.data instanceof Uint8Array)) return Err.BADARGUMENTS;
+      if (!Number.isInteger(req.version) || (req.data !== null && !(req.data instanceof Uint8Array))) return Err.BADARGUMENTS;
       const n = w.get(path);
       if (n === undefined) return Err.NONODE;
       if (!permitted(n.acl, Perms.WRITE, auth)) return Err.NOAUTH;

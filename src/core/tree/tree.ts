@@ -34,6 +34,9 @@ import { nameOf, parentOf } from './path.js';
  * same txns have equal digests.
  */
 
+/** A session secret is 1 to this many bytes (front ends draw 32). */
+export const sessionSecretBytesMax = 64;
+
 export const chunkBits = 16;
 export const chunkSlotsMax = 1 << chunkBits;
 const chunkMask = chunkSlotsMax - 1;
@@ -64,16 +67,23 @@ class Chunk {
    */
   readonly pathHash = new Int32Array(chunkSlotsMax);
   readonly dataHash = new Int32Array(chunkSlotsMax);
-  readonly data: string[] = [];
+  /** null: ZooKeeper's null data (a create or setData without data), not the same as '' (empty data). */
+  readonly data: (string | null)[] = [];
   readonly children: (Set<string> | undefined)[] = [];
 }
 
-export function bytesToLatin1(b: Uint8Array): string {
+export function bytesToLatin1(b: Uint8Array): string;
+export function bytesToLatin1(b: Uint8Array | null): string | null;
+export function bytesToLatin1(b: Uint8Array | null): string | null {
+  if (b === null) return null;
   if (b.length === 0) return '';
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-export function latin1ToBytes(s: string): Uint8Array {
+export function latin1ToBytes(s: string): Uint8Array;
+export function latin1ToBytes(s: string | null): Uint8Array | null;
+export function latin1ToBytes(s: string | null): Uint8Array | null {
+  if (s === null) return null;
   if (s.length === 0) return new Uint8Array(0);
   const b = Buffer.from(s, 'latin1');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -81,7 +91,7 @@ export function latin1ToBytes(s: string): Uint8Array {
 
 /** Raw fields of one node (snapshot codec, pending overlay). */
 export interface NodeFields {
-  readonly data: string;
+  readonly data: string | null;
   readonly czxid: number;
   readonly mzxid: number;
   readonly pzxid: number;
@@ -120,6 +130,11 @@ export class DataTree {
    * an entry may be served anywhere). Not in the digest: it decides only which server may write for the session.
    */
   readonly sessionOwners = new Map<SessionId, number>();
+  /**
+   * The ensemble's session secret: session passwords are keyed on it, so every member checks them alike. Set by the
+   * first SessionSecret txn (random bytes a front end drew), kept in snapshots; null until then. Not in the digest.
+   */
+  sessionSecret: Uint8Array | null = null;
   /** zxid of the last applied txn. */
   lastZxid: Zxid = 0;
   private digestSum = 0;
@@ -174,13 +189,14 @@ export class DataTree {
       cversion: c.cversion[i]! * 2 - n,
       aversion: c.aversion[i]!,
       ephemeralOwner: c.kind[i] === 1 ? c.owner[i]! : 0,
-      dataLength: c.data[i]!.length,
+      dataLength: c.data[i]?.length ?? 0,
       numChildren: n,
       pzxid: c.pzxid[i]!,
     };
   }
 
-  getData(path: string): Uint8Array | undefined {
+  /** null: the node holds null data. */
+  getData(path: string): Uint8Array | null | undefined {
     const s = this.index.get(path);
     if (s === undefined) return undefined;
     return latin1ToBytes(this.chunks[s >>> chunkBits]!.data[s & chunkMask]!);
@@ -292,6 +308,10 @@ export class DataTree {
         this.deleteNode(b.path, txn.zxid, changes);
         result = { type: 'Delete' };
         break;
+      case 'SessionSecret':
+        this.sessionSecret ??= b.secret;
+        result = { type: 'SessionSecret', secret: this.sessionSecret };
+        break;
       case 'Request':
         // Storage prepares a Request into a final txn before applying it; reaching here is a bug.
         throw new Error(`apply: unprepared request at zxid ${txn.zxid}`);
@@ -367,7 +387,7 @@ export class DataTree {
   }
 
   /** Insert a node with no parent bookkeeping (root, snapshot restore). */
-  insertRaw(path: string, parentSlot: number, data: string, acl: readonly Acl[], kind: NodeKind, owner: number, zxid: Zxid, timeMs: number): number {
+  insertRaw(path: string, parentSlot: number, data: string | null, acl: readonly Acl[], kind: NodeKind, owner: number, zxid: Zxid, timeMs: number): number {
     const s = this.allocSlot();
     const c = this.chunks[s >>> chunkBits]!;
     const i = s & chunkMask;
@@ -403,7 +423,7 @@ export class DataTree {
 
   private createNode(
     path: string,
-    data: string,
+    data: string | null,
     acl: readonly Acl[],
     kind: NodeKind,
     owner: number,
@@ -487,7 +507,10 @@ export class DataTree {
     let h1 = c.pathHash[i]!;
     if (h1 === 0) c.pathHash[i] = h1 = strHash(path, 0x1234567) || 1;
     let h2 = c.dataHash[i]!;
-    if (h2 === 0) c.dataHash[i] = h2 = strHash(c.data[i]!, 0x2468ace) || 1;
+    if (h2 === 0) {
+      const data = c.data[i]!;
+      c.dataHash[i] = h2 = (data === null ? nullDataHash : strHash(data, 0x2468ace)) || 1;
+    }
     h1 = mixNum(h1, c.czxid[i]!);
     h1 = mixNum(h1, c.mzxid[i]!);
     h1 = mixNum(h1, c.pzxid[i]!);
@@ -531,7 +554,7 @@ export class DataTree {
     slot: number,
     parentSlot: number,
     path: string,
-    data: string,
+    data: string | null,
     aclId: number,
     kind: number,
     owner: number,
@@ -602,6 +625,9 @@ export class DataTree {
     return this.chunks[s >>> chunkBits]!.parent[s & chunkMask]!;
   }
 }
+
+/** The data hash of null data (any constant that no string's hash is more likely to equal than another). */
+const nullDataHash = 0x6e756c6c;
 
 function mixNum(h: number, v: number): number {
   const lo = v % 4294967296 | 0;

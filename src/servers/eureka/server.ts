@@ -112,11 +112,12 @@ function readBody(req: IncomingMessage, bytesMax: number): Promise<string> {
   });
 }
 
-function optNum(v: string | null): number | undefined {
+/** A `lastDirtyTimestamp` query parameter: whole milliseconds (Eureka's is a Java long; a fraction is cut off). */
+function optTimestampMs(v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new HttpError(400, `Bad number: ${v}`);
-  return n;
+  return Math.trunc(n);
 }
 
 function optStatus(v: string | null, what: string): InstanceStatus | undefined {
@@ -259,7 +260,7 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
         if (rest.length === 3) {
           if (method === 'GET' || method === 'HEAD') return uncachedInstance(req, res, { kind: 'instance', app, id });
           if (method === 'PUT') {
-            const lastDirtyTimestamp = optNum(q.get('lastDirtyTimestamp'));
+            const lastDirtyTimestamp = optTimestampMs(q.get('lastDirtyTimestamp'));
             const overriddenStatus = optStatus(q.get('overriddenstatus') ?? q.get('overriddenStatus'), 'overriddenstatus');
             const extra = {
               ...(lastDirtyTimestamp !== undefined ? { lastDirtyTimestamp } : {}),
@@ -278,7 +279,7 @@ export async function startEurekaServer(o: EurekaServerOptions): Promise<EurekaS
           throw new HttpError(405, 'Method Not Allowed');
         }
         if (rest.length === 4 && a3 === 'status') {
-          const lastDirtyTimestamp = optNum(q.get('lastDirtyTimestamp'));
+          const lastDirtyTimestamp = optTimestampMs(q.get('lastDirtyTimestamp'));
           const ldt = lastDirtyTimestamp !== undefined ? { lastDirtyTimestamp } : {};
           if (method === 'PUT') {
             const value = optStatus(q.get('value'), 'status value');

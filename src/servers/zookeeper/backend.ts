@@ -3,13 +3,15 @@
  * tree), reached through a gateway (`ask`/`send` of a runtime).
  *
  * - Numbers: the tree keeps zxids and session ids as JS numbers; the wire uses bigint (widened here, client values
- *   narrowed with `safeNumberOfLong`).
+ *   narrowed with `safeNumberOfLong`, session ids with `sessionIdOfLong`: ids ≥ 2^63 are negative longs on the wire).
  * - Notifications: the backend names itself as `subscriber` on every request and keeps one `ZkPoll` long poll
  *   open. The actor answers the poll when watches fire and attaches the notifications queued so far to every other
  *   reply, all on the one ordered reply path; the backend calls `conn.notify` for them before it resolves the reply
  *   they came with, so a notification precedes any reply carrying a later zxid.
- * - Sessions: the password is an HMAC of the session id under a secret shared by the ensemble's backends, so a
- *   client can resume its session on any node. A session unknown to the node's tree is answered as expired.
+ * - Sessions: the password is an HMAC of the session id under the ensemble's session secret, which lives in the
+ *   replicated tree (the first backend to need it proposes random bytes; the first committed stays, in every
+ *   member's log and snapshots), so a client can resume its session on any node and nobody can derive a password
+ *   from what a client sees. A wrong password or a session unknown to the tree is answered as expired.
  * - A `ZkFailed` from the actor (leader change, timeout) rejects the request: the connection drops and the client
  *   sees CONNECTIONLOSS and reconnects, as with a ZooKeeper server that lost its leader.
  */
@@ -28,6 +30,7 @@ import {
   type ZkRequest,
   type ZkResponse,
   safeNumberOfLong,
+  sessionIdOfLong,
   sessionPasswdBytes,
   toWireStat,
   type Stat as WireStat,
@@ -49,8 +52,6 @@ export interface ZkClusterBackendOptions {
   readonly gateway: ZkGateway;
   /** The node whose zookeeper actor serves this port. */
   readonly node: string;
-  /** Shared by every backend of the ensemble: session passwords are HMACs under it. */
-  readonly sessionSecret: Uint8Array;
   /** ZooKeeper's tickTime: negotiated session timeouts are clamped to [2, 20] × this unless set below. */
   readonly tickTimeMs?: number;
   /** zoo.cfg minSessionTimeout / maxSessionTimeout (default 2 and 20 × tickTime). */
@@ -138,7 +139,8 @@ export class ZkClusterBackend implements ZkBackend {
   private readonly gateway: ZkGateway;
   readonly node: string;
   private readonly addr: string;
-  private readonly secret: Uint8Array;
+  /** The ensemble's session secret once known (it never changes), or the pending ask for it. */
+  private secret: Promise<Uint8Array> | null = null;
   readonly tickTimeMs: number;
   private readonly requestTimeoutMs: number;
   private readonly subscriber: string;
@@ -152,7 +154,6 @@ export class ZkClusterBackend implements ZkBackend {
     this.gateway = opts.gateway;
     this.node = opts.node;
     this.addr = `${opts.node}/zookeeper`;
-    this.secret = opts.sessionSecret;
     this.tickTimeMs = opts.tickTimeMs ?? tickTimeMsDefault;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? requestTimeoutMsDefault;
     this.subscriber = opts.subscriber ?? `zk-${opts.node}-${randomBytes(6).toString('hex')}`;
@@ -205,8 +206,22 @@ export class ZkClusterBackend implements ZkBackend {
     }
   }
 
-  private password(sessionId: number): Uint8Array {
-    return new Uint8Array(createHmac('sha256', this.secret).update(String(sessionId)).digest().subarray(0, sessionPasswdBytes));
+  private password(secret: Uint8Array, sessionId: number): Uint8Array {
+    return new Uint8Array(createHmac('sha256', secret).update(String(sessionId)).digest().subarray(0, sessionPasswdBytes));
+  }
+
+  /**
+   * The ensemble's session secret: this backend proposes `sessionSecretBytes` random bytes through the log, and the
+   * tree answers with the secret in effect (the first one ever committed). Asked once per backend; a failed ask
+   * (no quorum) is asked again at the next connect.
+   */
+  private sessionSecret(): Promise<Uint8Array> {
+    this.secret ??= this.call({ type: 'ZkWrite', sessionId: 0, request: { type: 'SessionSecret', secret: new Uint8Array(randomBytes(sessionSecretBytes)) } }).then((r) => {
+      if (r.type !== 'ZkWriteDone' || r.result.type !== 'SessionSecret') throw new Failed(`session secret: unexpected ${r.type === 'ZkWriteDone' ? r.result.type : r.type}`);
+      return r.result.secret;
+    });
+    this.secret.catch(() => (this.secret = null));
+    return this.secret;
   }
 
   /** Whether the node is up as far as the gateway knows. */
@@ -253,10 +268,16 @@ export class ZkClusterBackend implements ZkBackend {
     const lastSeen = safeNumberOfLong(req.lastZxidSeen);
     if (lastSeen === undefined || lastSeen > st.appliedZxid) return { kind: 'refused', reason: `client has seen zxid 0x${req.lastZxidSeen.toString(16)}, this server 0x${st.appliedZxid.toString(16)}` };
     const timeOut = Math.min(this.maxSessionTimeoutMs, Math.max(this.minSessionTimeoutMs, req.timeOut));
+    let secret: Uint8Array;
+    try {
+      secret = await this.sessionSecret();
+    } catch (e) {
+      return { kind: 'refused', reason: (e as Error).message };
+    }
     if (req.sessionId !== 0n) {
-      const id = safeNumberOfLong(req.sessionId);
+      const id = sessionIdOfLong(req.sessionId);
       if (id === undefined || id <= 0) return { kind: 'expired' };
-      const pw = this.password(id);
+      const pw = this.password(secret, id);
       if (req.passwd === null || req.passwd.length !== pw.length || !timingSafeEqual(req.passwd, pw)) return { kind: 'expired' };
       // This server owns the session from now on: its writes through any other server fail SESSIONMOVED, after
       // every write that reached the log before this point (the client's order holds across the reconnect). The
@@ -274,7 +295,7 @@ export class ZkClusterBackend implements ZkBackend {
       const old = this.sessions.get(id);
       if (old !== undefined && old.conn !== conn) old.conn.close('session moved to a new connection');
       this.sessions.set(id, { conn, auth: [], closing: false, order: new SessionOrder() });
-      return { kind: 'accepted', sessionId: req.sessionId, timeOut: result.timeoutMs, passwd: pw };
+      return { kind: 'accepted', sessionId: BigInt(id), timeOut: result.timeoutMs, passwd: pw };
     }
     let r: ZkReply;
     try {
@@ -284,11 +305,11 @@ export class ZkClusterBackend implements ZkBackend {
     }
     if (r.type !== 'ZkConnected') return { kind: 'refused', reason: `unexpected ${r.type}` };
     this.sessions.set(r.sessionId, { conn, auth: [], closing: false, order: new SessionOrder() });
-    return { kind: 'accepted', sessionId: BigInt(r.sessionId), timeOut: r.timeoutMs, passwd: this.password(r.sessionId) };
+    return { kind: 'accepted', sessionId: BigInt(r.sessionId), timeOut: r.timeoutMs, passwd: this.password(secret, r.sessionId) };
   }
 
   touch(sessionId: bigint): void {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id !== undefined) this.gateway.send(this.addr, { type: 'ZkTouch', sessionId: id });
   }
 
@@ -297,7 +318,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   disconnected(sessionId: bigint, conn: ZkConnection): void {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id === undefined) return;
     if (this.sessions.get(id)?.conn !== conn) return;
     this.sessions.delete(id);
@@ -351,7 +372,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   private async ordered(sessionId: bigint, xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     const st = id === undefined ? undefined : this.sessions.get(id);
     const kind = orderKindOf(request);
     if (st === undefined || st.conn !== conn || kind === undefined) return this.execute(sessionId, xid, request, conn);
@@ -365,7 +386,7 @@ export class ZkClusterBackend implements ZkBackend {
   }
 
   private async execute(sessionId: bigint, _xid: number, request: ZkRequest, conn: ZkConnection): Promise<BackendReply> {
-    const id = safeNumberOfLong(sessionId);
+    const id = sessionIdOfLong(sessionId);
     if (id === undefined) return this.error(Err.SESSIONEXPIRED);
     this.counters.requests++;
     switch (request.type) {
@@ -579,16 +600,16 @@ function toWriteOp(r: MultiWriteOp | Extract<ZkRequest, { type: 'SetACL' }>): Wr
         if (mode !== CreateMode.PERSISTENT_WITH_TTL && mode !== CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL) return Err.BADARGUMENTS;
         const ttl = safeNumberOfLong(r.ttl);
         if (ttl === undefined || ttl <= 0) return Err.BADARGUMENTS;
-        return { type: 'Create', path: r.path, data: r.data ?? new Uint8Array(0), acl: acls(r.acl), mode, ttlMs: ttl };
+        return { type: 'Create', path: r.path, data: r.data, acl: acls(r.acl), mode, ttlMs: ttl };
       }
       if (r.type !== 'CreateContainer' && (mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL || mode === CreateMode.CONTAINER)) return Err.BADARGUMENTS;
       if (mode < 0 || mode > 6) return Err.BADARGUMENTS;
-      return { type: 'Create', path: r.path, data: r.data ?? new Uint8Array(0), acl: acls(r.acl), mode };
+      return { type: 'Create', path: r.path, data: r.data, acl: acls(r.acl), mode };
     }
     case 'Delete':
       return { type: 'Delete', path: r.path, version: r.version };
     case 'SetData':
-      return { type: 'SetData', path: r.path, data: r.data ?? new Uint8Array(0), version: r.version };
+      return { type: 'SetData', path: r.path, data: r.data, version: r.version };
     case 'SetACL':
       return { type: 'SetACL', path: r.path, acl: acls(r.acl), version: r.version };
     case 'Check':
@@ -631,7 +652,5 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
 }
 
-/** A fresh random session secret for one ensemble (every backend of it must share it). */
-export function newSessionSecret(): Uint8Array {
-  return new Uint8Array(randomBytes(32));
-}
+/** Bytes of the session secret a backend proposes. */
+export const sessionSecretBytes = 32;

@@ -353,7 +353,8 @@ export class ZkConnection {
     const readOnlyTrailer = (ro: boolean) => (this.clientSentReadOnly ? ro : undefined);
     switch (res.kind) {
       case 'refused':
-        return this.close(res.reason);
+        // not serving yet (no leader, behind the client, no quorum for the session move): logged, the client retries
+        return this.fail(`connect refused: ${res.reason}`);
       case 'expired':
         this.write(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(sessionPasswdBytes), readOnly: readOnlyTrailer(false) }));
         return this.close('session expired');

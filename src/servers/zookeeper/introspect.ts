@@ -58,7 +58,8 @@ export function connectionJson(c: ZkConnection): Record<string, unknown> {
     ...(s === undefined
       ? {}
       : {
-          session_id: Number(s.sessionId),
+          // a Java long: negative for server ids ≥ 128
+          session_id: Number(BigInt.asIntN(64, s.sessionId)),
           last_operation: s.lastOp,
           established: s.establishedMs,
           session_timeout: s.timeoutMs,
@@ -94,8 +95,9 @@ export async function collectDump(gateway: ZkGateway, node: string): Promise<(Du
 /** AdminServer `dump`: expiry time → session ids (leader; `{}` elsewhere, as ZooKeeper), session → ephemerals. */
 export function dumpJson(d: DumpInfo): Record<string, unknown> {
   return {
-    expiry_time_to_session_ids: Object.fromEntries((d.expiry?.buckets ?? []).map(([t, ids]) => [String(t), ids.map(Number)])),
-    session_id_to_ephemeral_paths: Object.fromEntries(d.ephemerals.map(([id, paths]) => [String(id), paths])),
+    // session ids as Java's signed longs (negative for server ids ≥ 128); the keys in exact decimal
+    expiry_time_to_session_ids: Object.fromEntries((d.expiry?.buckets ?? []).map(([t, ids]) => [String(t), ids.map((id) => Number(BigInt.asIntN(64, id)))])),
+    session_id_to_ephemeral_paths: Object.fromEntries(d.ephemerals.map(([id, paths]) => [String(BigInt.asIntN(64, id)), paths])),
   };
 }
 

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
-import { ZkClusterBackend, newSessionSecret, type ZkGateway } from './backend.js';
+import { ZkClusterBackend, type ZkGateway } from './backend.js';
 import { collectDump, connectionInfo, environmentEntries, storageBytes, type StorageDirs } from './introspect.js';
 import {
   type DumpInfo,
@@ -54,7 +54,6 @@ export interface ZkServeOptions {
   readonly tickTimeMs?: number;
   readonly minSessionTimeoutMs?: number;
   readonly maxSessionTimeoutMs?: number;
-  readonly sessionSecret?: Uint8Array;
   readonly connection?: ZkConnectionOptions;
   /** `4lw.commands.whitelist`: the words answered; `*` = all (default {@link fourLetterWordsDefault}); others get ZooKeeper's "not in the whitelist" line. */
   readonly fourLetterWordsWhitelist?: readonly string[];
@@ -147,12 +146,11 @@ function modeOf(s: Status | null, membership: ZkServeOptions['membership']): Ser
   return s.role === 'leading' ? 'leader' : 'follower';
 }
 
-export async function startZkServer(gateway: ZkGateway, node: string, port: number, opts: ZkServeOptions & { sessionSecret: Uint8Array }): Promise<ZkPortServer> {
+export async function startZkServer(gateway: ZkGateway, node: string, port: number, opts: ZkServeOptions): Promise<ZkPortServer> {
   const host = opts.host ?? '127.0.0.1';
   const backend = new ZkClusterBackend({
     gateway,
     node,
-    sessionSecret: opts.sessionSecret,
     ...(opts.tickTimeMs !== undefined ? { tickTimeMs: opts.tickTimeMs } : {}),
     ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
     ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
@@ -354,7 +352,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
 }
 
 /**
- * One client port per node (`port` 0 = a free port). Every backend shares one session secret. Unless told
+ * One client port per node (`port` 0 = a free port). Unless told
  * otherwise, `/zookeeper/config` lists the nodes as ZooKeeper's `server.N=` lines with their client addresses
  * (what Curator's ensemble tracker reads); the nodes talk in-process, so the quorum and election ports are 0.
  */
@@ -369,14 +367,13 @@ export async function startZkServers(
   nodes: readonly { node: string; port: number; observer?: boolean }[],
   opts: ZkServeOptions = {},
 ): Promise<Map<string, ZkPortServer>> {
-  const sessionSecret = opts.sessionSecret ?? newSessionSecret();
   const out = new Map<string, ZkPortServer>();
   const ensembleConfig =
     opts.ensembleConfig ?? embeddedEnsembleConfig(opts.host ?? '127.0.0.1', () => nodes.map((n) => ({ port: out.get(n.node)?.port ?? n.port, observer: n.observer === true })));
   try {
     for (const n of nodes) {
       const membership = n.observer === true ? { membership: 'observer' as const } : {};
-      out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, sessionSecret, ensembleConfig, ...membership }));
+      out.set(n.node, await startZkServer(gateway, n.node, n.port, { ...opts, ensembleConfig, ...membership }));
     }
   } catch (e) {
     for (const s of out.values()) await s.close();

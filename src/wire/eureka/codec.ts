@@ -331,6 +331,12 @@ function status(v: unknown, dflt: InstanceStatus): InstanceStatus {
   return parseStatus(str(v)) ?? 'UNKNOWN';
 }
 
+/** A timestamp field: Eureka's are Java longs, so a fraction is cut off (as Jackson reads a float into a long). */
+function timestampMs(v: unknown): number | undefined {
+  const n = num(v);
+  return n === undefined ? undefined : Math.trunc(n);
+}
+
 /** One InstanceInfo object (not wrapped) to our type, with Eureka's deserialisation defaults. */
 export function decodeInstanceObject(o: Obj, nowMs: number): Decoded<InstanceInfo> {
   const dciRaw = o.dataCenterInfo;
@@ -357,7 +363,7 @@ export function decodeInstanceObject(o: Obj, nowMs: number): Decoded<InstanceInf
   };
   const appGroup = str(o.appGroupName);
   const actionType = str(o.actionType);
-  const lastUpdated = num(o.lastUpdatedTimestamp) ?? nowMs;
+  const lastUpdated = timestampMs(o.lastUpdatedTimestamp) ?? Math.floor(nowMs);
   const info: InstanceInfo = {
     instanceId,
     hostName,
@@ -375,10 +381,10 @@ export function decodeInstanceObject(o: Obj, nowMs: number): Decoded<InstanceInf
     leaseInfo: {
       renewalIntervalInSecs: num(li.renewalIntervalInSecs) ?? 30,
       durationInSecs: num(li.durationInSecs) ?? 90,
-      registrationTimestamp: num(li.registrationTimestamp) ?? 0,
-      lastRenewalTimestamp: num(li.lastRenewalTimestamp) ?? 0,
-      evictionTimestamp: num(li.evictionTimestamp) ?? 0,
-      serviceUpTimestamp: num(li.serviceUpTimestamp) ?? 0,
+      registrationTimestamp: timestampMs(li.registrationTimestamp) ?? 0,
+      lastRenewalTimestamp: timestampMs(li.lastRenewalTimestamp) ?? 0,
+      evictionTimestamp: timestampMs(li.evictionTimestamp) ?? 0,
+      serviceUpTimestamp: timestampMs(li.serviceUpTimestamp) ?? 0,
     },
     metadata,
     ...(appGroup !== undefined ? { appGroupName: appGroup.toUpperCase() } : {}),
@@ -390,7 +396,7 @@ export function decodeInstanceObject(o: Obj, nowMs: number): Decoded<InstanceInf
     ...opt('secureVipAddress'),
     isCoordinatingDiscoveryServer: bool(o.isCoordinatingDiscoveryServer, false),
     lastUpdatedTimestamp: lastUpdated,
-    lastDirtyTimestamp: num(o.lastDirtyTimestamp) ?? lastUpdated,
+    lastDirtyTimestamp: timestampMs(o.lastDirtyTimestamp) ?? lastUpdated,
     ...(actionType === 'ADDED' || actionType === 'MODIFIED' || actionType === 'DELETED' ? { actionType } : {}),
     ...opt('asgName'),
   };
@@ -456,7 +462,7 @@ export function decodeReplicationList(body: string, nowMs: number): Decoded<Repl
     const id = str(x.id) ?? instanceInfo?.instanceId ?? '';
     if (appName === '' || id === '') return { ok: false, error: 'Replication item without appName or id' };
     if (action === 'Register' && instanceInfo === undefined) return { ok: false, error: 'Register replication without instanceInfo' };
-    const ldt = num(x.lastDirtyTimestamp);
+    const ldt = timestampMs(x.lastDirtyTimestamp);
     const ov = parseStatus(str(x.overriddenStatus));
     const st = parseStatus(str(x.status));
     items.push({

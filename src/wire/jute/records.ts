@@ -225,3 +225,13 @@ export function toWireStat(s: NumericStat): Stat {
 export function safeNumberOfLong(v: bigint): number | undefined {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
 }
+
+/**
+ * A wire session id (a signed long: negative for server ids ≥ 128) as the tree's number: its unsigned value when a
+ * JS number holds it exactly (every id conclave makes: src/core/sessions), else undefined (not one of ours).
+ */
+export function sessionIdOfLong(v: bigint): number | undefined {
+  const u = BigInt.asUintN(64, v);
+  const n = Number(u);
+  return BigInt(n) === u ? n : undefined;
+}
