@@ -192,7 +192,8 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     const disk = ctx.io.disk;
     if (disk === undefined) throw new Error('storage actor needs ctx.io.disk');
     const storage = new Storage(disk, args ?? {});
-    storage.recover();
+    const recovered = storage.recover();
+    if (recovered.snapshotFile !== null) ctx.emit({ type: 'SnapshotRestored', zxid: recovered.snapshotZxid, source: 'disk' });
     const appliedEvents = args?.appliedEvents === true;
     if (appliedEvents) {
       ctx.emit({ type: 'StorageLoaded', zxid: storage.appliedZxid, digest: storage.digest(), source: 'recovery' });
@@ -265,6 +266,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         st.gen = Math.max(st.gen, m.gen);
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
+        ctx.emit({ type: 'SnapshotRestored', zxid, source: 'leader' });
         if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.digest(), source: 'snapshot' });
         answerWaitingReads(st, ctx);
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
@@ -276,9 +278,12 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       case 'SnapshotTick':
         if (s.snapshotBegin()) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
         return st;
-      case 'SnapshotStep':
-        if (s.snapshotStep(st.snapshotStepNodes) === null && s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
+      case 'SnapshotStep': {
+        const done = s.snapshotStep(st.snapshotStepNodes);
+        if (done !== null) ctx.emit({ type: 'SnapshotWritten', zxid: done.zxid, bytes: done.bytes });
+        else if (s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
         return st;
+      }
       case 'TakeSnapshot': {
         const snap = s.snapshotBytes();
         // The entries logged after the apply point go with it: the leader's window may not reach back that far.

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { logLevelOf, logLevels, setProcessLogLevel } from './log.js';
 
 // Messages are deep-frozen on delivery in development (tests); the command runs the production build unless
 // told otherwise. Set before any kernel module loads (they are imported lazily below; workers inherit it).
@@ -104,7 +105,7 @@ program
   .argument('<zoo.cfg>', 'the ZooKeeper configuration file')
   .option('--events', 'print every event as a JSON line')
   .option('--control <channel>', "'ipc': answer asks from the parent process over Node IPC (tests, supervisors)")
-  .action(async (cfg: string, o: { events?: boolean; control?: string }) => {
+  .action(async (cfg: string, o: { events?: boolean; control?: string; logLevel?: string }) => {
     const { runNode } = await import('./node.js');
     await runNode(cfg, o);
   });
@@ -162,5 +163,22 @@ program
       process.exitCode = 2;
     }
   });
+
+// --log-level on every command (and subcommand): the level of the command's log lines (src/log.ts)
+const withLogLevel = (c: Command): void => {
+  c.option('--log-level <level>', `log lines at this level and above: ${logLevels.join(' | ')} (default info; conclave node: zoo.cfg's logLevel)`);
+  for (const sub of c.commands) withLogLevel(sub);
+};
+for (const c of program.commands) withLogLevel(c);
+program.hook('preAction', (_program, action) => {
+  const level = (action.opts() as { logLevel?: string }).logLevel;
+  if (level === undefined) return;
+  try {
+    setProcessLogLevel(logLevelOf(level, '--log-level'));
+  } catch (e) {
+    process.stderr.write(`conclave ${action.name()}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+});
 
 await program.parseAsync(process.argv);

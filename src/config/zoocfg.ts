@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { logLevelOf, type LogLevel } from '../log.js';
 
 export class ZooCfgError extends Error {
   constructor(message: string) {
@@ -68,6 +69,8 @@ export interface ZooCfg {
    * default 50 ms notices a lost leader in 250 ms; a slower network or long pauses want more.
    */
   readonly zabTickMs?: number;
+  /** conclave's own key `logLevel`: the level of `conclave node`'s log (below `--log-level`, above the system property). */
+  readonly logLevel?: LogLevel;
   /**
    * The super user's `user:base64(sha1(user:password))`: from the key `DigestAuthenticationProvider.superDigest`
    * (ZooKeeper turns unknown keys into `zookeeper.`-prefixed system properties), else from
@@ -123,19 +126,26 @@ export function checkSuperDigest(value: string, where: string): string {
 }
 
 /**
- * `-Dzookeeper.DigestAuthenticationProvider.superDigest=<v>` in a JVM flags string (SERVER_JVMFLAGS, JVMFLAGS), the
- * last one winning as on a java command line; quotes around the value are removed. Undefined if absent.
+ * `-D<property>=<v>` in a JVM flags string (SERVER_JVMFLAGS, JVMFLAGS), the last one winning as on a java command
+ * line; quotes around the value are removed. Undefined if absent.
  */
-export function superDigestOfJvmFlags(flags: string): string | undefined {
+export function systemPropertyOfJvmFlags(flags: string, property: string): string | undefined {
   let found: string | undefined;
   const re = /(?:^|\s)-D(\S+?)=("[^"]*"|'[^']*'|\S*)/g;
   for (let m = re.exec(flags); m !== null; m = re.exec(flags)) {
-    if (m[1] !== superDigestProperty) continue;
+    if (m[1] !== property) continue;
     const v = m[2]!;
     found = /^(["']).*\1$/s.test(v) ? v.slice(1, -1) : v;
   }
   return found;
 }
+
+/** `-Dzookeeper.DigestAuthenticationProvider.superDigest=<v>` in a JVM flags string. */
+export const superDigestOfJvmFlags = (flags: string): string | undefined => systemPropertyOfJvmFlags(flags, superDigestProperty);
+
+/** The system property ZooKeeper's log4j configuration takes its root logger from (`LEVEL,APPENDER`). */
+export const rootLoggerProperty = 'zookeeper.root.logger';
+export const rootLoggerOfJvmFlags = (flags: string): string | undefined => systemPropertyOfJvmFlags(flags, rootLoggerProperty);
 
 /** A `4lw.commands.whitelist` value: comma-separated words, lower-cased, `*` = all. */
 export function fourLetterWordsOf(value: string, where: string): string[] {
@@ -198,6 +208,7 @@ const knownKeys = new Set([
   'metricsProvider.httpPort',
   'metricsProvider.httpHost',
   'zabTickMs',
+  'logLevel',
   superDigestKey,
 ]);
 
@@ -365,6 +376,13 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   const zabTick = get('zabTickMs');
   const zabTickMs = zabTick === undefined ? undefined : intOf(zabTick.value, 'zabTickMs', at(zabTick), zooDefaults.zabTickMsMin);
   if (zabTickMs !== undefined && zabTickMs > zooDefaults.zabTickMsMax) throw new ZooCfgError(`${at(zabTick!)}: zabTickMs must be at most ${zooDefaults.zabTickMsMax}, got ${zabTickMs}`);
+  const logLevelEntry = get('logLevel');
+  let logLevel: LogLevel | undefined;
+  try {
+    logLevel = logLevelEntry === undefined ? undefined : logLevelOf(logLevelEntry.value, `${at(logLevelEntry)}: logLevel`);
+  } catch (e) {
+    throw new ZooCfgError((e as Error).message);
+  }
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
   const superDigestEntry = get(superDigestKey);
@@ -394,6 +412,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     ...(redisPort !== undefined ? { redisPort } : {}),
     ...(metricsProvider !== undefined ? { metricsProvider } : {}),
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,

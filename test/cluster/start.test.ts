@@ -103,8 +103,17 @@ test('conclave start: a taken port is one line naming the port and its flag, exi
   });
   assert.ok(signalled, 'it started');
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /conclave: stopping \(SIGINT\)/);
-  assert.match(r.stdout, /conclave: stopped in \d+ ms \(1 node closed\)\n$/);
+  // the output is log lines: one JSON object per line, with level, time, actor and msg
+  const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { level: string; time: number; node?: string; actor: string; msg: string; electionMs?: number });
+  for (const l of lines) {
+    assert.type(l.level, 'string');
+    assert.type(l.time, 'number');
+    assert.type(l.actor, 'string');
+    assert.type(l.msg, 'string');
+  }
+  assert.ok(lines.some((l) => l.actor === 'broadcast' && l.node === 'n1' && typeof l.electionMs === 'number' && /^leading epoch \d+: election took \d+ ms$/.test(l.msg)), 'the election, with its duration');
+  assert.ok(lines.some((l) => l.msg.startsWith('conclave: stopping (SIGINT)')));
+  assert.match(lines[lines.length - 1]!.msg, /^conclave: stopped in \d+ ms \(1 node closed\)$/);
 });
 
 test.run();
