@@ -94,6 +94,8 @@ interface InFlight {
   readonly zxid: number;
   readonly waiters: readonly ReplyToken[];
   readonly logTo: Address | null;
+  /** When the fsync started (ctx.now(), ms): fsynctime. */
+  readonly startedMs: number;
 }
 
 interface State {
@@ -168,7 +170,7 @@ function flush(st: State, ctx: Ctx<Msg>): void {
     return;
   }
   const seq = ++st.syncSeq;
-  st.inFlight = { seq, gen: st.gen, zxid, waiters: st.waiters, logTo: st.logTo };
+  st.inFlight = { seq, gen: st.gen, zxid, waiters: st.waiters, logTo: st.logTo, startedMs: ctx.now() };
   st.waiters = [];
   const self = ctx.self;
   disk.fsyncInBackground(paths, (e) => ctx.send(self, e === null ? ({ type: 'Synced', seq } satisfies Synced) : ({ type: 'Synced', seq, error: e.message } satisfies Synced)));
@@ -180,6 +182,7 @@ function synced(st: State, m: Synced, ctx: Ctx<Msg>): void {
   // A failed fsync leaves the log's durability unknown: crash, and let recovery decide (as ZooKeeper exits).
   if (m.error !== undefined) throw new Error(`fsync failed: ${m.error}`);
   st.inFlight = null;
+  ctx.emit({ type: 'LogFsynced', ms: ctx.now() - f.startedMs });
   acknowledge(ctx, f.gen, st.storage.syncEnd(f.zxid), f.waiters, f.logTo);
   if (st.flushAgain) {
     st.flushAgain = false;

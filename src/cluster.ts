@@ -581,6 +581,7 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const cluster = new Cluster(rt, tempDir, dataDir);
   const quorumSize = cluster.nodes.length - (opts.observers ?? 0);
   cluster.metrics = new Map(cluster.nodes.map((node) => [node, new NodeMetrics({ node, quorumSize, events$: rt.events$ })]));
+  for (const m of cluster.metrics.values()) m.gauges.actors = () => rt.inspect();
   // subscribed before anything awaits: the first election's lines are in the log
   if (opts.logger !== undefined) logEvents(opts.logger, rt.events$);
   const base = opts.redisBasePort ?? 0;

@@ -51,6 +51,8 @@ export interface EventMap {
     readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged';
     readonly zxid: number;
   };
+  /** The storage actor's write-ahead log was fsynced (one group commit): `ms` from the fsync's start to done. */
+  LogFsynced: { readonly ms: number };
   /** A snapshot of the applied state was written and made durable. */
   SnapshotWritten: { readonly zxid: number; readonly bytes: number };
   /** Storage restored its state from a snapshot: read from disk at start, or installed from the leader (SNAP). */

@@ -5,6 +5,10 @@
  * Their actors (the `zookeeper` and `redis` actors, told of role changes by the broadcast actor) are listed in
  * `frontEndActors`, which `memberActors` (src/cluster.ts) hands to every member's broadcast actor.
  */
+import type { RegistryReply } from '../core/registry/messages.js';
+
+/** How long a scrape waits for a node's actor to answer a gauge's question. */
+const scrapeAskTimeoutMs = 1_000;
 import type { Logger } from '../log.js';
 import type { Gateway } from './eureka/gateway.js';
 import { startEurekaServer, type EurekaServer, type EurekaServerOptions } from './eureka/server.js';
@@ -115,6 +119,12 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
           const s = await listen(service, o.host, o.port, () =>
             startEurekaServer({ ...o, gateway, registryAddress: `${node}/registry`, ...(m !== undefined ? { onRequest: (op, ms) => m.observe('eureka', op, ms) } : {}) }),
           );
+          if (m !== undefined) {
+            m.gauges.eureka = async () => {
+              const r = await gateway.ask<RegistryReply>(`${node}/registry`, { type: 'EurekaStats' }, scrapeAskTimeoutMs);
+              return r.type === 'EurekaStatsResult' ? r.stats : null;
+            };
+          }
           endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}/eureka/v2/apps/` });
           break;
         }
@@ -135,15 +145,24 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
           const o = plan.redis;
           if (o === undefined) break;
           const log = logTo('redis-port');
+          const redisNode = nodeService(gateway, node);
           const s = await listen(service, o.host, o.port, () => startRedisServer(keyspaceBackend(gateway, node), {
               ...(log !== undefined ? { log } : {}),
               ...o,
               table: keyspaceCommandTable(),
               pubsub: nodePubsub(gateway, node),
-              node: nodeService(gateway, node),
+              node: redisNode,
               ...(m !== undefined ? { onCommand: (name: string, ms: number) => m.observe('redis', name, ms) } : {}),
             }),);
-          if (m !== undefined) m.gauges.redis = () => ({ clients: s.clients.size });
+          if (m !== undefined) {
+            m.gauges.redis = () => ({ clients: s.clients.size });
+            m.gauges.keyspace = async () => {
+              const [st, info] = await Promise.all([redisNode.status(), redisNode.keyspaceInfo()]);
+              let keys = 0;
+              for (const k of info.matchAll(/:keys=(\d+)/g)) keys += Number(k[1]);
+              return { keys, expiredKeys: st.expiredKeys };
+            };
+          }
           endpoints.push({ service, address: `redis://${hostPort(o.host, s.port)}` });
           break;
         }
