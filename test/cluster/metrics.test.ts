@@ -3,6 +3,7 @@
  * Prometheus text with ZooKeeper's metric names, every series labelled by node; the values move with ZooKeeper
  * writes, Redis commands and Eureka requests, and the latency histograms count them per front end and operation.
  */
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
@@ -140,6 +141,13 @@ test('conclave start: /metrics on every admin port; values move with writes, com
     assert.is(value(after, 'conclave_redis_keys'), 30);
     assert.ok(value(after, 'conclave_redis_expired_keys_total') >= 1, 'the short key expired');
     assert.is(value(after, 'conclave_redis_blocked_clients'), 0);
+    // every metric docs/grafana-dashboard.json plots is on the pages
+    const dashboard = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const notMetrics = new Set(['histogram_quantile', 'sum', 'by', 'rate', 'le', 'node', 'front_end', 'actor', 'command', 'm']);
+    const names = new Set([...after, ...leaderPage].map((x) => x.name));
+    const plotted = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.replace(/\[1m\]/g, '').match(/[a-z_][a-z0-9_]*/g) ?? [])).filter((w) => !notMetrics.has(w));
+    assert.ok(plotted.length >= 20);
+    for (const w of plotted) assert.ok(names.has(w), `${w} (plotted by the dashboard) on the page`);
     // the histogram's buckets are cumulative and end at the count
     const setBuckets = after.filter((x) => x.name === 'conclave_request_latency_seconds_bucket' && x.labels.front_end === 'redis' && x.labels.op === 'set');
     assert.ok(setBuckets.length > 5);
