@@ -114,9 +114,10 @@ program
   .command('status')
   .description('the ensemble at a glance: mode, epoch, zxid, lag, clients, latency, znodes, uptime per member, read with srvr/mntr (conclave or Apache ZooKeeper)')
   .option('--connect <members>', 'client ports, host:port comma-separated', '127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183')
+  .option('--eureka <ports>', "each member's Eureka port, host:port comma-separated in --connect's order (conclave start: 127.0.0.1:8761,...): registered instances and self-preservation per member")
   .option('--json', 'one JSON line')
   .option('--watch', 'redraw every 2 s until interrupted')
-  .action(async (o: { connect: string; json?: boolean; watch?: boolean }) => {
+  .action(async (o: { connect: string; eureka?: string; json?: boolean; watch?: boolean }) => {
     const { runStatus } = await import('./status.js');
     try {
       process.exitCode = await runStatus(o);
