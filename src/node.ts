@@ -51,6 +51,7 @@ import { NodeMetrics, metricsEventTypes } from './servers/admin/metrics.js';
 import { FrontEndListenError, startFrontEnds, type FrontEndPlan, type FrontEndService } from './servers/front-ends.js';
 import { environmentEntries, storageBytes, zkAdminCommands, type StorageDirs } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
+import { DataDirError, claimDataDir } from './storage/identity.js';
 import { createLogger, eventLine, logEvents, logLevelDefault, logLevelOf, loggedEventTypes, type LogLevel, type Logger } from './log.js';
 
 /** ZAB's tick in a `conclave node` unless zoo.cfg sets `zabTickMs=` (pings; ZAB's limits are counted in these). */
@@ -304,6 +305,11 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       mkdirSync(d, { recursive: true });
     } catch (e) {
       throw new ZooCfgError(`cannot create ${d}: ${(e as Error).message}`);
+    }
+    try {
+      claimDataDir(d, member.myId);
+    } catch (e) {
+      throw e instanceof DataDirError ? new ZooCfgError(e.message) : e;
     }
   }
 

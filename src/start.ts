@@ -4,7 +4,9 @@
  * RESP (Redis) on 6379-6381, an AdminServer on 8081-8083 when asked for), printing where everything listens, until
  * SIGINT/SIGTERM.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { claimDataDir } from './storage/identity.js';
 import { createCluster } from './cluster.js';
 import { processLogger, type Logger } from './log.js';
 import { labPortDefault, startDashboard } from './lab/dashboard.js';
@@ -77,6 +79,14 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
   const nodeCount = opts.nodes ?? 3;
   const observers = opts.observers ?? 0;
+  // a kept data dir must be this cluster's: each node's directory is checked (and claimed) before anything opens it
+  if (opts.data !== undefined) {
+    for (let i = 0; i < nodeCount; i++) {
+      const dir = join(opts.data, `n${i + 1}`);
+      mkdirSync(dir, { recursive: true });
+      claimDataDir(dir, i + 1);
+    }
+  }
   const cluster = await createCluster({
     nodes: nodeCount,
     observers,
