@@ -339,6 +339,7 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     return s;
   },
   inspect: (s) => ({
+    ...learnerCounts(s.zab.role),
     role: s.zab.role.kind,
     epoch: s.zab.currentEpoch,
     proposed: zxidHex(s.zab.lastAppended),
@@ -347,3 +348,14 @@ export const broadcast = defineActor<BState, BroadcastMsg, BroadcastArgs>({
     pendingClients: s.clients.size,
   }),
 });
+
+/**
+ * A leader's learners as ZooKeeper's metrics count them: connected (learners), up to date (synced_followers: voters
+ * past NewLeader's ack) and still syncing (pending_syncs). Zero when not leading.
+ */
+function learnerCounts(role: ZabState<unknown>['role']): { learners: number; syncedFollowers: number; pendingSyncs: number } {
+  if (role.kind !== 'leading') return { learners: 0, syncedFollowers: 0, pendingSyncs: 0 };
+  const fs = Object.values(role.followers);
+  const synced = fs.filter((f) => f.phase === 'newleader' || f.phase === 'active').length;
+  return { learners: fs.length, syncedFollowers: synced, pendingSyncs: fs.length - synced };
+}

@@ -94,6 +94,8 @@ interface InFlight {
   readonly zxid: number;
   readonly waiters: readonly ReplyToken[];
   readonly logTo: Address | null;
+  /** When the fsync started (ctx.now(), ms): fsynctime. */
+  readonly startedMs: number;
 }
 
 interface State {
@@ -168,7 +170,7 @@ function flush(st: State, ctx: Ctx<Msg>): void {
     return;
   }
   const seq = ++st.syncSeq;
-  st.inFlight = { seq, gen: st.gen, zxid, waiters: st.waiters, logTo: st.logTo };
+  st.inFlight = { seq, gen: st.gen, zxid, waiters: st.waiters, logTo: st.logTo, startedMs: ctx.now() };
   st.waiters = [];
   const self = ctx.self;
   disk.fsyncInBackground(paths, (e) => ctx.send(self, e === null ? ({ type: 'Synced', seq } satisfies Synced) : ({ type: 'Synced', seq, error: e.message } satisfies Synced)));
@@ -180,6 +182,7 @@ function synced(st: State, m: Synced, ctx: Ctx<Msg>): void {
   // A failed fsync leaves the log's durability unknown: crash, and let recovery decide (as ZooKeeper exits).
   if (m.error !== undefined) throw new Error(`fsync failed: ${m.error}`);
   st.inFlight = null;
+  ctx.emit({ type: 'LogFsynced', ms: ctx.now() - f.startedMs });
   acknowledge(ctx, f.gen, st.storage.syncEnd(f.zxid), f.waiters, f.logTo);
   if (st.flushAgain) {
     st.flushAgain = false;
@@ -192,7 +195,8 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
     const disk = ctx.io.disk;
     if (disk === undefined) throw new Error('storage actor needs ctx.io.disk');
     const storage = new Storage(disk, args ?? {});
-    storage.recover();
+    const recovered = storage.recover();
+    if (recovered.snapshotFile !== null) ctx.emit({ type: 'SnapshotRestored', zxid: recovered.snapshotZxid, source: 'disk' });
     const appliedEvents = args?.appliedEvents === true;
     if (appliedEvents) {
       ctx.emit({ type: 'StorageLoaded', zxid: storage.appliedZxid, digest: storage.digest(), source: 'recovery' });
@@ -265,6 +269,7 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
         st.gen = Math.max(st.gen, m.gen);
         const zxid = s.loadSnapshot(m.snapshot.data);
         st.sinceSnapshot = 0;
+        ctx.emit({ type: 'SnapshotRestored', zxid, source: 'leader' });
         if (st.appliedEvents) ctx.emit({ type: 'StorageLoaded', zxid, digest: s.digest(), source: 'snapshot' });
         answerWaitingReads(st, ctx);
         answer(ctx, { type: 'Logged', gen: st.gen, zxid });
@@ -276,9 +281,12 @@ export const storageActor = defineActor<State, Msg, StorageArgs | undefined>({
       case 'SnapshotTick':
         if (s.snapshotBegin()) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
         return st;
-      case 'SnapshotStep':
-        if (s.snapshotStep(st.snapshotStepNodes) === null && s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
+      case 'SnapshotStep': {
+        const done = s.snapshotStep(st.snapshotStepNodes);
+        if (done !== null) ctx.emit({ type: 'SnapshotWritten', zxid: done.zxid, bytes: done.bytes });
+        else if (s.snapshotRunning) ctx.schedule('snapshotStep', 0, { type: 'SnapshotStep' });
         return st;
+      }
       case 'TakeSnapshot': {
         const snap = s.snapshotBytes();
         // The entries logged after the apply point go with it: the leader's window may not reach back that far.

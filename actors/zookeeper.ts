@@ -257,6 +257,7 @@ function onApplied(s: State, ctx: Ctx<Msg>, applied: readonly Applied[], upTo: Z
     }
     s.writes.delete(mine!);
     if (p.kind === 'connect' && r.type === 'CreateSession') {
+      ctx.emit({ type: 'SessionCreated', sessionId: r.sessionId, timeoutMs: r.timeoutMs });
       bindSession(s, r.sessionId, p.sub, ctx.now());
       answer(ctx, p.token, { type: 'ZkConnected', sessionId: r.sessionId, timeoutMs: r.timeoutMs, zxid: a.zxid }, s, p.sub);
     } else if (p.kind === 'close') answer(ctx, p.token, { type: 'ZkClosed', zxid: a.zxid }, s, p.sub);

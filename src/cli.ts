@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { logLevelOf, logLevels, setProcessLogLevel } from './log.js';
 
 // Messages are deep-frozen on delivery in development (tests); the command runs the production build unless
 // told otherwise. Set before any kernel module loads (they are imported lazily below; workers inherit it).
@@ -104,7 +105,7 @@ program
   .argument('<zoo.cfg>', 'the ZooKeeper configuration file (after any -Dname=value Java system properties)')
   .option('--events', 'print every event as a JSON line')
   .option('--control <channel>', "'ipc': answer asks from the parent process over Node IPC (tests, supervisors)")
-  .action(async (cfg: string, o: { events?: boolean; control?: string }) => {
+  .action(async (cfg: string, o: { events?: boolean; control?: string; logLevel?: string }) => {
     const { runNode } = await import('./node.js');
     await runNode(cfg, { ...o, jvmArgs: nodeJvmArgs });
   });
@@ -113,9 +114,10 @@ program
   .command('status')
   .description('the ensemble at a glance: mode, epoch, zxid, lag, clients, latency, znodes, uptime per member, read with srvr/mntr (conclave or Apache ZooKeeper)')
   .option('--connect <members>', 'client ports, host:port comma-separated', '127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183')
+  .option('--eureka <ports>', "each member's Eureka port, host:port comma-separated in --connect's order (conclave start: 127.0.0.1:8761,...): registered instances and self-preservation per member")
   .option('--json', 'one JSON line')
   .option('--watch', 'redraw every 2 s until interrupted')
-  .action(async (o: { connect: string; json?: boolean; watch?: boolean }) => {
+  .action(async (o: { connect: string; eureka?: string; json?: boolean; watch?: boolean }) => {
     const { runStatus } = await import('./status.js');
     try {
       process.exitCode = await runStatus(o);
@@ -163,6 +165,23 @@ program
       process.exitCode = 2;
     }
   });
+
+// --log-level on every command (and subcommand): the level of the command's log lines (src/log.ts)
+const withLogLevel = (c: Command): void => {
+  c.option('--log-level <level>', `log lines at this level and above: ${logLevels.join(' | ')} (default info; conclave node: zoo.cfg's logLevel)`);
+  for (const sub of c.commands) withLogLevel(sub);
+};
+for (const c of program.commands) withLogLevel(c);
+program.hook('preAction', (_program, action) => {
+  const level = (action.opts() as { logLevel?: string }).logLevel;
+  if (level === undefined) return;
+  try {
+    setProcessLogLevel(logLevelOf(level, '--log-level'));
+  } catch (e) {
+    process.stderr.write(`conclave ${action.name()}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+});
 
 // `conclave node -Dname=value ... zoo.cfg`, as `java -Dname=value ... QuorumPeerMain zoo.cfg`: the -D words are
 // Java system properties (src/config/jvmprops.ts), taken out before commander sees them

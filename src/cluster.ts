@@ -3,6 +3,7 @@
  * ZooKeeper service actor on every node) on the chosen driver and hands back a client API, the event stream, the
  * fault API and `leader()`.
  */
+import { logEvents, type Logger } from './log.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,8 @@ export interface ClusterOptions {
    */
   readonly redisBasePort?: number | 'off';
   readonly redisHost?: string;
+  /** Where the cluster's notable events (elections, syncs, snapshots, faults, ...) and the RESP ports log (default: nowhere). */
+  readonly logger?: Logger;
   /** runtime 'tcp': each node in its own network namespace, partitions as routes (root only; src/runtime/tcp/netns.ts). */
   readonly netns?: boolean;
 }
@@ -584,13 +587,20 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const cluster = new Cluster(rt, tempDir, dataDir);
   const quorumSize = cluster.nodes.length - (opts.observers ?? 0);
   cluster.metrics = new Map(cluster.nodes.map((node) => [node, new NodeMetrics({ node, quorumSize, events$: rt.events$ })]));
+  for (const m of cluster.metrics.values()) m.gauges.actors = () => rt.inspect();
+  // subscribed before anything awaits: the first election's lines are in the log
+  if (opts.logger !== undefined) logEvents(opts.logger, rt.events$);
   const base = opts.redisBasePort ?? 0;
   if (base !== 'off') {
     const redis = new Map<string, RedisListener>();
     cluster.redis = redis;
     try {
       for (const [i, node] of cluster.nodes.entries()) {
-        const f = await startFrontEnds(rt, node, { redis: { host: opts.redisHost ?? '127.0.0.1', port: base === 0 ? 0 : base + i }, metrics: cluster.metrics.get(node)! });
+        const f = await startFrontEnds(rt, node, {
+          redis: { host: opts.redisHost ?? '127.0.0.1', port: base === 0 ? 0 : base + i },
+          metrics: cluster.metrics.get(node)!,
+          ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+        });
         redis.set(node, f.listeners.redis!);
       }
     } catch (e) {

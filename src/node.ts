@@ -33,7 +33,8 @@ import type { Observable } from 'rxjs';
 import { actorKindsUrl, memberActors } from './cluster.js';
 import type { MemberOptions, ZkGateway } from './cluster.js';
 import type { ZooCfg, ZooMember } from './config/zoocfg.js';
-import { ZooCfgError, loadZooMember } from './config/zoocfg.js';
+import { ZooCfgError, loadZooMember, rootLoggerProperty } from './config/zoocfg.js';
+import { jvmPropertiesOf } from './config/jvmprops.js';
 import type { Address, AnyMessage, Message } from './protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from './protocol/events.js';
 import type { ZkReply } from './protocol/zookeeper.js';
@@ -50,6 +51,8 @@ import { NodeMetrics, metricsEventTypes } from './servers/admin/metrics.js';
 import { FrontEndListenError, startFrontEnds, type FrontEndPlan, type FrontEndService } from './servers/front-ends.js';
 import { environmentEntries, storageBytes, zkAdminCommands, type StorageDirs } from './servers/zookeeper/introspect.js';
 import { logDir as walDir, snapDir } from './storage/storage.js';
+import { DataDirError, claimDataDir } from './storage/identity.js';
+import { createLogger, eventLine, logEvents, logLevelDefault, logLevelOf, loggedEventTypes, type LogLevel, type Logger } from './log.js';
 
 /** ZAB's tick in a `conclave node` unless zoo.cfg sets `zabTickMs=` (pings; ZAB's limits are counted in these). */
 export const zabTickMsDefault = 50;
@@ -67,8 +70,10 @@ export const nodeNameOf = (serverId: number): string => `n${serverId}`;
 export type ZkStatus = Extract<ZkReply, { type: 'ZkStatusReply' }>;
 
 export interface NodeOptions {
-  /** Where log lines go (default: stdout with a timestamp). */
-  readonly log?: (line: string) => void;
+  /** Where the member's log lines go, its notable events among them (default: none). */
+  readonly logger?: Logger;
+  /** The member, when the caller has read its zoo.cfg already. */
+  readonly member?: ZooMember;
   /** Every event of the node, as it happens (e.g. to print them as JSON lines). */
   readonly onEvent?: (ev: ClusterEvent) => void;
   /**
@@ -131,7 +136,7 @@ export function ensembleConfigText(member: ZooMember): string {
  * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
  */
 /** The ZooKeeper client port's options from zoo.cfg. */
-function clientPortOptions(member: ZooMember, dirs: StorageDirs, log: (l: string) => void): NonNullable<FrontEndPlan['zookeeper']> {
+function clientPortOptions(member: ZooMember, dirs: StorageDirs): NonNullable<FrontEndPlan['zookeeper']> {
   const cfg = member.cfg;
   return {
     host: member.clientAddress,
@@ -146,7 +151,6 @@ function clientPortOptions(member: ZooMember, dirs: StorageDirs, log: (l: string
     storageDirsOf: () => dirs,
     ensembleConfig: ensembleConfigText(member),
     membership: member.standalone ? 'standalone' : member.self.role === 'observer' ? 'observer' : 'voter',
-    log,
   };
 }
 
@@ -273,10 +277,13 @@ export function memberOptionsOf(cfg: ZooCfg): MemberOptions {
 }
 
 export async function startNode(configPath: string, opts: NodeOptions = {}): Promise<RunningNode> {
-  const log = opts.log ?? ((l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
-  const member = loadZooMember(configPath, process.env, opts.jvmArgs ?? [], log);
+  const warnings: string[] = [];
+  const member = opts.member ?? loadZooMember(configPath, process.env, opts.jvmArgs ?? [], (l) => warnings.push(l));
   const cfg = member.cfg;
   const node = nodeNameOf(member.myId);
+  const logger = opts.logger ?? createLogger({ level: 'silent' });
+  const log = logger.child({ node, actor: 'node' });
+  for (const w of warnings) log.warn(w);
   const members: Record<number, string> = {};
   for (const s of cfg.servers) members[s.id] = nodeNameOf(s.id);
   if (member.standalone) members[member.myId] = node;
@@ -291,6 +298,11 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     } catch (e) {
       throw new ZooCfgError(`cannot create ${d}: ${(e as Error).message}`);
     }
+    try {
+      claimDataDir(d, member.myId);
+    } catch (e) {
+      throw e instanceof DataDirError ? new ZooCfgError(e.message) : e;
+    }
   }
 
   const events = new Subject<ClusterEvent>();
@@ -301,6 +313,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     events.next(stamped);
   };
   const metrics = new NodeMetrics({ node, quorumSize: voters.length, events$: events, processMetrics: true });
+  const logged = logEvents(logger, events);
   const listen: PeerAddress = member.standalone ? { host: '127.0.0.1', port: 0 } : { host: member.self.host, port: member.self.quorumPort };
   let thread: TcpNodeThread;
   try {
@@ -317,7 +330,7 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
       ...(logRoot !== undefined ? { logDir: logRoot } : {}),
       seed: opts.seed ?? member.myId,
       onEvent,
-      ...(opts.eventTypes !== undefined ? { eventTypes: [...new Set([...opts.eventTypes, ...metricsEventTypes])] } : {}),
+      ...(opts.eventTypes !== undefined ? { eventTypes: [...new Set([...opts.eventTypes, ...metricsEventTypes, ...loggedEventTypes])] } : {}),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -352,19 +365,21 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
     closers.length = 0;
     await thread.close();
     events.complete();
+    logged.unsubscribe();
     metrics.close();
   };
   /** The zoo.cfg setting behind each front end, for a listen error. */
   const settingOf: Readonly<Record<FrontEndService, string>> = { eureka: 'eurekaPort', zookeeper: 'clientPort', redis: 'redisPort', admin: 'admin.serverPort', metrics: 'metricsProvider.httpPort' };
   try {
     const frontHost = member.clientAddress;
-    if (member.clientPort === undefined) log('no clientPort configured: no ZooKeeper client port');
+    if (member.clientPort === undefined) log.warn('no clientPort configured: no ZooKeeper client port');
     const startedAtMs = Date.now();
     const fronts = await startFrontEnds(gateway, node, {
       metrics,
+      logger,
       ...(cfg.metricsProvider !== undefined ? { metricsPort: cfg.metricsProvider } : {}),
       ...(cfg.eurekaPort !== undefined ? { eureka: { port: cfg.eurekaPort, host: frontHost } } : {}),
-      ...(member.clientPort !== undefined ? { zookeeper: clientPortOptions(member, storageDirs, log) } : {}),
+      ...(member.clientPort !== undefined ? { zookeeper: clientPortOptions(member, storageDirs) } : {}),
       ...(cfg.redisPort !== undefined ? { redis: { port: cfg.redisPort, host: frontHost } } : {}),
       ...(cfg.admin.enabled
         ? {
@@ -408,28 +423,6 @@ export async function startNode(configPath: string, opts: NodeOptions = {}): Pro
   };
 }
 
-/** Event types worth a log line in a member's output. */
-const loggedEvents = new Set([
-  'ElectionStarted',
-  'ElectionDecided',
-  'LeaderElected',
-  'FollowingLeader',
-  'LeaderSteppedDown',
-  'LeaderLost',
-  'SyncStarted',
-  'SessionExpired',
-  'NodeCrashed',
-  'ActorRestarted',
-  'SelfPreservationEntered',
-  'SelfPreservationLeft',
-  'RegistrySynced',
-]);
-
-function describe(ev: ClusterEvent): string {
-  const { type, node: _n, time: _t, seq: _s, ...rest } = ev as ClusterEvent & Record<string, unknown>;
-  return `${type} ${JSON.stringify(rest)}`;
-}
-
 export interface RunNodeFlags {
   /** Print every event as a JSON line (default: notable ones as log lines). */
   readonly events?: boolean;
@@ -437,13 +430,26 @@ export interface RunNodeFlags {
   readonly control?: string;
   /** `-Dname=value` arguments before the zoo.cfg path. */
   readonly jvmArgs?: readonly string[];
+  /** `--log-level`: above zoo.cfg's logLevel and the zookeeper.root.logger system property. */
+  readonly logLevel?: string;
+}
+
+/**
+ * The member's log level: `--log-level`, else zoo.cfg's `logLevel=` (conclave's own key), else the level of
+ * ZooKeeper's `-Dzookeeper.root.logger=LEVEL,APPENDER` in SERVER_JVMFLAGS/JVMFLAGS, else ZOO_LOG4J_PROP's
+ * (zkEnv.sh's `LEVEL,APPENDER`), else info.
+ */
+export function nodeLogLevel(flag: string | undefined, cfg: ZooCfg, env: Readonly<Record<string, string | undefined>> = process.env, jvmArgs: readonly string[] = []): LogLevel {
+  if (flag !== undefined) return logLevelOf(flag, '--log-level');
+  if (cfg.logLevel !== undefined) return cfg.logLevel;
+  const prop = jvmPropertiesOf(`${env.SERVER_JVMFLAGS ?? ''} ${env.JVMFLAGS ?? ''}`, jvmArgs).get(rootLoggerProperty);
+  if (prop !== undefined) return logLevelOf(prop.split(',')[0]!, `-D${rootLoggerProperty} (SERVER_JVMFLAGS/JVMFLAGS/-D)`);
+  if (env.ZOO_LOG4J_PROP !== undefined && env.ZOO_LOG4J_PROP !== '') return logLevelOf(env.ZOO_LOG4J_PROP.split(',')[0]!, 'ZOO_LOG4J_PROP');
+  return logLevelDefault;
 }
 
 /** The CLI: start, print where it listens, run until SIGTERM/SIGINT, exit 0 after a clean stop. */
 export async function runNode(configPath: string, flags: RunNodeFlags = {}): Promise<void> {
-  const out = (l: string): void => {
-    process.stdout.write(`${new Date().toISOString()} ${l}\n`);
-  };
   const fail = (message: string, code: number): never => {
     writeSync(2, `conclave node: ${message}\n`);
     process.exit(code);
@@ -468,17 +474,22 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
 
   const t0 = Date.now();
   let running: RunningNode;
+  let logger: Logger;
   try {
+    const warnings: string[] = [];
+    const member = loadZooMember(configPath, process.env, flags.jvmArgs ?? [], (l) => warnings.push(l));
+    logger = createLogger({ level: nodeLogLevel(flags.logLevel, member.cfg, process.env, flags.jvmArgs ?? []) });
+    for (const w of warnings) logger.warn(w);
+    const printEvent = eventLine(logger);
     running = await startNode(configPath, {
-      log: out,
-      ...(flags.jvmArgs !== undefined ? { jvmArgs: flags.jvmArgs } : {}),
-      ...(flags.events || controlled ? {} : { eventTypes: [...loggedEvents] }),
+      member,
+      logger,
+      ...(flags.events || controlled ? {} : { eventTypes: [] }),
       onEvent: (ev) => {
-        if (flags.events) process.stdout.write(JSON.stringify(ev) + '\n');
-        else if (loggedEvents.has(ev.type)) out(describe(ev));
+        const { node: n, time, seq: _s, ...payload } = ev as ClusterEvent & Record<string, unknown>;
+        if (flags.events) printEvent(n, time, payload as unknown as EventPayload);
         if (controlled) {
           if (pendingEvents.length >= controlEventsBufferedMax) pendingEvents.shift();
-          const { node: _n, time, seq: _s, ...payload } = ev as ClusterEvent & Record<string, unknown>;
           pendingEvents.push([time, payload as unknown as EventPayload]);
           if (!flushScheduled) {
             flushScheduled = true;
@@ -492,20 +503,21 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
     return fail(e instanceof Error ? e.message : String(e), 1);
   }
   const m = running.member;
-  if (m.cfg.unknownKeys.length > 0) out(`WARNING: ignoring unknown keys in ${m.cfg.path}: ${m.cfg.unknownKeys.join(', ')}`);
-  if (m.cfg.ignoredKeys.length > 0) out(`note: accepted without effect: ${m.cfg.ignoredKeys.join(', ')}`);
-  out(
+  const log = logger.child({ node: running.node, actor: 'node' });
+  if (m.cfg.unknownKeys.length > 0) log.warn({ keys: m.cfg.unknownKeys }, `ignoring unknown keys in ${m.cfg.path}: ${m.cfg.unknownKeys.join(', ')}`);
+  if (m.cfg.ignoredKeys.length > 0) log.info({ keys: m.cfg.ignoredKeys }, `accepted without effect: ${m.cfg.ignoredKeys.join(', ')}`);
+  log.info(
+    { serverId: m.myId, endpoints: Object.fromEntries(running.endpoints.map((e) => [e.service, e.address])), ...(m.standalone ? {} : { electionPortReserved: `${m.self.host}:${m.self.electionPort}` }) },
     `conclave node ${running.node} (server.${m.myId}${m.standalone ? ', standalone' : `, ${m.self.role} of ${m.cfg.servers.length}`}) ` +
-      `started in ${Date.now() - t0} ms, data in ${join(m.cfg.dataDir, 'conclave')}`,
+      `started in ${Date.now() - t0} ms, data in ${join(m.cfg.dataDir, 'conclave')}; ` +
+      running.endpoints.map((e) => `${e.service} ${e.address}`).join(', '),
   );
-  for (const e of running.endpoints) out(`  ${e.service.padEnd(6)} ${e.address}`);
-  if (!m.standalone) out(`  election port ${m.self.host}:${m.self.electionPort} reserved (peers use the quorum port)`);
 
   let stopping = false;
   const stop = async (why: string, code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    out(`stopping (${why})`);
+    log.info(`stopping (${why})`);
     const timer = setTimeout(() => fail(`clean stop took more than ${shutdownGraceMs} ms; exiting anyway`, 1), shutdownGraceMs);
     try {
       await running.close();
@@ -513,7 +525,7 @@ export async function runNode(configPath: string, flags: RunNodeFlags = {}): Pro
       clearTimeout(timer);
     }
     flush();
-    out('stopped');
+    log.info('stopped');
     // let the last IPC messages leave before the process goes
     setTimeout(() => process.exit(code), controlled ? 50 : 0);
   };

@@ -4,8 +4,11 @@
  * RESP (Redis) on 6379-6381, an AdminServer on 8081-8083 when asked for), printing where everything listens, until
  * SIGINT/SIGTERM.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { claimDataDir } from './storage/identity.js';
 import { createCluster } from './cluster.js';
+import { processLogger, type Logger } from './log.js';
 import { labPortDefault, startDashboard } from './lab/dashboard.js';
 import { checkSuperDigest, fourLetterWordsOf } from './config/zoocfg.js';
 import type { Cluster } from './cluster.js';
@@ -34,6 +37,8 @@ export interface StartOptions {
   readonly observers?: number;
   /** Serve the failure lab's dashboard on this port too (src/lab/dashboard.ts). */
   readonly labPort?: number;
+  /** Where the cluster's events and the client ports log (default: nowhere; `conclave start`: stdout). */
+  readonly logger?: Logger;
 }
 
 export interface Started {
@@ -73,19 +78,28 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
   const host = opts.host ?? '127.0.0.1';
   const nodeCount = opts.nodes ?? 3;
   const observers = opts.observers ?? 0;
+  // a kept data dir must be this cluster's: each node's directory is checked (and claimed) before anything opens it
+  if (opts.data !== undefined) {
+    for (let i = 0; i < nodeCount; i++) {
+      const dir = join(opts.data, `n${i + 1}`);
+      mkdirSync(dir, { recursive: true });
+      claimDataDir(dir, i + 1);
+    }
+  }
   const cluster = await createCluster({
     nodes: nodeCount,
     observers,
     runtime: 'threads',
     redisBasePort: opts.redisBasePort ?? 6379,
     redisHost: host,
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
   });
   const observes = (i: number): boolean => i >= nodeCount - observers;
   try {
     await cluster.waitForLeader(startLeaderWaitMs);
     // Ready means every node serves, so the first client of any port is not refused while its node syncs.
-    if (!(await cluster.waitForAllServing(startAllServingWaitMs))) console.warn(`conclave: not every node serves after ${startAllServingWaitMs} ms; starting with a quorum`);
+    if (!(await cluster.waitForAllServing(startAllServingWaitMs))) processLogger().warn({ actor: 'start' }, `not every node serves after ${startAllServingWaitMs} ms; starting with a quorum`);
     const eurekaBase = opts.eurekaBasePort ?? 8761;
     const zkBase = opts.zkBasePort ?? 2181;
     const dataDir = cluster.dataDir;
@@ -102,6 +116,7 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
         const at = (base: number): number => (base === 0 ? 0 : base + i);
         const f = await startFrontEnds(cluster.runtime, node, {
           metrics: cluster.metrics.get(node)!,
+          ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
           eureka: { host, port: at(eurekaBase) },
           zookeeper: {
             host,
@@ -208,43 +223,46 @@ export function startFailure(e: unknown): string {
 
 export async function runStart(opts: StartOptions): Promise<void> {
   const t0 = Date.now();
-  const s = await startEmbedded(opts);
+  const log = processLogger().child({ actor: 'start' });
+  const s = await startEmbedded({ ...opts, logger: processLogger() });
   const st = await s.cluster.status();
-  const out = process.stdout;
-  out.write(`conclave: ${s.cluster.nodes.length} nodes on worker threads, ready in ${Date.now() - t0} ms\n`);
+  log.info({ nodes: s.cluster.nodes.length, readyMs: Date.now() - t0 }, `conclave: ${s.cluster.nodes.length} nodes on worker threads, ready in ${Date.now() - t0} ms`);
   const observerFrom = s.cluster.nodes.length - (opts.observers ?? 0);
   for (const [i, node] of s.cluster.nodes.entries()) {
     const role = st[node]?.role ?? 'starting';
-    out.write(`  ${node}  ${(role === 'following' && i >= observerFrom ? 'observing' : role).padEnd(9)}`);
-    for (const e of s.endpoints.filter((x) => x.node === node)) out.write(`  ${e.service} ${e.url}`);
-    out.write('\n');
+    const endpoints = s.endpoints.filter((x) => x.node === node);
+    log.info(
+      { node, role: role === 'following' && i >= observerFrom ? 'observing' : role, endpoints: Object.fromEntries(endpoints.map((e) => [e.service, e.url])) },
+      endpoints.map((e) => `${e.service} ${e.url}`).join('  '),
+    );
   }
-  for (const w of s.warnings) out.write(`  warning: ${w}\n`);
-  out.write(`  ZooKeeper connect string: ${[...s.zk.values()].map((z) => `${opts.host ?? '127.0.0.1'}:${z.port}`).join(',')}\n`);
-  if (opts.superDigest !== undefined) out.write(`  ZooKeeper super user: ${opts.superDigest.slice(0, opts.superDigest.indexOf(':'))} (addauth digest <user>:<password>)\n`);
+  for (const w of s.warnings) log.warn(w);
+  const connect = [...s.zk.values()].map((z) => `${opts.host ?? '127.0.0.1'}:${z.port}`).join(',');
+  log.info({ connect }, `ZooKeeper connect string: ${connect}`);
+  if (opts.superDigest !== undefined) log.info(`ZooKeeper super user: ${opts.superDigest.slice(0, opts.superDigest.indexOf(':'))} (addauth digest <user>:<password>)`);
   const dash = opts.labPort !== undefined ? await startDashboard(s.cluster, { port: opts.labPort, ...(opts.host !== undefined ? { host: opts.host } : {}) }) : null;
-  if (dash !== null) out.write(`  failure lab dashboard: ${dash.server.url}\n`);
-  out.write('Ctrl-C stops the cluster.\n');
+  if (dash !== null) log.info({ url: dash.server.url }, `failure lab dashboard: ${dash.server.url}`);
+  log.info('Ctrl-C stops the cluster.');
   const why = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  out.write(`conclave: stopping (${why}): closing client ports, then each node's actors and files; Ctrl-C again forces\n`);
+  log.info(`conclave: stopping (${why}): closing client ports, then each node's actors and files; Ctrl-C again forces`);
   const force = (): void => {
-    process.stderr.write('conclave: forced stop; the logs keep what was fsynced (acknowledged writes are)\n');
+    log.warn('conclave: forced stop; the logs keep what was fsynced (acknowledged writes are)');
     process.exit(130);
   };
   process.once('SIGINT', force);
   process.once('SIGTERM', force);
   const timer = setTimeout(() => {
-    process.stderr.write(`conclave: clean stop took more than ${startStopGraceMs} ms; exiting anyway\n`);
+    log.error(`conclave: clean stop took more than ${startStopGraceMs} ms; exiting anyway`);
     process.exit(1);
   }, startStopGraceMs);
   const t1 = Date.now();
   await dash?.close();
   await s.close();
   clearTimeout(timer);
-  out.write(`conclave: stopped in ${Date.now() - t1} ms (${s.cluster.nodes.length} node${s.cluster.nodes.length === 1 ? '' : 's'} closed${opts.data !== undefined ? `, data kept in ${opts.data}` : ''})\n`);
+  log.info({ stopMs: Date.now() - t1 }, `conclave: stopped in ${Date.now() - t1} ms (${s.cluster.nodes.length} node${s.cluster.nodes.length === 1 ? '' : 's'} closed${opts.data !== undefined ? `, data kept in ${opts.data}` : ''})`);
 }
 
 /** How long `conclave start` may take to stop cleanly before it exits anyway (code 1). */

@@ -30,6 +30,38 @@ export interface MemberStatus {
   readonly latencyMs?: { readonly min: number; readonly avg: number; readonly max: number };
   readonly znodes?: number;
   readonly uptimeMs?: number | null;
+  /** The member's Eureka registry, when `--eureka` names its port (GET /eureka/v2/status). */
+  readonly eureka?: EurekaStatus;
+}
+
+export type EurekaStatus =
+  | { readonly instances: number; readonly selfPreservation: boolean; readonly renewsLastMinute: number; readonly renewsThreshold: number }
+  | { readonly error: string };
+
+/** Bytes of a Eureka status answer read at most. */
+export const eurekaStatusBytesMax = 64 * 1024;
+
+/** A member's Eureka registry from its status page (conclave's `/eureka/v2/status`, as Eureka's status JSON). */
+export async function eurekaStatusAt(address: string, timeoutMs = statusAskTimeoutMs): Promise<EurekaStatus> {
+  try {
+    const { host, port } = parseAddress(address);
+    const r = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/eureka/v2/status`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await r.text();
+    if (r.status !== 200) return { error: `HTTP ${r.status}` };
+    if (text.length > eurekaStatusBytesMax) return { error: `status over ${eurekaStatusBytesMax} bytes` };
+    const a = (JSON.parse(text) as { applicationStats?: Record<string, unknown> }).applicationStats;
+    if (a === undefined || typeof a['registered-instances'] !== 'number') return { error: 'not a Eureka status page' };
+    return {
+      instances: a['registered-instances'],
+      selfPreservation: a.selfPreservation === true,
+      renewsLastMinute: Number(a.numOfRenewsInLastMin ?? 0),
+      renewsThreshold: Number(a.numOfRenewsPerMinThreshold ?? 0),
+    };
+  } catch (e) {
+    // fetch's own error is 'fetch failed': the reason is its cause (ECONNREFUSED, or 'bad port' for fetch's blocked ports)
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { error: cause?.code ?? cause?.message ?? (e as Error).message };
+  }
 }
 
 /** Sends a four-letter word and reads the answer until the member closes the connection. */
@@ -96,19 +128,25 @@ export function memberFromWords(address: string, srvr: string, mntr: string): Me
   };
 }
 
-/** Reads every member (in parallel) and fills in each one's lag behind the leader. */
-export async function collectStatus(addresses: readonly string[]): Promise<MemberStatus[]> {
+/**
+ * Reads every member (in parallel) and fills in each one's lag behind the leader; `eureka[i]`, when given, is member
+ * i's Eureka port.
+ */
+export async function collectStatus(addresses: readonly string[], eureka: readonly string[] = []): Promise<MemberStatus[]> {
   if (addresses.length > statusMembersMax) throw new Error(`at most ${statusMembersMax} members, got ${addresses.length}`);
   const rows = await Promise.all(
-    addresses.map(async (address): Promise<MemberStatus> => {
+    addresses.map(async (address, i): Promise<MemberStatus> => {
+      const registry = eureka[i] === undefined ? undefined : eurekaStatusAt(eureka[i]!);
+      let row: MemberStatus;
       try {
         const { host, port } = parseAddress(address);
         const srvr = await fourLetterWordAt(host, port, 'srvr');
         const mntr = /^Zookeeper version:/m.test(srvr) ? await fourLetterWordAt(host, port, 'mntr').catch(() => '') : '';
-        return memberFromWords(address, srvr, mntr);
+        row = memberFromWords(address, srvr, mntr);
       } catch (e) {
-        return { address, error: (e as Error).message };
+        row = { address, error: (e as Error).message };
       }
+      return registry === undefined ? row : { ...row, eureka: await registry };
     }),
   );
   const leader = rows.find((r) => r.mode === 'leader' || r.mode === 'standalone');
@@ -129,10 +167,18 @@ const duration = (ms: number | null | undefined): string => {
 
 /** The rows as a plain-text table. */
 export function statusTable(rows: readonly MemberStatus[]): string {
-  const head = ['member', 'mode', 'epoch', 'zxid', 'lag', 'clients', 'outstanding', 'latency min/avg/max ms', 'znodes', 'uptime', 'version'];
+  const withEureka = rows.some((r) => r.eureka !== undefined);
+  const head = ['member', 'mode', 'epoch', 'zxid', 'lag', 'clients', 'outstanding', 'latency min/avg/max ms', 'znodes', 'uptime', 'version', ...(withEureka ? ['eureka instances', 'self-preservation'] : [])];
+  const eurekaCells = (r: MemberStatus): string[] => {
+    if (!withEureka) return [];
+    const e = r.eureka;
+    if (e === undefined) return ['-', '-'];
+    if ('error' in e) return [`unreachable: ${e.error}`, ''];
+    return [String(e.instances), `${e.selfPreservation ? 'ON' : 'off'} (${e.renewsLastMinute}/${e.renewsThreshold} renewals)`];
+  };
   const body = rows.map((r) =>
     r.error !== undefined
-      ? [r.address, `unreachable: ${r.error}`, '', '', '', '', '', '', '', '', '']
+      ? [r.address, `unreachable: ${r.error}`, '', '', '', '', '', '', '', '', '', ...eurekaCells(r)]
       : [
           r.address,
           r.mode!,
@@ -145,6 +191,7 @@ export function statusTable(rows: readonly MemberStatus[]): string {
           String(r.znodes),
           duration(r.uptimeMs),
           r.version!,
+          ...eurekaCells(r),
         ],
   );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -154,6 +201,8 @@ export function statusTable(rows: readonly MemberStatus[]): string {
 
 export interface StatusFlags {
   readonly connect: string;
+  /** Each member's Eureka port, host:port in the order of `connect`. */
+  readonly eureka?: string;
   readonly json?: boolean;
   readonly watch?: boolean;
 }
@@ -161,9 +210,11 @@ export interface StatusFlags {
 /** The command: prints once (exit 1 when no member answered), or redraws until interrupted with `--watch`. */
 export async function runStatus(flags: StatusFlags): Promise<number> {
   const addresses = flags.connect.split(',').map((a) => a.trim()).filter((a) => a !== '');
-  for (const a of addresses) parseAddress(a);
+  const eureka = (flags.eureka ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  for (const a of [...addresses, ...eureka]) parseAddress(a);
+  if (eureka.length > addresses.length) throw new Error(`--eureka names ${eureka.length} ports for ${addresses.length} members`);
   const once = async (): Promise<MemberStatus[]> => {
-    const rows = await collectStatus(addresses);
+    const rows = await collectStatus(addresses, eureka);
     const text = flags.json === true ? `${JSON.stringify(rows)}\n` : statusTable(rows);
     process.stdout.write(flags.watch === true && flags.json !== true ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
     return rows;

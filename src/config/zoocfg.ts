@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { applyJvmProperties, jvmPropertiesOf, type JvmSettings } from './jvmprops.js';
 import { isAbsolute, join, resolve } from 'node:path';
+import { logLevelOf, type LogLevel } from '../log.js';
 
 export class ZooCfgError extends Error {
   constructor(message: string) {
@@ -69,6 +70,8 @@ export interface ZooCfg {
    * default 50 ms notices a lost leader in 250 ms; a slower network or long pauses want more.
    */
   readonly zabTickMs?: number;
+  /** conclave's own key `logLevel`: the level of `conclave node`'s log (below `--log-level`, above the system property). */
+  readonly logLevel?: LogLevel;
   /**
    * The super user's `user:base64(sha1(user:password))`: from the key `DigestAuthenticationProvider.superDigest`
    * (ZooKeeper turns unknown keys into `zookeeper.`-prefixed system properties), else from
@@ -124,6 +127,9 @@ export function checkSuperDigest(value: string, where: string): string {
   }
   return value;
 }
+
+/** The system property ZooKeeper's log4j configuration takes its root logger from (`LEVEL,APPENDER`). */
+export const rootLoggerProperty = 'zookeeper.root.logger';
 
 /** A `4lw.commands.whitelist` value: comma-separated words, lower-cased, `*` = all. */
 export function fourLetterWordsOf(value: string, where: string): string[] {
@@ -186,6 +192,7 @@ const knownKeys = new Set([
   'metricsProvider.httpPort',
   'metricsProvider.httpHost',
   'zabTickMs',
+  'logLevel',
   superDigestKey,
 ]);
 
@@ -353,6 +360,13 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   const zabTick = get('zabTickMs');
   const zabTickMs = zabTick === undefined ? undefined : intOf(zabTick.value, 'zabTickMs', at(zabTick), zooDefaults.zabTickMsMin);
   if (zabTickMs !== undefined && zabTickMs > zooDefaults.zabTickMsMax) throw new ZooCfgError(`${at(zabTick!)}: zabTickMs must be at most ${zooDefaults.zabTickMsMax}, got ${zabTickMs}`);
+  const logLevelEntry = get('logLevel');
+  let logLevel: LogLevel | undefined;
+  try {
+    logLevel = logLevelEntry === undefined ? undefined : logLevelOf(logLevelEntry.value, `${at(logLevelEntry)}: logLevel`);
+  } catch (e) {
+    throw new ZooCfgError((e as Error).message);
+  }
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
   const superDigestEntry = get(superDigestKey);
@@ -382,6 +396,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     ...(redisPort !== undefined ? { redisPort } : {}),
     ...(metricsProvider !== undefined ? { metricsProvider } : {}),
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Verdict } from './history.js';
 import type { LabRuntime } from './scenario.js';
+import { processLogger } from '../log.js';
 
 // the runner and what it loads (the cluster, the actors) are imported when a subcommand runs
 const runner = () => import('./run.js');
@@ -61,6 +62,7 @@ export function registerLabRunCommands(lab: Command): void {
         const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} ms | {ops} ops', hideCursor: true }, Presets.shades_classic);
         bar.start(scenario.durationMs, 0, { ops: 0 });
         const r = await runScenario(scenario, {
+          logger: processLogger(),
           ...(o.runtime !== undefined ? { runtime: runtimeOf(o.runtime)! } : {}),
           ...(o.seed !== undefined ? { seed: parseSeedValue(o.seed) } : {}),
           runsDir: o.runs,
@@ -114,7 +116,7 @@ export function registerLabRunCommands(lab: Command): void {
     .argument('<run-dir>')
     .action(async (dir: string) => {
       try {
-        const r = await (await runner()).shrinkRun(dir, (runs, faults) => process.stderr.write(`run ${runs}: ${faults} faults\n`));
+        const r = await (await runner()).shrinkRun(dir, (runs, faults) => processLogger().info({ actor: 'lab', runs, faults }, `shrink run ${runs}: ${faults} faults`));
         process.stdout.write(`${r.faults.length} faults still fail (${r.removed} removed in ${r.runs} runs): ${r.path}\n`);
         process.exitCode = 0;
       } catch (e) {

@@ -15,6 +15,7 @@ import { startLiveFeed } from './live.js';
 import { loadRun } from './recorded.js';
 import { loadScenario } from './scenario.js';
 import { HistoryRecorder, defaultWorkload, prepareWorkload, runWorkload, workloadOpsMax } from './workload.js';
+import { processLogger } from '../log.js';
 
 /** The default dashboard port. */
 export const labPortDefault = 8090;
@@ -137,7 +138,7 @@ export interface LabRunOptions {
 
 /** `conclave lab`: a cluster, a workload and the dashboard, until SIGINT/SIGTERM. */
 export async function runLab(o: LabRunOptions): Promise<void> {
-  const cluster = await createCluster({ nodes: o.nodes, runtime: o.runtime, redisBasePort: 'off', ...(o.netns === true ? { netns: true } : {}) });
+  const cluster = await createCluster({ nodes: o.nodes, runtime: o.runtime, redisBasePort: 'off', logger: processLogger(), ...(o.netns === true ? { netns: true } : {}) });
   const rt = cluster.runtime;
   const sim = rt.kind === 'sim' ? (rt as SimRuntime) : null;
   let dash: LiveDashboard | null = null;
@@ -164,7 +165,7 @@ export async function runLab(o: LabRunOptions): Promise<void> {
     await prepareWorkload(cluster, spec, rec);
     const clock = { now: () => rt.now() - t0, wait: (ms: number) => (sim !== null ? sim.delay(ms) : rt.sleep(ms)) };
     work = runWorkload(cluster, spec, rec, clock, 1, () => stopped);
-    process.stdout.write(`conclave lab: ${o.nodes} nodes on ${o.runtime}, ${o.clients} ZooKeeper and ${o.clients} Redis clients (${workloadOpsMax} operations at most); dashboard at ${dash.server.url}\nCtrl-C stops it.\n`);
+    processLogger().info({ actor: 'lab', url: dash.server.url }, `conclave lab: ${o.nodes} nodes on ${o.runtime}, ${o.clients} ZooKeeper and ${o.clients} Redis clients (${workloadOpsMax} operations at most); dashboard at ${dash.server.url}; Ctrl-C stops it.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -187,8 +188,9 @@ export async function runLabView(runDir: string, port: number): Promise<void> {
   const stream = new LabStream(streamBatchMs, Math.max(streamRingItemsMax, run.items.length));
   for (const it of run.items) stream.push(it);
   const server = await startLabServer({ port, stream, meta: () => run.meta });
-  for (const n of run.notes) process.stderr.write(`conclave lab view: ${n}\n`);
-  process.stdout.write(`conclave lab view: ${run.items.length} items of ${runDir} at ${server.url}\nCtrl-C stops it.\n`);
+  const log = processLogger().child({ actor: 'lab' });
+  for (const n of run.notes) log.warn(`conclave lab view: ${n}`);
+  log.info({ url: server.url }, `conclave lab view: ${run.items.length} items of ${runDir} at ${server.url}; Ctrl-C stops it.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

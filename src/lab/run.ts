@@ -4,6 +4,7 @@
  * history. Under the simulator a run is a function of its scenario and seed: the same seed gives the same event
  * trace and the same history, byte for byte (`replayRun`). `shrinkRun` cuts a failing fault plan down.
  */
+import { logEvent, type Logger } from '../log.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,8 @@ export interface RunOptions {
   readonly checkBudgetMs?: number;
   /** tcp only: each node in its own network namespace, partitions and cuts as routes (root and `ip netns` needed). */
   readonly netns?: boolean;
+  /** Log the run's notable events (elections, faults injected, ...) here. */
+  readonly logger?: Logger;
 }
 
 const packageVersion = (): string => {
@@ -124,7 +127,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const origin = rt.now();
   const runNow = () => rt.now() - origin;
   const events: string[] = [];
-  const sub = cluster.events$.subscribe((e: ClusterEvent) => events.push(JSON.stringify(e)));
+  const sub = cluster.events$.subscribe((e: ClusterEvent) => {
+    events.push(JSON.stringify(e));
+    if (opts.logger !== undefined) logEvent(opts.logger, e);
+  });
   const labEvent = (type: string, body: object) => events.push(JSON.stringify({ time: rt.now(), node: '$lab', type, ...body }));
   const messages: string[] = [];
   let messagesSkipped = 0;

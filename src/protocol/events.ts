@@ -51,6 +51,16 @@ export interface EventMap {
     readonly event: 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged';
     readonly zxid: number;
   };
+  /** The storage actor's write-ahead log was fsynced (one group commit): `ms` from the fsync's start to done. */
+  LogFsynced: { readonly ms: number };
+  /** A snapshot of the applied state was written and made durable. */
+  SnapshotWritten: { readonly zxid: number; readonly bytes: number };
+  /** Storage restored its state from a snapshot: read from disk at start, or installed from the leader (SNAP). */
+  SnapshotRestored: { readonly zxid: number; readonly source: 'disk' | 'leader' };
+  /** A client's session was created through this node (the node its connection is on). */
+  SessionCreated: { readonly sessionId: number; readonly timeoutMs: number };
+  /** The peer transport refused an inbound connection (`remote` host:port). */
+  PeerConnectionRefused: { readonly remote: string; readonly reason: string };
   /** The leader closed a session that was not heard from within its timeout. */
   SessionExpired: { readonly sessionId: number };
   /** Eureka registry (issue 5). `replication` = the change arrived from a peer. */

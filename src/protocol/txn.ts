@@ -152,7 +152,9 @@ export type ReadRequest =
   | { readonly type: 'GetChildren'; readonly path: string }
   | { readonly type: 'GetACL'; readonly path: string }
   | { readonly type: 'GetAllChildrenNumber'; readonly path: string }
-  | { readonly type: 'GetEphemerals'; readonly sessionId: SessionId; readonly prefix: string };
+  | { readonly type: 'GetEphemerals'; readonly sessionId: SessionId; readonly prefix: string }
+  /** Internal (metrics, mntr): znodes and ZooKeeper's approximate_data_size (path and data bytes summed). */
+  | { readonly type: 'GetTreeSize' };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Transactions (what is logged and applied). Every field is final: apply validates nothing a client could get
@@ -270,6 +272,7 @@ export type ReadResult =
   | { readonly type: 'ACL'; readonly acl: readonly Acl[]; readonly stat: Stat }
   | { readonly type: 'Count'; readonly count: number }
   | { readonly type: 'Paths'; readonly paths: readonly string[] }
+  | { readonly type: 'TreeSize'; readonly znodes: number; readonly approximateDataSize: number }
   | { readonly type: 'Error'; readonly err: ErrCode };
 
 /** Watch event types (spec §5) the front end fires from an applied txn's changes. */

@@ -5,6 +5,11 @@
  * Their actors (the `zookeeper` and `redis` actors, told of role changes by the broadcast actor) are listed in
  * `frontEndActors`, which `memberActors` (src/cluster.ts) hands to every member's broadcast actor.
  */
+import type { RegistryReply } from '../core/registry/messages.js';
+
+/** How long a scrape waits for a node's actor to answer a gauge's question. */
+const scrapeAskTimeoutMs = 1_000;
+import type { Logger } from '../log.js';
 import type { Gateway } from './eureka/gateway.js';
 import { startEurekaServer, type EurekaServer, type EurekaServerOptions } from './eureka/server.js';
 import type { ZkGateway } from './zookeeper/backend.js';
@@ -45,6 +50,8 @@ export interface FrontEndPlan {
    * serves it as `/metrics`.
    */
   readonly metrics?: NodeMetrics;
+  /** Where the front ends log connections refused or closed for a reason (default: nowhere). */
+  readonly logger?: Logger;
   /** Also serve `metrics` as `/metrics` on this port (needs `metrics`). */
   readonly metricsPort?: { readonly host: string; readonly port: number };
   /** `commands` sees the front ends started before it; `optional`: a port in use is a warning, not a failure. */
@@ -85,6 +92,10 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
   const endpoints: { service: FrontEndService; address: string }[] = [];
   const warnings: string[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const logTo = (actor: string): ((line: string) => void) | undefined => {
+    const l = plan.logger?.child({ node, actor });
+    return l === undefined ? undefined : (line) => l.warn(line);
+  };
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
@@ -109,6 +120,12 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
           const s = await listen(service, o.host, o.port, () =>
             startEurekaServer({ ...o, gateway, registryAddress: `${node}/registry`, ...(m !== undefined ? { onRequest: (op, ms) => m.observe('eureka', op, ms) } : {}) }),
           );
+          if (m !== undefined) {
+            m.gauges.eureka = async () => {
+              const r = await gateway.ask<RegistryReply>(`${node}/registry`, { type: 'EurekaStats' }, scrapeAskTimeoutMs);
+              return r.type === 'EurekaStatsResult' ? r.stats : null;
+            };
+          }
           endpoints.push({ service, address: `http://${hostPort(o.host, s.port)}/eureka/v2/apps/` });
           break;
         }
@@ -116,7 +133,8 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
           const o = plan.zookeeper;
           if (o === undefined) break;
           const connection = m === undefined ? o.connection : { ...o.connection, onResponse: (op: string, ms: number) => m.observe('zookeeper', op, ms) };
-          const s = await listen(service, o.host, o.port, () => startZkServer(gateway, node, o.port, { ...o, ...(connection !== undefined ? { connection } : {}) }));
+          const log = logTo('zookeeper-port');
+          const s = await listen(service, o.host, o.port, () => startZkServer(gateway, node, o.port, { ...(log !== undefined ? { log } : {}), ...o, ...(connection !== undefined ? { connection } : {}) }));
           if (m !== undefined) {
             m.gauges.zookeeper = () => s.gauges();
             m.gauges.ephemerals = () => s.dump().then((d) => (d === null ? null : ephemeralsIn(d)));
@@ -127,15 +145,26 @@ export async function startFrontEnds(gateway: Gateway & ZkGateway & RedisGateway
         case 'redis': {
           const o = plan.redis;
           if (o === undefined) break;
+          const log = logTo('redis-port');
+          const redisNode = nodeService(gateway, node);
           const s = await listen(service, o.host, o.port, () => startRedisServer(keyspaceBackend(gateway, node), {
+              ...(log !== undefined ? { log } : {}),
               ...o,
               table: keyspaceCommandTable(),
               pubsub: nodePubsub(gateway, node),
               aclStore: nodeAclStore(gateway, node),
-              node: nodeService(gateway, node),
+              node: redisNode,
               ...(m !== undefined ? { onCommand: (name: string, ms: number) => m.observe('redis', name, ms) } : {}),
             }),);
-          if (m !== undefined) m.gauges.redis = () => ({ clients: s.clients.size });
+          if (m !== undefined) {
+            m.gauges.redis = () => ({ clients: s.clients.size });
+            m.gauges.keyspace = async () => {
+              const [st, info] = await Promise.all([redisNode.status(), redisNode.keyspaceInfo()]);
+              let keys = 0;
+              for (const k of info.matchAll(/:keys=(\d+)/g)) keys += Number(k[1]);
+              return { keys, expiredKeys: st.expiredKeys };
+            };
+          }
           endpoints.push({ service, address: `redis://${hostPort(o.host, s.port)}` });
           break;
         }

@@ -69,8 +69,16 @@ export const snapTrailerBytes = 8;
 /** Where the write-ahead log segments live on the node's disk (a node may put this directory on another disk). */
 export const logDir = 'log';
 export const snapDir = 'snap';
-const epochsFile = 'epochs';
-const commitFile = 'commit';
+export const epochsFile = 'epochs';
+
+/** The epochs file's text (null: no file yet); a damaged one is a CorruptLogError. */
+export function parseEpochs(b: Uint8Array | null): DurableEpochs {
+  if (b === null) return { acceptedEpoch: 0, acceptedLeader: -1, currentEpoch: 0 };
+  const parts = Buffer.from(b).toString('utf8').trim().split(/\s+/).map(Number);
+  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n))) throw new CorruptLogError(`bad epochs file`);
+  return { acceptedEpoch: parts[0]!, acceptedLeader: parts[1]!, currentEpoch: parts[2]! };
+}
+export const commitFile = 'commit';
 
 export interface RecoveryReport {
   readonly snapshotZxid: Zxid;
@@ -164,11 +172,7 @@ export class Storage {
   // Epochs
   // -------------------------------------------------------------------------------------------------------------
   readEpochs(): DurableEpochs {
-    const b = this.disk.read(epochsFile);
-    if (b === null) return { acceptedEpoch: 0, acceptedLeader: -1, currentEpoch: 0 };
-    const parts = Buffer.from(b).toString('utf8').trim().split(/\s+/).map(Number);
-    if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n))) throw new CorruptLogError(`bad epochs file`);
-    return { acceptedEpoch: parts[0]!, acceptedLeader: parts[1]!, currentEpoch: parts[2]! };
+    return parseEpochs(this.disk.read(epochsFile));
   }
 
   /**

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseStartFlags, startEmbedded } from '../../src/start.js';
@@ -103,8 +106,31 @@ test('conclave start: a taken port is one line naming the port and its flag, exi
   });
   assert.ok(signalled, 'it started');
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /conclave: stopping \(SIGINT\)/);
-  assert.match(r.stdout, /conclave: stopped in \d+ ms \(1 node closed\)\n$/);
+  // the output is log lines: one JSON object per line, with level, time, actor and msg
+  const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { level: string; time: number; node?: string; actor: string; msg: string; electionMs?: number });
+  for (const l of lines) {
+    assert.type(l.level, 'string');
+    assert.type(l.time, 'number');
+    assert.type(l.actor, 'string');
+    assert.type(l.msg, 'string');
+  }
+  assert.ok(lines.some((l) => l.actor === 'broadcast' && l.node === 'n1' && typeof l.electionMs === 'number' && /^leading epoch \d+: election took \d+ ms$/.test(l.msg)), 'the election, with its duration');
+  assert.ok(lines.some((l) => l.msg.startsWith('conclave: stopping (SIGINT)')));
+  assert.match(lines[lines.length - 1]!.msg, /^conclave: stopped in \d+ ms \(1 node closed\)$/);
+});
+
+test('conclave start --data: a node directory that is not ours is one line, exit 1, and is left as it was', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'conclave-start-data-'));
+  try {
+    mkdirSync(join(data, 'n1'));
+    writeFileSync(join(data, 'n1', 'notes.txt'), 'mine');
+    const r = await runCli(['start', '--data', data, '--nodes', '1', '--zk-port', '0', '--eureka-port', '0', '--redis-port', '0', '--admin-port', 'off']);
+    assert.is(r.code, 1);
+    assert.is(r.stderr, `conclave start: ${join(data, 'n1')}: not a conclave data directory: it holds notes.txt; nothing was changed (move it aside or point dataDir elsewhere)\n`);
+    assert.equal(readdirSync(join(data, 'n1')), ['notes.txt']);
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -66,7 +66,9 @@ test('conclave node -D... zoo.cfg with SERVER_JVMFLAGS: jute.maxbuffer bounds a 
     assert.match(output, / started in \d+ ms/);
     const warnings = output.split('\n').filter((l) => l.includes('Java system properties'));
     assert.is(warnings.length, 1, output);
-    assert.match(warnings[0]!, /ignoring Java system properties conclave does not read: -Dother\.unknown -Dcom\.example\.unknown$/);
+    const line = JSON.parse(warnings[0]!) as { level: string; msg: string };
+    assert.is(line.level, 'warn');
+    assert.is(line.msg, 'ignoring Java system properties conclave does not read: -Dother.unknown -Dcom.example.unknown');
     client = await connect(`127.0.0.1:${ports.get(1)!.client}`);
     await call((cb) => client.create('/small', Buffer.alloc(1_000), cb));
     let failed = false;

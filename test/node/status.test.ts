@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { Ensemble, zookeeperInstalled, type System } from '../../bench/zk-ensembles.js';
 import { RawZk } from '../zookeeper/raw-zk.js';
 import { runCli } from './helpers.js';
+import { startEmbedded } from '../../src/start.js';
 import { collectStatus, memberFromWords, statusTable, type MemberStatus } from '../../src/status.js';
 
 const cli = (args: string[]) => runCli(args, { timeoutMs: 30_000 });
@@ -66,6 +67,35 @@ else {
   console.log('note: Debian zookeeper not installed; the Apache ZooKeeper status test is skipped');
   test.skip('conclave status: an Apache ZooKeeper 3.8 ensemble (zookeeper not installed)', () => undefined);
 }
+
+test('conclave status --eureka: registered instances and self-preservation per member of conclave start', async () => {
+  const s = await startEmbedded({ eurekaBasePort: 0, zkBasePort: 0, redisBasePort: 'off' });
+  try {
+    const connect = [...s.zk.values()].map((z) => `127.0.0.1:${z.port}`);
+    const eureka = s.endpoints.filter((e) => e.service === 'eureka').map((e) => new URL(e.url).host);
+    const body = { instance: { app: 'ST', hostName: 'st-1', ipAddr: '127.0.0.1', port: { $: 9000, '@enabled': 'true' }, vipAddress: 'st', status: 'UP', dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' } } };
+    assert.is((await fetch(`http://${eureka[0]}/eureka/v2/apps/ST`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status, 204);
+    // replicated to the other members' registries
+    let rows: MemberStatus[] = [];
+    const deadline = Date.now() + 10_000;
+    do {
+      rows = await collectStatus(connect, eureka);
+    } while (Date.now() < deadline && rows.some((r) => r.eureka === undefined || !('instances' in r.eureka) || r.eureka.instances !== 1) && (await new Promise((r) => setTimeout(r, 200)), true));
+    for (const r of rows) assert.equal(r.eureka !== undefined && 'instances' in r.eureka ? [r.eureka.instances, r.eureka.selfPreservation] : r.eureka, [1, false], JSON.stringify(r));
+    const t = await cli(['status', '--connect', [...connect, '127.0.0.1:1'].join(','), '--eureka', [...eureka, '127.0.0.1:1'].join(',')]);
+    assert.is(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^member .* version +eureka instances +self-preservation$/m);
+    assert.is(t.stdout.match(/ 1 +off \(\d+\/\d+ renewals\)$/gm)?.length, 3, t.stdout);
+    assert.match(t.stdout, /127\.0\.0\.1:1 +unreachable: ECONNREFUSED .*unreachable: bad port/);
+    const j = JSON.parse((await cli(['status', '--connect', connect[0]!, '--eureka', eureka[0]!, '--json'])).stdout) as MemberStatus[];
+    assert.equal(j[0]!.eureka, { instances: 1, selfPreservation: false, renewsLastMinute: (j[0]!.eureka as { renewsLastMinute: number }).renewsLastMinute, renewsThreshold: (j[0]!.eureka as { renewsThreshold: number }).renewsThreshold });
+    const tooMany = await cli(['status', '--connect', connect[0]!, '--eureka', eureka.join(',')]);
+    assert.is(tooMany.code, 2);
+    assert.is(tooMany.stderr, 'conclave status: --eureka names 3 ports for 1 members\n');
+  } finally {
+    await s.close();
+  }
+});
 
 test('conclave status: nobody answering is exit 1; a bad address is exit 2 with one line', async () => {
   const none = await cli(['status', '--connect', '127.0.0.1:1']);

@@ -82,17 +82,17 @@ test('node-main.js runs alone from a config file and talks to an in-process node
   const exited = new Promise<[number | null, string | null]>((r) => proc.once('exit', (code, sig) => r([code, sig])));
   let a: TcpNode | null = null;
   try {
-    await until('standalone node listening', () => err.includes('listening'), 10_000);
+    await until('standalone node listening', () => out.includes('"msg":"listening for peers on '), 10_000);
     a = await startTcpNode({ node: 'a', listen: peers.a, peers, kindsModule, onEvent: () => undefined });
     for (let i = 0; i < 100; i++) a.host.send('b/counter', { type: 'Inc', by: 1 });
     const r = await a.host.ask<{ type: 'Count'; count: number }>('b/counter', { type: 'Get' }, 2_000);
     assert.is(r.count, 100);
-    // its events are JSON lines on stdout
+    // its events are JSON log lines on stdout, one per event (the event's type as msg, its actor when it names one)
     await until('DemoCounted printed', () => out.includes('"DemoCounted"'), 5_000);
     const line = out.split('\n').find((l) => l.includes('"DemoCounted"'))!;
-    const ev = JSON.parse(line) as { node: string; count: number; time: number };
-    assert.equal([ev.node, ev.count], ['b', 100]);
-    assert.ok(ev.time > 0);
+    const ev = JSON.parse(line) as { node: string; count: number; time: number; eventTime: number; actor: string; level: string; msg: string };
+    assert.equal([ev.node, ev.count, ev.actor, ev.level, ev.msg], ['b', 100, 'b/counter', 'info', 'DemoCounted']);
+    assert.ok(ev.time > 0 && ev.eventTime > 0);
     proc.kill('SIGTERM');
     const [code] = await Promise.race([exited, new Promise<[number, null]>((_, rej) => setTimeout(() => rej(new Error('no exit after SIGTERM')), 5_000))]);
     assert.is(code, 0);

@@ -53,6 +53,8 @@ export function read(tree: DataTree, req: ReadRequest, auth: AuthInfo = anonymou
       }
       return { type: 'Count', count };
     }
+    case 'GetTreeSize':
+      return { type: 'TreeSize', znodes: tree.size, approximateDataSize: tree.approximateDataSize() };
     case 'GetEphemerals': {
       const set = tree.ephemerals.get(req.sessionId);
       const prefix = req.prefix === '' ? '/' : req.prefix;

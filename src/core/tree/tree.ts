@@ -160,6 +160,13 @@ export class DataTree {
     return this.digestSum;
   }
 
+  /** ZooKeeper's approximate_data_size: every node's path and data lengths summed (a walk of the index). */
+  approximateDataSize(): number {
+    let bytes = 0;
+    for (const [path, s] of this.index) bytes += path.length + (this.chunks[s >>> chunkBits]!.data[s & chunkMask]?.length ?? 0); // null data: 0 bytes
+    return bytes;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Reads
   // -------------------------------------------------------------------------------------------------------------

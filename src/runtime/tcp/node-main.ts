@@ -11,6 +11,7 @@ import { eventBatchMax } from './ipc.js';
 import type { TcpNode, TcpNodeConfig } from './node.js';
 import { startTcpNode } from './node.js';
 import { applyNodeFault } from '../live-faults.js';
+import { eventLine, processLogger } from '../../log.js';
 
 /** Events waiting to be forwarded; beyond this the oldest are dropped (and counted). */
 const eventsBufferedMax = 100_000;
@@ -45,7 +46,7 @@ function flushEvents(): void {
 }
 function onEvent(node: string, time: number, ev: EventPayload): void {
   if (!controlled) {
-    process.stdout.write(JSON.stringify({ ...ev, node, time }) + '\n');
+    printEvent(node, time, ev);
     return;
   }
   if (events.length >= eventsBufferedMax) {
@@ -74,6 +75,8 @@ async function exit(code: number): Promise<void> {
 }
 
 const config = readConfig(process.argv.slice(2));
+const log = processLogger().child({ node: config.node, actor: 'node' });
+const printEvent = eventLine(processLogger());
 try {
   node = await startTcpNode({
     ...config,
@@ -85,7 +88,7 @@ try {
   });
 } catch (e) {
   toController({ t: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.stderr.write(`node ${config.node}: ${e instanceof Error ? e.stack : String(e)}\n`);
+  log.fatal({ stack: e instanceof Error ? e.stack : undefined }, `cannot start: ${e instanceof Error ? e.message : String(e)}`);
   setTimeout(() => process.exit(1), ipcDrainMs);
 }
 
@@ -149,6 +152,6 @@ if (node !== null) {
     };
     toController({ t: 'ready', port: n.transport.port });
   } else {
-    process.stderr.write(`node ${config.node} listening on ${config.listen.host}:${n.transport.port}\n`);
+    log.info({ listen: `${config.listen.host}:${n.transport.port}` }, `listening for peers on ${config.listen.host}:${n.transport.port}`);
   }
 }

@@ -19,6 +19,7 @@ import { NodeFaultGate, noNodeFaults } from '../live-faults.js';
 import { logDir as walDir } from '../../storage/storage.js';
 import type { PeerAddress } from './transport.js';
 import { TcpTransport } from './transport.js';
+import { eventLine, processLogger } from '../../log.js';
 
 export interface TcpNodeConfig {
   /** This node's name, as in every address `<node>/<actor>`. */
@@ -87,8 +88,7 @@ export async function startTcpNode(config: TcpNodeConfig): Promise<TcpNode> {
   /** The actors' clock (skewed by a `clock` fault); events are stamped with the real one. */
   const clock = gate.clock();
   const seed = config.seed ?? 1;
-  const onEvent =
-    config.onEvent ?? ((node: string, time: number, ev: EventPayload) => process.stdout.write(JSON.stringify({ ...ev, node, time }) + '\n'));
+  const onEvent = config.onEvent ?? eventLine(processLogger());
   let transport: TcpTransport | null = null;
   const other = config.otherHost;
   const host: Host = new Host({

@@ -373,6 +373,7 @@ export class TcpTransport {
   private onInbound(sock: net.Socket): void {
     if (this.closed || this.inbound.size >= inboundConnectionsMax) {
       this.stats.rejectedConnections++;
+      if (!this.closed) this.opts.emit({ type: 'PeerConnectionRefused', remote: `${sock.remoteAddress}:${sock.remotePort}`, reason: `more than ${inboundConnectionsMax} inbound connections` });
       sock.destroy();
       return;
     }
@@ -382,28 +383,30 @@ export class TcpTransport {
     const decoder = new FrameDecoder(this.bodyBytesMax, helloFrameBytesMax);
     let peer: string | null = null;
     let activeToldMs = 0;
-    const helloTimer = setTimeout(() => reject(), helloTimeoutMs);
-    const reject = () => {
+    const helloTimer = setTimeout(() => reject(`no hello within ${helloTimeoutMs} ms`), helloTimeoutMs);
+    const remote = `${sock.remoteAddress}:${sock.remotePort}`;
+    const reject = (reason: string) => {
       this.stats.rejectedConnections++;
+      this.opts.emit({ type: 'PeerConnectionRefused', remote, reason });
       sock.destroy();
     };
     sock.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
       try {
         bodies = decoder.push(chunk);
-      } catch {
-        return reject();
+      } catch (e) {
+        return reject(`bad frame: ${(e as Error).message}`);
       }
       for (const b of bodies) {
         let v: unknown;
         try {
           v = decodeBody(b);
         } catch {
-          return reject();
+          return reject('undecodable frame');
         }
         if (peer === null) {
           const h = asHello(v);
-          if (h === null) return reject();
+          if (h === null) return reject('not a conclave peer (no hello)');
           peer = h.node;
           clearTimeout(helloTimer);
           // a peer keeps one connection to us: an older one from the same name is stale (its host may have
@@ -414,7 +417,7 @@ export class TcpTransport {
           continue;
         }
         const env = asEnvelope(v);
-        if (env === null || nodeOf(env.to) !== this.node) return reject();
+        if (env === null || nodeOf(env.to) !== this.node) return reject(env === null ? 'not an envelope' : `a message for ${env.to}, not this node`);
         this.stats.framesReceived++;
         this.opts.deliver(env);
         if (sock.destroyed) return;

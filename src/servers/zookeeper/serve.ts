@@ -4,6 +4,7 @@
  * count and watch table every `detailsEveryRefreshes`-th time, since a 4lw reply is written synchronously; the
  * watch table only while wchs/wchc/wchp are whitelisted).
  */
+import type { ReadResult } from '../../protocol/txn.js';
 import type { AddressInfo } from 'node:net';
 import { createZkServer, maxClientCnxnsDefault } from './listener.js';
 import type { ZkConnection, ZkConnectionOptions } from './connection.js';
@@ -97,6 +98,8 @@ export interface ZkPortGauges {
   readonly state: ServerMode;
   readonly lastZxid: number;
   readonly znodes: number;
+  /** Path and data bytes of every znode summed (ZooKeeper's approximate_data_size). */
+  readonly approximateDataSize: number;
   readonly watches: number;
   readonly sessions: number;
   readonly latency: { readonly minMs: number; readonly avgMs: number; readonly maxMs: number };
@@ -161,6 +164,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
   let status: Status | null = null;
   let watches: Watches | null = null;
   let nodeCount = 0;
+  let dataSize = 0;
   const listed = opts.fourLetterWordsWhitelist ?? fourLetterWordsDefault;
   const allWords = listed.includes('*');
   const whitelist = new Set(listed);
@@ -204,9 +208,12 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
       watches = w?.type === 'ZkWatchesReply' ? w : null;
     }
     const r = await gateway
-      .ask<{ type: string; result?: { type: string; count?: number } }>(`${node}/storage`, { type: 'Read', request: { type: 'GetAllChildrenNumber', path: '/' } }, 1_000)
+      .ask<{ type: string; result?: ReadResult }>(`${node}/storage`, { type: 'Read', request: { type: 'GetTreeSize' } }, 1_000)
       .catch(() => null);
-    if (r?.result?.type === 'Count') nodeCount = (r.result.count ?? 0) + 1;
+    if (r?.result?.type === 'TreeSize') {
+      nodeCount = r.result.znodes;
+      dataSize = r.result.approximateDataSize;
+    }
   };
   await refresh();
   const timer = setInterval(() => void refresh(), statusRefreshMs);
@@ -294,7 +301,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
               ['znode_count', nodeCount],
               ['watch_count', st.watches],
               ['ephemerals_count', ephemerals],
-              ['approximate_data_size', 0],
+              ['approximate_data_size', dataSize],
               ['uptime', Date.now() - startedMs],
               ['global_sessions', st.sessionsTracked],
               ['last_zxid', `0x${lastZxidOf(st).toString(16)}`],
@@ -337,6 +344,7 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
         state: info.mode,
         lastZxid: lastZxidOf(status),
         znodes: nodeCount,
+        approximateDataSize: dataSize,
         watches: status.watches,
         sessions: status.sessionsTracked,
         latency: latencyNow(),
