@@ -7,7 +7,7 @@ import { logEvents, type Logger } from './log.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable, filter, take, type Subscriber } from 'rxjs';
+import { Observable, concat, filter, from, take, type Subscriber } from 'rxjs';
 import { ofType } from './kernel/events.js';
 import { registryActorSpec } from '../actors/registry.js';
 import type { ActorSpec } from './kernel/actor.js';
@@ -586,10 +586,12 @@ export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster>
   const rt = kind === 'threads' ? await createThreadsRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir }) : await createTcpRuntime({ nodes, kindsModule: actorKindsUrl, seed, dataDir, ...(opts.netns === true ? { netns: true } : {}) });
   const cluster = new Cluster(rt, tempDir, dataDir);
   const quorumSize = cluster.nodes.length - (opts.observers ?? 0);
-  cluster.metrics = new Map(cluster.nodes.map((node) => [node, new NodeMetrics({ node, quorumSize, events$: rt.events$ })]));
+  // the events since the nodes started (the first election may be over by now), then the live ones
+  const events$ = concat(from([...rt.recentEvents()]), rt.events$);
+  cluster.metrics = new Map(cluster.nodes.map((node) => [node, new NodeMetrics({ node, quorumSize, events$ })]));
   for (const m of cluster.metrics.values()) m.gauges.actors = () => rt.inspect();
   // subscribed before anything awaits: the first election's lines are in the log
-  if (opts.logger !== undefined) logEvents(opts.logger, rt.events$);
+  if (opts.logger !== undefined) logEvents(opts.logger, events$);
   const base = opts.redisBasePort ?? 0;
   if (base !== 'off') {
     const redis = new Map<string, RedisListener>();

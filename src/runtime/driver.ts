@@ -45,6 +45,8 @@ export interface Runtime extends FaultApi {
   readonly kind: 'sim' | 'threads' | 'tcp';
   readonly nodes: readonly string[];
   readonly events$: Observable<ClusterEvent>;
+  /** The events so far (at most the bus's history bound): what a late subscriber to `events$` missed. */
+  recentEvents(): readonly ClusterEvent[];
   /** Fire-and-forget from outside the actor system. */
   send(to: Address, msg: AnyMessage): void;
   /** Request/reply from outside the actor system, always bounded by a timeout. */

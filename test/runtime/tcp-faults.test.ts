@@ -25,7 +25,7 @@ test('partition stops traffic both ways; heal restores it', async () => {
     // nothing crossed; each node is still reachable from the controller
     assert.is(await count(rt, 'n1/counter'), 0);
     assert.is(await count(rt, 'n2/counter'), 0);
-    const dropped = rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'partition').length;
+    const dropped = rt.recentEvents().filter((e) => e.type === 'MessageDropped' && e.reason === 'partition').length;
     assert.ok(dropped >= 10, `dropped ${dropped}`);
     // a restarted node rejoins the network as it is: still partitioned
     await rt.restart('n2');
@@ -100,13 +100,13 @@ test('drop(1) loses everything between nodes; drop(0) restores', async () => {
     for (let i = 0; i < 20; i++) rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1 });
     await rejectsWithTimeout(rt.askVia('n1', 'n2/counter', { type: 'Get' }, 300));
     assert.is(await count(rt, 'n2/counter'), 0); // the controller's own channel is not the peer network
-    const dropped = rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'drop').length;
+    const dropped = rt.recentEvents().filter((e) => e.type === 'MessageDropped' && e.reason === 'drop').length;
     assert.ok(dropped >= 21, `dropped ${dropped}`);
     await rt.drop(0);
     for (let i = 0; i < 20; i++) rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1 });
     assert.is(await count(rt, 'n2/counter', 'n1'), 20);
     assert.equal(faultsSeen(rt), ['drop', 'drop']);
-    const ev = rt.recent().filter((e): e is ClusterEvent<'FaultInjected'> => e.type === 'FaultInjected');
+    const ev = rt.recentEvents().filter((e): e is ClusterEvent<'FaultInjected'> => e.type === 'FaultInjected');
     assert.equal(
       ev.map((e) => e.fault),
       [
@@ -125,7 +125,7 @@ test('drop(0.5) loses about half, drawn from the seed: the same seed loses the s
       await rt.drop(0.5);
       const sent = 400;
       for (let i = 0; i < sent; i++) rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1 });
-      const dropped = () => rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'drop' && e.node === 'n1').length;
+      const dropped = () => rt.recentEvents().filter((e) => e.type === 'MessageDropped' && e.reason === 'drop' && e.node === 'n1').length;
       await until('all sent or dropped', async () => (await count(rt, 'n2/counter')) + dropped() === sent, 5_000);
       const n = await count(rt, 'n2/counter');
       assert.ok(n > sent * 0.3 && n < sent * 0.7, `${n} of ${sent} arrived`);

@@ -89,7 +89,7 @@ export async function rejectsWithTimeout(p: Promise<unknown>): Promise<void> {
 
 export function faultsSeen(rt: TcpRuntime): string[] {
   return rt
-    .recent()
+    .recentEvents()
     .filter((e): e is ClusterEvent<'FaultInjected'> => e.type === 'FaultInjected')
     .map((e) => e.fault.kind);
 }

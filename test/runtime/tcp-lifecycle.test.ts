@@ -66,7 +66,7 @@ test('kill then restart: the peer reconnects by back-off and traffic resumes', a
     assert.is(await count(rt, 'n2/counter', 'n1'), 7);
     assert.is(await count(rt, 'n1/counter', 'n2'), 3);
     assert.equal(faultsSeen(rt), ['kill', 'restart']);
-    const crashes = rt.recent().filter((e) => e.type === 'NodeCrashed' && e.node === 'n2').length;
+    const crashes = rt.recentEvents().filter((e) => e.type === 'NodeCrashed' && e.node === 'n2').length;
     assert.is(crashes, 1);
     console.log(`    restart to ready ${Date.now() - t0} ms; n1 reconnected ${reconnectMs} ms after ready`);
   });
@@ -80,7 +80,7 @@ test('a peer that is down: envelopes wait in a bounded buffer, the overflow is M
     await until('n1 notices', async () => (await rt.status('n1')).connectedPeers.length === 0, 5_000);
     const extra = 50;
     rt.send('n1/echo', { type: 'Batch', to: 'n2/echo', count: peerBufferMessagesMax + extra });
-    const full = () => rt.recent().filter((e) => e.type === 'MessageDropped' && e.reason === 'peer buffer full').length;
+    const full = () => rt.recentEvents().filter((e) => e.type === 'MessageDropped' && e.reason === 'peer buffer full').length;
     await until('overflow dropped', () => full() === extra, 5_000);
     await rt.restart('n2');
     const stats = async () => rt.ask<EchoStats>('n2/echo', { type: 'Stats' }, askMs);

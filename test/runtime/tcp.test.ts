@@ -112,7 +112,7 @@ test('events from every node arrive on one stream with central sequence numbers'
     for (let i = 0; i < 100; i++) rt.sendVia('n1', 'n2/counter', { type: 'Inc', by: 1 });
     const ev = await hundred;
     assert.is(ev.type === 'DemoCounted' && ev.count, 100);
-    const all = rt.recent();
+    const all = rt.recentEvents();
     for (let i = 1; i < all.length; i++) assert.is(all[i]!.seq, all[i - 1]!.seq + 1);
     const started = all.filter((e) => e.type === 'ActorStarted').map((e) => e.node).sort();
     assert.equal(started, ['n1', 'n2']);

@@ -56,7 +56,7 @@ export interface TcpRuntime extends Runtime {
   /** A node's transport and actors as it reports them (tests, admin). */
   status(node: string): Promise<NodeStatus>;
   /** Events so far (at most the bus's history bound). */
-  recent(): readonly ClusterEvent[];
+  recentEvents(): readonly ClusterEvent[];
   /** The process id of a node that is up (tests check that nothing outlives `close`). */
   pid(node: string): number | null;
   /** The nodes' namespaces when started with `netns` (else null). */
@@ -350,7 +350,7 @@ export async function createTcpRuntime(opts: TcpRuntimeOptions): Promise<TcpRunt
     addresses,
     netns: net,
     events$: bus.events$ as Observable<ClusterEvent>,
-    recent: () => bus.recent(),
+    recentEvents: () => bus.recent(),
     send: (to, msg) => sendVia(nodeOf(to), to, msg),
     sendVia,
     ask: (to, msg, timeoutMs) => askVia(nodeOf(to), to, msg, timeoutMs),

@@ -9,6 +9,7 @@ import type { ActorSpec, SupervisionPolicy } from '../../kernel/actor.js';
 import { defaultSupervision } from '../../kernel/actor.js';
 import { realClock } from '../../kernel/clock.js';
 import { EventBus } from '../../kernel/events.js';
+import type { ClusterEvent } from '../../protocol/events.js';
 import { Host } from '../../kernel/host.js';
 import type { Address, AnyMessage, Envelope, Message } from '../../protocol/envelope.js';
 import { address } from '../../protocol/envelope.js';
@@ -61,6 +62,10 @@ export class ThreadsRuntime implements Runtime {
   readonly nodes: readonly string[];
   readonly bus = new EventBus();
   readonly events$ = this.bus.events$;
+
+  recentEvents(): readonly ClusterEvent[] {
+    return this.bus.recent();
+  }
   private readonly pool: Piscina;
   private readonly slots = new Map<Address, Slot>();
   private readonly down = new Set<string>();
