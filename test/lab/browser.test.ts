@@ -40,7 +40,7 @@ export function startLabProcess(args: string[] = []): Promise<{ proc: ChildProce
     }, labStartTimeoutMs);
     const onData = (d: Buffer) => {
       out += d;
-      const m = /dashboard at (\S+)/.exec(out);
+      const m = /"url":"([^"]+)"/.exec(out); // the JSON log line's url field
       if (m !== null) {
         clearTimeout(t);
         resolve({ proc, url: m[1]! });
