@@ -173,4 +173,23 @@ test('XREAD BLOCK readers on `$` on every node: one XADD serves them all (a read
   assert.is(await admin.xlen('xs'), 2);
 });
 
+test('SWAPDB wakes the clients blocked on keys it makes non-empty (lists and sorted sets, on other nodes)', async () => {
+  const list = io('n2');
+  const zset = io('n1');
+  const db1 = new Redis({ port: cluster.redisPorts.get('n3')!, host: '127.0.0.1', db: 1, maxRetriesPerRequest: 1 });
+  ioClients.push(db1);
+  const popped = list.blpop('swl', 5);
+  const zpopped = zset.bzpopmax('swz', 5);
+  await until(async () => (await blockedOn(io('n2'))) >= 1 && (await blockedOn(io('n1'))) >= 1, 5_000, 'clients blocked');
+  await db1.rpush('swl', 'a', 'b');
+  await db1.zadd('swz', 1, 'x', 2, 'y');
+  const t0 = Date.now();
+  await db1.swapdb(0, 1);
+  assert.equal(await popped, ['swl', 'a']);
+  assert.equal(await zpopped, ['swz', 'y', '2']);
+  assert.ok(Date.now() - t0 < 4_000, 'woken by the swap, not timed out');
+  assert.equal(await db1.lrange('swl', 0, -1), [], 'db 1 now holds what db 0 held: nothing');
+  assert.equal(await list.lrange('swl', 0, -1), ['b']);
+});
+
 test.run();
