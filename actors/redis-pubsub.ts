@@ -19,7 +19,7 @@
  */
 import type { Ctx, ReplyToken } from '../src/kernel/actor.js';
 import { address } from '../src/protocol/envelope.js';
-import { blockingReadyEvents, type KeyspaceEvent, type ReadyKey, type RedisAnswer, type RedisDeliveries, type RedisDelivery, type RedisPubsubMsg, type SubscriptionKind } from '../src/protocol/keyspace.js';
+import { blockingReadyEvents, swapdbReadyEvent, type KeyspaceEvent, type ReadyKey, type RedisAnswer, type RedisDeliveries, type RedisDelivery, type RedisPubsubMsg, type SubscriptionKind } from '../src/protocol/keyspace.js';
 import type { Reply } from '../src/protocol/resp.js';
 import { globMatch } from '../src/core/keyspace/index.js';
 
@@ -176,6 +176,12 @@ export class PubsubTable {
     for (const e of events) {
       if ('published' in e) {
         counts.push(this.size === 0 ? 0 : this.deliver(e.channel, e.message, e.published === 'spublish'));
+        continue;
+      }
+      if (e.event === swapdbReadyEvent) {
+        // SWAPDB: every watched key of the db may now hold data (Redis rescans the swapped dbs' blocked keys)
+        const prefix = `${e.db}:`;
+        for (const k of this.watchedReady) if (k.startsWith(prefix)) this.ready.set(k, { db: e.db, key: enc(k.slice(prefix.length)) });
         continue;
       }
       if (this.watchedReady.size > 0 && blockingReadyEvents.has(e.event)) {

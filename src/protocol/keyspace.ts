@@ -191,3 +191,8 @@ export interface ReadyKey {
 
 /** The events that make a watched key ready: it was created, or data was added to it. */
 export const blockingReadyEvents: ReadonlySet<string> = new Set(['new', 'lpush', 'rpush', 'zadd', 'zincr', 'xadd']);
+/**
+ * SWAPDB's event, once per swapped db (key empty): every watched key of that db may be ready. Not a keyspace
+ * notification (Redis 7.0 publishes none for SWAPDB): never delivered to subscribers.
+ */
+export const swapdbReadyEvent = 'swapdb';

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import type { Reply } from '../../src/protocol/resp.js';
 import { Keyspace, keyspaceSnapshotChunks, restoreKeyspace } from '../../src/core/keyspace/index.js';
 import { blockingCommands, onceRepliesMax, timeoutMsArg } from '../../src/core/keyspace/blocking.js';
+import { encodeReply } from '../../src/wire/resp/encoder.js';
 import { argv, runOn, show } from './harness.js';
 
 const T0 = 1_700_000_000_000;
@@ -89,6 +90,44 @@ test('undo: what a serve took goes back where it was taken from', () => {
   assert.is(run(ks, 'LRANGE', 'l', '0', '-1'), '["a", "b", "c", "d", "e"]');
   undo('BLMOVE', 'l', 'm', 'LEFT', 'LEFT', '0');
   assert.is(run(ks, 'LRANGE', 'm', '0', '-1'), '["a"]', "BLMOVE's element stays in its destination");
+});
+
+test('undo of sorted-set pops: ZADD of what BZPOPMIN/BZPOPMAX/BZMPOP took, with its exact score', () => {
+  const ks = new Keyspace();
+  run(ks, 'ZADD', 'z', '0.1', 'a', '2', 'b', '1e300', 'c', '-inf', 'd', '3.0000000000000004', 'e');
+  const before = run(ks, 'ZRANGE', 'z', '0', '-1', 'WITHSCORES');
+  const undo = (name: string, ...parts: string[]): void => {
+    const a = argv(name, ...parts);
+    const served = runOn(ks, 0, a, T0);
+    assert.is(served.kind, 'Array', name);
+    runOn(ks, 0, blockingCommands.get(name.toLowerCase())!.undo(a, served)!, T0);
+  };
+  undo('BZPOPMIN', 'none', 'z', '0');
+  undo('BZPOPMAX', 'z', '0');
+  undo('BZMPOP', '0', '2', 'none', 'z', 'MIN', 'COUNT', '3');
+  undo('BZMPOP', '0', '1', 'z', 'MAX', 'COUNT', '10');
+  assert.is(run(ks, 'ZRANGE', 'z', '0', '-1', 'WITHSCORES'), before);
+  assert.is(blockingCommands.get('bzpopmin')!.undo(argv('BZPOPMIN', 'z', '0'), { kind: 'NullArray' }), null);
+});
+
+test('_once remembers Double and Map replies (BZPOPMIN, XREADGROUP), also across a snapshot', () => {
+  const ks = new Keyspace();
+  run(ks, 'ZADD', 'z', '1.5', 'a', '2', 'b');
+  run(ks, 'XADD', 's', '1-0', 'f', 'v');
+  run(ks, 'XGROUP', 'CREATE', 's', 'g', '0');
+  const resp3 = (k: Keyspace, ...parts: string[]): string => encodeReply(runOn(k, 0, argv(...parts), T0), 3).toString('latin1');
+  const pop = resp3(ks, '_once', 'd:1', 'BZPOPMIN', 'z', '0');
+  const read = resp3(ks, '_once', 'd:2', 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>');
+  assert.is(pop, '*3\r\n$1\r\nz\r\n$1\r\na\r\n,1.5\r\n');
+  assert.ok(read.startsWith('%1\r\n$1\r\ns\r\n*1\r\n'), read);
+  const copy = snapshot(ks);
+  assert.is(copy.digest(), ks.digest());
+  for (const k of [ks, copy]) {
+    assert.is(resp3(k, '_once', 'd:1', 'BZPOPMIN', 'z', '0'), pop);
+    assert.is(resp3(k, '_once', 'd:2', 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), read);
+    assert.is(encodeReply(runOn(k, 0, argv('_once', 'd:2', 'XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>'), T0), 2).toString('latin1').startsWith('*1\r\n*2\r\n'), true, 'RESP2 pairs kept');
+    assert.is(run(k, 'ZCARD', 'z'), ':1');
+  }
 });
 
 test.run();

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import type { Argv, Reply } from '../../src/protocol/resp.js';
 import { Keyspace, keyspaceSnapshotChunks, normalize, restoreKeyspace } from '../../src/core/keyspace/index.js';
 import { encodeReply } from '../../src/wire/resp/encoder.js';
+import { blockingCommands } from '../../src/core/keyspace/blocking.js';
 import { RespClient, argv, hasRedisServer, resp2, runOn, show, startRedis, type RedisServer } from './harness.js';
 
 const runsMax = Number(process.env.KEYSPACE_PROPERTY_RUNS ?? 60);
@@ -335,16 +336,24 @@ test('streams: idle times are the read time minus the delivery time (txn time)',
   assert.is(txt(run(ks, 'XINFO STREAM s FULL', 3000)).includes('"seen-time", :2500'), true);
 });
 
-test('streams: _xgroupready tells a waiting XREADGROUP when its group has entries to deliver', () => {
-  const ks = new Keyspace();
-  run(ks, 'XGROUP CREATE s g $ MKSTREAM');
-  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':0');
-  run(ks, 'XADD s 1-0 f v');
-  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':1');
-  run(ks, 'XREADGROUP GROUP g c STREAMS s >');
-  assert.is(txt(run(ks, '_XGROUPREADY g s')), ':0');
-  assert.is(txt(run(ks, '_XGROUPREADY nog s')), ':1', 'a missing group: XREADGROUP answers its error');
-  assert.is(txt(run(ks, '_XGROUPREADY g s nokey')), ':1');
+test('streams: the XREAD/XREADGROUP blocking rows: only with BLOCK, keys after STREAMS, a serve of one key, BLOCK in ms', () => {
+  const x = blockingCommands.get('xread')!;
+  const g = blockingCommands.get('xreadgroup')!;
+  const av = (line: string): Buffer[] => line.split(' ').map((w) => Buffer.from(w));
+  const words = (a: readonly Uint8Array[]): string => a.map((w) => Buffer.from(w).toString()).join(' ');
+  assert.is(x.blocks!(av('XREAD COUNT 2 STREAMS a b 0 0')), false);
+  const a = av('XREAD COUNT 2 BLOCK 250 STREAMS a b 1-0 2-0');
+  assert.is(x.blocks!(a), true);
+  assert.is(words(x.keys(a)), 'a b');
+  assert.is(words(x.only(a, Buffer.from('b'))), 'XREAD COUNT 2 BLOCK 250 STREAMS b 2-0');
+  assert.is(x.timeoutMs(a, 1_000), 250);
+  assert.is(x.read, true);
+  const r = av('XREADGROUP GROUP block c NOACK BLOCK 0 STREAMS s t > >');
+  assert.is(g.blocks!(r), true);
+  assert.is(words(g.keys(r)), 's t');
+  assert.is(words(g.only(r, Buffer.from('t'))), 'XREADGROUP GROUP block c NOACK BLOCK 0 STREAMS t >');
+  assert.is(g.timeoutMs(r, 1_000), 0);
+  assert.is(g.undo(r, { kind: 'NullArray' }), null);
 });
 
 test('streams: RESP3 and RESP2 shapes of XREAD, XINFO and XPENDING', () => {

@@ -9,9 +9,9 @@
  * - `_once <id> <command...>` runs the command once per id: a served (non-nil, non-error) reply is remembered
  *   (the last `onceRepliesMax` ids, in the snapshot too) and a second apply of the same id answers it without
  *   running again, so a serve retried after a leader change pops once.
- * - `blockingCommands` is the plug-in table: per command the keys it waits on, where its timeout is, and how to put
- *   back what a serve took for a client that left meanwhile. A new type (sorted sets, streams) adds one row here and
- *   one row in the command table.
+ * - `blockingCommands` is the plug-in table: per command the keys it waits on, its timeout, and how to put back
+ *   what a serve took for a client that left meanwhile (lists, sorted sets, XREADGROUP); XREAD's row is a read
+ *   (its attempts and serves take nothing and are not logged).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { Reader, Writer } from '../tree/codec.js';
@@ -20,6 +20,8 @@ import { commandOf } from './keyspace.js';
 import * as lists from './lists.js';
 import { parseLongDouble } from './longdouble.js';
 import { type Ctx, keyOf } from './state.js';
+import * as zsets from './zsets.js';
+import { formatDouble } from './double.js';
 
 /** `_once` replies remembered, at most (the oldest is forgotten first). */
 export const onceRepliesMax = 10_000;
@@ -79,6 +81,29 @@ export function blmpop(c: Ctx, a: Argv): Reply {
   return isReply(t) ? t : lists.lmpop(c, cmd('lmpop', ...a.slice(2)));
 }
 
+/** BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score] from the first key holding data; else the null array. */
+export function bzpop(where: 'min' | 'max') {
+  const pop = zsets.zpop(where);
+  return (c: Ctx, a: Argv): Reply => {
+    const t = timeoutMsArg(a[a.length - 1]!, c.nowMs);
+    if (isReply(t)) return t;
+    for (let i = 1; i < a.length - 1; i++) {
+      const r = pop(c, cmd(where === 'min' ? 'zpopmin' : 'zpopmax', a[i]!));
+      if (r.kind === 'Error') return r;
+      if (r.kind === 'Array' && r.items.length > 0) return array([{ kind: 'Bulk', bytes: a[i]! }, ...r.items]);
+    }
+    return NULL_ARRAY;
+  };
+}
+
+/** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: ZMPOP's argument errors come before the timeout's. */
+export function bzmpop(c: Ctx, a: Argv): Reply {
+  const p = lists.mpopArgs(a, 2, ['MIN', 'MAX']);
+  if (isReply(p)) return p;
+  const t = timeoutMsArg(a[1]!, c.nowMs);
+  return isReply(t) ? t : zsets.zmpop(c, cmd('zmpop', ...a.slice(2)));
+}
+
 /** `_once <id> <command...>`: see the file's comment. */
 export function once(c: Ctx, a: Argv): Reply {
   const id = keyOf(a, 1);
@@ -101,8 +126,12 @@ export function once(c: Ctx, a: Argv): Reply {
 export interface BlockingSpec {
   /** The keys the client waits on (the argv is valid: its first attempt answered nil). */
   readonly keys: (a: Argv) => Uint8Array[];
-  /** The timeout argument (seconds). */
-  readonly timeout: (a: Argv) => Uint8Array;
+  /** Whether the command blocks at all (XREAD/XREADGROUP only with BLOCK); absent: always. */
+  readonly blocks?: (a: Argv) => boolean;
+  /** The timeout in ms (0 = forever), from the command's arrival time, or its error. */
+  readonly timeoutMs: (a: Argv, nowMs: number) => number | Reply;
+  /** Attempts and serves are reads (XREAD: nothing is taken): not logged, nothing to undo. */
+  readonly read?: boolean;
   /** The command waiting on `key` alone: what a serve proposes when that key is reported ready (Redis serves from it). */
   readonly only: (a: Argv, key: Uint8Array) => Argv;
   /** The write that puts back what `served` took, for a client that left before its serve's answer; null: keep it. */
@@ -120,8 +149,66 @@ const listUndo =
     return cmd(where(a) === 'LEFT' ? 'lpush' : 'rpush', key.bytes, ...values.reverse());
   };
 
-/** BLMPOP's numkeys. */
+/**
+ * BZPOPMIN/BZPOPMAX's [key, member, score] and BZMPOP's [key, [[member, score], ...]] put back with ZADD (a member
+ * re-added meanwhile gets its popped score back).
+ */
+function zsetUndo(_a: Argv, served: Reply): Argv | null {
+  if (served.kind !== 'Array') return null;
+  const [key, ...rest] = served.items;
+  if (key?.kind !== 'Bulk') return null;
+  const pairs = rest.length === 1 && rest[0]!.kind === 'Array' ? rest[0]!.items.flatMap((p) => (p.kind === 'Array' ? [...p.items] : [])) : rest;
+  const args: Uint8Array[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const [m, s] = [pairs[i]!, pairs[i + 1]!];
+    if (m.kind !== 'Bulk' || s.kind !== 'Double') return null;
+    args.push(ascii(formatDouble(s.value)), m.bytes);
+  }
+  return args.length === 0 ? null : cmd('zadd', key.bytes, ...args);
+}
+
+/** The timeout in seconds at argument `i` (negative: from the end). */
+const secondsAt =
+  (i: number) =>
+  (a: Argv, nowMs: number): number | Reply =>
+    timeoutMsArg(a[i < 0 ? a.length + i : i]!, nowMs);
+/** BLPOP/BRPOP/BZPOPMIN/BZPOPMAX key [key ...] timeout. */
+const lastTimeoutKeys = (a: Argv): Uint8Array[] => a.slice(1, -1);
+const lastTimeoutOnly = (a: Argv, k: Uint8Array): Argv => [a[0]!, k, a[a.length - 1]!];
+
+/** BLMPOP/BZMPOP's numkeys. */
 const numkeys = (a: Argv): number => Number(parseInt64(a[2]!) ?? 0n);
+const mpopKeys = (a: Argv): Uint8Array[] => a.slice(3, 3 + numkeys(a));
+const mpopOnly = (a: Argv, k: Uint8Array): Argv => [a[0]!, a[1]!, ascii('1'), k, ...a.slice(3 + numkeys(a))];
+
+/** XREAD/XREADGROUP: the index of BLOCK's argument (0: none) and of the first key (after STREAMS). */
+function xreadArgs(a: Argv): { block: number; streams: number } {
+  let block = 0;
+  for (let i = 1; i < a.length; i++) {
+    const o = upper(a[i]!);
+    if (o === 'STREAMS') return { block, streams: i + 1 };
+    if (o === 'BLOCK') block = ++i;
+    else if (o === 'COUNT') i++;
+    else if (o === 'GROUP') i += 2;
+  }
+  return { block, streams: a.length };
+}
+const xreadBlockAt = (a: Argv): number => xreadArgs(a).block;
+const xreadKeys = (a: Argv): Uint8Array[] => {
+  const s = xreadArgs(a).streams;
+  return a.slice(s, s + (a.length - s) / 2);
+};
+/** The keys' ids: XREAD's `$` became concrete ids before blocking (the front end's job), XREADGROUP's are `>`. */
+function xreadOnly(a: Argv, k: Uint8Array): Argv {
+  const s = xreadArgs(a).streams;
+  const n = (a.length - s) / 2;
+  const i = a.slice(s, s + n).findIndex((x) => Buffer.compare(x, k) === 0);
+  return [...a.slice(0, s), k, a[s + n + i]!];
+}
+/** BLOCK is milliseconds (an integer, checked by the attempt). */
+const xreadTimeoutMs = (a: Argv): number => Number(parseInt64(a[xreadBlockAt(a)]!) ?? 0n);
+
+/** BLMPOP's numkeys. */
 /** BLMPOP's LEFT|RIGHT. */
 const mpopWhere = (a: Argv): string => upper(a[3 + numkeys(a)]!);
 
@@ -131,11 +218,16 @@ const mpopWhere = (a: Argv): string => upper(a[3 + numkeys(a)]!);
  */
 const itself = (a: Argv): Argv => a;
 export const blockingCommands: ReadonlyMap<string, BlockingSpec> = new Map<string, BlockingSpec>([
-  ['blpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, only: (a, k) => [a[0]!, k, a[a.length - 1]!], undo: listUndo(() => 'LEFT') }],
-  ['brpop', { keys: (a) => a.slice(1, -1), timeout: (a) => a[a.length - 1]!, only: (a, k) => [a[0]!, k, a[a.length - 1]!], undo: listUndo(() => 'RIGHT') }],
-  ['blmove', { keys: (a) => [a[1]!], timeout: (a) => a[5]!, only: itself, undo: () => null }],
-  ['brpoplpush', { keys: (a) => [a[1]!], timeout: (a) => a[3]!, only: itself, undo: () => null }],
-  ['blmpop', { keys: (a) => a.slice(3, 3 + numkeys(a)), timeout: (a) => a[1]!, only: (a, k) => [a[0]!, a[1]!, ascii('1'), k, ...a.slice(3 + numkeys(a))], undo: listUndo(mpopWhere) }],
+  ['blpop', { keys: lastTimeoutKeys, timeoutMs: secondsAt(-1), only: lastTimeoutOnly, undo: listUndo(() => 'LEFT') }],
+  ['brpop', { keys: lastTimeoutKeys, timeoutMs: secondsAt(-1), only: lastTimeoutOnly, undo: listUndo(() => 'RIGHT') }],
+  ['blmove', { keys: (a) => [a[1]!], timeoutMs: secondsAt(5), only: itself, undo: () => null }],
+  ['brpoplpush', { keys: (a) => [a[1]!], timeoutMs: secondsAt(3), only: itself, undo: () => null }],
+  ['blmpop', { keys: mpopKeys, timeoutMs: secondsAt(1), only: mpopOnly, undo: listUndo(mpopWhere) }],
+  ['bzpopmin', { keys: lastTimeoutKeys, timeoutMs: secondsAt(-1), only: lastTimeoutOnly, undo: zsetUndo }],
+  ['bzpopmax', { keys: lastTimeoutKeys, timeoutMs: secondsAt(-1), only: lastTimeoutOnly, undo: zsetUndo }],
+  ['bzmpop', { keys: mpopKeys, timeoutMs: secondsAt(1), only: mpopOnly, undo: zsetUndo }],
+  ['xread', { blocks: (a) => xreadBlockAt(a) > 0, keys: xreadKeys, timeoutMs: xreadTimeoutMs, only: xreadOnly, undo: () => null, read: true }],
+  ['xreadgroup', { blocks: (a) => xreadBlockAt(a) > 0, keys: xreadKeys, timeoutMs: xreadTimeoutMs, only: xreadOnly, undo: () => null }],
 ]);
 
 /** Whether a blocking command's reply means "nothing yet" (the client blocks). */
@@ -159,6 +251,18 @@ function writeReply(w: Writer, r: Reply): void {
       w.u8(4);
       w.latin1(String(r.value));
       return;
+    case 'Double':
+      w.u8(5);
+      w.f64(r.value);
+      return;
+    case 'Map':
+      w.u8(r.resp2 === 'pairs' ? 7 : 6);
+      w.u32(r.entries.length);
+      for (const [k, v] of r.entries) {
+        writeReply(w, k);
+        writeReply(w, v);
+      }
+      return;
     default:
       w.u8(r.kind === 'NullArray' ? 1 : 0);
   }
@@ -176,6 +280,13 @@ function readReply(r: Reader): Reply {
   if (tag === 4) {
     const v = BigInt(r.latin1());
     return { kind: 'Int', value: v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v };
+  }
+  if (tag === 5) return { kind: 'Double', value: r.f64() };
+  if (tag === 6 || tag === 7) {
+    const n = r.u32();
+    const entries: [Reply, Reply][] = [];
+    for (let i = 0; i < n; i++) entries.push([readReply(r), readReply(r)]);
+    return tag === 7 ? { kind: 'Map', entries, resp2: 'pairs' } : { kind: 'Map', entries };
   }
   return tag === 1 ? NULL_ARRAY : NULL;
 }

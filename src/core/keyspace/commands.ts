@@ -163,6 +163,9 @@ const rows: Row[] = [
   ['zpopmin', -2, 'write', 1, 1, 1, zsets.zpop('min')],
   ['zpopmax', -2, 'write', 1, 1, 1, zsets.zpop('max')],
   ['zmpop', -4, 'write', 0, 0, 0, zsets.zmpop],
+  ['bzpopmin', -3, 'write', 1, -2, 1, blocking.bzpop('min')],
+  ['bzpopmax', -3, 'write', 1, -2, 1, blocking.bzpop('max')],
+  ['bzmpop', -5, 'write', 0, 0, 0, blocking.bzmpop],
   ['zunion', -3, 'read', 0, 0, 0, zsets.zsetOp('union')],
   ['zinter', -3, 'read', 0, 0, 0, zsets.zsetOp('inter')],
   ['zdiff', -3, 'read', 0, 0, 0, zsets.zsetOp('diff')],
@@ -222,8 +225,6 @@ const rows: Row[] = [
   ['_encodingget', -2, 'read', 0, 0, 0, encoding.encodingGet],
   // INFO's keyspace section, asked by the front end (not in its client command table: the name starts with '_')
   ['_keyspaceinfo', 1, 'read', 0, 0, 0, introspect.keyspaceInfo],
-  // XREADGROUP BLOCK's readiness check, asked by the front end while it waits
-  ['_xgroupready', -3, 'read', 0, 0, 0, streams.xgroupReady],
   ['publish', 3, 'write', 0, 0, 0, publish('publish')],
   ['spublish', 3, 'write', 1, 1, 1, publish('spublish')],
   // ACL SETUSER / DELUSER as logged (passwords hashed) and the state the front ends copy (acl.ts)

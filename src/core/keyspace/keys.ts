@@ -3,6 +3,7 @@
  * DUMP/RESTORE, the EXPIRE family, TTL family, PERSIST, DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, SELECT (inside EXEC).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
+import { swapdbReadyEvent } from '../../protocol/keyspace.js';
 import { E, NULL, OK, array, ascii, bulk, bulkText, crc32, err, fromLatin1, int, int64Max, intBytes, isReply, latin1, parseInt64, upper } from './bytes.js';
 import { allKeys, invalidCursor, parseCursor, parseScanOptions } from './cursor.js';
 import { globMatch } from './glob.js';
@@ -308,7 +309,12 @@ export function swapdb(c: Ctx, a: Argv): Reply {
   const y = int32(a[2]!, 'ERR invalid second DB index');
   if (isReply(y)) return y;
   if (!validDb(x) || !validDb(y)) return E.dbRange;
-  if (x !== y) c.ks.swap(x, y);
+  if (x !== y) {
+    c.ks.swap(x, y);
+    // the clients blocked on keys of either db are tried again (not a keyspace notification: never published)
+    c.notify('', swapdbReadyEvent, '', x);
+    c.notify('', swapdbReadyEvent, '', y);
+  }
   return OK;
 }
 

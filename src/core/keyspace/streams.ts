@@ -4,8 +4,9 @@
  * and seen times, idle times) is `Ctx.nowMs`: the leader's clock carried by the txn for writes, so every replica
  * generates the same ids; the local read time for reads.
  *
- * Blocking (XREAD/XREADGROUP BLOCK) answers at once: with data as Redis does, without as a timeout (null array).
- * `xreadServe` is the "try to serve" step a blocking mechanism can call again when the key changes.
+ * Blocking (XREAD/XREADGROUP BLOCK) answers at once here: with data as Redis does, without as a timeout (null
+ * array); the RESP front end blocks the client and tries again when an XADD makes a key ready (blocking.ts rows,
+ * ../../../docs/blocking.md).
  */
 import type { Argv, Reply } from '../../protocol/resp.js';
 import { E, NULL, NULL_ARRAY, OK, array, arityError, bulk, bulkText, err, fromLatin1, int, isReply, latin1, parseInt64, upper } from './bytes.js';
@@ -492,22 +493,6 @@ export function xreadServe(c: Ctx, r: XreadRequest): Reply | null {
     }
   }
   return served.length === 0 ? null : { kind: 'Map', entries: served, resp2: 'pairs' };
-}
-
-/**
- * `_xgroupready group key...` (internal read, for a front end waiting on XREADGROUP BLOCK with `>`): 1 when a key
- * has entries its group has not been given yet, or when the key or group is gone (XREADGROUP then answers its
- * error); else 0.
- */
-export function xgroupReady(c: Ctx, a: Argv): Reply {
-  const group = latin1(a[1]!);
-  for (let i = 2; i < a.length; i++) {
-    const s = getStream(c, keyOf(a, i));
-    if (s === null || isReply(s)) return int(1);
-    const g = s.groups.get(group);
-    if (g === undefined || (s.length > 0 && cmpId(lastValidId(s), g.lastId) > 0)) return int(1);
-  }
-  return int(0);
 }
 
 export function xread(xreadgroup: boolean) {

@@ -1,6 +1,7 @@
 /**
- * Blocked clients of one RESP front end (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; any command with a row in
- * src/core/keyspace/blocking.ts `blockingCommands`). See ../../../docs/blocking.md.
+ * Blocked clients of one RESP front end (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
+ * XREAD and XREADGROUP with BLOCK; any command with a row in src/core/keyspace/blocking.ts `blockingCommands`).
+ * See ../../../docs/blocking.md.
  *
  * - A blocking command is first sent as a normal write (its attempt). Non-nil: that is the answer. Nil: the client
  *   blocks: it joins the FIFO of each of its keys, the node is asked to report those keys when a txn applied makes
@@ -21,7 +22,7 @@
  */
 import type { ReadyKey } from '../../protocol/keyspace.js';
 import type { Argv, Reply } from '../../protocol/resp.js';
-import { type BlockingSpec, isNothing, onceArgv, timeoutMsArg } from '../../core/keyspace/blocking.js';
+import { type BlockingSpec, isNothing, onceArgv } from '../../core/keyspace/blocking.js';
 
 /** A TRYAGAIN serve is retried this many times at most (then the client gets the TRYAGAIN error). */
 export const serveRetriesMax = 40;
@@ -42,6 +43,8 @@ const keyName = (db: number, key: Uint8Array): string => `${db}:${Buffer.from(ke
 export interface BlockingIo {
   /** A write, answered when applied (or an error: TRYAGAIN when its outcome is unknown). */
   write(db: number, argv: Argv): Promise<Reply>;
+  /** A linearizable read (the attempts and serves of a command whose row says `read`: XREAD). */
+  read(db: number, argv: Argv): Promise<Reply>;
   /** Start (answered once the node reports the keys) or stop reporting the keys made ready. */
   watch(keys: readonly ReadyKey[], watch: boolean): Promise<void>;
 }
@@ -89,7 +92,7 @@ export class BlockedClients {
   async run(client: number, db: number, argv: Argv, spec: BlockingSpec): Promise<Reply> {
     this.attempting.set(client, (this.attempting.get(client) ?? 0) + 1);
     const startMs = this.now();
-    const first = await this.attempt(db, argv);
+    const first = await this.attempt(db, argv, spec.read === true);
     const n = this.attempting.get(client)! - 1;
     const left = this.left.has(client);
     if (n > 0) this.attempting.set(client, n);
@@ -104,7 +107,7 @@ export class BlockedClients {
     }
     if (!isNothing(first)) return first;
     if (this.count >= blockedClientsMax) return { kind: 'Error', text: `ERR more than ${blockedClientsMax} blocked clients on this node` };
-    const timeoutMs = timeoutMsArg(spec.timeout(argv), startMs);
+    const timeoutMs = spec.timeoutMs(argv, startMs);
     if (typeof timeoutMs !== 'number') return timeoutMs; // valid at apply a moment ago: cannot happen
     return new Promise<Reply>((resolve) => {
       const byName = new Map(spec.keys(argv).map((k) => [keyName(db, k), k] as const));
@@ -213,7 +216,7 @@ export class BlockedClients {
     q.busy = true;
     q.again = false;
     b.serving = true;
-    void this.attempt(b.db, b.spec.only(b.argv, q.key)).then((r) => this.served(b, name, r));
+    void this.attempt(b.db, b.spec.only(b.argv, q.key), b.spec.read === true).then((r) => this.served(b, name, r));
   }
 
   private served(b: Blocked, name: string, r: Reply): void {
@@ -239,14 +242,14 @@ export class BlockedClients {
   /** Put back what a serve took for a client that left. */
   private undo(db: number, argv: Argv, spec: BlockingSpec, served: Reply): void {
     const undo = spec.undo(argv, served);
-    if (undo !== null) void this.attempt(db, undo);
+    if (undo !== null) void this.attempt(db, undo, false);
   }
 
-  /** One once-wrapped write, retried with the same id while its outcome is unknown (bounded). */
-  private async attempt(db: number, argv: Argv): Promise<Reply> {
+  /** One once-wrapped write (or a read: XREAD), retried with the same id while its outcome is unknown (bounded). */
+  private async attempt(db: number, argv: Argv, read: boolean): Promise<Reply> {
     const once = onceArgv(`${this.idPrefix}:${++this.nextServe}`, argv);
     for (let k = 0; ; k++) {
-      const r = await this.io.write(db, once);
+      const r = await (read ? this.io.read(db, argv) : this.io.write(db, once));
       if (!tryAgain(r) || k >= serveRetriesMax) return r;
       await new Promise((res) => setTimeout(res, Math.min(serveRetryBaseMs * 2 ** k, serveRetryMaxMs)));
     }

@@ -28,14 +28,6 @@ export const watchedKeysMax = 10_000;
 export const requestsPerAskMax = 4_096;
 /** The front end's ask to the node allows this much beyond the actor's own request timeout. */
 const askTimeoutMs = 12_000;
-/**
- * XREAD BLOCK with nothing to read is asked again this often until its timeout or the client goes (a read, so
- * nothing is logged); its `$` ids are resolved once first. XREADGROUP BLOCK with `>` asks a read (`_xgroupready`)
- * this often and logs the XREADGROUP again only when there is something to deliver. Stands in until blocked
- * clients are woken at apply.
- */
-export const xreadBlockPollMs = 100;
-
 export interface RedisGateway {
   ask<R extends Message = Message>(to: Address, msg: AnyMessage, timeoutMs: number): Promise<R>;
   send?(to: Address, msg: AnyMessage): void;
@@ -69,8 +61,6 @@ export function keyspaceCommandTable(): CommandTable {
 }
 
 interface ClientState {
-  /** Set when the connection closed or reset: a polling XREAD BLOCK stops. */
-  gone?: boolean;
   queue: Argv[] | null;
   queueFailed: boolean;
   watched: WatchedKey[];
@@ -125,6 +115,7 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
   const blocked = new BlockedClients(
     {
       write: (db, argv) => askReply({ type: 'RedisWrite', db, commands: [argv], exec: false, watched: [] }),
+      read: (db, argv) => askReply({ type: 'RedisRead', db, argv, local: false }),
       watch: async (keys, watch) => {
         const msg: RedisPubsubMsg = { type: 'RedisReadyWatch', keys, watch };
         if (!watch && gateway.send !== undefined) gateway.send(`${node}/redis`, msg);
@@ -202,13 +193,10 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       const c = commandOf(argv);
       if (!('run' in c)) return c;
       const blocking = blockingCommands.get(c.name);
-      if (blocking !== undefined) return blocked.run(client.id, client.db, argv, blocking);
-      if (name === 'xread' || name === 'xreadgroup') {
-        const block = xreadBlock(argv, now());
-        const read = (a: Argv): Promise<Reply> => askReply({ type: 'RedisRead', db: client.db, argv: a, local: s.readonly });
-        if (block !== null && name === 'xread') return blockingXread(argv, block, s, now, read);
-        const write = (): Promise<Reply> => askReply({ type: 'RedisWrite', db: client.db, commands: [argv], exec: false, watched: [] });
-        if (block !== null && block.group !== null) return blockingXreadgroup(argv, { ...block, group: block.group }, s, now, read, write);
+      if (blocking !== undefined && blocking.blocks?.(argv) !== false) {
+        if (name !== 'xread') return blocked.run(client.id, client.db, argv, blocking);
+        const read = (a: Argv): Promise<Reply> => askReply({ type: 'RedisRead', db: client.db, argv: a, local: false });
+        return lastIdsResolved(argv, blocking.keys(argv), read).then((a) => blocked.run(client.id, client.db, a, blocking));
       }
       if (c.kind === 'read') return askReply({ type: 'RedisRead', db: client.db, argv, local: s.readonly });
       const bytes = argvBytes(argv);
@@ -222,8 +210,6 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
       if (s !== undefined && s.queue !== null) s.queueFailed = true;
     },
     release(client) {
-      const s = clients.get(client.id);
-      if (s !== undefined) s.gone = true;
       clients.delete(client.id);
       blocked.release(client.id);
     },
@@ -237,36 +223,6 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 
-interface XreadBlock {
-  readonly untilMs: number;
-  readonly idsAt: number;
-  /** XREADGROUP's group name. */
-  readonly group: Uint8Array | null;
-}
-
-/** XREAD/XREADGROUP's BLOCK deadline (unix ms, Infinity for 0) and where its ids start, or null (no BLOCK, or a bad one: the keyspace answers it). */
-export function xreadBlock(argv: Argv, nowMs: number): XreadBlock | null {
-  let untilMs: number | null = null;
-  let group: Uint8Array | null = null;
-  for (let i = 1; i < argv.length; i++) {
-    const o = text(argv[i]!).toUpperCase();
-    if (o === 'BLOCK' && i + 1 < argv.length) {
-      const t = text(argv[++i]!);
-      if (!/^(0|[1-9][0-9]{0,15})$/.test(t)) return null;
-      untilMs = t === '0' ? Infinity : nowMs + Number(t);
-    } else if (o === 'COUNT' && i + 1 < argv.length) i++;
-    else if (o === 'GROUP' && i + 2 < argv.length) {
-      group = argv[i + 1]!;
-      i += 2;
-    } else if (o === 'NOACK') continue;
-    else if (o === 'STREAMS' && i + 1 < argv.length) {
-      const n = argv.length - i - 1;
-      return untilMs === null || n % 2 !== 0 ? null : { untilMs, idsAt: i + 1 + n / 2, group };
-    } else return null;
-  }
-  return null;
-}
-
 /** The stream's last generated id from an XINFO STREAM reply (0-0 for a missing key), or null for another error. */
 function lastGeneratedId(r: Reply): Uint8Array | null {
   if (r.kind === 'Error') return r.text === 'ERR no such key' ? Buffer.from('0-0') : null;
@@ -275,46 +231,18 @@ function lastGeneratedId(r: Reply): Uint8Array | null {
   return e !== undefined && e[1].kind === 'Bulk' ? e[1].bytes : null;
 }
 
-/** XREAD BLOCK: `$` resolved once, then asked until data comes, the deadline passes or the client goes. */
-async function blockingXread(argv: Argv, block: XreadBlock, s: ClientState, now: () => number, read: (a: Argv) => Promise<Reply>): Promise<Reply> {
+/**
+ * XREAD BLOCK's `$` ids made concrete before it blocks (the stream's last id now, 0-0 for a missing key, as Redis
+ * resolves it when the command arrives), so that a serve later means "entries after that id". A key of another
+ * type keeps its `$`: the attempt answers WRONGTYPE.
+ */
+async function lastIdsResolved(argv: Argv, keys: readonly Uint8Array[], read: (a: Argv) => Promise<Reply>): Promise<Argv> {
   const a = [...argv];
-  for (let i = block.idsAt; i < a.length; i++) {
-    if (text(a[i]!) !== '$') continue;
-    const key = a[i - (a.length - block.idsAt)]!;
-    const id = lastGeneratedId(await read([Buffer.from('XINFO'), Buffer.from('STREAM'), key]));
-    if (id === null) return read(argv); // a wrong type: the keyspace answers with its error
-    a[i] = id;
+  const idsAt = a.length - keys.length;
+  for (let i = 0; i < keys.length; i++) {
+    if (text(a[idsAt + i]!) !== '$') continue;
+    const id = lastGeneratedId(await read([Buffer.from('XINFO'), Buffer.from('STREAM'), keys[i]!]));
+    if (id !== null) a[idsAt + i] = id;
   }
-  for (;;) {
-    const r = await read(a);
-    const leftMs = block.untilMs - now();
-    if (r.kind !== 'NullArray' || s.gone === true || leftMs <= 0) return r;
-    await sleepMs(Math.min(xreadBlockPollMs, leftMs));
-  }
-}
-
-const sleepMs = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-
-/** XREADGROUP BLOCK: logged once; with `>` ids and nothing delivered, logged again only once `_xgroupready` says so. */
-async function blockingXreadgroup(
-  argv: Argv,
-  block: XreadBlock & { readonly group: Uint8Array },
-  s: ClientState,
-  now: () => number,
-  read: (a: Argv) => Promise<Reply>,
-  write: () => Promise<Reply>,
-): Promise<Reply> {
-  const keys = argv.slice(2 * block.idsAt - argv.length, block.idsAt);
-  const onlyNew = argv.slice(block.idsAt).every((id) => text(id) === '>');
-  for (;;) {
-    const r = await write();
-    if (r.kind !== 'NullArray' || !onlyNew) return r;
-    for (;;) {
-      const leftMs = block.untilMs - now();
-      if (s.gone === true || leftMs <= 0) return r;
-      await sleepMs(Math.min(xreadBlockPollMs, leftMs));
-      const ready = await read([Buffer.from('_xgroupready'), block.group, ...keys]);
-      if (ready.kind !== 'Int' || ready.value !== 0) break;
-    }
-  }
+  return a;
 }
