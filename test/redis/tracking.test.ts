@@ -181,6 +181,20 @@ const cases: { name: string; resp: 2 | 3; setup: string[][]; writes: string[][];
     expect: '*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$3\r\nrd1\r\n',
   },
   {
+    name: 'NOLOOP: the writer forgets the keys it writes (no invalidation of its own write, nor of a later one)',
+    resp: 3,
+    setup: [['CLIENT', 'TRACKING', 'on', 'NOLOOP'], ['GET', 'nl1'], ['GET', 'nl2'], ['SET', 'nl1', 'x']],
+    writes: [['SET', 'nl1', 'y'], ['SET', 'nl2', 'y']],
+    expect: '>2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nnl2\r\n',
+  },
+  {
+    name: 'OPTOUT: a read after CLIENT CACHING no is not tracked',
+    resp: 3,
+    setup: [['CLIENT', 'TRACKING', 'on', 'OPTOUT'], ['CLIENT', 'CACHING', 'no'], ['GET', 'oo1'], ['GET', 'oo2']],
+    writes: [['SET', 'oo1', 'x'], ['SET', 'oo2', 'x']],
+    expect: '>2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\noo2\r\n',
+  },
+  {
     name: 'FLUSHALL: a null invalidation to every tracking client',
     resp: 3,
     setup: [['CLIENT', 'TRACKING', 'on'], ['GET', 'fl1']],

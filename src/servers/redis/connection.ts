@@ -344,8 +344,8 @@ export class RedisConnection implements RedisClientContext, AclClient {
       };
       const reading = spec.flags.includes('readonly') || spec.name === 'config|get';
       const tracking = this.server.tracking;
-      const tracked = tracking.on(this.id) ? keysOf(spec, argv) : [];
-      if (tracked.length > 0) tracking.keysUsed(this.id, tracked, reading);
+      const keys = tracking.on(this.id) ? keysOf(spec, argv) : [];
+      const tracked = keys.length > 0 && tracking.keysUsed(this.id, keys, reading) ? keys : [];
       if (!this.inMulti) tracking.commandDone(this.id);
       // A command that may write waits for this connection's reads still in flight (a read answered after a later
       // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
@@ -375,7 +375,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
         });
       }
       // a read is remembered again when answered (an invalidation may have come in between)
-      if (reading && tracked.length > 0 && r instanceof Promise) void r.then(() => tracking.keysUsed(this.id, tracked, true), () => undefined);
+      if (reading && tracked.length > 0 && r instanceof Promise) void r.then(() => tracking.remember(this.id, tracked), () => undefined);
       if (reading && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);

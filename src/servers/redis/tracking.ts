@@ -230,14 +230,21 @@ export class TrackingTable {
    * default mode (OPTIN: only after CLIENT CACHING YES; OPTOUT: unless CLIENT CACHING NO); NOLOOP: a write's keys
    * are forgotten for the writer.
    */
-  keysUsed(id: number, keys: readonly Uint8Array[], reading: boolean): void {
+  keysUsed(id: number, keys: readonly Uint8Array[], reading: boolean): boolean {
     const o = this.clients.get(id);
-    if (o === undefined || o.bcast || keys.length === 0) return;
+    if (o === undefined || o.bcast || keys.length === 0) return false;
     if (!reading) {
       if (o.noloop) for (const k of keys) this.keys.get(latin1(k))?.delete(id);
-      return;
+      return false;
     }
-    if (o.optin ? !o.caching : o.optout && o.caching) return;
+    if (o.optin ? !o.caching : o.optout && o.caching) return false;
+    this.remember(id, keys);
+    return true;
+  }
+
+  /** The keys of a read are tracked for the client (again when it is answered, if they were at dispatch). */
+  remember(id: number, keys: readonly Uint8Array[]): void {
+    if (!this.clients.has(id)) return;
     for (const k of keys) {
       const name = latin1(k);
       let set = this.keys.get(name);
