@@ -222,6 +222,29 @@ for (const c of cases) {
   });
 }
 
+test('REDIRECT target gone: tracking-redir-broken push and broken_redirect, as redis-server', async () => {
+  const run = async (p: number, wp: number): Promise<string[]> => {
+    const tracker = await Raw.open(p);
+    const target = await Raw.open(p);
+    const writer = await Raw.open(wp);
+    await tracker.call(['HELLO', '3']);
+    const id = (await target.call(['CLIENT', 'ID'])).slice(1, -2);
+    await tracker.call(['CLIENT', 'TRACKING', 'on', 'REDIRECT', id]);
+    await tracker.call(['GET', 'rb1']);
+    target.close();
+    await sleep(100);
+    await writer.call(['SET', 'rb1', 'x']);
+    const pushed = (await tracker.drain(1, 300)).replace(`:${id}\r\n`, ':<id>\r\n');
+    const info = await tracker.call(['CLIENT', 'TRACKINGINFO']);
+    tracker.close();
+    writer.close();
+    return [pushed, info.replace(`:${id}\r\n`, ':<id>\r\n')];
+  };
+  const got = await run(port('n1'), port('n3'));
+  assert.is(got[0], '>2\r\n$21\r\ntracking-redir-broken\r\n:<id>\r\n');
+  if (real !== undefined) assert.equal(got, await run(real.port, real.port));
+});
+
 test('INFO tracking_clients counts the node\'s tracking connections', async () => {
   const a = await Raw.open(port('n2'));
   const info = async (): Promise<string> => /tracking_clients:(\d+)/.exec(await a.call(['INFO', 'clients']))![1]!;
