@@ -14,6 +14,9 @@
  * - Blocked clients (docs/blocking.md): the front end watches the keys its blocked clients wait on
  *   (`RedisReadyWatch`); an applied txn whose events make one ready (`blockingReadyEvents`) puts it in the next
  *   poll's `ready` (each key once per poll), so every node learns in log order when to serve its blocked clients.
+ * - Client-side caching (src/servers/redis/tracking.ts): while the front end has tracking clients
+ *   (`RedisTrackingCollect`), every applied txn's changed keys (those of its notifications) and flushes go in the
+ *   next poll's `modified`, in order; beyond `trackingModifiedMax` they collapse into one flush (everything invalid).
  * - Memory: at most `deliveriesQueuedBytesMax` bytes of deliveries wait for the front end; beyond, they are dropped
  *   and the next poll says `lost` (the front end disconnects its subscribers rather than let them miss a message).
  */
@@ -27,6 +30,8 @@ import { globMatch } from '../src/core/keyspace/index.js';
 export const deliveriesQueuedBytesMax = 64 * 1024 * 1024;
 /** Deliveries waiting for the front end's poll, at most (as the bytes bound). */
 export const deliveriesQueuedMax = 100_000;
+/** Changed keys waiting for the front end's poll, at most; beyond, they become one flush (all keys invalid). */
+export const trackingModifiedMax = 100_000;
 /** A held poll is answered (empty) after this, well inside the front end's ask timeout. */
 export const pubsubPollHoldMs = 5_000;
 /** How long the origin of a PUBLISH waits for the other members' receiver counts. */
@@ -62,6 +67,9 @@ export class PubsubTable {
   /** Keys the front end's blocked clients wait on (`db:key`), and those made ready since the last poll. */
   private readonly watchedReady = new Set<string>();
   private ready = new Map<string, ReadyKey>();
+  /** The front end has tracking clients: changed keys (null: a flush) since the last poll. */
+  private tracking = false;
+  private modified: (ReadyKey | null)[] = [];
   private notify = '';
   /** PUBLISH replies waiting for the other members' counts, and counts that came before the origin applied. */
   private readonly held = new Map<number, Held>();
@@ -98,6 +106,13 @@ export class PubsubTable {
         if (token !== null) ctx.respond(token, { type: 'RedisAnswer', reply: { kind: 'Simple', text: 'OK' } } satisfies RedisAnswer);
         return;
       }
+      case 'RedisTrackingCollect': {
+        this.tracking = m.collect;
+        if (!m.collect) this.modified = [];
+        const token = ctx.replyToken();
+        if (token !== null) ctx.respond(token, { type: 'RedisAnswer', reply: { kind: 'Simple', text: 'OK' } } satisfies RedisAnswer);
+        return;
+      }
       case 'RedisNotifyConfig':
         this.notify = m.notify;
         return;
@@ -107,11 +122,13 @@ export class PubsubTable {
         if (m.fresh) {
           for (const id of [...this.byClient.keys()]) this.gone(id);
           this.watchedReady.clear();
+          this.tracking = false;
+          this.modified = [];
         }
         this.notify = m.notify;
         if (this.poll !== null) this.answerPoll(ctx); // a newer poll replaces the held one
         this.poll = { token, sinceMs: ctx.now() };
-        if (this.queue.length > 0 || this.lost || this.ready.size > 0) this.answerPoll(ctx);
+        if (this.queue.length > 0 || this.lost || this.ready.size > 0 || this.modified.length > 0) this.answerPoll(ctx);
         return;
       }
       case 'RedisPublishCounted': {
@@ -178,12 +195,17 @@ export class PubsubTable {
         counts.push(this.size === 0 ? 0 : this.deliver(e.channel, e.message, e.published === 'spublish'));
         continue;
       }
+      if ('flushed' in e) {
+        if (this.tracking) this.modified = [null];
+        continue;
+      }
       if (e.event === swapdbReadyEvent) {
         // SWAPDB: every watched key of the db may now hold data (Redis rescans the swapped dbs' blocked keys)
         const prefix = `${e.db}:`;
         for (const k of this.watchedReady) if (k.startsWith(prefix)) this.ready.set(k, { db: e.db, key: enc(k.slice(prefix.length)) });
         continue;
       }
+      if (this.tracking) this.track({ db: e.db, key: e.key });
       if (this.watchedReady.size > 0 && blockingReadyEvents.has(e.event)) {
         const k = `${e.db}:${key(e.key)}`;
         if (this.watchedReady.has(k)) this.ready.set(k, { db: e.db, key: e.key });
@@ -193,6 +215,11 @@ export class PubsubTable {
       if (this.notify.includes('E')) this.deliver(enc(`__keyevent@${e.db}__:${e.event}`), e.key, false);
     }
     return counts;
+  }
+
+  private track(k: ReadyKey): void {
+    if (this.modified.length >= trackingModifiedMax) this.modified = [null];
+    else this.modified.push(k);
   }
 
   private classOn(cls: string): boolean {
@@ -231,13 +258,14 @@ export class PubsubTable {
 
   /** After a batch of applies: hand what is queued to a waiting poll. */
   flush(ctx: Ctx<never>): void {
-    if (this.poll !== null && (this.queue.length > 0 || this.lost || this.ready.size > 0)) this.answerPoll(ctx);
+    if (this.poll !== null && (this.queue.length > 0 || this.lost || this.ready.size > 0 || this.modified.length > 0)) this.answerPoll(ctx);
   }
 
   private answerPoll(ctx: Ctx<never>): void {
     const p = this.poll!;
     this.poll = null;
-    ctx.respond(p.token, { type: 'RedisDeliveries', incarnation: this.incarnation, lost: this.lost, items: this.queue, ready: [...this.ready.values()] } satisfies RedisDeliveries);
+    ctx.respond(p.token, { type: 'RedisDeliveries', incarnation: this.incarnation, lost: this.lost, items: this.queue, ready: [...this.ready.values()], modified: this.modified } satisfies RedisDeliveries);
+    this.modified = [];
     this.queue = [];
     this.ready = new Map();
     this.queuedBytes = 0;

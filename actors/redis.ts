@@ -298,7 +298,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
           const r = a.result;
           if (r.type !== 'Keyspace') continue;
           const counts = s.pubsub.applied(r.events);
-          for (const e of r.events) if (!('published' in e) && e.event === 'expired') s.expiredKeys++;
+          for (const e of r.events) if ('event' in e && e.event === 'expired') s.expiredKeys++;
           if (a.zxid > s.appliedZxid) s.appliedZxid = a.zxid;
           if (a.origin === undefined) continue;
           if (a.origin.server !== s.myId) {
@@ -317,6 +317,7 @@ export const redis = defineActor<State, Msg, RedisActorArgs>({
         return s;
       }
       case 'RedisSubscribe':
+      case 'RedisTrackingCollect':
       case 'RedisClientGone':
       case 'RedisReadyWatch':
       case 'RedisPoll':

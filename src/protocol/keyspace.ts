@@ -76,8 +76,13 @@ export interface KeyspacePublished {
   readonly command: number;
 }
 
-/** What applying a txn emitted, in order: keyspace notifications and published messages. */
-export type KeyspaceEvent = KeyspaceNotification | KeyspacePublished;
+/** FLUSHALL / FLUSHDB applied (client-side caching: every tracking client is told to drop everything). */
+export interface KeyspaceFlushed {
+  readonly flushed: true;
+}
+
+/** What applying a txn emitted, in order: keyspace notifications, published messages, flushes. */
+export type KeyspaceEvent = KeyspaceNotification | KeyspacePublished | KeyspaceFlushed;
 
 export interface KeyspaceApplied {
   /** The command's reply; for an EXEC txn the EXEC reply (Array, or NullArray when aborted by WATCH). */
@@ -169,6 +174,11 @@ export type RedisPubsubMsg =
    * answer on that makes one of them ready (`blockingReadyEvents`) is in a poll's `ready`.
    */
   | { readonly type: 'RedisReadyWatch'; readonly keys: readonly ReadyKey[]; readonly watch: boolean }
+  /**
+   * The front end has client-side caching clients (`collect`) or no longer: every txn applied from the answer on
+   * puts the keys it changed in a poll's `modified` (src/servers/redis/tracking.ts).
+   */
+  | { readonly type: 'RedisTrackingCollect'; readonly collect: boolean }
   /** A node's receivers of each message of the origin's txn `reqId`, in order (node → the PUBLISH's origin). */
   | { readonly type: 'RedisPublishCounted'; readonly from: number; readonly reqId: number; readonly counts: readonly number[] };
 
@@ -181,6 +191,8 @@ export interface RedisDeliveries {
   readonly items: readonly RedisDelivery[];
   /** Watched keys made ready by the txns applied since the last poll (blocked clients to serve). */
   readonly ready: readonly ReadyKey[];
+  /** Keys changed by the txns applied since the last poll, in order, while tracking is collected; null: a flush. */
+  readonly modified: readonly (ReadyKey | null)[];
 }
 
 /** A key in a db (blocking commands' keys). */

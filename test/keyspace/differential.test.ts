@@ -342,7 +342,7 @@ if (!hasRedisServer()) {
       if (!Array.isArray(n)) continue;
       const r = ks.apply({ type: 'RedisCommands', db: 0, timeMs: nowMs, commands: [n as Argv], exec: false, watched: [] });
       for (const e of r.events) {
-        if ('published' in e) continue;
+        if (!('event' in e)) continue;
         const key = Buffer.from(e.key).toString('latin1');
         ours.push(`__keyspace@${e.db}__:${key} ${e.event}`, `__keyevent@${e.db}__:${e.event} ${key}`);
       }

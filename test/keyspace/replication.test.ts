@@ -77,7 +77,7 @@ test('apply: EXEC array with per-command errors; WATCH aborts on a changed revis
 test('notifications: classes and order as Redis emits them', () => {
   const ks = new Keyspace();
   const ev = (a: Argv, now = T0): string[] =>
-    ks.apply(cmds(0, now, [a])).events.map((e) => ('published' in e ? 'published' : `${e.cls}:${e.event}:${Buffer.from(e.key).toString('latin1')}@${e.db}`));
+    ks.apply(cmds(0, now, [a])).events.map((e) => (!('event' in e) ? 'published' : `${e.cls}:${e.event}:${Buffer.from(e.key).toString('latin1')}@${e.db}`));
   assert.equal(ev(argv('SET', 'k', 'v', 'PXAT', String(T0 + 100))), ['n:new:k@0', '$:set:k@0', 'g:expire:k@0']);
   assert.equal(ev(argv('INCRBY', 'c', '2')), ['n:new:c@0', '$:incrby:c@0']);
   assert.equal(ev(argv('RENAME', 'c', 'd')), ['n:new:d@0', 'g:rename_from:c@0', 'g:rename_to:d@0']);
@@ -105,7 +105,7 @@ test('expiry is a replicated decision: reads hide, never delete; the expiry txn 
   ks.apply(cmds(0, T0 + 100, [argv('PEXPIREAT', 'k3', String(T0 + 9999))]));
   const applied = ks.apply({ type: 'RedisExpire', timeMs: T0 + 125, keys: due });
   assert.is(applied.events.length, 9);
-  assert.ok(applied.events.every((e) => !('published' in e) && e.event === 'expired' && e.cls === 'x'));
+  assert.ok(applied.events.every((e) => 'event' in e && e.event === 'expired' && e.cls === 'x'));
   assert.is(run(ks, 'PEXPIRETIME k3', T0 + 125), `:${T0 + 9999}`);
   const rest = ks.expiredKeys(T0 + 1000, 1000);
   assert.is(rest.length, 40);

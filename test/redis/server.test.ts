@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import net from 'node:net';
 import type { Reply } from '../../src/protocol/resp.js';
 import { RedisAcl, RedisConfig, RedisConnection, localAclStore, ServerStats, commandTable, outboundBytesPauseMax, redisCommandSpecs, startRedisServer, type RedisBackend, type RedisTransport } from '../../src/servers/redis/index.js';
+import { TrackingTable } from '../../src/servers/redis/tracking.js';
 import { getSpec, rawSession } from './helpers.js';
 
 const connectionTimeoutMs = 10_000;
@@ -137,7 +138,7 @@ let context: ConstructorParameters<typeof RedisConnection>[1];
 test('every connection command of the table has a handler', () => {
 
   const table = commandTable();
-  context = { config: new RedisConfig(), table, acl: new RedisAcl(localAclStore(), '', () => []), backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const, stats: new ServerStats() };
+  context = { config: new RedisConfig(), table, acl: new RedisAcl(localAclStore(), '', () => []), backend: { execute: () => ({ kind: 'Null' }) as Reply }, clients: new Map(), serverName: 'redis', version: '7.0.15', role: () => 'master' as const, stats: new ServerStats(), tracking: new TrackingTable(undefined, () => undefined) };
   const specs = table.all.flatMap((s) => [s, ...(s.subcommands ?? [])]).filter((s) => s.scope === 'connection' && s.name !== 'quit' && s.subcommands === undefined);
   assert.ok(specs.length > 20);
   for (const spec of specs) {

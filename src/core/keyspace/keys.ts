@@ -293,6 +293,7 @@ export function flushdb(c: Ctx, a: Argv): Reply {
   const bad = flushMode(a);
   if (bad !== null) return bad;
   c.ks.flush(c.db);
+  c.flushed();
   return OK;
 }
 
@@ -300,6 +301,7 @@ export function flushall(c: Ctx, a: Argv): Reply {
   const bad = flushMode(a);
   if (bad !== null) return bad;
   for (let i = 0; i < databasesCount; i++) c.ks.flush(i);
+  c.flushed();
   return OK;
 }
 

@@ -467,6 +467,11 @@ export class Ctx {
     if (this.writing) this.events.push({ db: index, cls, event, key: fromLatin1(key) });
   }
 
+  /** FLUSHALL / FLUSHDB: client-side caching clients drop every key. */
+  flushed(): void {
+    if (this.writing) this.events.push({ flushed: true });
+  }
+
   /** PUBLISH / SPUBLISH: a message for every node's subscribers, in log order (changes no key). */
   publish(kind: 'publish' | 'spublish', channel: Uint8Array, message: Uint8Array): void {
     if (this.writing) this.events.push({ published: kind, channel, message, item: this.item, command: this.command });

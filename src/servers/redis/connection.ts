@@ -26,6 +26,7 @@ import { encodingConfigError, isEncodingParam, matchesEncodingParam } from '../.
 import { feedMonitors, pausedForMs, serverCommand, type RedisNodeService, type ServerCommandContext, type ServerStats } from './server-commands.js';
 import { pubsubIntrospection, subscribeCommand, subscribedModeCommands, subscribedModeError, Subscriptions, type PubsubService } from './pubsub.js';
 import type { AclClient, RedisAcl } from './acl.js';
+import type { TrackingTable } from './tracking.js';
 
 /** Replies in flight or waiting for an earlier one before the connection stops reading. */
 export const pendingRepliesMax = 1024;
@@ -99,6 +100,8 @@ export interface RedisServerContext {
   readonly node?: RedisNodeService;
   /** Counters, slow log, MONITORs, CLIENT PAUSE. */
   readonly stats: ServerStats;
+  /** Client-side caching (CLIENT TRACKING). */
+  readonly tracking: TrackingTable;
 }
 
 interface Slot {
@@ -228,6 +231,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
     this.server.clients.delete(this.id);
     this.server.stats.monitors.delete(this);
     this.dropSubscriptions();
+    this.server.tracking.off(this.id);
     this.server.backend.release?.(this, 'closed');
   }
 
@@ -339,6 +343,10 @@ export class RedisConnection implements RedisClientContext, AclClient {
         }
       };
       const reading = spec.flags.includes('readonly') || spec.name === 'config|get';
+      const tracking = this.server.tracking;
+      const keys = tracking.on(this.id) ? keysOf(spec, argv) : [];
+      const tracked = keys.length > 0 && tracking.keysUsed(this.id, keys, reading) ? keys : [];
+      if (!this.inMulti) tracking.commandDone(this.id);
       // A command that may write waits for this connection's reads still in flight (a read answered after a later
       // write was applied would show it); once one waits, every later command waits behind it (pipeline order).
       const before: Promise<unknown>[] = reading ? [] : [...this.readsInFlight];
@@ -366,6 +374,8 @@ export class RedisConnection implements RedisClientContext, AclClient {
           if (this.gate === gate) this.gate = null;
         });
       }
+      // a read is remembered again when answered (an invalidation may have come in between)
+      if (reading && tracked.length > 0 && r instanceof Promise) void r.then(() => tracking.remember(this.id, tracked), () => undefined);
       if (reading && r instanceof Promise) {
         const read = r;
         this.readsInFlight.add(read);
@@ -498,6 +508,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
       port: this.transport.local.slice(this.transport.local.lastIndexOf(':') + 1),
       connectedClients: server.clients.size,
       blockedClients: server.backend.blockedClients?.() ?? 0,
+      trackingClients: server.tracking.count,
       maxClients: server.config.values.maxClients,
       role: server.role(),
       pubsubCounts: () => {
@@ -546,6 +557,7 @@ export class RedisConnection implements RedisClientContext, AclClient {
         this.repliesOff = false;
         this.skipNext = false;
         this.dropSubscriptions();
+        this.server.tracking.off(this.id);
         this.server.backend.release?.(this, 'reset');
         return { kind: 'Simple', text: 'RESET' };
       case 'command':
@@ -683,7 +695,9 @@ export class RedisConnection implements RedisClientContext, AclClient {
     );
   }
 
-  private client(sub: string, argv: Argv): Reply | null {
+  private client(sub: string, argv: Argv): Reply | Promise<Reply> | null {
+    const tracking = this.server.tracking.command(this, sub, argv);
+    if (tracking !== undefined) return tracking;
     switch (sub) {
       case 'id':
         return int(this.id);

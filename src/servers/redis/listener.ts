@@ -10,6 +10,7 @@ import { RedisConfig, type RedisConfigValues } from './config.js';
 import { corkedWrite, unmapped } from '../socket.js';
 import type { PubsubService } from './pubsub.js';
 import { ServerStats, type RedisNodeService } from './server-commands.js';
+import { TrackingTable } from './tracking.js';
 
 /** What HELLO reports as the server's version: a 7.x version, which clients check. */
 export const redisServerVersion = '7.0.15';
@@ -82,6 +83,7 @@ export function createRedisServer(backend: RedisBackend, opts: RedisServerOption
     ...(opts.pubsub ? { pubsub: opts.pubsub } : {}),
     ...(opts.node ? { node: opts.node } : {}),
     stats: new ServerStats(),
+    tracking: new TrackingTable(opts.pubsub, (id) => clients.get(id)),
   };
   let nextId = 1;
   const server = createServer((socket) => {
@@ -112,6 +114,8 @@ export async function startRedisServer(backend: RedisBackend, opts: RedisServerO
     notifyFlags: () => context.config.values.notifyKeyspaceEvents,
     ready: (keys) => backend.keysReady?.(keys),
     readyLost: () => backend.keysLost?.(),
+    modified: (keys) => context.tracking.modified(keys),
+    trackingLost: () => context.tracking.lost(),
   });
   if (ps !== undefined) context.config.listeners.push((changed) => changed.includes('notify-keyspace-events') && ps.notifyConfig(context.config.values.notifyKeyspaceEvents));
   await new Promise<void>((resolve, reject) => {

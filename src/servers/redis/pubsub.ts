@@ -31,6 +31,8 @@ export interface PubsubService {
   gone(client: number): void;
   /** notify-keyspace-events changed. */
   notifyConfig(flags: string): void;
+  /** Client-side caching: the node starts (answered once it collects) or stops reporting changed keys. */
+  trackingCollect(collect: boolean): Promise<void>;
   /** Starts delivering; returns the stop function. */
   start(sink: PubsubSink): () => void;
 }
@@ -45,6 +47,10 @@ export interface PubsubSink {
   ready?(keys: readonly ReadyKey[]): void;
   /** The node forgot which keys blocked clients wait on (its actor restarted): watch them again. */
   readyLost?(): void;
+  /** Keys changed at apply, in order (null: a flush), for the tracking clients (tracking.ts). */
+  modified?(keys: readonly (ReadyKey | null)[]): void;
+  /** The node's actor restarted or dropped deliveries: tracking clients must drop everything, and it collect again. */
+  trackingLost?(): void;
 }
 
 /** A connection as the deliveries see it. */
@@ -93,6 +99,9 @@ export function nodePubsub(gateway: Gateway, node: string): PubsubService {
       if (a.type === 'RedisAnswer' && a.reply.kind === 'Error') throw new Error(a.reply.text);
     },
     gone: (client) => tell({ type: 'RedisClientGone', client }),
+    async trackingCollect(collect) {
+      await gateway.ask<RedisAnswer>(addr, { type: 'RedisTrackingCollect', collect } satisfies RedisPubsubMsg, subscribeAskTimeoutMs);
+    },
     notifyConfig(flags) {
       notify = flags;
       tell({ type: 'RedisNotifyConfig', notify: flags });
@@ -119,7 +128,9 @@ export function nodePubsub(gateway: Gateway, node: string): PubsubService {
           // the actor restarted (its table is gone) or dropped deliveries: no subscriber may miss a message silently
           if ((incarnation !== null && r.incarnation !== incarnation) || r.lost) dropAll();
           if (incarnation !== null && r.incarnation !== incarnation) sink.readyLost?.();
+          if ((incarnation !== null && r.incarnation !== incarnation) || r.lost) sink.trackingLost?.();
           incarnation = r.incarnation;
+          if (r.modified.length > 0) sink.modified?.(r.modified);
           for (const d of r.items) deliver(sink, d);
           if (r.ready.length > 0) sink.ready?.(r.ready);
         }

@@ -190,6 +190,8 @@ export interface ServerCommandContext {
   readonly port: string;
   readonly connectedClients: number;
   readonly blockedClients: number;
+  /** Connections with CLIENT TRACKING on (INFO's tracking_clients). */
+  readonly trackingClients: number;
   readonly maxClients: number;
   readonly role: 'master' | 'replica';
   readonly pubsubCounts: () => { channels: number; patterns: number };
@@ -233,7 +235,7 @@ export async function info(c: ServerCommandContext, wanted: readonly string[]): 
         ['config_file', ''],
       ],
     ],
-    ['Clients', [['connected_clients', c.connectedClients], ['maxclients', c.maxClients], ['blocked_clients', c.blockedClients], ['tracking_clients', 0]]],
+    ['Clients', [['connected_clients', c.connectedClients], ['maxclients', c.maxClients], ['blocked_clients', c.blockedClients], ['tracking_clients', c.trackingClients]]],
     [
       'Memory',
       [
