@@ -78,6 +78,8 @@ export interface ZooCfg {
    * `-Dzookeeper.DigestAuthenticationProvider.superDigest=` in SERVER_JVMFLAGS/JVMFLAGS (see loadZooMember).
    */
   readonly superDigest?: string;
+  /** `authProvider.N` → provider class, by N (the file's keys; `-Dzookeeper.authProvider.N` are in `jvm`). */
+  readonly authProviders?: Readonly<Record<string, string>>;
   /** What Java system properties (SERVER_JVMFLAGS, JVMFLAGS, `-D` arguments) set beyond the keys above. */
   readonly jvm?: JvmSettings;
   /** Sorted by id; empty = standalone. */
@@ -369,6 +371,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   }
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
+  const authProviders = entries.filter((e) => e.key.startsWith('authProvider.') && e.key.length > 'authProvider.'.length);
   const superDigestEntry = get(superDigestKey);
   const superDigest = superDigestEntry === undefined ? undefined : checkSuperDigest(superDigestEntry.value, at(superDigestEntry));
   return {
@@ -398,6 +401,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
+    ...(authProviders.length > 0 ? { authProviders: Object.fromEntries(authProviders.map((e) => [e.key.slice('authProvider.'.length), e.value.trim()])) } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,
     ignoredKeys,
