@@ -5,15 +5,17 @@
  *   `org.apache.zookeeper.server.auth.DigestLoginModule required user_NAME="password";`. A file that cannot be read
  *   or parsed stops the start; a file without a `Server` section leaves SASL off, as ZooKeeper does.
  * - The SASL request (opcode 102, GetSASLRequest{buffer token}) is answered out of the request order, like
- *   addauth: the client's first token is empty and gets the challenge (realm `zk-sasl-md5`, a fresh nonce,
- *   qop="auth", charset=utf-8, algorithm=md5-sess); its digest-response is checked against the user's password
- *   (digest-uri `zookeeper/zk-sasl-md5`) and answered with `rspauth=`; the session then holds the `sasl` id of the
- *   user. A failed exchange is answered AUTHFAILED (with a null token) and the connection closes.
+ *   addauth, with ReplyHeader zxid 0: the client's first token is empty and gets the challenge (realm
+ *   `zk-sasl-md5`, a fresh 40-character nonce, charset=utf-8, algorithm=md5-sess; no qop: "auth" is the default
+ *   and the only one offered); its digest-response (digest-uri `zookeeper/zk-sasl-md5`) is checked against the
+ *   user's password and answered with `rspauth=`; the session then holds the `sasl` id of the user. A failed
+ *   exchange is answered AUTHFAILED with a null token and the connection closes.
  * - The `sasl` ACL scheme is valid only with `authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider`
  *   (zoo.cfg or `-Dzookeeper.authProvider.N`); the exchange itself needs only the JAAS section, as in ZooKeeper.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ZooCfgError } from '../../config/zoocfg.js';
 
 /** ZooKeeper's provider class that makes the `sasl` ACL scheme valid. */
 export const saslProviderClass = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
@@ -36,7 +38,8 @@ export const digestResponseBytesMax = 4096;
 /** Random bytes in a nonce (base64 in the challenge). */
 const nonceBytes = 30;
 
-export class JaasError extends Error {}
+/** A configuration error (`conclave node` reports it as it does zoo.cfg's). */
+export class JaasError extends ZooCfgError {}
 
 export interface JaasEntry {
   readonly loginModule: string;
@@ -197,7 +200,8 @@ export class DigestMd5Server {
         if (token.length !== 0) throw new SaslFailure('DIGEST-MD5: unexpected initial response');
         this.nonce = this.newNonce();
         this.step = 'response';
-        return Buffer.from(`realm="${saslRealm}",nonce="${this.nonce}",qop="auth",charset=utf-8,algorithm=md5-sess`, 'utf8');
+        // Java's DigestMD5Server leaves qop out when it offers only "auth" (RFC 2831's default), as ZooKeeper 3.8 sends it.
+        return Buffer.from(`realm="${saslRealm}",nonce="${this.nonce}",charset=utf-8,algorithm=md5-sess`, 'utf8');
       case 'response':
         return this.verify(token);
       case 'done':
