@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { startEmbedded, type Started } from '../../src/start.js';
 import { DigestMd5Server, digestMd5Response, parseDirectives, parseJaas, saslUsersOf, saslAclsEnabled, saslProviderClass } from '../../src/servers/zookeeper/sasl.js';
 import { fixupAcl } from '../../src/core/tree/acl.js';
+import { parseZooCfg } from '../../src/config/zoocfg.js';
 import { Err } from '../../src/protocol/txn.js';
 import { RawZk } from './raw-zk.js';
 import { clientsDir, debianPython, javaBin, javaClassPath, problemsOf, runCheckProgram, zookeeperJar } from './client-programs.js';
@@ -39,6 +40,12 @@ test('JAAS: the Server section users of DigestLoginModule; comments and quoting'
   assert.throws(() => parseJaas('Server { x required a="b" }'));
   assert.ok(saslAclsEnabled({ '1': saslProviderClass }));
   assert.not.ok(saslAclsEnabled({ '1': 'org.example.Other' }));
+});
+
+test('zoo.cfg authProvider.N is kept (ZooKeeper makes it the system property zookeeper.authProvider.N)', () => {
+  const cfg = parseZooCfg(`tickTime=2000\ndataDir=/tmp/z\nclientPort=2181\nauthProvider.1=${saslProviderClass}\n`, 'zoo.cfg');
+  assert.equal(cfg.authProviders, { '1': saslProviderClass });
+  assert.ok(saslAclsEnabled(cfg.authProviders));
 });
 
 test('sasl ACL entries are valid only with the SASL provider', () => {
