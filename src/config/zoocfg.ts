@@ -168,6 +168,9 @@ const acceptedKeys = new Set([
   'sslQuorum',
   'portUnification',
 ]);
+/** ZooKeeper's provider class that makes the `sasl` ACL scheme valid (src/servers/zookeeper/sasl.ts). */
+export const saslProviderClass = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+
 const acceptedPrefixes = ['authProvider.', 'metricsProvider.', 'ssl.', 'zookeeper.', 'group.', 'weight.'];
 
 const knownKeys = new Set([
@@ -316,6 +319,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
       continue;
     }
     if (knownKeys.has(e.key)) last.set(e.key, e);
+    else if (e.key.startsWith('authProvider.') && e.value.trim() === saslProviderClass) continue;
     else if (acceptedKeys.has(e.key) || acceptedPrefixes.some((p) => e.key.startsWith(p))) {
       if (!ignoredKeys.includes(e.key)) ignoredKeys.push(e.key);
     } else if (!unknownKeys.includes(e.key)) unknownKeys.push(e.key);

@@ -12,9 +12,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbedded, type Started } from '../../src/start.js';
-import { DigestMd5Server, digestMd5Response, parseDirectives, parseJaas, saslUsersOf, saslAclsEnabled, saslProviderClass } from '../../src/servers/zookeeper/sasl.js';
+import { DigestMd5Server, digestMd5Response, parseDirectives, parseJaas, saslUsersOf, saslAclsEnabled } from '../../src/servers/zookeeper/sasl.js';
 import { fixupAcl } from '../../src/core/tree/acl.js';
-import { parseZooCfg } from '../../src/config/zoocfg.js';
+import { parseZooCfg, saslProviderClass } from '../../src/config/zoocfg.js';
 import { Err } from '../../src/protocol/txn.js';
 import { RawZk } from './raw-zk.js';
 import { clientsDir, debianPython, javaBin, javaClassPath, problemsOf, runCheckProgram, zookeeperJar } from './client-programs.js';
@@ -46,6 +46,7 @@ test('zoo.cfg authProvider.N is kept (ZooKeeper makes it the system property zoo
   const cfg = parseZooCfg(`tickTime=2000\ndataDir=/tmp/z\nclientPort=2181\nauthProvider.1=${saslProviderClass}\n`, 'zoo.cfg');
   assert.equal(cfg.authProviders, { '1': saslProviderClass });
   assert.ok(saslAclsEnabled(cfg.authProviders));
+  assert.not.ok(cfg.ignoredKeys.includes('authProvider.1'), 'not logged as accepted without effect');
 });
 
 test('sasl ACL entries are valid only with the SASL provider', () => {

@@ -15,10 +15,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ZooCfgError } from '../../config/zoocfg.js';
+import { saslProviderClass, ZooCfgError } from '../../config/zoocfg.js';
 
-/** ZooKeeper's provider class that makes the `sasl` ACL scheme valid. */
-export const saslProviderClass = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
 /** The login module whose `user_NAME` options are DIGEST-MD5's users. */
 export const digestLoginModule = 'org.apache.zookeeper.server.auth.DigestLoginModule';
 /** ZooKeeper's JAAS section for the server (its `zookeeper.sasl.serverconfig` default). */
