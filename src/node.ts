@@ -35,6 +35,7 @@ import type { MemberOptions, ZkGateway } from './cluster.js';
 import type { ZooCfg, ZooMember } from './config/zoocfg.js';
 import { ZooCfgError, loadZooMember, rootLoggerProperty } from './config/zoocfg.js';
 import { jvmPropertiesOf } from './config/jvmprops.js';
+import { loadSaslUsers, saslAclsEnabled } from './servers/zookeeper/sasl.js';
 import type { Address, AnyMessage, Message } from './protocol/envelope.js';
 import type { ClusterEvent, EventPayload } from './protocol/events.js';
 import type { ZkReply } from './protocol/zookeeper.js';
@@ -135,6 +136,17 @@ export function ensembleConfigText(member: ZooMember): string {
  * The ZooKeeper client port: `clientPortAddress`:`clientPort` served by this member's zookeeper actor, with
  * `maxClientCnxns` per client address, `4lw.commands.whitelist`, tickTime and the session timeout bounds of zoo.cfg.
  */
+/**
+ * SASL from the Java properties: the JAAS file's `Server` users (a file that cannot be read or parsed stops the
+ * start) and the `sasl` ACL scheme when an `authProvider.N` (zoo.cfg's or the property) names SASLAuthenticationProvider.
+ */
+function saslOptionsOf(cfg: ZooMember['cfg']): { saslUsers?: ReadonlyMap<string, string>; saslAcls?: boolean } {
+  const jaas = cfg.jvm?.jaasConfigPath;
+  const users = jaas === undefined ? undefined : loadSaslUsers(jaas);
+  const acls = saslAclsEnabled({ ...cfg.jvm?.authProviders, ...cfg.authProviders });
+  return { ...(users !== undefined ? { saslUsers: users } : {}), ...(acls ? { saslAcls: true } : {}) };
+}
+
 /** The ZooKeeper client port's options from zoo.cfg. */
 function clientPortOptions(member: ZooMember, dirs: StorageDirs): NonNullable<FrontEndPlan['zookeeper']> {
   const cfg = member.cfg;
@@ -148,6 +160,7 @@ function clientPortOptions(member: ZooMember, dirs: StorageDirs): NonNullable<Fr
     maxClientCnxns: cfg.maxClientCnxns,
     ...(cfg.jvm?.juteMaxBufferBytes !== undefined ? { connection: { maxBufferBytes: cfg.jvm.juteMaxBufferBytes } } : {}),
     ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
+    ...saslOptionsOf(cfg),
     storageDirsOf: () => dirs,
     ensembleConfig: ensembleConfigText(member),
     membership: member.standalone ? 'standalone' : member.self.role === 'observer' ? 'observer' : 'voter',

@@ -30,6 +30,9 @@ export interface StartOptions {
   readonly adminBasePort?: number;
   /** The super user's `user:base64(sha1(user:password))` (ZooKeeper's superDigest). */
   readonly superDigest?: string;
+  /** SASL DIGEST-MD5 users (as a JAAS `Server` section gives them) and the `sasl` ACL scheme (src/servers/zookeeper/sasl.ts). */
+  readonly saslUsers?: ReadonlyMap<string, string>;
+  readonly saslAcls?: boolean;
   /** Four-letter words answered (`*` = all; default: serve.ts's fourLetterWordsDefault). */
   readonly fourLetterWords?: readonly string[];
   /** Nodes (default 3), and how many of them (the last ones) observe: they serve and follow but never vote. */
@@ -124,6 +127,8 @@ export async function startEmbedded(opts: StartOptions = {}): Promise<Started> {
             ensembleConfig,
             ...(observes(i) ? { membership: 'observer' as const } : {}),
             ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+            ...(opts.saslUsers !== undefined ? { saslUsers: opts.saslUsers } : {}),
+            ...(opts.saslAcls !== undefined ? { saslAcls: opts.saslAcls } : {}),
             ...(opts.fourLetterWords !== undefined ? { fourLetterWordsWhitelist: opts.fourLetterWords } : {}),
             ...(dataDir !== null ? { storageDirsOf: (n: string) => ({ dataDir: join(dataDir, n, snapDir), logDir: join(dataDir, n, logDir) }) } : {}),
           },

@@ -30,8 +30,8 @@ export const jvmPropertiesMax = 1_000;
 /**
  * The settings these properties carry. Wired today: superDigest, the 4lw whitelist (into ZooCfg's own fields),
  * jute.maxbuffer (the client port's largest frame), extendedTypesEnabled (TTL nodes, in every replica's prepare: set
- * it alike on every member, as with ZooKeeper); the rest are parsed and kept for features not built yet (read-only
- * mode, SASL, skipACL, maxCnxns).
+ * it alike on every member, as with ZooKeeper), the JAAS file and authProvider.N (SASL, src/servers/zookeeper/sasl.ts);
+ * the rest are parsed and kept for features not built yet (read-only mode, skipACL, maxCnxns).
  */
 export interface JvmSettings {
   readonly readOnlyModeEnabled?: boolean;

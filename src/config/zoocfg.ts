@@ -78,6 +78,8 @@ export interface ZooCfg {
    * `-Dzookeeper.DigestAuthenticationProvider.superDigest=` in SERVER_JVMFLAGS/JVMFLAGS (see loadZooMember).
    */
   readonly superDigest?: string;
+  /** `authProvider.N` → provider class, by N (the file's keys; `-Dzookeeper.authProvider.N` are in `jvm`). */
+  readonly authProviders?: Readonly<Record<string, string>>;
   /** What Java system properties (SERVER_JVMFLAGS, JVMFLAGS, `-D` arguments) set beyond the keys above. */
   readonly jvm?: JvmSettings;
   /** Sorted by id; empty = standalone. */
@@ -166,6 +168,9 @@ const acceptedKeys = new Set([
   'sslQuorum',
   'portUnification',
 ]);
+/** ZooKeeper's provider class that makes the `sasl` ACL scheme valid (src/servers/zookeeper/sasl.ts). */
+export const saslProviderClass = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+
 const acceptedPrefixes = ['authProvider.', 'metricsProvider.', 'ssl.', 'zookeeper.', 'group.', 'weight.'];
 
 const knownKeys = new Set([
@@ -314,6 +319,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
       continue;
     }
     if (knownKeys.has(e.key)) last.set(e.key, e);
+    else if (e.key.startsWith('authProvider.') && e.value.trim() === saslProviderClass) continue;
     else if (acceptedKeys.has(e.key) || acceptedPrefixes.some((p) => e.key.startsWith(p))) {
       if (!ignoredKeys.includes(e.key)) ignoredKeys.push(e.key);
     } else if (!unknownKeys.includes(e.key)) unknownKeys.push(e.key);
@@ -369,6 +375,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
   }
   const clientPortCfg = port('clientPort');
   const clientPortAddress = get('clientPortAddress')?.value;
+  const authProviders = entries.filter((e) => e.key.startsWith('authProvider.') && e.key.length > 'authProvider.'.length);
   const superDigestEntry = get(superDigestKey);
   const superDigest = superDigestEntry === undefined ? undefined : checkSuperDigest(superDigestEntry.value, at(superDigestEntry));
   return {
@@ -398,6 +405,7 @@ export function parseZooCfg(text: string, path: string): ZooCfg {
     ...(zabTickMs !== undefined ? { zabTickMs } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(superDigest !== undefined ? { superDigest } : {}),
+    ...(authProviders.length > 0 ? { authProviders: Object.fromEntries(authProviders.map((e) => [e.key.slice('authProvider.'.length), e.value.trim()])) } : {}),
     servers: [...servers.values()].sort((a, b) => a.id - b.id),
     unknownKeys,
     ignoredKeys,

@@ -46,7 +46,7 @@ export type StorageMsg =
   /** The broadcast actor's start-up request: answered with `StorageRecovered{boot}`. */
   | StorageRecover
   // --- from front ends ---
-  | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean } }
+  | { readonly type: 'Read'; readonly request: ReadRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean; readonly saslScheme?: boolean } }
   /** Where `Applied` batches of one state machine go (one subscriber each; default the tree). */
   | { readonly type: 'Subscribe'; readonly to: string; readonly machine?: StateMachineName }
   /**

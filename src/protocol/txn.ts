@@ -216,7 +216,7 @@ export type TxnBody =
   | {
       readonly type: 'Request';
       readonly request: WriteRequest;
-      readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean };
+      readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean; readonly saslScheme?: boolean };
       /**
        * The front end the client's request arrived at, which gets the result (`Applied.origin`); a session another
        * server owns fails SESSIONMOVED. Absent: internal (the leader expiring a session, the reaper), answered to no one.

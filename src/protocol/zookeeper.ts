@@ -44,8 +44,8 @@ export interface ZkWatchEvent {
 export type ZkRequestMsg =
   /** Open a session (a CreateSession write); answers ZkConnected. */
   | { readonly type: 'ZkConnect'; readonly timeoutMs: number; readonly subscriber?: string }
-  | { readonly type: 'ZkWrite'; readonly sessionId: SessionId; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean }; readonly subscriber?: string }
-  | { readonly type: 'ZkRead'; readonly sessionId: SessionId; readonly request: ReadRequest; readonly watch?: WatchKind; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean }; readonly subscriber?: string }
+  | { readonly type: 'ZkWrite'; readonly sessionId: SessionId; readonly request: WriteRequest; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean; readonly saslScheme?: boolean }; readonly subscriber?: string }
+  | { readonly type: 'ZkRead'; readonly sessionId: SessionId; readonly request: ReadRequest; readonly watch?: WatchKind; readonly auth?: { readonly ids: readonly Id[]; readonly superUser?: boolean; readonly saslScheme?: boolean }; readonly subscriber?: string }
   /** Everything committed before the sync is visible to this node's reads after it. */
   | { readonly type: 'ZkSync'; readonly sessionId: SessionId; readonly subscriber?: string }
   /** `subscriber`: from now on this session's notifications go to that subscriber (a reconnect moves them). */

@@ -105,6 +105,8 @@ function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
 export interface AuthInfo {
   readonly ids: readonly Id[];
   readonly superUser?: boolean;
+  /** The server has ZooKeeper's SASLAuthenticationProvider: `sasl` ACL entries are valid. */
+  readonly saslScheme?: boolean;
 }
 
 export const anonymous: AuthInfo = Object.freeze({ ids: Object.freeze([]) });
@@ -144,6 +146,11 @@ function validDigestId(id: string): boolean {
   return colon >= 0 && colon < id.length - 1 && id.indexOf(':', colon + 1) < 0;
 }
 
+/** SASLAuthenticationProvider.isValid: a Kerberos name `primary[/instance][@REALM]`. */
+function validKerberosName(id: string): boolean {
+  return /^[^/@]+(\/[^/@]+)?(@[^/@]+)?$/.test(id);
+}
+
 /** Schemes an ACL may name (ZooKeeper's default providers: sasl and x509 need a configured provider). */
 const knownSchemes = new Set(['world', 'auth', 'digest', 'ip']);
 
@@ -160,7 +167,7 @@ export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | 
     seen.add(key);
     if (!Number.isInteger(a.perms) || a.perms < 0 || a.perms > Perms.ALL) return Err.INVALIDACL;
     const scheme = a.id.scheme;
-    if (!knownSchemes.has(scheme)) return Err.INVALIDACL;
+    if (!knownSchemes.has(scheme) && !(scheme === 'sasl' && auth.saslScheme === true)) return Err.INVALIDACL;
     if (scheme === 'world') {
       if (a.id.id !== 'anyone') return Err.INVALIDACL;
       out.push(a);
@@ -172,6 +179,9 @@ export function fixupAcl(acl: readonly Acl[], auth: AuthInfo): readonly Acl[] | 
         any = true;
       }
       if (!any) return Err.INVALIDACL;
+    } else if (scheme === 'sasl') {
+      if (typeof a.id.id !== 'string' || !validKerberosName(a.id.id)) return Err.INVALIDACL;
+      out.push(a);
     } else if (scheme === 'digest') {
       if (typeof a.id.id !== 'string' || !validDigestId(a.id.id)) return Err.INVALIDACL;
       out.push(a);

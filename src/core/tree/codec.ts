@@ -18,7 +18,7 @@ import { DataTree, bytesToLatin1, chunkSlotsMax, kindCode, kindOfCode, sessionSe
  *   8 CreateSession  u32 timeoutMs
  *   9 CloseSession   –
  *  10 DeleteContainer str path
- *  11 Request        request | u8 superUser | u32 n | n × (str scheme | str id)   (a client's write, unprepared)
+ *  11 Request        request | u8 flags (1 superUser, 2 saslScheme) | u32 n | n × (str scheme | str id)   (a client's write, unprepared)
  *  12 RequestFrom    u32 origin server | the same as Request   (older logs: read with origin reqId 0)
  *  13 CreateSessionOwned  u32 timeoutMs | u32 owner
  *  14 MoveSession    u32 owner
@@ -613,7 +613,7 @@ function writeBody(w: Writer, b: TxnBody): void {
       }
       writeRequest(w, b.request);
       const ids = b.auth?.ids ?? [];
-      w.u8(b.auth?.superUser === true ? 1 : 0);
+      w.u8((b.auth?.superUser === true ? 1 : 0) | (b.auth?.saslScheme === true ? 2 : 0));
       w.u32(ids.length);
       for (const id of ids) {
         w.str(id.scheme);
@@ -697,12 +697,13 @@ function readBody(r: Reader, nested: boolean): TxnBody {
       const origin =
         tag === Tag.RequestOrigin ? { server: r.u32(), reqId: r.f64() } : tag === Tag.RequestFrom ? { server: r.u32(), reqId: 0 } : undefined;
       const request = readRequest(r, false);
-      const superUser = r.u8() === 1;
+      const flags = r.u8();
+      if (flags > 3) throw new DecodeError(`request auth flags ${flags}`);
       const n = r.u32();
       if (n > authIdsMax) throw new DecodeError(`auth of ${n} ids`);
       const ids: Id[] = [];
       for (let i = 0; i < n; i++) ids.push({ scheme: r.str(), id: r.str() });
-      const auth = superUser ? { ids, superUser } : { ids };
+      const auth = { ids, ...((flags & 1) !== 0 ? { superUser: true } : {}), ...((flags & 2) !== 0 ? { saslScheme: true } : {}) };
       return origin === undefined ? { type: 'Request', request, auth } : { type: 'Request', request, auth, origin };
     }
     case Tag.Keyspace: {

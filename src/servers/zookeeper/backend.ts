@@ -38,6 +38,7 @@ import {
 import type { Id, Stat, OpResult, ReadRequest, ReadResult, WriteOpRequest, WriteRequest, WriteResult } from '../../protocol/txn.js';
 import { Perms } from '../../protocol/txn.js';
 import { permitted } from '../../core/tree/acl.js';
+import { DigestMd5Server, SaslFailure } from './sasl.js';
 import type { PersistentWatchMode, WatchKind, WatcherType, ZkReply, ZkWatchEvent } from '../../protocol/zookeeper.js';
 
 /** What the backend needs of a runtime (Runtime satisfies it). */
@@ -61,6 +62,10 @@ export interface ZkClusterBackendOptions {
   readonly requestTimeoutMs?: number;
   /** `user:base64(sha1(user:password))` of the super user (ZooKeeper's superDigest), if any. */
   readonly superDigest?: string;
+  /** DIGEST-MD5 users (name → password) of the JAAS file's `Server` section; absent: no SASL login (see sasl.ts). */
+  readonly saslUsers?: ReadonlyMap<string, string>;
+  /** `authProvider.N` names ZooKeeper's SASLAuthenticationProvider: the `sasl` ACL scheme is valid. */
+  readonly saslAcls?: boolean;
   /** Unique name of this backend as a notification subscriber. */
   readonly subscriber?: string;
   /**
@@ -123,6 +128,8 @@ interface SessionState {
   conn: ZkConnection;
   auth: Id[];
   closing: boolean;
+  /** This connection's DIGEST-MD5 exchange, from its first SASL request on. */
+  sasl?: DigestMd5Server;
   /** This connection's requests in ZooKeeper's per-session order. */
   readonly order: SessionOrder;
 }
@@ -131,7 +138,7 @@ interface SessionState {
 const writeKinds: ReadonlySet<ZkRequest['type']> = new Set(['Create', 'Create2', 'CreateContainer', 'CreateTTL', 'Delete', 'SetData', 'SetACL', 'Check', 'Multi', 'Sync', 'CloseSession']);
 
 function orderKindOf(r: ZkRequest): OrderKind | undefined {
-  if (r.type === 'Auth') return undefined;
+  if (r.type === 'Auth' || r.type === 'Sasl') return undefined;
   return writeKinds.has(r.type) ? 'write' : 'read';
 }
 
@@ -331,12 +338,12 @@ export class ZkClusterBackend implements ZkBackend {
    * `ip` id (its remote address, as ZooKeeper authenticates every connection), the `addauth` ids, and whether one
    * of them is the super user's digest.
    */
-  private authOf(id: number): { ids: Id[]; superUser?: boolean } {
+  private authOf(id: number): { ids: Id[]; superUser?: boolean; saslScheme?: boolean } {
     const st = this.sessions.get(id);
     if (st === undefined) return { ids: [] };
     const ids = [{ scheme: 'ip', id: st.conn.remoteAddress }, ...st.auth];
     const superUser = this.opts.superDigest !== undefined && st.auth.some((i) => i.scheme === 'digest' && i.id === this.opts.superDigest);
-    return superUser ? { ids, superUser } : { ids };
+    return { ids, ...(superUser ? { superUser } : {}), ...(this.opts.saslAcls === true ? { saslScheme: true } : {}) };
   }
 
   private ok(zxid: number, response?: ZkResponse): BackendReply {
@@ -478,6 +485,8 @@ export class ZkClusterBackend implements ZkBackend {
       }
       case 'Auth':
         return this.auth(id, request.scheme, request.auth);
+      case 'Sasl':
+        return this.sasl(id, request.token);
       case 'WhoAmI': {
         const ids = [{ authScheme: 'ip', user: conn.remoteAddress }, ...(this.sessions.get(id)?.auth ?? []).map((i) => ({ authScheme: i.scheme, user: userOf(i) }))];
         return this.ok(this.zxid, { type: 'WhoAmI', clientInfo: ids });
@@ -524,6 +533,32 @@ export class ZkClusterBackend implements ZkBackend {
     }
     // ZooKeeper answers an unknown scheme or bad credentials with AUTHFAILED and ends the connection.
     return { ...this.error(Err.AUTHFAILED), closeAfter: true };
+  }
+
+  /**
+   * One step of the connection's SASL exchange (sasl.ts), answered as ZooKeeper's processSasl does: ReplyHeader zxid
+   * 0; a failure is AUTHFAILED with a null token and the connection closes (the session lives on). Without a JAAS
+   * `Server` section ZooKeeper's connection has no SASL server: it logs that and answers OK with a null token.
+   */
+  private sasl(id: number, token: Uint8Array | null): BackendReply {
+    const st = this.sessions.get(id);
+    if (st === undefined) return this.error(Err.SESSIONEXPIRED);
+    const nullToken: ZkResponse = { type: 'Sasl', token: null };
+    const users = this.opts.saslUsers;
+    if (users === undefined) return { zxid: 0n, err: Err.OK, response: nullToken };
+    st.sasl ??= new DigestMd5Server(users);
+    try {
+      const out = st.sasl.evaluate(token ?? new Uint8Array(0));
+      const user = st.sasl.authorizationId;
+      if (user !== undefined && !st.auth.some((i) => i.scheme === 'sasl' && i.id === user)) {
+        if (st.auth.length >= authIdsPerSessionMax) throw new SaslFailure(`more than ${authIdsPerSessionMax} auth ids`);
+        st.auth.push({ scheme: 'sasl', id: user });
+      }
+      return { zxid: 0n, err: Err.OK, response: { type: 'Sasl', token: out } };
+    } catch (e) {
+      if (!(e instanceof SaslFailure)) throw e;
+      return { zxid: 0n, err: Err.AUTHFAILED, response: nullToken, bodyOnError: true, closeAfter: true };
+    }
   }
 
   /**

@@ -68,6 +68,8 @@ export interface BackendReply {
   readonly err: number;
   /** The body when err is 0 (omit for ops without one). */
   readonly response?: ZkResponse;
+  /** Write the body even with an error (ZooKeeper's failed SASL step sends its null token). */
+  readonly bodyOnError?: boolean;
   /** Close the connection after this reply is written (closeSession, AUTHFAILED). */
   readonly closeAfter?: boolean;
 }
@@ -394,7 +396,7 @@ export class ZkConnection {
 
   private fill(slot: Slot, reply: BackendReply): void {
     if (this.state === 'closed') return;
-    slot.frame = encodeReply({ xid: slot.xid, zxid: reply.zxid, err: reply.err }, reply.response ?? { type: 'Empty' });
+    slot.frame = encodeReply({ xid: slot.xid, zxid: reply.zxid, err: reply.err }, reply.response ?? { type: 'Empty' }, reply.bodyOnError === true);
     slot.zxid = reply.zxid;
     slot.closeAfter = reply.closeAfter === true;
     if (reply.err !== Err.UNIMPLEMENTED && reply.err !== Err.MARSHALLINGERROR) this.recordResponse(slot.opCode, slot.xid, reply.zxid, slot.arrivedMs);

@@ -67,6 +67,9 @@ export interface ZkServeOptions {
    * (ZooKeeper's `zookeeper.DigestAuthenticationProvider.superDigest`).
    */
   readonly superDigest?: string;
+  /** SASL (sasl.ts): DIGEST-MD5 users of the JAAS `Server` section, and whether the `sasl` ACL scheme is valid. */
+  readonly saslUsers?: ReadonlyMap<string, string>;
+  readonly saslAcls?: boolean;
   /** Where a node keeps snapshots (`dataDir`) and its log (`logDir`), for `dirs`; absent: both report 0. */
   readonly storageDirsOf?: (node: string) => StorageDirs;
   /** What `/zookeeper/config` reads as (see ZkClusterBackendOptions.ensembleConfig). */
@@ -158,6 +161,8 @@ export async function startZkServer(gateway: ZkGateway, node: string, port: numb
     ...(opts.minSessionTimeoutMs !== undefined ? { minSessionTimeoutMs: opts.minSessionTimeoutMs } : {}),
     ...(opts.maxSessionTimeoutMs !== undefined ? { maxSessionTimeoutMs: opts.maxSessionTimeoutMs } : {}),
     ...(opts.superDigest !== undefined ? { superDigest: opts.superDigest } : {}),
+    ...(opts.saslUsers !== undefined ? { saslUsers: opts.saslUsers } : {}),
+    ...(opts.saslAcls !== undefined ? { saslAcls: opts.saslAcls } : {}),
     ...(opts.ensembleConfig !== undefined ? { ensembleConfig: opts.ensembleConfig } : {}),
   });
   const maxClientCnxns = opts.maxClientCnxns ?? maxClientCnxnsDefault;

@@ -636,10 +636,10 @@ function writeResponseBody(w: JuteWriter, res: ZkResponse): void {
  * A reply frame: ReplyHeader, then the body only when `err` is 0 (ZooKeeper omits it otherwise; a failed multi
  * has err 0 and its error results in the body).
  */
-export function encodeReply(header: ReplyHeader, response?: ZkResponse): Uint8Array {
+export function encodeReply(header: ReplyHeader, response?: ZkResponse, bodyOnError = false): Uint8Array {
   const w = frameWriter();
   writeReplyHeader(w, header);
-  if (header.err === Err.OK && response !== undefined) writeResponseBody(w, response);
+  if ((header.err === Err.OK || bodyOnError) && response !== undefined) writeResponseBody(w, response);
   return finishFrame(w);
 }
 
