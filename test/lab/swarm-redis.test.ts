@@ -6,13 +6,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/core/rng.js';
-import { SwarmRedisWorkload, type ExpiryOp } from '../../src/lab/swarm/redis-workload.js';
+import { SwarmRedisWorkload, type SwarmRedisOp } from '../../src/lab/swarm/redis-workload.js';
 import type { Reply } from '../../src/protocol/resp.js';
 
 const bulk = (s: string): Reply => ({ kind: 'Bulk', bytes: new TextEncoder().encode(s) });
 
 /** Draws ops until one whose description starts with `prefix`; a SET drawn on the way is answered OK (so it counts as written). */
-function nextOf(w: SwarmRedisWorkload, prefix: string, written: Map<string, string[]> = new Map()): ExpiryOp {
+function nextOf(w: SwarmRedisWorkload, prefix: string, written: Map<string, string[]> = new Map()): SwarmRedisOp {
   for (let i = 0; i < 1000; i++) {
     const op = w.next(1);
     if (op.what.startsWith(prefix)) return op;

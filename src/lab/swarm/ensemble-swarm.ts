@@ -134,7 +134,7 @@ export interface EnsembleSwarmOptions {
   readonly sessionTimeoutMs: number;
   /** Distinct keys the workload writes (small: conflicts, deletes of existing nodes, version checks). */
   readonly keysMax: number;
-  /** The share of client turns that write or read an expiring Redis key (./redis-workload.ts) instead of a ZooKeeper request. */
+  /** The share of client turns that send a Redis command of some type (./redis-workload.ts) instead of a ZooKeeper request. */
   readonly redisRatio: number;
   /** The lab's Redis clients (src/lab/workload.ts: registers, counters, lists, queues, MULTI; checked by src/lab/check). */
   readonly redisClients: number;
