@@ -19,6 +19,8 @@ import { OPEN_ACL_UNSAFE } from '../protocol/txn.js';
 import { zxidHex } from '../protocol/zxid.js';
 import type { RedisBackend, RedisClientContext } from '../servers/redis/connection.js';
 import { keyspaceBackend, keyspaceCommandTable } from '../servers/redis/keyspace.js';
+import type { BlockingTimers } from '../servers/redis/blocking.js';
+import { type PubsubSink, nodePubsub } from '../servers/redis/pubsub.js';
 import type { EurekaOp, HistoryOp, RedisOp, ZkOp } from './history.js';
 
 /** What a scenario's `workload:` says. */
@@ -38,8 +40,9 @@ export interface WorkloadSpec {
   readonly zkMix: Readonly<Partial<Record<'setData' | 'getData' | 'syncGetData' | 'create', number>>>;
   /**
    * Redis: set, get, incr, rpush, lrange, multi; cas (a counter incremented by WATCH, GET, MULTI, SET, EXEC); and
-   * queues: qpush (RPUSH to a queue key), lpop. With pops in the
-   * mix, every queue key is read once more after the faults are undone (a `final` LRANGE: the queue's end state).
+   * queues: qpush (RPUSH to a queue key), lpop, blpop (BLPOP with a `blpopTimeoutS` timeout: a blocked client is
+   * woken by its node's ready-key reports, polled as a RESP front end polls them). With pops in the mix, every queue
+   * key is read once more after the faults are undone (a `final` LRANGE: the queue's end state).
    */
   readonly redisMix: Readonly<Partial<Record<RedisMixOp, number>>>;
   /** Eureka instances (one client each, homed on the nodes round robin). */
@@ -51,8 +54,10 @@ export interface WorkloadSpec {
   readonly eureka: { readonly renewMs: number; readonly query: number; readonly cancel: number };
 }
 
-export type RedisMixOp = 'set' | 'get' | 'incr' | 'cas' | 'rpush' | 'lrange' | 'multi' | 'qpush' | 'lpop';
-export const redisMixOps: readonly RedisMixOp[] = ['set', 'get', 'incr', 'cas', 'rpush', 'lrange', 'multi', 'qpush', 'lpop'];
+export type RedisMixOp = 'set' | 'get' | 'incr' | 'cas' | 'rpush' | 'lrange' | 'multi' | 'qpush' | 'lpop' | 'blpop';
+export const redisMixOps: readonly RedisMixOp[] = ['set', 'get', 'incr', 'cas', 'rpush', 'lrange', 'multi', 'qpush', 'lpop', 'blpop'];
+/** The timeout of a `blpop` (seconds, as BLPOP takes it). */
+export const blpopTimeoutS = 0.2;
 
 /** The Redis key of each register, counter, list and queue `k` of a workload. */
 export const redisKeyOf = {
@@ -129,6 +134,8 @@ interface Ctx {
   readonly rec: HistoryRecorder;
   readonly clock: WorkloadClock;
   readonly stopped: () => boolean;
+  /** The RESP front end of a node the Redis clients share (one per node, as on a real node). */
+  readonly backendOf: (node: string) => RedisBackend;
 }
 
 function pickWeighted<K extends string>(rng: Rng, mix: Readonly<Partial<Record<K, number>>>): K | null {
@@ -251,14 +258,14 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
   let counter = 0;
   while (!ctx.stopped() && ctx.rec.ops.length < ctx.spec.opsMax) {
     const node = nodes[nodeIx]!;
-    const backend = keyspaceBackend(ctx.gateway, node, () => ctx.cluster.runtime.now());
+    const backend = ctx.backendOf(node);
     const op = pickWeighted(rng, ctx.spec.redisMix);
     if (op === null) return;
     const k = rng.int(0, ctx.spec.keys - 1);
     const base = { kind: 'redis' as const, client: name, node };
     const value = `${name}-${++counter}`;
     const write = op !== 'get' && op !== 'lrange';
-    const key = op === 'set' || op === 'get' ? redisKeyOf.register(k) : op === 'incr' || op === 'cas' ? redisKeyOf.counter(k) : op === 'qpush' || op === 'lpop' ? redisKeyOf.queue(k) : redisKeyOf.list(k);
+    const key = op === 'set' || op === 'get' ? redisKeyOf.register(k) : op === 'incr' || op === 'cas' ? redisKeyOf.counter(k) : op === 'qpush' || op === 'lpop' || op === 'blpop' ? redisKeyOf.queue(k) : redisKeyOf.list(k);
     // multi: append to one list and read another, atomically (Elle's list-append)
     const other = redisKeyOf.list(rng.int(0, ctx.spec.keys - 1));
     const txn = [['append', key, value] as const, ['read', other, null] as const];
@@ -300,6 +307,13 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
         case 'lpop':
           done('ok', { value: bulk(await run(backend, conn, 'LPOP', key)) });
           break;
+        case 'blpop': {
+          const r = await run(backend, conn, 'BLPOP', key, blpopTimeoutS);
+          if (r.kind === 'NullArray') done('ok', { value: null });
+          else if (r.kind === 'Array' && r.items.length === 2) done('ok', { value: bulk(r.items[1]!) });
+          else unexpected(r);
+          break;
+        }
         case 'lrange':
           done('ok', { list: readList(await listRead(backend, conn, key)) });
           break;
@@ -318,8 +332,10 @@ async function redisClient(ctx: Ctx, name: string, index: number, rng: Rng): Pro
       // a refusal the keyspace states (WRONGTYPE, EXECABORT) took no effect; anything else may have
       const refused = e instanceof RedisReplyError && !text.startsWith('TRYAGAIN');
       done(refused || !write ? 'fail' : 'unknown', { error: text });
+      // the front end is shared by the client's later ops: leave no MULTI or WATCH behind
+      await run(backend, conn, 'DISCARD').catch(() => undefined);
+      await run(backend, conn, 'UNWATCH').catch(() => undefined);
       if (!refused) {
-        await run(backend, conn, 'DISCARD').catch(() => undefined);
         nodeIx = (nodeIx + 1) % nodes.length;
         await ctx.clock.wait(clientRetryPauseMs);
       }
@@ -341,7 +357,7 @@ async function queueSweep(ctx: Ctx): Promise<void> {
       const node = nodes[attempt % nodes.length]!;
       const done = ctx.rec.begin<RedisOp>({ kind: 'redis', client: '$sweep', node, op: 'lrange', key, final: true });
       try {
-        done('ok', { list: list(await run(keyspaceBackend(ctx.gateway, node, () => ctx.cluster.runtime.now()), conn, 'LRANGE', key, 0, -1)) });
+        done('ok', { list: list(await run(ctx.backendOf(node), conn, 'LRANGE', key, 0, -1)) });
         break;
       } catch (e) {
         done('fail', { error: (e as Error).message });
@@ -498,12 +514,35 @@ export function runWorkload(
     ask: (to, msg, timeoutMs) => rt.ask(to, msg, Math.min(timeoutMs, spec.requestTimeoutMs)),
     sleep: (ms) => clock.wait(ms),
   };
-  const ctx: Ctx = { cluster, registry: { ...defaultRegistryConfig, ...registry }, gateway, spec, rec, clock, stopped };
+  // one front end per node, on the workload's clock; with blpop in the mix it polls the node's ready keys
+  const backends = new Map<string, RedisBackend>();
+  const polls: (() => void)[] = [];
+  const timers: BlockingTimers = {
+    after(ms, fn) {
+      let on = true;
+      void clock.wait(ms).then(() => on && fn());
+      return () => (on = false);
+    },
+  };
+  const backendOf = (node: string): RedisBackend => {
+    let b = backends.get(node);
+    if (b !== undefined) return b;
+    // whole milliseconds, as Date.now() (a blocking command's deadline is computed in integers)
+    const backend = keyspaceBackend(gateway, node, () => Math.floor(rt.now()), timers);
+    backends.set(node, backend);
+    if ((spec.redisMix.blpop ?? 0) > 0) {
+      const sink: PubsubSink = { subscriber: () => undefined, subscribers: () => [], notifyFlags: () => '', ready: (keys) => backend.keysReady?.(keys), readyLost: () => backend.keysLost?.() };
+      polls.push(nodePubsub(cluster.gateway, node).start(sink));
+    }
+    return backend;
+  };
+  const ctx: Ctx = { cluster, registry: { ...defaultRegistryConfig, ...registry }, gateway, spec, rec, clock, stopped, backendOf };
   const clients: Promise<void>[] = [];
   for (let i = 0; i < spec.zkClients; i++) clients.push(zkClient(ctx, `zk${i + 1}`, i, new Rng((seed ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0)));
   const redis: Promise<void>[] = [];
   for (let i = 0; i < spec.redisClients; i++) redis.push(redisClient(ctx, `redis${i + 1}`, i, new Rng((seed ^ Math.imul(i + 101, 0xc2b2ae35)) >>> 0)));
-  clients.push(redis.length > 0 && (spec.redisMix.lpop ?? 0) > 0 ? Promise.all(redis).then(() => queueSweep(ctx)) : Promise.all(redis).then(() => undefined));
+  const pops = (spec.redisMix.lpop ?? 0) + (spec.redisMix.blpop ?? 0) > 0;
+  clients.push((pops ? Promise.all(redis).then(() => queueSweep(ctx)) : Promise.all(redis).then(() => undefined)).finally(() => polls.forEach((stop) => stop())));
   if (spec.eurekaClients > 0) {
     let swept = false;
     for (let i = 0; i < spec.eurekaClients; i++) clients.push(eurekaClient(ctx, `eureka${i + 1}`, i, new Rng((seed ^ Math.imul(i + 201, 0x27d4eb2f)) >>> 0), () => swept));

@@ -17,7 +17,7 @@ const runsDir = mkdtempSync(join(tmpdir(), 'conclave-lab-scenarios-'));
 const seeds = [0x1, 0x2];
 
 test('the shipped scenarios are there', () => {
-  for (const f of ['leader-kill', 'partition-minority', 'partition-majority', 'leader-isolated', 'one-way-cut', 'flapping-links', 'slow-disk', 'clock-skew', 'rolling-restarts', 'redis-multi-failover', 'redis-queue-failover', 'redis-watch-failover']) {
+  for (const f of ['leader-kill', 'partition-minority', 'partition-majority', 'leader-isolated', 'one-way-cut', 'flapping-links', 'slow-disk', 'clock-skew', 'rolling-restarts', 'redis-multi-failover', 'redis-queue-failover', 'redis-watch-failover', 'redis-blocking-failover']) {
     assert.ok(files.includes(`${f}.yaml`), f);
   }
 });

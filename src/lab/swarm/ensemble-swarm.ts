@@ -134,7 +134,7 @@ export interface EnsembleSwarmOptions {
   readonly sessionTimeoutMs: number;
   /** Distinct keys the workload writes (small: conflicts, deletes of existing nodes, version checks). */
   readonly keysMax: number;
-  /** The share of client turns that write or read an expiring Redis key (./redis-workload.ts) instead of a ZooKeeper request. */
+  /** The share of client turns that send a Redis command of some type (./redis-workload.ts) instead of a ZooKeeper request. */
   readonly redisRatio: number;
   /** The lab's Redis clients (src/lab/workload.ts: registers, counters, lists, queues, MULTI; checked by src/lab/check). */
   readonly redisClients: number;
@@ -1016,7 +1016,7 @@ class EnsembleSwarm {
   async safety(plan: readonly PlannedFault[]): Promise<void> {
     this.rt.setNet(this.baseNet());
     if (this.o.redisClients > 0) {
-      const redisMix = { ...defaultWorkload.redisMix, qpush: 2, lpop: 1, cas: 1 };
+      const redisMix = { ...defaultWorkload.redisMix, qpush: 2, lpop: 1, blpop: 1, cas: 1 };
       const spec = { ...defaultWorkload, redisMix, zkClients: 0, eurekaClients: 0, redisClients: this.o.redisClients, keys: labRedisKeys, opsMax: labRedisOpsMax, thinkMs: this.o.clientThinkMaxMs, requestTimeoutMs: this.o.requestTimeoutMs };
       const clock = { now: () => this.rt.now(), wait: (ms: number) => this.rt.delay(ms) };
       // settles when the workload stops (the liveness phase); an op still in flight at the end stays unknown

@@ -49,6 +49,18 @@ export interface BlockingIo {
   watch(keys: readonly ReadyKey[], watch: boolean): Promise<void>;
 }
 
+/** How the blocked clients wait (real timers; the lab's simulated clients pass virtual ones). */
+export interface BlockingTimers {
+  /** Calls `fn` after `ms`; the answer cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+const realTimers: BlockingTimers = {
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
 interface Blocked {
   readonly client: number;
   readonly db: number;
@@ -59,7 +71,8 @@ interface Blocked {
   serving: boolean;
   /** Set while a serve is in flight: what to answer if it comes back nil ('gone': nothing; the client left). */
   end: Reply | 'gone' | null;
-  timer: ReturnType<typeof setTimeout> | null;
+  /** Cancels the timeout timer. */
+  timer: (() => void) | null;
 }
 
 interface KeyQueue {
@@ -86,6 +99,7 @@ export class BlockedClients {
     /** Unique to this front end's life (node, start time, a random part): serve ids never repeat. */
     private readonly idPrefix: string,
     private readonly now: () => number,
+    private readonly timers: BlockingTimers = realTimers,
   ) {}
 
   /** A blocking command outside MULTI: its reply once served, timed out, unblocked or failed. */
@@ -173,8 +187,8 @@ export class BlockedClients {
   /** The timeout timer; beyond what one timer can wait (about 24.8 days) it is re-armed. */
   private arm(b: Blocked, deadlineMs: number): void {
     const waitMs = deadlineMs - this.now();
-    if (waitMs > timerMsMax) b.timer = setTimeout(() => this.arm(b, deadlineMs), timerMsMax);
-    else b.timer = setTimeout(() => this.expire(b, nullArray), Math.max(1, waitMs));
+    if (waitMs > timerMsMax) b.timer = this.timers.after(timerMsMax, () => this.arm(b, deadlineMs));
+    else b.timer = this.timers.after(Math.max(1, waitMs), () => this.expire(b, nullArray));
   }
 
   /** Ends a blocked command now, or, while its serve is in flight, when the serve comes back nil. */
@@ -184,7 +198,7 @@ export class BlockedClients {
   }
 
   private finish(b: Blocked, reply: Reply): void {
-    if (b.timer !== null) clearTimeout(b.timer);
+    if (b.timer !== null) b.timer();
     const mine = this.byClient.get(b.client);
     if (mine === undefined || !mine.includes(b)) return;
     mine.splice(mine.indexOf(b), 1);
@@ -251,7 +265,7 @@ export class BlockedClients {
     for (let k = 0; ; k++) {
       const r = await (read ? this.io.read(db, argv) : this.io.write(db, once));
       if (!tryAgain(r) || k >= serveRetriesMax) return r;
-      await new Promise((res) => setTimeout(res, Math.min(serveRetryBaseMs * 2 ** k, serveRetryMaxMs)));
+      await new Promise<void>((res) => this.timers.after(Math.min(serveRetryBaseMs * 2 ** k, serveRetryMaxMs), res));
     }
   }
 }

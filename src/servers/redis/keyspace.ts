@@ -15,7 +15,7 @@ import { keyspaceWriteBytesMax, type RedisAnswer, type RedisAnswers, type RedisP
 import type { Address, AnyMessage, Message } from '../../protocol/envelope.js';
 import { commandOf, keyspaceCommands, normalize } from '../../core/keyspace/index.js';
 import { blockingCommands } from '../../core/keyspace/blocking.js';
-import { BlockedClients } from './blocking.js';
+import { BlockedClients, type BlockingTimers } from './blocking.js';
 import { encodeBatchItems } from '../../core/tree/codec.js';
 import type { RedisBackend, RedisClientContext } from './connection.js';
 import { commandTable, redisCommandSpecs, type CommandTable, type RedisCommandSpec } from './commands.js';
@@ -70,7 +70,7 @@ interface ClientState {
 const ok: Reply = { kind: 'Simple', text: 'OK' };
 const err = (text: string): Reply => ({ kind: 'Error', text });
 
-export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => number = Date.now): RedisBackend {
+export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => number = Date.now, timers?: BlockingTimers): RedisBackend {
   const clients = new Map<number, ClientState>();
   const state = (c: RedisClientContext): ClientState => {
     let s = clients.get(c.id);
@@ -124,6 +124,7 @@ export function keyspaceBackend(gateway: RedisGateway, node: string, now: () => 
     },
     `${node}:${now()}:${Math.random().toString(36).slice(2, 10)}`,
     now,
+    timers,
   );
   return {
     execute(client, argv, cmd) {
