@@ -527,8 +527,7 @@ export function runWorkload(
   const backendOf = (node: string): RedisBackend => {
     let b = backends.get(node);
     if (b !== undefined) return b;
-    // whole milliseconds, as Date.now() (a blocking command's deadline is computed in integers)
-    const backend = keyspaceBackend(gateway, node, () => Math.floor(rt.now()), timers);
+    const backend = keyspaceBackend(gateway, node, () => rt.now(), timers);
     backends.set(node, backend);
     if ((spec.redisMix.blpop ?? 0) > 0) {
       const sink: PubsubSink = { subscriber: () => undefined, subscribers: () => [], notifyFlags: () => '', ready: (keys) => backend.keysReady?.(keys), readyLost: () => backend.keysLost?.() };

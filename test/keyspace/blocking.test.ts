@@ -72,6 +72,7 @@ test('timeouts: seconds as strtold reads them, truncated to ms; Redis errors', (
   assert.is(t('x'), 'ERR timeout is not a float or out of range');
   assert.is(t(' 1'), 'ERR timeout is not a float or out of range');
   assert.is(t('9223372036854775'), 'ERR timeout is out of range');
+  assert.is(timeoutMsArg(Buffer.from('0.2'), T0 + 0.25), 200, 'a clock in fractions of a ms (the simulator) is fine');
 });
 
 test('undo: what a serve took goes back where it was taken from', () => {

@@ -40,7 +40,7 @@ export function timeoutMsArg(b: Uint8Array, nowMs: number): number | Reply {
   let ms = v.exp >= 0 ? scaled << BigInt(v.exp) : scaled >> BigInt(-v.exp);
   if (v.neg) ms = -ms;
   if (ms > llongMax || ms < -llongMax - 1n || ms < 0n) return err('ERR timeout is negative');
-  if (ms > 0n && ms > llongMax - BigInt(nowMs)) return err('ERR timeout is out of range');
+  if (ms > 0n && ms > llongMax - BigInt(Math.floor(nowMs))) return err('ERR timeout is out of range');
   return Number(ms);
 }
 
