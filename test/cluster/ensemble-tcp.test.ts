@@ -109,6 +109,8 @@ test("tcp ensemble: the followers of a SIGKILLed leader look for a new one when 
   });
   try {
     const leader = await cluster.waitForLeader(leaderWaitMs);
+    // both followers following it (a follower still joining when the leader dies has no leader to lose)
+    assert.ok(await cluster.waitForAllServing(leaderWaitMs), 'every node serves');
     const followers = cluster.nodes.filter((n) => n !== leader);
     lost.length = 0;
     const killWallMs = performance.timeOrigin + performance.now();
